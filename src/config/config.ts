@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import { ConfigError } from '../errors';
+
+const nonEmpty = (what: string) => z.string({ error: `required: ${what}` }).trim().min(1, `required: ${what}`);
+const positiveInt = (what: string, max: number) =>
+  z.coerce
+    .number({ error: `expected ${what}` })
+    .int(`expected an integer (${what})`)
+    .min(1, `expected ${what} ≥ 1`)
+    .max(max, `expected ${what} ≤ ${max}`);
+
+const roles = ['all', 'web', 'worker'] as const;
+export type Role = (typeof roles)[number];
+
+/**
+ * Every setting Talkshop reads, validated once at start-up. Defaults exist only where a wrong guess
+ * cannot hurt (ports, timings); secrets and identities never get a silent default.
+ */
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ROLE: z.enum(roles, { error: `expected one of ${roles.join(', ')}` }).default('all'),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\/\S+$/, 'expected redis://host:port[/db] or rediss://…; unset it to use the in-memory store')
+    .optional(),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'expected 1–64 characters from A-Z a-z 0-9 _ . : -')
+    .default('talkshop'),
+  MESSENGER_PAGE_ID: nonEmpty('the Facebook Page id'),
+  MESSENGER_ACCESS_TOKEN: nonEmpty('the Page access token'),
+  MESSENGER_APP_ID: nonEmpty('the Meta app id'),
+  MESSENGER_APP_SECRET: nonEmpty('the Meta app secret (signs webhooks, appsecret_proof)'),
+  MESSENGER_VERIFY_TOKEN: nonEmpty('the webhook verify token you typed in the Meta dashboard'),
+  GRAPH_API_URL: z.url({ error: 'expected an http(s) URL' }).default('https://graph.facebook.com'),
+  GRAPH_API_VERSION: z.string().regex(/^v\d+\.\d+$/, 'expected a version like v26.0').default('v26.0'),
+  FLOWS_DIR: z.string().min(1).default('./flows'),
+  ADMIN_TOKEN: z.string().min(16, 'expected at least 16 characters').optional(),
+  INBOX_PARTITIONS: positiveInt('a partition count', 16384).default(64),
+  LEASE_TTL_MS: positiveInt('milliseconds', 600_000).default(10_000),
+  DEDUPE_TTL_SECONDS: positiveInt('seconds', 30 * 24 * 3600).default(48 * 3600),
+  STORE_TIMEOUT_MS: positiveInt('milliseconds', 60_000).default(1_500),
+  WEBHOOK_BODY_LIMIT_BYTES: positiveInt('bytes', 10 * 1024 * 1024).default(1024 * 1024),
+});
+
+export type Config = Readonly<z.infer<typeof envSchema>>;
+
+/** Turns a zod issue into "NAME: what is expected (got …)" without ever echoing a secret value. */
+function describe(issue: z.core.$ZodIssue, env: Record<string, string | undefined>): string {
+  const name = String(issue.path[0] ?? '?');
+  const value = env[name];
+  const shown = value === undefined ? 'unset' : /SECRET|TOKEN/.test(name) ? 'hidden' : JSON.stringify(value);
+  return `${name}: ${issue.message} (got ${shown})`;
+}
+
+/**
+ * Parses the environment. Empty strings count as unset so `FOO=` in a .env file means "default".
+ * Throws one ConfigError naming every bad variable.
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = envSchema.safeParse(cleaned);
+  if (!result.success) throw new ConfigError(result.error.issues.map((i) => describe(i, cleaned)));
+  return Object.freeze(result.data);
+}
+
+/** Human-readable names of the settings, for `.env.example` and the README table check. */
+export const CONFIG_KEYS = Object.keys(envSchema.shape) as ReadonlyArray<keyof z.infer<typeof envSchema>>;

@@ -1,0 +1,37 @@
+/**
+ * The few named errors Talkshop throws. Expected outcomes are tagged unions; these are for the
+ * unexpected, and each carries a stable `code` that logs and tests can match on.
+ */
+export type ErrorCode = 'CONFIG_INVALID' | 'STORE_UNAVAILABLE' | 'STORE_CORRUPT' | 'HANDLER_FAILED';
+
+export class TalkshopError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Start-up configuration is wrong; the message lists every bad variable. */
+export class ConfigError extends TalkshopError {
+  constructor(readonly problems: readonly string[]) {
+    super('CONFIG_INVALID', `Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+/** The store (Redis) did not answer in time or refused; callers answer 503 and retry later. */
+export class StoreUnavailableError extends TalkshopError {
+  constructor(operation: string, cause?: unknown) {
+    super('STORE_UNAVAILABLE', `Store unavailable during ${operation}; is Redis reachable at REDIS_URL?`, { cause });
+  }
+}
+
+/** The store held data Talkshop cannot read (hand edits, or a newer/older Talkshop wrote it). */
+export class StoreCorruptError extends TalkshopError {
+  constructor(where: string, detail: string) {
+    super('STORE_CORRUPT', `Unreadable data in ${where}: ${detail}`);
+  }
+}

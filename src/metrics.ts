@@ -1,0 +1,80 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Every Prometheus metric Talkshop exports, on one registry per process. */
+export interface MetricsSources {
+  /** Items waiting per partition (index = partition); read at scrape time. */
+  readonly pendingCounts?: () => Promise<readonly number[]>;
+}
+
+export function createMetrics(sources: MetricsSources = {}) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'talkshop_' });
+  const registers = [registry];
+  return {
+    registry,
+    eventsReceived: new Counter({
+      name: 'talkshop_webhook_events_received_total',
+      help: 'Webhook events accepted into the inbox, by kind and channel',
+      labelNames: ['kind', 'channel'] as const,
+      registers,
+    }),
+    eventsDeduped: new Counter({
+      name: 'talkshop_webhook_events_deduped_total',
+      help: 'Webhook events dropped as redeliveries of an event already in the inbox',
+      registers,
+    }),
+    eventsIgnored: new Counter({
+      name: 'talkshop_webhook_events_ignored_total',
+      help: 'Webhook events not routed (unknown kind, no user, malformed), by reason',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    requestsRejected: new Counter({
+      name: 'talkshop_webhook_requests_rejected_total',
+      help: 'Webhook requests answered with an error status, by reason',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    eventsApplied: new Counter({
+      name: 'talkshop_events_applied_total',
+      help: 'Inbox items applied (state committed), by kind',
+      labelNames: ['kind'] as const,
+      registers,
+    }),
+    commitRefused: new Counter({
+      name: 'talkshop_commit_refused_total',
+      help: 'Commits refused by the store (stale_version, lease_lost, already_applied)',
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
+    handlerErrors: new Counter({
+      name: 'talkshop_handler_errors_total',
+      help: 'Inbox items whose handler threw; the item is applied as a no-op and logged',
+      registers,
+    }),
+    handlerSeconds: new Histogram({
+      name: 'talkshop_handler_duration_seconds',
+      help: 'Time spent in the handler per inbox item',
+      buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5],
+      registers,
+    }),
+    partitionsHeld: new Gauge({
+      name: 'talkshop_worker_partitions_held',
+      help: 'Inbox partitions this worker currently holds a lease on',
+      registers,
+    }),
+    inboxLag: new Gauge({
+      name: 'talkshop_inbox_lag',
+      help: 'Items waiting in each inbox partition (appended, not yet applied)',
+      labelNames: ['partition'] as const,
+      registers,
+      async collect() {
+        // A scrape while Redis is down keeps the last values rather than failing the scrape.
+        const counts = await sources.pendingCounts?.().catch(() => undefined);
+        counts?.forEach((n, partition) => this.set({ partition: String(partition) }, n));
+      },
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

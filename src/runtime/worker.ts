@@ -1,0 +1,189 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
+import type { InboxItem, Store } from '../store/ports';
+import { streamIdAfter } from '../store/records';
+import { applyItem, type ApplyContext } from './applyItem';
+import type { Handler } from './handler';
+
+export interface WorkerOptions<S> {
+  readonly store: Store;
+  readonly handler: Handler<S>;
+  readonly partitions: number;
+  readonly workerId: string;
+  readonly leaseTtlMs: number;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly now?: () => number;
+  /** How long one inbox read waits for new items; also bounds how fast a stop is noticed. */
+  readonly readBlockMs?: number;
+}
+
+interface Lease {
+  readonly partition: number;
+  readonly token: string;
+  active: boolean;
+  /** Highest item id read into `queue`; the next read starts after it. */
+  lastSeen: string;
+  readonly queue: InboxItem[];
+  running: Promise<void> | null;
+}
+
+const READ_BATCH = 100;
+/** A partition with this many items queued locally is not read again until it drains. */
+const QUEUE_HIGH_WATER = 500;
+
+/**
+ * A worker process's runtime. It keeps a fair share of the inbox partitions by leases (share =
+ * ⌈partitions / live workers⌉, recomputed every third of the lease TTL, so a new or dead worker
+ * is absorbed without restarts), reads new items for all its partitions with one blocking read,
+ * and applies each partition's items strictly one at a time, in id order.
+ */
+export class Worker<S> {
+  private readonly leases = new Map<number, Lease>();
+  private readonly ctx: ApplyContext<S>;
+  private stopping = false;
+  private controlTimer: NodeJS.Timeout | undefined;
+  private controlling: Promise<void> | null = null;
+  private reading: Promise<void> | null = null;
+  /** True while the worker runs and the store answered its last heartbeat. */
+  healthy = false;
+
+  constructor(private readonly o: WorkerOptions<S>) {
+    this.ctx = { states: o.store.states, handler: o.handler, logger: o.logger, metrics: o.metrics, now: o.now ?? Date.now };
+  }
+
+  get heldPartitions(): number[] {
+    return [...this.leases.keys()].sort((a, b) => a - b);
+  }
+
+  async start(): Promise<void> {
+    await this.control();
+    this.controlTimer = setInterval(() => void this.control(), Math.max(50, Math.floor(this.o.leaseTtlMs / 3)));
+    this.reading = this.readLoop();
+  }
+
+  /** Stops taking work, lets in-flight items finish, releases every lease. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearInterval(this.controlTimer);
+    await this.controlling;
+    await Promise.all([...this.leases.values()].map((l) => this.letGo(l)));
+    await this.reading;
+    await this.o.store.leases.leave(this.o.workerId).catch(() => undefined);
+    this.o.metrics.partitionsHeld.set(0);
+  }
+
+  private control(): Promise<void> {
+    this.controlling ??= this.rebalance()
+      .catch((err: unknown) => {
+        this.healthy = false;
+        this.o.logger.warn({ err }, 'lease maintenance failed; retrying');
+      })
+      .finally(() => (this.controlling = null));
+    return this.controlling;
+  }
+
+  private async rebalance(): Promise<void> {
+    if (this.stopping) return;
+    const { leases: store } = this.o.store;
+    const live = await store.heartbeat(this.o.workerId, this.o.leaseTtlMs);
+    this.healthy = true;
+    await Promise.all(
+      [...this.leases.values()].map(async (l) => {
+        if (!(await store.renew(l.partition, l.token, this.o.leaseTtlMs))) this.lose(l);
+      }),
+    );
+    const share = Math.ceil(this.o.partitions / Math.max(1, live));
+    if (this.leases.size < share) await this.acquireUpTo(share);
+    else if (this.leases.size > share) await this.releaseDownTo(share);
+    this.o.metrics.partitionsHeld.set(this.leases.size);
+  }
+
+  private async acquireUpTo(share: number): Promise<void> {
+    // Start at a random partition so workers starting together do not contend for the same ones.
+    const offset = Math.floor(Math.random() * this.o.partitions);
+    for (let i = 0; i < this.o.partitions && this.leases.size < share && !this.stopping; i++) {
+      const partition = (offset + i) % this.o.partitions;
+      if (this.leases.has(partition)) continue;
+      const token = await this.o.store.leases.acquire(partition, this.o.workerId, this.o.leaseTtlMs);
+      if (!token) continue;
+      const lastSeen = await this.o.store.inbox.cursor(partition);
+      this.leases.set(partition, { partition, token, active: true, lastSeen, queue: [], running: null });
+      this.o.logger.debug({ partition }, 'lease acquired');
+    }
+  }
+
+  private async releaseDownTo(share: number): Promise<void> {
+    const idleFirst = [...this.leases.values()].sort((a, b) => a.queue.length - b.queue.length);
+    await Promise.all(idleFirst.slice(0, this.leases.size - share).map((l) => this.letGo(l)));
+  }
+
+  /** Finishes the item in hand, then gives the partition back for another worker to take. */
+  private async letGo(lease: Lease): Promise<void> {
+    lease.active = false;
+    this.leases.delete(lease.partition);
+    await lease.running;
+    await this.o.store.leases.release(lease.partition, lease.token).catch(() => undefined);
+  }
+
+  private lose(lease: Lease): void {
+    if (!lease.active) return;
+    this.o.logger.warn({ partition: lease.partition }, 'lease lost; another worker owns this partition now');
+    lease.active = false;
+    lease.queue.length = 0;
+    this.leases.delete(lease.partition);
+  }
+
+  private async readLoop(): Promise<void> {
+    const blockMs = this.o.readBlockMs ?? 1000;
+    while (!this.stopping) {
+      const after = new Map<number, string>();
+      for (const l of this.leases.values()) if (l.queue.length < QUEUE_HIGH_WATER) after.set(l.partition, l.lastSeen);
+      if (after.size === 0) {
+        await sleep(Math.min(blockMs, 100));
+        continue;
+      }
+      try {
+        this.enqueue(await this.o.store.inbox.readNew(after, READ_BATCH, blockMs));
+      } catch (err) {
+        this.o.logger.warn({ err }, 'inbox read failed; retrying');
+        await sleep(250);
+      }
+    }
+  }
+
+  private enqueue(items: readonly InboxItem[]): void {
+    for (const item of items) {
+      const lease = this.leases.get(item.partition);
+      if (!lease?.active || !streamIdAfter(item.id, lease.lastSeen)) continue;
+      lease.queue.push(item);
+      lease.lastSeen = item.id;
+      this.kick(lease);
+    }
+  }
+
+  private kick(lease: Lease): void {
+    lease.running ??= this.drain(lease).finally(() => {
+      lease.running = null;
+      if (lease.active && !this.stopping && lease.queue.length > 0) this.kick(lease);
+    });
+  }
+
+  /** Applies a partition's queued items one at a time; a store failure retries the same item. */
+  private async drain(lease: Lease): Promise<void> {
+    let backoff = 50;
+    while (lease.active && !this.stopping && lease.queue.length > 0) {
+      const item = lease.queue[0] as InboxItem;
+      try {
+        if ((await applyItem(this.ctx, item, lease.token)) === 'lease_lost') return this.lose(lease);
+        lease.queue.shift();
+        backoff = 50;
+      } catch (err) {
+        this.o.logger.warn({ err, partition: lease.partition, itemId: item.id }, 'applying item failed; retrying it');
+        await sleep(backoff);
+        backoff = Math.min(backoff * 2, 2000);
+      }
+    }
+  }
+}

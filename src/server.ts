@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from './config/config';
+import { createOpsApp, type Readiness } from './http/opsApp';
+import { createLogger, type Logger } from './logger';
+import { createMetrics } from './metrics';
+import { counterHandler, type Handler } from './runtime/handler';
+import { Worker } from './runtime/worker';
+import { createMemoryStore } from './store/memory/memoryStore';
+import type { Store } from './store/ports';
+import { createRedisStore } from './store/redis/redisStore';
+import { createWebhookHandler } from './webhook/webhookHandler';
+
+export const WEBHOOK_PATH = '/webhooks/messenger';
+
+export interface RunningService {
+  readonly port: number;
+  readonly store: Store;
+  readonly worker: Worker<unknown> | undefined;
+  readonly logger: Logger;
+  /** Graceful: stop accepting, finish in-flight items, release leases, close the store. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly logger?: Logger;
+  /** Defaults to the built-in counter handler until the flow engine is wired in. */
+  readonly handler?: Handler<unknown>;
+  readonly now?: () => number;
+}
+
+async function openStore(config: Config, logger: Logger): Promise<Store> {
+  if (!config.REDIS_URL) return createMemoryStore({ dedupeTtlSeconds: config.DEDUPE_TTL_SECONDS });
+  return createRedisStore({
+    url: config.REDIS_URL,
+    keyPrefix: config.REDIS_KEY_PREFIX,
+    dedupeTtlSeconds: config.DEDUPE_TTL_SECONDS,
+    timeoutMs: config.STORE_TIMEOUT_MS,
+    logger,
+  });
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+/** The composition root: the only place that picks concrete adapters. */
+export async function startService(config: Config, options: StartOptions = {}): Promise<RunningService> {
+  const logger = options.logger ?? createLogger(config.LOG_LEVEL, { role: config.ROLE });
+  const now = options.now ?? Date.now;
+  logger.info(
+    config.REDIS_URL
+      ? { store: 'redis', role: config.ROLE, partitions: config.INBOX_PARTITIONS, keyPrefix: config.REDIS_KEY_PREFIX }
+      : { store: 'memory', role: config.ROLE, partitions: config.INBOX_PARTITIONS },
+    config.REDIS_URL
+      ? 'talkshop starting on Redis'
+      : 'talkshop starting on the IN-MEMORY store: single process, nothing survives a restart (set REDIS_URL for production)',
+  );
+  const store = await openStore(config, logger);
+  const partitions = Array.from({ length: config.INBOX_PARTITIONS }, (_, p) => p);
+  const metrics = createMetrics({ pendingCounts: () => store.inbox.pendingCounts(partitions) });
+
+  const runsWorker = config.ROLE !== 'web';
+  const worker = runsWorker
+    ? new Worker<unknown>({
+        store,
+        handler: options.handler ?? (counterHandler as Handler<unknown>),
+        partitions: config.INBOX_PARTITIONS,
+        workerId: `${process.pid}-${randomUUID().slice(0, 8)}`,
+        leaseTtlMs: config.LEASE_TTL_MS,
+        logger,
+        metrics,
+        now,
+      })
+    : undefined;
+
+  const readiness = async (): Promise<Readiness> => {
+    const storeOk = await store.ping().then(() => true, () => false);
+    const checks: Record<string, string> = { store: storeOk ? 'ok' : 'unreachable' };
+    if (worker) checks.worker = worker.healthy ? `ok (${worker.heldPartitions.length} partitions)` : 'not heartbeating';
+    return { ready: storeOk && (!worker || worker.healthy), checks };
+  };
+
+  const ops = createOpsApp({ metrics, readiness });
+  const webhook =
+    config.ROLE !== 'worker'
+      ? createWebhookHandler({
+          appSecret: config.MESSENGER_APP_SECRET,
+          verifyToken: config.MESSENGER_VERIFY_TOKEN,
+          partitions: config.INBOX_PARTITIONS,
+          bodyLimitBytes: config.WEBHOOK_BODY_LIMIT_BYTES,
+          inbox: store.inbox,
+          metrics,
+          logger,
+          now,
+        })
+      : undefined;
+  const server = createServer((req, res) => {
+    const path = req.url?.split('?', 1)[0];
+    if (webhook && path === WEBHOOK_PATH) webhook(req, res);
+    else ops(req, res);
+  });
+  server.keepAliveTimeout = 65_000;
+
+  await worker?.start();
+  const port = await listen(server, config.PORT, config.HOST);
+  logger.info({ port, webhook: webhook ? WEBHOOK_PATH : 'off (ROLE=worker)', worker: Boolean(worker) }, 'talkshop ready');
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      logger.info('talkshop stopping: no new requests, finishing in-flight items');
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await worker?.stop();
+      // Keep-alive clients that never go idle get a few seconds, then their sockets are closed.
+      const force = setTimeout(() => server.closeAllConnections(), 5_000);
+      await closed;
+      clearTimeout(force);
+      await store.close();
+      logger.info('talkshop stopped');
+    })());
+  return { port, store, worker, logger, stop };
+}

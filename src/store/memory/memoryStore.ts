@@ -1,0 +1,201 @@
+import { EventEmitter } from 'node:events';
+import type {
+  AppendOutcome,
+  AppendRequest,
+  CommitOutcome,
+  CommitRequest,
+  InboxItem,
+  InboxStore,
+  LeaseStore,
+  OutboxEntry,
+  StateStore,
+  Store,
+  StoredState,
+} from '../ports';
+import { decodeEffect, decodeInboxRecord, decodeStateData, streamIdAfter } from '../records';
+
+export interface MemoryStoreOptions {
+  readonly dedupeTtlSeconds: number;
+  /** Injected so tests can move time (dedupe and lease expiry) without waiting. */
+  readonly now?: () => number;
+}
+
+interface StreamEntry {
+  readonly id: string;
+  readonly json: string;
+}
+
+/** A single-process stream: ids `<ms>-<seq>` that only grow, like Redis's. */
+class MemoryStream {
+  readonly entries: StreamEntry[] = [];
+  private last: [number, number] = [0, 0];
+
+  add(ms: number, json: string): string {
+    const [lastMs, lastSeq] = this.last;
+    this.last = ms > lastMs ? [ms, 0] : [lastMs, lastSeq + 1];
+    const id = `${this.last[0]}-${this.last[1]}`;
+    this.entries.push({ id, json });
+    return id;
+  }
+
+  after(afterId: string, count: number): StreamEntry[] {
+    return this.entries.filter((e) => streamIdAfter(e.id, afterId)).slice(0, count);
+  }
+
+  delete(id: string): void {
+    const i = this.entries.findIndex((e) => e.id === id);
+    if (i >= 0) this.entries.splice(i, 1);
+  }
+}
+
+/**
+ * The embedded store: the same contract as Redis in one process, for the demo and quick trials.
+ * Data is copied through JSON on every write and read so callers never share objects with it,
+ * exactly as with Redis. Nothing survives a restart, which the service announces at start-up.
+ */
+class MemoryStore implements Store, InboxStore, LeaseStore, StateStore {
+  readonly kind = 'memory';
+  readonly inbox = this;
+  readonly leases = this;
+  readonly states = this;
+  private readonly streams = new Map<number, MemoryStream>();
+  private readonly outboxes = new Map<number, MemoryStream>();
+  private readonly cursors = new Map<number, string>();
+  private readonly dedupe = new Map<string, number>();
+  private readonly leaseHolders = new Map<number, { token: string; expiresAt: number }>();
+  private readonly epochs = new Map<number, number>();
+  private readonly workers = new Map<string, number>();
+  private readonly stateRows = new Map<string, { version: number; json: string }>();
+  private readonly appended = new EventEmitter().setMaxListeners(0);
+  private readonly now: () => number;
+  private closed = false;
+
+  constructor(private readonly options: MemoryStoreOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  private stream(map: Map<number, MemoryStream>, p: number): MemoryStream {
+    let s = map.get(p);
+    if (!s) map.set(p, (s = new MemoryStream()));
+    return s;
+  }
+
+  async append(requests: readonly AppendRequest[]): Promise<AppendOutcome> {
+    let appended = 0;
+    const now = this.now();
+    for (const r of requests) {
+      const key = `${r.partition}:${r.dedupeKey}`;
+      if ((this.dedupe.get(key) ?? 0) > now) continue;
+      this.dedupe.set(key, now + this.options.dedupeTtlSeconds * 1000);
+      this.stream(this.streams, r.partition).add(now, JSON.stringify(r.record));
+      appended += 1;
+    }
+    if (appended > 0) this.appended.emit('append');
+    return { appended, duplicates: requests.length - appended };
+  }
+
+  async readNew(after: ReadonlyMap<number, string>, countPerPartition: number, blockMs: number): Promise<InboxItem[]> {
+    const collect = () =>
+      [...after].flatMap(([partition, id]) =>
+        this.stream(this.streams, partition)
+          .after(id, countPerPartition)
+          .map((e) => ({ id: e.id, partition, record: decodeInboxRecord(e.json, `memory inbox ${partition}`) })),
+      );
+    const found = collect();
+    if (found.length > 0 || after.size === 0 || this.closed) return found;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.appended.off('append', done);
+        resolve();
+      };
+      const timer = setTimeout(done, blockMs);
+      this.appended.on('append', done);
+    });
+    return collect();
+  }
+
+  async cursor(partition: number): Promise<string> {
+    return this.cursors.get(partition) ?? '0-0';
+  }
+
+  async pendingCounts(partitions: readonly number[]): Promise<number[]> {
+    return partitions.map((p) => this.stream(this.streams, p).entries.length);
+  }
+
+  async heartbeat(workerId: string, ttlMs: number): Promise<number> {
+    const now = this.now();
+    for (const [id, expiresAt] of this.workers) if (expiresAt <= now) this.workers.delete(id);
+    this.workers.set(workerId, now + ttlMs);
+    return this.workers.size;
+  }
+
+  async leave(workerId: string): Promise<void> {
+    this.workers.delete(workerId);
+  }
+
+  private holder(partition: number): string | undefined {
+    const lease = this.leaseHolders.get(partition);
+    return lease && lease.expiresAt > this.now() ? lease.token : undefined;
+  }
+
+  async acquire(partition: number, workerId: string, ttlMs: number): Promise<string | null> {
+    if (this.holder(partition) !== undefined) return null;
+    const epoch = (this.epochs.get(partition) ?? 0) + 1;
+    this.epochs.set(partition, epoch);
+    const token = `${workerId}#${epoch}`;
+    this.leaseHolders.set(partition, { token, expiresAt: this.now() + ttlMs });
+    return token;
+  }
+
+  async renew(partition: number, token: string, ttlMs: number): Promise<boolean> {
+    if (this.holder(partition) !== token) return false;
+    this.leaseHolders.set(partition, { token, expiresAt: this.now() + ttlMs });
+    return true;
+  }
+
+  async release(partition: number, token: string): Promise<boolean> {
+    if (this.holder(partition) !== token) return false;
+    this.leaseHolders.delete(partition);
+    return true;
+  }
+
+  async load(partition: number, userKey: string): Promise<StoredState> {
+    const row = this.stateRows.get(`${partition}:${userKey}`);
+    return row ? { version: row.version, data: decodeStateData(row.json, `memory state ${userKey}`) } : { version: 0, data: null };
+  }
+
+  async commit(c: CommitRequest): Promise<CommitOutcome> {
+    if (this.holder(c.partition) !== c.leaseToken) return { type: 'lease_lost' };
+    if (!streamIdAfter(c.itemId, this.cursors.get(c.partition) ?? '0-0')) return { type: 'already_applied' };
+    const rowKey = `${c.partition}:${c.userKey}`;
+    const current = this.stateRows.get(rowKey)?.version ?? 0;
+    if (current !== c.expectedVersion) return { type: 'stale_version', currentVersion: current };
+    this.stateRows.set(rowKey, { version: current + 1, json: JSON.stringify(c.data) });
+    const outbox = this.stream(this.outboxes, c.partition);
+    for (const effect of c.effects) outbox.add(this.now(), JSON.stringify({ u: c.userKey, i: c.itemId, e: effect }));
+    this.cursors.set(c.partition, c.itemId);
+    this.stream(this.streams, c.partition).delete(c.itemId);
+    return { type: 'committed', version: current + 1 };
+  }
+
+  async readOutbox(partition: number, afterId: string, count: number): Promise<OutboxEntry[]> {
+    return this.stream(this.outboxes, partition)
+      .after(afterId, count)
+      .map((e) => {
+        const row = JSON.parse(e.json) as { u: string; i: string; e: unknown };
+        return { id: e.id, userKey: row.u, itemId: row.i, effect: decodeEffect(JSON.stringify(row.e), 'memory outbox') };
+      });
+  }
+
+  async ping(): Promise<void> {}
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.appended.emit('append');
+  }
+}
+
+export function createMemoryStore(options: MemoryStoreOptions): Store {
+  return new MemoryStore(options);
+}

@@ -1,0 +1,104 @@
+import type { MessengerEvent } from '../webhook/messengerEvent';
+
+/**
+ * The storage ports the runtime depends on. Two adapters implement them (redis, memory) and one
+ * contract suite (tests/store/storeContract.ts) holds both to the same behaviour.
+ */
+
+/** What an inbox item carries. Later sources (scheduler timers, admin commands) join this union. */
+export type InboxRecord = { readonly source: 'webhook'; readonly event: MessengerEvent };
+
+export interface InboxItem {
+  /** Stream id `<ms>-<seq>`; ids only grow within a partition, so id order is ingress order. */
+  readonly id: string;
+  readonly partition: number;
+  readonly record: InboxRecord;
+}
+
+export interface AppendRequest {
+  readonly partition: number;
+  readonly dedupeKey: string;
+  readonly record: InboxRecord;
+}
+
+export interface AppendOutcome {
+  readonly appended: number;
+  readonly duplicates: number;
+}
+
+/** An instruction for the outside world produced by the handler; executed later by the sender. */
+export type Effect = Readonly<{ type: string } & Record<string, unknown>>;
+
+export interface StoredState {
+  /** 0 for a user never seen; every committed item adds 1. */
+  readonly version: number;
+  /** The handler's state as it last committed it (JSON), or null for a new user. */
+  readonly data: unknown;
+}
+
+export interface CommitRequest {
+  readonly partition: number;
+  readonly leaseToken: string;
+  readonly itemId: string;
+  readonly userKey: string;
+  readonly expectedVersion: number;
+  readonly data: unknown;
+  readonly effects: readonly Effect[];
+}
+
+export type CommitOutcome =
+  | { readonly type: 'committed'; readonly version: number }
+  | { readonly type: 'stale_version'; readonly currentVersion: number }
+  | { readonly type: 'lease_lost' }
+  | { readonly type: 'already_applied' };
+
+export interface OutboxEntry {
+  readonly id: string;
+  readonly userKey: string;
+  readonly itemId: string;
+  readonly effect: Effect;
+}
+
+export interface InboxStore {
+  /** Appends each request unless its dedupe key was seen within the dedupe TTL; atomic per request. */
+  append(requests: readonly AppendRequest[]): Promise<AppendOutcome>;
+  /**
+   * Items with ids after the given id of each partition (at most `countPerPartition` each),
+   * oldest first within a partition. Waits up to `blockMs` when there are none; [] on timeout.
+   */
+  readNew(after: ReadonlyMap<number, string>, countPerPartition: number, blockMs: number): Promise<InboxItem[]>;
+  /** Id of the last item applied in the partition ('0-0' when none). */
+  cursor(partition: number): Promise<string>;
+  /** Items appended but not yet applied, per requested partition. */
+  pendingCounts(partitions: readonly number[]): Promise<number[]>;
+}
+
+export interface LeaseStore {
+  /** Marks the worker alive until now+ttl and returns how many workers are alive. */
+  heartbeat(workerId: string, ttlMs: number): Promise<number>;
+  leave(workerId: string): Promise<void>;
+  /** A fencing token if the partition was free, else null. */
+  acquire(partition: number, workerId: string, ttlMs: number): Promise<string | null>;
+  renew(partition: number, token: string, ttlMs: number): Promise<boolean>;
+  release(partition: number, token: string): Promise<boolean>;
+}
+
+export interface StateStore {
+  load(partition: number, userKey: string): Promise<StoredState>;
+  /**
+   * Atomically: checks the lease token and the version, writes the state, appends the effects to
+   * the partition's outbox and marks the item applied. Nothing changes unless all checks pass.
+   */
+  commit(request: CommitRequest): Promise<CommitOutcome>;
+  /** Outbox entries after `afterId` (the delivery issue consumes these). */
+  readOutbox(partition: number, afterId: string, count: number): Promise<OutboxEntry[]>;
+}
+
+export interface Store {
+  readonly kind: 'redis' | 'memory';
+  readonly inbox: InboxStore;
+  readonly leases: LeaseStore;
+  readonly states: StateStore;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

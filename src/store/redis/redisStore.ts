@@ -1,0 +1,195 @@
+import type { Logger } from '../../logger';
+import { keysFor, type Keys } from '../keys';
+import type {
+  AppendOutcome,
+  AppendRequest,
+  CommitOutcome,
+  CommitRequest,
+  InboxItem,
+  InboxStore,
+  LeaseStore,
+  OutboxEntry,
+  StateStore,
+  Store,
+  StoredState,
+} from '../ports';
+import { decodeEffect, decodeInboxRecord, decodeStateData } from '../records';
+import { loadScript, type LuaScript, type ScriptName } from './luaScript';
+import { RedisConnection } from './redisConnection';
+import { parseEntries, streamsOf } from './streamReply';
+
+export interface RedisStoreOptions {
+  readonly url: string;
+  readonly keyPrefix: string;
+  readonly dedupeTtlSeconds: number;
+  readonly timeoutMs: number;
+  readonly logger: Logger;
+}
+
+type Scripts = Record<ScriptName, LuaScript>;
+
+function loadScripts(): Scripts {
+  const names: ScriptName[] = ['append', 'commit', 'leaseAcquire', 'leaseRenew', 'leaseRelease', 'heartbeat'];
+  return Object.fromEntries(names.map((n) => [n, loadScript(n)])) as Scripts;
+}
+
+class RedisInbox implements InboxStore {
+  private blocking: Promise<RedisConnection> | undefined;
+
+  constructor(
+    private readonly conn: RedisConnection,
+    private readonly keys: Keys,
+    private readonly scripts: Scripts,
+    private readonly dedupeTtlSeconds: number,
+    private readonly logger: Logger,
+  ) {}
+
+  async append(requests: readonly AppendRequest[]): Promise<AppendOutcome> {
+    const byPartition = new Map<number, AppendRequest[]>();
+    for (const r of requests) byPartition.set(r.partition, [...(byPartition.get(r.partition) ?? []), r]);
+    // One script call per partition: a partition's keys share a slot; partitions may not.
+    const counts = await Promise.all(
+      [...byPartition].map(([p, rs]) =>
+        this.conn.run(
+          this.scripts.append,
+          [this.keys.inbox(p), ...rs.map((r) => this.keys.dedupe(p, r.dedupeKey))],
+          [String(this.dedupeTtlSeconds), ...rs.map((r) => JSON.stringify(r.record))],
+        ),
+      ),
+    );
+    const appended = counts.reduce<number>((sum, c) => sum + Number(c), 0);
+    return { appended, duplicates: requests.length - appended };
+  }
+
+  async readNew(after: ReadonlyMap<number, string>, countPerPartition: number, blockMs: number): Promise<InboxItem[]> {
+    if (after.size === 0) return [];
+    // XREAD BLOCK holds its connection, so it gets one of its own. (On Redis Cluster this
+    // multi-key read would be split per node; every other command here is slot-local.)
+    this.blocking ??= this.conn.duplicate(this.logger, 'inbox-read');
+    const conn = await this.blocking;
+    const partitions = [...after.keys()];
+    const byKey = new Map(partitions.map((p) => [this.keys.inbox(p), p]));
+    const args = ['XREAD', 'COUNT', String(countPerPartition), 'BLOCK', String(blockMs), 'STREAMS', ...byKey.keys()];
+    args.push(...partitions.map((p) => after.get(p) ?? '0-0'));
+    const reply = await conn.send('inbox read', args, blockMs);
+    return streamsOf(reply).flatMap(([key, entries]) => {
+      const partition = byKey.get(key) ?? -1;
+      return parseEntries(entries, key).map(({ id, fields }) => ({
+        id,
+        partition,
+        record: decodeInboxRecord(fields.r ?? '', `${key} ${id}`),
+      }));
+    });
+  }
+
+  async cursor(partition: number): Promise<string> {
+    const reply = await this.conn.send('inbox cursor', ['GET', this.keys.cursor(partition)]);
+    return typeof reply === 'string' ? reply : '0-0';
+  }
+
+  async pendingCounts(partitions: readonly number[]): Promise<number[]> {
+    // node-redis pipelines concurrent commands on one connection: one round trip for all.
+    const replies = await Promise.all(partitions.map((p) => this.conn.send('inbox lag', ['XLEN', this.keys.inbox(p)])));
+    return replies.map(Number);
+  }
+
+  async close(): Promise<void> {
+    if (this.blocking) await (await this.blocking.catch(() => undefined))?.close();
+  }
+}
+
+class RedisLeases implements LeaseStore {
+  constructor(
+    private readonly conn: RedisConnection,
+    private readonly keys: Keys,
+    private readonly scripts: Scripts,
+  ) {}
+
+  async heartbeat(workerId: string, ttlMs: number): Promise<number> {
+    return Number(await this.conn.run(this.scripts.heartbeat, [this.keys.workers()], [workerId, String(ttlMs)]));
+  }
+
+  async leave(workerId: string): Promise<void> {
+    await this.conn.send('worker leave', ['ZREM', this.keys.workers(), workerId]);
+  }
+
+  async acquire(partition: number, workerId: string, ttlMs: number): Promise<string | null> {
+    const keys = [this.keys.lease(partition), this.keys.leaseEpoch(partition)];
+    const token = await this.conn.run(this.scripts.leaseAcquire, keys, [workerId, String(ttlMs)]);
+    return typeof token === 'string' ? token : null;
+  }
+
+  async renew(partition: number, token: string, ttlMs: number): Promise<boolean> {
+    return Number(await this.conn.run(this.scripts.leaseRenew, [this.keys.lease(partition)], [token, String(ttlMs)])) === 1;
+  }
+
+  async release(partition: number, token: string): Promise<boolean> {
+    return Number(await this.conn.run(this.scripts.leaseRelease, [this.keys.lease(partition)], [token])) === 1;
+  }
+}
+
+class RedisStates implements StateStore {
+  constructor(
+    private readonly conn: RedisConnection,
+    private readonly keys: Keys,
+    private readonly scripts: Scripts,
+  ) {}
+
+  async load(partition: number, userKey: string): Promise<StoredState> {
+    const key = this.keys.state(partition, userKey);
+    const reply = await this.conn.send('state load', ['HMGET', key, 'v', 's']);
+    const [v, s] = Array.isArray(reply) ? reply : [];
+    if (typeof v !== 'string' || typeof s !== 'string') return { version: 0, data: null };
+    return { version: Number(v), data: decodeStateData(s, key) };
+  }
+
+  async commit(c: CommitRequest): Promise<CommitOutcome> {
+    const p = c.partition;
+    const keys = [this.keys.lease(p), this.keys.cursor(p), this.keys.state(p, c.userKey), this.keys.inbox(p), this.keys.outbox(p)];
+    const args = [c.leaseToken, c.itemId, String(c.expectedVersion), JSON.stringify(c.data), c.userKey, ...c.effects.map((e) => JSON.stringify(e))];
+    const reply = await this.conn.run(this.scripts.commit, keys, args);
+    const [type, n] = Array.isArray(reply) ? reply : [];
+    switch (type) {
+      case 'committed':
+        return { type, version: Number(n) };
+      case 'stale_version':
+        return { type, currentVersion: Number(n) };
+      case 'lease_lost':
+      case 'already_applied':
+        return { type };
+      default:
+        throw new Error(`commit script answered ${JSON.stringify(reply)}; is the Lua source in sync with redisStore.ts?`);
+    }
+  }
+
+  async readOutbox(partition: number, afterId: string, count: number): Promise<OutboxEntry[]> {
+    const key = this.keys.outbox(partition);
+    const reply = await this.conn.send('outbox read', ['XRANGE', key, `(${afterId}`, '+', 'COUNT', String(count)]);
+    return parseEntries(reply, key).map(({ id, fields }) => ({
+      id,
+      userKey: fields.u ?? '',
+      itemId: fields.i ?? '',
+      effect: decodeEffect(fields.e ?? '', `${key} ${id}`),
+    }));
+  }
+}
+
+export async function createRedisStore(options: RedisStoreOptions): Promise<Store> {
+  const conn = await RedisConnection.open(options.url, options.timeoutMs, options.logger, 'main');
+  const keys = keysFor(options.keyPrefix);
+  const scripts = loadScripts();
+  const inbox = new RedisInbox(conn, keys, scripts, options.dedupeTtlSeconds, options.logger);
+  return {
+    kind: 'redis',
+    inbox,
+    leases: new RedisLeases(conn, keys, scripts),
+    states: new RedisStates(conn, keys, scripts),
+    ping: async () => {
+      await conn.send('ping', ['PING']);
+    },
+    close: async () => {
+      await inbox.close();
+      await conn.close();
+    },
+  };
+}

@@ -1,0 +1,36 @@
+/**
+ * One Messenger webhook event, as Talkshop routes it. `raw` is the event object exactly as Meta
+ * sent it (unknown fields kept) so later stages read what they need without a second parse.
+ */
+export const EVENT_KINDS = [
+  'message',
+  'quick_reply',
+  'echo',
+  'postback',
+  'referral',
+  'optin',
+  'delivery',
+  'read',
+  'reaction',
+  'pass_thread_control',
+  'take_thread_control',
+  'request_thread_control',
+] as const;
+
+export type EventKind = (typeof EVENT_KINDS)[number];
+
+/** `messaging` when we own the thread; `standby` while another app (e.g. the Page Inbox) owns it. */
+export type Channel = 'messaging' | 'standby';
+
+export interface MessengerEvent {
+  readonly kind: EventKind;
+  readonly channel: Channel;
+  readonly pageId: string;
+  /** PSID of the customer (for echoes: the recipient), or the `user_ref` of a plugin opt-in. */
+  readonly userId: string;
+  /** Meta's event time in ms; the entry time when the event has none (e.g. some deliveries). */
+  readonly timestamp: number;
+  /** Stable across Meta's redeliveries of the same event; see dedupeKeyOf(). */
+  readonly dedupeKey: string;
+  readonly raw: Readonly<Record<string, unknown>>;
+}

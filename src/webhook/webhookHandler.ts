@@ -1,0 +1,123 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { StoreUnavailableError } from '../errors';
+import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
+import { partitionOf } from '../runtime/partitionOf';
+import type { AppendRequest, InboxStore } from '../store/ports';
+import { parseWebhook } from './parseWebhook';
+import { verifySignature } from './verifySignature';
+
+export interface WebhookDeps {
+  readonly appSecret: string;
+  readonly verifyToken: string;
+  readonly partitions: number;
+  readonly bodyLimitBytes: number;
+  readonly inbox: InboxStore;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly now: () => number;
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function reply(res: ServerResponse, status: number, body: string): void {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+/** GET: Meta's subscription handshake. The token compare is constant-time over digests. */
+function verifyHandshake(deps: WebhookDeps, req: IncomingMessage, res: ServerResponse): void {
+  const query = new URL(req.url ?? '/', 'http://localhost').searchParams;
+  const token = query.get('hub.verify_token') ?? '';
+  const ok = query.get('hub.mode') === 'subscribe' && timingSafeEqual(digest(token), digest(deps.verifyToken));
+  if (ok) return reply(res, 200, query.get('hub.challenge') ?? '');
+  deps.metrics.requestsRejected.inc({ reason: 'bad_verify_token' });
+  reply(res, 403, 'Forbidden: hub.mode must be "subscribe" and hub.verify_token must match MESSENGER_VERIFY_TOKEN');
+}
+
+/** Reads the raw body, giving up (null) as soon as it passes the limit. */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    if (Number(req.headers['content-length'] ?? 0) > limit) return resolve(null);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        req.resume();
+        resolve(null);
+      } else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks, size)));
+    req.on('error', reject);
+  });
+}
+
+function reject(deps: WebhookDeps, res: ServerResponse, status: number, reason: string, message: string): void {
+  deps.metrics.requestsRejected.inc({ reason });
+  deps.logger.debug({ status, reason }, 'webhook request rejected');
+  reply(res, status, message);
+}
+
+/** POST: verify, parse, dedupe + append durably, and only then answer 200. */
+async function receive(deps: WebhookDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const raw = await readBody(req, deps.bodyLimitBytes);
+  if (raw === null) {
+    res.setHeader('connection', 'close');
+    return reject(deps, res, 413, 'too_large', `Payload too large: the limit is ${deps.bodyLimitBytes} bytes`);
+  }
+  if (!verifySignature(raw, req.headers['x-hub-signature-256'], deps.appSecret)) {
+    return reject(deps, res, 403, 'bad_signature', 'Forbidden: X-Hub-Signature-256 is missing or does not match the body');
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(utf8.decode(raw));
+  } catch {
+    return reject(deps, res, 400, 'malformed_json', 'Bad request: the body is not valid UTF-8 JSON');
+  }
+  const now = deps.now();
+  const parsed = parseWebhook(body, now);
+  if (parsed.type === 'not_page') return reject(deps, res, 404, 'not_page', `Not found: object "${parsed.object}" is not handled here (expected "page")`);
+  if (parsed.type === 'invalid') return reject(deps, res, 400, 'invalid_envelope', `Bad request: ${parsed.problem}`);
+  for (const reason of parsed.ignored) deps.metrics.eventsIgnored.inc({ reason });
+  if (parsed.ignored.length > 0) deps.logger.debug({ ignored: parsed.ignored }, 'webhook events ignored');
+  const requests: AppendRequest[] = parsed.events.map((event) => ({
+    partition: partitionOf(event.pageId, event.userId, deps.partitions),
+    dedupeKey: event.dedupeKey,
+    record: { source: 'webhook', event },
+  }));
+  const outcome = requests.length > 0 ? await deps.inbox.append(requests) : { appended: 0, duplicates: 0 };
+  for (const e of parsed.events) deps.metrics.eventsReceived.inc({ kind: e.kind, channel: e.channel });
+  deps.metrics.eventsDeduped.inc(outcome.duplicates);
+  reply(res, 200, 'EVENT_RECEIVED');
+}
+
+/**
+ * The Messenger webhook as a plain node:http handler: it sits on the hottest path, so it skips
+ * the framework and does exactly one signature check, one parse and one store round trip per
+ * partition touched. Never answers 200 for an event that is not stored.
+ */
+export function createWebhookHandler(deps: WebhookDeps): Handler {
+  return (req, res) => {
+    if (req.method === 'GET') return verifyHandshake(deps, req, res);
+    if (req.method !== 'POST') {
+      res.setHeader('allow', 'GET, POST');
+      return reject(deps, res, 405, 'method', 'Method not allowed: use GET (verification) or POST (events)');
+    }
+    receive(deps, req, res).catch((err: unknown) => {
+      if (res.headersSent) return;
+      if (err instanceof StoreUnavailableError) {
+        deps.logger.warn({ err: err.message }, 'webhook could not store events; answering 503 so Meta redelivers');
+        return reject(deps, res, 503, 'store_unavailable', 'Service unavailable: events not stored, retry later');
+      }
+      deps.logger.error({ err }, 'webhook failed unexpectedly');
+      reject(deps, res, 500, 'internal', 'Internal error: events not stored');
+    });
+  };
+}
