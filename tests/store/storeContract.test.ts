@@ -1,0 +1,172 @@
+import pino from 'pino';
+import { createMemoryStore } from '../../src/store/memory/memoryStore';
+import type { AppendRequest, Store } from '../../src/store/ports';
+import { createRedisStore } from '../../src/store/redis/redisStore';
+import type { MessengerEvent } from '../../src/webhook/messengerEvent';
+import { deletePrefix } from '../support/redisKeys';
+import { TEST_REDIS_URL, uniquePrefix } from '../support/testEnv';
+
+/**
+ * One behaviour, two adapters: every store promise the runtime relies on is checked against the
+ * in-memory store and against a real Redis (unique key prefix per test).
+ */
+const DEDUPE_TTL_SECONDS = 1;
+const silent = pino({ level: 'silent' });
+
+type Factory = () => Promise<{ store: Store; cleanup: () => Promise<void> }>;
+const adapters: Array<[string, Factory]> = [
+  ['memory', async () => ({ store: createMemoryStore({ dedupeTtlSeconds: DEDUPE_TTL_SECONDS }), cleanup: async () => undefined })],
+  [
+    'redis',
+    async () => {
+      const keyPrefix = uniquePrefix('contract');
+      const store = await createRedisStore({ url: TEST_REDIS_URL, keyPrefix, dedupeTtlSeconds: DEDUPE_TTL_SECONDS, timeoutMs: 1500, logger: silent });
+      return { store, cleanup: () => deletePrefix(keyPrefix) };
+    },
+  ],
+];
+
+const event = (userId: string, n: number): MessengerEvent => ({
+  kind: 'message',
+  channel: 'messaging',
+  pageId: 'page',
+  userId,
+  timestamp: 1_700_000_000_000 + n,
+  dedupeKey: `mid:${userId}-${n}`,
+  raw: { message: { mid: `${userId}-${n}`, text: `hello ${n}` } },
+});
+const req = (partition: number, userId: string, n: number): AppendRequest => ({
+  partition,
+  dedupeKey: `mid:${userId}-${n}`,
+  record: { source: 'webhook', event: event(userId, n) },
+});
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe.each(adapters)('%s store contract', (_name, make) => {
+  let store: Store;
+  let cleanup: () => Promise<void>;
+  beforeEach(async () => ({ store, cleanup } = await make()));
+  afterEach(async () => {
+    await store.close();
+    await cleanup();
+  });
+
+  const readAll = (p: number, after = '0-0') => store.inbox.readNew(new Map([[p, after]]), 1000, 10);
+
+  describe('inbox', () => {
+    it('appends in order and dedupes redeliveries within the TTL', async () => {
+      expect(await store.inbox.append([req(1, 'u', 1), req(1, 'u', 2), req(1, 'u', 1)])).toEqual({ appended: 2, duplicates: 1 });
+      expect(await store.inbox.append([req(1, 'u', 2)])).toEqual({ appended: 0, duplicates: 1 });
+      const items = await readAll(1);
+      expect(items.map((i) => i.record.event.dedupeKey)).toEqual(['mid:u-1', 'mid:u-2']);
+      expect(items.every((i) => i.partition === 1)).toBe(true);
+      expect(items[0]?.record).toEqual({ source: 'webhook', event: event('u', 1) });
+    });
+
+    it('forgets a dedupe key after the TTL', async () => {
+      await store.inbox.append([req(1, 'u', 1)]);
+      await sleep(DEDUPE_TTL_SECONDS * 1000 + 150);
+      expect(await store.inbox.append([req(1, 'u', 1)])).toEqual({ appended: 1, duplicates: 0 });
+    });
+
+    it('reads only after the given id, per partition, and counts pending items', async () => {
+      await store.inbox.append([req(0, 'a', 1), req(2, 'b', 1), req(2, 'b', 2)]);
+      const [first] = await readAll(2);
+      const rest = await readAll(2, first?.id);
+      expect(rest.map((i) => i.record.event.dedupeKey)).toEqual(['mid:b-2']);
+      const both = await store.inbox.readNew(new Map([[0, '0-0'], [2, '0-0']]), 1, 10);
+      expect(both.map((i) => i.partition).sort()).toEqual([0, 2]);
+      expect(await store.inbox.pendingCounts([0, 1, 2])).toEqual([1, 0, 2]);
+    });
+
+    it('waits for new items and wakes when one arrives; [] on timeout', async () => {
+      expect(await store.inbox.readNew(new Map([[3, '0-0']]), 10, 50)).toEqual([]);
+      const waiting = store.inbox.readNew(new Map([[3, '0-0']]), 10, 5000);
+      await sleep(50);
+      const started = Date.now();
+      await store.inbox.append([req(3, 'c', 1)]);
+      const items = await waiting;
+      expect(items).toHaveLength(1);
+      expect(Date.now() - started).toBeLessThan(4000);
+    });
+  });
+
+  describe('leases', () => {
+    it('gives a partition to one holder; only the holder renews or releases', async () => {
+      const a = await store.leases.acquire(5, 'wa', 10_000);
+      expect(a).toMatch(/^wa#\d+$/);
+      expect(await store.leases.acquire(5, 'wb', 10_000)).toBeNull();
+      expect(await store.leases.renew(5, 'wb#999', 10_000)).toBe(false);
+      expect(await store.leases.renew(5, a as string, 10_000)).toBe(true);
+      expect(await store.leases.release(5, 'wb#999')).toBe(false);
+      expect(await store.leases.release(5, a as string)).toBe(true);
+      expect(await store.leases.acquire(5, 'wb', 10_000)).toMatch(/^wb#\d+$/);
+    });
+
+    it('expires an unrenewed lease and fences the old holder with a new token', async () => {
+      const a = await store.leases.acquire(6, 'wa', 100);
+      await sleep(200);
+      const b = await store.leases.acquire(6, 'wb', 10_000);
+      expect(b).not.toBeNull();
+      expect(b).not.toEqual(a);
+      expect(await store.leases.renew(6, a as string, 10_000)).toBe(false);
+    });
+
+    it('counts live workers by heartbeat; expired and departed ones drop out', async () => {
+      expect(await store.leases.heartbeat('w1', 150)).toBe(1);
+      expect(await store.leases.heartbeat('w2', 10_000)).toBe(2);
+      await sleep(250);
+      expect(await store.leases.heartbeat('w2', 10_000)).toBe(1);
+      expect(await store.leases.heartbeat('w3', 10_000)).toBe(2);
+      await store.leases.leave('w3');
+      expect(await store.leases.heartbeat('w2', 10_000)).toBe(1);
+    });
+  });
+
+  describe('commit', () => {
+    const setup = async () => {
+      await store.inbox.append([req(4, 'u', 1), req(4, 'u', 2)]);
+      const items = await readAll(4);
+      const token = (await store.leases.acquire(4, 'w', 10_000)) as string;
+      return { items, token, id1: items[0]?.id as string, id2: items[1]?.id as string };
+    };
+    const base = { partition: 4, userKey: 'page:u', effects: [] as const };
+
+    it('writes state, effects and cursor together and removes the item', async () => {
+      const { token, id1 } = await setup();
+      const effects = [{ type: 'send', n: 1 }, { type: 'send', n: 2 }];
+      expect(await store.states.commit({ ...base, leaseToken: token, itemId: id1, expectedVersion: 0, data: { n: 1 }, effects })).toEqual({ type: 'committed', version: 1 });
+      expect(await store.states.load(4, 'page:u')).toEqual({ version: 1, data: { n: 1 } });
+      expect(await store.inbox.cursor(4)).toBe(id1);
+      expect(await store.inbox.pendingCounts([4])).toEqual([1]);
+      const outbox = await store.states.readOutbox(4, '0-0', 10);
+      expect(outbox.map((o) => [o.userKey, o.itemId, o.effect])).toEqual(effects.map((e) => ['page:u', id1, e]));
+    });
+
+    it('refuses a stale version and changes nothing', async () => {
+      const { token, id1, id2 } = await setup();
+      await store.states.commit({ ...base, leaseToken: token, itemId: id1, expectedVersion: 0, data: { n: 1 } });
+      expect(await store.states.commit({ ...base, leaseToken: token, itemId: id2, expectedVersion: 0, data: { n: 99 } })).toEqual({ type: 'stale_version', currentVersion: 1 });
+      expect(await store.states.load(4, 'page:u')).toEqual({ version: 1, data: { n: 1 } });
+      expect(await store.inbox.cursor(4)).toBe(id1);
+    });
+
+    it('refuses a commit without the current lease (fencing) and changes nothing', async () => {
+      const { token, id1 } = await setup();
+      await store.leases.release(4, token);
+      const other = (await store.leases.acquire(4, 'w2', 10_000)) as string;
+      expect(other).not.toBe(token);
+      expect(await store.states.commit({ ...base, leaseToken: token, itemId: id1, expectedVersion: 0, data: { n: 1 } })).toEqual({ type: 'lease_lost' });
+      expect(await store.states.load(4, 'page:u')).toEqual({ version: 0, data: null });
+      expect(await store.inbox.cursor(4)).toBe('0-0');
+    });
+
+    it('never applies an item at or before the cursor twice', async () => {
+      const { token, id1, id2 } = await setup();
+      await store.states.commit({ ...base, leaseToken: token, itemId: id2, expectedVersion: 0, data: { n: 2 } });
+      expect(await store.states.commit({ ...base, leaseToken: token, itemId: id1, expectedVersion: 1, data: { n: 1 } })).toEqual({ type: 'already_applied' });
+      expect(await store.states.commit({ ...base, leaseToken: token, itemId: id2, expectedVersion: 1, data: { n: 3 } })).toEqual({ type: 'already_applied' });
+      expect(await store.states.load(4, 'page:u')).toEqual({ version: 1, data: { n: 2 } });
+    });
+  });
+});
