@@ -1,0 +1,62 @@
+import { loadConfig } from '../../src/config/config';
+import { ConfigError } from '../../src/errors';
+
+const required = {
+  MESSENGER_PAGE_ID: '1',
+  MESSENGER_ACCESS_TOKEN: 'token-value',
+  MESSENGER_APP_ID: '2',
+  MESSENGER_APP_SECRET: 'secret-value',
+  MESSENGER_VERIFY_TOKEN: 'verify-value',
+};
+
+function problems(env: Record<string, string | undefined>): readonly string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('applies documented defaults; no REDIS_URL means the memory store', () => {
+    const c = loadConfig(required);
+    expect(c).toMatchObject({
+      PORT: 3000,
+      ROLE: 'all',
+      INBOX_PARTITIONS: 64,
+      GRAPH_API_URL: 'https://graph.facebook.com',
+      GRAPH_API_VERSION: 'v26.0',
+      FLOWS_DIR: './flows',
+      DEDUPE_TTL_SECONDS: 172800,
+    });
+    expect(c.REDIS_URL).toBeUndefined();
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('lists every bad variable at once, naming what is expected', () => {
+    const p = problems({ PORT: 'eighty', ROLE: 'both', INBOX_PARTITIONS: '0', GRAPH_API_VERSION: '26' });
+    const names = p.map((line) => line.split(':')[0]);
+    expect(names).toEqual(
+      expect.arrayContaining(['PORT', 'ROLE', 'INBOX_PARTITIONS', 'GRAPH_API_VERSION', 'MESSENGER_PAGE_ID', 'MESSENGER_ACCESS_TOKEN', 'MESSENGER_APP_ID', 'MESSENGER_APP_SECRET', 'MESSENGER_VERIFY_TOKEN']),
+    );
+    expect(p.find((l) => l.startsWith('ROLE'))).toMatch(/all, web, worker.*got "both"/);
+  });
+
+  it('never silently falls back to memory on a REDIS_URL typo', () => {
+    expect(problems({ ...required, REDIS_URL: 'localhost:6379' })[0]).toMatch(/^REDIS_URL: expected redis:\/\//);
+  });
+
+  it('never echoes secrets in its messages', () => {
+    const p = problems({ ...required, MESSENGER_APP_SECRET: ' ', ADMIN_TOKEN: 'short-secret' });
+    expect(p.join('\n')).not.toContain('short-secret');
+    expect(p.find((l) => l.startsWith('ADMIN_TOKEN'))).toMatch(/got hidden/);
+  });
+
+  it('treats empty strings as unset (FOO= in a .env file)', () => {
+    const c = loadConfig({ ...required, PORT: '', REDIS_URL: '' });
+    expect(c.PORT).toBe(3000);
+    expect(c.REDIS_URL).toBeUndefined();
+  });
+});
