@@ -1,0 +1,75 @@
+import { createClient } from 'redis';
+import { textMessageBody } from '../src/cli/sendEvent';
+import { partitionOf } from '../src/runtime/partitionOf';
+import { startService } from '../src/server';
+import { keysFor } from '../src/store/keys';
+import { deletePrefix } from './support/redisKeys';
+import { spawnService } from './support/spawnService';
+import { TEST_PAGE, TEST_REDIS_URL, testConfig, testEnv } from './support/testEnv';
+import { get, keepAlive, postSigned, waitFor } from './support/webhookClient';
+
+describe('operations endpoints', () => {
+  it('serves healthz, readyz and Prometheus metrics with the ingress and worker figures', async () => {
+    const config = testConfig({ REDIS_URL: undefined });
+    const service = await startService(config);
+    try {
+      expect(await get(service.port, '/healthz')).toEqual({ status: 200, body: '{"status":"ok"}' });
+      const ready = await get(service.port, '/readyz');
+      expect(ready.status).toBe(200);
+      expect(JSON.parse(ready.body)).toEqual({ status: 'ready', checks: { store: 'ok', worker: 'ok (16 partitions)' } });
+      await postSigned(service.port, textMessageBody(TEST_PAGE, 'm-user', 'hi', Date.now(), 'm_metrics_1'));
+      await postSigned(service.port, textMessageBody(TEST_PAGE, 'm-user', 'hi', Date.now(), 'm_metrics_1'));
+      await postSigned(service.port, '{"object":"page"');
+      const metrics = await waitFor('the event applied', async () => {
+        const m = (await get(service.port, '/metrics')).body;
+        return m.includes('talkshop_events_applied_total{kind="message"} 1') ? m : undefined;
+      });
+      expect(metrics).toContain('talkshop_webhook_events_received_total{kind="message",channel="messaging"} 2');
+      expect(metrics).toContain('talkshop_webhook_events_deduped_total 1');
+      expect(metrics).toContain('talkshop_webhook_requests_rejected_total{reason="malformed_json"} 1');
+      expect(metrics).toMatch(/talkshop_inbox_lag\{partition="\d+"\} 0/);
+      expect(metrics).toContain('talkshop_handler_duration_seconds_count 1');
+      expect(metrics).toContain('talkshop_worker_partitions_held 16');
+      expect((await get(service.port, '/nope')).status).toBe(404);
+    } finally {
+      await service.stop();
+    }
+  });
+});
+
+describe('graceful shutdown', () => {
+  it('on SIGTERM finishes in-flight items, releases every lease and exits 0', async () => {
+    const env = testEnv({ INBOX_PARTITIONS: '8', LEASE_TTL_MS: '30000' });
+    const prefix = env.REDIS_KEY_PREFIX as string;
+    const keys = keysFor(prefix);
+    const svc = await spawnService(env);
+    const redis = createClient({ url: TEST_REDIS_URL });
+    await redis.connect();
+    try {
+      const agent = keepAlive(10);
+      const acks = await Promise.all(
+        Array.from({ length: 200 }, (_, i) => postSigned(svc.port, textMessageBody(TEST_PAGE, `u${i % 20}`, 'x', Date.now(), `m_term_${i}`), agent)),
+      );
+      agent.destroy();
+      expect(acks.every((a) => a.status === 200)).toBe(true);
+      expect(await redis.exists(keys.lease(0))).toBe(1);
+      svc.proc.kill('SIGTERM');
+      expect(await svc.exited()).toBe(0);
+      const leases = await Promise.all(Array.from({ length: 8 }, (_, p) => redis.exists(keys.lease(p))));
+      expect(leases).toEqual(Array(8).fill(0));
+      expect(await redis.zCard(keys.workers())).toBe(0);
+      expect(svc.logs.some((l) => l.msg === 'talkshop stopped')).toBe(true);
+      // Whatever was not applied before the stop is still in the inbox for the next worker.
+      const applied = await Promise.all(Array.from({ length: 20 }, async (_, i) => {
+        const p = partitionOf(TEST_PAGE, `u${i}`, 8);
+        return Number((await redis.hGet(keys.state(p, `${TEST_PAGE}:u${i}`), 'v')) ?? 0);
+      }));
+      const pending = (await Promise.all(Array.from({ length: 8 }, (_, p) => redis.xLen(keys.inbox(p))))).reduce((a, b) => a + b, 0);
+      expect(applied.reduce((a, b) => a + b, 0) + pending).toBe(200);
+    } finally {
+      svc.proc.kill('SIGKILL');
+      await redis.quit();
+      await deletePrefix(prefix);
+    }
+  });
+});
