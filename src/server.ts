@@ -54,8 +54,8 @@ export async function startService(config: Config, options: StartOptions = {}): 
   const now = options.now ?? Date.now;
   logger.info(
     config.REDIS_URL
-      ? { store: 'redis', role: config.ROLE, partitions: config.INBOX_PARTITIONS, keyPrefix: config.REDIS_KEY_PREFIX }
-      : { store: 'memory', role: config.ROLE, partitions: config.INBOX_PARTITIONS },
+      ? { store: 'redis', partitions: config.INBOX_PARTITIONS, keyPrefix: config.REDIS_KEY_PREFIX }
+      : { store: 'memory', partitions: config.INBOX_PARTITIONS },
     config.REDIS_URL
       ? 'talkshop starting on Redis'
       : 'talkshop starting on the IN-MEMORY store: single process, nothing survives a restart (set REDIS_URL for production)',

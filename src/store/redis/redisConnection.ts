@@ -23,14 +23,14 @@ export class RedisConnection {
       disableOfflineQueue: true,
       socket: { connectTimeout: timeoutMs, reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 1000) },
     });
-    let down = false;
+    // Log the first failure and then every 30th, so an outage is visible without flooding.
+    let failures = 0;
     client.on('error', (err: Error) => {
-      if (!down) logger.warn({ err: err.message, connection: name }, 'redis connection error; reconnecting');
-      down = true;
+      if (failures++ % 30 === 0) logger.warn({ err: err.message, connection: name, failures }, 'redis connection error; reconnecting');
     });
     client.on('ready', () => {
-      if (down) logger.info({ connection: name }, 'redis connection restored');
-      down = false;
+      if (failures > 0) logger.info({ connection: name, failures }, 'redis connection restored');
+      failures = 0;
     });
     await client.connect();
     return new RedisConnection(client, timeoutMs);
