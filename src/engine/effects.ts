@@ -1,0 +1,21 @@
+import type { SendMessage } from '../messenger/sendApiSchema';
+
+/**
+ * What the engine asks the outside world to do. Plain data: the runtime commits these with the
+ * state, and the sender (delivery issue) executes them in order.
+ */
+export type EngineEffect =
+  | {
+      readonly type: 'send';
+      readonly message: SendMessage;
+      /** RESPONSE: a reply to what the user just did. UPDATE: anything else (sequences, resumes). */
+      readonly messaging: 'RESPONSE' | 'UPDATE';
+      readonly promotional: boolean;
+    }
+  | { readonly type: 'typing'; readonly ms: number }
+  | { readonly type: 'mark_seen' }
+  | { readonly type: 'handover'; readonly reason: string; readonly metadata: Readonly<Record<string, unknown>> }
+  | { readonly type: 'consent'; readonly topic: string; readonly subscribed: boolean; readonly source: string }
+  | { readonly type: 'sequence'; readonly action: 'start' | 'stop'; readonly sequence: string }
+  | { readonly type: 'notify'; readonly text: string; readonly reason: string }
+  | { readonly type: 'warning'; readonly code: 'message_cap' | 'cycle' | 'missing_node'; readonly detail: string };

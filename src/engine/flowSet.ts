@@ -1,0 +1,70 @@
+import type { Action, Flow, Settings } from '../flows/flowSchema';
+
+/** A flow as loaded: its content, a version (hash of the file) and where it came from. */
+export interface LoadedFlow {
+  readonly flow: Flow;
+  readonly version: string;
+  readonly file: string;
+}
+
+/** What a tapped button or quick reply refers to. */
+export interface ControlRef {
+  readonly flow: string;
+  readonly node: string;
+  readonly control: string;
+}
+
+export interface Control {
+  readonly goto?: string;
+  readonly actions?: readonly Action[];
+}
+
+/** Everything the engine reads: immutable, built once at start-up (and on reload). */
+export interface FlowSet {
+  readonly flows: ReadonlyMap<string, LoadedFlow>;
+  readonly settings: Settings;
+  readonly defaultFlow: string;
+  /** Payloads marketers wrote by hand (for external ads or menus) → the control they name. */
+  readonly customPayloads: ReadonlyMap<string, ControlRef>;
+}
+
+type ControlVisitor = (control: string, c: Control & { payload?: string }) => void;
+
+/** Visits every tappable control of a node with its stable control id (see payloads.ts). */
+export function forEachControl(flow: Flow, nodeId: string, visit: ControlVisitor): void {
+  const node = flow.nodes[nodeId];
+  if (!node) return;
+  (node.say ?? []).forEach((m, i) => {
+    if ('quick_replies' in m) (m.quick_replies ?? []).forEach((q, j) => 'title' in q && visit(`s${i}q${j}`, q));
+    if ('buttons' in m) (m.buttons ?? []).forEach((b, j) => !('url' in b) && !('call' in b) && visit(`s${i}b${j}`, b));
+    if ('cards' in m) m.cards.forEach((card, k) => (card.buttons ?? []).forEach((b, j) => !('url' in b) && !('call' in b) && visit(`s${i}c${k}b${j}`, b)));
+  });
+  (node.ask?.choices ?? []).forEach((c, i) => visit(`a${i}`, { goto: c.goto }));
+}
+
+export function controlAt(flow: Flow, nodeId: string, control: string): Control | undefined {
+  let found: Control | undefined;
+  forEachControl(flow, nodeId, (id, c) => {
+    if (id === control) found = c;
+  });
+  return found;
+}
+
+export function buildFlowSet(flows: readonly LoadedFlow[], settings: Settings): FlowSet {
+  const first = flows[0];
+  if (!first) throw new Error('no flows: add at least one flow file');
+  const customPayloads = new Map<string, ControlRef>();
+  for (const { flow } of flows) {
+    for (const nodeId of Object.keys(flow.nodes)) {
+      forEachControl(flow, nodeId, (control, c) => {
+        if (c.payload) customPayloads.set(c.payload, { flow: flow.id, node: nodeId, control });
+      });
+    }
+  }
+  return {
+    flows: new Map(flows.map((f) => [f.flow.id, f])),
+    settings,
+    defaultFlow: settings.default_flow ?? first.flow.id,
+    customPayloads,
+  };
+}

@@ -1,0 +1,159 @@
+import type { Action, FlowNode } from '../flows/flowSchema';
+import { allHold } from './conditions';
+import type { EngineEffect } from './effects';
+import type { FlowSet } from './flowSet';
+import { interpolate } from './interpolate';
+import { renderMessage, renderQuestion, type RenderContext } from './render';
+import type { UserState } from './userState';
+
+/**
+ * One transition in progress: a private draft of the user's state plus the effects so far.
+ * Everything here is synchronous and reads no clock; `now` is given.
+ */
+export interface Run {
+  readonly flows: FlowSet;
+  readonly now: number;
+  readonly state: UserState;
+  readonly effects: EngineEffect[];
+  readonly visited: Set<string>;
+  messagesLeft: number;
+}
+
+export function newRun(flows: FlowSet, prior: UserState, now: number): Run {
+  return { flows, now, state: structuredClone(prior), effects: [], visited: new Set(), messagesLeft: flows.settings.max_messages_per_event };
+}
+
+const renderCtx = (run: Run, flow: string, node: string): RenderContext => ({ flow, node, fields: run.state.fields, defaults: run.flows.settings.defaults });
+
+/** Queues a message unless the per-event cap is reached; false once the cap stops sending. */
+export function send(run: Run, message: Extract<EngineEffect, { type: 'send' }>['message'], promotional = false): boolean {
+  if (run.messagesLeft <= 0) {
+    if (!run.effects.some((e) => e.type === 'warning' && e.code === 'message_cap')) {
+      run.effects.push({ type: 'warning', code: 'message_cap', detail: `more than ${run.flows.settings.max_messages_per_event} messages for one event; the rest were dropped` });
+    }
+    return false;
+  }
+  run.messagesLeft -= 1;
+  run.effects.push({ type: 'send', message, messaging: 'RESPONSE', promotional });
+  return true;
+}
+
+export function startHandover(run: Run, reason: string, message?: string): void {
+  const { state } = run;
+  send(run, { text: interpolate(message ?? run.flows.settings.messages.handover, state.fields, run.flows.settings.defaults) });
+  const metadata = { reason, flow: state.position?.flow ?? null, node: state.position?.node ?? null, fields: { ...state.fields } };
+  run.effects.push({ type: 'handover', reason, metadata });
+  run.effects.push({ type: 'notify', reason, text: `Customer asked for a person (${reason})` });
+  state.thread = 'handing_over';
+  state.pending = null;
+}
+
+function setConsent(run: Run, topic: string, subscribed: boolean, source: string): void {
+  run.state.consent[topic] = { subscribed, at: run.now, source };
+  run.effects.push({ type: 'consent', topic, subscribed, source });
+}
+
+/** Runs a node's or a control's actions; returns the last `goto` target, if any. */
+export function runActions(run: Run, flow: string, node: string, actions: readonly Action[]): string | undefined {
+  const { state } = run;
+  const source = `flow:${flow}/${node}`;
+  let jump: string | undefined;
+  for (const a of actions) {
+    if ('set' in a) for (const [k, v] of Object.entries(a.set)) state.fields[k] = typeof v === 'string' ? interpolate(v, state.fields, run.flows.settings.defaults) : v;
+    else if ('increment' in a) {
+      const { field, by } = typeof a.increment === 'string' ? { field: a.increment, by: 1 } : a.increment;
+      const current = Number(state.fields[field] ?? 0);
+      state.fields[field] = (Number.isFinite(current) ? current : 0) + by;
+    } else if ('unset' in a) for (const f of [a.unset].flat()) delete state.fields[f];
+    else if ('tag' in a) state.tags = [...new Set([...state.tags, ...[a.tag].flat()])];
+    else if ('untag' in a) state.tags = state.tags.filter((t) => ![a.untag].flat().includes(t));
+    else if ('subscribe' in a) setConsent(run, a.subscribe, true, source);
+    else if ('unsubscribe' in a) setConsent(run, a.unsubscribe, false, source);
+    else if ('start_sequence' in a) {
+      state.sequences[a.start_sequence] = { startedAt: run.now };
+      run.effects.push({ type: 'sequence', action: 'start', sequence: a.start_sequence });
+    } else if ('stop_sequence' in a) {
+      delete state.sequences[a.stop_sequence];
+      run.effects.push({ type: 'sequence', action: 'stop', sequence: a.stop_sequence });
+    } else if ('handover' in a) startHandover(run, a.handover.reason);
+    else if ('notify' in a) run.effects.push({ type: 'notify', reason: 'flow', text: interpolate(a.notify, state.fields, run.flows.settings.defaults) });
+    else jump = a.goto;
+    if (state.thread !== 'bot') return undefined;
+  }
+  return jump;
+}
+
+/** Sticky weighted choice: the first assignment is derived from the inputs and then stored. */
+function randomized(run: Run, key: string, options: NonNullable<FlowNode['randomize']>): string | undefined {
+  const kept = run.state.ab[key];
+  if (kept && options.some((o) => o.goto === kept)) return kept;
+  let h = 0x811c9dc5;
+  for (const ch of `${key}|${run.now}|${run.state.inbound}`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+  const total = options.reduce((s, o) => s + o.weight, 0);
+  let pick = (h / 0x100000000) * total;
+  const chosen = options.find((o) => (pick -= o.weight) < 0) ?? options[options.length - 1];
+  if (chosen) run.state.ab[key] = chosen.goto;
+  return chosen?.goto;
+}
+
+function say(run: Run, flow: string, nodeId: string, node: FlowNode): boolean {
+  for (const [i, spec] of (node.say ?? []).entries()) {
+    if ('typing' in spec) {
+      run.effects.push({ type: 'typing', ms: spec.typing });
+      continue;
+    }
+    const message = renderMessage(renderCtx(run, flow, nodeId), spec, i);
+    if (message && !send(run, message, spec.promotional === true)) return false;
+  }
+  return true;
+}
+
+/** What a node does after speaking: the next node to enter now, or undefined to wait. */
+function afterSay(run: Run, flow: string, nodeId: string, node: FlowNode, version: string): string | undefined {
+  if (node.ask) {
+    send(run, renderQuestion(renderCtx(run, flow, nodeId), node.ask, false));
+    run.state.pending = { flow, version, node: nodeId, retries: 0 };
+    return undefined;
+  }
+  if (node.branch) {
+    for (const b of node.branch) if ('else' in b || allHold(b.if, run.state, run.now)) return 'else' in b ? b.else : b.goto;
+    return undefined;
+  }
+  if (node.randomize) return randomized(run, `${flow}:${nodeId}`, node.randomize);
+  if (node.handover) {
+    startHandover(run, node.handover.reason, node.handover.message);
+    return undefined;
+  }
+  return node.next;
+}
+
+/**
+ * Enters a node and follows `next`/branches/jumps until the flow waits for the user. A node seen
+ * twice in one event is a cycle that would send forever: stop there (the linter flags it first).
+ */
+export function enterNode(run: Run, flow: string, nodeId: string): void {
+  const loaded = run.flows.flows.get(flow);
+  let current: string | undefined = nodeId;
+  while (current && loaded) {
+    const key = `${flow}:${current}`;
+    if (run.visited.has(key)) {
+      run.effects.push({ type: 'warning', code: 'cycle', detail: `node ${key} reached twice in one event; stopped` });
+      return;
+    }
+    run.visited.add(key);
+    const node: FlowNode | undefined = loaded.flow.nodes[current];
+    if (!node) {
+      run.effects.push({ type: 'warning', code: 'missing_node', detail: `no node ${key}` });
+      return;
+    }
+    run.state.position = { flow, version: loaded.version, node: current };
+    run.state.pending = null;
+    const jump = runActions(run, flow, current, node.actions ?? []);
+    if (run.state.thread !== 'bot' || !say(run, flow, current, node)) return;
+    current = jump ?? afterSay(run, flow, current, node, loaded.version);
+  }
+}
+
+export function askAgain(run: Run, flow: string, nodeId: string, node: FlowNode): void {
+  if (node.ask) send(run, renderQuestion(renderCtx(run, flow, nodeId), node.ask, true));
+}

@@ -1,0 +1,187 @@
+import type { Trigger } from '../flows/flowSchema';
+import type { EngineEffect } from './effects';
+import type { EngineEvent } from './engineEvent';
+import { controlAt, type ControlRef, type FlowSet } from './flowSet';
+import { matchesKeyword, normalize } from './normalize';
+import { GET_STARTED_PAYLOAD, OFFER_HUMAN_PAYLOAD, resolvePayload } from './payloads';
+import { askAgain, enterNode, newRun, runActions, send, startHandover, type Run } from './run';
+import type { UserState } from './userState';
+import { validateAnswer } from './validateAnswer';
+
+export interface TransitionResult {
+  readonly state: UserState;
+  readonly effects: readonly EngineEffect[];
+}
+
+const HOUR = 3600 * 1000;
+
+/**
+ * The engine: (flows, state, event, now) → (next state, effects). Pure and deterministic: no I/O,
+ * no clock, no randomness beyond what the inputs determine; the input state is never mutated.
+ */
+export function transition(flows: FlowSet, prior: UserState, event: EngineEvent, now: number): TransitionResult {
+  if (event.type === 'none') return { state: prior, effects: [] };
+  const run = newRun(flows, prior, now);
+  const { state } = run;
+  const fromAd = (event.type === 'referral' || event.type === 'payload') && event.fromAd === true;
+  state.inbound += 1;
+  state.lastInboundAt = now;
+  state.windowEndsAt = Math.max(state.windowEndsAt ?? 0, now + (fromAd ? 7 * 24 : 24) * HOUR);
+  run.effects.push({ type: 'mark_seen' });
+  // While a person owns the thread (or an admin paused the bot) the bot stays silent.
+  if (state.thread === 'bot') {
+    reconcileVersions(run);
+    route(run, event);
+  }
+  return { state, effects: run.effects };
+}
+
+/** After a flow file changed: keep users on nodes that still exist, else move them to the entry. */
+function reconcileVersions(run: Run): void {
+  const { state, flows } = run;
+  if (state.position) {
+    const loaded = flows.flows.get(state.position.flow);
+    if (!loaded) state.position = null;
+    else if (loaded.version !== state.position.version) {
+      const node = loaded.flow.nodes[state.position.node] ? state.position.node : (loaded.flow.entry ?? loaded.flow.start);
+      state.position = { flow: loaded.flow.id, version: loaded.version, node };
+    }
+  }
+  const p = state.pending;
+  if (p && !flows.flows.get(p.flow)?.flow.nodes[p.node]?.ask) state.pending = null;
+}
+
+function route(run: Run, event: Exclude<EngineEvent, { type: 'none' }>): void {
+  switch (event.type) {
+    case 'reaction':
+      return;
+    case 'referral':
+      if (!startByTrigger(run, (t) => 'ref' in t && t.ref === event.ref) && !run.state.position) startFlow(run, run.flows.defaultFlow);
+      return;
+    case 'optin':
+      startByTrigger(run, (t) => 'optin' in t && (t.optin === true || t.optin === event.ref));
+      return;
+    case 'attachment':
+      return run.state.pending ? answer(run, '') : fallback(run);
+    case 'payload':
+      return onPayload(run, event);
+    case 'text':
+      return onText(run, event.text);
+  }
+}
+
+function onText(run: Run, text: string): void {
+  if (globalKeyword(run, text)) return;
+  if (run.state.pending) return answer(run, text);
+  const current = run.state.position?.flow;
+  if (startByTrigger(run, (t) => 'keyword' in t && [t.keyword].flat().some((k) => matchesKeyword(text, k, t.match)), current)) return;
+  if (!run.state.position) return startFlow(run, run.flows.defaultFlow);
+  fallback(run);
+}
+
+function onPayload(run: Run, event: Extract<EngineEvent, { type: 'payload' }>): void {
+  const { payload } = event;
+  if (payload === OFFER_HUMAN_PAYLOAD) return startHandover(run, 'fallback_offer');
+  const ref = resolvePayload(run.flows, payload);
+  if (ref && runControl(run, ref)) return;
+  if (event.ref && startByTrigger(run, (t) => 'ref' in t && t.ref === event.ref)) return;
+  if (startByTrigger(run, (t) => ('get_started' in t && payload === GET_STARTED_PAYLOAD) || ('postback' in t && t.postback === payload))) return;
+  if (payload === GET_STARTED_PAYLOAD) return startFlow(run, run.flows.defaultFlow);
+  // An unknown or stale payload is read as what the user saw: the title (for Messenger's own
+  // email/phone quick replies, that is the email or number itself).
+  onText(run, event.text);
+}
+
+/** A tapped button / quick reply / choice. False when it no longer exists (flow changed). */
+function runControl(run: Run, ref: ControlRef): boolean {
+  const loaded = run.flows.flows.get(ref.flow);
+  const node = loaded?.flow.nodes[ref.node];
+  const control = loaded && controlAt(loaded.flow, ref.node, ref.control);
+  if (!loaded || !node || !control) return false;
+  run.state.misses = 0;
+  const p = run.state.pending;
+  if (ref.control.startsWith('a') && p && p.flow === ref.flow && p.node === ref.node) {
+    const choice = node.ask?.choices?.[Number(ref.control.slice(1))];
+    return choice !== undefined && (answer(run, choice.title), true);
+  }
+  run.state.pending = null;
+  const jump = runActions(run, ref.flow, ref.node, control.actions ?? []);
+  const target = jump ?? control.goto;
+  if (run.state.thread === 'bot' && target) enterNode(run, ref.flow, target);
+  return true;
+}
+
+function answer(run: Run, input: string): void {
+  const p = run.state.pending;
+  const loaded = p && run.flows.flows.get(p.flow);
+  const node = p && loaded?.flow.nodes[p.node];
+  const ask = node?.ask;
+  if (!p || !loaded || !node || !ask) return fallback(run);
+  const outcome = validateAnswer(ask, input);
+  if (outcome.ok) {
+    run.state.fields[ask.into] = outcome.value;
+    run.state.pending = null;
+    run.state.misses = 0;
+    const target = outcome.goto ?? ask.next ?? node.next;
+    if (target) enterNode(run, p.flow, target);
+    return;
+  }
+  const retries = p.retries + 1;
+  if (retries <= ask.retries) {
+    run.state.pending = { ...p, retries };
+    return askAgain(run, p.flow, p.node, node);
+  }
+  run.state.pending = null;
+  if (ask.on_fail) enterNode(run, p.flow, ask.on_fail);
+  else startHandover(run, 'input_failed');
+}
+
+/** Global keywords work anywhere, even while a question is pending. */
+function globalKeyword(run: Run, text: string): boolean {
+  const { keywords, messages, topic } = run.flows.settings;
+  const is = (list: readonly string[]) => list.some((k) => normalize(k) === normalize(text));
+  if (is(keywords.human)) startHandover(run, 'keyword');
+  else if (is(keywords.stop)) {
+    run.state.pending = null;
+    run.state.consent[topic] = { subscribed: false, at: run.now, source: 'keyword' };
+    run.effects.push({ type: 'consent', topic, subscribed: false, source: 'keyword' });
+    send(run, { text: messages.stopped });
+  } else if (is(keywords.start)) {
+    run.state.consent[topic] = { subscribed: true, at: run.now, source: 'keyword' };
+    run.effects.push({ type: 'consent', topic, subscribed: true, source: 'keyword' });
+    send(run, { text: messages.started });
+  } else if (is(keywords.menu)) startFlow(run, run.flows.defaultFlow);
+  else return false;
+  return true;
+}
+
+function startFlow(run: Run, flowId: string, node?: string): void {
+  const loaded = run.flows.flows.get(flowId);
+  if (!loaded) return;
+  run.state.misses = 0;
+  enterNode(run, flowId, node ?? loaded.flow.start);
+}
+
+/** Starts the first flow with a matching trigger, trying `preferred` (the current flow) first. */
+function startByTrigger(run: Run, matches: (t: Trigger) => boolean, preferred?: string): boolean {
+  const ordered = [...run.flows.flows.values()].sort((a, b) => Number(b.flow.id === preferred) - Number(a.flow.id === preferred));
+  for (const { flow } of ordered) {
+    const trigger = flow.triggers.find(matches);
+    if (trigger) {
+      startFlow(run, flow.id, trigger.goto);
+      return true;
+    }
+  }
+  return false;
+}
+
+function fallback(run: Run): void {
+  const { state, flows } = run;
+  const fb = flows.flows.get(state.position?.flow ?? flows.defaultFlow)?.flow.fallback;
+  state.misses += 1;
+  const text = fb?.text ?? "Sorry, I didn't get that.";
+  if (!fb?.escalate_after || state.misses < fb.escalate_after) return void send(run, { text });
+  if (fb.escalate === 'handover') return startHandover(run, 'fallback');
+  const { offer_human, offer_human_button } = flows.settings.messages;
+  send(run, { text: `${text} ${offer_human}`, quick_replies: [{ content_type: 'text', title: offer_human_button, payload: OFFER_HUMAN_PAYLOAD }] });
+}

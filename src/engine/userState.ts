@@ -1,0 +1,68 @@
+import { z } from 'zod';
+
+/**
+ * A user's conversation state, versioned: `schema` says which shape it has, and decodeUserState
+ * migrates anything older (including the foundation's counter state) to the current shape.
+ */
+const scalar = z.union([z.string(), z.number(), z.boolean()]);
+const position = z.object({ flow: z.string(), version: z.string(), node: z.string() });
+
+export const THREAD_STATES = ['bot', 'handing_over', 'human', 'paused'] as const;
+export type ThreadState = (typeof THREAD_STATES)[number];
+
+export const userStateSchema = z.object({
+  schema: z.literal(1),
+  /** Where the conversation is; null before the first flow starts. */
+  position: position.nullable(),
+  /** A question waiting for its answer (the node's `ask`), with failed attempts so far. */
+  pending: position.extend({ retries: z.number().int().nonnegative() }).nullable(),
+  fields: z.record(z.string(), scalar),
+  tags: z.array(z.string()),
+  consent: z.record(z.string(), z.object({ subscribed: z.boolean(), at: z.number(), source: z.string() })),
+  /** The customer's last own action (message, tap, referral…): the start of the messaging window. */
+  lastInboundAt: z.number().nullable(),
+  /** When the current messaging window closes (24 h, or 7 days after a click-to-Messenger ad). */
+  windowEndsAt: z.number().nullable(),
+  /** Consecutive messages the bot did not understand. */
+  misses: z.number().int().nonnegative(),
+  /** Sticky A/B assignments: "flow:node" → chosen target node. */
+  ab: z.record(z.string(), z.string()),
+  sequences: z.record(z.string(), z.object({ startedAt: z.number() })),
+  thread: z.enum(THREAD_STATES),
+  inbound: z.number().int().nonnegative(),
+});
+export type UserState = z.infer<typeof userStateSchema>;
+
+export const initialUserState = (): UserState => ({
+  schema: 1,
+  position: null,
+  pending: null,
+  fields: {},
+  tags: [],
+  consent: {},
+  lastInboundAt: null,
+  windowEndsAt: null,
+  misses: 0,
+  ab: {},
+  sequences: {},
+  thread: 'bot',
+  inbound: 0,
+});
+
+/** Schema 0: the foundation's counter handler (src/runtime/handler.ts) before flows existed. */
+const schema0 = z.object({ inbound: z.number(), lastInteractionAt: z.number().nullable() });
+
+const DAY = 24 * 3600 * 1000;
+
+export function decodeUserState(data: unknown): UserState {
+  if (data === null || data === undefined) return initialUserState();
+  const current = userStateSchema.safeParse(data);
+  if (current.success) return current.data;
+  const old = schema0.safeParse(data);
+  if (old.success) {
+    const last = old.data.lastInteractionAt;
+    return { ...initialUserState(), inbound: old.data.inbound, lastInboundAt: last, windowEndsAt: last === null ? null : last + DAY };
+  }
+  // Unknown shape: say where, do not guess (the worker logs it and applies the item as a no-op).
+  throw new Error(`unreadable user state: ${current.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+}

@@ -1,0 +1,72 @@
+import type { Ask } from '../flows/flowSchema';
+import type { Scalar } from './interpolate';
+import { normalize } from './normalize';
+
+export type AnswerOutcome = { readonly ok: true; readonly value: Scalar; readonly goto?: string } | { readonly ok: false };
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]{2,}$/u;
+
+function isoDate(y: number, m: number, d: number): string | undefined {
+  const date = new Date(Date.UTC(y, m - 1, d));
+  if (date.getUTCFullYear() !== y || date.getUTCMonth() !== m - 1 || date.getUTCDate() !== d) return undefined;
+  return date.toISOString().slice(0, 10);
+}
+
+/** Accepts 2026-12-24, 24.12.2026 and 24/12/2026 (day first), and only real calendar dates. */
+function parseDate(text: string): string | undefined {
+  const iso = /^(\d{4})-(\d{1,2})-(\d{1,2})$/.exec(text);
+  if (iso) return isoDate(Number(iso[1]), Number(iso[2]), Number(iso[3]));
+  const dayFirst = /^(\d{1,2})[./](\d{1,2})[./](\d{4})$/.exec(text);
+  if (dayFirst) return isoDate(Number(dayFirst[3]), Number(dayFirst[2]), Number(dayFirst[1]));
+  return undefined;
+}
+
+function parseNumber(text: string, ask: Ask): number | undefined {
+  const n = Number(text.replace(/\s/g, '').replace(',', '.'));
+  if (!Number.isFinite(n) || text.trim() === '') return undefined;
+  if ((ask.min !== undefined && n < ask.min) || (ask.max !== undefined && n > ask.max)) return undefined;
+  return n;
+}
+
+function parsePhone(text: string): string | undefined {
+  const compact = text.replace(/[\s().-]/g, '');
+  return /^\+?\d{7,15}$/.test(compact) ? compact : undefined;
+}
+
+function parseChoice(text: string, ask: Ask): AnswerOutcome {
+  const wanted = normalize(text);
+  const choice = (ask.choices ?? []).find((c) => normalize(c.title) === wanted || (c.value !== undefined && normalize(String(c.value)) === wanted));
+  return choice ? { ok: true, value: choice.value ?? choice.title, ...(choice.goto ? { goto: choice.goto } : {}) } : { ok: false };
+}
+
+/** Validates a free-text answer to a question; the value is what gets stored in `into`. */
+export function validateAnswer(ask: Ask, input: string): AnswerOutcome {
+  const text = input.trim();
+  const wrap = (v: Scalar | undefined): AnswerOutcome => (v === undefined ? { ok: false } : { ok: true, value: v });
+  switch (ask.capture) {
+    case 'email':
+      return wrap(EMAIL.test(text) ? text.toLowerCase() : undefined);
+    case 'phone':
+      return wrap(parsePhone(text));
+    case 'number':
+      return wrap(parseNumber(text, ask));
+    case 'date':
+      return wrap(parseDate(text));
+    case 'choice':
+      return parseChoice(text, ask);
+    case 'regex': {
+      let re: RegExp;
+      try {
+        re = new RegExp(ask.pattern ?? '', 'u');
+      } catch {
+        return { ok: false };
+      }
+      return wrap(re.test(text) ? text : undefined);
+    }
+    case 'text': {
+      const length = [...text].length;
+      const ok = length > 0 && length >= (ask.min ?? 1) && length <= (ask.max ?? 2000);
+      return wrap(ok ? text : undefined);
+    }
+  }
+}

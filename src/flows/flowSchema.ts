@@ -1,0 +1,185 @@
+import { z } from 'zod';
+
+/**
+ * The flow language: what a marketer writes in flows/*.yaml. Structure and types are checked
+ * here; cross-references, reachability and Messenger's limits are the linter's job (lintFlows),
+ * which can name the node and suggest the fix. `.describe()` texts feed the published JSON Schema.
+ */
+const id = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/i, 'use letters, digits, _ and - (at most 64)');
+const nodeRef = id.describe('id of a node in the same flow');
+const field = z.string().regex(/^[a-z_][a-z0-9_]{0,63}$/i, 'field names use letters, digits and _').describe('a user field');
+const scalar = z.union([z.string(), z.number(), z.boolean()]);
+
+export const conditionSchema = z.union([
+  z.strictObject({
+    field,
+    equals: scalar.optional(),
+    not_equals: scalar.optional(),
+    gt: z.number().optional(),
+    gte: z.number().optional(),
+    lt: z.number().optional(),
+    lte: z.number().optional(),
+    in: z.array(scalar).optional(),
+    matches: z.string().optional().describe('a regular expression'),
+    exists: z.boolean().optional(),
+  }),
+  z.strictObject({ tag: z.string() }),
+  z.strictObject({ not_tag: z.string() }),
+  z.strictObject({ subscribed: z.string().describe('consent topic') }),
+  z.strictObject({ not_subscribed: z.string() }),
+  z.strictObject({
+    time: z.strictObject({
+      between: z.tuple([z.string().regex(/^\d\d:\d\d$/), z.string().regex(/^\d\d:\d\d$/)]).optional().describe('["09:00","17:30"], local to tz'),
+      days: z.array(z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'])).optional(),
+      tz: z.string().default('UTC').describe('IANA time zone, e.g. Europe/Paris'),
+    }),
+  }),
+]);
+export type Condition = z.infer<typeof conditionSchema>;
+
+export const actionSchema = z.union([
+  z.strictObject({ set: z.record(field, scalar).describe('fields to set; strings may use {{field}}') }),
+  z.strictObject({ increment: z.union([field, z.strictObject({ field, by: z.number().default(1) })]) }),
+  z.strictObject({ unset: z.union([field, z.array(field)]) }),
+  z.strictObject({ tag: z.union([z.string(), z.array(z.string())]) }),
+  z.strictObject({ untag: z.union([z.string(), z.array(z.string())]) }),
+  z.strictObject({ subscribe: z.string().describe('consent topic, e.g. offers') }),
+  z.strictObject({ unsubscribe: z.string() }),
+  z.strictObject({ start_sequence: id }),
+  z.strictObject({ stop_sequence: id }),
+  z.strictObject({ handover: z.strictObject({ reason: z.string().default('requested') }).default({ reason: 'requested' }) }),
+  z.strictObject({ notify: z.string().describe('message to the admins; may use {{field}}') }),
+  z.strictObject({ goto: nodeRef }),
+]);
+export type Action = z.infer<typeof actionSchema>;
+
+/** What tapping a button or quick reply does: jump, run actions, or both. */
+const control = {
+  goto: nodeRef.optional(),
+  actions: z.array(actionSchema).optional(),
+  payload: z.string().optional().describe('only to connect external ads or menus; generated otherwise'),
+};
+
+export const quickReplySpecSchema = z.union([
+  z.strictObject({ title: z.string(), image_url: z.string().optional(), ...control }),
+  z.strictObject({ type: z.enum(['email', 'phone']).describe("Messenger's own quick reply with the user's email or phone") }),
+]);
+export const buttonSpecSchema = z.union([
+  z.strictObject({ title: z.string(), url: z.string().describe('https:// link') }),
+  z.strictObject({ title: z.string(), call: z.string().describe('+<country code><number>') }),
+  z.strictObject({ title: z.string(), ...control }),
+]);
+export const cardSpecSchema = z.strictObject({
+  title: z.string(),
+  subtitle: z.string().optional(),
+  image_url: z.string().optional(),
+  url: z.string().optional().describe('opened when the card itself is tapped'),
+  buttons: z.array(buttonSpecSchema).optional(),
+});
+
+const common = {
+  quick_replies: z.array(quickReplySpecSchema).optional(),
+  promotional: z.boolean().optional().describe('offers, deals: only ever sent inside the 24 h window'),
+};
+export const messageSpecSchema = z.union([
+  z.strictObject({ text: z.string(), buttons: z.array(buttonSpecSchema).optional(), ...common }),
+  z.strictObject({ cards: z.array(cardSpecSchema), square_images: z.boolean().optional(), ...common }),
+  z.strictObject({ image: z.string(), ...common }),
+  z.strictObject({ video: z.string(), ...common }),
+  z.strictObject({ file: z.string(), ...common }),
+  z.strictObject({ typing: z.number().int().min(100).max(20_000).describe('show "typing…" for this many ms') }),
+]);
+export type MessageSpec = z.infer<typeof messageSpecSchema>;
+
+export const CAPTURE_TYPES = ['email', 'phone', 'number', 'text', 'choice', 'regex', 'date'] as const;
+export const askSchema = z.strictObject({
+  text: z.string().describe('the question'),
+  capture: z.enum(CAPTURE_TYPES),
+  into: field.describe('the field the answer is stored in'),
+  min: z.number().optional().describe('number: smallest value; text: fewest characters'),
+  max: z.number().optional().describe('number: largest value; text: most characters'),
+  pattern: z.string().optional().describe('regex capture: the regular expression'),
+  choices: z.array(z.strictObject({ title: z.string(), value: scalar.optional(), goto: nodeRef.optional() })).optional(),
+  invalid: z.string().optional().describe('said when the answer does not validate'),
+  retries: z.number().int().min(0).max(10).default(2),
+  on_fail: nodeRef.optional().describe('where to go after the last failed retry (required by the linter)'),
+  next: nodeRef.optional().describe('where to go after a valid answer (default: the node\'s next)'),
+});
+export type Ask = z.infer<typeof askSchema>;
+
+export const nodeSchema = z.strictObject({
+  actions: z.array(actionSchema).optional().describe('run on entering the node, before it speaks'),
+  say: z.array(messageSpecSchema).optional(),
+  ask: askSchema.optional(),
+  branch: z
+    .array(z.union([z.strictObject({ if: z.union([conditionSchema, z.array(conditionSchema)]), goto: nodeRef }), z.strictObject({ else: nodeRef })]))
+    .optional()
+    .describe('first matching `if` wins; `else` last'),
+  randomize: z.array(z.strictObject({ weight: z.number().positive(), goto: nodeRef })).optional().describe('sticky A/B split per user'),
+  handover: z.strictObject({ message: z.string().optional(), reason: z.string().default('requested') }).optional(),
+  next: nodeRef.optional().describe('continue to this node without waiting'),
+  wait: z.literal(true).optional().describe('stop here and wait for the user (quick replies/buttons imply it)'),
+  end: z.literal(true).optional().describe('the conversation deliberately ends here'),
+});
+export type FlowNode = z.infer<typeof nodeSchema>;
+
+export const triggerSchema = z.union([
+  z.strictObject({ get_started: z.literal(true), goto: nodeRef.optional() }),
+  z.strictObject({
+    keyword: z.union([z.string(), z.array(z.string())]),
+    match: z.enum(['exact', 'contains', 'regex']).default('exact'),
+    goto: nodeRef.optional(),
+  }),
+  z.strictObject({ ref: z.string().describe('m.me/<page>?ref=… or an ad referral ref'), goto: nodeRef.optional() }),
+  z.strictObject({ postback: z.string().describe('a payload from outside flows (persistent menu, ads)'), goto: nodeRef.optional() }),
+  z.strictObject({ optin: z.union([z.literal(true), z.string()]).describe('any opt-in, or one with this payload/ref'), goto: nodeRef.optional() }),
+]);
+export type Trigger = z.infer<typeof triggerSchema>;
+
+export const flowSchema = z.strictObject({
+  id: id.describe('unique across flows/'),
+  title: z.string().optional(),
+  start: nodeRef,
+  entry: nodeRef.optional().describe('where users whose node was removed continue (default: start)'),
+  triggers: z.array(triggerSchema).default([]),
+  nodes: z.record(id, nodeSchema),
+  fallback: z
+    .strictObject({
+      text: z.string(),
+      escalate_after: z.number().int().min(1).max(10).optional().describe('consecutive misunderstandings before escalation'),
+      escalate: z.enum(['offer', 'handover']).default('offer'),
+    })
+    .optional(),
+});
+export type Flow = z.infer<typeof flowSchema>;
+
+export const settingsSchema = z.strictObject({
+  keywords: z
+    .strictObject({
+      stop: z.array(z.string()).default(['stop', 'unsubscribe']),
+      start: z.array(z.string()).default(['start', 'subscribe']),
+      menu: z.array(z.string()).default(['menu']),
+      human: z.array(z.string()).default(['human', 'agent', 'talk to a person']),
+    })
+    .default({ stop: ['stop', 'unsubscribe'], start: ['start', 'subscribe'], menu: ['menu'], human: ['human', 'agent', 'talk to a person'] }),
+  default_flow: id.optional().describe('flow whose start node answers users in no flow (default: the first flow)'),
+  topic: z.string().default('offers').describe('consent topic of the global start/stop keywords'),
+  messages: z
+    .strictObject({
+      stopped: z.string().default("You're unsubscribed. Send START any time to subscribe again."),
+      started: z.string().default("You're subscribed. Send STOP any time to unsubscribe."),
+      handover: z.string().default('Connecting you with a person. They will reply here.'),
+      offer_human: z.string().default('Would you like to talk to a person?'),
+      offer_human_button: z.string().default('Talk to a person'),
+    })
+    .default({
+      stopped: "You're unsubscribed. Send START any time to subscribe again.",
+      started: "You're subscribed. Send STOP any time to unsubscribe.",
+      handover: 'Connecting you with a person. They will reply here.',
+      offer_human: 'Would you like to talk to a person?',
+      offer_human_button: 'Talk to a person',
+    }),
+  max_messages_per_event: z.number().int().min(1).max(30).default(10),
+  defaults: z.record(field, scalar).default({ first_name: 'there' }).describe('value of {{field}} when the user has none'),
+});
+export type Settings = z.infer<typeof settingsSchema>;
