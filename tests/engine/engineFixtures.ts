@@ -1,0 +1,20 @@
+import { buildFlowSet, type FlowSet, type LoadedFlow } from '../../src/engine/flowSet';
+import { flowSchema, settingsSchema } from '../../src/flows/flowSchema';
+import type { MessengerEvent } from '../../src/webhook/messengerEvent';
+
+/** Builds a FlowSet from plain objects, as the loader would from YAML. */
+export function flowSet(flows: ReadonlyArray<Record<string, unknown>>, settings: Record<string, unknown> = {}, version = 'v1'): FlowSet {
+  const loaded: LoadedFlow[] = flows.map((f) => ({ flow: flowSchema.parse(f), version, file: `${String(f.id)}.yaml` }));
+  return buildFlowSet(loaded, settingsSchema.parse(settings));
+}
+
+export const T0 = Date.UTC(2026, 10, 23, 15, 0, 0); // Monday 2026-11-23 15:00 UTC
+export const HOUR = 3600_000;
+
+export const text = (t: string) => ({ type: 'text', text: t }) as const;
+export const tap = (payload: string, title = '') => ({ type: 'payload', payload, text: title }) as const;
+
+/** A Messenger event as the webhook would store it, for the handler-level tests. */
+export function messengerText(userId: string, t: string, n: number): MessengerEvent {
+  return { kind: 'message', channel: 'messaging', pageId: 'p', userId, timestamp: T0 + n, dedupeKey: `mid:${n}`, raw: { message: { mid: `${n}`, text: t } } };
+}
