@@ -229,6 +229,24 @@ describe('fallback', () => {
 });
 
 describe('safety', () => {
+  it('clips interpolated user input to Messenger limits and percent-encodes it in links', () => {
+    const echo = flowSet([
+      {
+        id: 'echo',
+        start: 'q',
+        nodes: {
+          q: { ask: { text: 'Name?', capture: 'text', into: 'name', max: 5000, on_fail: 'q', next: 'r' } },
+          r: { say: [{ text: 'Hello {{name}}', quick_replies: [{ title: '{{name}}', goto: 'q' }], buttons: [{ title: 'Open', url: 'https://x.test/?n={{name}}' }] }], end: true },
+        },
+      },
+    ]);
+    const long = 'é&'.repeat(1500);
+    const r = play([text('go'), text(long)], echo);
+    const [msg] = sends(r.effects);
+    expect(messageSchema.safeParse(msg).success).toBe(true);
+    expect(JSON.stringify(msg)).toContain('https://x.test/?n=%C3%A9%26');
+  });
+
   it('stops a cycle that sends without waiting, and caps messages per event', () => {
     const loop = flowSet([{ id: 'loop', start: 'a', nodes: { a: { say: [{ text: 'A' }], next: 'b' }, b: { say: [{ text: 'B' }], next: 'a' } } }]);
     const r = play([text('x')], loop);
