@@ -5,6 +5,7 @@ import { loadConfig } from '../config/config';
 import { ConfigError } from '../errors';
 import { startService, WEBHOOK_PATH } from '../server';
 import { withDemoEnv } from './demoEnv';
+import { addFlowsCommand } from './flowsCommand';
 import { sendEvent } from './sendEvent';
 
 function configOrExit(env: Record<string, string | undefined>) {
@@ -69,6 +70,8 @@ program
     process.stdout.write(`${result.status} ${result.body}\n`);
     process.exitCode = result.status === 200 ? 0 : 1;
   });
+
+addFlowsCommand(program);
 
 program.parseAsync().catch((err: unknown) => {
   process.stderr.write(`talkshop: ${err instanceof Error ? err.message : String(err)}\n`);
