@@ -2,7 +2,7 @@
  * The few named errors Talkshop throws. Expected outcomes are tagged unions; these are for the
  * unexpected, and each carries a stable `code` that logs and tests can match on.
  */
-export type ErrorCode = 'CONFIG_INVALID' | 'STORE_UNAVAILABLE' | 'STORE_CORRUPT' | 'HANDLER_FAILED';
+export type ErrorCode = 'CONFIG_INVALID' | 'FLOWS_INVALID' | 'STORE_UNAVAILABLE' | 'STORE_CORRUPT';
 
 export class TalkshopError extends Error {
   constructor(
@@ -19,6 +19,13 @@ export class TalkshopError extends Error {
 export class ConfigError extends TalkshopError {
   constructor(readonly problems: readonly string[]) {
     super('CONFIG_INVALID', `Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+/** The flow files do not pass the linter; the message lists every problem with its fix. */
+export class FlowsInvalidError extends TalkshopError {
+  constructor(dir: string, problems: readonly string[]) {
+    super('FLOWS_INVALID', `Flows in ${dir} refused:\n${problems.join('\n')}\nRun \`npm run flows:check\` after fixing them.`);
   }
 }
 

@@ -5,7 +5,11 @@ import type { Config } from './config/config';
 import { createOpsApp, type Readiness } from './http/opsApp';
 import { createLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
-import { counterHandler, type Handler } from './runtime/handler';
+import { FlowsInvalidError } from './errors';
+import { loadFlows } from './flows/loadFlows';
+import { formatProblem } from './flows/problem';
+import { flowHandler } from './runtime/flowHandler';
+import type { Handler } from './runtime/handler';
 import { Worker } from './runtime/worker';
 import { createMemoryStore } from './store/memory/memoryStore';
 import type { Store } from './store/ports';
@@ -25,9 +29,18 @@ export interface RunningService {
 
 export interface StartOptions {
   readonly logger?: Logger;
-  /** Defaults to the built-in counter handler until the flow engine is wired in. */
+  /** Defaults to the flow engine over the flows in FLOWS_DIR. */
   readonly handler?: Handler<unknown>;
   readonly now?: () => number;
+}
+
+/** Loads and lints FLOWS_DIR; refuses to start on any error, naming file, line, node and fix. */
+function loadFlowHandler(config: Config, logger: Logger): Handler<unknown> {
+  const result = loadFlows(config.FLOWS_DIR);
+  if (!result.ok) throw new FlowsInvalidError(config.FLOWS_DIR, result.problems.map(formatProblem));
+  for (const w of result.warnings) logger.warn({ file: w.file, line: w.line, flow: w.flow, node: w.node, fix: w.fix }, w.message);
+  logger.info({ flows: [...result.flowSet.flows.keys()], dir: config.FLOWS_DIR }, 'flows loaded');
+  return flowHandler(result.flowSet) as Handler<unknown>;
 }
 
 async function openStore(config: Config, logger: Logger): Promise<Store> {
@@ -60,15 +73,16 @@ export async function startService(config: Config, options: StartOptions = {}): 
       ? 'talkshop starting on Redis'
       : 'talkshop starting on the IN-MEMORY store: single process, nothing survives a restart (set REDIS_URL for production)',
   );
+  const runsWorker = config.ROLE !== 'web';
+  const handler = runsWorker ? (options.handler ?? loadFlowHandler(config, logger)) : undefined;
   const store = await openStore(config, logger);
   const partitions = Array.from({ length: config.INBOX_PARTITIONS }, (_, p) => p);
   const metrics = createMetrics({ pendingCounts: () => store.inbox.pendingCounts(partitions) });
 
-  const runsWorker = config.ROLE !== 'web';
-  const worker = runsWorker
+  const worker = handler
     ? new Worker<unknown>({
         store,
-        handler: options.handler ?? (counterHandler as Handler<unknown>),
+        handler,
         partitions: config.INBOX_PARTITIONS,
         workerId: `${process.pid}-${randomUUID().slice(0, 8)}`,
         leaseTtlMs: config.LEASE_TTL_MS,

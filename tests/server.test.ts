@@ -1,4 +1,8 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createClient } from 'redis';
+import { FlowsInvalidError } from '../src/errors';
 import { textMessageBody } from '../src/cli/sendEvent';
 import { partitionOf } from '../src/runtime/partitionOf';
 import { startService } from '../src/server';
@@ -31,6 +35,35 @@ describe('operations endpoints', () => {
       expect(metrics).toContain('talkshop_handler_duration_seconds_count 1');
       expect(metrics).toContain('talkshop_worker_partitions_held 16');
       expect((await get(service.port, '/nope')).status).toBe(404);
+    } finally {
+      await service.stop();
+    }
+  });
+});
+
+describe('start-up with flows', () => {
+  it('refuses invalid flows, naming the file, line, node and fix', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'talkshop-flows-'));
+    writeFileSync(join(dir, 'broken.yaml'), 'id: broken\nstart: hello\nnodes:\n  hello:\n    say:\n      - text: hi\n    next: nowhere\n');
+    // If it wrongly starts, stop it again so the failure is reported instead of hanging the suite.
+    const outcome = await startService(testConfig({ REDIS_URL: undefined, FLOWS_DIR: dir })).then(
+      (s) => s.stop().then(() => 'started'),
+      (err: unknown) => err,
+    );
+    expect(outcome).toBeInstanceOf(FlowsInvalidError);
+    expect((outcome as Error).message).toMatch(/broken\.yaml:7 flow broken node hello: .*nowhere[\s\S]*fix:/);
+  });
+
+  it('runs the shipped demo flows: a first message gets the welcome', async () => {
+    const service = await startService(testConfig({ REDIS_URL: undefined }));
+    try {
+      await postSigned(service.port, textMessageBody(TEST_PAGE, 'new-user', 'hello', Date.now(), 'm_flow_1'));
+      const outbox = await waitFor('the welcome in the outbox', async () => {
+        const all = (await Promise.all(Array.from({ length: 16 }, (_, p) => service.store.states.readOutbox(p, '0-0', 100)))).flat();
+        return all.length > 0 ? all : undefined;
+      });
+      expect(outbox.map((o) => o.effect.type)).toEqual(expect.arrayContaining(['mark_seen', 'send']));
+      expect(JSON.stringify(outbox)).toContain('Welcome to Northwind Outfitters');
     } finally {
       await service.stop();
     }

@@ -2,7 +2,7 @@
 import 'dotenv/config';
 import { Command } from 'commander';
 import { loadConfig } from '../config/config';
-import { ConfigError } from '../errors';
+import { ConfigError, TalkshopError } from '../errors';
 import { startService, WEBHOOK_PATH } from '../server';
 import { withDemoEnv } from './demoEnv';
 import { addFlowsCommand } from './flowsCommand';
@@ -75,5 +75,5 @@ addFlowsCommand(program);
 
 program.parseAsync().catch((err: unknown) => {
   process.stderr.write(`talkshop: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
+  process.exit(err instanceof TalkshopError && err.code === 'FLOWS_INVALID' ? 2 : 1);
 });
