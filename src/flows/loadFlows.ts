@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, extname, join, relative } from 'node:path';
-import { LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { buildFlowSet, type FlowSet, type LoadedFlow } from '../engine/flowSet';
 import { flowSchema, settingsSchema, type Settings } from './flowSchema';
@@ -35,9 +35,20 @@ function parseFile(dir: string, name: string): ParsedFile {
 function lineOf(f: ParsedFile, path: ReadonlyArray<string | number>): number | undefined {
   for (let n = path.length; n >= 0; n--) {
     const node = f.doc.getIn(path.slice(0, n), true) as { range?: [number, number, number] } | undefined;
-    if (node?.range) return f.lines.linePos(node.range[0]).line;
+    const range = keyRange(f.doc, path.slice(0, n)) ?? node?.range;
+    if (range) return f.lines.linePos(range[0]).line;
   }
   return undefined;
+}
+
+/** Where the key of a mapping entry is written: `welcome:` rather than the first line of its block. */
+function keyRange(doc: Document, path: ReadonlyArray<string | number>): [number, number, number] | undefined {
+  const last = path[path.length - 1];
+  if (typeof last !== 'string') return undefined;
+  const parent = path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1), true);
+  if (!isMap(parent)) return undefined;
+  const key = parent.items.find((pair) => isScalar(pair.key) && pair.key.value === last)?.key;
+  return isScalar(key) ? key.range ?? undefined : undefined;
 }
 
 function schemaProblems(f: ParsedFile, error: z.ZodError): Problem[] {
@@ -59,7 +70,8 @@ function syntaxProblems(f: ParsedFile): Problem[] {
   return f.doc.errors.map((e) => ({
     severity: 'error',
     file: f.file,
-    line: e.linePos?.[0]?.line,
+    // With prettyErrors off the parser sets no linePos; the offset is always there.
+    line: e.linePos?.[0]?.line ?? f.lines.linePos(e.pos[0]).line,
     message: e.message.split('\n')[0] ?? e.message,
     fix: e.code === 'DUPLICATE_KEY' ? 'rename one of the two: ids must be unique' : 'fix the YAML/JSON syntax at that line',
   }));
