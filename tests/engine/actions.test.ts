@@ -1,0 +1,101 @@
+import { transition } from '../../src/engine/transition';
+import { initialUserState, type UserState } from '../../src/engine/userState';
+import { HOUR, T0, flowSet, text } from './engineFixtures';
+
+const base: UserState = {
+  ...initialUserState(),
+  fields: { name: 'Ann', points: 'x', old: 1, older: 2 },
+  tags: ['a', 'b'],
+  consent: { offers: { subscribed: true, at: 0, source: 'x' } },
+  sequences: { tips: { startedAt: 0 } },
+};
+
+function run(nodes: Record<string, unknown>, state: UserState = base, now = T0, extra: Record<string, unknown> = {}) {
+  const fs = flowSet([{ id: 'f', start: 'go', triggers: [{ keyword: 'go' }], nodes, ...extra }]);
+  return transition(fs, state, text('go'), now);
+}
+
+describe('actions', () => {
+  it('set (with interpolation), increment (from non-numbers too), unset, tag, untag', () => {
+    const r = run({
+      go: {
+        actions: [
+          { set: { greeting: 'hi {{name}}', vip: true, score: 3 } },
+          { increment: 'points' },
+          { increment: { field: 'score', by: 2.5 } },
+          { unset: ['old', 'older'] },
+          { tag: ['c', 'a'] },
+          { untag: 'b' },
+        ],
+        end: true,
+      },
+    });
+    expect(r.state.fields).toEqual({ name: 'Ann', greeting: 'hi Ann', vip: true, score: 5.5, points: 1 });
+    expect(r.state.tags).toEqual(['a', 'c']);
+  });
+
+  it('subscribe / unsubscribe record consent with time and source; sequences start and stop', () => {
+    const r = run({ go: { actions: [{ unsubscribe: 'offers' }, { subscribe: 'news' }, { stop_sequence: 'tips' }, { start_sequence: 'onboarding' }], end: true } });
+    expect(r.state.consent).toEqual({
+      offers: { subscribed: false, at: T0, source: 'flow:f/go' },
+      news: { subscribed: true, at: T0, source: 'flow:f/go' },
+    });
+    expect(r.state.sequences).toEqual({ onboarding: { startedAt: T0 } });
+    expect(r.effects.filter((e) => e.type === 'consent' || e.type === 'sequence')).toEqual([
+      { type: 'consent', topic: 'offers', subscribed: false, source: 'flow:f/go' },
+      { type: 'consent', topic: 'news', subscribed: true, source: 'flow:f/go' },
+      { type: 'sequence', action: 'stop', sequence: 'tips' },
+      { type: 'sequence', action: 'start', sequence: 'onboarding' },
+    ]);
+  });
+
+  it('goto jumps after the node speaks; notify reaches the admins', () => {
+    const r = run({ go: { actions: [{ notify: 'hot lead {{name}}' }, { goto: 'two' }], say: [{ text: 'one' }], next: 'never' }, two: { say: [{ video: 'https://x.test/v.mp4' }, { file: 'https://x.test/f.pdf' }], end: true }, never: { end: true } });
+    expect(r.effects).toContainEqual({ type: 'notify', reason: 'flow', text: 'hot lead Ann' });
+    expect(r.effects.filter((e) => e.type === 'send').map((e) => (e.type === 'send' ? e.message : null))).toEqual([
+      { text: 'one' },
+      { attachment: { type: 'video', payload: { url: 'https://x.test/v.mp4' } } },
+      { attachment: { type: 'file', payload: { url: 'https://x.test/f.pdf' } } },
+    ]);
+    expect(r.state.position?.node).toBe('two');
+  });
+
+  it('a handover action hands over at once, with the reason and context in the metadata', () => {
+    const r = run({ go: { actions: [{ set: { topic: 'refund' } }, { handover: { reason: 'refund' } }], say: [{ text: 'not said' }], end: true } });
+    expect(r.state.thread).toBe('handing_over');
+    expect(r.effects).toContainEqual({ type: 'handover', reason: 'refund', metadata: { reason: 'refund', flow: 'f', node: 'go', fields: expect.objectContaining({ topic: 'refund' }) } });
+    expect(JSON.stringify(r.effects)).not.toContain('not said');
+  });
+});
+
+describe('branch and randomize', () => {
+  const nodes = {
+    go: { branch: [{ if: [{ tag: 'a' }, { field: 'name', equals: 'Ann' }], goto: 'tagged' }, { else: 'other' }] },
+    tagged: { say: [{ text: 'tagged' }], end: true },
+    other: { say: [{ text: 'other' }], end: true },
+  };
+  const said = (r: ReturnType<typeof run>) => r.effects.flatMap((e) => (e.type === 'send' && 'text' in e.message ? [e.message.text] : []));
+
+  it('takes the first branch whose conditions all hold, else the else', () => {
+    expect(said(run(nodes))).toEqual(['tagged']);
+    expect(said(run(nodes, { ...base, tags: [] }))).toEqual(['other']);
+  });
+
+  const ab = { go: { randomize: [{ weight: 1, goto: 'a' }, { weight: 3, goto: 'b' }] }, a: { say: [{ text: 'A' }], end: true }, b: { say: [{ text: 'B' }], end: true } };
+
+  it('assigns an A/B variant once and keeps it for that user', () => {
+    const first = run(ab);
+    const variant = first.state.ab['f:go'];
+    for (let i = 1; i <= 20; i++) {
+      const again = run(ab, first.state, T0 + i * HOUR);
+      expect(again.state.ab['f:go']).toBe(variant);
+    }
+  });
+
+  it('splits users by weight (1:3 → about 25% A over 2,000 users)', () => {
+    let a = 0;
+    for (let i = 0; i < 2000; i++) if (run(ab, base, T0 + i * 7919).state.ab['f:go'] === 'a') a += 1;
+    expect(a / 2000).toBeGreaterThan(0.2);
+    expect(a / 2000).toBeLessThan(0.3);
+  });
+});

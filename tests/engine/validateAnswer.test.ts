@@ -1,0 +1,51 @@
+import { askSchema } from '../../src/flows/flowSchema';
+import { validateAnswer } from '../../src/engine/validateAnswer';
+
+const ask = (o: Record<string, unknown>) => askSchema.parse({ text: 'q', into: 'f', on_fail: 'x', ...o });
+const ok = (a: ReturnType<typeof ask>, input: string) => validateAnswer(a, input);
+
+describe('validateAnswer', () => {
+  it.each([
+    ['email', {}, ' Ann.Lee+shop@Example.co.UK ', 'ann.lee+shop@example.co.uk'],
+    ['phone', {}, '+1 (555) 123-4567', '+15551234567'],
+    ['phone', {}, '0612345678', '0612345678'],
+    ['number', { min: 35, max: 48 }, '42', 42],
+    ['number', { min: 0 }, '12,5', 12.5],
+    ['text', { min: 2, max: 10 }, '  Zoë  ', 'Zoë'],
+    ['regex', { pattern: '^#?\\d{6}$' }, '#104233', '#104233'],
+    ['date', {}, '2026-12-24', '2026-12-24'],
+    ['date', {}, '24.12.2026', '2026-12-24'],
+    ['date', {}, '1/2/2027', '2027-02-01'],
+  ])('%s %j accepts %j as %j', (capture, extra, input, value) => {
+    expect(ok(ask({ capture, ...extra }), input)).toEqual({ ok: true, value });
+  });
+
+  it.each([
+    ['email', {}, 'ann@'],
+    ['email', {}, 'ann example.com'],
+    ['phone', {}, '12345'],
+    ['phone', {}, 'call me'],
+    ['number', { min: 35, max: 48 }, '49'],
+    ['number', { min: 35, max: 48 }, '34.9'],
+    ['number', {}, 'forty'],
+    ['number', {}, ''],
+    ['text', { min: 2 }, 'a'],
+    ['text', { max: 3 }, 'four'],
+    ['text', {}, '   '],
+    ['regex', { pattern: '^\\d{6}$' }, '12345'],
+    ['regex', { pattern: '(' }, 'anything'],
+    ['date', {}, '2026-02-30'],
+    ['date', {}, '31/04/2026'],
+    ['date', {}, 'tomorrow'],
+  ])('%s %j refuses %j', (capture, extra, input) => {
+    expect(ok(ask({ capture, ...extra }), input)).toEqual({ ok: false });
+  });
+
+  it('choice matches title or value, folding case and accents, and carries the choice goto', () => {
+    const a = ask({ capture: 'choice', choices: [{ title: 'Café', value: 'coffee', goto: 'hot' }, { title: 'Tea' }] });
+    expect(ok(a, 'cafe')).toEqual({ ok: true, value: 'coffee', goto: 'hot' });
+    expect(ok(a, 'COFFEE')).toEqual({ ok: true, value: 'coffee', goto: 'hot' });
+    expect(ok(a, 'tea!')).toEqual({ ok: true, value: 'Tea' });
+    expect(ok(a, 'juice')).toEqual({ ok: false });
+  });
+});
