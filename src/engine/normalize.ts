@@ -11,6 +11,9 @@ export function normalize(text: string): string {
     .replace(/^[\s\p{P}\p{S}]+|[\s\p{P}\p{S}]+$/gu, '');
 }
 
+const NO_SPACES = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}]/u;
+const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 export type MatchMode = 'exact' | 'contains' | 'regex';
 
 export function matchesKeyword(text: string, keyword: string, mode: MatchMode): boolean {
@@ -25,5 +28,8 @@ export function matchesKeyword(text: string, keyword: string, mode: MatchMode): 
   const k = normalize(keyword);
   if (k === '') return false;
   if (mode === 'exact') return t === k;
-  return t.includes(k);
+  // Whole words ("hi" must not match "shipping"), except for scripts written without spaces
+  // (Chinese, Japanese, Thai…), where a substring is the only meaningful match.
+  if (NO_SPACES.test(k)) return t.includes(k);
+  return new RegExp(`(?<![\\p{L}\\p{N}])${escapeRegex(k)}(?![\\p{L}\\p{N}])`, 'u').test(t);
 }

@@ -17,10 +17,10 @@ type QuickReplySpec = NonNullable<Extract<MessageSpec, { text: string }>['quick_
  * Interpolates, then clips to `max` characters: a user's own answer echoed into a message (or a
  * title) must not push it past Messenger's limit. The linter checks the templates themselves.
  */
-function fill(ctx: RenderContext, s: string, max: number = LIMITS.text): string {
-  const out = interpolate(s, ctx.fields, ctx.defaults);
-  return charCount(out) <= max ? out : `${[...out].slice(0, max - 1).join('')}…`;
+export function clip(text: string, max: number = LIMITS.text): string {
+  return charCount(text) <= max ? text : `${[...text].slice(0, max - 1).join('')}…`;
 }
+const fill = (ctx: RenderContext, s: string, max: number = LIMITS.text): string => clip(interpolate(s, ctx.fields, ctx.defaults), max);
 const encoded = (values: Readonly<Record<string, Scalar>>) => Object.fromEntries(Object.entries(values).map(([k, v]) => [k, encodeURIComponent(String(v))]));
 /** In a URL, interpolated values are percent-encoded so a user's answer cannot change the link. */
 const fillUrl = (ctx: RenderContext, s: string) => interpolate(s, encoded(ctx.fields), encoded(ctx.defaults));
@@ -35,7 +35,7 @@ function button(ctx: RenderContext, b: ButtonSpec, control: string): SendButton 
 
 function quickReply(ctx: RenderContext, q: QuickReplySpec, control: string): SendQuickReply {
   if ('type' in q) return { content_type: q.type === 'email' ? 'user_email' : 'user_phone_number' };
-  return { content_type: 'text', title: fill(ctx, q.title, LIMITS.quickReplyTitle), payload: payload(ctx, control, q.payload), ...(q.image_url ? { image_url: q.image_url } : {}) };
+  return { content_type: 'text', title: fill(ctx, q.title, LIMITS.quickReplyTitle), payload: payload(ctx, control, q.payload), ...(q.image_url ? { image_url: fillUrl(ctx, q.image_url) } : {}) };
 }
 
 /** Turns one `say` entry into a Send API message; `typing` entries are not messages (null). */
@@ -54,15 +54,15 @@ export function renderMessage(ctx: RenderContext, spec: MessageSpec, index: numb
     const elements = spec.cards.map((c, k) => ({
       title: fill(ctx, c.title, LIMITS.elementTitle),
       ...(c.subtitle ? { subtitle: fill(ctx, c.subtitle, LIMITS.elementSubtitle) } : {}),
-      ...(c.image_url ? { image_url: c.image_url } : {}),
-      ...(c.url ? { default_action: { type: 'web_url' as const, url: c.url } } : {}),
+      ...(c.image_url ? { image_url: fillUrl(ctx, c.image_url) } : {}),
+      ...(c.url ? { default_action: { type: 'web_url' as const, url: fillUrl(ctx, c.url) } } : {}),
       ...(c.buttons && c.buttons.length > 0 ? { buttons: c.buttons.map((b, j) => button(ctx, b, `s${index}c${k}b${j}`)) } : {}),
     }));
     const payload = { template_type: 'generic' as const, elements, ...(spec.square_images ? { image_aspect_ratio: 'square' as const } : {}) };
     return { attachment: { type: 'template', payload }, ...withQrs };
   }
   const [type, url] = 'image' in spec ? (['image', spec.image] as const) : 'video' in spec ? (['video', spec.video] as const) : (['file', spec.file] as const);
-  return { attachment: { type, payload: { url } }, ...withQrs };
+  return { attachment: { type, payload: { url: fillUrl(ctx, url) } }, ...withQrs };
 }
 
 /** The question of an `ask`, with its choices as quick replies (and Messenger's email/phone chip). */

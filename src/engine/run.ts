@@ -3,7 +3,7 @@ import { allHold } from './conditions';
 import type { EngineEffect } from './effects';
 import type { FlowSet } from './flowSet';
 import { interpolate } from './interpolate';
-import { renderMessage, renderQuestion, type RenderContext } from './render';
+import { clip, renderMessage, renderQuestion, type RenderContext } from './render';
 import type { UserState } from './userState';
 
 /**
@@ -25,6 +25,9 @@ export function newRun(flows: FlowSet, prior: UserState, now: number): Run {
 
 const renderCtx = (run: Run, flow: string, node: string): RenderContext => ({ flow, node, fields: run.state.fields, defaults: run.flows.settings.defaults });
 
+/** A settings or fallback text, interpolated and clipped like any flow text. */
+export const fillText = (run: Run, template: string): string => clip(interpolate(template, run.state.fields, run.flows.settings.defaults));
+
 /** Queues a message unless the per-event cap is reached; false once the cap stops sending. */
 export function send(run: Run, message: Extract<EngineEffect, { type: 'send' }>['message'], promotional = false): boolean {
   if (run.messagesLeft <= 0) {
@@ -40,7 +43,7 @@ export function send(run: Run, message: Extract<EngineEffect, { type: 'send' }>[
 
 export function startHandover(run: Run, reason: string, message?: string): void {
   const { state } = run;
-  send(run, { text: interpolate(message ?? run.flows.settings.messages.handover, state.fields, run.flows.settings.defaults) });
+  send(run, { text: fillText(run, message ?? run.flows.settings.messages.handover) });
   const metadata = { reason, flow: state.position?.flow ?? null, node: state.position?.node ?? null, fields: { ...state.fields } };
   run.effects.push({ type: 'handover', reason, metadata });
   run.effects.push({ type: 'notify', reason, text: `Customer asked for a person (${reason})` });
@@ -111,8 +114,8 @@ function say(run: Run, flow: string, nodeId: string, node: FlowNode): boolean {
 /** What a node does after speaking: the next node to enter now, or undefined to wait. */
 function afterSay(run: Run, flow: string, nodeId: string, node: FlowNode, version: string): string | undefined {
   if (node.ask) {
-    send(run, renderQuestion(renderCtx(run, flow, nodeId), node.ask, false));
-    run.state.pending = { flow, version, node: nodeId, retries: 0 };
+    // Wait for an answer only to a question the user actually got (the cap may have dropped it).
+    if (send(run, renderQuestion(renderCtx(run, flow, nodeId), node.ask, false))) run.state.pending = { flow, version, node: nodeId, retries: 0 };
     return undefined;
   }
   if (node.branch) {

@@ -4,7 +4,7 @@ import type { EngineEvent } from './engineEvent';
 import { controlAt, type ControlRef, type FlowSet } from './flowSet';
 import { matchesKeyword, normalize } from './normalize';
 import { GET_STARTED_PAYLOAD, OFFER_HUMAN_PAYLOAD, resolvePayload } from './payloads';
-import { askAgain, enterNode, newRun, runActions, send, startHandover, type Run } from './run';
+import { askAgain, enterNode, fillText, newRun, runActions, send, startHandover, type Run } from './run';
 import type { UserState } from './userState';
 import { validateAnswer } from './validateAnswer';
 
@@ -100,9 +100,13 @@ function runControl(run: Run, ref: ControlRef): boolean {
   if (!loaded || !node || !control) return false;
   run.state.misses = 0;
   const p = run.state.pending;
-  if (ref.control.startsWith('a') && p && p.flow === ref.flow && p.node === ref.node) {
+  if (ref.control.startsWith('a')) {
+    // A choice only answers the question it belongs to while that question waits; a tap on an
+    // old one is read as its title (so it may still match a keyword, or reach the fallback).
     const choice = node.ask?.choices?.[Number(ref.control.slice(1))];
-    return choice !== undefined && (answer(run, choice.title), true);
+    if (!choice || !p || p.flow !== ref.flow || p.node !== ref.node) return false;
+    answer(run, choice.title);
+    return true;
   }
   run.state.pending = null;
   const jump = runActions(run, ref.flow, ref.node, control.actions ?? []);
@@ -145,12 +149,15 @@ function globalKeyword(run: Run, text: string): boolean {
     run.state.pending = null;
     run.state.consent[topic] = { subscribed: false, at: run.now, source: 'keyword' };
     run.effects.push({ type: 'consent', topic, subscribed: false, source: 'keyword' });
-    send(run, { text: messages.stopped });
+    send(run, { text: fillText(run, messages.stopped) });
   } else if (is(keywords.start)) {
     run.state.consent[topic] = { subscribed: true, at: run.now, source: 'keyword' };
     run.effects.push({ type: 'consent', topic, subscribed: true, source: 'keyword' });
-    send(run, { text: messages.started });
-  } else if (is(keywords.menu)) startFlow(run, run.flows.defaultFlow);
+    send(run, { text: fillText(run, messages.started) });
+  } else if (is(keywords.menu)) {
+    const loaded = run.flows.flows.get(run.flows.defaultFlow);
+    startFlow(run, run.flows.defaultFlow, loaded?.flow.entry);
+  }
   else return false;
   return true;
 }
@@ -180,8 +187,11 @@ function fallback(run: Run): void {
   const fb = flows.flows.get(state.position?.flow ?? flows.defaultFlow)?.flow.fallback;
   state.misses += 1;
   const text = fb?.text ?? "Sorry, I didn't get that.";
-  if (!fb?.escalate_after || state.misses < fb.escalate_after) return void send(run, { text });
+  if (!fb?.escalate_after || state.misses < fb.escalate_after) return void send(run, { text: fillText(run, text) });
   if (fb.escalate === 'handover') return startHandover(run, 'fallback');
+  // Offer once per run of misunderstandings: the count starts again after the offer.
+  state.misses = 0;
   const { offer_human, offer_human_button } = flows.settings.messages;
-  send(run, { text: `${text} ${offer_human}`, quick_replies: [{ content_type: 'text', title: offer_human_button, payload: OFFER_HUMAN_PAYLOAD }] });
+  const quick_replies = [{ content_type: 'text' as const, title: offer_human_button, payload: OFFER_HUMAN_PAYLOAD }];
+  send(run, { text: fillText(run, `${text} ${offer_human}`), quick_replies });
 }

@@ -21,9 +21,12 @@ function parseDate(text: string): string | undefined {
   return undefined;
 }
 
+/** Plain decimals only: "7.5", "7,5" (decimal comma), "1,000" / "1 000" (thousands), "-3". */
 function parseNumber(text: string, ask: Ask): number | undefined {
-  const n = Number(text.replace(/\s/g, '').replace(',', '.'));
-  if (!Number.isFinite(n) || text.trim() === '') return undefined;
+  const compact = text.replace(/\s/g, '');
+  const normal = /^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$/.test(compact) ? compact.replace(/,/g, '') : compact.replace(/^([+-]?\d+),(\d+)$/, '$1.$2');
+  if (!/^[+-]?\d+(\.\d+)?$/.test(normal)) return undefined;
+  const n = Number(normal);
   if ((ask.min !== undefined && n < ask.min) || (ask.max !== undefined && n > ask.max)) return undefined;
   return n;
 }
@@ -42,6 +45,8 @@ function parseChoice(text: string, ask: Ask): AnswerOutcome {
 /** Validates a free-text answer to a question; the value is what gets stored in `into`. */
 export function validateAnswer(ask: Ask, input: string): AnswerOutcome {
   const text = input.trim();
+  // A photo or sticker sent as an answer arrives as '' and is never a valid answer.
+  if (text === '') return { ok: false };
   const wrap = (v: Scalar | undefined): AnswerOutcome => (v === undefined ? { ok: false } : { ok: true, value: v });
   switch (ask.capture) {
     case 'email':
@@ -57,7 +62,7 @@ export function validateAnswer(ask: Ask, input: string): AnswerOutcome {
     case 'regex': {
       let re: RegExp;
       try {
-        re = new RegExp(ask.pattern ?? '', 'u');
+        re = new RegExp(ask.pattern ?? '', 'iu'); // case-insensitive, like keyword patterns
       } catch {
         return { ok: false };
       }

@@ -47,7 +47,14 @@ export const actionSchema = z.union([
   z.strictObject({ unsubscribe: z.string() }),
   z.strictObject({ start_sequence: id }),
   z.strictObject({ stop_sequence: id }),
-  z.strictObject({ handover: z.strictObject({ reason: z.string().default('requested') }).default({ reason: 'requested' }) }),
+  z.strictObject({
+    // `- handover:` with no value (YAML null) means the defaults, like `- handover: {}`.
+    handover: z
+      .strictObject({ reason: z.string().default('requested') })
+      .nullable()
+      .default({ reason: 'requested' })
+      .transform((h) => h ?? { reason: 'requested' }),
+  }),
   z.strictObject({ notify: z.string().describe('message to the admins; may use {{field}}') }),
   z.strictObject({ goto: nodeRef }),
 ]);

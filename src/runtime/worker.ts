@@ -139,13 +139,18 @@ export class Worker<S> {
     const blockMs = this.o.readBlockMs ?? 1000;
     while (!this.stopping) {
       const after = new Map<number, string>();
-      for (const l of this.leases.values()) if (l.queue.length < QUEUE_HIGH_WATER) after.set(l.partition, l.lastSeen);
+      const readFor = new Map<number, Lease>();
+      for (const l of this.leases.values()) {
+        if (l.queue.length >= QUEUE_HIGH_WATER) continue;
+        after.set(l.partition, l.lastSeen);
+        readFor.set(l.partition, l);
+      }
       if (after.size === 0) {
         await sleep(Math.min(blockMs, 100));
         continue;
       }
       try {
-        this.enqueue(await this.o.store.inbox.readNew(after, READ_BATCH, blockMs));
+        this.enqueue(await this.o.store.inbox.readNew(after, READ_BATCH, blockMs), readFor);
       } catch (err) {
         this.o.logger.warn({ err }, 'inbox read failed; retrying');
         await sleep(250);
@@ -153,10 +158,15 @@ export class Worker<S> {
     }
   }
 
-  private enqueue(items: readonly InboxItem[]): void {
+  /**
+   * Queues what a read returned, but only for the very lease the read was issued for: if the
+   * lease was lost (or given back) and taken again meanwhile, the new lease starts at the
+   * committed cursor, and items from the old read position would skip the ones in between.
+   */
+  private enqueue(items: readonly InboxItem[], readFor: ReadonlyMap<number, Lease>): void {
     for (const item of items) {
       const lease = this.leases.get(item.partition);
-      if (!lease?.active || !streamIdAfter(item.id, lease.lastSeen)) continue;
+      if (!lease?.active || lease !== readFor.get(item.partition) || !streamIdAfter(item.id, lease.lastSeen)) continue;
       lease.queue.push(item);
       lease.lastSeen = item.id;
       this.kick(lease);

@@ -23,6 +23,21 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/** Meta's payloads nest about 8 levels; far deeper input is hostile and would exhaust the stack. */
+export const MAX_JSON_DEPTH = 64;
+
+/** True when `value` nests arrays/objects deeper than `limit`; iterative, so it cannot overflow. */
+export function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop() as [unknown, number];
+    if (v === null || typeof v !== 'object') continue;
+    if (depth >= limit) return true;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 function reply(res: ServerResponse, status: number, body: string): void {
   res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
   res.end(body);
@@ -80,6 +95,9 @@ async function receive(deps: WebhookDeps, req: IncomingMessage, res: ServerRespo
     body = JSON.parse(utf8.decode(raw));
   } catch {
     return reject(deps, res, 400, 'malformed_json', 'Bad request: the body is not valid UTF-8 JSON');
+  }
+  if (nestedDeeperThan(body, MAX_JSON_DEPTH)) {
+    return reject(deps, res, 400, 'too_deep', `Bad request: JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
   }
   const now = deps.now();
   const parsed = parseWebhook(body, now);

@@ -60,6 +60,11 @@ describe('actions', () => {
     expect(r.state.position?.node).toBe('two');
   });
 
+  it('a bare `- handover:` (YAML null) means the defaults', () => {
+    const r = run({ go: { actions: [{ handover: null }], end: true } });
+    expect(r.effects).toContainEqual(expect.objectContaining({ type: 'handover', reason: 'requested' }));
+  });
+
   it('a handover action hands over at once, with the reason and context in the metadata', () => {
     const r = run({ go: { actions: [{ set: { topic: 'refund' } }, { handover: { reason: 'refund' } }], say: [{ text: 'not said' }], end: true } });
     expect(r.state.thread).toBe('handing_over');
@@ -97,5 +102,33 @@ describe('branch and randomize', () => {
     for (let i = 0; i < 2000; i++) if (run(ab, base, T0 + i * 7919).state.ab['f:go'] === 'a') a += 1;
     expect(a / 2000).toBeGreaterThan(0.2);
     expect(a / 2000).toBeLessThan(0.3);
+  });
+});
+
+describe('choices', () => {
+  const nodes = {
+    go: { ask: { text: 'Size?', capture: 'choice', into: 'size', choices: [{ title: 'Small', value: 's', goto: 'small' }, { title: 'Large', value: 'l' }], on_fail: 'go', next: 'done' } },
+    small: { say: [{ text: 'small it is' }], end: true },
+    done: { say: [{ text: 'noted {{size}}' }], end: true },
+  };
+  const said = (r: { effects: readonly import('../../src/engine/effects').EngineEffect[] }) =>
+    r.effects.flatMap((e) => (e.type === 'send' && 'text' in e.message ? [e.message.text] : []));
+
+  it('a tapped choice answers the waiting question and follows its goto', () => {
+    const asked = run(nodes);
+    const fs = flowSet([{ id: 'f', start: 'go', triggers: [{ keyword: 'go' }], nodes }]);
+    const r = transition(fs, asked.state, { type: 'payload', payload: 'TS|f|go|a0', text: 'Small' }, T0 + HOUR);
+    expect(r.state.fields.size).toBe('s');
+    expect(said(r)).toEqual(['small it is']);
+  });
+
+  it('a tap on an old choice (question no longer waiting) is read as its title', () => {
+    const asked = run(nodes);
+    const fs = flowSet([{ id: 'f', start: 'go', triggers: [{ keyword: 'go' }], nodes }]);
+    const answered = transition(fs, asked.state, text('large'), T0 + HOUR);
+    expect(said(answered)).toEqual(['noted l']);
+    const late = transition(fs, answered.state, { type: 'payload', payload: 'TS|f|go|a0', text: 'Small' }, T0 + 2 * HOUR);
+    expect(late.state.fields.size).toBe('l');
+    expect(said(late)).toEqual(["Sorry, I didn't get that."]);
   });
 });

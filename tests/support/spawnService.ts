@@ -30,7 +30,8 @@ const CLI = join(repoRoot(__dirname), 'dist', 'src', 'cli', 'main.js');
  */
 export function spawnService(env: Record<string, string | undefined>, timeoutMs = 15_000): Promise<SpawnedService> {
   const proc = spawn(process.execPath, [CLI, 'serve'], {
-    env: { PATH: process.env.PATH, ...env, LOG_LEVEL: env.LOG_LEVEL === 'silent' || !env.LOG_LEVEL ? 'info' : env.LOG_LEVEL },
+    // Readiness is read from the info-level "talkshop ready" line, so never log less than info.
+    env: { PATH: process.env.PATH, ...env, LOG_LEVEL: env.LOG_LEVEL === 'debug' || env.LOG_LEVEL === 'trace' ? env.LOG_LEVEL : 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Array<Record<string, unknown>> = [];
@@ -38,7 +39,10 @@ export function spawnService(env: Record<string, string | undefined>, timeoutMs 
   let stderr = '';
   proc.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`service did not become ready in ${timeoutMs} ms\n${stderr}`)), timeoutMs);
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL'); // never leave an orphan that keeps Jest alive
+      reject(new Error(`service did not become ready in ${timeoutMs} ms\n${stderr}`));
+    }, timeoutMs);
     exit.then((code) => reject(new Error(`service exited with ${code} before ready\n${stderr}`)));
     createInterface({ input: proc.stdout! }).on('line', (line) => {
       let entry: Record<string, unknown>;

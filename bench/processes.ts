@@ -1,0 +1,111 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { createClient } from 'redis';
+
+/** A child process that printed a JSON line `{ msg: readyMsg, port }` on stdout. */
+export interface ReadyProcess {
+  readonly proc: ChildProcess;
+  readonly port: number;
+  exited(): Promise<number | null>;
+}
+
+/** Spawns `node <args>` and resolves once it prints its JSON ready line; stderr is kept for errors. */
+export function spawnReady(
+  args: string[],
+  options: { env: Record<string, string | undefined>; cwd?: string; readyMsg: string; timeoutMs?: number },
+): Promise<ReadyProcess> {
+  const proc = spawn(process.execPath, args, { env: { PATH: process.env.PATH, ...options.env }, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exit = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  let stderr = '';
+  proc.stderr?.on('data', (c: Buffer) => {
+    stderr += c.toString();
+    if (stderr.length > 20_000) stderr = stderr.slice(-10_000);
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${args.join(' ')} not ready in ${options.timeoutMs ?? 20_000} ms\n${stderr}`)), options.timeoutMs ?? 20_000);
+    void exit.then((code) => reject(new Error(`${args.join(' ')} exited with ${code} before ready\n${stderr}`)));
+    createInterface({ input: proc.stdout! }).on('line', (line) => {
+      let entry: Record<string, unknown>;
+      try {
+        entry = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        return;
+      }
+      if (entry.msg === options.readyMsg) {
+        clearTimeout(timer);
+        resolve({ proc, port: Number(entry.port), exited: () => exit });
+      }
+    });
+  });
+}
+
+/** SIGTERM, then SIGKILL if the process has not exited within `graceMs`. */
+export async function stopProcess(proc: ChildProcess, exited: Promise<number | null>, graceMs = 10_000): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  proc.kill('SIGTERM');
+  const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+export function processCpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 14 and 15 of /proc/<pid>/stat (utime, stime), counted after "(comm) ": indexes 11, 12.
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds all CPUs of the machine spent busy so far (everything but idle and iowait). */
+export function machineBusySeconds(): number {
+  try {
+    const [user, nice, system, , , irq, softirq, steal] = (readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '')
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
+    return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+export type Redis = ReturnType<typeof createClient>;
+
+export async function openRedis(url: string): Promise<Redis> {
+  const client = createClient({ url });
+  client.on('error', () => undefined);
+  await client.connect();
+  return client;
+}
+
+/** Deletes every key under `prefix:` (never a flush: the Redis is shared). Returns the count. */
+export async function deletePrefix(redis: Redis, prefix: string): Promise<number> {
+  let deleted = 0;
+  for await (const keys of redis.scanIterator({ MATCH: `${prefix}:*`, COUNT: 1000 })) {
+    if (keys.length > 0) deleted += await redis.unlink(keys);
+  }
+  return deleted;
+}
+
+/** Every value of keys matching `pattern`, read in batches. */
+export async function readMatching(redis: Redis, pattern: string, read: (keys: string[]) => Promise<unknown[]>): Promise<unknown[]> {
+  const out: unknown[] = [];
+  for await (const keys of redis.scanIterator({ MATCH: pattern, COUNT: 1000 })) {
+    if (keys.length > 0) out.push(...(await read(keys)));
+  }
+  return out;
+}
+
+/** Redis's own CPU seconds (user + sys), from INFO cpu. */
+export async function redisCpuSeconds(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const get = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+  return get('used_cpu_user') + get('used_cpu_sys');
+}
