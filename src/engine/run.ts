@@ -20,7 +20,10 @@ export interface Run {
 }
 
 export function newRun(flows: FlowSet, prior: UserState, now: number): Run {
-  return { flows, now, state: structuredClone(prior), effects: [], visited: new Set(), messagesLeft: flows.settings.max_messages_per_event };
+  // The engine replaces position, pending and every map entry rather than editing them in place,
+  // so copying the containers is enough to leave `prior` untouched (a test holds it to that).
+  const state: UserState = { ...prior, fields: { ...prior.fields }, tags: [...prior.tags], consent: { ...prior.consent }, ab: { ...prior.ab }, sequences: { ...prior.sequences } };
+  return { flows, now, state, effects: [], visited: new Set(), messagesLeft: flows.settings.max_messages_per_event };
 }
 
 const renderCtx = (run: Run, flow: string, node: string): RenderContext => ({ flow, node, fields: run.state.fields, defaults: run.flows.settings.defaults });

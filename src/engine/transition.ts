@@ -2,7 +2,7 @@ import type { Trigger } from '../flows/flowSchema';
 import type { EngineEffect } from './effects';
 import type { EngineEvent } from './engineEvent';
 import { controlAt, type ControlRef, type FlowSet } from './flowSet';
-import { matchesKeyword, normalize } from './normalize';
+import { matchesKeyword, said, type Said } from './normalize';
 import { GET_STARTED_PAYLOAD, OFFER_HUMAN_PAYLOAD, resolvePayload } from './payloads';
 import { askAgain, enterNode, fillText, newRun, runActions, send, startHandover, type Run } from './run';
 import type { UserState } from './userState';
@@ -71,10 +71,13 @@ function route(run: Run, event: Exclude<EngineEvent, { type: 'none' }>): void {
 }
 
 function onText(run: Run, text: string): void {
-  if (globalKeyword(run, text)) return;
+  const s = said(text);
+  if (globalKeyword(run, s)) return;
   if (run.state.pending) return answer(run, text);
   const current = run.state.position?.flow;
-  if (startByTrigger(run, (t) => 'keyword' in t && [t.keyword].flat().some((k) => matchesKeyword(text, k, t.match)), current)) return;
+  const heard = (t: Trigger) =>
+    'keyword' in t && (typeof t.keyword === 'string' ? matchesKeyword(s, t.keyword, t.match) : t.keyword.some((k) => matchesKeyword(s, k, t.match)));
+  if (startByTrigger(run, heard, current)) return;
   if (!run.state.position) return startFlow(run, run.flows.defaultFlow);
   fallback(run);
 }
@@ -141,9 +144,9 @@ function answer(run: Run, input: string): void {
 }
 
 /** Global keywords work anywhere, even while a question is pending. */
-function globalKeyword(run: Run, text: string): boolean {
+function globalKeyword(run: Run, s: Said): boolean {
   const { keywords, messages, topic } = run.flows.settings;
-  const is = (list: readonly string[]) => list.some((k) => normalize(k) === normalize(text));
+  const is = (list: readonly string[]) => list.some((k) => matchesKeyword(s, k, 'exact'));
   if (is(keywords.human)) startHandover(run, 'keyword');
   else if (is(keywords.stop)) {
     run.state.pending = null;
@@ -171,8 +174,8 @@ function startFlow(run: Run, flowId: string, node?: string): void {
 
 /** Starts the first flow with a matching trigger, trying `preferred` (the current flow) first. */
 function startByTrigger(run: Run, matches: (t: Trigger) => boolean, preferred?: string): boolean {
-  const ordered = [...run.flows.flows.values()].sort((a, b) => Number(b.flow.id === preferred) - Number(a.flow.id === preferred));
-  for (const { flow } of ordered) {
+  const first = preferred ? run.flows.flows.get(preferred) : undefined;
+  for (const { flow } of first ? [first, ...run.flows.flows.values()] : run.flows.flows.values()) {
     const trigger = flow.triggers.find(matches);
     if (trigger) {
       startFlow(run, flow.id, trigger.goto);

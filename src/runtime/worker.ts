@@ -5,6 +5,7 @@ import type { InboxItem, Store } from '../store/ports';
 import { streamIdAfter } from '../store/records';
 import { applyItem, type ApplyContext } from './applyItem';
 import type { Handler } from './handler';
+import { StateCache } from './stateCache';
 
 export interface WorkerOptions<S> {
   readonly store: Store;
@@ -19,9 +20,11 @@ export interface WorkerOptions<S> {
   readonly readBlockMs?: number;
 }
 
-interface Lease {
+interface Lease<S> {
   readonly partition: number;
   readonly token: string;
+  /** States this worker committed under this lease; dropped with it. */
+  readonly cache: StateCache<S>;
   active: boolean;
   /** Highest item id read into `queue`; the next read starts after it. */
   lastSeen: string;
@@ -32,6 +35,8 @@ interface Lease {
 const READ_BATCH = 100;
 /** A partition with this many items queued locally is not read again until it drains. */
 const QUEUE_HIGH_WATER = 500;
+/** Users whose state is kept in memory per held partition (see StateCache). */
+const STATE_CACHE_PER_PARTITION = 1000;
 
 /**
  * A worker process's runtime. It keeps a fair share of the inbox partitions by leases (share =
@@ -40,7 +45,7 @@ const QUEUE_HIGH_WATER = 500;
  * and applies each partition's items strictly one at a time, in id order.
  */
 export class Worker<S> {
-  private readonly leases = new Map<number, Lease>();
+  private readonly leases = new Map<number, Lease<S>>();
   private readonly ctx: ApplyContext<S>;
   private stopping = false;
   private controlTimer: NodeJS.Timeout | undefined;
@@ -109,7 +114,7 @@ export class Worker<S> {
       const token = await this.o.store.leases.acquire(partition, this.o.workerId, this.o.leaseTtlMs);
       if (!token) continue;
       const lastSeen = await this.o.store.inbox.cursor(partition);
-      this.leases.set(partition, { partition, token, active: true, lastSeen, queue: [], running: null });
+      this.leases.set(partition, { partition, token, cache: new StateCache<S>(STATE_CACHE_PER_PARTITION), active: true, lastSeen, queue: [], running: null });
       this.o.logger.debug({ partition }, 'lease acquired');
     }
   }
@@ -120,14 +125,14 @@ export class Worker<S> {
   }
 
   /** Finishes the item in hand, then gives the partition back for another worker to take. */
-  private async letGo(lease: Lease): Promise<void> {
+  private async letGo(lease: Lease<S>): Promise<void> {
     lease.active = false;
     this.leases.delete(lease.partition);
     await lease.running;
     await this.o.store.leases.release(lease.partition, lease.token).catch(() => undefined);
   }
 
-  private lose(lease: Lease): void {
+  private lose(lease: Lease<S>): void {
     if (!lease.active) return;
     this.o.logger.warn({ partition: lease.partition }, 'lease lost; another worker owns this partition now');
     lease.active = false;
@@ -139,7 +144,7 @@ export class Worker<S> {
     const blockMs = this.o.readBlockMs ?? 1000;
     while (!this.stopping) {
       const after = new Map<number, string>();
-      const readFor = new Map<number, Lease>();
+      const readFor = new Map<number, Lease<S>>();
       for (const l of this.leases.values()) {
         if (l.queue.length >= QUEUE_HIGH_WATER) continue;
         after.set(l.partition, l.lastSeen);
@@ -163,7 +168,7 @@ export class Worker<S> {
    * lease was lost (or given back) and taken again meanwhile, the new lease starts at the
    * committed cursor, and items from the old read position would skip the ones in between.
    */
-  private enqueue(items: readonly InboxItem[], readFor: ReadonlyMap<number, Lease>): void {
+  private enqueue(items: readonly InboxItem[], readFor: ReadonlyMap<number, Lease<S>>): void {
     for (const item of items) {
       const lease = this.leases.get(item.partition);
       if (!lease?.active || lease !== readFor.get(item.partition) || !streamIdAfter(item.id, lease.lastSeen)) continue;
@@ -173,7 +178,7 @@ export class Worker<S> {
     }
   }
 
-  private kick(lease: Lease): void {
+  private kick(lease: Lease<S>): void {
     lease.running ??= this.drain(lease).finally(() => {
       lease.running = null;
       if (lease.active && !this.stopping && lease.queue.length > 0) this.kick(lease);
@@ -181,12 +186,12 @@ export class Worker<S> {
   }
 
   /** Applies a partition's queued items one at a time; a store failure retries the same item. */
-  private async drain(lease: Lease): Promise<void> {
+  private async drain(lease: Lease<S>): Promise<void> {
     let backoff = 50;
     while (lease.active && !this.stopping && lease.queue.length > 0) {
       const item = lease.queue[0] as InboxItem;
       try {
-        if ((await applyItem(this.ctx, item, lease.token)) === 'lease_lost') return this.lose(lease);
+        if ((await applyItem(this.ctx, item, lease.token, lease.cache)) === 'lease_lost') return this.lose(lease);
         lease.queue.shift();
         backoff = 50;
       } catch (err) {
