@@ -3,7 +3,7 @@ import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { InboxItem, Store } from '../store/ports';
 import { streamIdAfter } from '../store/records';
-import { applyItem, type ApplyContext } from './applyItem';
+import { applyBatch, type ApplyContext } from './applyBatch';
 import type { Handler } from './handler';
 import { StateCache } from './stateCache';
 
@@ -33,6 +33,8 @@ interface Lease<S> {
 }
 
 const READ_BATCH = 100;
+/** Items applied and committed together (one store round trip); a partition's order is kept. */
+const APPLY_BATCH = 32;
 /** A partition with this many items queued locally is not read again until it drains. */
 const QUEUE_HIGH_WATER = 500;
 /** Users whose state is kept in memory per held partition (see StateCache). */
@@ -185,17 +187,21 @@ export class Worker<S> {
     });
   }
 
-  /** Applies a partition's queued items one at a time; a store failure retries the same item. */
+  /**
+   * Applies a partition's queued items in order, a batch at a time (one at a time when traffic is
+   * light); a store failure retries the same items, so none is skipped or reordered.
+   */
   private async drain(lease: Lease<S>): Promise<void> {
     let backoff = 50;
     while (lease.active && !this.stopping && lease.queue.length > 0) {
-      const item = lease.queue[0] as InboxItem;
+      const batch = lease.queue.slice(0, APPLY_BATCH);
       try {
-        if ((await applyItem(this.ctx, item, lease.token, lease.cache)) === 'lease_lost') return this.lose(lease);
-        lease.queue.shift();
+        const outcome = await applyBatch(this.ctx, batch, lease.token, lease.cache);
+        if (outcome.type === 'lease_lost') return this.lose(lease);
+        lease.queue.splice(0, outcome.count);
         backoff = 50;
       } catch (err) {
-        this.o.logger.warn({ err, partition: lease.partition, itemId: item.id }, 'applying item failed; retrying it');
+        this.o.logger.warn({ err, partition: lease.partition, itemId: batch[0]?.id }, 'applying items failed; retrying them');
         await sleep(backoff);
         backoff = Math.min(backoff * 2, 2000);
       }

@@ -36,9 +36,8 @@ export interface StoredState {
   readonly data: unknown;
 }
 
-export interface CommitRequest {
-  readonly partition: number;
-  readonly leaseToken: string;
+/** One applied item: the user's new state and the effects, to commit with the item's ack. */
+export interface CommitItem {
   readonly itemId: string;
   readonly userKey: string;
   readonly expectedVersion: number;
@@ -46,11 +45,19 @@ export interface CommitRequest {
   readonly effects: readonly Effect[];
 }
 
+export interface CommitRequest {
+  readonly partition: number;
+  readonly leaseToken: string;
+  /** In inbox order. Several items of one user chain their versions (v, v+1, …). */
+  readonly items: readonly CommitItem[];
+}
+
 export type CommitOutcome =
-  | { readonly type: 'committed'; readonly version: number }
-  | { readonly type: 'stale_version'; readonly currentVersion: number }
-  | { readonly type: 'lease_lost' }
-  | { readonly type: 'already_applied' };
+  /** Per item: true = applied, false = skipped because it was already applied (at or before the cursor). */
+  | { readonly type: 'committed'; readonly applied: readonly boolean[] }
+  /** Items before `index` were applied; the one at `index` (0-based) met another version, and it and later ones were not. */
+  | { readonly type: 'stale_version'; readonly index: number; readonly currentVersion: number }
+  | { readonly type: 'lease_lost' };
 
 export interface OutboxEntry {
   readonly id: string;
@@ -86,8 +93,10 @@ export interface LeaseStore {
 export interface StateStore {
   load(partition: number, userKey: string): Promise<StoredState>;
   /**
-   * Atomically: checks the lease token and the version, writes the state, appends the effects to
-   * the partition's outbox and marks the item applied. Nothing changes unless all checks pass.
+   * Commits a batch of a partition's items in order, each atomically: under the caller's lease
+   * token, if the item is after the cursor and the user's state has the expected version, write
+   * the state, append the effects to the partition's outbox, and advance the cursor to the item.
+   * Stops at the first version mismatch; nothing at all changes without the lease.
    */
   commit(request: CommitRequest): Promise<CommitOutcome>;
   /** Outbox entries after `afterId` (the delivery issue consumes these). */

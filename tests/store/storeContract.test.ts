@@ -125,30 +125,40 @@ describe.each(adapters)('%s store contract', (_name, make) => {
 
   describe('commit', () => {
     const setup = async () => {
-      await store.inbox.append([req(4, 'u', 1), req(4, 'u', 2)]);
+      await store.inbox.append([req(4, 'u', 1), req(4, 'u', 2), req(4, 'v', 3)]);
       const items = await readAll(4);
       const token = (await store.leases.acquire(4, 'w', 10_000)) as string;
-      return { items, token, id1: items[0]?.id as string, id2: items[1]?.id as string };
+      return { token, id1: items[0]?.id as string, id2: items[1]?.id as string, id3: items[2]?.id as string };
     };
-    const base = { partition: 4, userKey: 'page:u', effects: [] as const };
-
-    it('writes state, effects and cursor together and removes the item', async () => {
-      const { token, id1 } = await setup();
-      const effects = [{ type: 'send', n: 1 }, { type: 'send', n: 2 }];
-      expect(await store.states.commit({ ...base, leaseToken: token, itemId: id1, expectedVersion: 0, data: { n: 1 }, effects })).toEqual({ type: 'committed', version: 1 });
-      expect(await store.states.load(4, 'page:u')).toEqual({ version: 1, data: { n: 1 } });
-      expect(await store.inbox.cursor(4)).toBe(id1);
-      expect(await store.inbox.pendingCounts([4])).toEqual([1]);
-      const outbox = await store.states.readOutbox(4, '0-0', 10);
-      expect(outbox.map((o) => [o.userKey, o.itemId, o.effect])).toEqual(effects.map((e) => ['page:u', id1, e]));
+    const item = (itemId: string, userKey: string, expectedVersion: number, data: unknown, effects: Array<{ type: string; n?: number }> = []) => ({
+      itemId,
+      userKey,
+      expectedVersion,
+      data,
+      effects,
     });
 
-    it('refuses a stale version and changes nothing', async () => {
-      const { token, id1, id2 } = await setup();
-      await store.states.commit({ ...base, leaseToken: token, itemId: id1, expectedVersion: 0, data: { n: 1 } });
-      expect(await store.states.commit({ ...base, leaseToken: token, itemId: id2, expectedVersion: 0, data: { n: 99 } })).toEqual({ type: 'stale_version', currentVersion: 1 });
+    it('writes states, effects and cursor together and removes the items, chaining a user\'s versions', async () => {
+      const { token, id1, id2, id3 } = await setup();
+      const effects = [{ type: 'send', n: 1 }, { type: 'send', n: 2 }];
+      const items = [item(id1, 'page:u', 0, { n: 1 }, effects), item(id2, 'page:u', 1, { n: 2 }), item(id3, 'page:v', 0, { m: 1 }, [{ type: 'x' }])];
+      expect(await store.states.commit({ partition: 4, leaseToken: token, items })).toEqual({ type: 'committed', applied: [true, true, true] });
+      expect(await store.states.load(4, 'page:u')).toEqual({ version: 2, data: { n: 2 } });
+      expect(await store.states.load(4, 'page:v')).toEqual({ version: 1, data: { m: 1 } });
+      expect(await store.inbox.cursor(4)).toBe(id3);
+      expect(await store.inbox.pendingCounts([4])).toEqual([0]);
+      const outbox = await store.states.readOutbox(4, '0-0', 10);
+      expect(outbox.map((o) => [o.userKey, o.itemId, o.effect])).toEqual([...effects.map((e) => ['page:u', id1, e]), ['page:v', id3, { type: 'x' }]]);
+    });
+
+    it('stops at a stale version: earlier items stay applied, that one and later ones change nothing', async () => {
+      const { token, id1, id2, id3 } = await setup();
+      const outcome = await store.states.commit({ partition: 4, leaseToken: token, items: [item(id1, 'page:u', 0, { n: 1 }), item(id2, 'page:u', 0, { n: 99 }), item(id3, 'page:v', 0, { m: 1 })] });
+      expect(outcome).toEqual({ type: 'stale_version', index: 1, currentVersion: 1 });
       expect(await store.states.load(4, 'page:u')).toEqual({ version: 1, data: { n: 1 } });
+      expect(await store.states.load(4, 'page:v')).toEqual({ version: 0, data: null });
       expect(await store.inbox.cursor(4)).toBe(id1);
+      expect(await store.inbox.pendingCounts([4])).toEqual([2]);
     });
 
     it('refuses a commit without the current lease (fencing) and changes nothing', async () => {
@@ -156,16 +166,16 @@ describe.each(adapters)('%s store contract', (_name, make) => {
       await store.leases.release(4, token);
       const other = (await store.leases.acquire(4, 'w2', 10_000)) as string;
       expect(other).not.toBe(token);
-      expect(await store.states.commit({ ...base, leaseToken: token, itemId: id1, expectedVersion: 0, data: { n: 1 } })).toEqual({ type: 'lease_lost' });
+      expect(await store.states.commit({ partition: 4, leaseToken: token, items: [item(id1, 'page:u', 0, { n: 1 })] })).toEqual({ type: 'lease_lost' });
       expect(await store.states.load(4, 'page:u')).toEqual({ version: 0, data: null });
       expect(await store.inbox.cursor(4)).toBe('0-0');
     });
 
     it('never applies an item at or before the cursor twice', async () => {
       const { token, id1, id2 } = await setup();
-      await store.states.commit({ ...base, leaseToken: token, itemId: id2, expectedVersion: 0, data: { n: 2 } });
-      expect(await store.states.commit({ ...base, leaseToken: token, itemId: id1, expectedVersion: 1, data: { n: 1 } })).toEqual({ type: 'already_applied' });
-      expect(await store.states.commit({ ...base, leaseToken: token, itemId: id2, expectedVersion: 1, data: { n: 3 } })).toEqual({ type: 'already_applied' });
+      await store.states.commit({ partition: 4, leaseToken: token, items: [item(id2, 'page:u', 0, { n: 2 })] });
+      const again = await store.states.commit({ partition: 4, leaseToken: token, items: [item(id1, 'page:u', 1, { n: 1 }), item(id2, 'page:u', 1, { n: 3 })] });
+      expect(again).toEqual({ type: 'committed', applied: [false, false] });
       expect(await store.states.load(4, 'page:u')).toEqual({ version: 1, data: { n: 2 } });
     });
   });

@@ -167,16 +167,23 @@ class MemoryStore implements Store, InboxStore, LeaseStore, StateStore {
 
   async commit(c: CommitRequest): Promise<CommitOutcome> {
     if (this.holder(c.partition) !== c.leaseToken) return { type: 'lease_lost' };
-    if (!streamIdAfter(c.itemId, this.cursors.get(c.partition) ?? '0-0')) return { type: 'already_applied' };
-    const rowKey = `${c.partition}:${c.userKey}`;
-    const current = this.stateRows.get(rowKey)?.version ?? 0;
-    if (current !== c.expectedVersion) return { type: 'stale_version', currentVersion: current };
-    this.stateRows.set(rowKey, { version: current + 1, json: JSON.stringify(c.data) });
-    const outbox = this.stream(this.outboxes, c.partition);
-    for (const effect of c.effects) outbox.add(this.now(), JSON.stringify({ u: c.userKey, i: c.itemId, e: effect }));
-    this.cursors.set(c.partition, c.itemId);
-    this.stream(this.streams, c.partition).delete(c.itemId);
-    return { type: 'committed', version: current + 1 };
+    const applied: boolean[] = [];
+    for (const [index, item] of c.items.entries()) {
+      if (!streamIdAfter(item.itemId, this.cursors.get(c.partition) ?? '0-0')) {
+        applied.push(false);
+        continue;
+      }
+      const rowKey = `${c.partition}:${item.userKey}`;
+      const current = this.stateRows.get(rowKey)?.version ?? 0;
+      if (current !== item.expectedVersion) return { type: 'stale_version', index, currentVersion: current };
+      this.stateRows.set(rowKey, { version: current + 1, json: JSON.stringify(item.data) });
+      const outbox = this.stream(this.outboxes, c.partition);
+      for (const effect of item.effects) outbox.add(this.now(), JSON.stringify({ u: item.userKey, i: item.itemId, e: effect }));
+      this.cursors.set(c.partition, item.itemId);
+      this.stream(this.streams, c.partition).delete(item.itemId);
+      applied.push(true);
+    }
+    return { type: 'committed', applied };
   }
 
   async readOutbox(partition: number, afterId: string, count: number): Promise<OutboxEntry[]> {

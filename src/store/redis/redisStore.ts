@@ -145,21 +145,19 @@ class RedisStates implements StateStore {
 
   async commit(c: CommitRequest): Promise<CommitOutcome> {
     const p = c.partition;
-    const keys = [this.keys.lease(p), this.keys.cursor(p), this.keys.state(p, c.userKey), this.keys.inbox(p), this.keys.outbox(p)];
-    const args = [c.leaseToken, c.itemId, String(c.expectedVersion), JSON.stringify(c.data), c.userKey, ...c.effects.map((e) => JSON.stringify(e))];
-    const reply = await this.conn.run(this.scripts.commit, keys, args);
-    const [type, n] = Array.isArray(reply) ? reply : [];
-    switch (type) {
-      case 'committed':
-        return { type, version: Number(n) };
-      case 'stale_version':
-        return { type, currentVersion: Number(n) };
-      case 'lease_lost':
-      case 'already_applied':
-        return { type };
-      default:
-        throw new Error(`commit script answered ${JSON.stringify(reply)}; is the Lua source in sync with redisStore.ts?`);
+    const keys = [this.keys.lease(p), this.keys.cursor(p), this.keys.inbox(p), this.keys.outbox(p)];
+    const args = [c.leaseToken, String(c.items.length)];
+    for (const item of c.items) {
+      keys.push(this.keys.state(p, item.userKey));
+      args.push(item.itemId, item.userKey, String(item.expectedVersion), JSON.stringify(item.data), String(item.effects.length));
+      for (const e of item.effects) args.push(JSON.stringify(e));
     }
+    const reply = await this.conn.run(this.scripts.commit, keys, args);
+    const [type, ...rest] = Array.isArray(reply) ? reply : [];
+    if (type === 'committed') return { type, applied: rest.map((r) => Number(r) === 1) };
+    if (type === 'stale_version') return { type, index: Number(rest[0]) - 1, currentVersion: Number(rest[1]) };
+    if (type === 'lease_lost') return { type };
+    throw new Error(`commit script answered ${JSON.stringify(reply)}; is the Lua source in sync with redisStore.ts?`);
   }
 
   async readOutbox(partition: number, afterId: string, count: number): Promise<OutboxEntry[]> {

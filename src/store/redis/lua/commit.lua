@@ -1,19 +1,34 @@
--- commit: apply one inbox item's outcome; all of it or nothing.
--- KEYS[1] lease key   KEYS[2] cursor key   KEYS[3] user state hash
--- KEYS[4] inbox stream   KEYS[5] outbox stream   (all in one partition's hash tag)
--- ARGV[1] lease token held by the caller   ARGV[2] inbox item id   ARGV[3] expected state version
--- ARGV[4] new state JSON   ARGV[5] user key   ARGV[6..] effect JSON, appended to the outbox in order
--- Returns: {'committed', newVersion} | {'stale_version', currentVersion} | {'lease_lost'} | {'already_applied'}
+-- commit: apply a batch of one partition's inbox items, in order; each item all or nothing.
+-- KEYS[1] lease key   KEYS[2] cursor key   KEYS[3] inbox stream   KEYS[4] outbox stream
+-- KEYS[4+i] user state hash of item i, for i = 1..n   (all keys in one partition's hash tag)
+-- ARGV[1] lease token held by the caller   ARGV[2] n, the number of items
+-- then for each item, in order: item id, user key, expected state version, new state JSON,
+--   e = number of effects, and e effect JSONs (appended to the outbox in order)
+-- Returns: {'committed', r1, …, rn} where ri = 1 (applied) or 0 (id at or before the cursor: skipped)
+--        | {'stale_version', i, current}: items before i (1-based) were applied; i and later were not
+--        | {'lease_lost'}: nothing was applied
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {'lease_lost'} end
 local cursor = redis.call('GET', KEYS[2]) or '0-0'
-if not id_after(ARGV[2], cursor) then return {'already_applied'} end
-local current = tonumber(redis.call('HGET', KEYS[3], 'v') or '0')
-if current ~= tonumber(ARGV[3]) then return {'stale_version', current} end
-local version = current + 1
-redis.call('HSET', KEYS[3], 'v', version, 's', ARGV[4])
-for i = 6, #ARGV do
-  redis.call('XADD', KEYS[5], '*', 'u', ARGV[5], 'i', ARGV[2], 'e', ARGV[i])
+local n = tonumber(ARGV[2])
+local results = {'committed'}
+local a = 3
+for i = 1, n do
+  local id, user, expected, state, e = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2]), ARGV[a + 3], tonumber(ARGV[a + 4])
+  local key = KEYS[4 + i]
+  if not id_after(id, cursor) then
+    results[#results + 1] = 0
+  else
+    local current = tonumber(redis.call('HGET', key, 'v') or '0')
+    if current ~= expected then return {'stale_version', i, current} end
+    redis.call('HSET', key, 'v', current + 1, 's', state)
+    for j = 1, e do
+      redis.call('XADD', KEYS[4], '*', 'u', user, 'i', id, 'e', ARGV[a + 4 + j])
+    end
+    redis.call('SET', KEYS[2], id)
+    redis.call('XDEL', KEYS[3], id)
+    cursor = id
+    results[#results + 1] = 1
+  end
+  a = a + 5 + e
 end
-redis.call('SET', KEYS[2], ARGV[2])
-redis.call('XDEL', KEYS[4], ARGV[2])
-return {'committed', version}
+return results

@@ -1,0 +1,97 @@
+import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
+import type { CommitItem, Effect, InboxItem, StateStore } from '../store/ports';
+import type { Handler } from './handler';
+import { userKeyOf } from './partitionOf';
+import type { StateCache } from './stateCache';
+
+export interface ApplyContext<S> {
+  readonly states: StateStore;
+  readonly handler: Handler<S>;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly now: () => number;
+}
+
+/** How many of the items were applied (and may leave the queue), or the lease is gone. */
+export type ApplyOutcome = { readonly type: 'applied'; readonly count: number } | { readonly type: 'lease_lost' };
+
+/** The user's state as the worker knows it: decoded (from the cache or a load) or, if unreadable, raw. */
+type Current<S> = { readonly version: number; readonly state: S } | { readonly version: number; readonly raw: unknown };
+
+async function load<S>(ctx: ApplyContext<S>, partition: number, userKey: string): Promise<Current<S>> {
+  const stored = await ctx.states.load(partition, userKey);
+  try {
+    return { version: stored.version, state: ctx.handler.decode(stored.data) };
+  } catch {
+    return { version: stored.version, raw: stored.data };
+  }
+}
+
+/** Runs the handler, turning a throw into "no change" so one bad item cannot wedge a partition. */
+function step<S>(ctx: ApplyContext<S>, now: Current<S>, item: InboxItem): { next: Current<S>; data: unknown; effects: readonly Effect[] } {
+  const started = process.hrtime.bigint();
+  const version = now.version + 1;
+  try {
+    if (!('state' in now)) throw new Error('stored state is unreadable (decode failed)');
+    const result = ctx.handler.handle(now.state, item, ctx.now());
+    return { next: { version, state: result.state }, data: result.state, effects: result.effects };
+  } catch (err) {
+    ctx.metrics.handlerErrors.inc();
+    const { kind, channel } = item.record.event;
+    ctx.logger.error({ err, itemId: item.id, partition: item.partition, kind, channel }, 'handler failed; item applied as a no-op');
+    return { next: { ...now, version }, data: 'state' in now ? now.state : now.raw, effects: [] };
+  } finally {
+    ctx.metrics.handlerSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+  }
+}
+
+/**
+ * Applies a run of one partition's items, in order: each user's state comes from the cache or
+ * the store (loads of a batch go out together), the handler runs item after item (a user with
+ * several items sees their own earlier results), and one atomic commit per batch writes states,
+ * effects and the cursor, guarded by the lease token and each state's version. On a version
+ * conflict the items before it stay applied and the caller retries from the conflicting one with
+ * fresh state; store failures propagate and the caller retries, so nothing is skipped.
+ */
+export async function applyBatch<S>(ctx: ApplyContext<S>, items: readonly InboxItem[], leaseToken: string, cache: StateCache<S>): Promise<ApplyOutcome> {
+  const first = items[0];
+  if (!first) return { type: 'applied', count: 0 };
+  const partition = first.partition;
+  const keys = items.map((i) => userKeyOf(i.record.event.pageId, i.record.event.userId));
+  const working = new Map<string, Current<S>>();
+  const misses = [...new Set(keys.filter((k) => !cache.get(k)))];
+  const loaded = await Promise.all(misses.map((k) => load(ctx, partition, k)));
+  misses.forEach((k, i) => working.set(k, loaded[i] as Current<S>));
+
+  const commits: CommitItem[] = items.map((item, i) => {
+    const userKey = keys[i] as string;
+    const now = working.get(userKey) ?? (cache.get(userKey) as Current<S>);
+    const { next, data, effects } = step(ctx, now, item);
+    working.set(userKey, next);
+    return { itemId: item.id, userKey, expectedVersion: now.version, data, effects };
+  });
+  const outcome = await ctx.states.commit({ partition, leaseToken, items: commits });
+
+  if (outcome.type === 'lease_lost') return outcome;
+  if (outcome.type === 'stale_version') {
+    // Rare (INBOX_PARTITIONS differs between processes, or a hand edit): forget and reload.
+    ctx.metrics.commitRefused.inc({ outcome: 'stale_version' });
+    ctx.logger.warn({ partition, itemId: items[outcome.index]?.id, current: outcome.currentVersion }, 'stale state version; reloading');
+    for (const k of keys) cache.delete(k);
+    items.slice(0, outcome.index).forEach((i) => ctx.metrics.eventsApplied.inc({ kind: i.record.event.kind }));
+    return { type: 'applied', count: outcome.index };
+  }
+  outcome.applied.forEach((applied, i) => {
+    if (applied) ctx.metrics.eventsApplied.inc({ kind: items[i]?.record.event.kind ?? 'unknown' });
+    else ctx.metrics.commitRefused.inc({ outcome: 'already_applied' });
+  });
+  // Keep what was committed for the next batch; anything unusual (a skipped item, an unreadable
+  // state) is simply reloaded next time.
+  const clean = outcome.applied.every(Boolean);
+  for (const [k, v] of working) {
+    if (clean && 'state' in v) cache.set(k, v);
+    else cache.delete(k);
+  }
+  return { type: 'applied', count: items.length };
+}
