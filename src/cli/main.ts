@@ -5,6 +5,7 @@ import { loadConfig } from '../config/config';
 import { ConfigError, TalkshopError } from '../errors';
 import { startService, WEBHOOK_PATH } from '../server';
 import { withDemoEnv } from './demoEnv';
+import { printReplies } from './printReplies';
 import { addFlowsCommand } from './flowsCommand';
 import { sendEvent } from './sendEvent';
 
@@ -40,12 +41,16 @@ program
   .action(async () => {
     const config = configOrExit(withDemoEnv(process.env));
     const service = await startService(config);
-    stopOnSignals(service.stop);
+    const stopPrinting = printReplies(service.store, config.INBOX_PARTITIONS, (line) => process.stdout.write(`${line}\n`));
+    stopOnSignals(async () => {
+      stopPrinting();
+      await service.stop();
+    });
     process.stdout.write(
       `\nTalkshop demo on http://127.0.0.1:${service.port}\n` +
         `  webhook   http://127.0.0.1:${service.port}${WEBHOOK_PATH}  (verify token: ${config.MESSENGER_VERIFY_TOKEN})\n` +
         `  metrics   http://127.0.0.1:${service.port}/metrics\n` +
-        `  send one: npm run demo:event -- --text "hello"\n\n`,
+        `  say hi:   npm run demo:event -- --text "hello"   (the bot's replies are printed here)\n\n`,
     );
   });
 

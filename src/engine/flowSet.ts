@@ -28,7 +28,7 @@ export interface FlowSet {
   readonly customPayloads: ReadonlyMap<string, ControlRef>;
 }
 
-type ControlVisitor = (control: string, c: Control & { payload?: string }) => void;
+type ControlVisitor = (control: string, c: Control & { payload?: string; title?: string }) => void;
 
 /** Visits every tappable control of a node with its stable control id (see payloads.ts). */
 export function forEachControl(flow: Flow, nodeId: string, visit: ControlVisitor): void {
@@ -39,7 +39,7 @@ export function forEachControl(flow: Flow, nodeId: string, visit: ControlVisitor
     if ('buttons' in m) (m.buttons ?? []).forEach((b, j) => !('url' in b) && !('call' in b) && visit(`s${i}b${j}`, b));
     if ('cards' in m) m.cards.forEach((card, k) => (card.buttons ?? []).forEach((b, j) => !('url' in b) && !('call' in b) && visit(`s${i}c${k}b${j}`, b)));
   });
-  (node.ask?.choices ?? []).forEach((c, i) => visit(`a${i}`, { goto: c.goto }));
+  (node.ask?.choices ?? []).forEach((c, i) => visit(`a${i}`, { goto: c.goto, title: c.title }));
 }
 
 export function controlAt(flow: Flow, nodeId: string, control: string): Control | undefined {

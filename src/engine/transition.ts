@@ -1,7 +1,7 @@
 import type { Trigger } from '../flows/flowSchema';
 import type { EngineEffect } from './effects';
 import type { EngineEvent } from './engineEvent';
-import { controlAt, type ControlRef, type FlowSet } from './flowSet';
+import { controlAt, forEachControl, type ControlRef, type FlowSet } from './flowSet';
 import { matchesKeyword, said, type Said } from './normalize';
 import { GET_STARTED_PAYLOAD, OFFER_HUMAN_PAYLOAD, resolvePayload } from './payloads';
 import { askAgain, enterNode, fillText, newRun, runActions, send, startHandover, type Run } from './run';
@@ -74,6 +74,7 @@ function onText(run: Run, text: string): void {
   const s = said(text);
   if (globalKeyword(run, s)) return;
   if (run.state.pending) return answer(run, text);
+  if (typedOption(run, s)) return;
   const current = run.state.position?.flow;
   const heard = (t: Trigger) =>
     'keyword' in t && (typeof t.keyword === 'string' ? matchesKeyword(s, t.keyword, t.match) : t.keyword.some((k) => matchesKeyword(s, k, t.match)));
@@ -93,6 +94,21 @@ function onPayload(run: Run, event: Extract<EngineEvent, { type: 'payload' }>): 
   // An unknown or stale payload is read as what the user saw: the title (for Messenger's own
   // email/phone quick replies, that is the email or number itself).
   onText(run, event.text);
+}
+
+/**
+ * People often type an option instead of tapping it: text equal to the title of a quick reply or
+ * button the current node offered counts as the tap.
+ */
+function typedOption(run: Run, s: Said): boolean {
+  const at = run.state.position;
+  const loaded = at && run.flows.flows.get(at.flow);
+  if (!at || !loaded) return false;
+  let control: string | undefined;
+  forEachControl(loaded.flow, at.node, (id, c) => {
+    if (!control && !id.startsWith('a') && c.title !== undefined && matchesKeyword(s, c.title, 'exact')) control = id;
+  });
+  return control !== undefined && runControl(run, { flow: at.flow, node: at.node, control });
 }
 
 /** A tapped button / quick reply / choice. False when it no longer exists (flow changed). */

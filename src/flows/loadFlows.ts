@@ -8,8 +8,8 @@ import { flowSchema, settingsSchema, type Settings } from './flowSchema';
 import { lintFlows } from './lintFlows';
 import type { Locate, Problem } from './problem';
 
-/** The optional file in FLOWS_DIR holding global keywords, default flow and messages. */
-export const SETTINGS_FILE = 'settings.yaml';
+/** The optional file in FLOWS_DIR (settings.yaml, .yml or .json) with global keywords, default flow and messages. */
+const isSettings = (name: string) => basename(name, extname(name)) === 'settings';
 const FLOW_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
 export type LoadOutcome =
@@ -51,7 +51,7 @@ function keyRange(doc: Document, path: ReadonlyArray<string | number>): [number,
   return isScalar(key) ? key.range ?? undefined : undefined;
 }
 
-function schemaProblems(f: ParsedFile, error: z.ZodError): Problem[] {
+function schemaProblems(f: ParsedFile, error: z.ZodError, schemaFile = 'schemas/flow.schema.json'): Problem[] {
   return error.issues.map((issue) => {
     const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
     const node = path[0] === 'nodes' && typeof path[1] === 'string' ? path[1] : undefined;
@@ -61,7 +61,7 @@ function schemaProblems(f: ParsedFile, error: z.ZodError): Problem[] {
       line: lineOf(f, path),
       node,
       message: `${path.join('.') || '(file)'}: ${issue.message}`,
-      fix: 'see docs/flows.md for the field, or let your editor validate against schemas/flow.schema.json',
+      fix: `see docs/flows.md for the field, or let your editor validate against ${schemaFile}`,
     };
   });
 }
@@ -78,11 +78,15 @@ function syntaxProblems(f: ParsedFile): Problem[] {
 }
 
 function loadSettings(dir: string, names: readonly string[]): { settings?: Settings; problems: Problem[] } {
-  if (!names.includes(SETTINGS_FILE)) return { settings: settingsSchema.parse({}), problems: [] };
-  const f = parseFile(dir, SETTINGS_FILE);
+  const found = names.filter(isSettings);
+  if (found.length > 1) {
+    return { problems: [{ severity: 'error', file: join(dir, found.join(', ')), message: 'more than one settings file', fix: 'keep one: settings.yaml' }] };
+  }
+  if (!found[0]) return { settings: settingsSchema.parse({}), problems: [] };
+  const f = parseFile(dir, found[0]);
   if (f.doc.errors.length > 0) return { problems: syntaxProblems(f) };
   const parsed = settingsSchema.safeParse(f.doc.toJS() ?? {});
-  return parsed.success ? { settings: parsed.data, problems: [] } : { problems: schemaProblems(f, parsed.error) };
+  return parsed.success ? { settings: parsed.data, problems: [] } : { problems: schemaProblems(f, parsed.error, 'schemas/settings.schema.json') };
 }
 
 /**
@@ -99,7 +103,7 @@ export function loadFlows(dir: string): LoadOutcome {
   const { settings, problems } = loadSettings(dir, names);
   const files = new Map<string, ParsedFile>();
   const loaded: LoadedFlow[] = [];
-  for (const name of names.filter((n) => basename(n) !== SETTINGS_FILE)) {
+  for (const name of names.filter((n) => !isSettings(n))) {
     const f = parseFile(dir, name);
     files.set(f.file, f);
     if (f.doc.errors.length > 0) {

@@ -132,3 +132,24 @@ describe('choices', () => {
     expect(said(late)).toEqual(["Sorry, I didn't get that."]);
   });
 });
+
+describe('typed options', () => {
+  it('typing the title of an offered quick reply or button counts as tapping it', () => {
+    const fs = flowSet([
+      {
+        id: 'f',
+        start: 'menu',
+        nodes: {
+          menu: { say: [{ text: 'Pick', quick_replies: [{ title: 'Shop shoes', goto: 'shoes', actions: [{ tag: 'typed' }] }] }] },
+          shoes: { say: [{ text: 'Shoes!' }], end: true },
+        },
+      },
+    ]);
+    const first = transition(fs, initialUserState(), text('hello'), T0);
+    const typed = transition(fs, first.state, text('shop SHOES!'), T0 + 1000);
+    expect(typed.state.position?.node).toBe('shoes');
+    expect(typed.state.tags).toEqual(['typed']);
+    const other = transition(fs, first.state, text('shoes please'), T0 + 1000);
+    expect(other.state.position?.node).toBe('menu');
+  });
+});
