@@ -1,44 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { createClient } from 'redis';
 
-/** A child process that printed a JSON line `{ msg: readyMsg, port }` on stdout. */
-export interface ReadyProcess {
-  readonly proc: ChildProcess;
-  readonly port: number;
-  exited(): Promise<number | null>;
-}
-
-/** Spawns `node <args>` and resolves once it prints its JSON ready line; stderr is kept for errors. */
-export function spawnReady(
-  args: string[],
-  options: { env: Record<string, string | undefined>; cwd?: string; readyMsg: string; timeoutMs?: number },
-): Promise<ReadyProcess> {
-  const proc = spawn(process.execPath, args, { env: { PATH: process.env.PATH, ...options.env }, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  const exit = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  let stderr = '';
-  proc.stderr?.on('data', (c: Buffer) => {
-    stderr += c.toString();
-    if (stderr.length > 20_000) stderr = stderr.slice(-10_000);
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${args.join(' ')} not ready in ${options.timeoutMs ?? 20_000} ms\n${stderr}`)), options.timeoutMs ?? 20_000);
-    void exit.then((code) => reject(new Error(`${args.join(' ')} exited with ${code} before ready\n${stderr}`)));
-    createInterface({ input: proc.stdout! }).on('line', (line) => {
-      let entry: Record<string, unknown>;
-      try {
-        entry = JSON.parse(line) as Record<string, unknown>;
-      } catch {
-        return;
-      }
-      if (entry.msg === options.readyMsg) {
-        clearTimeout(timer);
-        resolve({ proc, port: Number(entry.port), exited: () => exit });
-      }
-    });
-  });
-}
+export { spawnReady, type ReadyProcess } from '../tests/support/spawnReady';
 
 /** SIGTERM, then SIGKILL if the process has not exited within `graceMs`. */
 export async function stopProcess(proc: ChildProcess, exited: Promise<number | null>, graceMs = 10_000): Promise<void> {
