@@ -32,8 +32,9 @@ export type CounterState = z.infer<typeof counterStateSchema>;
 const EMPTY: CounterState = { inbound: 0, byKind: {}, standby: 0, lastInteractionAt: null, lastItemId: null };
 
 /**
- * The built-in handler until the flow engine lands: counts what arrived per user and remembers
- * the last customer action (the start of the 24 h window). It sends nothing.
+ * A minimal handler: counts what arrived per user and remembers the last customer action. It sends
+ * nothing. The service runs the flow engine (flowHandler); tests and the webhook bench use this
+ * one as a baseline, and the engine's state migration reads what it stored.
  */
 export const counterHandler: Handler<CounterState> = {
   decode: (data) => (data === null ? EMPTY : counterStateSchema.parse(data)),
