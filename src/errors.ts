@@ -2,7 +2,7 @@
  * The few named errors Talkshop throws. Expected outcomes are tagged unions; these are for the
  * unexpected, and each carries a stable `code` that logs and tests can match on.
  */
-export type ErrorCode = 'CONFIG_INVALID' | 'FLOWS_INVALID' | 'STORE_UNAVAILABLE' | 'STORE_CORRUPT';
+export type ErrorCode = 'CONFIG_INVALID' | 'FLOWS_INVALID' | 'STORE_UNAVAILABLE' | 'STORE_CORRUPT' | 'GRAPH_ERROR';
 
 export class TalkshopError extends Error {
   constructor(
