@@ -3,6 +3,10 @@
  * the hash tag `{p<N>}` so the Lua scripts that touch them together run on one Redis Cluster slot.
  * User state lives in its partition's slot for the same reason: the commit script writes the
  * state, the outbox and the cursor in one step. (So INBOX_PARTITIONS is fixed for a deployment.)
+ *
+ * Rate-limit buckets are not partition-scoped: a Page's bucket is shared by all its users. That is
+ * fine on Redis Cluster because the rate-limit script touches exactly one key per call (no hash tag
+ * is needed; each bucket lives on whatever slot its name hashes to).
  */
 export interface Keys {
   inbox(partition: number): string;
@@ -13,6 +17,8 @@ export interface Keys {
   state(partition: number, userKey: string): string;
   outbox(partition: number): string;
   workers(): string;
+  /** One token bucket (a hash); `bucket` comes from pageRateBucket. */
+  rateBucket(bucket: string): string;
 }
 
 export function keysFor(prefix: string): Keys {
@@ -26,5 +32,12 @@ export function keysFor(prefix: string): Keys {
     state: (p, userKey) => `${slot(p)}:state:${userKey}`,
     outbox: (p) => `${slot(p)}:outbox`,
     workers: () => `${prefix}:workers`,
+    rateBucket: (bucket) => `${prefix}:rate:${bucket}`,
   };
 }
+
+/** Send API lanes with separate per-Page limits: text/links/templates (300/s), audio/video (10/s). */
+export type RateLane = 'text' | 'media';
+
+/** The rate-limit bucket of one Page's lane: every process sending for the Page shares it. */
+export const pageRateBucket = (pageId: string, lane: RateLane): string => `page:${pageId}:${lane}`;

@@ -103,11 +103,51 @@ export interface StateStore {
   readOutbox(partition: number, afterId: string, count: number): Promise<OutboxEntry[]>;
 }
 
+/** Live replies (a user is waiting) or bulk traffic (broadcasts, sequence steps). */
+export type RatePriority = 'live' | 'bulk';
+
+export interface TakeOptions {
+  /** Default 'live'. */
+  readonly priority?: RatePriority;
+  /**
+   * Bulk only: the fraction of `burst` kept for live replies (default DEFAULT_BULK_RESERVE, 0.2;
+   * at most burst - 1 tokens). A bulk take is granted only when a token remains above the reserve.
+   */
+  readonly bulkReserve?: number;
+}
+
+export type TakeOutcome = { readonly granted: true } | { readonly granted: false; readonly retryInMs: number };
+
+/**
+ * Token buckets shared by every process (per Page and lane, see pageRateBucket in keys.ts).
+ * A bucket holds up to `burst` tokens and refills at `ratePerSec`; each send takes one.
+ *
+ * Priority: a live take is granted whenever the bucket holds a token; a bulk take only when the
+ * bucket holds more than the reserve. So bulk traffic keeps the bucket at the reserve at most,
+ * live replies spend the reserve and whatever refills, and bulk gets only what live leaves over:
+ * under contention live replies go first and can use the whole rate.
+ *
+ * Time is the store's own clock (Redis TIME; an injected clock for memory), never the caller's,
+ * so all processes agree. A bucket not used for a while is full (it expires in Redis).
+ */
+export interface RateLimitStore {
+  /** Takes one token, or says how long until one would be granted at this priority (≥ 1 ms). */
+  take(bucket: string, ratePerSec: number, burst: number, options?: TakeOptions): Promise<TakeOutcome>;
+  /**
+   * Page-wide back-off (after a 4/17/32/613 answer): every take is refused, with retryInMs up to
+   * the pause's end, for `forMs` from now on the store's clock. Extends a running pause, never
+   * shortens it. At the end the bucket holds one token (one probe, a live reply first) and
+   * refills at its rate: no burst into a Page that Meta just throttled.
+   */
+  pause(bucket: string, forMs: number): Promise<void>;
+}
+
 export interface Store {
   readonly kind: 'redis' | 'memory';
   readonly inbox: InboxStore;
   readonly leases: LeaseStore;
   readonly states: StateStore;
+  readonly rateLimits: RateLimitStore;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -233,6 +233,7 @@ describe('a worker stalled past its lease TTL that re-takes its own partition', 
         commit: (c) => memory.states.commit(c),
         readOutbox: (p, after, count) => memory.states.readOutbox(p, after, count),
       },
+      rateLimits: memory.rateLimits,
       ping: () => memory.ping(),
       close: () => memory.close(),
     };

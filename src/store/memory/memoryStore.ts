@@ -13,10 +13,11 @@ import type {
   StoredState,
 } from '../ports';
 import { decodeEffect, decodeInboxRecord, decodeStateData, streamIdAfter } from '../records';
+import { MemoryRateLimits } from './memoryRateLimits';
 
 export interface MemoryStoreOptions {
   readonly dedupeTtlSeconds: number;
-  /** Injected so tests can move time (dedupe and lease expiry) without waiting. */
+  /** Injected so tests can move time (dedupe, lease expiry, rate limits) without waiting. */
   readonly now?: () => number;
 }
 
@@ -58,6 +59,7 @@ class MemoryStore implements Store, InboxStore, LeaseStore, StateStore {
   readonly inbox = this;
   readonly leases = this;
   readonly states = this;
+  readonly rateLimits = new MemoryRateLimits(() => this.now());
   private readonly streams = new Map<number, MemoryStream>();
   private readonly outboxes = new Map<number, MemoryStream>();
   private readonly cursors = new Map<number, string>();

@@ -16,6 +16,7 @@ import type {
 import { decodeEffect, decodeInboxRecord, decodeStateData } from '../records';
 import { loadScript, type LuaScript, type ScriptName } from './luaScript';
 import { RedisConnection } from './redisConnection';
+import { RedisRateLimits } from './redisRateLimits';
 import { parseEntries, streamsOf } from './streamReply';
 
 export interface RedisStoreOptions {
@@ -29,7 +30,7 @@ export interface RedisStoreOptions {
 type Scripts = Record<ScriptName, LuaScript>;
 
 function loadScripts(): Scripts {
-  const names: ScriptName[] = ['append', 'commit', 'leaseAcquire', 'leaseRenew', 'leaseRelease', 'heartbeat'];
+  const names: ScriptName[] = ['append', 'commit', 'leaseAcquire', 'leaseRenew', 'leaseRelease', 'heartbeat', 'rateLimit'];
   return Object.fromEntries(names.map((n) => [n, loadScript(n)])) as Scripts;
 }
 
@@ -182,6 +183,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
     inbox,
     leases: new RedisLeases(conn, keys, scripts),
     states: new RedisStates(conn, keys, scripts),
+    rateLimits: new RedisRateLimits(conn, keys, scripts.rateLimit),
     ping: async () => {
       await conn.send('ping', ['PING']);
     },

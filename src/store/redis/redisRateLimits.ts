@@ -1,0 +1,34 @@
+import type { Keys } from '../keys';
+import type { RateLimitStore, TakeOptions, TakeOutcome } from '../ports';
+import { assertPauseMs, bucketLimits } from '../tokenBucket';
+import type { LuaScript } from './luaScript';
+import type { RedisConnection } from './redisConnection';
+
+/**
+ * Token buckets shared by every process on one Redis: each take or pause is one call of
+ * lua/rateLimit.lua on one key, timed by the server's clock.
+ */
+export class RedisRateLimits implements RateLimitStore {
+  constructor(
+    private readonly conn: RedisConnection,
+    private readonly keys: Keys,
+    private readonly script: LuaScript,
+  ) {}
+
+  async take(bucket: string, ratePerSec: number, burst: number, options?: TakeOptions): Promise<TakeOutcome> {
+    const l = bucketLimits(ratePerSec, burst, options);
+    const reply = await this.conn.run(this.script, [this.keys.rateBucket(bucket)], ['take', String(l.ratePerSec), String(l.burst), String(l.reserve)]);
+    const [granted, retryInMs] = replyPair(reply);
+    return granted === 1 ? { granted: true } : { granted: false, retryInMs: Math.max(1, retryInMs) };
+  }
+
+  async pause(bucket: string, forMs: number): Promise<void> {
+    assertPauseMs(forMs);
+    replyPair(await this.conn.run(this.script, [this.keys.rateBucket(bucket)], ['pause', String(forMs)]));
+  }
+}
+
+function replyPair(reply: unknown): [number, number] {
+  if (Array.isArray(reply) && reply.length === 2) return [Number(reply[0]), Number(reply[1])];
+  throw new Error(`rateLimit script answered ${JSON.stringify(reply)}; is the Lua source in sync with redisRateLimits.ts?`);
+}
