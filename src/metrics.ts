@@ -63,6 +63,18 @@ export function createMetrics(sources: MetricsSources = {}) {
       help: 'Inbox partitions this worker currently holds a lease on',
       registers,
     }),
+    deliveries: new Counter({
+      name: 'talkshop_deliveries_total',
+      help: 'Outbox entries finished by the sender, by effect type and outcome (sent, refused_<reason>, unreachable…)',
+      labelNames: ['type', 'outcome'] as const,
+      registers,
+    }),
+    graphErrors: new Counter({
+      name: 'talkshop_graph_errors_total',
+      help: 'Graph API errors met by the sender, by class (retryable, rate_limited, auth…)',
+      labelNames: ['class'] as const,
+      registers,
+    }),
     inboxLag: new Gauge({
       name: 'talkshop_inbox_lag',
       help: 'Items waiting in each inbox partition (appended, not yet applied)',

@@ -10,6 +10,9 @@ import { loadFlows } from './flows/loadFlows';
 import { formatProblem } from './flows/problem';
 import { flowHandler } from './runtime/flowHandler';
 import type { Handler } from './runtime/handler';
+import { createGraphClient, graphClientOptions, type GraphClient } from './messenger/graphClient';
+import { OutboxSender } from './runtime/outboxSender';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from './runtime/worker';
 import { createMemoryStore } from './store/memory/memoryStore';
 import type { Store } from './store/ports';
@@ -32,6 +35,8 @@ export interface StartOptions {
   /** Defaults to the flow engine over the flows in FLOWS_DIR. */
   readonly handler?: Handler<unknown>;
   readonly now?: () => number;
+  /** Defaults to the axios client on GRAPH_API_URL. */
+  readonly graph?: GraphClient;
 }
 
 /** Loads and lints FLOWS_DIR; refuses to start on any error, naming file, line, node and fix. */
@@ -79,8 +84,23 @@ export async function startService(config: Config, options: StartOptions = {}): 
   const partitions = Array.from({ length: config.INBOX_PARTITIONS }, (_, p) => p);
   const metrics = createMetrics({ pendingCounts: () => store.inbox.pendingCounts(partitions) });
 
+  const ownGraph = runsWorker && !options.graph ? createGraphClient(graphClientOptions(config, { logger })) : undefined;
+  const graph = runsWorker ? (options.graph ?? ownGraph) : undefined;
+  const sender = graph
+    ? new OutboxSender({
+        store,
+        graph,
+        pageId: config.MESSENGER_PAGE_ID,
+        logger,
+        metrics,
+        now,
+        sleep: (ms) => sleep(ms),
+        rates: { text: config.SEND_RATE_PER_SEC, media: config.SEND_MEDIA_RATE_PER_SEC, burst: config.SEND_BURST },
+      })
+    : undefined;
   const worker = handler
     ? new Worker<unknown>({
+        partitionTask: sender && ((p, token, active, wake) => sender.run(p, token, active, wake)),
         store,
         handler,
         partitions: config.INBOX_PARTITIONS,
@@ -136,6 +156,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
       await closed;
       clearTimeout(force);
       await store.close();
+      ownGraph?.close();
       logger.info('talkshop stopped');
     })());
   return { port, store, worker, logger, stop };

@@ -5,7 +5,8 @@ import { loadConfig } from '../config/config';
 import { ConfigError, TalkshopError } from '../errors';
 import { startService, WEBHOOK_PATH } from '../server';
 import { withDemoEnv } from './demoEnv';
-import { printReplies } from './printReplies';
+import { startFakeGraphApi } from '../emulator/fakeGraphApi';
+import { describeCall } from './printReplies';
 import { addFlowsCommand } from './flowsCommand';
 import { sendEvent } from './sendEvent';
 
@@ -39,17 +40,30 @@ program
   .command('demo')
   .description('run the service with demo credentials (in-memory store unless REDIS_URL is set)')
   .action(async () => {
-    const config = configOrExit(withDemoEnv(process.env));
+    const demoEnv = withDemoEnv(process.env);
+    // Meta is out of reach: the demo talks to the local fake Graph API, which checks every call
+    // as Meta would, and prints what reached it.
+    const fake = await startFakeGraphApi({
+      appSecret: demoEnv.MESSENGER_APP_SECRET ?? '',
+      accessToken: demoEnv.MESSENGER_ACCESS_TOKEN ?? '',
+      pageId: demoEnv.MESSENGER_PAGE_ID ?? '',
+      appId: demoEnv.MESSENGER_APP_ID,
+    });
+    fake.onCall((call) => {
+      const line = describeCall(call);
+      if (line) process.stdout.write(`${line}\n`);
+    });
+    const config = configOrExit({ ...demoEnv, GRAPH_API_URL: fake.url });
     const service = await startService(config);
-    const stopPrinting = printReplies(service.store, config.INBOX_PARTITIONS, (line) => process.stdout.write(`${line}\n`));
     stopOnSignals(async () => {
-      stopPrinting();
       await service.stop();
+      await fake.stop();
     });
     process.stdout.write(
       `\nTalkshop demo on http://127.0.0.1:${service.port}\n` +
         `  webhook   http://127.0.0.1:${service.port}${WEBHOOK_PATH}  (verify token: ${config.MESSENGER_VERIFY_TOKEN})\n` +
         `  metrics   http://127.0.0.1:${service.port}/metrics\n` +
+        `  Graph API ${fake.url}  (local fake: nothing leaves this machine)\n` +
         `  say hi:   npm run demo:event -- --text "hello"   (the bot's replies are printed here)\n\n`,
     );
   });

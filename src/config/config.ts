@@ -43,6 +43,9 @@ const envSchema = z.object({
   DEDUPE_TTL_SECONDS: positiveInt('seconds', 30 * 24 * 3600).default(48 * 3600),
   STORE_TIMEOUT_MS: positiveInt('milliseconds', 60_000).default(1_500),
   WEBHOOK_BODY_LIMIT_BYTES: positiveInt('bytes', 10 * 1024 * 1024).default(1024 * 1024),
+  SEND_RATE_PER_SEC: positiveInt('sends per second per Page', 10_000).default(300),
+  SEND_MEDIA_RATE_PER_SEC: positiveInt('audio/video sends per second per Page', 10_000).default(10),
+  SEND_BURST: positiveInt('tokens', 1000).default(10),
 });
 
 export type Config = Readonly<z.infer<typeof envSchema>>;

@@ -18,6 +18,33 @@ export interface WorkerOptions<S> {
   readonly now?: () => number;
   /** How long one inbox read waits for new items; also bounds how fast a stop is noticed. */
   readonly readBlockMs?: number;
+  /**
+   * Work that runs beside the apply loop for as long as this worker holds a partition (the outbox
+   * sender): it gets the lease token for fencing, `active()` and a `wake(ms)` that resolves when
+   * the partition committed new effects or after `ms`.
+   */
+  readonly partitionTask?: (partition: number, leaseToken: string, active: () => boolean, wake: (ms: number) => Promise<void>) => Promise<void>;
+}
+
+/** Wakes a partition task: `wait(ms)` resolves on the next `notify()` or after `ms`. */
+class Signal {
+  private readonly waiters = new Set<() => void>();
+
+  wait(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.waiters.add(done);
+    });
+  }
+
+  notify(): void {
+    for (const done of [...this.waiters]) done();
+  }
 }
 
 interface Lease<S> {
@@ -30,6 +57,9 @@ interface Lease<S> {
   lastSeen: string;
   readonly queue: InboxItem[];
   running: Promise<void> | null;
+  /** Wakes the partition task after a commit; `task` is that task while it runs. */
+  readonly signal: Signal;
+  task: Promise<void> | null;
 }
 
 const READ_BATCH = 100;
@@ -116,7 +146,9 @@ export class Worker<S> {
       const token = await this.o.store.leases.acquire(partition, this.o.workerId, this.o.leaseTtlMs);
       if (!token) continue;
       const lastSeen = await this.o.store.inbox.cursor(partition);
-      this.leases.set(partition, { partition, token, cache: new StateCache<S>(STATE_CACHE_PER_PARTITION), active: true, lastSeen, queue: [], running: null });
+      const lease: Lease<S> = { partition, token, cache: new StateCache<S>(STATE_CACHE_PER_PARTITION), active: true, lastSeen, queue: [], running: null, signal: new Signal(), task: null };
+      this.leases.set(partition, lease);
+      this.startTask(lease);
       this.o.logger.debug({ partition }, 'lease acquired');
     }
   }
@@ -126,11 +158,21 @@ export class Worker<S> {
     await Promise.all(idleFirst.slice(0, this.leases.size - share).map((l) => this.letGo(l)));
   }
 
+  private startTask(lease: Lease<S>): void {
+    const task = this.o.partitionTask;
+    if (!task) return;
+    lease.task = task(lease.partition, lease.token, () => lease.active && !this.stopping, (ms) => lease.signal.wait(ms)).catch((err: unknown) => {
+      this.o.logger.error({ err, partition: lease.partition }, 'partition task failed; it restarts with the next lease');
+    });
+  }
+
   /** Finishes the item in hand, then gives the partition back for another worker to take. */
   private async letGo(lease: Lease<S>): Promise<void> {
     lease.active = false;
+    lease.signal.notify();
     this.leases.delete(lease.partition);
     await lease.running;
+    await lease.task;
     await this.o.store.leases.release(lease.partition, lease.token).catch(() => undefined);
   }
 
@@ -138,6 +180,7 @@ export class Worker<S> {
     if (!lease.active) return;
     this.o.logger.warn({ partition: lease.partition }, 'lease lost; another worker owns this partition now');
     lease.active = false;
+    lease.signal.notify();
     lease.queue.length = 0;
     this.leases.delete(lease.partition);
   }
@@ -199,6 +242,7 @@ export class Worker<S> {
         const outcome = await applyBatch(this.ctx, batch, lease.token, lease.cache);
         if (outcome.type === 'lease_lost') return this.lose(lease);
         lease.queue.splice(0, outcome.count);
+        if (outcome.count > 0) lease.signal.notify();
         backoff = 50;
       } catch (err) {
         this.o.logger.warn({ err, partition: lease.partition, itemId: batch[0]?.id }, 'applying items failed; retrying them');

@@ -16,6 +16,8 @@ export interface Keys {
   dedupe(partition: number, dedupeKey: string): string;
   state(partition: number, userKey: string): string;
   outbox(partition: number): string;
+  outboxCursor(partition: number): string;
+  delivery(partition: number, userKey: string): string;
   workers(): string;
   /** One token bucket (a hash); `bucket` comes from pageRateBucket. */
   rateBucket(bucket: string): string;
@@ -31,6 +33,8 @@ export function keysFor(prefix: string): Keys {
     dedupe: (p, key) => `${slot(p)}:dedupe:${key}`,
     state: (p, userKey) => `${slot(p)}:state:${userKey}`,
     outbox: (p) => `${slot(p)}:outbox`,
+    outboxCursor: (p) => `${slot(p)}:outbox-cursor`,
+    delivery: (p, userKey) => `${slot(p)}:delivery:${userKey}`,
     workers: () => `${prefix}:workers`,
     rateBucket: (bucket) => `${prefix}:rate:${bucket}`,
   };

@@ -59,6 +59,11 @@ export type CommitOutcome =
   | { readonly type: 'stale_version'; readonly index: number; readonly currentVersion: number }
   | { readonly type: 'lease_lost' };
 
+export interface DeliveryFacts {
+  /** When Meta said the user cannot be reached (blocked the Page, deactivated); undefined if never. */
+  readonly unreachableAt?: number;
+}
+
 export interface OutboxEntry {
   readonly id: string;
   readonly userKey: string;
@@ -101,6 +106,13 @@ export interface StateStore {
   commit(request: CommitRequest): Promise<CommitOutcome>;
   /** Outbox entries after `afterId` (the delivery issue consumes these). */
   readOutbox(partition: number, afterId: string, count: number): Promise<OutboxEntry[]>;
+  /** Id of the last outbox entry delivered (or dropped on purpose) in the partition; '0-0' when none. */
+  outboxCursor(partition: number): Promise<string>;
+  /** Records an entry as done, under the partition's lease; false (nothing changed) without it. */
+  ackOutbox(partition: number, leaseToken: string, entryId: string): Promise<boolean>;
+  /** What the sender learned about a user from Meta (e.g. 551: not reachable). */
+  deliveryFacts(partition: number, userKey: string): Promise<DeliveryFacts>;
+  markUnreachable(partition: number, userKey: string, at: number): Promise<void>;
 }
 
 /** Live replies (a user is waiting) or bulk traffic (broadcasts, sequence steps). */

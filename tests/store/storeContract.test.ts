@@ -179,4 +179,25 @@ describe.each(adapters)('%s store contract', (_name, make) => {
       expect(await store.states.load(4, 'page:u')).toEqual({ version: 1, data: { n: 2 } });
     });
   });
+  describe('outbox delivery', () => {
+    it('acks entries only under the lease, advancing the outbox cursor', async () => {
+      await store.inbox.append([req(7, 'u', 1)]);
+      const [item] = await readAll(7);
+      const token = (await store.leases.acquire(7, 'w', 10_000)) as string;
+      const items = [{ itemId: item?.id as string, userKey: 'page:u', expectedVersion: 0, data: {}, effects: [{ type: 'a' }, { type: 'b' }] }];
+      await store.states.commit({ partition: 7, leaseToken: token, items });
+      const [a, b] = await store.states.readOutbox(7, await store.states.outboxCursor(7), 10);
+      expect(await store.states.ackOutbox(7, 'someone-else#1', a?.id as string)).toBe(false);
+      expect(await store.states.outboxCursor(7)).toBe('0-0');
+      expect(await store.states.ackOutbox(7, token, a?.id as string)).toBe(true);
+      expect(await store.states.outboxCursor(7)).toBe(a?.id);
+      expect((await store.states.readOutbox(7, await store.states.outboxCursor(7), 10)).map((e) => e.id)).toEqual([b?.id]);
+    });
+
+    it('remembers users Meta said are unreachable', async () => {
+      expect(await store.states.deliveryFacts(3, 'page:u')).toEqual({});
+      await store.states.markUnreachable(3, 'page:u', 1234);
+      expect(await store.states.deliveryFacts(3, 'page:u')).toEqual({ unreachableAt: 1234 });
+    });
+  });
 });

@@ -22,6 +22,9 @@ export function testEnv(overrides: Record<string, string | undefined> = {}): Rec
     MESSENGER_APP_SECRET: TEST_SECRET,
     MESSENGER_VERIFY_TOKEN: 'test-verify-token',
     INBOX_PARTITIONS: '16',
+    // Nothing listens on the discard port: a test that does not start a fake Graph API gets fast
+    // connection errors (its sends stay in the outbox), never a call to the real Meta.
+    GRAPH_API_URL: 'http://127.0.0.1:9',
     LEASE_TTL_MS: '1500',
     ...overrides,
   };

@@ -4,6 +4,7 @@ import type {
   AppendRequest,
   CommitOutcome,
   CommitRequest,
+  DeliveryFacts,
   InboxItem,
   InboxStore,
   LeaseStore,
@@ -63,6 +64,8 @@ class MemoryStore implements Store, InboxStore, LeaseStore, StateStore {
   private readonly streams = new Map<number, MemoryStream>();
   private readonly outboxes = new Map<number, MemoryStream>();
   private readonly cursors = new Map<number, string>();
+  private readonly outboxCursors = new Map<number, string>();
+  private readonly unreachable = new Map<string, number>();
   private readonly dedupe = new Map<string, number>();
   private readonly leaseHolders = new Map<number, { token: string; expiresAt: number }>();
   private readonly epochs = new Map<number, number>();
@@ -186,6 +189,26 @@ class MemoryStore implements Store, InboxStore, LeaseStore, StateStore {
       applied.push(true);
     }
     return { type: 'committed', applied };
+  }
+
+  async outboxCursor(partition: number): Promise<string> {
+    return this.outboxCursors.get(partition) ?? '0-0';
+  }
+
+  async ackOutbox(partition: number, leaseToken: string, entryId: string): Promise<boolean> {
+    if (this.holder(partition) !== leaseToken) return false;
+    this.outboxCursors.set(partition, entryId);
+    this.stream(this.outboxes, partition).delete(entryId);
+    return true;
+  }
+
+  async deliveryFacts(partition: number, userKey: string): Promise<DeliveryFacts> {
+    const at = this.unreachable.get(`${partition}:${userKey}`);
+    return at === undefined ? {} : { unreachableAt: at };
+  }
+
+  async markUnreachable(partition: number, userKey: string, at: number): Promise<void> {
+    this.unreachable.set(`${partition}:${userKey}`, at);
   }
 
   async readOutbox(partition: number, afterId: string, count: number): Promise<OutboxEntry[]> {

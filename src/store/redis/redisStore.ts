@@ -5,6 +5,7 @@ import type {
   AppendRequest,
   CommitOutcome,
   CommitRequest,
+  DeliveryFacts,
   InboxItem,
   InboxStore,
   LeaseStore,
@@ -30,7 +31,7 @@ export interface RedisStoreOptions {
 type Scripts = Record<ScriptName, LuaScript>;
 
 function loadScripts(): Scripts {
-  const names: ScriptName[] = ['append', 'commit', 'leaseAcquire', 'leaseRenew', 'leaseRelease', 'heartbeat', 'rateLimit'];
+  const names: ScriptName[] = ['append', 'commit', 'leaseAcquire', 'leaseRenew', 'leaseRelease', 'heartbeat', 'outboxAck', 'rateLimit'];
   return Object.fromEntries(names.map((n) => [n, loadScript(n)])) as Scripts;
 }
 
@@ -159,6 +160,25 @@ class RedisStates implements StateStore {
     if (type === 'stale_version') return { type, index: Number(rest[0]) - 1, currentVersion: Number(rest[1]) };
     if (type === 'lease_lost') return { type };
     throw new Error(`commit script answered ${JSON.stringify(reply)}; is the Lua source in sync with redisStore.ts?`);
+  }
+
+  async outboxCursor(partition: number): Promise<string> {
+    const reply = await this.conn.send('outbox cursor', ['GET', this.keys.outboxCursor(partition)]);
+    return typeof reply === 'string' ? reply : '0-0';
+  }
+
+  async ackOutbox(partition: number, leaseToken: string, entryId: string): Promise<boolean> {
+    const keys = [this.keys.lease(partition), this.keys.outboxCursor(partition), this.keys.outbox(partition)];
+    return Number(await this.conn.run(this.scripts.outboxAck, keys, [leaseToken, entryId])) === 1;
+  }
+
+  async deliveryFacts(partition: number, userKey: string): Promise<DeliveryFacts> {
+    const reply = await this.conn.send('delivery facts', ['HGET', this.keys.delivery(partition, userKey), 'unreachable']);
+    return typeof reply === 'string' ? { unreachableAt: Number(reply) } : {};
+  }
+
+  async markUnreachable(partition: number, userKey: string, at: number): Promise<void> {
+    await this.conn.send('mark unreachable', ['HSET', this.keys.delivery(partition, userKey), 'unreachable', String(at)]);
   }
 
   async readOutbox(partition: number, afterId: string, count: number): Promise<OutboxEntry[]> {

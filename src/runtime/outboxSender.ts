@@ -1,0 +1,172 @@
+import { decodeUserState } from '../engine/userState';
+import type { Logger } from '../logger';
+import type { GraphClient } from '../messenger/graphClient';
+import { backoffMs, classifyGraphError } from '../messenger/graphErrors';
+import { messageSchema, type SendMessage } from '../messenger/sendApiSchema';
+import { decideSend } from '../messenger/sendPolicy';
+import { pageRateBucket, type RateLane } from '../store/keys';
+import type { OutboxEntry, Store } from '../store/ports';
+import type { Metrics } from '../metrics';
+
+/** Meta's Page Inbox app: handing a thread to it puts the customer in front of the Page's people. */
+export const PAGE_INBOX_APP_ID = '263902037430900';
+
+export interface SenderOptions {
+  readonly store: Store;
+  readonly graph: GraphClient;
+  readonly pageId: string;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly now: () => number;
+  readonly sleep: (ms: number) => Promise<void>;
+  readonly rates: { readonly text: number; readonly media: number; readonly burst: number };
+  /** Longest typing pause honoured, so one slow flow cannot hold a partition's other users. */
+  readonly maxTypingMs?: number;
+}
+
+/** done: record the entry as delivered (or deliberately dropped); retry: try it again after `ms`. */
+type Step = { readonly type: 'done'; readonly outcome: string } | { readonly type: 'retry'; readonly ms?: number; readonly why: string };
+
+const OUTBOX_BATCH = 50;
+const AUTH_PAUSE_MS = 60_000;
+
+const psidOf = (userKey: string): string => userKey.slice(userKey.indexOf(':') + 1);
+const laneOf = (m: SendMessage): RateLane => ('attachment' in m && (m.attachment.type === 'video' || m.attachment.type === 'audio') ? 'media' : 'text');
+
+/**
+ * Delivers a partition's outbox to Meta, in order, one entry at a time (so a user's messages
+ * arrive in the order the engine produced them). An entry is recorded as done only after Meta
+ * accepted it or it was deliberately dropped, under the partition's lease; after a crash the next
+ * lease holder resumes at the first entry not recorded. The only possible duplicate is an entry
+ * whose 200 came back but whose record did not (the unavoidable gap).
+ */
+export class OutboxSender {
+  /** Consecutive page-wide rate-limit answers: each one doubles the page's pause (with jitter). */
+  private rateLimitedStreak = 0;
+
+  constructor(private readonly o: SenderOptions) {}
+
+  /** Runs until `active()` turns false; `wake` resolves when new entries may exist (or times out). */
+  async run(partition: number, leaseToken: string, active: () => boolean, wake: (ms: number) => Promise<void>): Promise<void> {
+    let cursor = await this.o.store.states.outboxCursor(partition);
+    let failures = 0; // consecutive retries of the entry at the head of the outbox
+    while (active()) {
+      let entries: OutboxEntry[];
+      try {
+        entries = await this.o.store.states.readOutbox(partition, cursor, OUTBOX_BATCH);
+      } catch (err) {
+        this.o.logger.warn({ err, partition }, 'outbox read failed; retrying');
+        await this.o.sleep(500);
+        continue;
+      }
+      if (entries.length === 0) await wake(1000);
+      for (const entry of entries) {
+        if (!active()) return;
+        const step = await this.deliver(partition, entry);
+        if (step.type === 'retry') {
+          failures += 1;
+          const ms = step.ms ?? backoffMs(failures, Math.random);
+          this.o.logger.debug({ partition, entryId: entry.id, why: step.why, ms }, 'delivery postponed');
+          await this.o.sleep(ms);
+          break;
+        }
+        failures = 0;
+        this.o.metrics.deliveries.inc({ type: String(entry.effect.type), outcome: step.outcome });
+        if (!(await this.o.store.states.ackOutbox(partition, leaseToken, entry.id))) return; // lease gone
+        cursor = entry.id;
+      }
+    }
+  }
+
+  private async deliver(partition: number, entry: OutboxEntry): Promise<Step> {
+    const psid = psidOf(entry.userKey);
+    const effect = entry.effect;
+    try {
+      switch (effect.type) {
+        case 'mark_seen':
+          await this.o.graph.senderAction(psid, 'mark_seen');
+          return { type: 'done', outcome: 'sent' };
+        case 'typing': {
+          await this.o.graph.senderAction(psid, 'typing_on');
+          await this.o.sleep(Math.min(Number(effect.ms) || 0, this.o.maxTypingMs ?? 3000));
+          return { type: 'done', outcome: 'sent' };
+        }
+        case 'send':
+          return await this.send(partition, entry, psid);
+        case 'handover':
+          await this.o.graph.passThreadControl(psid, PAGE_INBOX_APP_ID, JSON.stringify(effect.metadata ?? {}).slice(0, 1000));
+          return { type: 'done', outcome: 'sent' };
+        default:
+          // consent, sequence, notify, warning: recorded by their own modules, nothing to send.
+          return { type: 'done', outcome: 'not_a_send' };
+      }
+    } catch (err) {
+      return this.onError(partition, entry, err);
+    }
+  }
+
+  private async send(partition: number, entry: OutboxEntry, psid: string): Promise<Step> {
+    const { effect } = entry;
+    const message = messageSchema.safeParse(effect.message);
+    if (!message.success) return { type: 'done', outcome: 'invalid_dropped' };
+    const [stored, facts] = await Promise.all([this.o.store.states.load(partition, entry.userKey), this.o.store.states.deliveryFacts(partition, entry.userKey)]);
+    const state = decodeUserState(stored.data);
+    const decision = decideSend(
+      { messaging: effect.messaging === 'RESPONSE' ? 'RESPONSE' : 'UPDATE', promotional: effect.promotional === true },
+      {
+        lastInboundAt: state.lastInboundAt,
+        windowEndsAt: state.windowEndsAt,
+        // handing_over: the engine is already silent, so every send still queued was produced
+        // before the handover; it goes out (the pass comes after it in this same outbox).
+        thread: state.thread === 'handing_over' ? 'bot' : state.thread,
+        unreachable: facts.unreachableAt !== undefined,
+        consent: state.consent,
+        replyToInbound: effect.messaging === 'RESPONSE',
+      },
+      this.o.now(),
+    );
+    if (decision.type === 'refuse') {
+      this.o.logger.info({ partition, entryId: entry.id, reason: decision.reason }, 'send refused by policy');
+      return { type: 'done', outcome: `refused_${decision.reason}` };
+    }
+    const lane = laneOf(message.data);
+    const token = await this.o.store.rateLimits.take(pageRateBucket(this.o.pageId, lane), this.o.rates[lane], this.o.rates.burst, {
+      priority: effect.messaging === 'RESPONSE' ? 'live' : 'bulk',
+    });
+    if (!token.granted) return { type: 'retry', ms: token.retryInMs, why: 'rate_limit' };
+    const tag = decision.messagingType === 'MESSAGE_TAG' ? { tag: decision.tag } : {};
+    await this.o.graph.sendMessage({ recipient: { id: psid }, messaging_type: decision.messagingType, ...tag, message: message.data });
+    this.rateLimitedStreak = 0;
+    return { type: 'done', outcome: 'sent' };
+  }
+
+  private async onError(partition: number, entry: OutboxEntry, err: unknown): Promise<Step> {
+    const kind = classifyGraphError(err);
+    this.o.metrics.graphErrors.inc({ class: kind });
+    const where = { partition, entryId: entry.id, effect: String(entry.effect.type), class: kind };
+    switch (kind) {
+      case 'retryable':
+        return { type: 'retry', why: kind }; // exponential backoff with jitter, capped
+      case 'rate_limited': {
+        // The whole Page backs off, every process: the pause lives in the shared bucket.
+        this.rateLimitedStreak += 1;
+        const pauseMs = backoffMs(this.rateLimitedStreak, Math.random, { baseMs: 1000, capMs: 60_000 });
+        await Promise.all((['text', 'media'] as const).map((lane) => this.o.store.rateLimits.pause(pageRateBucket(this.o.pageId, lane), pauseMs)));
+        this.o.logger.warn({ ...where, pauseMs }, 'Meta rate-limited the Page; all sends for it pause');
+        return { type: 'retry', ms: pauseMs, why: kind };
+      }
+      case 'unreachable_user':
+        await this.o.store.states.markUnreachable(partition, entry.userKey, this.o.now());
+        return { type: 'done', outcome: 'unreachable' };
+      case 'outside_window':
+        return { type: 'done', outcome: 'outside_window' };
+      case 'auth':
+        this.o.logger.error({ ...where, err }, 'ALERT: Meta refused the Page token or permission; sending paused for this Page, outbox kept');
+        await Promise.all((['text', 'media'] as const).map((lane) => this.o.store.rateLimits.pause(pageRateBucket(this.o.pageId, lane), AUTH_PAUSE_MS)));
+        return { type: 'retry', ms: AUTH_PAUSE_MS, why: kind };
+      default:
+        this.o.logger.warn({ ...where, err }, 'delivery dropped');
+        return { type: 'done', outcome: kind };
+    }
+  }
+}

@@ -1,0 +1,73 @@
+import { textMessageBody } from '../../src/cli/sendEvent';
+import { FAKE_ERRORS, startFakeGraphApi, type FakeGraphApi } from '../../src/emulator/fakeGraphApi';
+import { startService, type RunningService } from '../../src/server';
+import { TEST_PAGE, TEST_SECRET, testConfig } from '../support/testEnv';
+import { get, postSigned, waitFor } from '../support/webhookClient';
+
+/** The sender end to end: webhook → engine → outbox → sender → fake Graph API (memory store). */
+let fake: FakeGraphApi;
+let service: RunningService;
+let mids = 0;
+
+beforeEach(async () => {
+  fake = await startFakeGraphApi({ appSecret: TEST_SECRET, accessToken: 'test-access-token', pageId: TEST_PAGE, appId: 'test-app' });
+  service = await startService(testConfig({ REDIS_URL: undefined, GRAPH_API_URL: fake.url }));
+});
+afterEach(async () => {
+  await service.stop();
+  await fake.stop();
+});
+
+const say = (psid: string, text: string) => postSigned(service.port, textMessageBody(TEST_PAGE, psid, text, Date.now(), `m_sender_${++mids}`));
+const texts = (psid: string) =>
+  fake.sentMessages(psid).flatMap((c) => {
+    const m = (c.body as { message?: { text?: string } }).message;
+    return c.status === 200 && m?.text ? [m.text] : [];
+  });
+/** true when /metrics has the line, else undefined (so waitFor keeps waiting). */
+const metric = async (line: string) => ((await get(service.port, '/metrics')).body.includes(line) ? true : undefined);
+
+describe('outbox sender', () => {
+  it('marks seen, then sends the replies in the engine\'s order as RESPONSE, once', async () => {
+    await say('u1', 'hello');
+    await waitFor('two replies', () => (texts('u1').length >= 2 ? true : undefined));
+    const calls = fake.calls.filter((c) => c.recipientId === 'u1' && c.status === 200);
+    expect(calls[0]?.endpoint).toBe('sender_action');
+    expect(texts('u1')).toEqual(['Hi there! Welcome to Northwind Outfitters 👟 What can I do for you?', 'Pick one, or just type your question.']);
+    expect(fake.sentMessages('u1').every((c) => (c.body as { messaging_type: string }).messaging_type === 'RESPONSE')).toBe(true);
+    await waitFor('the outbox recorded as delivered', () => metric('talkshop_deliveries_total{type="send",outcome="sent"} 2'));
+  });
+
+  it('551: marks the user unreachable and sends them nothing more', async () => {
+    // Meta refuses everything for a person who blocked the Page, starting with our mark_seen.
+    fake.fail.recipient('gone', FAKE_ERRORS.unavailable);
+    await say('gone', 'hello');
+    await waitFor('the 551 answer', () => metric('talkshop_deliveries_total{type="mark_seen",outcome="unreachable"} 1'));
+    await waitFor('both replies refused by policy', () => metric('talkshop_deliveries_total{type="send",outcome="refused_unreachable"} 2'));
+    await say('gone', 'menu');
+    await waitFor('the next replies refused too', () => metric('talkshop_deliveries_total{type="send",outcome="refused_unreachable"} 3'));
+    expect(fake.calls.filter((c) => c.recipientId === 'gone' && c.endpoint === 'messages')).toHaveLength(0);
+  });
+
+  it('2018278: recorded as outside the window and never retried', async () => {
+    fake.fail.recipient('late', FAKE_ERRORS.outsideWindow, { times: 1 });
+    await say('late', 'hello');
+    await waitFor('both replies finished', async () => ((await metric('outcome="outside_window"} 1')) && texts('late').length === 1 ? true : undefined));
+    await waitFor('the second reply sent', () => metric('talkshop_deliveries_total{type="send",outcome="sent"} 1'));
+    expect(fake.calls.filter((c) => c.recipientId === 'late' && c.endpoint === 'messages')).toHaveLength(2);
+  });
+
+  it('transient 500s are retried with backoff until they succeed', async () => {
+    fake.fail.recipient('flaky', FAKE_ERRORS.transient, { times: 2 });
+    await say('flaky', 'hello');
+    await waitFor('both replies sent', () => (texts('flaky').length === 2 ? true : undefined), 20_000);
+    expect(await metric('talkshop_graph_errors_total{class="retryable"} 2')).toBe(true);
+  });
+
+  it('613: the whole page backs off, then resumes and delivers everything', async () => {
+    fake.fail.pageRateLimit(1500);
+    await say('busy', 'hello');
+    await waitFor('the replies after the back-off', () => (texts('busy').length === 2 ? true : undefined), 20_000);
+    expect(await metric('talkshop_graph_errors_total{class="rate_limited"}')).toBe(true);
+  });
+});
