@@ -43,6 +43,8 @@ const laneOf = (m: SendMessage): RateLane => ('attachment' in m && (m.attachment
 export class OutboxSender {
   /** Consecutive page-wide rate-limit answers: each one doubles the page's pause (with jitter). */
   private rateLimitedStreak = 0;
+  /** Per partition, the inbox item whose replies already got their typing indicator. */
+  private readonly typedFor = new Map<number, string>();
 
   constructor(private readonly o: SenderOptions) {}
 
@@ -134,6 +136,11 @@ export class OutboxSender {
       priority: effect.messaging === 'RESPONSE' ? 'live' : 'bulk',
     });
     if (!token.granted) return { type: 'retry', ms: token.retryInMs, why: 'rate_limit' };
+    if (this.typedFor.get(partition) !== entry.itemId) {
+      // One "typing…" before the replies to each inbound event, as its own sender-action request.
+      await this.o.graph.senderAction(psid, 'typing_on');
+      this.typedFor.set(partition, entry.itemId);
+    }
     const tag = decision.messagingType === 'MESSAGE_TAG' ? { tag: decision.tag } : {};
     await this.o.graph.sendMessage({ recipient: { id: psid }, messaging_type: decision.messagingType, ...tag, message: message.data });
     this.rateLimitedStreak = 0;

@@ -32,7 +32,8 @@ describe('outbox sender', () => {
     await say('u1', 'hello');
     await waitFor('two replies', () => (texts('u1').length >= 2 ? true : undefined));
     const calls = fake.calls.filter((c) => c.recipientId === 'u1' && c.status === 200);
-    expect(calls[0]?.endpoint).toBe('sender_action');
+    const actions = calls.map((c) => (c.endpoint === 'sender_action' ? (c.body as { sender_action: string }).sender_action : c.endpoint));
+    expect(actions).toEqual(['mark_seen', 'typing_on', 'messages', 'messages']);
     expect(texts('u1')).toEqual(['Hi there! Welcome to Northwind Outfitters 👟 What can I do for you?', 'Pick one, or just type your question.']);
     expect(fake.sentMessages('u1').every((c) => (c.body as { messaging_type: string }).messaging_type === 'RESPONSE')).toBe(true);
     await waitFor('the outbox recorded as delivered', () => metric('talkshop_deliveries_total{type="send",outcome="sent"} 2'));
@@ -50,9 +51,9 @@ describe('outbox sender', () => {
   });
 
   it('2018278: recorded as outside the window and never retried', async () => {
-    fake.fail.recipient('late', FAKE_ERRORS.outsideWindow, { times: 1 });
+    fake.fail.recipient('late', FAKE_ERRORS.outsideWindow, { times: 1, endpoints: ['messages'] });
     await say('late', 'hello');
-    await waitFor('both replies finished', async () => ((await metric('outcome="outside_window"} 1')) && texts('late').length === 1 ? true : undefined));
+    await waitFor('both replies finished', async () => ((await metric('talkshop_deliveries_total{type="send",outcome="outside_window"} 1')) && texts('late').length === 1 ? true : undefined));
     await waitFor('the second reply sent', () => metric('talkshop_deliveries_total{type="send",outcome="sent"} 1'));
     expect(fake.calls.filter((c) => c.recipientId === 'late' && c.endpoint === 'messages')).toHaveLength(2);
   });
