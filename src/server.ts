@@ -40,12 +40,13 @@ export interface StartOptions {
 }
 
 /** Loads and lints FLOWS_DIR; refuses to start on any error, naming file, line, node and fix. */
-function loadFlowHandler(config: Config, logger: Logger): Handler<unknown> {
+function loadFlowHandler(config: Config, logger: Logger, graph: GraphClient | undefined): Handler<unknown> {
   const result = loadFlows(config.FLOWS_DIR);
   if (!result.ok) throw new FlowsInvalidError(config.FLOWS_DIR, result.problems.map(formatProblem));
   for (const w of result.warnings) logger.warn({ file: w.file, line: w.line, flow: w.flow, node: w.node, fix: w.fix }, w.message);
   logger.info({ flows: [...result.flowSet.flows.keys()], dir: config.FLOWS_DIR }, 'flows loaded');
-  return flowHandler(result.flowSet) as Handler<unknown>;
+  const fetchProfile = graph && ((psid: string) => graph.userProfile(psid, ['first_name', 'locale', 'timezone']));
+  return flowHandler(result.flowSet, { fetchProfile }) as Handler<unknown>;
 }
 
 async function openStore(config: Config, logger: Logger): Promise<Store> {
@@ -79,13 +80,13 @@ export async function startService(config: Config, options: StartOptions = {}): 
       : 'talkshop starting on the IN-MEMORY store: single process, nothing survives a restart (set REDIS_URL for production)',
   );
   const runsWorker = config.ROLE !== 'web';
-  const handler = runsWorker ? (options.handler ?? loadFlowHandler(config, logger)) : undefined;
+  const ownGraph = runsWorker && !options.graph ? createGraphClient(graphClientOptions(config, { logger })) : undefined;
+  const graph = runsWorker ? (options.graph ?? ownGraph) : undefined;
+  const handler = runsWorker ? (options.handler ?? loadFlowHandler(config, logger, graph)) : undefined;
   const store = await openStore(config, logger);
   const partitions = Array.from({ length: config.INBOX_PARTITIONS }, (_, p) => p);
   const metrics = createMetrics({ pendingCounts: () => store.inbox.pendingCounts(partitions) });
 
-  const ownGraph = runsWorker && !options.graph ? createGraphClient(graphClientOptions(config, { logger })) : undefined;
-  const graph = runsWorker ? (options.graph ?? ownGraph) : undefined;
   const sender = graph
     ? new OutboxSender({
         store,

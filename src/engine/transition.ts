@@ -19,10 +19,18 @@ const HOUR = 3600 * 1000;
  * The engine: (flows, state, event, now) → (next state, effects). Pure and deterministic: no I/O,
  * no clock, no randomness beyond what the inputs determine; the input state is never mutated.
  */
-export function transition(flows: FlowSet, prior: UserState, event: EngineEvent, now: number): TransitionResult {
+/** What the runtime learned from Meta's user profile before this event (see profileLookup). */
+export type ProfileLookup = { readonly ok: true; readonly first_name?: string; readonly locale?: string; readonly timezone?: number } | { readonly ok: false };
+
+export function transition(flows: FlowSet, prior: UserState, event: EngineEvent, now: number, profile?: ProfileLookup): TransitionResult {
   if (event.type === 'none') return { state: prior, effects: [] };
   const run = newRun(flows, prior, now);
   const { state } = run;
+  if (profile) {
+    state.profile = { ...profile, at: now };
+    // The user's own answers win; the profile only fills a name they never gave.
+    if (profile.ok && profile.first_name && state.fields.first_name === undefined) state.fields.first_name = profile.first_name;
+  }
   const fromAd = (event.type === 'referral' || event.type === 'payload') && event.fromAd === true;
   state.inbound += 1;
   state.lastInboundAt = now;

@@ -30,6 +30,11 @@ export const userStateSchema = z.object({
   sequences: z.record(z.string(), z.object({ startedAt: z.number() })),
   thread: z.enum(THREAD_STATES),
   inbound: z.number().int().nonnegative(),
+  /** The Messenger profile as last fetched (ok) or the time a fetch failed; null: never tried. */
+  profile: z
+    .object({ ok: z.boolean(), at: z.number(), first_name: z.string().optional(), locale: z.string().optional(), timezone: z.number().optional() })
+    .nullable()
+    .default(null),
 });
 export type UserState = z.infer<typeof userStateSchema>;
 
@@ -47,6 +52,7 @@ export const initialUserState = (): UserState => ({
   sequences: {},
   thread: 'bot',
   inbound: 0,
+  profile: null,
 });
 
 /** Schema 0: the foundation's counter handler (src/runtime/handler.ts) before flows existed. */

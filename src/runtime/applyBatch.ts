@@ -64,13 +64,15 @@ export async function applyBatch<S>(ctx: ApplyContext<S>, items: readonly InboxI
   const loaded = await Promise.all(misses.map((k) => load(ctx, partition, k)));
   misses.forEach((k, i) => working.set(k, loaded[i] as Current<S>));
 
-  const commits: CommitItem[] = items.map((item, i) => {
+  const commits: CommitItem[] = [];
+  for (const [i, item] of items.entries()) {
     const userKey = keys[i] as string;
     const now = working.get(userKey) ?? (cache.get(userKey) as Current<S>);
-    const { next, data, effects } = step(ctx, now, item);
+    const ready = ctx.handler.prepare && 'state' in now ? await ctx.handler.prepare(now.state, item, ctx.now()) : item;
+    const { next, data, effects } = step(ctx, now, ready);
     working.set(userKey, next);
-    return { itemId: item.id, userKey, expectedVersion: now.version, data, effects };
-  });
+    commits.push({ itemId: item.id, userKey, expectedVersion: now.version, data, effects });
+  }
   const outcome = await ctx.states.commit({ partition, leaseToken, items: commits });
 
   if (outcome.type === 'lease_lost') return outcome;

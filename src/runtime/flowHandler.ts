@@ -2,12 +2,43 @@ import { toEngineEvent } from '../engine/engineEvent';
 import type { FlowSet } from '../engine/flowSet';
 import { transition } from '../engine/transition';
 import { decodeUserState, type UserState } from '../engine/userState';
+import type { UserProfile } from '../messenger/graphRequestSchemas';
+import type { InboxItem } from '../store/ports';
 import type { Handler } from './handler';
 
-/** The worker's handler once flows exist: the pure engine over the loaded flow set. */
-export function flowHandler(flows: FlowSet): Handler<UserState> {
+export interface FlowHandlerOptions {
+  /** Meta's user profile for a PSID (first name, locale, timezone). Absent: no lookups. */
+  readonly fetchProfile?: (psid: string) => Promise<UserProfile>;
+  /** A profile is fetched again after this long (default 7 days), a failed lookup after 1 hour. */
+  readonly profileTtlMs?: number;
+  readonly profileTimeoutMs?: number;
+}
+
+const DAY = 24 * 3600_000;
+
+function profileDue(state: UserState, now: number, ttlMs: number): boolean {
+  const p = state.profile;
+  return p === null || now - p.at > (p.ok ? ttlMs : 3600_000);
+}
+
+/** The worker's handler: the pure engine over the loaded flows, plus the profile lookup it needs. */
+export function flowHandler(flows: FlowSet, options: FlowHandlerOptions = {}): Handler<UserState> {
+  const ttl = options.profileTtlMs ?? 7 * DAY;
+  const fetchProfile = options.fetchProfile;
   return {
     decode: decodeUserState,
-    handle: (state, item, now) => transition(flows, state, toEngineEvent(item.record.event), now),
+    handle: (state, item, now) => transition(flows, state, toEngineEvent(item.record.event), now, item.profile),
+    async prepare(state, item, now): Promise<InboxItem> {
+      const event = item.record.event;
+      if (!fetchProfile || toEngineEvent(event).type === 'none' || !profileDue(state, now, ttl)) return item;
+      // Fetched before the engine runs so the very first reply can greet by name; a failure or a
+      // slow answer only means the declared default is used (and another try in an hour).
+      const lookup = fetchProfile(event.userId).then(
+        (p) => ({ ok: true as const, ...p }),
+        () => ({ ok: false as const }),
+      );
+      const timeout = new Promise<{ ok: false }>((resolve) => setTimeout(() => resolve({ ok: false }), options.profileTimeoutMs ?? 2000).unref());
+      return { ...item, profile: await Promise.race([lookup, timeout]) };
+    },
   };
 }

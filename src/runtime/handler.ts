@@ -15,6 +15,11 @@ export interface HandlerResult<S> {
 export interface Handler<S> {
   decode(data: unknown): S;
   handle(state: S, item: InboxItem, now: number): HandlerResult<S>;
+  /**
+   * Optional I/O the runtime performs before `handle` (so the handler itself stays pure): it may
+   * return the item with facts attached (e.g. the user's profile). Must not throw.
+   */
+  prepare?(state: S, item: InboxItem, now: number): Promise<InboxItem>;
 }
 
 /** Kinds that are a customer's own action (they refresh the messaging window); not receipts. */

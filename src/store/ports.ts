@@ -13,6 +13,8 @@ export interface InboxItem {
   readonly id: string;
   readonly partition: number;
   readonly record: InboxRecord;
+  /** Attached by Handler.prepare just before handling; never stored. */
+  readonly profile?: Readonly<{ ok: true; first_name?: string; locale?: string; timezone?: number } | { ok: false }>;
 }
 
 export interface AppendRequest {

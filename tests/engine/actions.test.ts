@@ -153,3 +153,20 @@ describe('typed options', () => {
     expect(other.state.position?.node).toBe('menu');
   });
 });
+
+describe('profile lookups', () => {
+  const fs = flowSet([{ id: 'f', start: 'a', nodes: { a: { say: [{ text: 'Hi {{first_name}}' }], end: true } } }], { defaults: { first_name: 'there' } });
+  it('fills first_name from the profile the runtime looked up, and records when', () => {
+    const r = transition(fs, initialUserState(), text('x'), T0, { ok: true, first_name: 'Lea', locale: 'fr_FR' });
+    expect(r.effects).toContainEqual(expect.objectContaining({ type: 'send', message: { text: 'Hi Lea' } }));
+    expect(r.state.profile).toEqual({ ok: true, first_name: 'Lea', locale: 'fr_FR', at: T0 });
+  });
+
+  it('never overwrites a name the user gave, and a failed lookup keeps the default', () => {
+    const named = { ...initialUserState(), fields: { first_name: 'Lou' } };
+    expect(transition(fs, named, text('x'), T0, { ok: true, first_name: 'Lea' }).state.fields.first_name).toBe('Lou');
+    const failed = transition(fs, initialUserState(), text('x'), T0, { ok: false });
+    expect(failed.effects).toContainEqual(expect.objectContaining({ type: 'send', message: { text: 'Hi there' } }));
+    expect(failed.state.profile).toEqual({ ok: false, at: T0 });
+  });
+});

@@ -31,12 +31,25 @@ describe('outbox sender', () => {
   it('marks seen, then sends the replies in the engine\'s order as RESPONSE, once', async () => {
     await say('u1', 'hello');
     await waitFor('two replies', () => (texts('u1').length >= 2 ? true : undefined));
-    const calls = fake.calls.filter((c) => c.recipientId === 'u1' && c.status === 200);
+    const calls = fake.calls.filter((c) => c.recipientId === 'u1' && c.status === 200 && c.endpoint !== 'user_profile');
     const actions = calls.map((c) => (c.endpoint === 'sender_action' ? (c.body as { sender_action: string }).sender_action : c.endpoint));
     expect(actions).toEqual(['mark_seen', 'typing_on', 'messages', 'messages']);
-    expect(texts('u1')).toEqual(['Hi there! Welcome to Northwind Outfitters 👟 What can I do for you?', 'Pick one, or just type your question.']);
+    // The profile (first name) is fetched before the engine runs, so the first reply greets by name.
+    expect(texts('u1')).toEqual(['Hi Sam! Welcome to Northwind Outfitters 👟 What can I do for you?', 'Pick one, or just type your question.']);
+    expect(fake.calls.filter((c) => c.endpoint === 'user_profile' && c.recipientId === 'u1')).toHaveLength(1);
     expect(fake.sentMessages('u1').every((c) => (c.body as { messaging_type: string }).messaging_type === 'RESPONSE')).toBe(true);
     await waitFor('the outbox recorded as delivered', () => metric('talkshop_deliveries_total{type="send",outcome="sent"} 2'));
+  });
+
+  it('fetches the profile once; a failed lookup falls back to the declared default', async () => {
+    fake.fail.recipient('private', FAKE_ERRORS.permission, { endpoints: ['user_profile'] });
+    await say('private', 'hello');
+    await waitFor('the welcome', () => (texts('private').length >= 2 ? true : undefined));
+    expect(texts('private')[0]).toBe('Hi there! Welcome to Northwind Outfitters 👟 What can I do for you?');
+    await say('u2', 'hello');
+    await say('u2', 'menu');
+    await waitFor('three replies', () => (texts('u2').length >= 3 ? true : undefined));
+    expect(fake.calls.filter((c) => c.endpoint === 'user_profile' && c.recipientId === 'u2')).toHaveLength(1);
   });
 
   it('551: marks the user unreachable and sends them nothing more', async () => {
@@ -59,7 +72,7 @@ describe('outbox sender', () => {
   });
 
   it('transient 500s are retried with backoff until they succeed', async () => {
-    fake.fail.recipient('flaky', FAKE_ERRORS.transient, { times: 2 });
+    fake.fail.recipient('flaky', FAKE_ERRORS.transient, { times: 2, endpoints: ['messages'] });
     await say('flaky', 'hello');
     await waitFor('both replies sent', () => (texts('flaky').length === 2 ? true : undefined), 20_000);
     expect(await metric('talkshop_graph_errors_total{class="retryable"} 2')).toBe(true);
