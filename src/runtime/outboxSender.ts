@@ -22,13 +22,14 @@ export interface SenderOptions {
   readonly rates: { readonly text: number; readonly media: number; readonly burst: number };
   /** Longest typing pause honoured, so one slow flow cannot hold a partition's other users. */
   readonly maxTypingMs?: number;
+  /** How long the Page's sending stops after Meta refuses the token or a permission (default 60 s). */
+  readonly authPauseMs?: number;
 }
 
 /** done: record the entry as delivered (or deliberately dropped); retry: try it again after `ms`. */
 type Step = { readonly type: 'done'; readonly outcome: string } | { readonly type: 'retry'; readonly ms?: number; readonly why: string };
 
 const OUTBOX_BATCH = 50;
-const AUTH_PAUSE_MS = 60_000;
 
 const psidOf = (userKey: string): string => userKey.slice(userKey.indexOf(':') + 1);
 const laneOf = (m: SendMessage): RateLane => ('attachment' in m && (m.attachment.type === 'video' || m.attachment.type === 'audio') ? 'media' : 'text');
@@ -169,8 +170,9 @@ export class OutboxSender {
         return { type: 'done', outcome: 'outside_window' };
       case 'auth':
         this.o.logger.error({ ...where, err }, 'ALERT: Meta refused the Page token or permission; sending paused for this Page, outbox kept');
-        await Promise.all((['text', 'media'] as const).map((lane) => this.o.store.rateLimits.pause(pageRateBucket(this.o.pageId, lane), AUTH_PAUSE_MS)));
-        return { type: 'retry', ms: AUTH_PAUSE_MS, why: kind };
+        const pauseMs = this.o.authPauseMs ?? 60_000;
+        await Promise.all((['text', 'media'] as const).map((lane) => this.o.store.rateLimits.pause(pageRateBucket(this.o.pageId, lane), pauseMs)));
+        return { type: 'retry', ms: pauseMs, why: kind };
       default:
         this.o.logger.warn({ ...where, err }, 'delivery dropped');
         return { type: 'done', outcome: kind };
