@@ -8,6 +8,7 @@ import { withDemoEnv } from './demoEnv';
 import { startFakeGraphApi } from '../emulator/fakeGraphApi';
 import { describeCall } from './printReplies';
 import { addFlowsCommand } from './flowsCommand';
+import { addProfileCommand } from './profileCommand';
 import { sendEvent } from './sendEvent';
 
 function configOrExit(env: Record<string, string | undefined>) {
@@ -91,6 +92,7 @@ program
   });
 
 addFlowsCommand(program);
+addProfileCommand(program, () => configOrExit(process.env));
 
 program.parseAsync().catch((err: unknown) => {
   process.stderr.write(`talkshop: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -96,7 +96,7 @@ function loadSettings(dir: string, names: readonly string[]): { settings?: Setti
 export function loadFlows(dir: string): LoadOutcome {
   let names: string[];
   try {
-    names = readdirSync(dir).filter((n) => FLOW_EXTENSIONS.has(extname(n))).sort();
+    names = readdirSync(dir).filter((n) => FLOW_EXTENSIONS.has(extname(n)) && n !== 'messenger-profile.yaml').sort(); // the Messenger Profile (talkshop profile sync), not a flow
   } catch {
     return { ok: false, problems: [{ severity: 'error', file: dir, message: 'cannot read the flows directory', fix: 'set FLOWS_DIR to a directory of flow files' }] };
   }
