@@ -132,11 +132,8 @@ export class OutboxSender {
       this.o.logger.info({ partition, entryId: entry.id, reason: decision.reason }, 'send refused by policy');
       return { type: 'done', outcome: `refused_${decision.reason}` };
     }
-    const lane = laneOf(message.data);
-    const token = await this.o.store.rateLimits.take(pageRateBucket(this.o.pageId, lane), this.o.rates[lane], this.o.rates.burst, {
-      priority: effect.messaging === 'RESPONSE' ? 'live' : 'bulk',
-    });
-    if (!token.granted) return { type: 'retry', ms: token.retryInMs, why: 'rate_limit' };
+    const waited = await this.waitForToken(laneOf(message.data), effect.messaging === 'RESPONSE' ? 'live' : 'bulk');
+    if (waited !== 0) return { type: 'retry', ms: waited, why: 'rate_limit' };
     if (this.typedFor.get(partition) !== entry.itemId) {
       // One "typing…" before the replies to each inbound event, as its own sender-action request.
       await this.o.graph.senderAction(psid, 'typing_on');
@@ -146,6 +143,20 @@ export class OutboxSender {
     await this.o.graph.sendMessage({ recipient: { id: psid }, messaging_type: decision.messagingType, ...tag, message: message.data });
     this.rateLimitedStreak = 0;
     return { type: 'done', outcome: 'sent' };
+  }
+
+  /**
+   * Takes a send token from the Page's shared bucket. Short waits happen right here, asking again
+   * the moment the token is due: with a small bucket every millisecond spent re-reading the outbox
+   * would be capacity lost. Returns 0 when granted, or the wait for long pauses (the caller backs off).
+   */
+  private async waitForToken(lane: RateLane, priority: 'live' | 'bulk'): Promise<number> {
+    for (;;) {
+      const token = await this.o.store.rateLimits.take(pageRateBucket(this.o.pageId, lane), this.o.rates[lane], this.o.rates.burst, { priority });
+      if (token.granted) return 0;
+      if (token.retryInMs > 1000) return token.retryInMs;
+      await this.o.sleep(token.retryInMs);
+    }
   }
 
   private async onError(partition: number, entry: OutboxEntry, err: unknown): Promise<Step> {
