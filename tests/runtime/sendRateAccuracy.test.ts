@@ -20,7 +20,7 @@ import { textMessageBody } from '../../src/cli/sendEvent';
 import { startFakeGraphApi, type FakeGraphApi } from '../../src/emulator/fakeGraphApi';
 import { keysFor } from '../../src/store/keys';
 import { deletePrefix } from '../support/redisKeys';
-import { spawnService, type SpawnedService } from '../support/spawnService';
+import { spawnCluster, type SpawnedService } from '../support/spawnService';
 import { TEST_PAGE, TEST_REDIS_URL, TEST_SECRET, testEnv } from '../support/testEnv';
 import { keepAlive, postSigned, waitFor } from '../support/webhookClient';
 
@@ -59,12 +59,8 @@ afterAll(async () => {
 });
 
 it('1,000 sends at 50/s across two workers take 20 s ± 10% and never exceed 50 (+ burst 1) in any 1 s window', async () => {
-  const workerA = await spawnService({ ...env, ROLE: 'worker' });
-  procs.push(workerA);
-  const workerB = await spawnService({ ...env, ROLE: 'worker' });
-  procs.push(workerB);
-  const web = await spawnService({ ...env, ROLE: 'web' });
-  procs.push(web);
+  const { workers, web } = await spawnCluster(env, 2, procs);
+  const [workerA, workerB] = workers as [SpawnedService, SpawnedService];
 
   // Both workers really send: they split the 16 partitions before traffic starts.
   const keys = keysFor(env.REDIS_KEY_PREFIX as string);

@@ -19,7 +19,7 @@ import { keysFor } from '../../src/store/keys';
 import { createMemoryStore } from '../../src/store/memory/memoryStore';
 import type { AppendRequest, Store } from '../../src/store/ports';
 import { deletePrefix } from '../support/redisKeys';
-import { spawnService, type SpawnedService } from '../support/spawnService';
+import { spawnCluster, type SpawnedService } from '../support/spawnService';
 import { TEST_PAGE, TEST_REDIS_URL, testEnv } from '../support/testEnv';
 import { keepAlive, postSigned, waitFor } from '../support/webhookClient';
 
@@ -55,12 +55,9 @@ afterAll(async () => {
 
 it('loses nothing acknowledged and applies it exactly once when a worker is SIGKILLed mid-stream', async () => {
   // Scale out by adding processes: two workers, then the web front.
-  const workerA = await spawnService({ ...env, ROLE: 'worker' });
-  procs.push(workerA);
-  const workerB = await spawnService({ ...env, ROLE: 'worker' });
-  procs.push(workerB);
-  const web = await spawnService({ ...env, ROLE: 'web' });
-  procs.push(web);
+  const cluster = await spawnCluster(env, 2, procs);
+  const web = cluster.web;
+  const [workerA, workerB] = cluster.workers as [SpawnedService, SpawnedService];
   const pids = [workerA.proc.pid, workerB.proc.pid];
 
   // The two workers split the partitions between them before traffic starts.

@@ -26,3 +26,16 @@ export function spawnService(env: Record<string, string | undefined>, timeoutMs 
   const level = env.LOG_LEVEL === 'debug' || env.LOG_LEVEL === 'trace' ? env.LOG_LEVEL : 'info';
   return spawnReady([CLI, 'serve'], { env: { ...env, LOG_LEVEL: level }, readyMsg: 'talkshop ready', timeoutMs });
 }
+
+/** M worker processes, then one web process, on one Redis (the README's scale-out layout). */
+export async function spawnCluster(env: Record<string, string | undefined>, workers: number, started: SpawnedService[]): Promise<{ workers: SpawnedService[]; web: SpawnedService }> {
+  const ws: SpawnedService[] = [];
+  for (let i = 0; i < workers; i++) {
+    const w = await spawnService({ ...env, ROLE: 'worker' });
+    started.push(w); // recorded at once, so a failing start still gets cleaned up
+    ws.push(w);
+  }
+  const web = await spawnService({ ...env, ROLE: 'web' });
+  started.push(web);
+  return { workers: ws, web };
+}
