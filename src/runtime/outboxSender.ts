@@ -70,7 +70,7 @@ export class OutboxSender {
           failures += 1;
           const ms = step.ms ?? backoffMs(failures, Math.random);
           this.o.logger.debug({ partition, entryId: entry.id, why: step.why, ms }, 'delivery postponed');
-          await this.o.sleep(ms);
+          await this.pauseWhileActive(ms, active, wake);
           break;
         }
         failures = 0;
@@ -79,6 +79,16 @@ export class OutboxSender {
         cursor = entry.id;
       }
     }
+  }
+
+  /**
+   * Waits `ms` (a backoff or a Page pause, up to a minute) but returns as soon as the partition is
+   * given up, so a graceful stop never waits out a pause. New commits do not cut the wait short.
+   */
+  private async pauseWhileActive(ms: number, active: () => boolean, wake: (ms: number) => Promise<void>): Promise<void> {
+    // Real elapsed time (not the injected business clock): this is a wait, not a timestamp.
+    const until = Date.now() + ms;
+    while (active() && Date.now() < until) await wake(Math.min(until - Date.now(), 1000));
   }
 
   private async deliver(partition: number, entry: OutboxEntry): Promise<Step> {

@@ -35,6 +35,19 @@ it('on 190 alerts loudly, pauses the page and loses nothing; delivers once the t
   expect(fake.sentMessages('u').filter((c) => c.status === 200).map((c) => (c.body as { message: { text: string } }).message.text)).toEqual(['one', 'two']);
   active = false;
   await running;
+
+  // A graceful stop does not wait out a long Page pause (60 s here; the test times out at 30 s).
+  fake.fail.tokenInvalid(true);
+  await store.inbox.append([{ partition: 0, dedupeKey: 'mid:2', record: { source: 'webhook', event: { kind: 'message', channel: 'messaging', pageId: 'p', userId: 'u', timestamp: now, dedupeKey: 'mid:2', raw: {} } } }]);
+  const [second] = await store.inbox.readNew(new Map([[0, item?.id as string]]), 1, 10);
+  await store.states.commit({ partition: 0, leaseToken: token, items: [{ itemId: second?.id as string, userKey: 'p:u', expectedVersion: 1, data: state, effects: [effects[0] as (typeof effects)[number]] }] });
+  const slow = new OutboxSender({ store, graph, pageId: 'p', logger, metrics, now: Date.now, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), rates: { text: 100, media: 10, burst: 10 }, authPauseMs: 60_000 });
+  let on = true;
+  const alertsBefore = alerts.length;
+  const stopping = slow.run(0, token, () => on, (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 50))));
+  await waitFor('the second alert', () => (alerts.length > alertsBefore ? true : undefined));
+  on = false;
+  await stopping; // with the 60 s pause waited out, this would outlast the test's timeout
   graph.close();
   await fake.stop();
 });
