@@ -20,7 +20,8 @@ import type { Locate, Problem } from './problem';
  * flows, conditions, and policy warnings. Pure: reads only its arguments, performs no I/O.
  * Errors refuse the load; warnings are reported and the flows still run.
  */
-export function lintFlows(flows: readonly LoadedFlow[], settings: Settings, locate: Locate): Problem[] {
+/** `settingsFile`: where the settings came from (settings.yaml, .yml or .json), for the messages. */
+export function lintFlows(flows: readonly LoadedFlow[], settings: Settings, locate: Locate, settingsFile?: string): Problem[] {
   const out: Problem[] = [];
   for (const loaded of flows) {
     const scope: FlowScope = { loaded, flow: loaded.flow, settings, report: reporter(loaded.file, loaded.flow.id, locate, out) };
@@ -33,7 +34,7 @@ export function lintFlows(flows: readonly LoadedFlow[], settings: Settings, loca
   unenterable(flows, settings, locate, out);
   lintPayloads(flows, locate, out);
   lintTriggers(flows, settings, locate, out);
-  lintSettings(flows, settings, out);
+  lintSettings(flows, settings, out, settingsFile);
   return sortProblems(out);
 }
 
@@ -81,8 +82,8 @@ function unenterable(flows: readonly LoadedFlow[], settings: Settings, locate: L
 }
 
 /** settings.yaml: the default flow exists; the offer-a-person button fits Messenger. */
-function lintSettings(flows: readonly LoadedFlow[], settings: Settings, out: Problem[]): void {
-  const file = join(dirname(flows[0]?.file ?? '.'), 'settings.yaml');
+function lintSettings(flows: readonly LoadedFlow[], settings: Settings, out: Problem[], settingsFile?: string): void {
+  const file = settingsFile ?? join(dirname(flows[0]?.file ?? '.'), 'settings.yaml');
   const report = reporter(file, undefined, () => undefined, out);
   const ids = flows.map((f) => f.flow.id);
   if (settings.default_flow !== undefined && !ids.includes(settings.default_flow)) {

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { flowSchema, settingsSchema } from '../../src/flows/flowSchema';
 import { lintFlows } from '../../src/flows/lintFlows';
@@ -252,4 +253,14 @@ describe('the render backstop', () => {
     const problems = lintFlows([{ flow, version: 'v', file: 'f.yaml' }], settings, () => undefined);
     expect(problems).toEqual([expect.objectContaining({ severity: 'warning', file: 'f.yaml', flow: 'f', message: expect.stringContaining('no fallback') })]);
   });
+});
+
+test('settings problems name the settings file actually used (settings.yml here)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'talkshop-settings-'));
+  writeFileSync(join(dir, 'settings.yml'), 'default_flow: nope\n');
+  writeFileSync(join(dir, 'hello.yaml'), 'id: hello\nstart: a\ntriggers: [{ keyword: hi }]\nnodes:\n  a:\n    say: [{ text: hi }]\n    end: true\nfallback: { text: "?", escalate_after: 2 }\n');
+  const result = loadFlows(dir);
+  const problems = result.ok ? result.warnings : result.problems;
+  const p = problems.find((x) => x.message.includes('nope'));
+  expect(p?.file.endsWith('settings.yml')).toBe(true);
 });
