@@ -8,6 +8,14 @@ export type EngineEvent =
   | { readonly type: 'referral'; readonly ref: string; readonly fromAd: boolean }
   | { readonly type: 'optin'; readonly ref: string }
   | { readonly type: 'reaction' }
+  /** The customer wrote while another app (the Page Inbox) owns the thread: record, do not answer. */
+  | { readonly type: 'standby_message'; readonly text: string }
+  /** A person (Page Inbox, another app, or no app) wrote to the customer: an echo not from us. */
+  | { readonly type: 'agent_message'; readonly text: string }
+  /** Thread control was passed to us (the person pressed Done, or another app handed back). */
+  | { readonly type: 'control_returned' }
+  /** Another app took thread control from us. */
+  | { readonly type: 'control_taken' }
   | { readonly type: 'none' };
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '');
@@ -24,10 +32,22 @@ function referralOf(raw: unknown): { ref: string; fromAd: boolean } | undefined 
  * drive a flow (someone else owns the thread, or it is our own message); they map to `none` here
  * and the handover logic reads them separately.
  */
-export function toEngineEvent(e: MessengerEvent): EngineEvent {
-  if (e.channel === 'standby') return { type: 'none' };
+export function toEngineEvent(e: MessengerEvent, ourAppId?: string): EngineEvent {
   const raw = e.raw;
+  if (e.kind === 'echo') {
+    const m = obj(raw.message);
+    // Our own sends echo back with our app id; anything else was written by a person.
+    return str(m.app_id) !== '' && str(m.app_id) === ourAppId ? { type: 'none' } : { type: 'agent_message', text: str(m.text) };
+  }
+  if (e.channel === 'standby') {
+    const m = obj(raw.message);
+    return e.kind === 'message' || e.kind === 'quick_reply' ? { type: 'standby_message', text: str(m.text) } : { type: 'none' };
+  }
   switch (e.kind) {
+    case 'pass_thread_control':
+      return { type: 'control_returned' };
+    case 'take_thread_control':
+      return { type: 'control_taken' };
     case 'message': {
       const m = obj(raw.message);
       return typeof m.text === 'string' ? { type: 'text', text: m.text } : { type: 'attachment' };
@@ -57,5 +77,7 @@ export function toEngineEvent(e: MessengerEvent): EngineEvent {
   }
 }
 
-/** Events that are the customer's own action and so open or refresh the messaging window. */
-export const isUserAction = (e: EngineEvent): boolean => e.type !== 'none';
+/** Events about who owns the thread, or someone else's message: no flow runs for them. */
+export type ThreadEvent = Extract<EngineEvent, { type: 'standby_message' | 'agent_message' | 'control_returned' | 'control_taken' }>;
+export const isThreadEvent = (e: EngineEvent): e is ThreadEvent =>
+  e.type === 'standby_message' || e.type === 'agent_message' || e.type === 'control_returned' || e.type === 'control_taken';

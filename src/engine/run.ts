@@ -23,6 +23,7 @@ export function newRun(flows: FlowSet, prior: UserState, now: number): Run {
   // The engine replaces position, pending and every map entry rather than editing them in place,
   // so copying the containers is enough to leave `prior` untouched (a test holds it to that).
   const state: UserState = { ...prior, fields: { ...prior.fields }, tags: [...prior.tags], consent: { ...prior.consent }, ab: { ...prior.ab }, sequences: { ...prior.sequences } };
+  // transcript and threadLog are replaced, never edited, so sharing them with `prior` is safe.
   return { flows, now, state, effects: [], visited: new Set(), messagesLeft: flows.settings.max_messages_per_event };
 }
 
@@ -32,7 +33,7 @@ const renderCtx = (run: Run, flow: string, node: string): RenderContext => ({ fl
 export const fillText = (run: Run, template: string): string => clip(interpolate(template, run.state.fields, run.flows.settings.defaults));
 
 /** Queues a message unless the per-event cap is reached; false once the cap stops sending. */
-export function send(run: Run, message: Extract<EngineEffect, { type: 'send' }>['message'], promotional = false): boolean {
+export function send(run: Run, message: Extract<EngineEffect, { type: 'send' }>['message'], promotional = false, messaging: 'RESPONSE' | 'UPDATE' = 'RESPONSE'): boolean {
   if (run.messagesLeft <= 0) {
     if (!run.effects.some((e) => e.type === 'warning' && e.code === 'message_cap')) {
       run.effects.push({ type: 'warning', code: 'message_cap', detail: `more than ${run.flows.settings.max_messages_per_event} messages for one event; the rest were dropped` });
@@ -40,7 +41,7 @@ export function send(run: Run, message: Extract<EngineEffect, { type: 'send' }>[
     return false;
   }
   run.messagesLeft -= 1;
-  run.effects.push({ type: 'send', message, messaging: 'RESPONSE', promotional });
+  run.effects.push({ type: 'send', message, messaging, promotional });
   return true;
 }
 
@@ -50,8 +51,18 @@ export function startHandover(run: Run, reason: string, message?: string): void 
   const metadata = { reason, flow: state.position?.flow ?? null, node: state.position?.node ?? null, fields: { ...state.fields } };
   run.effects.push({ type: 'handover', reason, metadata });
   run.effects.push({ type: 'notify', reason, text: `Customer asked for a person (${reason})` });
-  state.thread = 'handing_over';
+  moveThread(run, 'handing_over', reason);
   state.pending = null;
+}
+
+const THREAD_LOG_SIZE = 20;
+
+/** Changes who owns the thread, logging when and why (the handover state machine's one door). */
+export function moveThread(run: Run, to: UserState['thread'], cause: string): void {
+  const from = run.state.thread;
+  if (from === to) return;
+  run.state.thread = to;
+  run.state.threadLog = [...run.state.threadLog, { at: run.now, from, to, cause }].slice(-THREAD_LOG_SIZE);
 }
 
 function setConsent(run: Run, topic: string, subscribed: boolean, source: string): void {

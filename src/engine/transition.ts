@@ -1,10 +1,10 @@
 import type { Trigger } from '../flows/flowSchema';
 import type { EngineEffect } from './effects';
-import type { EngineEvent } from './engineEvent';
+import { isThreadEvent, type EngineEvent, type ThreadEvent } from './engineEvent';
 import { controlAt, forEachControl, type ControlRef, type FlowSet } from './flowSet';
 import { matchesKeyword, said, type Said } from './normalize';
 import { GET_STARTED_PAYLOAD, OFFER_HUMAN_PAYLOAD, resolvePayload } from './payloads';
-import { askAgain, enterNode, fillText, newRun, runActions, send, startHandover, type Run } from './run';
+import { askAgain, enterNode, fillText, moveThread, newRun, runActions, send, startHandover, type Run } from './run';
 import type { UserState } from './userState';
 import { validateAnswer } from './validateAnswer';
 
@@ -26,6 +26,10 @@ export function transition(flows: FlowSet, prior: UserState, event: EngineEvent,
   if (event.type === 'none') return { state: prior, effects: [] };
   const run = newRun(flows, prior, now);
   const { state } = run;
+  if (isThreadEvent(event)) {
+    onThreadEvent(run, event);
+    return { state, effects: run.effects };
+  }
   if (profile) {
     state.profile = { ...profile, at: now };
     // The user's own answers win; the profile only fills a name they never gave.
@@ -42,6 +46,56 @@ export function transition(flows: FlowSet, prior: UserState, event: EngineEvent,
     route(run, event);
   }
   return { state, effects: run.effects };
+}
+
+const TRANSCRIPT_SIZE = 50;
+
+function remember(run: Run, from: 'user' | 'agent', text: string): void {
+  if (text) run.state.transcript = [...run.state.transcript, { at: run.now, from, text }].slice(-TRANSCRIPT_SIZE);
+}
+
+function openWindow(run: Run): void {
+  run.state.inbound += 1;
+  run.state.lastInboundAt = run.now;
+  run.state.windowEndsAt = Math.max(run.state.windowEndsAt ?? 0, run.now + 24 * HOUR);
+}
+
+/**
+ * Who owns the thread, as Meta and the people in the Page Inbox tell us. No flow runs here: while a
+ * person owns the thread the bot records and stays silent; when control comes back it says so.
+ */
+function onThreadEvent(run: Run, e: ThreadEvent): void {
+  const { state } = run;
+  switch (e.type) {
+    case 'standby_message':
+      // The customer wrote while another app owns the thread: keep the window and the transcript.
+      openWindow(run);
+      remember(run, 'user', e.text);
+      if (state.thread === 'bot' || state.thread === 'handing_over') moveThread(run, 'human', 'standby_message');
+      return;
+    case 'agent_message':
+      remember(run, 'agent', e.text);
+      // A person typed in the Page Inbox without a handover: the bot steps back so the two never talk over each other.
+      if (state.thread === 'bot' && run.flows.settings.pause_on_agent_reply) moveThread(run, 'paused', 'agent_replied');
+      else if (state.thread === 'handing_over') moveThread(run, 'human', 'agent_replied');
+      state.pending = null;
+      return;
+    case 'control_taken':
+      moveThread(run, 'human', 'control_taken');
+      state.pending = null;
+      return;
+    case 'control_returned': {
+      if (state.thread === 'bot') return;
+      moveThread(run, 'bot', 'control_returned');
+      state.pending = null;
+      state.misses = 0;
+      // Back at the default flow's entry: the next message runs the flow from there.
+      const loaded = run.flows.flows.get(run.flows.defaultFlow);
+      if (loaded) state.position = { flow: loaded.flow.id, version: loaded.version, node: loaded.flow.entry ?? loaded.flow.start };
+      send(run, { text: fillText(run, run.flows.settings.messages.welcome_back) }, false, 'UPDATE');
+      return;
+    }
+  }
 }
 
 /** After a flow file changed: keep users on nodes that still exist, else move them to the entry. */

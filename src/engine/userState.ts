@@ -35,6 +35,10 @@ export const userStateSchema = z.object({
     .object({ ok: z.boolean(), at: z.number(), first_name: z.string().optional(), locale: z.string().optional(), timezone: z.number().optional() })
     .nullable()
     .default(null),
+  /** Recent messages while a person handles the thread (bounded): what the agent sees. */
+  transcript: z.array(z.object({ at: z.number(), from: z.enum(['user', 'agent']), text: z.string() })).default([]),
+  /** Recent changes of thread owner, with time and cause (bounded). */
+  threadLog: z.array(z.object({ at: z.number(), from: z.enum(THREAD_STATES), to: z.enum(THREAD_STATES), cause: z.string() })).default([]),
 });
 export type UserState = z.infer<typeof userStateSchema>;
 
@@ -53,6 +57,8 @@ export const initialUserState = (): UserState => ({
   thread: 'bot',
   inbound: 0,
   profile: null,
+  transcript: [],
+  threadLog: [],
 });
 
 /** Schema 0: the foundation's counter handler (src/runtime/handler.ts) before flows existed. */

@@ -178,6 +178,7 @@ export const settingsSchema = z.strictObject({
       handover: z.string().default('Connecting you with a person. They will reply here.'),
       offer_human: z.string().default('Would you like to talk to a person?'),
       offer_human_button: z.string().default('Talk to a person'),
+      welcome_back: z.string().default("Hi again! You're chatting with our automated assistant now. Type MENU to see what I can do."),
     })
     .default({
       stopped: "You're unsubscribed. Send START any time to subscribe again.",
@@ -185,7 +186,12 @@ export const settingsSchema = z.strictObject({
       handover: 'Connecting you with a person. They will reply here.',
       offer_human: 'Would you like to talk to a person?',
       offer_human_button: 'Talk to a person',
+      welcome_back: "Hi again! You're chatting with our automated assistant now. Type MENU to see what I can do.",
     }),
+  pause_on_agent_reply: z
+    .boolean()
+    .default(true)
+    .describe('a person replying from the Page Inbox while the bot owns the thread pauses the bot for that user'),
   max_messages_per_event: z.number().int().min(1).max(30).default(10),
   defaults: z.record(field, scalar).default({ first_name: 'there' }).describe('value of {{field}} when the user has none'),
 });

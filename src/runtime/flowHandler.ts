@@ -1,4 +1,4 @@
-import { toEngineEvent } from '../engine/engineEvent';
+import { isThreadEvent, toEngineEvent } from '../engine/engineEvent';
 import type { FlowSet } from '../engine/flowSet';
 import { transition } from '../engine/transition';
 import { decodeUserState, type UserState } from '../engine/userState';
@@ -12,6 +12,8 @@ export interface FlowHandlerOptions {
   /** A profile is fetched again after this long (default 7 days), a failed lookup after 1 hour. */
   readonly profileTtlMs?: number;
   readonly profileTimeoutMs?: number;
+  /** Our Meta app id: echoes carrying it are our own sends; any other echo is a person writing. */
+  readonly appId?: string;
 }
 
 const DAY = 24 * 3600_000;
@@ -27,10 +29,11 @@ export function flowHandler(flows: FlowSet, options: FlowHandlerOptions = {}): H
   const fetchProfile = options.fetchProfile;
   return {
     decode: decodeUserState,
-    handle: (state, item, now) => transition(flows, state, toEngineEvent(item.record.event), now, item.profile),
+    handle: (state, item, now) => transition(flows, state, toEngineEvent(item.record.event, options.appId), now, item.profile),
     async prepare(state, item, now): Promise<InboxItem> {
       const event = item.record.event;
-      if (!fetchProfile || toEngineEvent(event).type === 'none' || !profileDue(state, now, ttl)) return item;
+      const engineEvent = toEngineEvent(event, options.appId);
+      if (!fetchProfile || engineEvent.type === 'none' || isThreadEvent(engineEvent) || !profileDue(state, now, ttl)) return item;
       // Fetched before the engine runs so the very first reply can greet by name; a failure or a
       // slow answer only means the declared default is used (and another try in an hour).
       const lookup = fetchProfile(event.userId).then(

@@ -1,0 +1,91 @@
+import type { EngineEffect } from '../../src/engine/effects';
+import { toEngineEvent } from '../../src/engine/engineEvent';
+import { transition } from '../../src/engine/transition';
+import { initialUserState, type UserState } from '../../src/engine/userState';
+import type { MessengerEvent } from '../../src/webhook/messengerEvent';
+import { HOUR, T0, flowSet, text } from './engineFixtures';
+
+const flows = flowSet([
+  {
+    id: 'shop',
+    start: 'menu',
+    triggers: [{ keyword: 'hi' }],
+    nodes: { menu: { say: [{ text: 'Menu', quick_replies: [{ title: 'Help', goto: 'human' }] }] }, human: { handover: { message: 'A person will reply.' } } },
+  },
+]);
+const sends = (effects: readonly EngineEffect[]) => effects.filter((e) => e.type === 'send');
+const event = (over: Partial<MessengerEvent>): MessengerEvent => ({
+  kind: 'message',
+  channel: 'messaging',
+  pageId: 'p',
+  userId: 'u',
+  timestamp: T0,
+  dedupeKey: 'k',
+  raw: {},
+  ...over,
+});
+
+describe('reading thread events', () => {
+  it('tells our own echoes from a person\'s, and standby messages from live ones', () => {
+    const echo = (appId: unknown) => event({ kind: 'echo', raw: { message: { is_echo: true, app_id: appId, text: 'hey' } } });
+    expect(toEngineEvent(echo(1234), '1234')).toEqual({ type: 'none' });
+    expect(toEngineEvent(echo(263902037430900), '1234')).toEqual({ type: 'agent_message', text: 'hey' });
+    expect(toEngineEvent(echo(undefined), '1234')).toEqual({ type: 'agent_message', text: 'hey' });
+    expect(toEngineEvent(event({ channel: 'standby', raw: { message: { text: 'still there?' } } }))).toEqual({ type: 'standby_message', text: 'still there?' });
+    expect(toEngineEvent(event({ kind: 'pass_thread_control', raw: { pass_thread_control: { new_owner_app_id: '1234' } } }))).toEqual({ type: 'control_returned' });
+    expect(toEngineEvent(event({ kind: 'take_thread_control', raw: { take_thread_control: {} } }))).toEqual({ type: 'control_taken' });
+  });
+});
+
+describe('the handover state machine', () => {
+  const handedOver = () => {
+    let s: UserState = transition(flows, initialUserState(), text('hi'), T0).state;
+    s = transition(flows, s, text('talk to a person'), T0 + 1000).state;
+    return s;
+  };
+
+  it('asking for a person → handing_over; standby messages → human, recorded, never answered', () => {
+    let s = handedOver();
+    expect(s.thread).toBe('handing_over');
+    for (let i = 0; i < 20; i++) {
+      const r = transition(flows, s, { type: 'standby_message', text: `msg ${i}` }, T0 + HOUR + i);
+      expect(sends(r.effects)).toEqual([]);
+      s = r.state;
+    }
+    expect(s.thread).toBe('human');
+    expect(s.transcript.filter((t) => t.from === 'user').map((t) => t.text)).toEqual(Array.from({ length: 20 }, (_, i) => `msg ${i}`));
+    expect(s.lastInboundAt).toBe(T0 + HOUR + 19);
+    expect(s.threadLog.map((l) => [l.from, l.to, l.cause])).toEqual([
+      ['bot', 'handing_over', 'keyword'],
+      ['handing_over', 'human', 'standby_message'],
+    ]);
+  });
+
+  it('control passed back → bot, a welcome-back that says it is automated (UPDATE), and the next message runs the flow', () => {
+    const human = transition(flows, handedOver(), { type: 'standby_message', text: 'hello?' }, T0 + HOUR).state;
+    const back = transition(flows, human, { type: 'control_returned' }, T0 + 2 * HOUR);
+    expect(back.state.thread).toBe('bot');
+    expect(sends(back.effects)).toEqual([{ type: 'send', message: { text: expect.stringContaining('automated assistant') }, messaging: 'UPDATE', promotional: false }]);
+    const next = transition(flows, back.state, text('hi'), T0 + 3 * HOUR);
+    expect(sends(next.effects).map((e) => (e.type === 'send' && 'text' in e.message ? e.message.text : ''))).toEqual(['Menu']);
+    // A second pass while the bot already owns the thread changes nothing: no double welcome-back.
+    expect(sends(transition(flows, back.state, { type: 'control_returned' }, T0 + 2 * HOUR).effects)).toEqual([]);
+  });
+
+  it('a person replying in the Page Inbox while the bot owns the thread pauses the bot for that user', () => {
+    const s = transition(flows, initialUserState(), text('hi'), T0).state;
+    const paused = transition(flows, s, { type: 'agent_message', text: 'Hi, Anna here' }, T0 + 1000).state;
+    expect(paused.thread).toBe('paused');
+    expect(paused.transcript).toEqual([{ at: T0 + 1000, from: 'agent', text: 'Hi, Anna here' }]);
+    expect(sends(transition(flows, paused, text('hi'), T0 + 2000).effects)).toEqual([]);
+    const off = flowSet([{ id: 'shop', start: 'menu', nodes: { menu: { say: [{ text: 'Menu' }], wait: true } } }], { pause_on_agent_reply: false });
+    expect(transition(off, s, { type: 'agent_message', text: 'x' }, T0).state.thread).toBe('bot');
+  });
+
+  it('another app taking control → human', () => {
+    const s = transition(flows, initialUserState(), text('hi'), T0).state;
+    const r = transition(flows, s, { type: 'control_taken' }, T0 + 1);
+    expect(r.state.thread).toBe('human');
+    expect(r.state.threadLog.at(-1)).toEqual({ at: T0 + 1, from: 'bot', to: 'human', cause: 'control_taken' });
+  });
+});
