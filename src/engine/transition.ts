@@ -84,6 +84,14 @@ function onThreadEvent(run: Run, e: ThreadEvent): void {
       moveThread(run, 'human', 'control_taken');
       state.pending = null;
       return;
+    case 'handover_result':
+      if (state.thread !== 'handing_over') return;
+      if (e.outcome === 'passed') return moveThread(run, 'human', 'passed_to_inbox');
+      // Conversation Routing page: no handover API. The bot pauses itself (same silence) and the
+      // people are told, so the customer still gets a person.
+      moveThread(run, 'paused', 'handover_disabled');
+      run.effects.push({ type: 'notify', reason: 'handover_disabled', text: 'Customer asked for a person; the bot paused itself (handover is disabled for this Page)' });
+      return;
     case 'control_returned': {
       if (state.thread === 'bot') return;
       moveThread(run, 'bot', 'control_returned');

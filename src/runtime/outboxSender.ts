@@ -107,8 +107,7 @@ export class OutboxSender {
         case 'send':
           return await this.send(partition, entry, psid);
         case 'handover':
-          await this.o.graph.passThreadControl(psid, PAGE_INBOX_APP_ID, JSON.stringify(effect.metadata ?? {}).slice(0, 1000));
-          return { type: 'done', outcome: 'sent' };
+          return await this.handOver(partition, entry, psid);
         default:
           // consent, sequence, notify, warning: recorded by their own modules, nothing to send.
           return { type: 'done', outcome: 'not_a_send' };
@@ -116,6 +115,27 @@ export class OutboxSender {
     } catch (err) {
       return this.onError(partition, entry, err);
     }
+  }
+
+  /**
+   * Passes the thread to the Page Inbox and tells the user's state how it went, through the
+   * user's own inbox partition (so it is ordered with everything else the user does). A page on
+   * Conversation Routing answers "Handover Protocol APIs disabled": reported once, never retried.
+   */
+  private async handOver(partition: number, entry: OutboxEntry, psid: string): Promise<Step> {
+    let outcome: 'passed' | 'handover_disabled';
+    try {
+      await this.o.graph.passThreadControl(psid, PAGE_INBOX_APP_ID, JSON.stringify(entry.effect.metadata ?? {}).slice(0, 1000));
+      outcome = 'passed';
+    } catch (err) {
+      if (classifyGraphError(err) !== 'handover_disabled') throw err;
+      outcome = 'handover_disabled';
+    }
+    const dedupeKey = `handover:${entry.id}`; // a replay after a crash reports once
+    const at = this.o.now();
+    const event = { kind: 'handover_result' as const, channel: 'messaging' as const, pageId: this.o.pageId, userId: psid, timestamp: at, dedupeKey, raw: { outcome } };
+    await this.o.store.inbox.append([{ partition, dedupeKey, record: { source: 'sender', event } }]);
+    return { type: 'done', outcome };
   }
 
   private async send(partition: number, entry: OutboxEntry, psid: string): Promise<Step> {

@@ -15,6 +15,8 @@ export const EVENT_KINDS = [
   'pass_thread_control',
   'take_thread_control',
   'request_thread_control',
+  // Internal: written by the sender, never parsed from a webhook. How our pass_thread_control went.
+  'handover_result',
 ] as const;
 
 export type EventKind = (typeof EVENT_KINDS)[number];

@@ -88,4 +88,14 @@ describe('the handover state machine', () => {
     expect(r.state.thread).toBe('human');
     expect(r.state.threadLog.at(-1)).toEqual({ at: T0 + 1, from: 'bot', to: 'human', cause: 'control_taken' });
   });
+
+  it('the sender\'s report: passed → human; handover disabled → paused and the agents are notified', () => {
+    const passed = transition(flows, handedOver(), { type: 'handover_result', outcome: 'passed' }, T0 + 5);
+    expect(passed.state.thread).toBe('human');
+    const disabled = transition(flows, handedOver(), { type: 'handover_result', outcome: 'handover_disabled' }, T0 + 5);
+    expect(disabled.state.thread).toBe('paused');
+    expect(disabled.effects).toContainEqual(expect.objectContaining({ type: 'notify', reason: 'handover_disabled' }));
+    // A late report for a thread no longer handing over changes nothing.
+    expect(transition(flows, passed.state, { type: 'handover_result', outcome: 'handover_disabled' }, T0 + 6).state.thread).toBe('human');
+  });
 });

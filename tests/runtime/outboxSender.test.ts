@@ -1,5 +1,7 @@
 import { textMessageBody } from '../../src/cli/sendEvent';
 import { FAKE_ERRORS, startFakeGraphApi, type FakeGraphApi } from '../../src/emulator/fakeGraphApi';
+import { partitionOf, userKeyOf } from '../../src/runtime/partitionOf';
+import { decodeUserState } from '../../src/engine/userState';
 import { startService, type RunningService } from '../../src/server';
 import { TEST_PAGE, TEST_SECRET, testConfig } from '../support/testEnv';
 import { get, postSigned, waitFor } from '../support/webhookClient';
@@ -83,5 +85,28 @@ describe('outbox sender', () => {
     await say('busy', 'hello');
     await waitFor('the replies after the back-off', () => (texts('busy').length === 2 ? true : undefined), 20_000);
     expect(await metric('talkshop_graph_errors_total{class="rate_limited"}')).toBe(true);
+  });
+
+  describe('handover', () => {
+    const threadOf = async (psid: string) => decodeUserState((await service.store.states.load(partitionOf(TEST_PAGE, psid, 16), userKeyOf(TEST_PAGE, psid))).data).thread;
+    const passes = (psid: string) => fake.calls.filter((c) => c.recipientId === psid && c.endpoint === 'thread_control');
+
+    it('"talk to a person": the message, then pass_thread_control to the Page Inbox with metadata; state human', async () => {
+      await say('h1', 'hello');
+      await say('h1', 'talk to a person');
+      await waitFor('state human', async () => ((await threadOf('h1')) === 'human' ? true : undefined));
+      const [pass] = passes('h1');
+      expect(pass?.body).toMatchObject({ target_app_id: '263902037430900', metadata: expect.stringContaining('"reason":"keyword"') });
+      expect(texts('h1').at(-1)).toBe('Connecting you with a person. They will reply here.');
+    });
+
+    it('"Handover Protocol APIs disabled": the bot pauses itself, agents are notified, no retry storm', async () => {
+      fake.fail.handoverDisabled(true, { passAndReleaseStillWork: false });
+      await say('h2', 'talk to a person');
+      await waitFor('state paused', async () => ((await threadOf('h2')) === 'paused' ? true : undefined));
+      await new Promise((r) => setTimeout(r, 300));
+      expect(passes('h2')).toHaveLength(1);
+      expect(await metric('talkshop_deliveries_total{type="handover",outcome="handover_disabled"} 1')).toBe(true);
+    });
   });
 });
