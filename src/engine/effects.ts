@@ -14,7 +14,8 @@ export type EngineEffect =
     }
   | { readonly type: 'typing'; readonly ms: number }
   | { readonly type: 'mark_seen' }
-  | { readonly type: 'handover'; readonly reason: string; readonly metadata: Readonly<Record<string, unknown>> }
+  /** Pass thread control: to the Page Inbox unless `targetAppId` names another app. */
+  | { readonly type: 'handover'; readonly reason: string; readonly metadata: Readonly<Record<string, unknown>>; readonly targetAppId?: string }
   | { readonly type: 'consent'; readonly topic: string; readonly subscribed: boolean; readonly source: string }
   | { readonly type: 'sequence'; readonly action: 'start' | 'stop'; readonly sequence: string }
   | { readonly type: 'notify'; readonly text: string; readonly reason: string }

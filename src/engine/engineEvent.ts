@@ -16,6 +16,8 @@ export type EngineEvent =
   | { readonly type: 'control_returned' }
   /** Another app took thread control from us. */
   | { readonly type: 'control_taken' }
+  /** Another app asks us for thread control. */
+  | { readonly type: 'control_requested'; readonly appId: string }
   /** The sender's report on our pass to the Page Inbox: done, or refused on a Conversation Routing page. */
   | { readonly type: 'handover_result'; readonly outcome: 'passed' | 'handover_disabled' }
   | { readonly type: 'none' };
@@ -50,6 +52,8 @@ export function toEngineEvent(e: MessengerEvent, ourAppId?: string): EngineEvent
       return { type: 'control_returned' };
     case 'take_thread_control':
       return { type: 'control_taken' };
+    case 'request_thread_control':
+      return { type: 'control_requested', appId: str(obj(raw.request_thread_control).requested_owner_app_id) };
     case 'handover_result':
       return { type: 'handover_result', outcome: str(raw.outcome) === 'passed' ? 'passed' : 'handover_disabled' };
     case 'message': {
@@ -82,6 +86,6 @@ export function toEngineEvent(e: MessengerEvent, ourAppId?: string): EngineEvent
 }
 
 /** Events about who owns the thread, or someone else's message: no flow runs for them. */
-export type ThreadEvent = Extract<EngineEvent, { type: 'standby_message' | 'agent_message' | 'control_returned' | 'control_taken' | 'handover_result' }>;
-const THREAD_EVENTS: ReadonlySet<EngineEvent['type']> = new Set(['standby_message', 'agent_message', 'control_returned', 'control_taken', 'handover_result']);
+export type ThreadEvent = Extract<EngineEvent, { type: 'standby_message' | 'agent_message' | 'control_returned' | 'control_taken' | 'control_requested' | 'handover_result' }>;
+const THREAD_EVENTS: ReadonlySet<EngineEvent['type']> = new Set(['standby_message', 'agent_message', 'control_returned', 'control_taken', 'control_requested', 'handover_result']);
 export const isThreadEvent = (e: EngineEvent): e is ThreadEvent => THREAD_EVENTS.has(e.type);

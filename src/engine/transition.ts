@@ -84,6 +84,15 @@ function onThreadEvent(run: Run, e: ThreadEvent): void {
       moveThread(run, 'human', 'control_taken');
       state.pending = null;
       return;
+    case 'control_requested':
+      // Grant only while the bot is idle in its flow: never in the middle of a question.
+      if (state.thread !== 'bot' || state.pending || !e.appId) {
+        state.threadLog = [...state.threadLog, { at: run.now, from: state.thread, to: state.thread, cause: `request_refused:${e.appId}` }].slice(-20);
+        return;
+      }
+      run.effects.push({ type: 'handover', reason: 'requested_by_app', targetAppId: e.appId, metadata: { reason: 'requested_by_app', flow: state.position?.flow ?? null, node: state.position?.node ?? null } });
+      moveThread(run, 'human', `granted_request:${e.appId}`);
+      return;
     case 'handover_result':
       if (state.thread !== 'handing_over') return;
       if (e.outcome === 'passed') return moveThread(run, 'human', 'passed_to_inbox');

@@ -125,7 +125,8 @@ export class OutboxSender {
   private async handOver(partition: number, entry: OutboxEntry, psid: string): Promise<Step> {
     let outcome: 'passed' | 'handover_disabled';
     try {
-      await this.o.graph.passThreadControl(psid, PAGE_INBOX_APP_ID, JSON.stringify(entry.effect.metadata ?? {}).slice(0, 1000));
+      const target = typeof entry.effect.targetAppId === 'string' && entry.effect.targetAppId ? entry.effect.targetAppId : PAGE_INBOX_APP_ID;
+      await this.o.graph.passThreadControl(psid, target, JSON.stringify(entry.effect.metadata ?? {}).slice(0, 1000));
       outcome = 'passed';
     } catch (err) {
       if (classifyGraphError(err) !== 'handover_disabled') throw err;

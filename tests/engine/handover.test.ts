@@ -98,4 +98,16 @@ describe('the handover state machine', () => {
     // A late report for a thread no longer handing over changes nothing.
     expect(transition(flows, passed.state, { type: 'handover_result', outcome: 'handover_disabled' }, T0 + 6).state.thread).toBe('human');
   });
+
+  it('a request from another app is granted while the bot is idle, refused while a question waits', () => {
+    const idle = transition(flows, initialUserState(), text('hi'), T0).state;
+    const granted = transition(flows, idle, { type: 'control_requested', appId: '777' }, T0 + 1);
+    expect(granted.state.thread).toBe('human');
+    expect(granted.effects).toContainEqual(expect.objectContaining({ type: 'handover', targetAppId: '777', reason: 'requested_by_app' }));
+    const asking = { ...idle, pending: { flow: 'shop', version: 'v1', node: 'menu', retries: 0 } };
+    const refused = transition(flows, asking, { type: 'control_requested', appId: '777' }, T0 + 1);
+    expect(refused.state.thread).toBe('bot');
+    expect(refused.effects).toEqual([]);
+    expect(refused.state.threadLog.at(-1)?.cause).toBe('request_refused:777');
+  });
 });
