@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config/config';
+import { createAdminRouter } from './admin/adminRouter';
 import { createOpsApp, type Readiness } from './http/opsApp';
 import { createLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
@@ -120,7 +121,10 @@ export async function startService(config: Config, options: StartOptions = {}): 
     return { ready: storeOk && (!worker || worker.healthy), checks };
   };
 
-  const ops = createOpsApp({ metrics, readiness });
+  const admin = config.ADMIN_TOKEN
+    ? createAdminRouter({ store, adminToken: config.ADMIN_TOKEN, pageId: config.MESSENGER_PAGE_ID, partitions: config.INBOX_PARTITIONS, now })
+    : undefined;
+  const ops = createOpsApp({ metrics, readiness, admin });
   const webhook =
     config.ROLE !== 'worker'
       ? createWebhookHandler({

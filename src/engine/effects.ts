@@ -11,6 +11,8 @@ export type EngineEffect =
       /** RESPONSE: a reply to what the user just did. UPDATE: anything else (sequences, resumes). */
       readonly messaging: 'RESPONSE' | 'UPDATE';
       readonly promotional: boolean;
+      /** A person's own words (admin API): may use HUMAN_AGENT up to 7 days, and goes out while a person owns the thread. */
+      readonly byHumanAgent?: boolean;
     }
   | { readonly type: 'typing'; readonly ms: number }
   | { readonly type: 'mark_seen' }

@@ -16,6 +16,10 @@ export type EngineEvent =
   | { readonly type: 'control_returned' }
   /** Another app took thread control from us. */
   | { readonly type: 'control_taken' }
+  /** Admin API commands, applied in the user's lane like everything else. */
+  | { readonly type: 'admin_pause' }
+  | { readonly type: 'admin_resume' }
+  | { readonly type: 'agent_reply'; readonly text: string }
   /** Another app asks us for thread control. */
   | { readonly type: 'control_requested'; readonly appId: string }
   /** The sender's report on our pass to the Page Inbox: done, or refused on a Conversation Routing page. */
@@ -54,6 +58,12 @@ export function toEngineEvent(e: MessengerEvent, ourAppId?: string): EngineEvent
       return { type: 'control_taken' };
     case 'request_thread_control':
       return { type: 'control_requested', appId: str(obj(raw.request_thread_control).requested_owner_app_id) };
+    case 'admin_command': {
+      const command = str(raw.command);
+      if (command === 'pause') return { type: 'admin_pause' };
+      if (command === 'resume') return { type: 'admin_resume' };
+      return command === 'reply' ? { type: 'agent_reply', text: str(raw.text) } : { type: 'none' };
+    }
     case 'handover_result':
       return { type: 'handover_result', outcome: str(raw.outcome) === 'passed' ? 'passed' : 'handover_disabled' };
     case 'message': {
@@ -86,6 +96,19 @@ export function toEngineEvent(e: MessengerEvent, ourAppId?: string): EngineEvent
 }
 
 /** Events about who owns the thread, or someone else's message: no flow runs for them. */
-export type ThreadEvent = Extract<EngineEvent, { type: 'standby_message' | 'agent_message' | 'control_returned' | 'control_taken' | 'control_requested' | 'handover_result' }>;
-const THREAD_EVENTS: ReadonlySet<EngineEvent['type']> = new Set(['standby_message', 'agent_message', 'control_returned', 'control_taken', 'control_requested', 'handover_result']);
+export type ThreadEvent = Extract<
+  EngineEvent,
+  { type: 'standby_message' | 'agent_message' | 'control_returned' | 'control_taken' | 'control_requested' | 'handover_result' | 'admin_pause' | 'admin_resume' | 'agent_reply' }
+>;
+const THREAD_EVENTS: ReadonlySet<EngineEvent['type']> = new Set([
+  'standby_message',
+  'agent_message',
+  'control_returned',
+  'control_taken',
+  'control_requested',
+  'handover_result',
+  'admin_pause',
+  'admin_resume',
+  'agent_reply',
+]);
 export const isThreadEvent = (e: EngineEvent): e is ThreadEvent => THREAD_EVENTS.has(e.type);

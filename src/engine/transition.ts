@@ -4,6 +4,7 @@ import { isThreadEvent, type EngineEvent, type ThreadEvent } from './engineEvent
 import { controlAt, forEachControl, type ControlRef, type FlowSet } from './flowSet';
 import { matchesKeyword, said, type Said } from './normalize';
 import { GET_STARTED_PAYLOAD, OFFER_HUMAN_PAYLOAD, resolvePayload } from './payloads';
+import { clip } from './render';
 import { askAgain, enterNode, fillText, moveThread, newRun, runActions, send, startHandover, type Run } from './run';
 import type { UserState } from './userState';
 import { validateAnswer } from './validateAnswer';
@@ -101,9 +102,20 @@ function onThreadEvent(run: Run, e: ThreadEvent): void {
       moveThread(run, 'paused', 'handover_disabled');
       run.effects.push({ type: 'notify', reason: 'handover_disabled', text: 'Customer asked for a person; the bot paused itself (handover is disabled for this Page)' });
       return;
+    case 'admin_pause':
+      moveThread(run, 'paused', 'admin_pause');
+      state.pending = null;
+      return;
+    case 'agent_reply':
+      remember(run, 'agent', e.text);
+      // A person answering through the admin API takes the conversation, like one in the Page Inbox.
+      if (state.thread === 'bot' && run.flows.settings.pause_on_agent_reply) moveThread(run, 'paused', 'agent_replied');
+      run.effects.push({ type: 'send', message: { text: clip(e.text) }, messaging: 'UPDATE', promotional: false, byHumanAgent: true });
+      return;
+    case 'admin_resume':
     case 'control_returned': {
       if (state.thread === 'bot') return;
-      moveThread(run, 'bot', 'control_returned');
+      moveThread(run, 'bot', e.type);
       state.pending = null;
       state.misses = 0;
       // Back at the default flow's entry: the next message runs the flow from there.

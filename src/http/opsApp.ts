@@ -1,4 +1,4 @@
-import express, { type Express } from 'express';
+import express, { type Express, type Router } from 'express';
 import type { Metrics } from '../metrics';
 
 export interface Readiness {
@@ -9,6 +9,8 @@ export interface Readiness {
 export interface OpsDeps {
   readonly metrics: Metrics;
   readonly readiness: () => Promise<Readiness>;
+  /** Mounted at /admin when ADMIN_TOKEN is set. */
+  readonly admin?: Router;
 }
 
 /**
@@ -28,6 +30,14 @@ export function createOpsApp(deps: OpsDeps): Express {
   app.get('/metrics', async (_req, res) => {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
+  if (deps.admin) {
+    app.use('/admin', express.json({ limit: '64kb' }), deps.admin);
+    // A body that is not JSON gets a JSON answer too, never an HTML error page.
+    app.use('/admin', (err: unknown, _req: express.Request, res: express.Response, next: express.NextFunction) => {
+      if (!(err instanceof SyntaxError)) return next(err);
+      res.status(400).json({ error: 'bad_request', field: 'body', message: 'body: not valid JSON' });
+    });
+  }
   app.use((_req, res) => {
     res.status(404).json({ error: 'not_found', message: 'No such endpoint; see the README for the HTTP API.' });
   });

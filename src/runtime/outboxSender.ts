@@ -146,7 +146,7 @@ export class OutboxSender {
     const [stored, facts] = await Promise.all([this.o.store.states.load(partition, entry.userKey), this.o.store.states.deliveryFacts(partition, entry.userKey)]);
     const state = decodeUserState(stored.data);
     const decision = decideSend(
-      { messaging: effect.messaging === 'RESPONSE' ? 'RESPONSE' : 'UPDATE', promotional: effect.promotional === true },
+      { messaging: effect.messaging === 'RESPONSE' ? 'RESPONSE' : 'UPDATE', promotional: effect.promotional === true, byHumanAgent: effect.byHumanAgent === true },
       {
         lastInboundAt: state.lastInboundAt,
         windowEndsAt: state.windowEndsAt,

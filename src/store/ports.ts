@@ -7,7 +7,7 @@ import type { MessengerEvent } from '../webhook/messengerEvent';
 
 /** What an inbox item carries. Later sources (scheduler timers, admin commands) join this union. */
 /** From Meta's webhook, or from the sender reporting an outcome the user's state must learn. */
-export type InboxRecord = { readonly source: 'webhook' | 'sender'; readonly event: MessengerEvent };
+export type InboxRecord = { readonly source: 'webhook' | 'sender' | 'admin'; readonly event: MessengerEvent };
 
 export interface InboxItem {
   /** Stream id `<ms>-<seq>`; ids only grow within a partition, so id order is ingress order. */

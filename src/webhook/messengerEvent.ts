@@ -17,6 +17,8 @@ export const EVENT_KINDS = [
   'request_thread_control',
   // Internal: written by the sender, never parsed from a webhook. How our pass_thread_control went.
   'handover_result',
+  // Internal: an admin API command (pause, resume, a person's reply), applied in the user's lane.
+  'admin_command',
 ] as const;
 
 export type EventKind = (typeof EVENT_KINDS)[number];

@@ -1,0 +1,92 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { Router, type NextFunction, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { decodeUserState } from '../engine/userState';
+import { partitionOf, userKeyOf } from '../runtime/partitionOf';
+import type { Store } from '../store/ports';
+
+export interface AdminDeps {
+  readonly store: Store;
+  readonly adminToken: string;
+  readonly pageId: string;
+  readonly partitions: number;
+  readonly now: () => number;
+}
+
+const DAY = 24 * 3600_000;
+const psidParam = z.object({ psid: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected a PSID (letters, digits, _ or -)') });
+const replyBody = z.strictObject({ text: z.string().trim().min(1, 'must not be empty').max(2000, 'must be at most 2000 characters') });
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+function badRequest(res: Response, error: z.ZodError, where: 'path' | 'body'): void {
+  const issue = error.issues[0];
+  const field = issue?.path.join('.') || where;
+  res.status(400).json({ error: 'bad_request', field, message: `${where} field "${field}": ${issue?.message ?? 'invalid'}` });
+}
+
+/**
+ * The admin API: token-protected, every input validated. Commands never touch a user's state
+ * directly: they are appended to the user's inbox partition, so they are ordered with everything
+ * the customer does (and a command and a message arriving together cannot race).
+ */
+export function createAdminRouter(deps: AdminDeps): Router {
+  const router = Router();
+  router.use((req: Request, res: Response, next: NextFunction) => {
+    const header = req.headers.authorization ?? '';
+    const token = header.startsWith('Bearer ') ? header.slice(7) : '';
+    if (token && timingSafeEqual(digest(token), digest(deps.adminToken))) return next();
+    res.status(401).json({ error: 'unauthorized', message: 'Send "Authorization: Bearer <ADMIN_TOKEN>"' });
+  });
+
+  const locate = (psid: string) => ({ partition: partitionOf(deps.pageId, psid, deps.partitions), userKey: userKeyOf(deps.pageId, psid) });
+  const load = async (psid: string) => {
+    const { partition, userKey } = locate(psid);
+    const stored = await deps.store.states.load(partition, userKey);
+    return stored.version === 0 ? undefined : { version: stored.version, state: decodeUserState(stored.data) };
+  };
+  const enqueue = async (psid: string, raw: Record<string, unknown>) => {
+    const at = deps.now();
+    const dedupeKey = `admin:${psid}:${at}:${JSON.stringify(raw)}`;
+    const event = { kind: 'admin_command' as const, channel: 'messaging' as const, pageId: deps.pageId, userId: psid, timestamp: at, dedupeKey, raw };
+    await deps.store.inbox.append([{ partition: locate(psid).partition, dedupeKey, record: { source: 'admin', event } }]);
+  };
+
+  router.get('/users/:psid', async (req, res) => {
+    const p = psidParam.safeParse(req.params);
+    if (!p.success) return badRequest(res, p.error, 'path');
+    const user = await load(p.data.psid);
+    if (!user) return void res.status(404).json({ error: 'not_found', message: `No conversation with ${p.data.psid} on this Page` });
+    const { state } = user;
+    res.json({ psid: p.data.psid, version: user.version, thread: state.thread, lastInboundAt: state.lastInboundAt, windowEndsAt: state.windowEndsAt, fields: state.fields, tags: state.tags, consent: state.consent, transcript: state.transcript, threadLog: state.threadLog });
+  });
+
+  for (const command of ['pause', 'resume'] as const) {
+    router.post(`/users/:psid/${command}`, async (req, res) => {
+      const p = psidParam.safeParse(req.params);
+      if (!p.success) return badRequest(res, p.error, 'path');
+      if (!(await load(p.data.psid))) return void res.status(404).json({ error: 'not_found', message: `No conversation with ${p.data.psid} on this Page` });
+      await enqueue(p.data.psid, { command });
+      res.status(202).json({ queued: command });
+    });
+  }
+
+  router.post('/users/:psid/messages', async (req, res) => {
+    const p = psidParam.safeParse(req.params);
+    if (!p.success) return badRequest(res, p.error, 'path');
+    const body = replyBody.safeParse(req.body ?? {});
+    if (!body.success) return badRequest(res, body.error, 'body');
+    const user = await load(p.data.psid);
+    const last = user?.state.lastInboundAt ?? null;
+    const age = last === null ? Infinity : deps.now() - last;
+    if (age > 7 * DAY) {
+      const days = last === null ? 'never' : `${Math.floor(age / DAY)} days ago`;
+      return void res.status(409).json({
+        error: 'human_agent_window_closed',
+        message: `The customer last wrote ${days}; Messenger lets a person reply only up to 7 days after the customer's last message (HUMAN_AGENT tag). Wait until they write again.`,
+      });
+    }
+    await enqueue(p.data.psid, { command: 'reply', text: body.data.text });
+    res.status(202).json({ queued: 'reply', messaging: age <= DAY ? 'RESPONSE/UPDATE (inside the 24 h window)' : 'MESSAGE_TAG HUMAN_AGENT' });
+  });
+  return router;
+}
