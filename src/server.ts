@@ -13,6 +13,7 @@ import { flowHandler } from './runtime/flowHandler';
 import type { Handler } from './runtime/handler';
 import { createGraphClient, graphClientOptions, type GraphClient } from './messenger/graphClient';
 import { OutboxSender } from './runtime/outboxSender';
+import { pumpTimers } from './runtime/timerPump';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from './runtime/worker';
 import { createMemoryStore } from './store/memory/memoryStore';
@@ -102,7 +103,9 @@ export async function startService(config: Config, options: StartOptions = {}): 
     : undefined;
   const worker = handler
     ? new Worker<unknown>({
-        partitionTask: sender && ((p, token, active, wake) => sender.run(p, token, active, wake)),
+        partitionTask:
+          sender &&
+          ((p, token, active, wake) => Promise.all([sender.run(p, token, active, wake), pumpTimers(store, p, token, active, now, logger)]).then(() => undefined)),
         store,
         handler,
         partitions: config.INBOX_PARTITIONS,

@@ -16,8 +16,10 @@ export type EngineEffect =
     }
   | { readonly type: 'typing'; readonly ms: number }
   | { readonly type: 'mark_seen' }
-  /** Pass thread control: to the Page Inbox unless `targetAppId` names another app. */
-  | { readonly type: 'handover'; readonly reason: string; readonly metadata: Readonly<Record<string, unknown>>; readonly targetAppId?: string }
+  /** Pass thread control (to the Page Inbox unless `targetAppId` names another app), or `take` it back. */
+  | { readonly type: 'handover'; readonly reason: string; readonly metadata: Readonly<Record<string, unknown>>; readonly targetAppId?: string; readonly take?: boolean }
+  /** Arm a timer; when due it comes back through the user's inbox as a `timer` event with this id. */
+  | { readonly type: 'schedule'; readonly timer: 'handover_timeout'; readonly id: string; readonly at: number }
   | { readonly type: 'consent'; readonly topic: string; readonly subscribed: boolean; readonly source: string }
   | { readonly type: 'sequence'; readonly action: 'start' | 'stop'; readonly sequence: string }
   | { readonly type: 'notify'; readonly text: string; readonly reason: string }

@@ -16,6 +16,8 @@ export type EngineEvent =
   | { readonly type: 'control_returned' }
   /** Another app took thread control from us. */
   | { readonly type: 'control_taken' }
+  /** A timer armed earlier came due (stale ones are recognised by their id). */
+  | { readonly type: 'timer'; readonly timer: string; readonly id: string }
   /** Admin API commands, applied in the user's lane like everything else. */
   | { readonly type: 'admin_pause' }
   | { readonly type: 'admin_resume' }
@@ -58,6 +60,8 @@ export function toEngineEvent(e: MessengerEvent, ourAppId?: string): EngineEvent
       return { type: 'control_taken' };
     case 'request_thread_control':
       return { type: 'control_requested', appId: str(obj(raw.request_thread_control).requested_owner_app_id) };
+    case 'timer_fired':
+      return { type: 'timer', timer: str(raw.timer), id: str(raw.id) };
     case 'admin_command': {
       const command = str(raw.command);
       if (command === 'pause') return { type: 'admin_pause' };
@@ -98,7 +102,7 @@ export function toEngineEvent(e: MessengerEvent, ourAppId?: string): EngineEvent
 /** Events about who owns the thread, or someone else's message: no flow runs for them. */
 export type ThreadEvent = Extract<
   EngineEvent,
-  { type: 'standby_message' | 'agent_message' | 'control_returned' | 'control_taken' | 'control_requested' | 'handover_result' | 'admin_pause' | 'admin_resume' | 'agent_reply' }
+  { type: 'standby_message' | 'agent_message' | 'control_returned' | 'control_taken' | 'control_requested' | 'handover_result' | 'admin_pause' | 'admin_resume' | 'agent_reply' | 'timer' }
 >;
 const THREAD_EVENTS: ReadonlySet<EngineEvent['type']> = new Set([
   'standby_message',
@@ -110,5 +114,6 @@ const THREAD_EVENTS: ReadonlySet<EngineEvent['type']> = new Set([
   'admin_pause',
   'admin_resume',
   'agent_reply',
+  'timer',
 ]);
 export const isThreadEvent = (e: EngineEvent): e is ThreadEvent => THREAD_EVENTS.has(e.type);

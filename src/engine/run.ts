@@ -63,6 +63,20 @@ export function moveThread(run: Run, to: UserState['thread'], cause: string): vo
   if (from === to) return;
   run.state.thread = to;
   run.state.threadLog = [...run.state.threadLog, { at: run.now, from, to, cause }].slice(-THREAD_LOG_SIZE);
+  if (to === 'human' || to === 'handing_over') armHandoverTimer(run);
+  else run.state.timer = null;
+}
+
+/**
+ * (Re)arms the inactivity timer while a person owns the thread: a new id each time, so a firing
+ * of an older timer (postponed by activity) is recognised as stale and ignored.
+ */
+export function armHandoverTimer(run: Run): void {
+  const minutes = run.flows.settings.handover_timeout_minutes;
+  if (minutes <= 0) return;
+  const timer = { id: `ht-${run.now}-${run.state.inbound}-${run.state.transcript.length}`, dueAt: run.now + minutes * 60_000 };
+  run.state.timer = timer;
+  run.effects.push({ type: 'schedule', timer: 'handover_timeout', id: timer.id, at: timer.dueAt });
 }
 
 function setConsent(run: Run, topic: string, subscribed: boolean, source: string): void {

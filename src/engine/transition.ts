@@ -5,7 +5,7 @@ import { controlAt, forEachControl, type ControlRef, type FlowSet } from './flow
 import { matchesKeyword, said, type Said } from './normalize';
 import { GET_STARTED_PAYLOAD, OFFER_HUMAN_PAYLOAD, resolvePayload } from './payloads';
 import { clip } from './render';
-import { askAgain, enterNode, fillText, moveThread, newRun, runActions, send, startHandover, type Run } from './run';
+import { armHandoverTimer, askAgain, enterNode, fillText, moveThread, newRun, runActions, send, startHandover, type Run } from './run';
 import type { UserState } from './userState';
 import { validateAnswer } from './validateAnswer';
 
@@ -73,12 +73,14 @@ function onThreadEvent(run: Run, e: ThreadEvent): void {
       openWindow(run);
       remember(run, 'user', e.text);
       if (state.thread === 'bot' || state.thread === 'handing_over') moveThread(run, 'human', 'standby_message');
+      else if (state.thread === 'human') armHandoverTimer(run); // the conversation is alive: postpone
       return;
     case 'agent_message':
       remember(run, 'agent', e.text);
       // A person typed in the Page Inbox without a handover: the bot steps back so the two never talk over each other.
       if (state.thread === 'bot' && run.flows.settings.pause_on_agent_reply) moveThread(run, 'paused', 'agent_replied');
       else if (state.thread === 'handing_over') moveThread(run, 'human', 'agent_replied');
+      else if (state.thread === 'human') armHandoverTimer(run);
       state.pending = null;
       return;
     case 'control_taken':
@@ -112,19 +114,28 @@ function onThreadEvent(run: Run, e: ThreadEvent): void {
       if (state.thread === 'bot' && run.flows.settings.pause_on_agent_reply) moveThread(run, 'paused', 'agent_replied');
       run.effects.push({ type: 'send', message: { text: clip(e.text) }, messaging: 'UPDATE', promotional: false, byHumanAgent: true });
       return;
+    case 'timer':
+      // Only the timer armed last counts, and only while a person still owns the thread.
+      if (e.timer !== 'handover_timeout' || state.timer?.id !== e.id || (state.thread !== 'human' && state.thread !== 'handing_over')) return;
+      run.effects.push({ type: 'handover', take: true, reason: 'inactivity_timeout', metadata: { reason: 'inactivity_timeout' } });
+      return welcomeBack(run, 'inactivity_timeout');
     case 'admin_resume':
-    case 'control_returned': {
-      if (state.thread === 'bot') return;
-      moveThread(run, 'bot', e.type);
-      state.pending = null;
-      state.misses = 0;
-      // Back at the default flow's entry: the next message runs the flow from there.
-      const loaded = run.flows.flows.get(run.flows.defaultFlow);
-      if (loaded) state.position = { flow: loaded.flow.id, version: loaded.version, node: loaded.flow.entry ?? loaded.flow.start };
-      send(run, { text: fillText(run, run.flows.settings.messages.welcome_back) }, false, 'UPDATE');
+    case 'control_returned':
+      if (state.thread !== 'bot') welcomeBack(run, e.type);
       return;
-    }
   }
+}
+
+/** The bot owns the thread again: say so (automated), and continue from the default flow's entry. */
+function welcomeBack(run: Run, cause: string): void {
+  const { state } = run;
+  moveThread(run, 'bot', cause);
+  state.pending = null;
+  state.misses = 0;
+  // Back at the default flow's entry: the next message runs the flow from there.
+  const loaded = run.flows.flows.get(run.flows.defaultFlow);
+  if (loaded) state.position = { flow: loaded.flow.id, version: loaded.version, node: loaded.flow.entry ?? loaded.flow.start };
+  send(run, { text: fillText(run, run.flows.settings.messages.welcome_back) }, false, 'UPDATE');
 }
 
 /** After a flow file changed: keep users on nodes that still exist, else move them to the entry. */

@@ -37,6 +37,8 @@ export const userStateSchema = z.object({
     .default(null),
   /** Recent messages while a person handles the thread (bounded): what the agent sees. */
   transcript: z.array(z.object({ at: z.number(), from: z.enum(['user', 'agent']), text: z.string() })).default([]),
+  /** The armed handover inactivity timer; a firing with another id is stale and ignored. */
+  timer: z.object({ id: z.string(), dueAt: z.number() }).nullable().default(null),
   /** Recent changes of thread owner, with time and cause (bounded). */
   threadLog: z.array(z.object({ at: z.number(), from: z.enum(THREAD_STATES), to: z.enum(THREAD_STATES), cause: z.string() })).default([]),
 });
@@ -59,6 +61,7 @@ export const initialUserState = (): UserState => ({
   profile: null,
   transcript: [],
   threadLog: [],
+  timer: null,
 });
 
 /** Schema 0: the foundation's counter handler (src/runtime/handler.ts) before flows existed. */

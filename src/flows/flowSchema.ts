@@ -188,6 +188,13 @@ export const settingsSchema = z.strictObject({
       offer_human_button: 'Talk to a person',
       welcome_back: "Hi again! You're chatting with our automated assistant now. Type MENU to see what I can do.",
     }),
+  handover_timeout_minutes: z
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 24 * 60)
+    .default(120)
+    .describe('the bot takes the thread back after this long without a message from the person or the customer (0 = never); keep it well under 24 h so the welcome-back still falls inside the messaging window'),
   pause_on_agent_reply: z
     .boolean()
     .default(true)

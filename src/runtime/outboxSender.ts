@@ -107,7 +107,14 @@ export class OutboxSender {
         case 'send':
           return await this.send(partition, entry, psid);
         case 'handover':
+          if (effect.take === true) {
+            await this.o.graph.takeThreadControl(psid, JSON.stringify(effect.metadata ?? {}).slice(0, 1000));
+            return { type: 'done', outcome: 'taken' };
+          }
           return await this.handOver(partition, entry, psid);
+        case 'schedule':
+          await this.schedule(partition, entry, psid);
+          return { type: 'done', outcome: 'scheduled' };
         default:
           // consent, sequence, notify, warning: recorded by their own modules, nothing to send.
           return { type: 'done', outcome: 'not_a_send' };
@@ -137,6 +144,14 @@ export class OutboxSender {
     const event = { kind: 'handover_result' as const, channel: 'messaging' as const, pageId: this.o.pageId, userId: psid, timestamp: at, dedupeKey, raw: { outcome } };
     await this.o.store.inbox.append([{ partition, dedupeKey, record: { source: 'sender', event } }]);
     return { type: 'done', outcome };
+  }
+
+  /** Arms a timer in the partition's timer set; when due it returns through the user's inbox. */
+  private async schedule(partition: number, entry: OutboxEntry, psid: string): Promise<void> {
+    const { timer, id, at } = entry.effect;
+    const dedupeKey = `timer:${String(id)}`;
+    const event = { kind: 'timer_fired' as const, channel: 'messaging' as const, pageId: this.o.pageId, userId: psid, timestamp: Number(at), dedupeKey, raw: { timer, id } };
+    await this.o.store.timers.schedule(partition, Number(at), { source: 'timer', event });
   }
 
   private async send(partition: number, entry: OutboxEntry, psid: string): Promise<Step> {

@@ -17,6 +17,7 @@ export interface Keys {
   state(partition: number, userKey: string): string;
   outbox(partition: number): string;
   outboxCursor(partition: number): string;
+  timers(partition: number): string;
   delivery(partition: number, userKey: string): string;
   workers(): string;
   /** One token bucket (a hash); `bucket` comes from pageRateBucket. */
@@ -34,6 +35,7 @@ export function keysFor(prefix: string): Keys {
     state: (p, userKey) => `${slot(p)}:state:${userKey}`,
     outbox: (p) => `${slot(p)}:outbox`,
     outboxCursor: (p) => `${slot(p)}:outbox-cursor`,
+    timers: (p) => `${slot(p)}:timers`,
     delivery: (p, userKey) => `${slot(p)}:delivery:${userKey}`,
     workers: () => `${prefix}:workers`,
     rateBucket: (bucket) => `${prefix}:rate:${bucket}`,

@@ -7,7 +7,7 @@ import type { MessengerEvent } from '../webhook/messengerEvent';
 
 /** What an inbox item carries. Later sources (scheduler timers, admin commands) join this union. */
 /** From Meta's webhook, or from the sender reporting an outcome the user's state must learn. */
-export type InboxRecord = { readonly source: 'webhook' | 'sender' | 'admin'; readonly event: MessengerEvent };
+export type InboxRecord = { readonly source: 'webhook' | 'sender' | 'admin' | 'timer'; readonly event: MessengerEvent };
 
 export interface InboxItem {
   /** Stream id `<ms>-<seq>`; ids only grow within a partition, so id order is ingress order. */
@@ -157,12 +157,24 @@ export interface RateLimitStore {
   pause(bucket: string, forMs: number): Promise<void>;
 }
 
+/**
+ * Timers (handover timeouts, later sequence steps): kept per partition and, when due, moved into
+ * the partition's inbox by the lease holder, so they are applied in the user's lane.
+ */
+export interface TimerStore {
+  /** Idempotent: the same record scheduled twice is one timer. */
+  schedule(partition: number, dueAt: number, record: InboxRecord): Promise<void>;
+  /** Moves up to `limit` timers due at `now` into the inbox; -1 without the lease. */
+  fireDue(partition: number, leaseToken: string, now: number, limit: number): Promise<number>;
+}
+
 export interface Store {
   readonly kind: 'redis' | 'memory';
   readonly inbox: InboxStore;
   readonly leases: LeaseStore;
   readonly states: StateStore;
   readonly rateLimits: RateLimitStore;
+  readonly timers: TimerStore;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

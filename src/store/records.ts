@@ -17,7 +17,7 @@ const messengerEventSchema = z.object({
   raw: z.record(z.string(), z.unknown()),
 });
 
-const inboxRecordSchema = z.object({ source: z.enum(['webhook', 'sender', 'admin']), event: messengerEventSchema });
+const inboxRecordSchema = z.object({ source: z.enum(['webhook', 'sender', 'admin', 'timer']), event: messengerEventSchema });
 const effectSchema = z.looseObject({ type: z.string() });
 
 function parseJson<T>(schema: z.ZodType<T>, text: string, where: string): T {

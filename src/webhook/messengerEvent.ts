@@ -19,6 +19,8 @@ export const EVENT_KINDS = [
   'handover_result',
   // Internal: an admin API command (pause, resume, a person's reply), applied in the user's lane.
   'admin_command',
+  // Internal: a timer (e.g. the handover inactivity timeout) that came due.
+  'timer_fired',
 ] as const;
 
 export type EventKind = (typeof EVENT_KINDS)[number];

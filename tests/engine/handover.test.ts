@@ -110,4 +110,22 @@ describe('the handover state machine', () => {
     expect(refused.effects).toEqual([]);
     expect(refused.state.threadLog.at(-1)?.cause).toBe('request_refused:777');
   });
+
+  it('inactivity timeout: armed on handover, postponed by activity, stale firings ignored, the current one takes the thread back', () => {
+    const s0 = handedOver();
+    expect(s0.timer).toEqual({ id: expect.any(String), dueAt: T0 + 1000 + 2 * HOUR });
+    const human = transition(flows, s0, { type: 'standby_message', text: 'hello?' }, T0 + HOUR);
+    expect(human.effects).toContainEqual({ type: 'schedule', timer: 'handover_timeout', id: human.state.timer?.id, at: T0 + 3 * HOUR });
+    const oldId = s0.timer?.id as string;
+    const stale = transition(flows, human.state, { type: 'timer', timer: 'handover_timeout', id: oldId }, T0 + 2 * HOUR + 1000);
+    expect(stale.effects).toEqual([]);
+    expect(stale.state.thread).toBe('human');
+    const due = transition(flows, human.state, { type: 'timer', timer: 'handover_timeout', id: human.state.timer?.id as string }, T0 + 3 * HOUR);
+    expect(due.state.thread).toBe('bot');
+    expect(due.state.timer).toBeNull();
+    expect(due.effects[0]).toEqual({ type: 'handover', take: true, reason: 'inactivity_timeout', metadata: { reason: 'inactivity_timeout' } });
+    expect(sends(due.effects)).toHaveLength(1);
+    // The same timer again, or one arriving after Done, changes nothing (no double welcome-back).
+    expect(transition(flows, due.state, { type: 'timer', timer: 'handover_timeout', id: human.state.timer?.id as string }, T0 + 26 * HOUR).effects).toEqual([]);
+  });
 });

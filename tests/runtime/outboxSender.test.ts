@@ -9,18 +9,20 @@ import { get, postSigned, waitFor } from '../support/webhookClient';
 /** The sender end to end: webhook → engine → outbox → sender → fake Graph API (memory store). */
 let fake: FakeGraphApi;
 let service: RunningService;
+let clock = Date.now();
 let mids = 0;
 
 beforeEach(async () => {
   fake = await startFakeGraphApi({ appSecret: TEST_SECRET, accessToken: 'test-access-token', pageId: TEST_PAGE, appId: 'test-app' });
-  service = await startService(testConfig({ REDIS_URL: undefined, GRAPH_API_URL: fake.url }));
+  clock = Date.now();
+  service = await startService(testConfig({ REDIS_URL: undefined, GRAPH_API_URL: fake.url }), { now: () => clock });
 });
 afterEach(async () => {
   await service.stop();
   await fake.stop();
 });
 
-const say = (psid: string, text: string) => postSigned(service.port, textMessageBody(TEST_PAGE, psid, text, Date.now(), `m_sender_${++mids}`));
+const say = (psid: string, text: string) => postSigned(service.port, textMessageBody(TEST_PAGE, psid, text, clock, `m_sender_${++mids}`));
 const texts = (psid: string) =>
   fake.sentMessages(psid).flatMap((c) => {
     const m = (c.body as { message?: { text?: string } }).message;
@@ -108,5 +110,15 @@ describe('outbox sender', () => {
       expect(passes('h2')).toHaveLength(1);
       expect(await metric('talkshop_deliveries_total{type="handover",outcome="handover_disabled"} 1')).toBe(true);
     });
+  });
+
+  it('inactivity timeout (fake clock): the bot takes the thread back and says so', async () => {
+    await say('t1', 'talk to a person');
+    const threadOf = async (psid: string) => decodeUserState((await service.store.states.load(partitionOf(TEST_PAGE, psid, 16), userKeyOf(TEST_PAGE, psid))).data).thread;
+    await waitFor('state human', async () => ((await threadOf('t1')) === 'human' ? true : undefined));
+    clock += 2 * 3600_000 + 60_000; // past the 120-minute default, still inside the 24 h window
+    await waitFor('take_thread_control', () => (fake.calls.some((c) => c.recipientId === 't1' && c.path.endsWith('take_thread_control')) ? true : undefined));
+    await waitFor('state bot', async () => ((await threadOf('t1')) === 'bot' ? true : undefined));
+    await waitFor('the welcome-back', () => (texts('t1').some((t) => t.includes('automated assistant')) ? true : undefined));
   });
 });

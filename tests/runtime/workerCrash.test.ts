@@ -235,6 +235,7 @@ describe('a worker stalled past its lease TTL that re-takes its own partition', 
         markUnreachable: (p, key, at) => memory.states.markUnreachable(p, key, at),
       },
       rateLimits: memory.rateLimits,
+      timers: memory.timers,
       ping: () => memory.ping(),
       close: () => memory.close(),
     };

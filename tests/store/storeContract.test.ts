@@ -200,4 +200,19 @@ describe.each(adapters)('%s store contract', (_name, make) => {
       expect(await store.states.deliveryFacts(3, 'page:u')).toEqual({ unreachableAt: 1234 });
     });
   });
+  describe('timers', () => {
+    const record = (id: string) => ({ source: 'timer' as const, event: { ...event('t', 1), kind: 'timer_fired' as const, dedupeKey: `timer:${id}`, raw: { timer: 'handover_timeout', id } } });
+    it('moves due timers (once each) into the inbox, only under the lease', async () => {
+      await store.timers.schedule(8, 1000, record('a'));
+      await store.timers.schedule(8, 1000, record('a'));
+      await store.timers.schedule(8, 5000, record('b'));
+      expect(await store.timers.fireDue(8, 'nobody#1', 2000, 10)).toBe(-1);
+      const token = (await store.leases.acquire(8, 'w', 10_000)) as string;
+      expect(await store.timers.fireDue(8, token, 2000, 10)).toBe(1);
+      expect(await store.timers.fireDue(8, token, 2000, 10)).toBe(0);
+      const items = await readAll(8);
+      expect(items.map((i) => i.record)).toEqual([record('a')]);
+      expect(await store.timers.fireDue(8, token, 6000, 10)).toBe(1);
+    });
+  });
 });

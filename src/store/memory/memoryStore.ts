@@ -12,6 +12,7 @@ import type {
   StateStore,
   Store,
   StoredState,
+  TimerStore,
 } from '../ports';
 import { decodeEffect, decodeInboxRecord, decodeStateData, streamIdAfter } from '../records';
 import { MemoryRateLimits } from './memoryRateLimits';
@@ -61,6 +62,23 @@ class MemoryStore implements Store, InboxStore, LeaseStore, StateStore {
   readonly leases = this;
   readonly states = this;
   readonly rateLimits = new MemoryRateLimits(() => this.now());
+  private readonly timerSets = new Map<number, Map<string, number>>();
+  readonly timers: TimerStore = {
+    schedule: async (p, dueAt, record) => {
+      const set = this.timerSets.get(p) ?? new Map<string, number>();
+      this.timerSets.set(p, set.set(JSON.stringify(record), dueAt));
+    },
+    fireDue: async (p, token, now, limit) => {
+      if (this.holder(p) !== token) return -1;
+      const due = [...(this.timerSets.get(p) ?? new Map<string, number>())].filter(([, at]) => at <= now).sort((a, b) => a[1] - b[1]).slice(0, limit);
+      for (const [json] of due) {
+        this.timerSets.get(p)?.delete(json);
+        this.stream(this.streams, p).add(this.now(), json);
+      }
+      if (due.length > 0) this.appended.emit('append');
+      return due.length;
+    },
+  };
   private readonly streams = new Map<number, MemoryStream>();
   private readonly outboxes = new Map<number, MemoryStream>();
   private readonly cursors = new Map<number, string>();

@@ -31,7 +31,7 @@ export interface RedisStoreOptions {
 type Scripts = Record<ScriptName, LuaScript>;
 
 function loadScripts(): Scripts {
-  const names: ScriptName[] = ['append', 'commit', 'leaseAcquire', 'leaseRenew', 'leaseRelease', 'heartbeat', 'outboxAck', 'rateLimit'];
+  const names: ScriptName[] = ['append', 'commit', 'leaseAcquire', 'leaseRenew', 'leaseRelease', 'heartbeat', 'outboxAck', 'rateLimit', 'timersFire'];
   return Object.fromEntries(names.map((n) => [n, loadScript(n)])) as Scripts;
 }
 
@@ -204,6 +204,13 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
     leases: new RedisLeases(conn, keys, scripts),
     states: new RedisStates(conn, keys, scripts),
     rateLimits: new RedisRateLimits(conn, keys, scripts.rateLimit),
+    timers: {
+      schedule: async (p, dueAt, record) => {
+        await conn.send('timer schedule', ['ZADD', keys.timers(p), String(dueAt), JSON.stringify(record)]);
+      },
+      fireDue: async (p, token, now, limit) =>
+        Number(await conn.run(scripts.timersFire, [keys.lease(p), keys.timers(p), keys.inbox(p)], [token, String(now), String(limit)])),
+    },
     ping: async () => {
       await conn.send('ping', ['PING']);
     },
