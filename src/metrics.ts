@@ -75,6 +75,12 @@ export function createMetrics(sources: MetricsSources = {}) {
       labelNames: ['class'] as const,
       registers,
     }),
+    notifications: new Counter({
+      name: 'talkshop_agent_notifications_total',
+      help: 'Agent notifications (someone asked for a person…) by outcome: delivered, failed',
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
     inboxLag: new Gauge({
       name: 'talkshop_inbox_lag',
       help: 'Items waiting in each inbox partition (appended, not yet applied)',

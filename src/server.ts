@@ -14,6 +14,7 @@ import type { Handler } from './runtime/handler';
 import { createGraphClient, graphClientOptions, type GraphClient } from './messenger/graphClient';
 import { OutboxSender } from './runtime/outboxSender';
 import { pumpTimers } from './runtime/timerPump';
+import { createNotifier } from './runtime/notifyAgents';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from './runtime/worker';
 import { createMemoryStore } from './store/memory/memoryStore';
@@ -99,6 +100,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
         now,
         sleep: (ms) => sleep(ms),
         rates: { text: config.SEND_RATE_PER_SEC, media: config.SEND_MEDIA_RATE_PER_SEC, burst: config.SEND_BURST },
+        notify: config.NOTIFY_WEBHOOK_URL ? createNotifier({ url: config.NOTIFY_WEBHOOK_URL, logger, metrics }) : undefined,
       })
     : undefined;
   const worker = handler

@@ -38,6 +38,7 @@ const envSchema = z.object({
   GRAPH_API_VERSION: z.string().regex(/^v\d+\.\d+$/, 'expected a version like v26.0').default('v26.0'),
   FLOWS_DIR: z.string().min(1).default('./flows'),
   ADMIN_TOKEN: z.string().min(16, 'expected at least 16 characters').optional(),
+  NOTIFY_WEBHOOK_URL: z.url({ error: 'expected an http(s) URL, e.g. a Slack incoming webhook' }).optional(),
   INBOX_PARTITIONS: positiveInt('a partition count', 16384).default(64),
   LEASE_TTL_MS: positiveInt('milliseconds', 600_000).default(10_000),
   DEDUPE_TTL_SECONDS: positiveInt('seconds', 30 * 24 * 3600).default(48 * 3600),

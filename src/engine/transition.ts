@@ -41,6 +41,8 @@ export function transition(flows: FlowSet, prior: UserState, event: EngineEvent,
   state.lastInboundAt = now;
   state.windowEndsAt = Math.max(state.windowEndsAt ?? 0, now + (fromAd ? 7 * 24 : 24) * HOUR);
   run.effects.push({ type: 'mark_seen' });
+  // The customer's recent words, so a person taking over (and the agents' notice) has context.
+  if (event.type === 'text') remember(run, 'user', event.text);
   // While a person owns the thread (or an admin paused the bot) the bot stays silent.
   if (state.thread === 'bot') {
     reconcileVersions(run);

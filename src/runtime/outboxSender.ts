@@ -7,6 +7,7 @@ import { decideSend } from '../messenger/sendPolicy';
 import { pageRateBucket, type RateLane } from '../store/keys';
 import type { OutboxEntry, Store } from '../store/ports';
 import type { Metrics } from '../metrics';
+import type { AgentNotice } from './notifyAgents';
 
 /** Meta's Page Inbox app: handing a thread to it puts the customer in front of the Page's people. */
 export const PAGE_INBOX_APP_ID = '263902037430900';
@@ -24,6 +25,8 @@ export interface SenderOptions {
   readonly maxTypingMs?: number;
   /** How long the Page's sending stops after Meta refuses the token or a permission (default 60 s). */
   readonly authPauseMs?: number;
+  /** Where `notify` effects go (agents' webhook); absent: they are only counted. */
+  readonly notify?: (notice: AgentNotice) => void;
 }
 
 /** done: record the entry as delivered (or deliberately dropped); retry: try it again after `ms`. */
@@ -115,6 +118,10 @@ export class OutboxSender {
         case 'schedule':
           await this.schedule(partition, entry, psid);
           return { type: 'done', outcome: 'scheduled' };
+        case 'notify':
+          if (!this.o.notify) return { type: 'done', outcome: 'no_notifier' };
+          this.o.notify(await this.notice(partition, entry, psid));
+          return { type: 'done', outcome: 'notified' };
         default:
           // consent, sequence, notify, warning: recorded by their own modules, nothing to send.
           return { type: 'done', outcome: 'not_a_send' };
@@ -144,6 +151,12 @@ export class OutboxSender {
     const event = { kind: 'handover_result' as const, channel: 'messaging' as const, pageId: this.o.pageId, userId: psid, timestamp: at, dedupeKey, raw: { outcome } };
     await this.o.store.inbox.append([{ partition, dedupeKey, record: { source: 'sender', event } }]);
     return { type: 'done', outcome };
+  }
+
+  private async notice(partition: number, entry: OutboxEntry, psid: string): Promise<AgentNotice> {
+    const state = decodeUserState((await this.o.store.states.load(partition, entry.userKey)).data);
+    const lastMessages = state.transcript.slice(-5).map((t) => ({ from: t.from, text: t.text }));
+    return { psid, reason: String(entry.effect.reason ?? ''), text: String(entry.effect.text ?? ''), lastMessages };
   }
 
   /** Arms a timer in the partition's timer set; when due it returns through the user's inbox. */

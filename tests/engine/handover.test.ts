@@ -53,7 +53,7 @@ describe('the handover state machine', () => {
       s = r.state;
     }
     expect(s.thread).toBe('human');
-    expect(s.transcript.filter((t) => t.from === 'user').map((t) => t.text)).toEqual(Array.from({ length: 20 }, (_, i) => `msg ${i}`));
+    expect(s.transcript.filter((t) => t.from === 'user').map((t) => t.text)).toEqual(['hi', 'talk to a person', ...Array.from({ length: 20 }, (_, i) => `msg ${i}`)]);
     expect(s.lastInboundAt).toBe(T0 + HOUR + 19);
     expect(s.threadLog.map((l) => [l.from, l.to, l.cause])).toEqual([
       ['bot', 'handing_over', 'keyword'],
@@ -76,7 +76,10 @@ describe('the handover state machine', () => {
     const s = transition(flows, initialUserState(), text('hi'), T0).state;
     const paused = transition(flows, s, { type: 'agent_message', text: 'Hi, Anna here' }, T0 + 1000).state;
     expect(paused.thread).toBe('paused');
-    expect(paused.transcript).toEqual([{ at: T0 + 1000, from: 'agent', text: 'Hi, Anna here' }]);
+    expect(paused.transcript).toEqual([
+      { at: T0, from: 'user', text: 'hi' },
+      { at: T0 + 1000, from: 'agent', text: 'Hi, Anna here' },
+    ]);
     expect(sends(transition(flows, paused, text('hi'), T0 + 2000).effects)).toEqual([]);
     const off = flowSet([{ id: 'shop', start: 'menu', nodes: { menu: { say: [{ text: 'Menu' }], wait: true } } }], { pause_on_agent_reply: false });
     expect(transition(off, s, { type: 'agent_message', text: 'x' }, T0).state.thread).toBe('bot');

@@ -1,0 +1,55 @@
+import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
+
+export interface AgentNotice {
+  readonly psid: string;
+  readonly reason: string;
+  readonly text: string;
+  /** The last few messages, oldest first, so the agent knows what it is about. */
+  readonly lastMessages: ReadonlyArray<{ readonly from: string; readonly text: string }>;
+}
+
+export interface NotifierOptions {
+  readonly url: string;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly attempts?: number;
+  readonly timeoutMs?: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/** Slack incoming-webhook compatible: `text` is what Slack shows; `talkshop` carries the data. */
+export function noticeBody(n: AgentNotice): Record<string, unknown> {
+  const quoted = n.lastMessages.map((m) => `> ${m.from}: ${m.text}`).join('\n');
+  return { text: `🙋 ${n.text}\nCustomer: ${n.psid} · reason: ${n.reason}${quoted ? `\n${quoted}` : ''}`, talkshop: n };
+}
+
+/**
+ * Tells the agents through a webhook (e.g. a Slack incoming webhook). Runs in the background with
+ * a few retries: a slow or failing webhook never holds up the conversation. A notice lost to a
+ * crash mid-retry is not redelivered (at most once), which the README states.
+ */
+export function createNotifier(o: NotifierOptions): (notice: AgentNotice) => void {
+  const attempts = o.attempts ?? 3;
+  const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const deliver = async (notice: AgentNotice): Promise<void> => {
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      try {
+        const res = await fetch(o.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(noticeBody(notice)),
+          signal: AbortSignal.timeout(o.timeoutMs ?? 3000),
+        });
+        if (res.ok) return void o.metrics.notifications.inc({ outcome: 'delivered' });
+        if (res.status < 500 && res.status !== 429) break; // the webhook refuses it: retrying will not help
+      } catch {
+        // network error or timeout: retry
+      }
+      if (attempt < attempts) await sleep(500 * 2 ** (attempt - 1));
+    }
+    o.metrics.notifications.inc({ outcome: 'failed' });
+    o.logger.warn({ reason: notice.reason, psid: notice.psid }, 'agent notification could not be delivered');
+  };
+  return (notice) => void deliver(notice);
+}

@@ -1,0 +1,44 @@
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { textMessageBody } from '../../src/cli/sendEvent';
+import { startFakeGraphApi } from '../../src/emulator/fakeGraphApi';
+import { startService } from '../../src/server';
+import { TEST_PAGE, TEST_SECRET, testConfig } from '../support/testEnv';
+import { postSigned, waitFor } from '../support/webhookClient';
+
+const bodyOf = (req: IncomingMessage) =>
+  new Promise<string>((resolve) => {
+    let s = '';
+    req.on('data', (c: Buffer) => (s += c.toString()));
+    req.on('end', () => resolve(s));
+  });
+
+it('someone asking for a person notifies the agents\' webhook (who, why, last messages), retrying failures in the background', async () => {
+  const received: Array<{ text: string; talkshop: { psid: string; reason: string; lastMessages: Array<{ from: string; text: string }> } }> = [];
+  let failures = 2; // the webhook answers 500 twice, then accepts
+  const hook = createServer(async (req, res) => {
+    const body = await bodyOf(req);
+    if (failures-- > 0) return void res.writeHead(500).end();
+    received.push(JSON.parse(body));
+    res.writeHead(200).end('ok');
+  });
+  await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+  const fake = await startFakeGraphApi({ appSecret: TEST_SECRET, accessToken: 'test-access-token', pageId: TEST_PAGE, appId: 'test-app' });
+  const url = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
+  const service = await startService(testConfig({ REDIS_URL: undefined, GRAPH_API_URL: fake.url, NOTIFY_WEBHOOK_URL: url }));
+  try {
+    await postSigned(service.port, textMessageBody(TEST_PAGE, 'n1', 'my order never arrived', Date.now(), 'm_n_1'));
+    await postSigned(service.port, textMessageBody(TEST_PAGE, 'n1', 'talk to a person', Date.now(), 'm_n_2'));
+    // The conversation is not held up by the failing webhook: the handover goes out meanwhile.
+    await waitFor('the pass to the Page Inbox', () => (fake.calls.some((c) => c.recipientId === 'n1' && c.path.endsWith('pass_thread_control')) ? true : undefined));
+    await waitFor('the notice, after two failed attempts', () => (received.length === 1 ? true : undefined), 10_000);
+    const [notice] = received;
+    expect(notice?.talkshop).toMatchObject({ psid: 'n1', reason: 'keyword' });
+    expect(notice?.talkshop.lastMessages.map((m) => m.text)).toEqual(['my order never arrived', 'talk to a person']);
+    expect(notice?.text).toContain('n1');
+  } finally {
+    await service.stop();
+    await fake.stop();
+    hook.close();
+  }
+});
