@@ -57,12 +57,17 @@ export function startHandover(run: Run, reason: string, message?: string): void 
 
 const THREAD_LOG_SIZE = 20;
 
+/** Records a thread event (a change, or a refused request) with time and cause, bounded. */
+export function logThread(run: Run, cause: string, from: UserState['thread']): void {
+  run.state.threadLog = [...run.state.threadLog, { at: run.now, from, to: run.state.thread, cause }].slice(-THREAD_LOG_SIZE);
+}
+
 /** Changes who owns the thread, logging when and why (the handover state machine's one door). */
 export function moveThread(run: Run, to: UserState['thread'], cause: string): void {
   const from = run.state.thread;
   if (from === to) return;
   run.state.thread = to;
-  run.state.threadLog = [...run.state.threadLog, { at: run.now, from, to, cause }].slice(-THREAD_LOG_SIZE);
+  logThread(run, cause, from);
   if (to === 'human' || to === 'handing_over') armHandoverTimer(run);
   else run.state.timer = null;
 }

@@ -5,7 +5,7 @@ import { controlAt, forEachControl, type ControlRef, type FlowSet } from './flow
 import { matchesKeyword, said, type Said } from './normalize';
 import { GET_STARTED_PAYLOAD, OFFER_HUMAN_PAYLOAD, resolvePayload } from './payloads';
 import { clip } from './render';
-import { armHandoverTimer, askAgain, enterNode, fillText, moveThread, newRun, runActions, send, startHandover, type Run } from './run';
+import { armHandoverTimer, askAgain, enterNode, fillText, logThread, moveThread, newRun, runActions, send, startHandover, type Run } from './run';
 import type { UserState } from './userState';
 import { validateAnswer } from './validateAnswer';
 
@@ -92,7 +92,7 @@ function onThreadEvent(run: Run, e: ThreadEvent): void {
     case 'control_requested':
       // Grant only while the bot is idle in its flow: never in the middle of a question.
       if (state.thread !== 'bot' || state.pending || !e.appId) {
-        state.threadLog = [...state.threadLog, { at: run.now, from: state.thread, to: state.thread, cause: `request_refused:${e.appId}` }].slice(-20);
+        logThread(run, `request_refused:${e.appId}`, state.thread);
         return;
       }
       run.effects.push({ type: 'handover', reason: 'requested_by_app', targetAppId: e.appId, metadata: { reason: 'requested_by_app', flow: state.position?.flow ?? null, node: state.position?.node ?? null } });
