@@ -131,4 +131,23 @@ describe('the handover state machine', () => {
     // The same timer again, or one arriving after Done, changes nothing (no double welcome-back).
     expect(transition(flows, due.state, { type: 'timer', timer: 'handover_timeout', id: human.state.timer?.id as string }, T0 + 26 * HOUR).effects).toEqual([]);
   });
+
+  it('a customer message and the timeout at the same moment: either order ends consistent, never a double welcome-back', () => {
+    const human = transition(flows, handedOver(), { type: 'standby_message', text: 'first' }, T0 + HOUR).state;
+    const timer = { type: 'timer', timer: 'handover_timeout', id: human.timer?.id as string } as const;
+    const message = { type: 'standby_message', text: 'are you there?' } as const;
+    const at = human.timer?.dueAt as number;
+    // Message first: it postpones the timeout, so the timer that was already due is stale.
+    const m1 = transition(flows, human, message, at);
+    const m2 = transition(flows, m1.state, timer, at);
+    expect(m2.state.thread).toBe('human');
+    expect(sends([...m1.effects, ...m2.effects])).toEqual([]);
+    // Timer first: the bot takes the thread back once; the late standby message hands it back to
+    // the person who is evidently still talking, and the bot says nothing more.
+    const t1 = transition(flows, human, timer, at);
+    const t2 = transition(flows, t1.state, message, at);
+    expect(sends([...t1.effects, ...t2.effects])).toHaveLength(1);
+    expect(t2.state.thread).toBe('human');
+    expect(sends(transition(flows, t2.state, timer, at).effects)).toEqual([]);
+  });
 });
