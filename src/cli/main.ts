@@ -6,7 +6,7 @@ import { ConfigError, TalkshopError } from '../errors';
 import { startService, WEBHOOK_PATH } from '../server';
 import { withDemoEnv } from './demoEnv';
 import { startFakeGraphApi } from '../emulator/fakeGraphApi';
-import { describeCall } from './printReplies';
+import { describeCall } from './describeCall';
 import { addFlowsCommand } from './flowsCommand';
 import { addProfileCommand } from './profileCommand';
 import { sendEvent } from './sendEvent';

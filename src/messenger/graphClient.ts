@@ -33,7 +33,7 @@ export interface SendResult {
 /**
  * The port through which Talkshop talks to Meta's Graph API. Every method either resolves with
  * what Graph answered or rejects with a GraphApiError (classify it with classifyGraphError).
- * No method retries; the sender decides (withRetries, page backoff).
+ * No method retries; the sender decides (per-entry backoff, page-wide pauses: runtime/outboxSender.ts).
  */
 export interface GraphClient {
   /** Send API. The request is validated with sendRequestSchema first; invalid ones are never sent. */

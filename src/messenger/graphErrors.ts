@@ -201,35 +201,3 @@ export function backoffMs(attempt: number, random: () => number, options: Backof
   const r = Math.min(Math.max(random(), 0), 1 - Number.EPSILON);
   return Math.floor(r * ceiling);
 }
-
-export interface RetryOptions extends BackoffOptions {
-  /** Total tries including the first (≥ 1). */
-  readonly maxAttempts: number;
-  readonly sleep?: (ms: number) => Promise<void>;
-  readonly random?: () => number;
-  /** Told before each retry's sleep. */
-  readonly onRetry?: (error: GraphApiError, attempt: number, delayMs: number) => void;
-}
-
-const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * Runs `fn`, retrying only errors classified 'retryable', up to `maxAttempts` tries in total, with
- * backoffMs between tries. Every other error (and the last retryable one) is rethrown unchanged.
- * `fn` gets the 1-based attempt number.
- */
-export async function withRetries<T>(fn: (attempt: number) => Promise<T>, options: RetryOptions): Promise<T> {
-  const sleep = options.sleep ?? realSleep;
-  const random = options.random ?? Math.random;
-  const maxAttempts = Math.max(1, Math.floor(options.maxAttempts));
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await fn(attempt);
-    } catch (e) {
-      if (attempt >= maxAttempts || !(e instanceof GraphApiError) || classifyGraphError(e) !== 'retryable') throw e;
-      const delay = backoffMs(attempt, random, options);
-      options.onRetry?.(e, attempt, delay);
-      await sleep(delay);
-    }
-  }
-}

@@ -4,7 +4,7 @@ import { inspect } from 'node:util';
 import pino from 'pino';
 import { FAKE_ERRORS, startFakeGraphApi, type FakeGraphApi } from '../../src/emulator/fakeGraphApi';
 import { appsecretProof, createGraphClient, graphClientOptions, type ClosableGraphClient, type GraphClientOptions } from '../../src/messenger/graphClient';
-import { classifyGraphError, GraphApiError, withRetries } from '../../src/messenger/graphErrors';
+import { classifyGraphError, GraphApiError } from '../../src/messenger/graphErrors';
 import type { SendRequest } from '../../src/messenger/sendApiSchema';
 import { testConfig } from '../support/testEnv';
 
@@ -222,49 +222,6 @@ describe('errors produced by the fake, classified', () => {
     await expect(client.passThreadControl('a', PAGE_INBOX)).resolves.toBeUndefined();
     await expect(client.releaseThreadControl('a')).resolves.toBeUndefined();
     expect((await graphError(() => client.requestThreadControl('a'))).classification).toBe('handover_disabled');
-  });
-});
-
-describe('withRetries against the fake', () => {
-  it('retries a 500 twice, then succeeds: 3 calls, one message', async () => {
-    fake.fail.nextRequests(2);
-    const slept: number[] = [];
-    const result = await withRetries(() => client.sendMessage(text('psid-r')), {
-      maxAttempts: 5,
-      sleep: async (ms) => void slept.push(ms),
-      random: () => 0.5,
-    });
-    expect(result.recipientId).toBe('psid-r');
-    expect(fake.calls.map((c) => c.status)).toEqual([500, 500, 200]);
-    expect(fake.sentMessages('psid-r')).toHaveLength(1);
-    expect(slept).toHaveLength(2);
-    expect(slept[1]!).toBeGreaterThan(slept[0]!);
-  });
-
-  it('retries a timeout and succeeds when Graph answers in time', async () => {
-    const quick = newClient({ timeoutMs: 80 });
-    fake.fail.latency(300);
-    let attempts = 0;
-    const result = await withRetries(
-      (attempt) => {
-        attempts = attempt;
-        if (attempt === 2) fake.fail.latency(0);
-        return quick.sendMessage(text('psid-t'));
-      },
-      { maxAttempts: 3, ...noSleep },
-    );
-    expect(attempts).toBe(2);
-    expect(result.messageId).toMatch(/^m_fake_/);
-  });
-
-  it.each([
-    ['551', () => fake.fail.recipient('x', FAKE_ERRORS.unavailable)],
-    ['2018278', () => fake.fail.recipient('x', FAKE_ERRORS.outsideWindow)],
-    ['190', () => fake.fail.tokenInvalid()],
-  ])('never retries %s', async (_name, arrange) => {
-    arrange();
-    await expect(withRetries(() => client.sendMessage(text('x')), { maxAttempts: 5, ...noSleep })).rejects.toBeInstanceOf(GraphApiError);
-    expect(fake.calls).toHaveLength(1);
   });
 });
 

@@ -5,7 +5,6 @@ import {
   GRAPH_ERROR_CLASSES,
   GRAPH_ERROR_RULES,
   GraphApiError,
-  withRetries,
   type GraphErrorClass,
   type GraphErrorDetails,
 } from '../../src/messenger/graphErrors';
@@ -111,92 +110,3 @@ describe('backoffMs', () => {
   });
 });
 
-describe('withRetries', () => {
-  const noSleep = () => {
-    const slept: number[] = [];
-    return { slept, sleep: async (ms: number) => void slept.push(ms) };
-  };
-
-  it('retries retryable errors with growing backoff until success', async () => {
-    const { slept, sleep } = noSleep();
-    let n = 0;
-    const result = await withRetries(
-      async (attempt) => {
-        n += 1;
-        expect(attempt).toBe(n);
-        if (n < 3) throw err({ httpStatus: 500, graphCode: 2 });
-        return 'ok';
-      },
-      { maxAttempts: 5, sleep, random: () => 0.5, baseMs: 100 },
-    );
-    expect(result).toBe('ok');
-    expect(n).toBe(3);
-    expect(slept).toEqual([50, 100]);
-  });
-
-  it('gives up after maxAttempts and rethrows the last error', async () => {
-    const { slept, sleep } = noSleep();
-    let n = 0;
-    await expect(
-      withRetries(
-        async () => {
-          n += 1;
-          throw err({ httpStatus: 0, transport: 'timeout' });
-        },
-        { maxAttempts: 3, sleep, random: () => 0 },
-      ),
-    ).rejects.toMatchObject({ transport: 'timeout' });
-    expect(n).toBe(3);
-    expect(slept).toHaveLength(2);
-  });
-
-  it.each<[string, Partial<GraphErrorDetails>]>([
-    ['551', { graphCode: 551, errorSubcode: 1545041 }],
-    ['2018278', { graphCode: 10, errorSubcode: 2018278 }],
-    ['190', { graphCode: 190 }],
-    ['613', { graphCode: 613 }],
-    ['100', { graphCode: 100 }],
-  ])('never retries %s', async (_name, details) => {
-    const { slept, sleep } = noSleep();
-    let n = 0;
-    await expect(
-      withRetries(
-        async () => {
-          n += 1;
-          throw err(details);
-        },
-        { maxAttempts: 5, sleep, random: () => 0 },
-      ),
-    ).rejects.toBeInstanceOf(GraphApiError);
-    expect(n).toBe(1);
-    expect(slept).toEqual([]);
-  });
-
-  it('never retries errors that are not GraphApiErrors', async () => {
-    let n = 0;
-    await expect(
-      withRetries(
-        async () => {
-          n += 1;
-          throw new TypeError('bug');
-        },
-        { maxAttempts: 5, sleep: async () => undefined },
-      ),
-    ).rejects.toBeInstanceOf(TypeError);
-    expect(n).toBe(1);
-  });
-
-  it('tells onRetry before each sleep', async () => {
-    const seen: Array<[number, number]> = [];
-    let n = 0;
-    await withRetries(
-      async () => {
-        n += 1;
-        if (n === 1) throw err({ httpStatus: 503 });
-        return n;
-      },
-      { maxAttempts: 2, sleep: async () => undefined, random: () => 0, onRetry: (_e, attempt, ms) => seen.push([attempt, ms]) },
-    );
-    expect(seen).toEqual([[1, 0]]);
-  });
-});
