@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { decodeUserState } from '../engine/userState';
-import { partitionOf, userKeyOf } from '../runtime/partitionOf';
+import { partitionOf, psidOf, userKeyOf } from '../runtime/partitionOf';
 import type { Store } from '../store/ports';
 
 export interface AdminDeps {
@@ -16,11 +16,21 @@ export interface AdminDeps {
 const DAY = 24 * 3600_000;
 const psidParam = z.object({ psid: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected a PSID (letters, digits, _ or -)') });
 const replyBody = z.strictObject({ text: z.string().trim().min(1, 'must not be empty').max(2000, 'must be at most 2000 characters') });
+const LISTED = ['handing_over', 'human', 'paused'] as const;
+const threadsQuery = z.strictObject({
+  state: z
+    .string()
+    .optional()
+    .transform((s) => (s ? s.split(',') : [...LISTED]))
+    .pipe(z.array(z.enum(LISTED, { error: `expected one or more of ${LISTED.join(', ')}, comma-separated` }))),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
-function badRequest(res: Response, error: z.ZodError, where: 'path' | 'body'): void {
+function badRequest(res: Response, error: z.ZodError, where: 'path' | 'body' | 'query'): void {
   const issue = error.issues[0];
-  const field = issue?.path.join('.') || where;
+  // A query parameter is named as given (state, not state.0 for the first of a comma list).
+  const field = (where === 'query' ? issue?.path.slice(0, 1) : issue?.path)?.join('.') || where;
   res.status(400).json({ error: 'bad_request', field, message: `${where} field "${field}": ${issue?.message ?? 'invalid'}` });
 }
 
@@ -50,6 +60,22 @@ export function createAdminRouter(deps: AdminDeps): Router {
     const event = { kind: 'admin_command' as const, channel: 'messaging' as const, pageId: deps.pageId, userId: psid, timestamp: at, dedupeKey, raw };
     await deps.store.inbox.append([{ partition: locate(psid).partition, dedupeKey, record: { source: 'admin', event } }]);
   };
+
+  // Who is waiting for a person, longest first. Reads each partition's thread list (written in
+  // the same commit as the states), so it costs one small read per partition, not a scan.
+  router.get('/threads', async (req, res) => {
+    const q = threadsQuery.safeParse(req.query);
+    if (!q.success) return badRequest(res, q.error, 'query');
+    const wanted = new Set<string>(q.data.state);
+    const lists = await Promise.all(Array.from({ length: deps.partitions }, (_, p) => deps.store.states.threads(p)));
+    const now = deps.now();
+    const threads = lists
+      .flat()
+      .filter((t) => wanted.has(t.mark.state))
+      .sort((a, b) => a.mark.since - b.mark.since)
+      .map(({ userKey, mark }) => ({ psid: psidOf(userKey), state: mark.state, since: mark.since, waitingMs: Math.max(0, now - mark.since), lastInboundAt: mark.lastInboundAt }));
+    res.json({ count: threads.length, threads: threads.slice(0, q.data.limit) });
+  });
 
   router.get('/users/:psid', async (req, res) => {
     const p = psidParam.safeParse(req.params);

@@ -1,6 +1,6 @@
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
-import type { CommitItem, Effect, InboxItem, StateStore } from '../store/ports';
+import type { CommitItem, Effect, InboxItem, StateStore, ThreadMark } from '../store/ports';
 import type { Handler } from './handler';
 import { userKeyOf } from './partitionOf';
 import type { StateCache } from './stateCache';
@@ -47,6 +47,19 @@ function step<S>(ctx: ApplyContext<S>, now: Current<S>, item: InboxItem): { next
 }
 
 /**
+ * The thread-list write for one step: a listed user's entry is (re)written on each of their items
+ * (cheap: few users are with a person, and it heals a list older than its states); a user
+ * leaving the list is removed once; everyone else (nearly all traffic) costs nothing.
+ */
+function threadChange<S>(handler: Handler<S>, before: Current<S>, after: Current<S>): ThreadMark | null | undefined {
+  if (!handler.threadMark || !('state' in after)) return undefined;
+  const mark = handler.threadMark(after.state);
+  if (mark) return mark;
+  if (!('state' in before)) return null; // unreadable before: make sure no stale entry stays
+  return handler.threadMark(before.state) ? null : undefined;
+}
+
+/**
  * Applies a run of one partition's items, in order: each user's state comes from the cache or
  * the store (loads of a batch go out together), the handler runs item after item (a user with
  * several items sees their own earlier results), and one atomic commit per batch writes states,
@@ -71,7 +84,7 @@ export async function applyBatch<S>(ctx: ApplyContext<S>, items: readonly InboxI
     const ready = ctx.handler.prepare && 'state' in now ? await ctx.handler.prepare(now.state, item, ctx.now()) : item;
     const { next, data, effects } = step(ctx, now, ready);
     working.set(userKey, next);
-    commits.push({ itemId: item.id, userKey, expectedVersion: now.version, data, effects });
+    commits.push({ itemId: item.id, userKey, expectedVersion: now.version, data, effects, thread: threadChange(ctx.handler, now, next) });
   }
   const outcome = await ctx.states.commit({ partition, leaseToken, items: commits });
 

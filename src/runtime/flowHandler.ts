@@ -3,7 +3,7 @@ import type { FlowSet } from '../engine/flowSet';
 import { transition } from '../engine/transition';
 import { decodeUserState, type UserState } from '../engine/userState';
 import type { UserProfile } from '../messenger/graphRequestSchemas';
-import type { InboxItem } from '../store/ports';
+import type { InboxItem, ThreadMark } from '../store/ports';
 import type { Handler } from './handler';
 
 export interface FlowHandlerOptions {
@@ -23,6 +23,13 @@ function profileDue(state: UserState, now: number, ttlMs: number): boolean {
   return p === null || now - p.at > (p.ok ? ttlMs : 3600_000);
 }
 
+/** Listed while someone other than the bot owns the conversation, since it entered that state. */
+export function threadMarkOf(state: UserState): ThreadMark | null {
+  if (state.thread === 'bot') return null;
+  const entered = [...state.threadLog].reverse().find((t) => t.to === state.thread);
+  return { state: state.thread, since: entered?.at ?? state.lastInboundAt ?? 0, lastInboundAt: state.lastInboundAt };
+}
+
 /** The worker's handler: the pure engine over the loaded flows, plus the profile lookup it needs. */
 export function flowHandler(flows: FlowSet, options: FlowHandlerOptions = {}): Handler<UserState> {
   const ttl = options.profileTtlMs ?? 7 * DAY;
@@ -30,6 +37,7 @@ export function flowHandler(flows: FlowSet, options: FlowHandlerOptions = {}): H
   return {
     decode: decodeUserState,
     handle: (state, item, now) => transition(flows, state, toEngineEvent(item.record.event, options.appId), now, item.profile),
+    threadMark: threadMarkOf,
     async prepare(state, item, now): Promise<InboxItem> {
       const event = item.record.event;
       const engineEvent = toEngineEvent(event, options.appId);

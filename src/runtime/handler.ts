@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Effect, InboxItem } from '../store/ports';
+import type { Effect, InboxItem, ThreadMark } from '../store/ports';
 import { EVENT_KINDS, type EventKind } from '../webhook/messengerEvent';
 
 export interface HandlerResult<S> {
@@ -20,6 +20,8 @@ export interface Handler<S> {
    * return the item with facts attached (e.g. the user's profile). Must not throw.
    */
   prepare?(state: S, item: InboxItem, now: number): Promise<InboxItem>;
+  /** Optional: the user's entry in the admin's thread list for this state, or null (not listed). */
+  threadMark?(state: S): ThreadMark | null;
 }
 
 /** Kinds that are a customer's own action (they refresh the messaging window); not receipts. */

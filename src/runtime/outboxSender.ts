@@ -8,6 +8,7 @@ import { pageRateBucket, type RateLane } from '../store/keys';
 import type { OutboxEntry, Store } from '../store/ports';
 import type { Metrics } from '../metrics';
 import type { AgentNotice } from './notifyAgents';
+import { psidOf } from './partitionOf';
 
 /** Meta's Page Inbox app: handing a thread to it puts the customer in front of the Page's people. */
 export const PAGE_INBOX_APP_ID = '263902037430900';
@@ -34,7 +35,6 @@ type Step = { readonly type: 'done'; readonly outcome: string } | { readonly typ
 
 const OUTBOX_BATCH = 50;
 
-const psidOf = (userKey: string): string => userKey.slice(userKey.indexOf(':') + 1);
 const laneOf = (m: SendMessage): RateLane => ('attachment' in m && (m.attachment.type === 'video' || m.attachment.type === 'audio') ? 'media' : 'text');
 
 /**

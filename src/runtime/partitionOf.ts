@@ -13,3 +13,6 @@ export function partitionOf(pageId: string, userId: string, partitions: number):
 }
 
 export const userKeyOf = (pageId: string, userId: string): string => `${pageId}:${userId}`;
+
+/** The PSID back from a user key (page ids are digits, so the first ':' ends the page). */
+export const psidOf = (userKey: string): string => userKey.slice(userKey.indexOf(':') + 1);

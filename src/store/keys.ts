@@ -18,6 +18,8 @@ export interface Keys {
   outbox(partition: number): string;
   outboxCursor(partition: number): string;
   timers(partition: number): string;
+  /** Hash userKey → thread mark JSON: the partition's users whose conversation is not with the bot. */
+  threads(partition: number): string;
   delivery(partition: number, userKey: string): string;
   workers(): string;
   /** One token bucket (a hash); `bucket` comes from pageRateBucket. */
@@ -36,6 +38,7 @@ export function keysFor(prefix: string): Keys {
     outbox: (p) => `${slot(p)}:outbox`,
     outboxCursor: (p) => `${slot(p)}:outbox-cursor`,
     timers: (p) => `${slot(p)}:timers`,
+    threads: (p) => `${slot(p)}:threads`,
     delivery: (p, userKey) => `${slot(p)}:delivery:${userKey}`,
     workers: () => `${prefix}:workers`,
     rateBucket: (bucket) => `${prefix}:rate:${bucket}`,

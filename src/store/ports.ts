@@ -46,6 +46,26 @@ export interface CommitItem {
   readonly expectedVersion: number;
   readonly data: unknown;
   readonly effects: readonly Effect[];
+  /** The user's entry in the partition's thread list: set it, remove it (null), or leave it (undefined). */
+  readonly thread?: ThreadMark | null;
+}
+
+/**
+ * Why a user is on the admin's thread list: someone other than the bot owns (or is taking) the
+ * conversation. Kept per partition next to the states, written in the same atomic commit, so
+ * the list never disagrees with the states.
+ */
+export interface ThreadMark {
+  readonly state: string;
+  /** When the thread entered this state. */
+  readonly since: number;
+  /** The customer's last own message (null: never). */
+  readonly lastInboundAt: number | null;
+}
+
+export interface ThreadEntry {
+  readonly userKey: string;
+  readonly mark: ThreadMark;
 }
 
 export interface CommitRequest {
@@ -116,6 +136,8 @@ export interface StateStore {
   /** What the sender learned about a user from Meta (e.g. 551: not reachable). */
   deliveryFacts(partition: number, userKey: string): Promise<DeliveryFacts>;
   markUnreachable(partition: number, userKey: string, at: number): Promise<void>;
+  /** The partition's thread list (users whose conversation is not with the bot), in no order. */
+  threads(partition: number): Promise<ThreadEntry[]>;
 }
 
 /** Live replies (a user is waiting) or bulk traffic (broadcasts, sequence steps). */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { StoreCorruptError } from '../errors';
 import { EVENT_KINDS } from '../webhook/messengerEvent';
-import type { Effect, InboxRecord } from './ports';
+import type { Effect, InboxRecord, ThreadMark } from './ports';
 
 /**
  * Schemas for what the store hands back. Data read from Redis is an edge like any other: it may
@@ -34,6 +34,8 @@ function parseJson<T>(schema: z.ZodType<T>, text: string, where: string): T {
 
 export const decodeInboxRecord = (text: string, where: string): InboxRecord => parseJson(inboxRecordSchema, text, where);
 export const decodeEffect = (text: string, where: string): Effect => parseJson(effectSchema, text, where);
+const threadMarkSchema = z.object({ state: z.string(), since: z.number(), lastInboundAt: z.number().nullable() });
+export const decodeThreadMark = (text: string, where: string): ThreadMark => parseJson(threadMarkSchema, text, where);
 export const decodeStateData = (text: string, where: string): unknown => parseJson(z.unknown(), text, where);
 
 /** Stream ids compare by (ms, seq); string order is wrong once the ms part grows a digit. */

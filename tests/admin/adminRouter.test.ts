@@ -75,4 +75,33 @@ describe('admin API', () => {
     expect(messages('b1').at(-1)?.message.text).toContain('automated assistant');
     expect(await threadOf('b1')).toBe('bot');
   });
+
+  it('lists threads by state, longest waiting first, with the waiting time; they leave the list on resume', async () => {
+    type Listed = { count: number; threads: Array<{ psid: string; state: string; waitingMs: number; since: number }> };
+    const list = async (query = '') => (await (await admin('GET', `/threads${query}`)).json()) as Listed;
+    const mine = (l: Listed) => l.threads.filter((t) => t.psid.startsWith('c'));
+    await say('c1', 'talk to a person');
+    await waitFor('c1 human', async () => ((await threadOf('c1')) === 'human' ? true : undefined));
+    clock += 10 * 60_000;
+    await say('c2', 'hello');
+    await waitFor('the welcome', () => (messages('c2').length >= 2 ? true : undefined));
+    expect((await admin('POST', '/users/c2/pause')).status).toBe(202);
+    await waitFor('c2 paused', async () => ((await threadOf('c2')) === 'paused' ? true : undefined));
+    clock += 5 * 60_000;
+
+    expect(mine(await list()).map((t) => [t.psid, t.state, t.waitingMs])).toEqual([
+      ['c1', 'human', 15 * 60_000],
+      ['c2', 'paused', 5 * 60_000],
+    ]);
+    expect(mine(await list('?state=human')).map((t) => t.psid)).toEqual(['c1']);
+    expect((await list('?state=human,paused&limit=1')).threads).toHaveLength(1);
+    const bad = await admin('GET', '/threads?state=bot');
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ field: 'state' });
+    expect((await admin('GET', '/threads?limit=0')).status).toBe(400);
+    expect((await admin('GET', '/threads', undefined, null)).status).toBe(401);
+
+    expect((await admin('POST', '/users/c2/resume')).status).toBe(202);
+    await waitFor('c2 off the list', async () => (mine(await list()).length === 1 ? true : undefined));
+  });
 });

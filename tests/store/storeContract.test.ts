@@ -178,6 +178,24 @@ describe.each(adapters)('%s store contract', (_name, make) => {
       expect(again).toEqual({ type: 'committed', applied: [false, false] });
       expect(await store.states.load(4, 'page:u')).toEqual({ version: 1, data: { n: 2 } });
     });
+
+    it('keeps the thread list with the states: set, leave alone, remove; a refused item changes nothing', async () => {
+      const { token, id1, id2, id3 } = await setup();
+      const human = { state: 'human', since: 1000, lastInboundAt: 900 };
+      await store.states.commit({ partition: 4, leaseToken: token, items: [{ ...item(id1, 'page:u', 0, { n: 1 }), thread: human }, { ...item(id3, 'page:v', 0, { m: 1 }), thread: { ...human, state: 'paused' } }] });
+      expect((await store.states.threads(4)).sort((a, b) => a.userKey.localeCompare(b.userKey))).toEqual([
+        { userKey: 'page:u', mark: human },
+        { userKey: 'page:v', mark: { ...human, state: 'paused' } },
+      ]);
+      expect(await store.states.threads(5)).toEqual([]);
+      // A stale item's mark is not written either (all or nothing per item).
+      await store.states.commit({ partition: 4, leaseToken: token, items: [{ ...item(id2, 'page:u', 0, { n: 2 }), thread: null }] });
+      expect((await store.states.threads(4)).map((t) => t.userKey).sort()).toEqual(['page:u', 'page:v']);
+      await store.inbox.append([req(4, 'u', 4), req(4, 'v', 5)]);
+      const [later1, later2] = (await readAll(4)).slice(-2);
+      await store.states.commit({ partition: 4, leaseToken: token, items: [{ ...item(later1?.id as string, 'page:u', 1, { n: 3 }), thread: undefined }, { ...item(later2?.id as string, 'page:v', 1, { m: 2 }), thread: null }] });
+      expect(await store.states.threads(4)).toEqual([{ userKey: 'page:u', mark: human }]);
+    });
   });
   describe('outbox delivery', () => {
     it('acks entries only under the lease, advancing the outbox cursor', async () => {

@@ -12,9 +12,10 @@ import type {
   StateStore,
   Store,
   StoredState,
+  ThreadEntry,
   TimerStore,
 } from '../ports';
-import { decodeEffect, decodeInboxRecord, decodeStateData, streamIdAfter } from '../records';
+import { decodeEffect, decodeInboxRecord, decodeStateData, decodeThreadMark, streamIdAfter } from '../records';
 import { MemoryRateLimits } from './memoryRateLimits';
 
 export interface MemoryStoreOptions {
@@ -83,6 +84,8 @@ class MemoryStore implements Store, InboxStore, LeaseStore, StateStore {
   private readonly outboxes = new Map<number, MemoryStream>();
   private readonly cursors = new Map<number, string>();
   private readonly outboxCursors = new Map<number, string>();
+  /** "partition:userKey" → the user's thread-list entry (JSON, like Redis keeps it). */
+  private readonly threadMarks = new Map<string, { userKey: string; json: string }>();
   private readonly unreachable = new Map<string, number>();
   private readonly dedupe = new Map<string, number>();
   private readonly leaseHolders = new Map<number, { token: string; expiresAt: number }>();
@@ -200,6 +203,8 @@ class MemoryStore implements Store, InboxStore, LeaseStore, StateStore {
       const current = this.stateRows.get(rowKey)?.version ?? 0;
       if (current !== item.expectedVersion) return { type: 'stale_version', index, currentVersion: current };
       this.stateRows.set(rowKey, { version: current + 1, json: JSON.stringify(item.data) });
+      if (item.thread) this.threadMarks.set(rowKey, { userKey: item.userKey, json: JSON.stringify(item.thread) });
+      else if (item.thread === null) this.threadMarks.delete(rowKey);
       const outbox = this.stream(this.outboxes, c.partition);
       for (const effect of item.effects) outbox.add(this.now(), JSON.stringify({ u: item.userKey, i: item.itemId, e: effect }));
       this.cursors.set(c.partition, item.itemId);
@@ -227,6 +232,12 @@ class MemoryStore implements Store, InboxStore, LeaseStore, StateStore {
 
   async markUnreachable(partition: number, userKey: string, at: number): Promise<void> {
     this.unreachable.set(`${partition}:${userKey}`, at);
+  }
+
+  async threads(partition: number): Promise<ThreadEntry[]> {
+    return [...this.threadMarks]
+      .filter(([rowKey]) => rowKey.startsWith(`${partition}:`))
+      .map(([, { userKey, json }]) => ({ userKey, mark: decodeThreadMark(json, `memory thread ${userKey}`) }));
   }
 
   async readOutbox(partition: number, afterId: string, count: number): Promise<OutboxEntry[]> {

@@ -13,8 +13,9 @@ import type {
   StateStore,
   Store,
   StoredState,
+  ThreadEntry,
 } from '../ports';
-import { decodeEffect, decodeInboxRecord, decodeStateData } from '../records';
+import { decodeEffect, decodeInboxRecord, decodeStateData, decodeThreadMark } from '../records';
 import { loadScript, type LuaScript, type ScriptName } from './luaScript';
 import { RedisConnection } from './redisConnection';
 import { RedisRateLimits } from './redisRateLimits';
@@ -147,11 +148,12 @@ class RedisStates implements StateStore {
 
   async commit(c: CommitRequest): Promise<CommitOutcome> {
     const p = c.partition;
-    const keys = [this.keys.lease(p), this.keys.cursor(p), this.keys.inbox(p), this.keys.outbox(p)];
+    const keys = [this.keys.lease(p), this.keys.cursor(p), this.keys.inbox(p), this.keys.outbox(p), this.keys.threads(p)];
     const args = [c.leaseToken, String(c.items.length)];
     for (const item of c.items) {
       keys.push(this.keys.state(p, item.userKey));
-      args.push(item.itemId, item.userKey, String(item.expectedVersion), JSON.stringify(item.data), String(item.effects.length));
+      const mark = item.thread === undefined ? '' : item.thread === null ? '-' : JSON.stringify(item.thread);
+      args.push(item.itemId, item.userKey, String(item.expectedVersion), JSON.stringify(item.data), mark, String(item.effects.length));
       for (const e of item.effects) args.push(JSON.stringify(e));
     }
     const reply = await this.conn.run(this.scripts.commit, keys, args);
@@ -179,6 +181,15 @@ class RedisStates implements StateStore {
 
   async markUnreachable(partition: number, userKey: string, at: number): Promise<void> {
     await this.conn.send('mark unreachable', ['HSET', this.keys.delivery(partition, userKey), 'unreachable', String(at)]);
+  }
+
+  async threads(partition: number): Promise<ThreadEntry[]> {
+    const key = this.keys.threads(partition);
+    const reply = await this.conn.send('thread list', ['HGETALL', key]);
+    const flat = Array.isArray(reply) ? reply.map(String) : [];
+    const entries: ThreadEntry[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) entries.push({ userKey: flat[i] as string, mark: decodeThreadMark(flat[i + 1] as string, `${key} ${flat[i]}`) });
+    return entries;
   }
 
   async readOutbox(partition: number, afterId: string, count: number): Promise<OutboxEntry[]> {

@@ -1,8 +1,10 @@
 -- commit: apply a batch of one partition's inbox items, in order; each item all or nothing.
 -- KEYS[1] lease key   KEYS[2] cursor key   KEYS[3] inbox stream   KEYS[4] outbox stream
--- KEYS[4+i] user state hash of item i, for i = 1..n   (all keys in one partition's hash tag)
+-- KEYS[5] thread list hash (user key -> thread mark JSON)
+-- KEYS[5+i] user state hash of item i, for i = 1..n   (all keys in one partition's hash tag)
 -- ARGV[1] lease token held by the caller   ARGV[2] n, the number of items
 -- then for each item, in order: item id, user key, expected state version, new state JSON,
+--   thread mark ('' = leave the list alone, '-' = remove the user, else the mark JSON to store),
 --   e = number of effects, and e effect JSONs (appended to the outbox in order)
 -- Returns: {'committed', r1, …, rn} where ri = 1 (applied) or 0 (id at or before the cursor: skipped)
 --        | {'stale_version', i, current}: items before i (1-based) were applied; i and later were not
@@ -13,22 +15,23 @@ local n = tonumber(ARGV[2])
 local results = {'committed'}
 local a = 3
 for i = 1, n do
-  local id, user, expected, state, e = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2]), ARGV[a + 3], tonumber(ARGV[a + 4])
-  local key = KEYS[4 + i]
+  local id, user, expected, state, mark, e = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2]), ARGV[a + 3], ARGV[a + 4], tonumber(ARGV[a + 5])
+  local key = KEYS[5 + i]
   if not id_after(id, cursor) then
     results[#results + 1] = 0
   else
     local current = tonumber(redis.call('HGET', key, 'v') or '0')
     if current ~= expected then return {'stale_version', i, current} end
     redis.call('HSET', key, 'v', current + 1, 's', state)
+    if mark == '-' then redis.call('HDEL', KEYS[5], user) elseif mark ~= '' then redis.call('HSET', KEYS[5], user, mark) end
     for j = 1, e do
-      redis.call('XADD', KEYS[4], '*', 'u', user, 'i', id, 'e', ARGV[a + 4 + j])
+      redis.call('XADD', KEYS[4], '*', 'u', user, 'i', id, 'e', ARGV[a + 5 + j])
     end
     redis.call('SET', KEYS[2], id)
     redis.call('XDEL', KEYS[3], id)
     cursor = id
     results[#results + 1] = 1
   end
-  a = a + 5 + e
+  a = a + 6 + e
 end
 return results
