@@ -101,6 +101,8 @@ export async function startService(config: Config, options: StartOptions = {}): 
         sleep: (ms) => sleep(ms),
         rates: { text: config.SEND_RATE_PER_SEC, media: config.SEND_MEDIA_RATE_PER_SEC, burst: config.SEND_BURST },
         notify: config.NOTIFY_WEBHOOK_URL ? createNotifier({ url: config.NOTIFY_WEBHOOK_URL, logger, metrics }) : undefined,
+        staffPsids: config.NOTIFY_ADMIN_PSIDS,
+        partitions: config.INBOX_PARTITIONS,
       })
     : undefined;
   const worker = handler

@@ -39,6 +39,11 @@ const envSchema = z.object({
   FLOWS_DIR: z.string().min(1).default('./flows'),
   ADMIN_TOKEN: z.string().min(16, 'expected at least 16 characters').optional(),
   NOTIFY_WEBHOOK_URL: z.url({ error: 'expected an http(s) URL, e.g. a Slack incoming webhook' }).optional(),
+  NOTIFY_ADMIN_PSIDS: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}(,[A-Za-z0-9_-]{1,64})*$/, 'expected PSIDs separated by commas, no spaces')
+    .transform((s) => s.split(','))
+    .default([]),
   INBOX_PARTITIONS: positiveInt('a partition count', 16384).default(64),
   LEASE_TTL_MS: positiveInt('milliseconds', 600_000).default(10_000),
   DEDUPE_TTL_SECONDS: positiveInt('seconds', 30 * 24 * 3600).default(48 * 3600),

@@ -22,6 +22,8 @@ export type EngineEvent =
   | { readonly type: 'admin_pause' }
   | { readonly type: 'admin_resume' }
   | { readonly type: 'agent_reply'; readonly text: string }
+  /** An alert for a staff member who is also a Messenger user of the Page (NOTIFY_ADMIN_PSIDS). */
+  | { readonly type: 'staff_notice'; readonly text: string }
   /** Another app asks us for thread control. */
   | { readonly type: 'control_requested'; readonly appId: string }
   /** The sender's report on our pass to the Page Inbox: done, or refused on a Conversation Routing page. */
@@ -66,6 +68,7 @@ export function toEngineEvent(e: MessengerEvent, ourAppId?: string): EngineEvent
       const command = str(raw.command);
       if (command === 'pause') return { type: 'admin_pause' };
       if (command === 'resume') return { type: 'admin_resume' };
+      if (command === 'notice') return { type: 'staff_notice', text: str(raw.text) };
       return command === 'reply' ? { type: 'agent_reply', text: str(raw.text) } : { type: 'none' };
     }
     case 'handover_result':
@@ -102,7 +105,7 @@ export function toEngineEvent(e: MessengerEvent, ourAppId?: string): EngineEvent
 /** Events about who owns the thread, or someone else's message: no flow runs for them. */
 export type ThreadEvent = Extract<
   EngineEvent,
-  { type: 'standby_message' | 'agent_message' | 'control_returned' | 'control_taken' | 'control_requested' | 'handover_result' | 'admin_pause' | 'admin_resume' | 'agent_reply' | 'timer' }
+  { type: 'standby_message' | 'agent_message' | 'control_returned' | 'control_taken' | 'control_requested' | 'handover_result' | 'admin_pause' | 'admin_resume' | 'agent_reply' | 'staff_notice' | 'timer' }
 >;
 const THREAD_EVENTS: ReadonlySet<EngineEvent['type']> = new Set([
   'standby_message',
@@ -114,6 +117,7 @@ const THREAD_EVENTS: ReadonlySet<EngineEvent['type']> = new Set([
   'admin_pause',
   'admin_resume',
   'agent_reply',
+  'staff_notice',
   'timer',
 ]);
 export const isThreadEvent = (e: EngineEvent): e is ThreadEvent => THREAD_EVENTS.has(e.type);

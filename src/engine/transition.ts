@@ -121,6 +121,11 @@ function onThreadEvent(run: Run, e: ThreadEvent): void {
       if (e.timer !== 'handover_timeout' || state.timer?.id !== e.id || (state.thread !== 'human' && state.thread !== 'handing_over')) return;
       run.effects.push({ type: 'handover', take: true, reason: 'inactivity_timeout', metadata: { reason: 'inactivity_timeout' } });
       return welcomeBack(run, 'inactivity_timeout');
+    case 'staff_notice':
+      // Not the staff member's own action (no window change). Silent while their own thread is
+      // with a person, like any other send; the send policy drops it outside their 24 h window.
+      if (state.thread === 'bot') send(run, { text: clip(e.text) }, false, 'UPDATE');
+      return;
     case 'admin_resume':
     case 'control_returned':
       if (state.thread !== 'bot') welcomeBack(run, e.type);

@@ -24,6 +24,14 @@ export function noticeBody(n: AgentNotice): Record<string, unknown> {
   return { text: `🙋 ${n.text}\nCustomer: ${n.psid} · reason: ${n.reason}${quoted ? `\n${quoted}` : ''}`, talkshop: n };
 }
 
+/** The notice as a Messenger message to a staff member: plain text within Messenger's 2,000 characters. */
+export function staffNoticeText(n: AgentNotice): string {
+  const head = `🙋 ${n.text}\nCustomer: ${n.psid} · reason: ${n.reason}\nOpen the Page Inbox to answer.`;
+  const quoted = n.lastMessages.map((m) => `${m.from === 'user' ? 'Customer' : 'Agent'}: ${m.text}`).join('\n');
+  const full = quoted ? `${head}\n${quoted}` : head;
+  return full.length <= 2000 ? full : `${full.slice(0, 1999)}…`;
+}
+
 /**
  * Tells the agents through a webhook (e.g. a Slack incoming webhook). Runs in the background with
  * a few retries: a slow or failing webhook never holds up the conversation. A notice lost to a

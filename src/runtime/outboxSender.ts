@@ -7,8 +7,8 @@ import { decideSend } from '../messenger/sendPolicy';
 import { pageRateBucket, type RateLane } from '../store/keys';
 import type { OutboxEntry, Store } from '../store/ports';
 import type { Metrics } from '../metrics';
-import type { AgentNotice } from './notifyAgents';
-import { psidOf } from './partitionOf';
+import { staffNoticeText, type AgentNotice } from './notifyAgents';
+import { partitionOf, psidOf } from './partitionOf';
 
 /** Meta's Page Inbox app: handing a thread to it puts the customer in front of the Page's people. */
 export const PAGE_INBOX_APP_ID = '263902037430900';
@@ -28,6 +28,10 @@ export interface SenderOptions {
   readonly authPauseMs?: number;
   /** Where `notify` effects go (agents' webhook); absent: they are only counted. */
   readonly notify?: (notice: AgentNotice) => void;
+  /** Staff who also get each notice as a Messenger message (PSIDs on this Page). */
+  readonly staffPsids?: readonly string[];
+  /** The inbox partition count (where a staff member's own lane is). */
+  readonly partitions: number;
 }
 
 /** done: record the entry as delivered (or deliberately dropped); retry: try it again after `ms`. */
@@ -119,9 +123,7 @@ export class OutboxSender {
           await this.schedule(partition, entry, psid);
           return { type: 'done', outcome: 'scheduled' };
         case 'notify':
-          if (!this.o.notify) return { type: 'done', outcome: 'no_notifier' };
-          this.o.notify(await this.notice(partition, entry, psid));
-          return { type: 'done', outcome: 'notified' };
+          return await this.notifyStaff(partition, entry, psid);
         default:
           // consent, sequence, notify, warning: recorded by their own modules, nothing to send.
           return { type: 'done', outcome: 'not_a_send' };
@@ -151,6 +153,28 @@ export class OutboxSender {
     const event = { kind: 'handover_result' as const, channel: 'messaging' as const, pageId: this.o.pageId, userId: psid, timestamp: at, dedupeKey, raw: { outcome } };
     await this.o.store.inbox.append([{ partition, dedupeKey, record: { source: 'sender', event } }]);
     return { type: 'done', outcome };
+  }
+
+  /**
+   * Tells the people: the webhook in the background (never blocks this partition), and each staff
+   * PSID through their own inbox lane, so the Messenger notice is durable, ordered and sent under
+   * the same rules as any message (their thread must be with the bot and inside their 24 h window).
+   */
+  private async notifyStaff(partition: number, entry: OutboxEntry, psid: string): Promise<Step> {
+    const staff = (this.o.staffPsids ?? []).filter((s) => s !== psid);
+    if (!this.o.notify && staff.length === 0) return { type: 'done', outcome: 'no_notifier' };
+    const notice = await this.notice(partition, entry, psid);
+    this.o.notify?.(notice);
+    const at = this.o.now();
+    const text = staffNoticeText(notice);
+    await this.o.store.inbox.append(
+      staff.map((to) => {
+        const dedupeKey = `notice:${entry.id}:${to}`; // a replay after a crash notifies once
+        const event = { kind: 'admin_command' as const, channel: 'messaging' as const, pageId: this.o.pageId, userId: to, timestamp: at, dedupeKey, raw: { command: 'notice', text } };
+        return { partition: partitionOf(this.o.pageId, to, this.o.partitions), dedupeKey, record: { source: 'sender' as const, event } };
+      }),
+    );
+    return { type: 'done', outcome: 'notified' };
   }
 
   private async notice(partition: number, entry: OutboxEntry, psid: string): Promise<AgentNotice> {

@@ -59,4 +59,10 @@ describe('loadConfig', () => {
     expect(c.PORT).toBe(3000);
     expect(c.REDIS_URL).toBeUndefined();
   });
+
+  it('reads staff PSIDs as a comma list and names the variable when one is malformed', () => {
+    expect(loadConfig(required).NOTIFY_ADMIN_PSIDS).toEqual([]);
+    expect(loadConfig({ ...required, NOTIFY_ADMIN_PSIDS: '123,456_a' }).NOTIFY_ADMIN_PSIDS).toEqual(['123', '456_a']);
+    expect(problems({ ...required, NOTIFY_ADMIN_PSIDS: '123, 456' })).toEqual(['NOTIFY_ADMIN_PSIDS: expected PSIDs separated by commas, no spaces (got "123, 456")']);
+  });
 });

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { textMessageBody } from '../../src/cli/sendEvent';
 import { startFakeGraphApi } from '../../src/emulator/fakeGraphApi';
+import { staffNoticeText } from '../../src/runtime/notifyAgents';
 import { startService } from '../../src/server';
 import { TEST_PAGE, TEST_SECRET, testConfig } from '../support/testEnv';
 import { postSigned, waitFor } from '../support/webhookClient';
@@ -41,4 +42,12 @@ it('someone asking for a person notifies the agents\' webhook (who, why, last me
     await fake.stop();
     hook.close();
   }
+});
+
+it('the Messenger notice for staff names who and why, quotes the last messages, and fits in 2,000 characters', () => {
+  const notice = { psid: 'u9', reason: 'fallback', text: 'Customer asked for a person (fallback)', lastMessages: [{ from: 'user', text: 'where is my order' }, { from: 'agent', text: 'checking' }] };
+  expect(staffNoticeText(notice)).toBe('🙋 Customer asked for a person (fallback)\nCustomer: u9 · reason: fallback\nOpen the Page Inbox to answer.\nCustomer: where is my order\nAgent: checking');
+  const long = staffNoticeText({ ...notice, lastMessages: Array.from({ length: 5 }, () => ({ from: 'user', text: 'x'.repeat(1000) })) });
+  expect(long).toHaveLength(2000);
+  expect(long.endsWith('…')).toBe(true);
 });

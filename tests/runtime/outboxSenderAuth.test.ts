@@ -24,7 +24,7 @@ it('on 190 alerts loudly, pauses the page and loses nothing; delivers once the t
   await store.states.commit({ partition: 0, leaseToken: token, items: [{ itemId: item?.id as string, userKey: 'p:u', expectedVersion: 0, data: state, effects }] });
 
   fake.fail.tokenInvalid(true);
-  const sender = new OutboxSender({ store, graph, pageId: 'p', logger, metrics, now: Date.now, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), rates: { text: 100, media: 10, burst: 10 }, authPauseMs: 300 });
+  const sender = new OutboxSender({ store, graph, pageId: 'p', partitions: 16, logger, metrics, now: Date.now, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), rates: { text: 100, media: 10, burst: 10 }, authPauseMs: 300 });
   let active = true;
   const running = sender.run(0, token, () => active, (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 50))));
   await waitFor('the alert', () => (alerts.some((m) => m.startsWith('ALERT')) ? true : undefined));
@@ -41,7 +41,7 @@ it('on 190 alerts loudly, pauses the page and loses nothing; delivers once the t
   await store.inbox.append([{ partition: 0, dedupeKey: 'mid:2', record: { source: 'webhook', event: { kind: 'message', channel: 'messaging', pageId: 'p', userId: 'u', timestamp: now, dedupeKey: 'mid:2', raw: {} } } }]);
   const [second] = await store.inbox.readNew(new Map([[0, item?.id as string]]), 1, 10);
   await store.states.commit({ partition: 0, leaseToken: token, items: [{ itemId: second?.id as string, userKey: 'p:u', expectedVersion: 1, data: state, effects: [effects[0] as (typeof effects)[number]] }] });
-  const slow = new OutboxSender({ store, graph, pageId: 'p', logger, metrics, now: Date.now, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), rates: { text: 100, media: 10, burst: 10 }, authPauseMs: 60_000 });
+  const slow = new OutboxSender({ store, graph, pageId: 'p', partitions: 16, logger, metrics, now: Date.now, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), rates: { text: 100, media: 10, burst: 10 }, authPauseMs: 60_000 });
   let on = true;
   const alertsBefore = alerts.length;
   const stopping = slow.run(0, token, () => on, (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 50))));
