@@ -20,6 +20,8 @@ export type EngineEffect =
   | { readonly type: 'handover'; readonly reason: string; readonly metadata: Readonly<Record<string, unknown>>; readonly targetAppId?: string; readonly take?: boolean }
   /** Arm a timer; when due it comes back through the user's inbox as a `timer` event with this id. */
   | { readonly type: 'schedule'; readonly timer: 'handover_timeout'; readonly id: string; readonly at: number }
+  /** Disarm the user's timer of that name (the thread is back with the bot, or paused). */
+  | { readonly type: 'cancel_timer'; readonly timer: 'handover_timeout' }
   | { readonly type: 'consent'; readonly topic: string; readonly subscribed: boolean; readonly source: string }
   | { readonly type: 'sequence'; readonly action: 'start' | 'stop'; readonly sequence: string }
   | { readonly type: 'notify'; readonly text: string; readonly reason: string }

@@ -69,7 +69,10 @@ export function moveThread(run: Run, to: UserState['thread'], cause: string): vo
   run.state.thread = to;
   logThread(run, cause, from);
   if (to === 'human' || to === 'handing_over') armHandoverTimer(run);
-  else run.state.timer = null;
+  else if (run.state.timer) {
+    run.state.timer = null;
+    run.effects.push({ type: 'cancel_timer', timer: 'handover_timeout' });
+  }
 }
 
 /**

@@ -39,6 +39,9 @@ type Step = { readonly type: 'done'; readonly outcome: string } | { readonly typ
 
 const OUTBOX_BATCH = 50;
 
+/** One timer of each name per user. */
+const timerSlot = (userKey: string, timer: string): string => `${userKey}|${timer}`;
+
 const laneOf = (m: SendMessage): RateLane => ('attachment' in m && (m.attachment.type === 'video' || m.attachment.type === 'audio') ? 'media' : 'text');
 
 /**
@@ -122,6 +125,9 @@ export class OutboxSender {
         case 'schedule':
           await this.schedule(partition, entry, psid);
           return { type: 'done', outcome: 'scheduled' };
+        case 'cancel_timer':
+          await this.o.store.timers.clear(partition, timerSlot(entry.userKey, String(effect.timer)));
+          return { type: 'done', outcome: 'cancelled' };
         case 'notify':
           return await this.notifyStaff(partition, entry, psid);
         default:
@@ -183,12 +189,16 @@ export class OutboxSender {
     return { psid, reason: String(entry.effect.reason ?? ''), text: String(entry.effect.text ?? ''), lastMessages };
   }
 
-  /** Arms a timer in the partition's timer set; when due it returns through the user's inbox. */
+  /**
+   * Arms the user's timer of that name (replacing the one armed before, so a postponed timeout
+   * leaves nothing behind); when due it returns through the user's inbox. Effects of one
+   * partition run in commit order, so the last arm or cancel the engine made is the one that holds.
+   */
   private async schedule(partition: number, entry: OutboxEntry, psid: string): Promise<void> {
     const { timer, id, at } = entry.effect;
     const dedupeKey = `timer:${String(id)}`;
     const event = { kind: 'timer_fired' as const, channel: 'messaging' as const, pageId: this.o.pageId, userId: psid, timestamp: Number(at), dedupeKey, raw: { timer, id } };
-    await this.o.store.timers.schedule(partition, Number(at), { source: 'timer', event });
+    await this.o.store.timers.set(partition, timerSlot(entry.userKey, String(timer)), Number(at), { source: 'timer', event });
   }
 
   private async send(partition: number, entry: OutboxEntry, psid: string): Promise<Step> {

@@ -17,7 +17,9 @@ export interface Keys {
   state(partition: number, userKey: string): string;
   outbox(partition: number): string;
   outboxCursor(partition: number): string;
+  /** Sorted set of timer slots by due time; the records fired into the inbox are in timerRecords. */
   timers(partition: number): string;
+  timerRecords(partition: number): string;
   /** Hash userKey → thread mark JSON: the partition's users whose conversation is not with the bot. */
   threads(partition: number): string;
   delivery(partition: number, userKey: string): string;
@@ -38,6 +40,7 @@ export function keysFor(prefix: string): Keys {
     outbox: (p) => `${slot(p)}:outbox`,
     outboxCursor: (p) => `${slot(p)}:outbox-cursor`,
     timers: (p) => `${slot(p)}:timers`,
+    timerRecords: (p) => `${slot(p)}:timer-records`,
     threads: (p) => `${slot(p)}:threads`,
     delivery: (p, userKey) => `${slot(p)}:delivery:${userKey}`,
     workers: () => `${prefix}:workers`,

@@ -184,8 +184,13 @@ export interface RateLimitStore {
  * the partition's inbox by the lease holder, so they are applied in the user's lane.
  */
 export interface TimerStore {
-  /** Idempotent: the same record scheduled twice is one timer. */
-  schedule(partition: number, dueAt: number, record: InboxRecord): Promise<void>;
+  /**
+   * Sets the timer in `slot` (one per slot, e.g. one user's handover timeout): an earlier timer in
+   * the slot is replaced, so postponing a timer leaves nothing stale behind. Idempotent.
+   */
+  set(partition: number, slot: string, dueAt: number, record: InboxRecord): Promise<void>;
+  /** Removes the slot's timer, if any. */
+  clear(partition: number, slot: string): Promise<void>;
   /** Moves up to `limit` timers due at `now` into the inbox; -1 without the lease. */
   fireDue(partition: number, leaseToken: string, now: number, limit: number): Promise<number>;
 }

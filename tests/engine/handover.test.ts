@@ -127,9 +127,19 @@ describe('the handover state machine', () => {
     expect(due.state.thread).toBe('bot');
     expect(due.state.timer).toBeNull();
     expect(due.effects[0]).toEqual({ type: 'handover', take: true, reason: 'inactivity_timeout', metadata: { reason: 'inactivity_timeout' } });
+    expect(due.effects).toContainEqual({ type: 'cancel_timer', timer: 'handover_timeout' });
     expect(sends(due.effects)).toHaveLength(1);
     // The same timer again, or one arriving after Done, changes nothing (no double welcome-back).
     expect(transition(flows, due.state, { type: 'timer', timer: 'handover_timeout', id: human.state.timer?.id as string }, T0 + 26 * HOUR).effects).toEqual([]);
+  });
+
+  it('a thread back with the bot (or paused) disarms the timer; one with no timer emits no cancel', () => {
+    const resumed = transition(flows, handedOver(), { type: 'admin_resume' }, T0 + HOUR);
+    expect(resumed.effects).toContainEqual({ type: 'cancel_timer', timer: 'handover_timeout' });
+    const paused = transition(flows, handedOver(), { type: 'admin_pause' }, T0 + HOUR);
+    expect(paused.state.timer).toBeNull();
+    expect(paused.effects).toEqual([{ type: 'cancel_timer', timer: 'handover_timeout' }]);
+    expect(transition(flows, paused.state, { type: 'admin_resume' }, T0 + 2 * HOUR).effects.some((e) => e.type === 'cancel_timer')).toBe(false);
   });
 
   it('a customer message and the timeout at the same moment: either order ends consistent, never a double welcome-back', () => {

@@ -23,9 +23,18 @@ it('the handover timeout survives a worker restart and takes the thread back', a
     await postSigned(first.port, textMessageBody(TEST_PAGE, 'r1', 'talk to a person', clock, 'm_timer_1'));
     await waitFor('state human', async () => ((await threadOf(first.store)) === 'human' ? true : undefined));
     await waitFor('the timer stored', async () => ((await redis.zCard(keysFor(config.REDIS_KEY_PREFIX).timers(partition))) === 1 ? true : undefined));
+    // The customer keeps writing (standby): each message postpones the timeout; one timer remains.
+    for (let i = 1; i <= 3; i++) {
+      clock += 60_000;
+      await postSigned(first.port, textMessageBody(TEST_PAGE, 'r1', `still there ${i}?`, clock, `m_timer_s${i}`).replace('"messaging"', '"standby"'));
+    }
+    const dueAt = clock + 2 * 3600_000;
+    await waitFor('the timer postponed', async () => ((await redis.zScore(keysFor(config.REDIS_KEY_PREFIX).timers(partition), `${userKeyOf(TEST_PAGE, 'r1')}|handover_timeout`)) === dueAt ? true : undefined));
+    expect(await redis.zCard(keysFor(config.REDIS_KEY_PREFIX).timers(partition))).toBe(1);
+    expect(await redis.hLen(keysFor(config.REDIS_KEY_PREFIX).timerRecords(partition))).toBe(1);
     await first.stop();
 
-    clock += 2 * 3600_000 + 60_000;
+    clock = dueAt + 1;
     const second = await startService(config, { now: () => clock });
     try {
       await waitFor('take_thread_control', () => (fake.calls.some((c) => c.recipientId === 'r1' && c.path.endsWith('take_thread_control')) ? true : undefined));

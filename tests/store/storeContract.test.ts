@@ -221,9 +221,9 @@ describe.each(adapters)('%s store contract', (_name, make) => {
   describe('timers', () => {
     const record = (id: string) => ({ source: 'timer' as const, event: { ...event('t', 1), kind: 'timer_fired' as const, dedupeKey: `timer:${id}`, raw: { timer: 'handover_timeout', id } } });
     it('moves due timers (once each) into the inbox, only under the lease', async () => {
-      await store.timers.schedule(8, 1000, record('a'));
-      await store.timers.schedule(8, 1000, record('a'));
-      await store.timers.schedule(8, 5000, record('b'));
+      await store.timers.set(8, 'u|t', 1000, record('a'));
+      await store.timers.set(8, 'u|t', 1000, record('a'));
+      await store.timers.set(8, 'v|t', 5000, record('b'));
       expect(await store.timers.fireDue(8, 'nobody#1', 2000, 10)).toBe(-1);
       const token = (await store.leases.acquire(8, 'w', 10_000)) as string;
       expect(await store.timers.fireDue(8, token, 2000, 10)).toBe(1);
@@ -231,6 +231,19 @@ describe.each(adapters)('%s store contract', (_name, make) => {
       const items = await readAll(8);
       expect(items.map((i) => i.record)).toEqual([record('a')]);
       expect(await store.timers.fireDue(8, token, 6000, 10)).toBe(1);
+    });
+
+    it('keeps one timer per slot: setting again replaces it (postpones), clear removes it', async () => {
+      const token = (await store.leases.acquire(8, 'w', 10_000)) as string;
+      await store.timers.set(8, 'u|t', 1000, record('a1'));
+      await store.timers.set(8, 'u|t', 3000, record('a2')); // postponed: the first one is gone
+      await store.timers.set(8, 'v|t', 1000, record('b1'));
+      await store.timers.clear(8, 'v|t');
+      await store.timers.clear(8, 'nothing|t');
+      expect(await store.timers.fireDue(8, token, 2000, 10)).toBe(0);
+      expect(await store.timers.fireDue(8, token, 3000, 10)).toBe(1);
+      expect((await readAll(8)).map((i) => i.record)).toEqual([record('a2')]);
+      expect(await store.timers.fireDue(8, token, 9000, 10)).toBe(0);
     });
   });
 });

@@ -63,17 +63,26 @@ class MemoryStore implements Store, InboxStore, LeaseStore, StateStore {
   readonly leases = this;
   readonly states = this;
   readonly rateLimits = new MemoryRateLimits(() => this.now());
-  private readonly timerSets = new Map<number, Map<string, number>>();
+  /** Per partition: slot → due time and the inbox record (JSON) it fires. */
+  private readonly timerSets = new Map<number, Map<string, { at: number; json: string }>>();
+  private timerSet(p: number): Map<string, { at: number; json: string }> {
+    const set = this.timerSets.get(p) ?? new Map<string, { at: number; json: string }>();
+    this.timerSets.set(p, set);
+    return set;
+  }
   readonly timers: TimerStore = {
-    schedule: async (p, dueAt, record) => {
-      const set = this.timerSets.get(p) ?? new Map<string, number>();
-      this.timerSets.set(p, set.set(JSON.stringify(record), dueAt));
+    set: async (p, slot, dueAt, record) => {
+      this.timerSet(p).set(slot, { at: dueAt, json: JSON.stringify(record) });
+    },
+    clear: async (p, slot) => {
+      this.timerSet(p).delete(slot);
     },
     fireDue: async (p, token, now, limit) => {
       if (this.holder(p) !== token) return -1;
-      const due = [...(this.timerSets.get(p) ?? new Map<string, number>())].filter(([, at]) => at <= now).sort((a, b) => a[1] - b[1]).slice(0, limit);
-      for (const [json] of due) {
-        this.timerSets.get(p)?.delete(json);
+      // Redis orders equal scores by member; so does this (a stable order for the tests).
+      const due = [...this.timerSet(p)].filter(([, t]) => t.at <= now).sort((a, b) => a[1].at - b[1].at || (a[0] < b[0] ? -1 : 1)).slice(0, limit);
+      for (const [slot, { json }] of due) {
+        this.timerSet(p).delete(slot);
         this.stream(this.streams, p).add(this.now(), json);
       }
       if (due.length > 0) this.appended.emit('append');

@@ -32,7 +32,7 @@ export interface RedisStoreOptions {
 type Scripts = Record<ScriptName, LuaScript>;
 
 function loadScripts(): Scripts {
-  const names: ScriptName[] = ['append', 'commit', 'leaseAcquire', 'leaseRenew', 'leaseRelease', 'heartbeat', 'outboxAck', 'rateLimit', 'timersFire'];
+  const names: ScriptName[] = ['append', 'commit', 'leaseAcquire', 'leaseRenew', 'leaseRelease', 'heartbeat', 'outboxAck', 'rateLimit', 'timerSet', 'timersFire'];
   return Object.fromEntries(names.map((n) => [n, loadScript(n)])) as Scripts;
 }
 
@@ -216,11 +216,14 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
     states: new RedisStates(conn, keys, scripts),
     rateLimits: new RedisRateLimits(conn, keys, scripts.rateLimit),
     timers: {
-      schedule: async (p, dueAt, record) => {
-        await conn.send('timer schedule', ['ZADD', keys.timers(p), String(dueAt), JSON.stringify(record)]);
+      set: async (p, slot, dueAt, record) => {
+        await conn.run(scripts.timerSet, [keys.timers(p), keys.timerRecords(p)], [slot, String(dueAt), JSON.stringify(record)]);
+      },
+      clear: async (p, slot) => {
+        await conn.run(scripts.timerSet, [keys.timers(p), keys.timerRecords(p)], [slot, '']);
       },
       fireDue: async (p, token, now, limit) =>
-        Number(await conn.run(scripts.timersFire, [keys.lease(p), keys.timers(p), keys.inbox(p)], [token, String(now), String(limit)])),
+        Number(await conn.run(scripts.timersFire, [keys.lease(p), keys.timers(p), keys.timerRecords(p), keys.inbox(p)], [token, String(now), String(limit)])),
     },
     ping: async () => {
       await conn.send('ping', ['PING']);
