@@ -8,12 +8,12 @@ export type EngineEvent =
   | { readonly type: 'referral'; readonly ref: string; readonly fromAd: boolean }
   | { readonly type: 'optin'; readonly ref: string }
   | { readonly type: 'reaction' }
-  /** The customer wrote while another app (the Page Inbox) owns the thread: record, do not answer. */
-  | { readonly type: 'standby_message'; readonly text: string }
+  /** The customer wrote while another app (the Page Inbox) owns the thread: record, do not answer. `sentAt`: Meta's time. */
+  | { readonly type: 'standby_message'; readonly text: string; readonly sentAt: number }
   /** A person (Page Inbox, another app, or no app) wrote to the customer: an echo not from us. */
   | { readonly type: 'agent_message'; readonly text: string }
-  /** Thread control was passed to us (the person pressed Done, or another app handed back). */
-  | { readonly type: 'control_returned' }
+  /** Thread control was passed to us (the person pressed Done, or another app handed back), at Meta's time `at`. */
+  | { readonly type: 'control_returned'; readonly at: number }
   /** Another app took thread control from us. */
   | { readonly type: 'control_taken' }
   /** A timer armed earlier came due (stale ones are recognised by their id). */
@@ -26,9 +26,16 @@ export type EngineEvent =
   | { readonly type: 'staff_notice'; readonly text: string }
   /** Another app asks us for thread control. */
   | { readonly type: 'control_requested'; readonly appId: string }
-  /** The sender's report on our pass to the Page Inbox: done, or refused on a Conversation Routing page. */
-  | { readonly type: 'handover_result'; readonly outcome: 'passed' | 'handover_disabled' }
+  /**
+   * The sender's report on a thread-control call, made at `at`: our pass to the Page Inbox went
+   * through or was refused (a Conversation Routing page); our take went through or was refused.
+   */
+  | { readonly type: 'handover_result'; readonly outcome: HandoverOutcome; readonly at: number }
   | { readonly type: 'none' };
+
+export const HANDOVER_OUTCOMES = ['passed', 'handover_disabled', 'taken', 'take_failed'] as const;
+export type HandoverOutcome = (typeof HANDOVER_OUTCOMES)[number];
+const isOutcome = (v: unknown): v is HandoverOutcome => HANDOVER_OUTCOMES.some((o) => o === v);
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '');
 const obj = (v: unknown): Record<string, unknown> => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>) : {});
@@ -53,11 +60,11 @@ export function toEngineEvent(e: MessengerEvent, ourAppId?: string): EngineEvent
   }
   if (e.channel === 'standby') {
     const m = obj(raw.message);
-    return e.kind === 'message' || e.kind === 'quick_reply' ? { type: 'standby_message', text: str(m.text) } : { type: 'none' };
+    return e.kind === 'message' || e.kind === 'quick_reply' ? { type: 'standby_message', text: str(m.text), sentAt: e.timestamp } : { type: 'none' };
   }
   switch (e.kind) {
     case 'pass_thread_control':
-      return { type: 'control_returned' };
+      return { type: 'control_returned', at: e.timestamp };
     case 'take_thread_control':
       return { type: 'control_taken' };
     case 'request_thread_control':
@@ -72,7 +79,7 @@ export function toEngineEvent(e: MessengerEvent, ourAppId?: string): EngineEvent
       return command === 'reply' ? { type: 'agent_reply', text: str(raw.text) } : { type: 'none' };
     }
     case 'handover_result':
-      return { type: 'handover_result', outcome: str(raw.outcome) === 'passed' ? 'passed' : 'handover_disabled' };
+      return isOutcome(raw.outcome) ? { type: 'handover_result', outcome: raw.outcome, at: e.timestamp } : { type: 'none' };
     case 'message': {
       const m = obj(raw.message);
       return typeof m.text === 'string' ? { type: 'text', text: m.text } : { type: 'attachment' };

@@ -74,7 +74,9 @@ function onThreadEvent(run: Run, e: ThreadEvent): void {
       // The customer wrote while another app owns the thread: keep the window and the transcript.
       openWindow(run);
       remember(run, 'user', e.text);
-      if (state.thread === 'bot' || state.thread === 'handing_over') moveThread(run, 'human', 'standby_message');
+      // On standby while we think the bot owns the thread: someone else has it (a routing page, a
+      // missed take), unless it is late news, written before we got the thread back.
+      if (state.thread === 'handing_over' || (state.thread === 'bot' && !lateNews(state, e.sentAt))) moveThread(run, 'human', 'standby_message');
       else if (state.thread === 'human') armHandoverTimer(run); // the conversation is alive: postpone
       return;
     case 'agent_message':
@@ -99,12 +101,16 @@ function onThreadEvent(run: Run, e: ThreadEvent): void {
       moveThread(run, 'human', `granted_request:${e.appId}`);
       return;
     case 'handover_result':
+      if (e.outcome === 'taken' || e.outcome === 'take_failed') {
+        // From now on a standby message is news again (someone else took the thread).
+        if (state.takePending) Object.assign(state, { takePending: false, controlSince: e.at });
+        return;
+      }
       if (state.thread !== 'handing_over') return;
       if (e.outcome === 'passed') return moveThread(run, 'human', 'passed_to_inbox');
-      // Conversation Routing page: no handover API. The bot pauses itself (same silence) and the
-      // people are told, so the customer still gets a person.
+      // Conversation Routing page: no handover API. The bot pauses itself (same silence); the
+      // people were already notified when the customer asked, so they answer in the Page Inbox.
       moveThread(run, 'paused', 'handover_disabled');
-      run.effects.push({ type: 'notify', reason: 'handover_disabled', text: 'Customer asked for a person; the bot paused itself (handover is disabled for this Page)' });
       return;
     case 'admin_pause':
       moveThread(run, 'paused', 'admin_pause');
@@ -119,7 +125,7 @@ function onThreadEvent(run: Run, e: ThreadEvent): void {
     case 'timer':
       // Only the timer armed last counts, and only while a person still owns the thread.
       if (e.timer !== 'handover_timeout' || state.timer?.id !== e.id || (state.thread !== 'human' && state.thread !== 'handing_over')) return;
-      run.effects.push({ type: 'handover', take: true, reason: 'inactivity_timeout', metadata: { reason: 'inactivity_timeout' } });
+      takeBack(run, 'inactivity_timeout');
       return welcomeBack(run, 'inactivity_timeout');
     case 'staff_notice':
       // Not the staff member's own action (no window change). Silent while their own thread is
@@ -127,11 +133,25 @@ function onThreadEvent(run: Run, e: ThreadEvent): void {
       if (state.thread === 'bot') send(run, { text: clip(e.text) }, false, 'UPDATE');
       return;
     case 'admin_resume':
+      // From a person (not from a pause) the bot must ask Meta for the thread first.
+      if (state.thread === 'human' || state.thread === 'handing_over') takeBack(run, 'admin_resume');
+      if (state.thread !== 'bot') welcomeBack(run, e.type);
+      return;
     case 'control_returned':
+      Object.assign(state, { takePending: false, controlSince: e.at });
       if (state.thread !== 'bot') welcomeBack(run, e.type);
       return;
   }
 }
+
+/** Asks Meta for the thread back; the sender reports when that is done (handover_result). */
+function takeBack(run: Run, reason: string): void {
+  run.effects.push({ type: 'handover', take: true, reason, metadata: { reason } });
+  run.state.takePending = true;
+}
+
+/** A standby message written before the thread came back to us (or while our take is under way). */
+const lateNews = (state: UserState, sentAt: number): boolean => state.takePending || (state.controlSince !== null && sentAt <= state.controlSince);
 
 /** The bot owns the thread again: say so (automated), and continue from the default flow's entry. */
 function welcomeBack(run: Run, cause: string): void {

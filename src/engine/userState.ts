@@ -39,6 +39,13 @@ export const userStateSchema = z.object({
   transcript: z.array(z.object({ at: z.number(), from: z.enum(['user', 'agent']), text: z.string() })).default([]),
   /** The armed handover inactivity timer; a firing with another id is stale and ignored. */
   timer: z.object({ id: z.string(), dueAt: z.number() }).nullable().default(null),
+  /** We asked Meta for the thread back (take_thread_control) and have not heard how it went. */
+  takePending: z.boolean().default(false),
+  /**
+   * Since when (Meta's clock) the thread is ours again after a person had it: a standby message
+   * written before that is late news, not a sign that someone took the thread again.
+   */
+  controlSince: z.number().nullable().default(null),
   /** Recent changes of thread owner, with time and cause (bounded). */
   threadLog: z.array(z.object({ at: z.number(), from: z.enum(THREAD_STATES), to: z.enum(THREAD_STATES), cause: z.string() })).default([]),
 });
@@ -62,6 +69,8 @@ export const initialUserState = (): UserState => ({
   transcript: [],
   threadLog: [],
   timer: null,
+  takePending: false,
+  controlSince: null,
 });
 
 /** Schema 0: the foundation's counter handler (src/runtime/handler.ts) before flows existed. */

@@ -117,11 +117,7 @@ export class OutboxSender {
         case 'send':
           return await this.send(partition, entry, psid);
         case 'handover':
-          if (effect.take === true) {
-            await this.o.graph.takeThreadControl(psid, JSON.stringify(effect.metadata ?? {}).slice(0, 1000));
-            return { type: 'done', outcome: 'taken' };
-          }
-          return await this.handOver(partition, entry, psid);
+          return effect.take === true ? await this.takeBack(partition, entry, psid) : await this.handOver(partition, entry, psid);
         case 'schedule':
           await this.schedule(partition, entry, psid);
           return { type: 'done', outcome: 'scheduled' };
@@ -154,11 +150,37 @@ export class OutboxSender {
       if (classifyGraphError(err) !== 'handover_disabled') throw err;
       outcome = 'handover_disabled';
     }
+    await this.report(partition, entry, psid, outcome);
+    return { type: 'done', outcome };
+  }
+
+  /**
+   * Takes the thread back (inactivity timeout, admin resume) and reports when it was done: until
+   * then the customer's messages still arrive on standby and must not read as a person taking
+   * over. A refusal that retrying cannot fix (the thread was already ours, a routing page) is
+   * reported too, so the state never waits forever.
+   */
+  private async takeBack(partition: number, entry: OutboxEntry, psid: string): Promise<Step> {
+    let outcome: 'taken' | 'take_failed';
+    try {
+      await this.o.graph.takeThreadControl(psid, JSON.stringify(entry.effect.metadata ?? {}).slice(0, 1000));
+      outcome = 'taken';
+    } catch (err) {
+      const kind = classifyGraphError(err);
+      if (kind === 'retryable' || kind === 'rate_limited' || kind === 'auth') throw err; // retried by onError
+      this.o.logger.warn({ partition, entryId: entry.id, class: kind }, 'take_thread_control refused; the bot continues as owner');
+      outcome = 'take_failed';
+    }
+    await this.report(partition, entry, psid, outcome);
+    return { type: 'done', outcome };
+  }
+
+  /** Tells the user's state how a thread-control call went, through the user's own inbox lane. */
+  private async report(partition: number, entry: OutboxEntry, psid: string, outcome: string): Promise<void> {
     const dedupeKey = `handover:${entry.id}`; // a replay after a crash reports once
     const at = this.o.now();
     const event = { kind: 'handover_result' as const, channel: 'messaging' as const, pageId: this.o.pageId, userId: psid, timestamp: at, dedupeKey, raw: { outcome } };
     await this.o.store.inbox.append([{ partition, dedupeKey, record: { source: 'sender', event } }]);
-    return { type: 'done', outcome };
   }
 
   /**

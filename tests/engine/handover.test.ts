@@ -31,8 +31,8 @@ describe('reading thread events', () => {
     expect(toEngineEvent(echo(1234), '1234')).toEqual({ type: 'none' });
     expect(toEngineEvent(echo(263902037430900), '1234')).toEqual({ type: 'agent_message', text: 'hey' });
     expect(toEngineEvent(echo(undefined), '1234')).toEqual({ type: 'agent_message', text: 'hey' });
-    expect(toEngineEvent(event({ channel: 'standby', raw: { message: { text: 'still there?' } } }))).toEqual({ type: 'standby_message', text: 'still there?' });
-    expect(toEngineEvent(event({ kind: 'pass_thread_control', raw: { pass_thread_control: { new_owner_app_id: '1234' } } }))).toEqual({ type: 'control_returned' });
+    expect(toEngineEvent(event({ channel: 'standby', raw: { message: { text: 'still there?' } } }))).toEqual({ type: 'standby_message', text: 'still there?', sentAt: T0 });
+    expect(toEngineEvent(event({ kind: 'pass_thread_control', raw: { pass_thread_control: { new_owner_app_id: '1234' } } }))).toEqual({ type: 'control_returned', at: T0 });
     expect(toEngineEvent(event({ kind: 'take_thread_control', raw: { take_thread_control: {} } }))).toEqual({ type: 'control_taken' });
   });
 });
@@ -43,12 +43,13 @@ describe('the handover state machine', () => {
     s = transition(flows, s, text('talk to a person'), T0 + 1000).state;
     return s;
   };
+  const handedOverEffects = () => transition(flows, transition(flows, initialUserState(), text('hi'), T0).state, text('talk to a person'), T0 + 1000).effects;
 
   it('asking for a person → handing_over; standby messages → human, recorded, never answered', () => {
     let s = handedOver();
     expect(s.thread).toBe('handing_over');
     for (let i = 0; i < 20; i++) {
-      const r = transition(flows, s, { type: 'standby_message', text: `msg ${i}` }, T0 + HOUR + i);
+      const r = transition(flows, s, { type: 'standby_message', text: `msg ${i}`, sentAt: T0 + HOUR + i }, T0 + HOUR + i);
       expect(sends(r.effects)).toEqual([]);
       s = r.state;
     }
@@ -62,14 +63,14 @@ describe('the handover state machine', () => {
   });
 
   it('control passed back → bot, a welcome-back that says it is automated (UPDATE), and the next message runs the flow', () => {
-    const human = transition(flows, handedOver(), { type: 'standby_message', text: 'hello?' }, T0 + HOUR).state;
-    const back = transition(flows, human, { type: 'control_returned' }, T0 + 2 * HOUR);
+    const human = transition(flows, handedOver(), { type: 'standby_message', text: 'hello?', sentAt: T0 + HOUR }, T0 + HOUR).state;
+    const back = transition(flows, human, { type: 'control_returned', at: T0 + 2 * HOUR }, T0 + 2 * HOUR);
     expect(back.state.thread).toBe('bot');
     expect(sends(back.effects)).toEqual([{ type: 'send', message: { text: expect.stringContaining('automated assistant') }, messaging: 'UPDATE', promotional: false }]);
     const next = transition(flows, back.state, text('hi'), T0 + 3 * HOUR);
     expect(sends(next.effects).map((e) => (e.type === 'send' && 'text' in e.message ? e.message.text : ''))).toEqual(['Menu']);
     // A second pass while the bot already owns the thread changes nothing: no double welcome-back.
-    expect(sends(transition(flows, back.state, { type: 'control_returned' }, T0 + 2 * HOUR).effects)).toEqual([]);
+    expect(sends(transition(flows, back.state, { type: 'control_returned', at: T0 + 2 * HOUR }, T0 + 2 * HOUR).effects)).toEqual([]);
   });
 
   it('a person replying in the Page Inbox while the bot owns the thread pauses the bot for that user', () => {
@@ -92,14 +93,16 @@ describe('the handover state machine', () => {
     expect(r.state.threadLog.at(-1)).toEqual({ at: T0 + 1, from: 'bot', to: 'human', cause: 'control_taken' });
   });
 
-  it('the sender\'s report: passed → human; handover disabled → paused and the agents are notified', () => {
-    const passed = transition(flows, handedOver(), { type: 'handover_result', outcome: 'passed' }, T0 + 5);
+  it('the sender\'s report: passed → human; handover disabled → paused, the agents already notified once', () => {
+    const passed = transition(flows, handedOver(), { type: 'handover_result', outcome: 'passed', at: T0 + 2000 }, T0 + 5);
     expect(passed.state.thread).toBe('human');
-    const disabled = transition(flows, handedOver(), { type: 'handover_result', outcome: 'handover_disabled' }, T0 + 5);
+    const disabled = transition(flows, handedOver(), { type: 'handover_result', outcome: 'handover_disabled', at: T0 + 2000 }, T0 + 5);
     expect(disabled.state.thread).toBe('paused');
-    expect(disabled.effects).toContainEqual(expect.objectContaining({ type: 'notify', reason: 'handover_disabled' }));
+    // The notice went out when the customer asked (handedOver); a second one would only repeat it.
+    expect(handedOverEffects().filter((e) => e.type === 'notify')).toHaveLength(1);
+    expect(disabled.effects.filter((e) => e.type === 'notify' || e.type === 'send')).toEqual([]);
     // A late report for a thread no longer handing over changes nothing.
-    expect(transition(flows, passed.state, { type: 'handover_result', outcome: 'handover_disabled' }, T0 + 6).state.thread).toBe('human');
+    expect(transition(flows, passed.state, { type: 'handover_result', outcome: 'handover_disabled', at: T0 + 2000 }, T0 + 6).state.thread).toBe('human');
   });
 
   it('a request from another app is granted while the bot is idle, refused while a question waits', () => {
@@ -117,7 +120,7 @@ describe('the handover state machine', () => {
   it('inactivity timeout: armed on handover, postponed by activity, stale firings ignored, the current one takes the thread back', () => {
     const s0 = handedOver();
     expect(s0.timer).toEqual({ id: expect.any(String), dueAt: T0 + 1000 + 2 * HOUR });
-    const human = transition(flows, s0, { type: 'standby_message', text: 'hello?' }, T0 + HOUR);
+    const human = transition(flows, s0, { type: 'standby_message', text: 'hello?', sentAt: T0 + HOUR }, T0 + HOUR);
     expect(human.effects).toContainEqual({ type: 'schedule', timer: 'handover_timeout', id: human.state.timer?.id, at: T0 + 3 * HOUR });
     const oldId = s0.timer?.id as string;
     const stale = transition(flows, human.state, { type: 'timer', timer: 'handover_timeout', id: oldId }, T0 + 2 * HOUR + 1000);
@@ -143,21 +146,35 @@ describe('the handover state machine', () => {
   });
 
   it('a customer message and the timeout at the same moment: either order ends consistent, never a double welcome-back', () => {
-    const human = transition(flows, handedOver(), { type: 'standby_message', text: 'first' }, T0 + HOUR).state;
+    const human = transition(flows, handedOver(), { type: 'standby_message', text: 'first', sentAt: T0 + HOUR }, T0 + HOUR).state;
     const timer = { type: 'timer', timer: 'handover_timeout', id: human.timer?.id as string } as const;
-    const message = { type: 'standby_message', text: 'are you there?' } as const;
     const at = human.timer?.dueAt as number;
+    const message = { type: 'standby_message', text: 'are you there?', sentAt: at } as const;
     // Message first: it postpones the timeout, so the timer that was already due is stale.
     const m1 = transition(flows, human, message, at);
     const m2 = transition(flows, m1.state, timer, at);
     expect(m2.state.thread).toBe('human');
     expect(sends([...m1.effects, ...m2.effects])).toEqual([]);
-    // Timer first: the bot takes the thread back once; the late standby message hands it back to
-    // the person who is evidently still talking, and the bot says nothing more.
+    // Timer first: the bot takes the thread back once (one welcome-back). The standby message was
+    // written before the take went through: late news, recorded; the bot keeps the thread.
     const t1 = transition(flows, human, timer, at);
+    expect(t1.state.takePending).toBe(true);
     const t2 = transition(flows, t1.state, message, at);
     expect(sends([...t1.effects, ...t2.effects])).toHaveLength(1);
-    expect(t2.state.thread).toBe('human');
+    expect(t2.state.thread).toBe('bot');
+    expect(t2.state.transcript.at(-1)?.text).toBe('are you there?');
     expect(sends(transition(flows, t2.state, timer, at).effects)).toEqual([]);
+    // Once Meta confirmed the take, a late one (written before) is still news of the past…
+    const taken = transition(flows, t2.state, { type: 'handover_result', outcome: 'taken', at: at + 500 }, at + 500).state;
+    expect(transition(flows, taken, { ...message, sentAt: at + 400 }, at + 600).state.thread).toBe('bot');
+    // …but one written after it means someone else has the thread now.
+    expect(transition(flows, taken, { ...message, sentAt: at + 900 }, at + 1000).state.thread).toBe('human');
+  });
+
+  it('resuming from a person takes the thread from Meta first; resuming from a pause does not', () => {
+    const fromHuman = transition(flows, handedOver(), { type: 'admin_resume' }, T0 + HOUR);
+    expect(fromHuman.effects).toContainEqual({ type: 'handover', take: true, reason: 'admin_resume', metadata: { reason: 'admin_resume' } });
+    const paused = transition(flows, transition(flows, initialUserState(), text('hi'), T0).state, { type: 'admin_pause' }, T0 + 1).state;
+    expect(transition(flows, paused, { type: 'admin_resume' }, T0 + 2).effects.some((e) => e.type === 'handover')).toBe(false);
   });
 });
