@@ -121,4 +121,18 @@ describe('outbox sender', () => {
     await waitFor('state bot', async () => ((await threadOf('t1')) === 'bot' ? true : undefined));
     await waitFor('the welcome-back', () => (texts('t1').some((t) => t.includes('automated assistant')) ? true : undefined));
   });
+
+  it('a take Meta refuses for good is reported once, so the state does not wait for it forever', async () => {
+    await say('t2', 'talk to a person');
+    const stateOf = async (psid: string) => decodeUserState((await service.store.states.load(partitionOf(TEST_PAGE, psid, 16), userKeyOf(TEST_PAGE, psid))).data);
+    await waitFor('state human', async () => ((await stateOf('t2')).thread === 'human' ? true : undefined));
+    fake.fail.handoverDisabled(true); // the take is now answered with code 10
+    clock += 2 * 3600_000 + 60_000;
+    await waitFor('the take reported', async () => {
+      const s = await stateOf('t2');
+      return s.thread === 'bot' && !s.takePending && s.controlSince !== null ? true : undefined;
+    });
+    expect(fake.calls.filter((c) => c.recipientId === 't2' && c.path.endsWith('take_thread_control'))).toHaveLength(1);
+    expect(await metric('talkshop_deliveries_total{type="handover",outcome="take_failed"} 1')).toBe(true);
+  });
 });
