@@ -61,8 +61,9 @@ export function createAdminRouter(deps: AdminDeps): Router {
     await deps.store.inbox.append([{ partition: locate(psid).partition, dedupeKey, record: { source: 'admin', event } }]);
   };
 
-  // Who is waiting for a person, longest first. Reads each partition's thread list (written in
-  // the same commit as the states), so it costs one small read per partition, not a scan.
+  // Who is waiting for a person: unanswered customers first, longest waiting first, then the
+  // rest by how long they have been away from the bot. Reads each partition's thread list
+  // (written in the same commit as the states): one small read per partition, not a scan.
   router.get('/threads', async (req, res) => {
     const q = threadsQuery.safeParse(req.query);
     if (!q.success) return badRequest(res, q.error, 'query');
@@ -72,8 +73,15 @@ export function createAdminRouter(deps: AdminDeps): Router {
     const threads = lists
       .flat()
       .filter((t) => wanted.has(t.mark.state))
-      .sort((a, b) => a.mark.since - b.mark.since)
-      .map(({ userKey, mark }) => ({ psid: psidOf(userKey), state: mark.state, since: mark.since, waitingMs: Math.max(0, now - mark.since), lastInboundAt: mark.lastInboundAt }));
+      .sort((a, b) => (a.mark.waitingSince ?? Infinity) - (b.mark.waitingSince ?? Infinity) || a.mark.since - b.mark.since)
+      .map(({ userKey, mark }) => ({
+        psid: psidOf(userKey),
+        state: mark.state,
+        since: mark.since,
+        waitingSince: mark.waitingSince,
+        waitingMs: mark.waitingSince === null ? 0 : Math.max(0, now - mark.waitingSince),
+        lastInboundAt: mark.lastInboundAt,
+      }));
     res.json({ count: threads.length, threads: threads.slice(0, q.data.limit) });
   });
 

@@ -23,11 +23,19 @@ function profileDue(state: UserState, now: number, ttlMs: number): boolean {
   return p === null || now - p.at > (p.ok ? ttlMs : 3600_000);
 }
 
-/** Listed while someone other than the bot owns the conversation, since it entered that state. */
+/**
+ * Listed while someone other than the bot owns the conversation: since when, and since when the
+ * customer has been waiting for a person (their first message of this episode, from the moment the
+ * bot let go, that no person has answered since).
+ */
 export function threadMarkOf(state: UserState): ThreadMark | null {
   if (state.thread === 'bot') return null;
-  const entered = [...state.threadLog].reverse().find((t) => t.to === state.thread);
-  return { state: state.thread, since: entered?.at ?? state.lastInboundAt ?? 0, lastInboundAt: state.lastInboundAt };
+  const log = [...state.threadLog].reverse();
+  const since = log.find((t) => t.to === state.thread)?.at ?? state.lastInboundAt ?? 0;
+  const episode = log.find((t) => t.from === 'bot')?.at ?? since;
+  const answered = [...state.transcript].reverse().find((t) => t.from === 'agent')?.at ?? -Infinity;
+  const waiting = state.transcript.find((t) => t.from === 'user' && t.at >= episode && t.at > answered);
+  return { state: state.thread, since, lastInboundAt: state.lastInboundAt, waitingSince: waiting?.at ?? null };
 }
 
 /** The worker's handler: the pure engine over the loaded flows, plus the profile lookup it needs. */

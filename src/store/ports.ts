@@ -61,6 +61,8 @@ export interface ThreadMark {
   readonly since: number;
   /** The customer's last own message (null: never). */
   readonly lastInboundAt: number | null;
+  /** The customer's first message in this episode that no person has answered yet (null: none). */
+  readonly waitingSince: number | null;
 }
 
 export interface ThreadEntry {

@@ -34,7 +34,7 @@ function parseJson<T>(schema: z.ZodType<T>, text: string, where: string): T {
 
 export const decodeInboxRecord = (text: string, where: string): InboxRecord => parseJson(inboxRecordSchema, text, where);
 export const decodeEffect = (text: string, where: string): Effect => parseJson(effectSchema, text, where);
-const threadMarkSchema = z.object({ state: z.string(), since: z.number(), lastInboundAt: z.number().nullable() });
+const threadMarkSchema = z.object({ state: z.string(), since: z.number(), lastInboundAt: z.number().nullable(), waitingSince: z.number().nullable().default(null) });
 export const decodeThreadMark = (text: string, where: string): ThreadMark => parseJson(threadMarkSchema, text, where);
 export const decodeStateData = (text: string, where: string): unknown => parseJson(z.unknown(), text, where);
 

@@ -77,7 +77,7 @@ describe('admin API', () => {
   });
 
   it('lists threads by state, longest waiting first, with the waiting time; they leave the list on resume', async () => {
-    type Listed = { count: number; threads: Array<{ psid: string; state: string; waitingMs: number; since: number }> };
+    type Listed = { count: number; threads: Array<{ psid: string; state: string; waitingMs: number; since: number; waitingSince: number | null }> };
     const list = async (query = '') => (await (await admin('GET', `/threads${query}`)).json()) as Listed;
     const mine = (l: Listed) => l.threads.filter((t) => t.psid.startsWith('c'));
     await say('c1', 'talk to a person');
@@ -94,6 +94,13 @@ describe('admin API', () => {
       ['c2', 'paused', 5 * 60_000],
     ]);
     expect(mine(await list('?state=human')).map((t) => t.psid)).toEqual(['c1']);
+    // A person answers c1: c1 is no longer waiting and moves behind c2, who still is.
+    expect((await admin('POST', '/users/c1/messages', { text: 'Hi, this is Anna.' })).status).toBe(202);
+    await waitFor('c1 answered', async () => (mine(await list())[0]?.psid === 'c2' ? true : undefined));
+    expect(mine(await list()).map((t) => [t.psid, t.state, t.waitingMs, t.waitingSince])).toEqual([
+      ['c2', 'paused', 5 * 60_000, clock - 5 * 60_000],
+      ['c1', 'human', 0, null],
+    ]);
     expect((await list('?state=human,paused&limit=1')).threads).toHaveLength(1);
     const bad = await admin('GET', '/threads?state=bot');
     expect(bad.status).toBe(400);

@@ -181,7 +181,7 @@ describe.each(adapters)('%s store contract', (_name, make) => {
 
     it('keeps the thread list with the states: set, leave alone, remove; a refused item changes nothing', async () => {
       const { token, id1, id2, id3 } = await setup();
-      const human = { state: 'human', since: 1000, lastInboundAt: 900 };
+      const human = { state: 'human', since: 1000, lastInboundAt: 900, waitingSince: 900 };
       await store.states.commit({ partition: 4, leaseToken: token, items: [{ ...item(id1, 'page:u', 0, { n: 1 }), thread: human }, { ...item(id3, 'page:v', 0, { m: 1 }), thread: { ...human, state: 'paused' } }] });
       expect((await store.states.threads(4)).sort((a, b) => a.userKey.localeCompare(b.userKey))).toEqual([
         { userKey: 'page:u', mark: human },
