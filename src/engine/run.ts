@@ -1,8 +1,9 @@
 import type { Action, FlowNode } from '../flows/flowSchema';
+import { afterHoursNextOpen } from './businessHours';
 import { allHold } from './conditions';
 import type { EngineEffect } from './effects';
 import type { FlowSet } from './flowSet';
-import { interpolate } from './interpolate';
+import { interpolate, type Scalar } from './interpolate';
 import { clip, renderMessage, renderQuestion, type RenderContext } from './render';
 import type { UserState } from './userState';
 
@@ -17,6 +18,8 @@ export interface Run {
   readonly effects: EngineEffect[];
   readonly visited: Set<string>;
   messagesLeft: number;
+  /** RESPONSE while answering what the user just did; UPDATE once nothing sent answers them (a resume). */
+  messaging: 'RESPONSE' | 'UPDATE';
 }
 
 export function newRun(flows: FlowSet, prior: UserState, now: number): Run {
@@ -24,16 +27,17 @@ export function newRun(flows: FlowSet, prior: UserState, now: number): Run {
   // so copying the containers is enough to leave `prior` untouched (a test holds it to that).
   const state: UserState = { ...prior, fields: { ...prior.fields }, tags: [...prior.tags], consent: { ...prior.consent }, ab: { ...prior.ab }, sequences: { ...prior.sequences } };
   // transcript and threadLog are replaced, never edited, so sharing them with `prior` is safe.
-  return { flows, now, state, effects: [], visited: new Set(), messagesLeft: flows.settings.max_messages_per_event };
+  return { flows, now, state, effects: [], visited: new Set(), messagesLeft: flows.settings.max_messages_per_event, messaging: 'RESPONSE' };
 }
 
 const renderCtx = (run: Run, flow: string, node: string): RenderContext => ({ flow, node, fields: run.state.fields, defaults: run.flows.settings.defaults });
 
-/** A settings or fallback text, interpolated and clipped like any flow text. */
-export const fillText = (run: Run, template: string): string => clip(interpolate(template, run.state.fields, run.flows.settings.defaults));
+/** A settings or fallback text, interpolated and clipped like any flow text; `extra` fills placeholders only this text has. */
+export const fillText = (run: Run, template: string, extra: Readonly<Record<string, Scalar>> = {}): string =>
+  clip(interpolate(template, { ...run.state.fields, ...extra }, run.flows.settings.defaults));
 
 /** Queues a message unless the per-event cap is reached; false once the cap stops sending. */
-export function send(run: Run, message: Extract<EngineEffect, { type: 'send' }>['message'], promotional = false, messaging: 'RESPONSE' | 'UPDATE' = 'RESPONSE'): boolean {
+export function send(run: Run, message: Extract<EngineEffect, { type: 'send' }>['message'], promotional = false, messaging: 'RESPONSE' | 'UPDATE' = run.messaging): boolean {
   if (run.messagesLeft <= 0) {
     if (!run.effects.some((e) => e.type === 'warning' && e.code === 'message_cap')) {
       run.effects.push({ type: 'warning', code: 'message_cap', detail: `more than ${run.flows.settings.max_messages_per_event} messages for one event; the rest were dropped` });
@@ -47,9 +51,13 @@ export function send(run: Run, message: Extract<EngineEffect, { type: 'send' }>[
 
 export function startHandover(run: Run, reason: string, message?: string): void {
   const { state } = run;
-  send(run, { text: fillText(run, message ?? run.flows.settings.messages.handover) });
+  const { messages, handover } = run.flows.settings;
+  send(run, { text: fillText(run, message ?? messages.handover) });
+  // Outside business hours, say when a person will answer rather than leave the customer waiting.
+  const nextOpen = afterHoursNextOpen(handover.business_hours, run.now);
+  if (nextOpen !== undefined) send(run, { text: fillText(run, messages.handover_after_hours, { next_open: nextOpen }) });
   const metadata = { reason, flow: state.position?.flow ?? null, node: state.position?.node ?? null, fields: { ...state.fields } };
-  run.effects.push({ type: 'handover', reason, metadata });
+  run.effects.push({ type: 'handover', reason, metadata, targetAppId: handover.app_id });
   run.effects.push({ type: 'notify', reason, text: `Customer asked for a person (${reason})` });
   moveThread(run, 'handing_over', reason);
   state.pending = null;

@@ -5,6 +5,7 @@ import { controlAt, forEachControl, type ControlRef, type FlowSet } from './flow
 import { matchesKeyword, said, type Said } from './normalize';
 import { GET_STARTED_PAYLOAD, OFFER_HUMAN_PAYLOAD, resolvePayload } from './payloads';
 import { clip } from './render';
+import { resumeConversation } from './resume';
 import { armHandoverTimer, askAgain, enterNode, fillText, logThread, moveThread, newRun, runActions, send, startHandover, type Run } from './run';
 import type { UserState } from './userState';
 import { validateAnswer } from './validateAnswer';
@@ -153,16 +154,16 @@ function takeBack(run: Run, reason: string): void {
 /** A standby message written before the thread came back to us (or while our take is under way). */
 const lateNews = (state: UserState, sentAt: number): boolean => state.takePending || (state.controlSince !== null && sentAt <= state.controlSince);
 
-/** The bot owns the thread again: say so (automated), and continue from the default flow's entry. */
+/** The bot owns the thread again: say so (automated), then continue (resume_at, or the default flow's entry). */
 function welcomeBack(run: Run, cause: string): void {
   const { state } = run;
   moveThread(run, 'bot', cause);
   state.pending = null;
   state.misses = 0;
-  // Back at the default flow's entry: the next message runs the flow from there.
-  const loaded = run.flows.flows.get(run.flows.defaultFlow);
-  if (loaded) state.position = { flow: loaded.flow.id, version: loaded.version, node: loaded.flow.entry ?? loaded.flow.start };
-  send(run, { text: fillText(run, run.flows.settings.messages.welcome_back) }, false, 'UPDATE');
+  // The user did not just write: the welcome-back and whatever resume_at's node says are UPDATEs.
+  run.messaging = 'UPDATE';
+  send(run, { text: fillText(run, run.flows.settings.messages.welcome_back) });
+  resumeConversation(run);
 }
 
 /** After a flow file changed: keep users on nodes that still exist, else move them to the entry. */

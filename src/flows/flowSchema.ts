@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isTimeZone, parseRange } from '../engine/businessHours';
 
 /**
  * The flow language: what a marketer writes in flows/*.yaml. Structure and types are checked
@@ -160,6 +161,42 @@ export const flowSchema = z.strictObject({
 });
 export type Flow = z.infer<typeof flowSchema>;
 
+const AFTER_HOURS = 'Our team is away right now and will be back {{next_open}}. Leave your message here and a person will reply then.';
+/** Meta's Page Inbox: where a handover goes unless settings name another app. */
+const PAGE_INBOX_APP_ID = '263902037430900';
+
+const OPENING_HOURS = /^(closed|([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00))$/;
+const openingHours = z
+  .string()
+  .regex(OPENING_HOURS, 'use "HH:MM-HH:MM" on a 24-hour clock (e.g. "09:00-18:00"; the end may be "24:00") or "closed"')
+  // Only well-formed hours can be in the wrong order (one message per mistake).
+  .refine((h) => !OPENING_HOURS.test(h) || h === 'closed' || parseRange(h) !== undefined, 'the closing time must be after the opening time; for hours past midnight, close at "24:00" and open the next day at "00:00"')
+  .optional()
+  .describe('"09:00-18:00" or "closed"; a day not listed is closed');
+
+const handoverSettings = z
+  .strictObject({
+    // A YAML number would be read as a float: a long app id could silently lose digits.
+    app_id: z
+      .string({ error: 'app_id must be a quoted string of digits, e.g. "263902037430900"' })
+      .regex(/^\d{1,20}$/, 'app_id must be digits only, e.g. "263902037430900" (the Page Inbox)')
+      .default(PAGE_INBOX_APP_ID)
+      .describe('the app that gets the conversation: the Page Inbox (263902037430900) or your agent app'),
+    resume_at: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]{0,63}(:[a-z0-9][a-z0-9_-]{0,63})?$/i, 'resume_at is "<flow>:<node>" (e.g. "shop:menu"), or "<flow>" for its entry node')
+      .optional()
+      .describe('"<flow>:<node>" (or "<flow>" for its entry): entered after the welcome-back; default: wait at the default flow\'s entry'),
+    business_hours: z
+      .strictObject({
+        timezone: z.string().refine(isTimeZone, { error: (iss) => `timezone ${JSON.stringify(iss.input)} is not a known IANA time zone; use a name like "Europe/Paris" or "America/New_York"` }).describe('IANA time zone of the hours, e.g. Europe/Paris'),
+        hours: z.strictObject({ mon: openingHours, tue: openingHours, wed: openingHours, thu: openingHours, fri: openingHours, sat: openingHours, sun: openingHours }),
+      })
+      .optional()
+      .describe('when people answer; outside them a handover also sends messages.handover_after_hours'),
+  })
+  .default({ app_id: PAGE_INBOX_APP_ID });
+
 export const settingsSchema = z.strictObject({
   keywords: z
     .strictObject({
@@ -179,6 +216,7 @@ export const settingsSchema = z.strictObject({
       offer_human: z.string().default('Would you like to talk to a person?'),
       offer_human_button: z.string().default('Talk to a person'),
       welcome_back: z.string().default("Hi again! You're chatting with our automated assistant now. Type MENU to see what I can do."),
+      handover_after_hours: z.string().default(AFTER_HOURS).describe('sent after the handover message outside handover.business_hours; {{next_open}} says when, e.g. "tomorrow at 09:00"'),
     })
     .default({
       stopped: "You're unsubscribed. Send START any time to subscribe again.",
@@ -187,7 +225,9 @@ export const settingsSchema = z.strictObject({
       offer_human: 'Would you like to talk to a person?',
       offer_human_button: 'Talk to a person',
       welcome_back: "Hi again! You're chatting with our automated assistant now. Type MENU to see what I can do.",
+      handover_after_hours: AFTER_HOURS,
     }),
+  handover: handoverSettings,
   handover_timeout_minutes: z
     .number()
     .int()

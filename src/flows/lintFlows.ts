@@ -5,6 +5,7 @@ import type { Settings } from './flowSchema';
 import { lintAsk } from './lintAsk';
 import { lintConditions } from './lintConditions';
 import { lintGraph } from './lintGraph';
+import { lintHandover } from './lintHandover';
 import { lintMessageLimits, lintText } from './lintLimits';
 import { lintPayloads } from './lintPayloads';
 import { lintPolicy } from './lintPolicy';
@@ -81,7 +82,7 @@ function unenterable(flows: readonly LoadedFlow[], settings: Settings, locate: L
   }
 }
 
-/** settings.yaml: the default flow exists; the offer-a-person button fits Messenger. */
+/** settings.yaml: the default flow exists; the offer-a-person button fits Messenger; handover settings. */
 function lintSettings(flows: readonly LoadedFlow[], settings: Settings, out: Problem[], settingsFile?: string): void {
   const file = settingsFile ?? join(dirname(flows[0]?.file ?? '.'), 'settings.yaml');
   const report = reporter(file, undefined, () => undefined, out);
@@ -96,6 +97,7 @@ function lintSettings(flows: readonly LoadedFlow[], settings: Settings, out: Pro
   for (const [key, text] of Object.entries(settings.messages)) {
     if (charCount(text) > LIMITS.text) report.error(['messages', key], `messages.${key} has ${charCount(text)} characters; Messenger allows at most ${LIMITS.text}`, `shorten it to ${LIMITS.text} characters or fewer`);
   }
+  lintHandover(flows, settings, report);
 }
 
 /** By file, then line; problems without a line first; otherwise in the order found. */

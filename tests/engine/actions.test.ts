@@ -68,7 +68,7 @@ describe('actions', () => {
   it('a handover action hands over at once, with the reason and context in the metadata', () => {
     const r = run({ go: { actions: [{ set: { topic: 'refund' } }, { handover: { reason: 'refund' } }], say: [{ text: 'not said' }], end: true } });
     expect(r.state.thread).toBe('handing_over');
-    expect(r.effects).toContainEqual({ type: 'handover', reason: 'refund', metadata: { reason: 'refund', flow: 'f', node: 'go', fields: expect.objectContaining({ topic: 'refund' }) } });
+    expect(r.effects).toContainEqual({ type: 'handover', reason: 'refund', targetAppId: '263902037430900', metadata: { reason: 'refund', flow: 'f', node: 'go', fields: expect.objectContaining({ topic: 'refund' }) } });
     expect(JSON.stringify(r.effects)).not.toContain('not said');
   });
 });

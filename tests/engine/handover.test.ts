@@ -178,3 +178,74 @@ describe('the handover state machine', () => {
     expect(transition(flows, paused, { type: 'admin_resume' }, T0 + 2).effects.some((e) => e.type === 'handover')).toBe(false);
   });
 });
+
+describe('handover settings', () => {
+  const texts = (effects: readonly EngineEffect[]) => sends(effects).map((e) => (e.type === 'send' && 'text' in e.message ? e.message.text : '(not text)'));
+  const shop = (over: Record<string, unknown> = {}) => ({ ...flows.flows.get('shop')?.flow, ...over });
+  const office = { timezone: 'Europe/Paris', hours: { mon: '09:00-18:00', tue: '09:00-18:00', wed: '09:00-18:00', thu: '09:00-18:00', fri: '09:00-18:00' } };
+  const askFor = (fs: typeof flows, now: number) => transition(fs, transition(fs, initialUserState(), text('hi'), now).state, text('talk to a person'), now + 1000);
+  const FRIDAY_EVENING = Date.UTC(2026, 10, 27, 19, 0); // 20:00 in Paris
+
+  it('inside business hours only the handover message is sent', () => {
+    const fs = flowSet([shop()], { handover: { business_hours: office } });
+    expect(texts(askFor(fs, T0).effects)).toEqual(['Connecting you with a person. They will reply here.']); // T0: Monday 16:00 in Paris
+  });
+
+  it('outside business hours the after-hours message follows, saying when a person will reply', () => {
+    const fs = flowSet([shop()], { handover: { business_hours: office } });
+    const r = askFor(fs, FRIDAY_EVENING);
+    expect(texts(r.effects)).toEqual([
+      'Connecting you with a person. They will reply here.',
+      'Our team is away right now and will be back on Monday at 09:00. Leave your message here and a person will reply then.',
+    ]);
+    expect(sends(r.effects).every((e) => e.type === 'send' && e.messaging === 'RESPONSE')).toBe(true);
+    expect(r.state.thread).toBe('handing_over');
+    // A node's own handover message too; {{next_open}} beats a user field of that name, other fields still fill in.
+    const custom = flowSet([shop()], { handover: { business_hours: office }, messages: { handover_after_hours: 'Back {{next_open}}, {{first_name}} ({{next_open|?}})' } });
+    const s = { ...transition(custom, initialUserState(), text('hi'), FRIDAY_EVENING).state, fields: { first_name: 'Ana', next_open: 'never' } };
+    const viaNode = transition(custom, s, text('Help'), FRIDAY_EVENING + 1000);
+    expect(texts(viaNode.effects)).toEqual(['A person will reply.', 'Back on Monday at 09:00, Ana (on Monday at 09:00)']);
+  });
+
+  it('without business hours, or with none open, no after-hours message', () => {
+    expect(texts(askFor(flows, FRIDAY_EVENING).effects)).toHaveLength(1);
+    const never = flowSet([shop()], { handover: { business_hours: { timezone: 'UTC', hours: { mon: 'closed' } } } });
+    expect(texts(askFor(never, FRIDAY_EVENING).effects)).toHaveLength(1);
+  });
+
+  it('the handover goes to the app in settings (default: the Page Inbox)', () => {
+    const target = (effects: readonly EngineEffect[]) => effects.find((e) => e.type === 'handover')?.targetAppId;
+    expect(target(askFor(flows, T0).effects)).toBe('263902037430900');
+    expect(target(askFor(flowSet([shop()], { handover: { app_id: '1234567890' } }), T0).effects)).toBe('1234567890');
+  });
+
+  it('resume_at: after the welcome-back the bot enters that node, and everything it sends is UPDATE', () => {
+    const withAsk = shop({ nodes: { ...shop().nodes, feedback: { say: [{ text: 'Welcome back, {{first_name}}' }], ask: { text: 'How did it go?', capture: 'text', into: 'feedback' } } } });
+    const fs = flowSet([withAsk], { handover: { resume_at: 'shop:feedback' } });
+    const human = transition(fs, askFor(fs, T0).state, { type: 'control_taken' }, T0 + HOUR).state;
+    const back = transition(fs, human, { type: 'control_returned', at: T0 + 2 * HOUR }, T0 + 2 * HOUR);
+    expect(texts(back.effects)).toEqual([expect.stringContaining('automated assistant'), 'Welcome back, there', 'How did it go?']);
+    expect(sends(back.effects).map((e) => e.type === 'send' && e.messaging)).toEqual(['UPDATE', 'UPDATE', 'UPDATE']);
+    expect(back.state.position?.node).toBe('feedback');
+    expect(back.state.pending).toEqual({ flow: 'shop', version: 'v1', node: 'feedback', retries: 0 });
+    // The user's answer is then a normal reply to that question.
+    expect(transition(fs, back.state, text('great'), T0 + 3 * HOUR).state.fields.feedback).toBe('great');
+  });
+
+  it('resume_at "<flow>" enters that flow\'s entry; the per-event cap still applies', () => {
+    const other = { id: 'other', start: 'a', entry: 'b', nodes: { a: { end: true }, b: { say: [{ text: 'one' }, { text: 'two' }, { text: 'three' }], wait: true } } };
+    const fs = flowSet([shop(), other], { handover: { resume_at: 'other' }, max_messages_per_event: 3 });
+    const back = transition(fs, askFor(fs, T0).state, { type: 'admin_resume' }, T0 + HOUR);
+    expect(texts(back.effects)).toEqual([expect.stringContaining('automated assistant'), 'one', 'two']);
+    expect(back.effects).toContainEqual(expect.objectContaining({ type: 'warning', code: 'message_cap' }));
+    expect(back.state.position).toEqual({ flow: 'other', version: 'v1', node: 'b' });
+  });
+
+  it('without resume_at the user waits at the default flow\'s entry and only the welcome-back is sent', () => {
+    const fs = flowSet([shop({ entry: 'human' })]);
+    const back = transition(fs, askFor(fs, T0).state, { type: 'admin_resume' }, T0 + HOUR);
+    expect(texts(back.effects)).toEqual([expect.stringContaining('automated assistant')]);
+    expect(back.state.position?.node).toBe('human');
+    expect(back.state.thread).toBe('bot');
+  });
+});

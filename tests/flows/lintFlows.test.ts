@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { flowSchema, settingsSchema } from '../../src/flows/flowSchema';
@@ -263,4 +263,40 @@ test('settings problems name the settings file actually used (settings.yml here)
   const problems = result.ok ? result.warnings : result.problems;
   const p = problems.find((x) => x.message.includes('nope'));
   expect(p?.file.endsWith('settings.yml')).toBe(true);
+});
+
+describe('settings: handover', () => {
+  function loadWith(settingsYaml: string): readonly Problem[] {
+    const dir = mkdtempSync(join(tmpdir(), 'talkshop-handover-'));
+    writeFileSync(join(dir, 'settings.yaml'), settingsYaml);
+    writeFileSync(join(dir, 'hello.yaml'), 'id: hello\nstart: a\ntriggers: [{ keyword: hi }]\nnodes:\n  a:\n    say: [{ text: hi }]\n    next: menu\n  menu:\n    say: [{ text: Menu }]\n    end: true\nfallback: { text: "?", escalate_after: 2 }\n');
+    try {
+      const result = loadFlows(dir);
+      return result.ok ? result.warnings : result.problems;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const inSettings = { severity: 'error', file: expect.stringMatching(/settings\.yaml$/) };
+
+  test('resume_at must name an existing flow and node, in the settings file under its key', () => {
+    expect(loadWith('handover:\n  resume_at: "hello:mneu"\n')).toEqual([
+      expect.objectContaining({ ...inSettings, message: 'handover.resume_at "hello:mneu" names no node "mneu" of flow "hello"', fix: expect.stringContaining('did you mean "menu"?') }),
+    ]);
+    expect(loadWith('handover:\n  resume_at: "shop:menu"\n')).toEqual([
+      expect.objectContaining({ ...inSettings, message: 'handover.resume_at "shop:menu" names no flow "shop"', fix: expect.stringContaining('hello') }),
+    ]);
+    expect(loadWith('handover:\n  resume_at: "hello:menu"\n')).toEqual([]);
+    expect(loadWith('handover:\n  resume_at: hello\n')).toEqual([]);
+  });
+
+  test('business hours that never open are a warning; a bad time zone is a schema error naming the key', () => {
+    expect(loadWith('handover:\n  business_hours: { timezone: Europe/Paris, hours: { sat: closed } }\n')).toEqual([
+      expect.objectContaining({ severity: 'warning', message: expect.stringContaining('handover.business_hours.hours opens on no day') }),
+    ]);
+    expect(loadWith('handover:\n  business_hours: { timezone: Europe/Paris, hours: { sat: "10:00-14:00" } }\n')).toEqual([]);
+    expect(loadWith('handover:\n  business_hours: { timezone: Paris, hours: {} }\n')).toEqual([
+      expect.objectContaining({ ...inSettings, line: 2, message: expect.stringContaining('handover.business_hours.timezone: timezone "Paris" is not a known IANA time zone') }),
+    ]);
+  });
 });

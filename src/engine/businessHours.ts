@@ -1,0 +1,95 @@
+/**
+ * Opening hours of the people behind the bot (settings.handover.business_hours), read in the
+ * business's own time zone. Pure: the time is always given (`now`), and the wall-clock day and time
+ * come from Intl's time-zone data, never from a fixed offset, so DST changes need no special case.
+ */
+export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+export interface BusinessHours {
+  /** IANA time zone, e.g. Europe/Paris. */
+  readonly timezone: string;
+  /** "09:00-18:00" or "closed" per day; a day not listed is closed. */
+  readonly hours: Readonly<Partial<Record<Weekday, string>>>;
+}
+
+/** The next time the business opens: `inDays` local calendar days after `now`'s day, at `time`. */
+export interface Opening {
+  readonly inDays: number;
+  readonly day: Weekday;
+  readonly time: string;
+}
+
+const DAY = 24 * 60;
+
+/**
+ * "09:00-18:00" → minutes since local midnight, [from, to). Undefined for "closed" and for anything
+ * malformed: times past 24:00, an opening at 24:00, or an end not after the start (hours past
+ * midnight continue on the next day from "00:00").
+ */
+export function parseRange(text: string | undefined): { from: number; to: number } | undefined {
+  const m = /^(\d\d):(\d\d)-(\d\d):(\d\d)$/.exec(text ?? '');
+  if (!m) return undefined;
+  const [h1, m1, h2, m2] = m.slice(1).map(Number) as [number, number, number, number];
+  if (m1 > 59 || m2 > 59) return undefined;
+  const from = h1 * 60 + m1;
+  const to = h2 * 60 + m2;
+  return from < to && to <= DAY ? { from, to } : undefined;
+}
+
+/** Whether Intl knows the zone (the schema refuses the others, so the engine never meets one). */
+export function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Local weekday (0 = Monday) and minutes since local midnight of `now` in `tz`. */
+function localTime(now: number, tz: string): { day: number; minutes: number } {
+  const parts = new Intl.DateTimeFormat('en-US', { timeZone: tz, hourCycle: 'h23', weekday: 'short', hour: '2-digit', minute: '2-digit' }).formatToParts(now);
+  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
+  const day = WEEKDAYS.indexOf(get('weekday').slice(0, 3).toLowerCase() as Weekday);
+  return { day: Math.max(day, 0), minutes: Number(get('hour')) * 60 + Number(get('minute')) };
+}
+
+const dayAt = (index: number): Weekday => WEEKDAYS[index % 7] as Weekday;
+
+export function isOpen(bh: BusinessHours, now: number): boolean {
+  const { day, minutes } = localTime(now, bh.timezone);
+  const range = parseRange(bh.hours[dayAt(day)]);
+  return range !== undefined && minutes >= range.from && minutes < range.to;
+}
+
+/** The first opening strictly after `now` (when open now: the next day's); undefined if no day opens. */
+export function nextOpening(bh: BusinessHours, now: number): Opening | undefined {
+  const { day, minutes } = localTime(now, bh.timezone);
+  // Up to 7 days ahead: a business open only on today's weekday, already past, opens in a week.
+  for (let inDays = 0; inDays <= 7; inDays++) {
+    const range = parseRange(bh.hours[dayAt(day + inDays)]);
+    if (range && (inDays > 0 || minutes < range.from)) return { inDays, day: dayAt(day + inDays), time: clock(range.from) };
+  }
+  return undefined;
+}
+
+const clock = (minutes: number): string => `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+
+const DAY_NAMES: Record<Weekday, string> = { mon: 'Monday', tue: 'Tuesday', wed: 'Wednesday', thu: 'Thursday', fri: 'Friday', sat: 'Saturday', sun: 'Sunday' };
+
+/** English wording for {{next_open}}: "today at 09:00", "tomorrow at 09:00", "on Monday at 09:00", "next Monday at 09:00". */
+export function describeOpening(o: Opening): string {
+  const when = o.inDays === 0 ? 'today' : o.inDays === 1 ? 'tomorrow' : o.inDays === 7 ? `next ${DAY_NAMES[o.day]}` : `on ${DAY_NAMES[o.day]}`;
+  return `${when} at ${o.time}`;
+}
+
+/**
+ * What fills {{next_open}} when a handover happens outside business hours. Undefined when there are
+ * no business hours, when they are open now, and when no day ever opens (nothing true to promise).
+ */
+export function afterHoursNextOpen(bh: BusinessHours | undefined, now: number): string | undefined {
+  if (!bh || isOpen(bh, now)) return undefined;
+  const next = nextOpening(bh, now);
+  return next && describeOpening(next);
+}
