@@ -93,8 +93,8 @@ function onThreadEvent(run: Run, e: ThreadEvent): void {
       state.pending = null;
       return;
     case 'control_requested':
-      // Grant only while the bot is idle in its flow: never in the middle of a question.
-      if (state.thread !== 'bot' || state.pending || !e.appId) {
+      // By default grant only while the bot is idle in its flow: never in the middle of a question.
+      if (state.thread !== 'bot' || !e.appId || !grants(run.flows.settings.handover.grant_requests, state)) {
         logThread(run, `request_refused:${e.appId}`, state.thread);
         return;
       }
@@ -144,6 +144,8 @@ function onThreadEvent(run: Run, e: ThreadEvent): void {
       return;
   }
 }
+
+const grants = (policy: 'when_idle' | 'always' | 'never', state: UserState): boolean => policy === 'always' || (policy === 'when_idle' && state.pending === null);
 
 /** Asks Meta for the thread back; the sender reports when that is done (handover_result). */
 function takeBack(run: Run, reason: string): void {

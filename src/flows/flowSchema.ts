@@ -163,7 +163,8 @@ export type Flow = z.infer<typeof flowSchema>;
 
 const AFTER_HOURS = 'Our team is away right now and will be back {{next_open}}. Leave your message here and a person will reply then.';
 /** Meta's Page Inbox: where a handover goes unless settings name another app. */
-const PAGE_INBOX_APP_ID = '263902037430900';
+export const PAGE_INBOX_APP_ID = '263902037430900';
+export const GRANT_POLICIES = ['when_idle', 'always', 'never'] as const;
 
 const OPENING_HOURS = /^(closed|([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00))$/;
 const openingHours = z
@@ -194,8 +195,12 @@ const handoverSettings = z
       })
       .optional()
       .describe('when people answer; outside them a handover also sends messages.handover_after_hours'),
+    grant_requests: z
+      .enum(GRANT_POLICIES)
+      .default('when_idle')
+      .describe('another app asking for the conversation (request_thread_control): when_idle = unless a question waits for its answer; always; never'),
   })
-  .default({ app_id: PAGE_INBOX_APP_ID });
+  .default({ app_id: PAGE_INBOX_APP_ID, grant_requests: 'when_idle' });
 
 export const settingsSchema = z.strictObject({
   keywords: z

@@ -1,3 +1,4 @@
+import { PAGE_INBOX_APP_ID } from '../flows/flowSchema';
 import { decodeUserState } from '../engine/userState';
 import type { Logger } from '../logger';
 import type { GraphClient } from '../messenger/graphClient';
@@ -10,8 +11,6 @@ import type { Metrics } from '../metrics';
 import { staffNoticeText, type AgentNotice } from './notifyAgents';
 import { partitionOf, psidOf } from './partitionOf';
 
-/** Meta's Page Inbox app: handing a thread to it puts the customer in front of the Page's people. */
-export const PAGE_INBOX_APP_ID = '263902037430900';
 
 export interface SenderOptions {
   readonly store: Store;

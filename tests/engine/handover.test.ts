@@ -117,6 +117,17 @@ describe('the handover state machine', () => {
     expect(refused.state.threadLog.at(-1)?.cause).toBe('request_refused:777');
   });
 
+  it('the request policy is configurable: always grants even mid-question, never refuses even when idle', () => {
+    const idle = transition(flows, initialUserState(), text('hi'), T0).state;
+    const asking = { ...idle, pending: { flow: 'shop', version: 'v1', node: 'menu', retries: 0 } };
+    const request = { type: 'control_requested', appId: '777' } as const;
+    const with_ = (grant_requests: string) => flowSet([flows.flows.get('shop')?.flow as Record<string, unknown>], { handover: { grant_requests } });
+    expect(transition(with_('always'), asking, request, T0 + 1).state.thread).toBe('human');
+    expect(transition(with_('never'), idle, request, T0 + 1).state.thread).toBe('bot');
+    expect(transition(with_('when_idle'), asking, request, T0 + 1).state.thread).toBe('bot');
+    expect(() => with_('sometimes')).toThrow(/grant_requests/);
+  });
+
   it('inactivity timeout: armed on handover, postponed by activity, stale firings ignored, the current one takes the thread back', () => {
     const s0 = handedOver();
     expect(s0.timer).toEqual({ id: expect.any(String), dueAt: T0 + 1000 + 2 * HOUR });

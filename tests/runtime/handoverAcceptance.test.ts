@@ -13,7 +13,7 @@ import { textMessageBody } from '../../src/cli/sendEvent';
 import type { Config } from '../../src/config/config';
 import { startFakeGraphApi, type FakeGraphApi } from '../../src/emulator/fakeGraphApi';
 import { decodeUserState, type UserState } from '../../src/engine/userState';
-import { PAGE_INBOX_APP_ID } from '../../src/runtime/outboxSender';
+import { PAGE_INBOX_APP_ID } from '../../src/flows/flowSchema';
 import { partitionOf, userKeyOf } from '../../src/runtime/partitionOf';
 import { startService, type RunningService } from '../../src/server';
 import { keysFor } from '../../src/store/keys';
