@@ -83,7 +83,7 @@ describe('settings: handover.business_hours', () => {
 
   it('accepts hours and defaults the app to the Page Inbox', () => {
     expect(issues({ business_hours: { timezone: 'Europe/Paris', hours: { ...weekdays, sat: '10:00-24:00', sun: 'closed' } } })).toEqual([]);
-    expect(settingsSchema.parse({}).handover).toEqual({ app_id: '263902037430900' });
+    expect(settingsSchema.parse({}).handover).toEqual({ app_id: '263902037430900', grant_requests: 'when_idle' });
   });
 
   it('names the field of a bad time zone, hours or app id', () => {
