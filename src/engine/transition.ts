@@ -52,10 +52,18 @@ export function transition(flows: FlowSet, prior: UserState, event: EngineEvent,
   return { state, effects: run.effects };
 }
 
+/** What a person sees of the conversation while they own it. */
 const TRANSCRIPT_SIZE = 50;
+/**
+ * While the bot owns the thread only the last few lines are kept: enough context for a person
+ * taking over (and the agents' notice), without every message of every customer making each
+ * state write heavier (it is rewritten on every event) or keeping texts nobody reads.
+ */
+const CONTEXT_SIZE = 5;
 
 function remember(run: Run, from: 'user' | 'agent', text: string): void {
-  if (text) run.state.transcript = [...run.state.transcript, { at: run.now, from, text }].slice(-TRANSCRIPT_SIZE);
+  const size = run.state.thread === 'bot' ? CONTEXT_SIZE : TRANSCRIPT_SIZE;
+  if (text) run.state.transcript = [...run.state.transcript, { at: run.now, from, text }].slice(-size);
 }
 
 function openWindow(run: Run): void {

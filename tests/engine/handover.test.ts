@@ -105,6 +105,16 @@ describe('the handover state machine', () => {
     expect(transition(flows, passed.state, { type: 'handover_result', outcome: 'handover_disabled', at: T0 + 2000 }, T0 + 6).state.thread).toBe('human');
   });
 
+  it('keeps only the last 5 lines while the bot owns the thread, up to 50 while a person does', () => {
+    let s: UserState = initialUserState();
+    for (let i = 0; i < 12; i++) s = transition(flows, s, text(`bot era ${i}`), T0 + i).state;
+    expect(s.transcript.map((t) => t.text)).toEqual(['bot era 7', 'bot era 8', 'bot era 9', 'bot era 10', 'bot era 11']);
+    s = transition(flows, s, text('talk to a person'), T0 + 100).state;
+    for (let i = 0; i < 60; i++) s = transition(flows, s, { type: 'standby_message', text: `human era ${i}`, sentAt: T0 + 200 + i }, T0 + 200 + i).state;
+    expect(s.transcript).toHaveLength(50);
+    expect(s.transcript.at(-1)?.text).toBe('human era 59');
+  });
+
   it('a request from another app is granted while the bot is idle, refused while a question waits', () => {
     const idle = transition(flows, initialUserState(), text('hi'), T0).state;
     const granted = transition(flows, idle, { type: 'control_requested', appId: '777' }, T0 + 1);
