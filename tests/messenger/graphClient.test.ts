@@ -65,8 +65,6 @@ async function graphError(fn: () => Promise<unknown>): Promise<GraphApiError> {
   throw new Error('expected a GraphApiError');
 }
 
-const noSleep = { sleep: async () => undefined, random: () => 0.5 };
-
 describe('Send API', () => {
   it('sends a message and returns Meta ids; the fake saw exactly the request', async () => {
     const request = text('psid-1', 'Hi Sam 👟', {
