@@ -1,4 +1,3 @@
-import { PAGE_INBOX_APP_ID } from '../flows/flowSchema';
 import { decodeUserState } from '../engine/userState';
 import type { Logger } from '../logger';
 import type { GraphClient } from '../messenger/graphClient';
@@ -8,9 +7,9 @@ import { decideSend } from '../messenger/sendPolicy';
 import { pageRateBucket, type RateLane } from '../store/keys';
 import type { OutboxEntry, Store } from '../store/ports';
 import type { Metrics } from '../metrics';
-import { staffNoticeText, type AgentNotice } from './notifyAgents';
-import { partitionOf, psidOf } from './partitionOf';
-
+import type { AgentNotice } from './notifyAgents';
+import { psidOf } from './partitionOf';
+import { handOver, notifyStaff, schedule, takeBack, timerSlot } from './threadEffects';
 
 export interface SenderOptions {
   readonly store: Store;
@@ -34,12 +33,9 @@ export interface SenderOptions {
 }
 
 /** done: record the entry as delivered (or deliberately dropped); retry: try it again after `ms`. */
-type Step = { readonly type: 'done'; readonly outcome: string } | { readonly type: 'retry'; readonly ms?: number; readonly why: string };
+export type Step = { readonly type: 'done'; readonly outcome: string } | { readonly type: 'retry'; readonly ms?: number; readonly why: string };
 
 const OUTBOX_BATCH = 50;
-
-/** One timer of each name per user. */
-const timerSlot = (userKey: string, timer: string): string => `${userKey}|${timer}`;
 
 const laneOf = (m: SendMessage): RateLane => ('attachment' in m && (m.attachment.type === 'video' || m.attachment.type === 'audio') ? 'media' : 'text');
 
@@ -116,110 +112,22 @@ export class OutboxSender {
         case 'send':
           return await this.send(partition, entry, psid);
         case 'handover':
-          return effect.take === true ? await this.takeBack(partition, entry, psid) : await this.handOver(partition, entry, psid);
+          return effect.take === true ? await takeBack(this.o, partition, entry, psid) : await handOver(this.o, partition, entry, psid);
         case 'schedule':
-          await this.schedule(partition, entry, psid);
+          await schedule(this.o, partition, entry, psid);
           return { type: 'done', outcome: 'scheduled' };
         case 'cancel_timer':
           await this.o.store.timers.clear(partition, timerSlot(entry.userKey, String(effect.timer)));
           return { type: 'done', outcome: 'cancelled' };
         case 'notify':
-          return await this.notifyStaff(partition, entry, psid);
+          return await notifyStaff(this.o, partition, entry, psid);
         default:
-          // consent, sequence, notify, warning: recorded by their own modules, nothing to send.
+          // consent, sequence, warning: recorded by their own modules, nothing to send.
           return { type: 'done', outcome: 'not_a_send' };
       }
     } catch (err) {
       return this.onError(partition, entry, err);
     }
-  }
-
-  /**
-   * Passes the thread to the Page Inbox and tells the user's state how it went, through the
-   * user's own inbox partition (so it is ordered with everything else the user does). A page on
-   * Conversation Routing answers "Handover Protocol APIs disabled": reported once, never retried.
-   */
-  private async handOver(partition: number, entry: OutboxEntry, psid: string): Promise<Step> {
-    let outcome: 'passed' | 'handover_disabled';
-    try {
-      const target = typeof entry.effect.targetAppId === 'string' && entry.effect.targetAppId ? entry.effect.targetAppId : PAGE_INBOX_APP_ID;
-      await this.o.graph.passThreadControl(psid, target, JSON.stringify(entry.effect.metadata ?? {}).slice(0, 1000));
-      outcome = 'passed';
-    } catch (err) {
-      if (classifyGraphError(err) !== 'handover_disabled') throw err;
-      outcome = 'handover_disabled';
-    }
-    await this.report(partition, entry, psid, outcome);
-    return { type: 'done', outcome };
-  }
-
-  /**
-   * Takes the thread back (inactivity timeout, admin resume) and reports when it was done: until
-   * then the customer's messages still arrive on standby and must not read as a person taking
-   * over. A refusal that retrying cannot fix (the thread was already ours, a routing page) is
-   * reported too, so the state never waits forever.
-   */
-  private async takeBack(partition: number, entry: OutboxEntry, psid: string): Promise<Step> {
-    let outcome: 'taken' | 'take_failed';
-    try {
-      await this.o.graph.takeThreadControl(psid, JSON.stringify(entry.effect.metadata ?? {}).slice(0, 1000));
-      outcome = 'taken';
-    } catch (err) {
-      const kind = classifyGraphError(err);
-      if (kind === 'retryable' || kind === 'rate_limited' || kind === 'auth') throw err; // retried by onError
-      this.o.logger.warn({ partition, entryId: entry.id, class: kind }, 'take_thread_control refused; the bot continues as owner');
-      outcome = 'take_failed';
-    }
-    await this.report(partition, entry, psid, outcome);
-    return { type: 'done', outcome };
-  }
-
-  /** Tells the user's state how a thread-control call went, through the user's own inbox lane. */
-  private async report(partition: number, entry: OutboxEntry, psid: string, outcome: string): Promise<void> {
-    const dedupeKey = `handover:${entry.id}`; // a replay after a crash reports once
-    const at = this.o.now();
-    const event = { kind: 'handover_result' as const, channel: 'messaging' as const, pageId: this.o.pageId, userId: psid, timestamp: at, dedupeKey, raw: { outcome } };
-    await this.o.store.inbox.append([{ partition, dedupeKey, record: { source: 'sender', event } }]);
-  }
-
-  /**
-   * Tells the people: the webhook in the background (never blocks this partition), and each staff
-   * PSID through their own inbox lane, so the Messenger notice is durable, ordered and sent under
-   * the same rules as any message (their thread must be with the bot and inside their 24 h window).
-   */
-  private async notifyStaff(partition: number, entry: OutboxEntry, psid: string): Promise<Step> {
-    const staff = (this.o.staffPsids ?? []).filter((s) => s !== psid);
-    if (!this.o.notify && staff.length === 0) return { type: 'done', outcome: 'no_notifier' };
-    const notice = await this.notice(partition, entry, psid);
-    this.o.notify?.(notice);
-    const at = this.o.now();
-    const text = staffNoticeText(notice);
-    await this.o.store.inbox.append(
-      staff.map((to) => {
-        const dedupeKey = `notice:${entry.id}:${to}`; // a replay after a crash notifies once
-        const event = { kind: 'admin_command' as const, channel: 'messaging' as const, pageId: this.o.pageId, userId: to, timestamp: at, dedupeKey, raw: { command: 'notice', text } };
-        return { partition: partitionOf(this.o.pageId, to, this.o.partitions), dedupeKey, record: { source: 'sender' as const, event } };
-      }),
-    );
-    return { type: 'done', outcome: 'notified' };
-  }
-
-  private async notice(partition: number, entry: OutboxEntry, psid: string): Promise<AgentNotice> {
-    const state = decodeUserState((await this.o.store.states.load(partition, entry.userKey)).data);
-    const lastMessages = state.transcript.slice(-5).map((t) => ({ from: t.from, text: t.text }));
-    return { psid, reason: String(entry.effect.reason ?? ''), text: String(entry.effect.text ?? ''), lastMessages };
-  }
-
-  /**
-   * Arms the user's timer of that name (replacing the one armed before, so a postponed timeout
-   * leaves nothing behind); when due it returns through the user's inbox. Effects of one
-   * partition run in commit order, so the last arm or cancel the engine made is the one that holds.
-   */
-  private async schedule(partition: number, entry: OutboxEntry, psid: string): Promise<void> {
-    const { timer, id, at } = entry.effect;
-    const dedupeKey = `timer:${String(id)}`;
-    const event = { kind: 'timer_fired' as const, channel: 'messaging' as const, pageId: this.o.pageId, userId: psid, timestamp: Number(at), dedupeKey, raw: { timer, id } };
-    await this.o.store.timers.set(partition, timerSlot(entry.userKey, String(timer)), Number(at), { source: 'timer', event });
   }
 
   private async send(partition: number, entry: OutboxEntry, psid: string): Promise<Step> {
