@@ -9,6 +9,7 @@ import type { OutboxEntry, Store } from '../store/ports';
 import type { Metrics } from '../metrics';
 import type { AgentNotice } from './notifyAgents';
 import { psidOf } from './partitionOf';
+import { OutboxWindow } from './outboxWindow';
 import { handOver, notifyStaff, schedule, takeBack, timerSlot } from './threadEffects';
 
 export interface SenderOptions {
@@ -30,60 +31,96 @@ export interface SenderOptions {
   readonly staffPsids?: readonly string[];
   /** The inbox partition count (where a staff member's own lane is). */
   readonly partitions: number;
+  /**
+   * Users per partition delivered concurrently (default DEFAULT_USERS_IN_FLIGHT). More means more
+   * sends per second under Graph latency, and more possible duplicates after a crash.
+   */
+  readonly usersInFlight?: number;
 }
 
 /** done: record the entry as delivered (or deliberately dropped); retry: try it again after `ms`. */
 export type Step = { readonly type: 'done'; readonly outcome: string } | { readonly type: 'retry'; readonly ms?: number; readonly why: string };
 
 const OUTBOX_BATCH = 50;
+/** Users of one partition whose entries are delivered at the same time (each user's in order). */
+export const DEFAULT_USERS_IN_FLIGHT = 4;
+
+type Round = { readonly type: 'delivered' } | { readonly type: 'postponed'; readonly ms?: number } | { readonly type: 'lease_lost' };
 
 const laneOf = (m: SendMessage): RateLane => ('attachment' in m && (m.attachment.type === 'video' || m.attachment.type === 'audio') ? 'media' : 'text');
 
 /**
- * Delivers a partition's outbox to Meta, in order, one entry at a time (so a user's messages
- * arrive in the order the engine produced them). An entry is recorded as done only after Meta
- * accepted it or it was deliberately dropped, under the partition's lease; after a crash the next
- * lease holder resumes at the first entry not recorded. The only possible duplicate is an entry
- * whose 200 came back but whose record did not (the unavoidable gap).
+ * Delivers a partition's outbox to Meta: each user's entries in order (so their messages arrive
+ * in the order the engine produced them), a few users at a time. An entry is recorded as done
+ * only after Meta accepted it or it was deliberately dropped, under the partition's lease; after a
+ * crash the next lease holder resumes with the entries not recorded. The only possible duplicates
+ * are entries whose 200 came back but whose record did not (the unavoidable gap): at most one per
+ * user in flight.
  */
 export class OutboxSender {
   /** Consecutive page-wide rate-limit answers: each one doubles the page's pause (with jitter). */
   private rateLimitedStreak = 0;
-  /** Per partition, the inbox item whose replies already got their typing indicator. */
-  private readonly typedFor = new Map<number, string>();
+  /** Per user, the inbox item whose replies already got their typing indicator (recent users only). */
+  private readonly typedFor = new Map<string, string>();
 
   constructor(private readonly o: SenderOptions) {}
 
   /** Runs until `active()` turns false; `wake` resolves when new entries may exist (or times out). */
   async run(partition: number, leaseToken: string, active: () => boolean, wake: (ms: number) => Promise<void>): Promise<void> {
-    let cursor = await this.o.store.states.outboxCursor(partition);
-    let failures = 0; // consecutive retries of the entry at the head of the outbox
+    const window = new OutboxWindow(await this.o.store.states.outboxCursor(partition));
+    let failures = 0; // consecutive rounds that had to postpone an entry
     while (active()) {
       let entries: OutboxEntry[];
       try {
-        entries = await this.o.store.states.readOutbox(partition, cursor, OUTBOX_BATCH);
+        entries = await this.o.store.states.readOutbox(partition, window.position, OUTBOX_BATCH);
       } catch (err) {
         this.o.logger.warn({ err, partition }, 'outbox read failed; retrying');
         await this.o.sleep(500);
         continue;
       }
-      if (entries.length === 0) await wake(1000);
-      for (const entry of entries) {
-        if (!active()) return;
-        const step = await this.deliver(partition, entry);
-        if (step.type === 'retry') {
-          failures += 1;
-          const ms = step.ms ?? backoffMs(failures, Math.random);
-          this.o.logger.debug({ partition, entryId: entry.id, why: step.why, ms }, 'delivery postponed');
-          await this.pauseWhileActive(ms, active, wake);
-          break;
-        }
-        failures = 0;
-        this.o.metrics.deliveries.inc({ type: String(entry.effect.type), outcome: step.outcome });
-        if (!(await this.o.store.states.ackOutbox(partition, leaseToken, entry.id))) return; // lease gone
-        cursor = entry.id;
+      if (entries.length === 0) {
+        await wake(1000);
+        continue;
       }
+      window.track(entries.map((e) => e.id));
+      const round = await this.round(partition, leaseToken, entries, window, active);
+      if (round.type === 'lease_lost') return;
+      if (round.type === 'postponed') {
+        failures += 1;
+        await this.pauseWhileActive(round.ms ?? backoffMs(failures, Math.random), active, wake);
+      } else failures = 0;
     }
+  }
+
+  /**
+   * Delivers a batch: each user's entries in order, up to `usersInFlight` users at a time (Graph
+   * latency is spent in parallel, not added up). A user whose entry must wait stops there; the
+   * others go on. Every finished entry is acked at once, so after a crash only the entries in
+   * flight at that moment (≤ usersInFlight per partition) can be sent again.
+   */
+  private async round(partition: number, leaseToken: string, entries: readonly OutboxEntry[], window: OutboxWindow, active: () => boolean): Promise<Round> {
+    const byUser = new Map<string, OutboxEntry[]>();
+    for (const e of entries) byUser.set(e.userKey, [...(byUser.get(e.userKey) ?? []), e]);
+    const queues = [...byUser.values()];
+    let outcome: Round = { type: 'delivered' };
+    const lane = async (): Promise<void> => {
+      for (let queue = queues.shift(); queue && active() && outcome.type !== 'lease_lost'; queue = queues.shift()) {
+        for (const entry of queue) {
+          if (!active() || outcome.type === 'lease_lost') return;
+          const step = await this.deliver(partition, entry);
+          if (step.type === 'retry') {
+            this.o.logger.debug({ partition, entryId: entry.id, why: step.why, ms: step.ms }, 'delivery postponed');
+            if (outcome.type === 'delivered' || (outcome.type === 'postponed' && (step.ms ?? 0) < (outcome.ms ?? 0))) outcome = { type: 'postponed', ms: step.ms };
+            break; // this user's later entries wait for it
+          }
+          this.o.metrics.deliveries.inc({ type: String(entry.effect.type), outcome: step.outcome });
+          const passed = window.finish(entry.id);
+          if (!(await this.o.store.states.ackOutbox(partition, leaseToken, entry.id, passed ? { to: passed } : 'stay'))) outcome = { type: 'lease_lost' };
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.o.usersInFlight ?? DEFAULT_USERS_IN_FLIGHT, queues.length) }, lane));
+    return outcome;
   }
 
   /**
@@ -156,10 +193,11 @@ export class OutboxSender {
     }
     const waited = await this.waitForToken(laneOf(message.data), effect.messaging === 'RESPONSE' ? 'live' : 'bulk');
     if (waited !== 0) return { type: 'retry', ms: waited, why: 'rate_limit' };
-    if (this.typedFor.get(partition) !== entry.itemId) {
+    if (this.typedFor.get(entry.userKey) !== entry.itemId) {
       // One "typing…" before the replies to each inbound event, as its own sender-action request.
       await this.o.graph.senderAction(psid, 'typing_on');
-      this.typedFor.set(partition, entry.itemId);
+      if (this.typedFor.size >= 10_000) this.typedFor.clear(); // only the latest item per user matters
+      this.typedFor.set(entry.userKey, entry.itemId);
     }
     const tag = decision.messagingType === 'MESSAGE_TAG' ? { tag: decision.tag } : {};
     await this.o.graph.sendMessage({ recipient: { id: psid }, messaging_type: decision.messagingType, ...tag, message: message.data });

@@ -96,6 +96,14 @@ export interface OutboxEntry {
   readonly effect: Effect;
 }
 
+/**
+ * Where an ack moves the outbox cursor: to the acked entry (the default, for in-order delivery),
+ * to an earlier id (when entries are delivered out of order, the cursor only passes a run of
+ * done entries), or nowhere ('stay'). A done entry leaves the outbox either way, so it is never
+ * read again, even after a crash.
+ */
+export type OutboxCursorMove = { readonly to: string } | 'stay';
+
 export interface InboxStore {
   /** Appends each request unless its dedupe key was seen within the dedupe TTL; atomic per request. */
   append(requests: readonly AppendRequest[]): Promise<AppendOutcome>;
@@ -133,8 +141,8 @@ export interface StateStore {
   readOutbox(partition: number, afterId: string, count: number): Promise<OutboxEntry[]>;
   /** Id of the last outbox entry delivered (or dropped on purpose) in the partition; '0-0' when none. */
   outboxCursor(partition: number): Promise<string>;
-  /** Records an entry as done, under the partition's lease; false (nothing changed) without it. */
-  ackOutbox(partition: number, leaseToken: string, entryId: string): Promise<boolean>;
+  /** Records an entry as done (removes it), under the partition's lease; false (nothing changed) without it. */
+  ackOutbox(partition: number, leaseToken: string, entryId: string, cursor?: OutboxCursorMove): Promise<boolean>;
   /** What the sender learned about a user from Meta (e.g. 551: not reachable). */
   deliveryFacts(partition: number, userKey: string): Promise<DeliveryFacts>;
   markUnreachable(partition: number, userKey: string, at: number): Promise<void>;

@@ -135,4 +135,20 @@ describe('outbox sender', () => {
     expect(fake.calls.filter((c) => c.recipientId === 't2' && c.path.endsWith('take_thread_control'))).toHaveLength(1);
     expect(await metric('talkshop_deliveries_total{type="handover",outcome="take_failed"} 1')).toBe(true);
   });
+
+  it('under Graph latency several users are served at once, each user\'s messages still in order', async () => {
+    fake.fail.latency(60);
+    // Users of one partition: partitions always run side by side; this is about one partition's sender.
+    const same = partitionOf(TEST_PAGE, 'lat0', 16);
+    const users = Array.from({ length: 400 }, (_, i) => `lat${i}`).filter((u) => partitionOf(TEST_PAGE, u, 16) === same).slice(0, 6);
+    expect(users).toHaveLength(6);
+    await Promise.all(users.map((u) => say(u, 'hello')));
+    await waitFor('every welcome', () => (users.every((u) => texts(u).length === 2) ? true : undefined));
+    for (const u of users) expect(texts(u)).toEqual(['Hi Sam! Welcome to Northwind Outfitters 👟 What can I do for you?', 'Pick one, or just type your question.']);
+    // Served concurrently: some user's first reply went out before another user's last one (one
+    // partition's sender working user after user would never overlap them).
+    const spans = users.map((u) => fake.sentMessages(u).map((c) => c.at));
+    const overlaps = spans.some((a, i) => spans.some((b, j) => i !== j && (a[0] as number) < (b.at(-1) as number) && (b[0] as number) < (a.at(-1) as number)));
+    expect(overlaps).toBe(true);
+  });
 });

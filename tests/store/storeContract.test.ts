@@ -212,6 +212,21 @@ describe.each(adapters)('%s store contract', (_name, make) => {
       expect((await store.states.readOutbox(7, await store.states.outboxCursor(7), 10)).map((e) => e.id)).toEqual([b?.id]);
     });
 
+    it('an ack out of order removes the entry but moves the cursor only where told', async () => {
+      await store.inbox.append([req(7, 'u', 1)]);
+      const [item] = await readAll(7);
+      const token = (await store.leases.acquire(7, 'w', 10_000)) as string;
+      const items = [{ itemId: item?.id as string, userKey: 'page:u', expectedVersion: 0, data: {}, effects: [{ type: 'a' }, { type: 'b' }, { type: 'c' }] }];
+      await store.states.commit({ partition: 7, leaseToken: token, items });
+      const [a, b, c] = await store.states.readOutbox(7, '0-0', 10);
+      expect(await store.states.ackOutbox(7, token, b?.id as string, 'stay')).toBe(true);
+      expect(await store.states.outboxCursor(7)).toBe('0-0');
+      expect((await store.states.readOutbox(7, '0-0', 10)).map((e) => e.id)).toEqual([a?.id, c?.id]);
+      expect(await store.states.ackOutbox(7, token, a?.id as string, { to: b?.id as string })).toBe(true);
+      expect(await store.states.outboxCursor(7)).toBe(b?.id);
+      expect((await store.states.readOutbox(7, await store.states.outboxCursor(7), 10)).map((e) => e.id)).toEqual([c?.id]);
+    });
+
     it('remembers users Meta said are unreachable', async () => {
       expect(await store.states.deliveryFacts(3, 'page:u')).toEqual({});
       await store.states.markUnreachable(3, 'page:u', 1234);

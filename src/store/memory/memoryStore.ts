@@ -8,6 +8,7 @@ import type {
   InboxItem,
   InboxStore,
   LeaseStore,
+  OutboxCursorMove,
   OutboxEntry,
   StateStore,
   Store,
@@ -227,9 +228,9 @@ class MemoryStore implements Store, InboxStore, LeaseStore, StateStore {
     return this.outboxCursors.get(partition) ?? '0-0';
   }
 
-  async ackOutbox(partition: number, leaseToken: string, entryId: string): Promise<boolean> {
+  async ackOutbox(partition: number, leaseToken: string, entryId: string, cursor?: OutboxCursorMove): Promise<boolean> {
     if (this.holder(partition) !== leaseToken) return false;
-    this.outboxCursors.set(partition, entryId);
+    if (cursor !== 'stay') this.outboxCursors.set(partition, cursor?.to ?? entryId);
     this.stream(this.outboxes, partition).delete(entryId);
     return true;
   }

@@ -9,6 +9,7 @@ import type {
   InboxItem,
   InboxStore,
   LeaseStore,
+  OutboxCursorMove,
   OutboxEntry,
   StateStore,
   Store,
@@ -169,9 +170,10 @@ class RedisStates implements StateStore {
     return typeof reply === 'string' ? reply : '0-0';
   }
 
-  async ackOutbox(partition: number, leaseToken: string, entryId: string): Promise<boolean> {
+  async ackOutbox(partition: number, leaseToken: string, entryId: string, cursor?: OutboxCursorMove): Promise<boolean> {
     const keys = [this.keys.lease(partition), this.keys.outboxCursor(partition), this.keys.outbox(partition)];
-    return Number(await this.conn.run(this.scripts.outboxAck, keys, [leaseToken, entryId])) === 1;
+    const to = cursor === 'stay' ? '' : (cursor?.to ?? entryId);
+    return Number(await this.conn.run(this.scripts.outboxAck, keys, [leaseToken, entryId, to])) === 1;
   }
 
   async deliveryFacts(partition: number, userKey: string): Promise<DeliveryFacts> {
