@@ -94,24 +94,32 @@ export class OutboxSender {
 
   /**
    * Delivers a batch: each user's entries in order, up to `usersInFlight` users at a time (Graph
-   * latency is spent in parallel, not added up). A user whose entry must wait stops there; the
-   * others go on. Every finished entry is acked at once, so after a crash only the entries in
-   * flight at that moment (≤ usersInFlight per partition) can be sent again.
+   * latency is spent in parallel, not added up). An entry that must wait ends the round (the
+   * entries already in flight finish); the next round starts after the backoff, with that entry.
+   * Every finished entry is acked at once, so after a crash only the entries in flight at that
+   * moment (≤ usersInFlight per partition) can be sent again.
    */
   private async round(partition: number, leaseToken: string, entries: readonly OutboxEntry[], window: OutboxWindow, active: () => boolean): Promise<Round> {
     const byUser = new Map<string, OutboxEntry[]>();
     for (const e of entries) byUser.set(e.userKey, [...(byUser.get(e.userKey) ?? []), e]);
     const queues = [...byUser.values()];
     let outcome: Round = { type: 'delivered' };
+    // Lanes finishing together keep the shortest wait (a backoff without `ms` counts as 0).
+    const postpone = (ms: number | undefined): void => {
+      const current: Round = outcome;
+      if (current.type === 'delivered' || (current.type === 'postponed' && (ms ?? 0) < (current.ms ?? 0))) outcome = { type: 'postponed', ms };
+    };
     const lane = async (): Promise<void> => {
-      for (let queue = queues.shift(); queue && active() && outcome.type !== 'lease_lost'; queue = queues.shift()) {
+      // Any postponement ends the round for every lane: a failing Graph API fails for every user,
+      // and trying each of them would turn one outage into a retry storm.
+      for (let queue = queues.shift(); queue && active() && outcome.type === 'delivered'; queue = queues.shift()) {
         for (const entry of queue) {
-          if (!active() || outcome.type === 'lease_lost') return;
+          if (!active() || outcome.type !== 'delivered') return;
           const step = await this.deliver(partition, entry);
           if (step.type === 'retry') {
             this.o.logger.debug({ partition, entryId: entry.id, why: step.why, ms: step.ms }, 'delivery postponed');
-            if (outcome.type === 'delivered' || (outcome.type === 'postponed' && (step.ms ?? 0) < (outcome.ms ?? 0))) outcome = { type: 'postponed', ms: step.ms };
-            break; // this user's later entries wait for it
+            postpone(step.ms);
+            return;
           }
           this.o.metrics.deliveries.inc({ type: String(entry.effect.type), outcome: step.outcome });
           const passed = window.finish(entry.id);

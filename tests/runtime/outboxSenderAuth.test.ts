@@ -2,7 +2,7 @@ import pino from 'pino';
 import { startFakeGraphApi } from '../../src/emulator/fakeGraphApi';
 import { createMetrics } from '../../src/metrics';
 import { createGraphClient } from '../../src/messenger/graphClient';
-import { OutboxSender } from '../../src/runtime/outboxSender';
+import { DEFAULT_USERS_IN_FLIGHT, OutboxSender } from '../../src/runtime/outboxSender';
 import { initialUserState } from '../../src/engine/userState';
 import { createMemoryStore } from '../../src/store/memory/memoryStore';
 import { waitFor } from '../support/webhookClient';
@@ -48,6 +48,40 @@ it('on 190 alerts loudly, pauses the page and loses nothing; delivers once the t
   await waitFor('the second alert', () => (alerts.length > alertsBefore ? true : undefined));
   on = false;
   await stopping; // with the 60 s pause waited out, this would outlast the test's timeout
+  graph.close();
+  await fake.stop();
+});
+
+/** A failing Graph API ends the round: only the users already in flight are tried, not all of them. */
+it('a failure ends the round for every lane: an outage costs one attempt per lane, not one per user', async () => {
+  const fake = await startFakeGraphApi({ appSecret: 's', accessToken: 't', pageId: 'p' });
+  const graph = createGraphClient({ baseUrl: fake.url, version: 'v26.0', pageId: 'p', accessToken: 't', appSecret: 's' });
+  const store = createMemoryStore({ dedupeTtlSeconds: 60 });
+  const now = Date.now();
+  const users = Array.from({ length: 12 }, (_, i) => `u${i}`);
+  await store.inbox.append(users.map((u) => ({ partition: 0, dedupeKey: `mid:${u}`, record: { source: 'webhook' as const, event: { kind: 'message' as const, channel: 'messaging' as const, pageId: 'p', userId: u, timestamp: now, dedupeKey: `mid:${u}`, raw: {} } } })));
+  const items = await store.inbox.readNew(new Map([[0, '0-0']]), 100, 10);
+  const token = (await store.leases.acquire(0, 'w', 60_000)) as string;
+  const state = { ...initialUserState(), lastInboundAt: now, windowEndsAt: now + 24 * 3600_000 };
+  const send = { type: 'send', message: { text: 'hi' }, messaging: 'UPDATE', promotional: false };
+  await store.states.commit({ partition: 0, leaseToken: token, items: items.map((item, i) => ({ itemId: item.id, userKey: `p:${users[i]}`, expectedVersion: 0, data: state, effects: [send] })) });
+
+  // A plain 500 (unlike 613 or 190) pauses no bucket: only the round's end keeps the sender from
+  // trying every user of the partition in turn.
+  fake.fail.nextRequests(10_000);
+  const logger = pino({ level: 'silent' });
+  const sender = new OutboxSender({ store, graph, pageId: 'p', partitions: 16, logger, metrics: createMetrics(), now: Date.now, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), rates: { text: 100, media: 10, burst: 10 } });
+  let active = true;
+  const running = sender.run(0, token, () => active, (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 50))));
+  // Each user's first call is refused; round after round the same first users are retried.
+  const attempted = () => new Set(fake.calls.map((c) => (c.body as { recipient?: { id?: string } } | undefined)?.recipient?.id)).size;
+  await waitFor('a refused call', () => (fake.calls.some((c) => c.status !== 200) ? true : undefined));
+  await new Promise((r) => setTimeout(r, 300));
+  const attempts = attempted();
+  expect(attempts).toBeGreaterThanOrEqual(1);
+  expect(attempts).toBeLessThanOrEqual(DEFAULT_USERS_IN_FLIGHT);
+  active = false;
+  await running;
   graph.close();
   await fake.stop();
 });
