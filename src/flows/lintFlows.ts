@@ -35,7 +35,7 @@ export function lintFlows(flows: readonly LoadedFlow[], settings: Settings, loca
   unenterable(flows, settings, locate, out);
   lintPayloads(flows, locate, out);
   lintTriggers(flows, settings, locate, out);
-  lintSettings(flows, settings, out, settingsFile);
+  lintSettings(flows, settings, locate, out, settingsFile);
   return sortProblems(out);
 }
 
@@ -83,9 +83,9 @@ function unenterable(flows: readonly LoadedFlow[], settings: Settings, locate: L
 }
 
 /** settings.yaml: the default flow exists; the offer-a-person button fits Messenger; handover settings. */
-function lintSettings(flows: readonly LoadedFlow[], settings: Settings, out: Problem[], settingsFile?: string): void {
+function lintSettings(flows: readonly LoadedFlow[], settings: Settings, locate: Locate, out: Problem[], settingsFile?: string): void {
   const file = settingsFile ?? join(dirname(flows[0]?.file ?? '.'), 'settings.yaml');
-  const report = reporter(file, undefined, () => undefined, out);
+  const report = reporter(file, undefined, locate, out);
   const ids = flows.map((f) => f.flow.id);
   if (settings.default_flow !== undefined && !ids.includes(settings.default_flow)) {
     report.error(['default_flow'], `default_flow ${quote(settings.default_flow)} is not a flow`, `use one of: ${ids.join(', ')}`);

@@ -77,7 +77,7 @@ function syntaxProblems(f: ParsedFile): Problem[] {
   }));
 }
 
-function loadSettings(dir: string, names: readonly string[]): { settings?: Settings; file?: string; problems: Problem[] } {
+function loadSettings(dir: string, names: readonly string[]): { settings?: Settings; parsed?: ParsedFile; problems: Problem[] } {
   const found = names.filter(isSettings);
   if (found.length > 1) {
     return { problems: [{ severity: 'error', file: join(dir, found.join(', ')), message: 'more than one settings file', fix: 'keep one: settings.yaml' }] };
@@ -86,7 +86,7 @@ function loadSettings(dir: string, names: readonly string[]): { settings?: Setti
   const f = parseFile(dir, found[0]);
   if (f.doc.errors.length > 0) return { problems: syntaxProblems(f) };
   const parsed = settingsSchema.safeParse(f.doc.toJS() ?? {});
-  return parsed.success ? { settings: parsed.data, file: f.file, problems: [] } : { problems: schemaProblems(f, parsed.error, 'schemas/settings.schema.json') };
+  return parsed.success ? { settings: parsed.data, parsed: f, problems: [] } : { problems: schemaProblems(f, parsed.error, 'schemas/settings.schema.json') };
 }
 
 /**
@@ -100,8 +100,9 @@ export function loadFlows(dir: string): LoadOutcome {
   } catch {
     return { ok: false, problems: [{ severity: 'error', file: dir, message: 'cannot read the flows directory', fix: 'set FLOWS_DIR to a directory of flow files' }] };
   }
-  const { settings, file: settingsFile, problems } = loadSettings(dir, names);
-  const files = new Map<string, ParsedFile>();
+  const { settings, parsed: settingsFile, problems } = loadSettings(dir, names);
+  // The settings file is located like a flow, so its lint problems name their line too.
+  const files = new Map<string, ParsedFile>(settingsFile ? [[settingsFile.file, settingsFile]] : []);
   const loaded: LoadedFlow[] = [];
   for (const name of names.filter((n) => !isSettings(n))) {
     const f = parseFile(dir, name);
@@ -121,7 +122,7 @@ export function loadFlows(dir: string): LoadOutcome {
     const f = files.get(file);
     return f ? lineOf(f, path) : undefined;
   };
-  if (settings && loaded.length > 0) problems.push(...lintFlows(loaded, settings, locate, settingsFile));
+  if (settings && loaded.length > 0) problems.push(...lintFlows(loaded, settings, locate, settingsFile?.file));
   const errors = problems.filter((p) => p.severity === 'error');
   if (errors.length > 0 || !settings) return { ok: false, problems };
   return { ok: true, flowSet: buildFlowSet(loaded, settings), warnings: problems };

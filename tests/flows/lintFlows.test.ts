@@ -280,8 +280,8 @@ describe('settings: handover', () => {
   const inSettings = { severity: 'error', file: expect.stringMatching(/settings\.yaml$/) };
 
   test('resume_at must name an existing flow and node, in the settings file under its key', () => {
-    expect(loadWith('handover:\n  resume_at: "hello:mneu"\n')).toEqual([
-      expect.objectContaining({ ...inSettings, message: 'handover.resume_at "hello:mneu" names no node "mneu" of flow "hello"', fix: expect.stringContaining('did you mean "menu"?') }),
+    expect(loadWith('# settings\nhandover:\n  resume_at: "hello:mneu"\n')).toEqual([
+      expect.objectContaining({ ...inSettings, line: 3, message: 'handover.resume_at "hello:mneu" names no node "mneu" of flow "hello"', fix: expect.stringContaining('did you mean "menu"?') }),
     ]);
     expect(loadWith('handover:\n  resume_at: "shop:menu"\n')).toEqual([
       expect.objectContaining({ ...inSettings, message: 'handover.resume_at "shop:menu" names no flow "shop"', fix: expect.stringContaining('hello') }),
