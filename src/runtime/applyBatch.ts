@@ -80,21 +80,18 @@ export async function applyBatch<S>(ctx: ApplyContext<S>, items: readonly InboxI
   // Each user's first item is prepared (e.g. a profile lookup) for all users at once: under Graph
   // latency a batch of new users costs one round trip, not one per user. Later items of a user
   // are prepared in turn, against the state their earlier items left.
+  const current = (k: string) => working.get(k) ?? (cache.get(k) as Current<S>);
+  const prepare = (now: Current<S>, item: InboxItem): Promise<InboxItem> =>
+    ctx.handler.prepare && 'state' in now ? ctx.handler.prepare(now.state, item, ctx.now()) : Promise.resolve(item);
   const firstOf = new Map<string, number>();
   keys.forEach((k, i) => firstOf.has(k) || firstOf.set(k, i));
-  const prepared = new Map(
-    [...firstOf].map(([k, i]) => {
-      const current = working.get(k) ?? (cache.get(k) as Current<S>);
-      const item = items[i] as InboxItem;
-      return [i, ctx.handler.prepare && 'state' in current ? ctx.handler.prepare(current.state, item, ctx.now()) : Promise.resolve(item)] as const;
-    }),
-  );
+  const prepared = new Map([...firstOf].map(([k, i]) => [i, prepare(current(k), items[i] as InboxItem)] as const));
 
   const commits: CommitItem[] = [];
   for (const [i, item] of items.entries()) {
     const userKey = keys[i] as string;
-    const now = working.get(userKey) ?? (cache.get(userKey) as Current<S>);
-    const ready = (await prepared.get(i)) ?? (ctx.handler.prepare && 'state' in now ? await ctx.handler.prepare(now.state, item, ctx.now()) : item);
+    const now = current(userKey);
+    const ready = await (prepared.get(i) ?? prepare(now, item));
     const { next, data, effects } = step(ctx, now, ready);
     working.set(userKey, next);
     commits.push({ itemId: item.id, userKey, expectedVersion: now.version, data, effects, thread: threadChange(ctx.handler, now, next) });

@@ -18,12 +18,7 @@ export class OutboxWindow {
 
   /** Adds ids read from the outbox (in order); ids already known or passed are ignored. */
   track(ids: readonly string[]): void {
-    const last = this.pending.at(-1) ?? this.cursor;
-    for (const id of ids) if (streamIdAfter(id, last) && !this.pending.includes(id)) this.pending.push(id);
-  }
-
-  isDone(id: string): boolean {
-    return this.done.has(id);
+    for (const id of ids) if (streamIdAfter(id, this.pending.at(-1) ?? this.cursor)) this.pending.push(id);
   }
 
   /** Marks an entry done; returns the new cursor if the run of done entries at the front grew. */
