@@ -21,12 +21,15 @@ export interface NotifierOptions {
 /** Slack incoming-webhook compatible: `text` is what Slack shows; `talkshop` carries the data. */
 export function noticeBody(n: AgentNotice): Record<string, unknown> {
   const quoted = n.lastMessages.map((m) => `> ${m.from}: ${m.text}`).join('\n');
-  return { text: `🙋 ${n.text}\nCustomer: ${n.psid} · reason: ${n.reason}${quoted ? `\n${quoted}` : ''}`, talkshop: n };
+  return { text: `${noticeHead(n)}${quoted ? `\n${quoted}` : ''}`, talkshop: n };
 }
+
+/** Who and why, the first lines of every notice. */
+const noticeHead = (n: AgentNotice): string => `🙋 ${n.text}\nCustomer: ${n.psid} · reason: ${n.reason}`;
 
 /** The notice as a Messenger message to a staff member: plain text within Messenger's 2,000 characters. */
 export function staffNoticeText(n: AgentNotice): string {
-  const head = `🙋 ${n.text}\nCustomer: ${n.psid} · reason: ${n.reason}\nOpen the Page Inbox to answer.`;
+  const head = `${noticeHead(n)}\nOpen the Page Inbox to answer.`;
   const quoted = n.lastMessages.map((m) => `${m.from === 'user' ? 'Customer' : 'Agent'}: ${m.text}`).join('\n');
   const full = quoted ? `${head}\n${quoted}` : head;
   return full.length <= 2000 ? full : `${full.slice(0, 1999)}…`;
