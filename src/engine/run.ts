@@ -60,7 +60,6 @@ export function startHandover(run: Run, reason: string, message?: string): void 
   run.effects.push({ type: 'handover', reason, metadata, targetAppId: handover.app_id });
   run.effects.push({ type: 'notify', reason, text: `Customer asked for a person (${reason})` });
   moveThread(run, 'handing_over', reason);
-  state.pending = null;
 }
 
 const THREAD_LOG_SIZE = 20;
@@ -70,11 +69,21 @@ export function logThread(run: Run, cause: string, from: UserState['thread']): v
   run.state.threadLog = [...run.state.threadLog, { at: run.now, from, to: run.state.thread, cause }].slice(-THREAD_LOG_SIZE);
 }
 
+/** The customer acted: their messaging window (24 h, or 7 days after a click-to-Messenger ad) starts now. */
+export function openWindow(run: Run, hours = 24): void {
+  run.state.inbound += 1;
+  run.state.lastInboundAt = run.now;
+  run.state.windowEndsAt = Math.max(run.state.windowEndsAt ?? 0, run.now + hours * 3600_000);
+}
+
 /** Changes who owns the thread, logging when and why (the handover state machine's one door). */
 export function moveThread(run: Run, to: UserState['thread'], cause: string): void {
   const from = run.state.thread;
   if (from === to) return;
   run.state.thread = to;
+  // A question asked before the change is never answered after it: whoever owns the thread now
+  // did not ask it, and the bot starts afresh when it gets the thread back.
+  run.state.pending = null;
   logThread(run, cause, from);
   if (to === 'human' || to === 'handing_over') armHandoverTimer(run);
   else if (run.state.timer) {

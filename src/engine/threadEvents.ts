@@ -1,15 +1,13 @@
 import type { ThreadEvent } from './engineEvent';
 import { clip } from './render';
 import { resumeConversation } from './resume';
-import { armHandoverTimer, fillText, logThread, moveThread, send, type Run } from './run';
+import { armHandoverTimer, fillText, logThread, moveThread, openWindow, send, type Run } from './run';
 import type { UserState } from './userState';
 
 /**
  * The handover state machine's events: who owns the thread, as Meta, the sender, the admin API and
  * the timers tell it. Part of the pure engine (called from transition); no flow runs here.
  */
-
-const HOUR = 3600 * 1000;
 
 /** What a person sees of the conversation while they own it. */
 const TRANSCRIPT_SIZE = 50;
@@ -23,12 +21,6 @@ const CONTEXT_SIZE = 5;
 export function remember(run: Run, from: 'user' | 'agent', text: string): void {
   const size = run.state.thread === 'bot' ? CONTEXT_SIZE : TRANSCRIPT_SIZE;
   if (text) run.state.transcript = [...run.state.transcript, { at: run.now, from, text }].slice(-size);
-}
-
-function openWindow(run: Run): void {
-  run.state.inbound += 1;
-  run.state.lastInboundAt = run.now;
-  run.state.windowEndsAt = Math.max(run.state.windowEndsAt ?? 0, run.now + 24 * HOUR);
 }
 
 /**
@@ -53,11 +45,10 @@ export function onThreadEvent(run: Run, e: ThreadEvent): void {
       if (state.thread === 'bot' && run.flows.settings.pause_on_agent_reply) moveThread(run, 'paused', 'agent_replied');
       else if (state.thread === 'handing_over') moveThread(run, 'human', 'agent_replied');
       else if (state.thread === 'human') armHandoverTimer(run);
-      state.pending = null;
+      state.pending = null; // a person spoke: the bot's question is stale even if the bot keeps the thread
       return;
     case 'control_taken':
       moveThread(run, 'human', 'control_taken');
-      state.pending = null;
       return;
     case 'control_requested':
       // By default grant only while the bot is idle in its flow: never in the middle of a question.
@@ -82,7 +73,6 @@ export function onThreadEvent(run: Run, e: ThreadEvent): void {
       return;
     case 'admin_pause':
       moveThread(run, 'paused', 'admin_pause');
-      state.pending = null;
       return;
     case 'agent_reply':
       remember(run, 'agent', e.text);
@@ -127,7 +117,6 @@ const lateNews = (state: UserState, sentAt: number): boolean => state.takePendin
 function welcomeBack(run: Run, cause: string): void {
   const { state } = run;
   moveThread(run, 'bot', cause);
-  state.pending = null;
   state.misses = 0;
   // The user did not just write: the welcome-back and whatever resume_at's node says are UPDATEs.
   run.messaging = 'UPDATE';

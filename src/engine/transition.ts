@@ -4,7 +4,7 @@ import { isThreadEvent, type EngineEvent } from './engineEvent';
 import { controlAt, forEachControl, type ControlRef, type FlowSet } from './flowSet';
 import { matchesKeyword, said, type Said } from './normalize';
 import { GET_STARTED_PAYLOAD, OFFER_HUMAN_PAYLOAD, resolvePayload } from './payloads';
-import { askAgain, enterNode, fillText, newRun, runActions, send, startHandover, type Run } from './run';
+import { askAgain, enterNode, fillText, newRun, openWindow, runActions, send, startHandover, type Run } from './run';
 import { onThreadEvent, remember } from './threadEvents';
 import type { UserState } from './userState';
 import { validateAnswer } from './validateAnswer';
@@ -13,8 +13,6 @@ export interface TransitionResult {
   readonly state: UserState;
   readonly effects: readonly EngineEffect[];
 }
-
-const HOUR = 3600 * 1000;
 
 /**
  * The engine: (flows, state, event, now) → (next state, effects). Pure and deterministic: no I/O,
@@ -37,9 +35,7 @@ export function transition(flows: FlowSet, prior: UserState, event: EngineEvent,
     if (profile.ok && profile.first_name && state.fields.first_name === undefined) state.fields.first_name = profile.first_name;
   }
   const fromAd = (event.type === 'referral' || event.type === 'payload') && event.fromAd === true;
-  state.inbound += 1;
-  state.lastInboundAt = now;
-  state.windowEndsAt = Math.max(state.windowEndsAt ?? 0, now + (fromAd ? 7 * 24 : 24) * HOUR);
+  openWindow(run, fromAd ? 7 * 24 : 24);
   run.effects.push({ type: 'mark_seen' });
   // The customer's recent words, so a person taking over (and the agents' notice) has context.
   if (event.type === 'text') remember(run, 'user', event.text);
