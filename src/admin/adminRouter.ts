@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { decodeUserState } from '../engine/userState';
 import { partitionOf, psidOf, userKeyOf } from '../runtime/partitionOf';
 import type { Store } from '../store/ports';
+import { internalEvent } from '../webhook/messengerEvent';
 
 export interface AdminDeps {
   readonly store: Store;
@@ -57,7 +58,7 @@ export function createAdminRouter(deps: AdminDeps): Router {
   const enqueue = async (psid: string, raw: Record<string, unknown>) => {
     const at = deps.now();
     const dedupeKey = `admin:${psid}:${at}:${JSON.stringify(raw)}`;
-    const event = { kind: 'admin_command' as const, channel: 'messaging' as const, pageId: deps.pageId, userId: psid, timestamp: at, dedupeKey, raw };
+    const event = internalEvent('admin_command', deps.pageId, psid, at, dedupeKey, raw);
     await deps.store.inbox.append([{ partition: locate(psid).partition, dedupeKey, record: { source: 'admin', event } }]);
   };
 

@@ -2,6 +2,7 @@ import { PAGE_INBOX_APP_ID } from '../flows/flowSchema';
 import { decodeUserState } from '../engine/userState';
 import { classifyGraphError } from '../messenger/graphErrors';
 import type { OutboxEntry } from '../store/ports';
+import { internalEvent } from '../webhook/messengerEvent';
 import { staffNoticeText, type AgentNotice } from './notifyAgents';
 import type { SenderOptions, Step } from './outboxSender';
 import { partitionOf } from './partitionOf';
@@ -58,7 +59,7 @@ export async function takeBack(o: SenderOptions, partition: number, entry: Outbo
 async function report(o: SenderOptions, partition: number, entry: OutboxEntry, psid: string, outcome: string): Promise<void> {
   const dedupeKey = `handover:${entry.id}`; // a replay after a crash reports once
   const at = o.now();
-  const event = { kind: 'handover_result' as const, channel: 'messaging' as const, pageId: o.pageId, userId: psid, timestamp: at, dedupeKey, raw: { outcome } };
+  const event = internalEvent('handover_result', o.pageId, psid, at, dedupeKey, { outcome });
   await o.store.inbox.append([{ partition, dedupeKey, record: { source: 'sender', event } }]);
 }
 
@@ -77,7 +78,7 @@ export async function notifyStaff(o: SenderOptions, partition: number, entry: Ou
   await o.store.inbox.append(
     staff.map((to) => {
       const dedupeKey = `notice:${entry.id}:${to}`; // a replay after a crash notifies once
-      const event = { kind: 'admin_command' as const, channel: 'messaging' as const, pageId: o.pageId, userId: to, timestamp: at, dedupeKey, raw: { command: 'notice', text } };
+      const event = internalEvent('admin_command', o.pageId, to, at, dedupeKey, { command: 'notice', text });
       return { partition: partitionOf(o.pageId, to, o.partitions), dedupeKey, record: { source: 'sender' as const, event } };
     }),
   );
@@ -98,6 +99,6 @@ async function noticeFor(o: SenderOptions, partition: number, entry: OutboxEntry
 export async function schedule(o: SenderOptions, partition: number, entry: OutboxEntry, psid: string): Promise<void> {
   const { timer, id, at } = entry.effect;
   const dedupeKey = `timer:${String(id)}`;
-  const event = { kind: 'timer_fired' as const, channel: 'messaging' as const, pageId: o.pageId, userId: psid, timestamp: Number(at), dedupeKey, raw: { timer, id } };
+  const event = internalEvent('timer_fired', o.pageId, psid, Number(at), dedupeKey, { timer, id });
   await o.store.timers.set(partition, timerSlot(entry.userKey, String(timer)), Number(at), { source: 'timer', event });
 }

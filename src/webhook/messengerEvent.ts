@@ -40,3 +40,14 @@ export interface MessengerEvent {
   readonly dedupeKey: string;
   readonly raw: Readonly<Record<string, unknown>>;
 }
+
+/** The kinds Talkshop writes itself (never parsed from a webhook). */
+export type InternalKind = Extract<EventKind, 'handover_result' | 'admin_command' | 'timer_fired'>;
+
+/**
+ * An event Talkshop writes into a user's lane itself (a sender report, an admin command, a timer),
+ * shaped like Meta's so the worker applies it like any other. `dedupeKey` makes a replay one event.
+ */
+export function internalEvent(kind: InternalKind, pageId: string, psid: string, at: number, dedupeKey: string, raw: Readonly<Record<string, unknown>>): MessengerEvent {
+  return { kind, channel: 'messaging', pageId, userId: psid, timestamp: at, dedupeKey, raw };
+}
