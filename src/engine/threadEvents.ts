@@ -1,3 +1,4 @@
+import type { Settings } from '../flows/flowSchema';
 import type { ThreadEvent } from './engineEvent';
 import { clip } from './render';
 import { resumeConversation } from './resume';
@@ -102,7 +103,7 @@ export function onThreadEvent(run: Run, e: ThreadEvent): void {
   }
 }
 
-const grants = (policy: 'when_idle' | 'always' | 'never', state: UserState): boolean => policy === 'always' || (policy === 'when_idle' && state.pending === null);
+const grants = (policy: Settings['handover']['grant_requests'], state: UserState): boolean => policy === 'always' || (policy === 'when_idle' && state.pending === null);
 
 /** Asks Meta for the thread back; the sender reports when that is done (handover_result). */
 function takeBack(run: Run, reason: string): void {
