@@ -51,10 +51,9 @@ export interface PhaseResult {
   readonly sampleError?: string;
 }
 
-type ToWorker =
-  | { type: 'build'; spec: PayloadSpec; firstSeq: number; count: number }
-  | { type: 'run'; options: PhaseOptions };
-type FromWorker = { type: 'built'; count: number; ms: number } | { type: 'done'; result: PhaseResult } | { type: 'error'; message: string };
+type ToWorker = { type: 'build'; spec: PayloadSpec; firstSeq: number; count: number } | { type: 'run'; options: PhaseOptions };
+type FromWorker =
+  { type: 'built'; count: number; ms: number } | { type: 'done'; result: PhaseResult } | { type: 'error'; message: string };
 
 /** Main-thread handle on the generator thread. */
 export class LoadGenerator {
@@ -301,7 +300,8 @@ if (!isMainThread && parentPort) {
       .then(() => handle(message))
       .then(
         (reply) => port.postMessage(reply, reply.type === 'done' ? [reply.result.latencies.buffer as ArrayBuffer] : []),
-        (err: unknown) => port.postMessage({ type: 'error', message: err instanceof Error ? err.stack ?? err.message : String(err) }),
+        (err: unknown) =>
+          port.postMessage({ type: 'error', message: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
       );
   });
 }

@@ -59,7 +59,11 @@ export async function deletePrefix(redis: Redis, prefix: string): Promise<number
 }
 
 /** Every value of keys matching `pattern`, read in batches. */
-export async function readMatching(redis: Redis, pattern: string, read: (keys: string[]) => Promise<unknown[]>): Promise<unknown[]> {
+export async function readMatching(
+  redis: Redis,
+  pattern: string,
+  read: (keys: string[]) => Promise<unknown[]>,
+): Promise<unknown[]> {
   const out: unknown[] = [];
   for await (const keys of redis.scanIterator({ MATCH: pattern, COUNT: 1000 })) {
     if (keys.length > 0) out.push(...(await read(keys)));

@@ -49,7 +49,13 @@ interface RunResult {
 
 async function run(latencyMs: number, sends: number): Promise<RunResult> {
   const prefix = `bench-send-${randomUUID().slice(0, 8)}`;
-  const fake = await startFakeGraphApi({ appSecret: TEST_SECRET, accessToken: 'test-access-token', pageId: TEST_PAGE, appId: 'test-app', maxRecordedCalls: 4 * sends + 1000 });
+  const fake = await startFakeGraphApi({
+    appSecret: TEST_SECRET,
+    accessToken: 'test-access-token',
+    pageId: TEST_PAGE,
+    appId: 'test-app',
+    maxRecordedCalls: 4 * sends + 1000,
+  });
   fake.fail.latency(latencyMs);
   const env = testEnv({
     REDIS_URL,
@@ -70,7 +76,11 @@ async function run(latencyMs: number, sends: number): Promise<RunResult> {
     const lane = async () => {
       while (next < sends) {
         const u = next++;
-        const res = await postSigned(web.port, textMessageBody(TEST_PAGE, `bs-u${u}`, 'menu', Date.now(), `m_${prefix}_${u}`), agent).catch(() => ({ status: 0 }));
+        const res = await postSigned(
+          web.port,
+          textMessageBody(TEST_PAGE, `bs-u${u}`, 'menu', Date.now(), `m_${prefix}_${u}`),
+          agent,
+        ).catch(() => ({ status: 0 }));
         if (res.status !== 200) refused += 1;
       }
     };

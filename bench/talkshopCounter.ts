@@ -11,7 +11,11 @@ import { startService } from '../src/server';
 
 async function main(): Promise<void> {
   const service = await startService(loadConfig(process.env), { handler: counterHandler as Handler<unknown> });
-  const stop = () => void service.stop().then(() => process.exit(0), () => process.exit(1));
+  const stop = () =>
+    void service.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
 }

@@ -58,7 +58,10 @@ const CONNECTIONS = num('BENCH_CONNECTIONS', 64);
 const USERS = num('BENCH_USERS', 1000);
 /** The measured time of each target is split into this many interleaved windows. */
 const ROUNDS = Math.round(num('BENCH_ROUNDS', 4));
-const TARGETS = (process.env.BENCH_TARGETS ?? 'floor,talkshop,bottender').split(',').map((t) => t.trim()).filter(Boolean);
+const TARGETS = (process.env.BENCH_TARGETS ?? 'floor,talkshop,bottender')
+  .split(',')
+  .map((t) => t.trim())
+  .filter(Boolean);
 const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
 /** Requests pre-built for the warm-up: more than any target acks per second here. */
 const WARMUP_RATE_CAP = 50_000;
@@ -147,7 +150,10 @@ function talkshop(redis: Redis, role: 'all' | 'web', counter = false): Target {
       // --cpu-prof is not allowed in NODE_OPTIONS, so a profiled run spawns `serve` itself.
       const svc =
         PROFILE_DIR || counter
-          ? await spawnReady([...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []), ...args], { env, readyMsg: 'talkshop ready' })
+          ? await spawnReady([...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []), ...args], {
+              env,
+              readyMsg: 'talkshop ready',
+            })
           : await spawnService(env, 20_000);
       const metrics = `http://127.0.0.1:${svc.port}/metrics`;
       return {
@@ -163,7 +169,9 @@ function talkshop(redis: Redis, role: 'all' | 'web', counter = false): Target {
             requests_rejected: sumCounter(text, 'talkshop_webhook_requests_rejected_total'),
           };
           if (role === 'web') return checks;
-          const states = await readMatching(redis, `${prefix}:*:state:*`, (keys) => Promise.all(keys.map((k) => redis.hGet(k, 's'))));
+          const states = await readMatching(redis, `${prefix}:*:state:*`, (keys) =>
+            Promise.all(keys.map((k) => redis.hGet(k, 's'))),
+          );
           // The handler's state shape is Talkshop's business; `inbound` counts the user's events.
           const inbound = states.map((s) => (JSON.parse(String(s)) as { inbound?: unknown }).inbound);
           const stateSum = inbound.every((n) => typeof n === 'number') ? (inbound as number[]).reduce((a, b) => a + b, 0) : null;
@@ -248,7 +256,12 @@ function bottender(redis: Redis): Target {
         readyMsg: 'bottender ready',
         env: { ...MESSENGER, REDIS_URL, BENCH_BOTTENDER_PREFIX: prefix, PORT: '0', HOST: '127.0.0.1', NODE_ENV: 'production' },
       });
-      const stats = async () => JSON.parse(await getText(`http://127.0.0.1:${p.port}/__bench/stats`)) as { handled: number; written: number; writeErrors: number };
+      const stats = async () =>
+        JSON.parse(await getText(`http://127.0.0.1:${p.port}/__bench/stats`)) as {
+          handled: number;
+          written: number;
+          writeErrors: number;
+        };
       return {
         port: p.port,
         pids: [p.proc.pid],
@@ -256,7 +269,10 @@ function bottender(redis: Redis): Target {
         async verify(acked) {
           const s = await stats();
           const sessions = await readMatching(redis, `${prefix}:messenger:*`, (keys) => redis.mGet(keys));
-          const sum = sessions.reduce<number>((acc, v) => acc + ((JSON.parse(String(v)) as { _state?: { count?: number } })._state?.count ?? 0), 0);
+          const sum = sessions.reduce<number>(
+            (acc, v) => acc + ((JSON.parse(String(v)) as { _state?: { count?: number } })._state?.count ?? 0),
+            0,
+          );
           return {
             acked_total: acked,
             handler_runs: s.handled,
@@ -281,7 +297,13 @@ function floor(redis: Redis): Target {
     async start() {
       const p = await spawnReady([join(__dirname, 'floorServer.js')], {
         readyMsg: 'floor ready',
-        env: { REDIS_URL, BENCH_FLOOR_PREFIX: prefix, MESSENGER_APP_SECRET: MESSENGER.MESSENGER_APP_SECRET, PORT: '0', HOST: '127.0.0.1' },
+        env: {
+          REDIS_URL,
+          BENCH_FLOOR_PREFIX: prefix,
+          MESSENGER_APP_SECRET: MESSENGER.MESSENGER_APP_SECRET,
+          PORT: '0',
+          HOST: '127.0.0.1',
+        },
       });
       return {
         port: p.port,
@@ -296,7 +318,11 @@ function floor(redis: Redis): Target {
 }
 
 /** Polls `applied` until it reaches `target`; returns when (epoch ms) it did, or undefined on timeout. */
-async function waitApplied(applied: () => Promise<number>, target: number, timeoutMs: number): Promise<{ at?: number; value: number }> {
+async function waitApplied(
+  applied: () => Promise<number>,
+  target: number,
+  timeoutMs: number,
+): Promise<{ at?: number; value: number }> {
   const deadline = Date.now() + timeoutMs;
   let value = 0;
   for (;;) {
@@ -345,7 +371,8 @@ async function prepare(s: Session, gen: LoadGenerator, durationMs: number, rateC
 /** Runs one phase with the pool built by prepare(). */
 async function phase(s: Session, gen: LoadGenerator, durationMs: number): Promise<PhaseResult> {
   const result = await gen.run({ port: s.running.port, connections: CONNECTIONS, durationMs });
-  if (result.builtLive > 0) log(`${s.target.name}: WARNING the pre-built pool ran out; ${result.builtLive} requests were built during the run`);
+  if (result.builtLive > 0)
+    log(`${s.target.name}: WARNING the pre-built pool ran out; ${result.builtLive} requests were built during the run`);
   if (result.ok > 0) s.lastRate = result.ok / (result.elapsedMs / 1000);
   return result;
 }
@@ -353,7 +380,13 @@ async function phase(s: Session, gen: LoadGenerator, durationMs: number): Promis
 async function start(target: Target, gen: LoadGenerator): Promise<Session> {
   log(`${target.name}: starting`);
   const running = await target.start();
-  const spec: PayloadSpec = { path: WEBHOOK_PATH, pageId: PAGE_ID, appSecret: MESSENGER.MESSENGER_APP_SECRET, users: USERS, runId: `${RUN}-${target.name}` };
+  const spec: PayloadSpec = {
+    path: WEBHOOK_PATH,
+    pageId: PAGE_ID,
+    appSecret: MESSENGER.MESSENGER_APP_SECRET,
+    users: USERS,
+    runId: `${RUN}-${target.name}`,
+  };
   const s: Session = {
     target,
     running,
@@ -372,12 +405,18 @@ async function start(target: Target, gen: LoadGenerator): Promise<Session> {
   try {
     await prepare(s, gen, WARMUP_MS, WARMUP_RATE_CAP);
     const warm = await phase(s, gen, WARMUP_MS);
-    if (warm.ok === 0) throw new Error(`${target.name} accepted none of ${warm.requests} warm-up requests: ${JSON.stringify(warm.statuses)} ${warm.sampleError ?? ''}`);
-    log(`${target.name}: warm-up ${warm.ok}/${warm.requests} ok (${Math.round(s.lastRate)}/s), statuses ${JSON.stringify(warm.statuses)}`);
+    if (warm.ok === 0)
+      throw new Error(
+        `${target.name} accepted none of ${warm.requests} warm-up requests: ${JSON.stringify(warm.statuses)} ${warm.sampleError ?? ''}`,
+      );
+    log(
+      `${target.name}: warm-up ${warm.ok}/${warm.requests} ok (${Math.round(s.lastRate)}/s), statuses ${JSON.stringify(warm.statuses)}`,
+    );
     s.warmAcked = warm.ok;
     if (running.applied) {
       const caught = await waitApplied(running.applied, warm.ok, DRAIN_TIMEOUT_MS);
-      if (caught.at === undefined) throw new Error(`${target.name}: warm-up events not applied in time (${caught.value}/${warm.ok})`);
+      if (caught.at === undefined)
+        throw new Error(`${target.name}: warm-up events not applied in time (${caught.value}/${warm.ok})`);
       s.appliedBase = caught.value;
     }
     return s;
@@ -391,7 +430,12 @@ async function start(target: Target, gen: LoadGenerator): Promise<Session> {
 async function measure(s: Session, gen: LoadGenerator, redis: Redis, durationMs: number): Promise<void> {
   const { name } = s.target;
   await prepare(s, gen, durationMs, MEASURE_RATE_CAP);
-  const cpu0 = { server: serverCpu(s.running), redis: await redisCpuSeconds(redis), bench: process.cpuUsage(), machine: machineBusySeconds() };
+  const cpu0 = {
+    server: serverCpu(s.running),
+    redis: await redisCpuSeconds(redis),
+    bench: process.cpuUsage(),
+    machine: machineBusySeconds(),
+  };
   const m = await phase(s, gen, durationMs);
   s.cpu.machine += machineBusySeconds() - cpu0.machine;
   s.cpu.server += serverCpu(s.running) - cpu0.server;
@@ -492,7 +536,8 @@ async function main(): Promise<void> {
   } finally {
     for (const s of sessions) await stop(s);
     await gen.close();
-    for (const t of targets) for (const prefix of t.prefixes) log(`${t.name}: deleted ${await deletePrefix(redis, prefix)} keys under ${prefix}:`);
+    for (const t of targets)
+      for (const prefix of t.prefixes) log(`${t.name}: deleted ${await deletePrefix(redis, prefix)} keys under ${prefix}:`);
     await redis.quit().catch(() => undefined);
   }
   const rate = (name: string, field: string) => (results[name]?.[field] as number | null | undefined) ?? null;
@@ -516,6 +561,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  log(`failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  log(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   process.exit(1);
 });

@@ -109,7 +109,10 @@ export async function startService(config: Config, options: StartOptions = {}): 
     ? new Worker<unknown>({
         partitionTask:
           sender &&
-          ((p, token, active, wake) => Promise.all([sender.run(p, token, active, wake), pumpTimers(store, p, token, active, now, logger)]).then(() => undefined)),
+          ((p, token, active, wake) =>
+            Promise.all([sender.run(p, token, active, wake), pumpTimers(store, p, token, active, now, logger)]).then(
+              () => undefined,
+            )),
         store,
         handler,
         partitions: config.INBOX_PARTITIONS,
@@ -122,14 +125,23 @@ export async function startService(config: Config, options: StartOptions = {}): 
     : undefined;
 
   const readiness = async (): Promise<Readiness> => {
-    const storeOk = await store.ping().then(() => true, () => false);
+    const storeOk = await store.ping().then(
+      () => true,
+      () => false,
+    );
     const checks: Record<string, string> = { store: storeOk ? 'ok' : 'unreachable' };
     if (worker) checks.worker = worker.healthy ? `ok (${worker.heldPartitions.length} partitions)` : 'not heartbeating';
     return { ready: storeOk && (!worker || worker.healthy), checks };
   };
 
   const admin = config.ADMIN_TOKEN
-    ? createAdminRouter({ store, adminToken: config.ADMIN_TOKEN, pageId: config.MESSENGER_PAGE_ID, partitions: config.INBOX_PARTITIONS, now })
+    ? createAdminRouter({
+        store,
+        adminToken: config.ADMIN_TOKEN,
+        pageId: config.MESSENGER_PAGE_ID,
+        partitions: config.INBOX_PARTITIONS,
+        now,
+      })
     : undefined;
   const ops = createOpsApp({ metrics, readiness, admin });
   const webhook =

@@ -44,7 +44,10 @@ describe('operations endpoints', () => {
 describe('start-up with flows', () => {
   it('refuses invalid flows, naming the file, line, node and fix', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'talkshop-flows-'));
-    writeFileSync(join(dir, 'broken.yaml'), 'id: broken\nstart: hello\nnodes:\n  hello:\n    say:\n      - text: hi\n    next: nowhere\n');
+    writeFileSync(
+      join(dir, 'broken.yaml'),
+      'id: broken\nstart: hello\nnodes:\n  hello:\n    say:\n      - text: hi\n    next: nowhere\n',
+    );
     // If it wrongly starts, stop it again so the failure is reported instead of hanging the suite.
     const outcome = await startService(testConfig({ REDIS_URL: undefined, FLOWS_DIR: dir })).then(
       (s) => s.stop().then(() => 'started'),
@@ -59,7 +62,9 @@ describe('start-up with flows', () => {
     try {
       await postSigned(service.port, textMessageBody(TEST_PAGE, 'new-user', 'hello', Date.now(), 'm_flow_1'));
       const outbox = await waitFor('the welcome in the outbox', async () => {
-        const all = (await Promise.all(Array.from({ length: 16 }, (_, p) => service.store.states.readOutbox(p, '0-0', 100)))).flat();
+        const all = (
+          await Promise.all(Array.from({ length: 16 }, (_, p) => service.store.states.readOutbox(p, '0-0', 100)))
+        ).flat();
         return all.length > 0 ? all : undefined;
       });
       expect(outbox.map((o) => o.effect.type)).toEqual(expect.arrayContaining(['mark_seen', 'send']));
@@ -81,7 +86,9 @@ describe('graceful shutdown', () => {
     try {
       const agent = keepAlive(10);
       const acks = await Promise.all(
-        Array.from({ length: 200 }, (_, i) => postSigned(svc.port, textMessageBody(TEST_PAGE, `u${i % 20}`, 'x', Date.now(), `m_term_${i}`), agent)),
+        Array.from({ length: 200 }, (_, i) =>
+          postSigned(svc.port, textMessageBody(TEST_PAGE, `u${i % 20}`, 'x', Date.now(), `m_term_${i}`), agent),
+        ),
       );
       agent.destroy();
       expect(acks.every((a) => a.status === 200)).toBe(true);
@@ -93,11 +100,16 @@ describe('graceful shutdown', () => {
       expect(await redis.zCard(keys.workers())).toBe(0);
       expect(svc.logs.some((l) => l.msg === 'talkshop stopped')).toBe(true);
       // Whatever was not applied before the stop is still in the inbox for the next worker.
-      const applied = await Promise.all(Array.from({ length: 20 }, async (_, i) => {
-        const p = partitionOf(TEST_PAGE, `u${i}`, 8);
-        return Number((await redis.hGet(keys.state(p, `${TEST_PAGE}:u${i}`), 'v')) ?? 0);
-      }));
-      const pending = (await Promise.all(Array.from({ length: 8 }, (_, p) => redis.xLen(keys.inbox(p))))).reduce((a, b) => a + b, 0);
+      const applied = await Promise.all(
+        Array.from({ length: 20 }, async (_, i) => {
+          const p = partitionOf(TEST_PAGE, `u${i}`, 8);
+          return Number((await redis.hGet(keys.state(p, `${TEST_PAGE}:u${i}`), 'v')) ?? 0);
+        }),
+      );
+      const pending = (await Promise.all(Array.from({ length: 8 }, (_, p) => redis.xLen(keys.inbox(p))))).reduce(
+        (a, b) => a + b,
+        0,
+      );
       expect(applied.reduce((a, b) => a + b, 0) + pending).toBe(200);
     } finally {
       svc.proc.kill('SIGKILL');

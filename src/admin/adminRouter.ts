@@ -16,7 +16,9 @@ export interface AdminDeps {
 
 const DAY = 24 * 3600_000;
 const psidParam = z.object({ psid: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected a PSID (letters, digits, _ or -)') });
-const replyBody = z.strictObject({ text: z.string().trim().min(1, 'must not be empty').max(2000, 'must be at most 2000 characters') });
+const replyBody = z.strictObject({
+  text: z.string().trim().min(1, 'must not be empty').max(2000, 'must be at most 2000 characters'),
+});
 const LISTED = ['handing_over', 'human', 'paused'] as const;
 const threadsQuery = z.strictObject({
   state: z
@@ -49,7 +51,10 @@ export function createAdminRouter(deps: AdminDeps): Router {
     res.status(401).json({ error: 'unauthorized', message: 'Send "Authorization: Bearer <ADMIN_TOKEN>"' });
   });
 
-  const locate = (psid: string) => ({ partition: partitionOf(deps.pageId, psid, deps.partitions), userKey: userKeyOf(deps.pageId, psid) });
+  const locate = (psid: string) => ({
+    partition: partitionOf(deps.pageId, psid, deps.partitions),
+    userKey: userKeyOf(deps.pageId, psid),
+  });
   const load = async (psid: string) => {
     const { partition, userKey } = locate(psid);
     const stored = await deps.store.states.load(partition, userKey);
@@ -90,16 +95,29 @@ export function createAdminRouter(deps: AdminDeps): Router {
     const p = psidParam.safeParse(req.params);
     if (!p.success) return badRequest(res, p.error, 'path');
     const user = await load(p.data.psid);
-    if (!user) return void res.status(404).json({ error: 'not_found', message: `No conversation with ${p.data.psid} on this Page` });
+    if (!user)
+      return void res.status(404).json({ error: 'not_found', message: `No conversation with ${p.data.psid} on this Page` });
     const { state } = user;
-    res.json({ psid: p.data.psid, version: user.version, thread: state.thread, lastInboundAt: state.lastInboundAt, windowEndsAt: state.windowEndsAt, fields: state.fields, tags: state.tags, consent: state.consent, transcript: state.transcript, threadLog: state.threadLog });
+    res.json({
+      psid: p.data.psid,
+      version: user.version,
+      thread: state.thread,
+      lastInboundAt: state.lastInboundAt,
+      windowEndsAt: state.windowEndsAt,
+      fields: state.fields,
+      tags: state.tags,
+      consent: state.consent,
+      transcript: state.transcript,
+      threadLog: state.threadLog,
+    });
   });
 
   for (const command of ['pause', 'resume'] as const) {
     router.post(`/users/:psid/${command}`, async (req, res) => {
       const p = psidParam.safeParse(req.params);
       if (!p.success) return badRequest(res, p.error, 'path');
-      if (!(await load(p.data.psid))) return void res.status(404).json({ error: 'not_found', message: `No conversation with ${p.data.psid} on this Page` });
+      if (!(await load(p.data.psid)))
+        return void res.status(404).json({ error: 'not_found', message: `No conversation with ${p.data.psid} on this Page` });
       await enqueue(p.data.psid, { command });
       res.status(202).json({ queued: command });
     });
@@ -121,7 +139,9 @@ export function createAdminRouter(deps: AdminDeps): Router {
       });
     }
     await enqueue(p.data.psid, { command: 'reply', text: body.data.text });
-    res.status(202).json({ queued: 'reply', messaging: age <= DAY ? 'RESPONSE/UPDATE (inside the 24 h window)' : 'MESSAGE_TAG HUMAN_AGENT' });
+    res
+      .status(202)
+      .json({ queued: 'reply', messaging: age <= DAY ? 'RESPONSE/UPDATE (inside the 24 h window)' : 'MESSAGE_TAG HUMAN_AGENT' });
   });
   return router;
 }

@@ -2,13 +2,21 @@ import type { FakeCall } from '../emulator/fakeGraphApi';
 
 /** One line for a message Talkshop sent, as the demo shows it. */
 export function describeMessage(psid: string, message: unknown): string {
-  const m = (message ?? {}) as { text?: string; quick_replies?: Array<{ title?: string; content_type: string }>; attachment?: { type: string; payload?: Record<string, unknown> } };
+  const m = (message ?? {}) as {
+    text?: string;
+    quick_replies?: Array<{ title?: string; content_type: string }>;
+    attachment?: { type: string; payload?: Record<string, unknown> };
+  };
   const options = (m.quick_replies ?? []).map((q) => `[${q.title ?? q.content_type}]`).join(' ');
   const template = m.attachment?.type === 'template' ? m.attachment.payload : undefined;
   const body =
     m.text ??
-    (template?.template_type === 'button' ? `${String(template.text)} ${((template.buttons as Array<{ title: string }>) ?? []).map((b) => `<${b.title}>`).join(' ')}` : undefined) ??
-    (template?.template_type === 'generic' ? `carousel: ${((template.elements as Array<{ title: string }>) ?? []).map((e) => e.title).join(' | ')}` : undefined) ??
+    (template?.template_type === 'button'
+      ? `${String(template.text)} ${((template.buttons as Array<{ title: string }>) ?? []).map((b) => `<${b.title}>`).join(' ')}`
+      : undefined) ??
+    (template?.template_type === 'generic'
+      ? `carousel: ${((template.elements as Array<{ title: string }>) ?? []).map((e) => e.title).join(' | ')}`
+      : undefined) ??
     `(${m.attachment?.type ?? 'message'})`;
   return `bot → ${psid}: ${body}${options ? `  ${options}` : ''}`;
 }
@@ -17,7 +25,9 @@ export function describeMessage(psid: string, message: unknown): string {
 export function describeCall(call: FakeCall): string | undefined {
   const body = (call.body ?? {}) as { message?: unknown; messaging_type?: string; target_app_id?: string };
   if (call.status !== 200 || !call.recipientId) return undefined;
-  if (call.endpoint === 'messages' && body.message) return `${describeMessage(call.recipientId, body.message)}   (${body.messaging_type})`;
-  if (call.endpoint === 'thread_control' && body.target_app_id) return `bot → ${call.recipientId}: (thread passed to app ${String(body.target_app_id)}: a person takes over)`;
+  if (call.endpoint === 'messages' && body.message)
+    return `${describeMessage(call.recipientId, body.message)}   (${body.messaging_type})`;
+  if (call.endpoint === 'thread_control' && body.target_app_id)
+    return `bot → ${call.recipientId}: (thread passed to app ${String(body.target_app_id)}: a person takes over)`;
   return undefined;
 }

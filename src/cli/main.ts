@@ -22,7 +22,11 @@ function configOrExit(env: Record<string, string | undefined>) {
 }
 
 function stopOnSignals(stop: () => Promise<void>): void {
-  const handler = () => void stop().then(() => process.exit(0), () => process.exit(1));
+  const handler = () =>
+    void stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   process.once('SIGTERM', handler);
   process.once('SIGINT', handler);
 }

@@ -23,7 +23,9 @@ const err = (line: string) => void process.stderr.write(`${line}\n`);
  * 1 Graph refused a call (613 = the 10-calls-per-10-minutes limit; never retried).
  */
 export function addProfileCommand(program: Command, config: () => Config): void {
-  const profile = program.command('profile').description("manage the Page's Messenger Profile (Get Started, greeting, ice breakers, menu)");
+  const profile = program
+    .command('profile')
+    .description("manage the Page's Messenger Profile (Get Started, greeting, ice breakers, menu)");
   profile
     .command('sync')
     .argument('[file]', `profile file (default: ${MESSENGER_PROFILE_FILE} in FLOWS_DIR)`)
@@ -52,7 +54,10 @@ export function addProfileCommand(program: Command, config: () => Config): void 
       }
       const dead = unresolvedPayloads(parsed.profile, flows.flowSet);
       if (dead.length > 0) {
-        for (const d of dead) err(`error: ${shown}: ${d.path}: payload "${d.payload}" leads nowhere in ${cfg.FLOWS_DIR} (not GET_STARTED, a hand-written payload, a postback trigger or an existing control)`);
+        for (const d of dead)
+          err(
+            `error: ${shown}: ${d.path}: payload "${d.payload}" leads nowhere in ${cfg.FLOWS_DIR} (not GET_STARTED, a hand-written payload, a postback trigger or an existing control)`,
+          );
         err(`${shown}: refused, nothing sent`);
         process.exitCode = 2;
         return;
@@ -66,8 +71,13 @@ export function addProfileCommand(program: Command, config: () => Config): void 
         if (lines.length === 0) out('no changes: the Page already has this profile');
         if (opts.dryRun) out(`dry run: ${lines.length} field(s) would change; ${result.calls} call (GET) made`);
         else {
-          const did = [result.posted.length > 0 && `posted ${result.posted.join(', ')}`, result.deleted.length > 0 && `deleted ${result.deleted.join(', ')}`].filter(Boolean);
-          out(`${did.length > 0 ? `${did.join('; ')}; ` : ''}${result.calls} Messenger Profile call(s) (limit: 10 per 10 minutes per Page)`);
+          const did = [
+            result.posted.length > 0 && `posted ${result.posted.join(', ')}`,
+            result.deleted.length > 0 && `deleted ${result.deleted.join(', ')}`,
+          ].filter(Boolean);
+          out(
+            `${did.length > 0 ? `${did.join('; ')}; ` : ''}${result.calls} Messenger Profile call(s) (limit: 10 per 10 minutes per Page)`,
+          );
         }
         process.exitCode = 0;
       } catch (e) {

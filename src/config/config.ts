@@ -1,7 +1,11 @@
 import { z } from 'zod';
 import { ConfigError } from '../errors';
 
-const nonEmpty = (what: string) => z.string({ error: `required: ${what}` }).trim().min(1, `required: ${what}`);
+const nonEmpty = (what: string) =>
+  z
+    .string({ error: `required: ${what}` })
+    .trim()
+    .min(1, `required: ${what}`);
 const positiveInt = (what: string, max: number) =>
   z.coerce
     .number({ error: `expected ${what}` })
@@ -35,7 +39,10 @@ const envSchema = z.object({
   MESSENGER_APP_SECRET: nonEmpty('the Meta app secret (signs webhooks, appsecret_proof)'),
   MESSENGER_VERIFY_TOKEN: nonEmpty('the webhook verify token you typed in the Meta dashboard'),
   GRAPH_API_URL: z.url({ error: 'expected an http(s) URL' }).default('https://graph.facebook.com'),
-  GRAPH_API_VERSION: z.string().regex(/^v\d+\.\d+$/, 'expected a version like v26.0').default('v26.0'),
+  GRAPH_API_VERSION: z
+    .string()
+    .regex(/^v\d+\.\d+$/, 'expected a version like v26.0')
+    .default('v26.0'),
   FLOWS_DIR: z.string().min(1).default('./flows'),
   ADMIN_TOKEN: z.string().min(16, 'expected at least 16 characters').optional(),
   NOTIFY_WEBHOOK_URL: z.url({ error: 'expected an http(s) URL, e.g. a Slack incoming webhook' }).optional(),

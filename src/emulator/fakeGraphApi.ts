@@ -24,8 +24,15 @@ import { senderActionSchema, sendRequestSchema } from '../messenger/sendApiSchem
  * test-only imports. Facts: messenger-platform.md §3 (Send API, §3.5 errors), §4.4, §5.2, §6.5.
  */
 
-export type FakeEndpoint = 'messages' | 'sender_action' | 'thread_control' | 'thread_owner' | 'user_profile' | 'messenger_profile' | 'unknown';
-const RECIPIENT_ENDPOINTS: readonly FakeEndpoint[] = ['messages', 'sender_action', 'thread_control', 'thread_owner', 'user_profile'];
+export type FakeEndpoint =
+  'messages' | 'sender_action' | 'thread_control' | 'thread_owner' | 'user_profile' | 'messenger_profile' | 'unknown';
+const RECIPIENT_ENDPOINTS: readonly FakeEndpoint[] = [
+  'messages',
+  'sender_action',
+  'thread_control',
+  'thread_owner',
+  'user_profile',
+];
 
 /** What the fake answers instead of success. */
 export interface FakeGraphError {
@@ -60,8 +67,8 @@ const DEFAULT_MESSAGES: Readonly<Record<string, string>> = {
   '32': '(#32) Page request limit reached',
   '100/2018001': '(#100) No matching user found',
   '190': 'Invalid OAuth access token - Cannot parse access token',
-  '200': '(#200) This person isn\'t receiving messages from you right now.',
-  '551': '(#551) This person isn\'t available right now.',
+  '200': "(#200) This person isn't receiving messages from you right now.",
+  '551': "(#551) This person isn't available right now.",
   '613': '(#613) Calls to this API have exceeded the rate limit.',
   '1200': 'Temporary send message failure. Please try again later',
 };
@@ -191,7 +198,12 @@ export async function startFakeGraphApi(options: FakeGraphApiOptions): Promise<F
   const maxRecorded = options.maxRecordedCalls ?? 100_000;
   const requireProof = options.requireAppsecretProof ?? true;
   const expectedProof = createHmac('sha256', options.appSecret).update(options.accessToken).digest('hex');
-  const defaultProfile: UserProfile = options.defaultUserProfile ?? { first_name: 'Sam', last_name: 'Doe', locale: 'en_US', timezone: 0 };
+  const defaultProfile: UserProfile = options.defaultUserProfile ?? {
+    first_name: 'Sam',
+    last_name: 'Doe',
+    locale: 'en_US',
+    timezone: 0,
+  };
 
   const calls: FakeCall[] = [];
   let callCount = 0;
@@ -244,11 +256,13 @@ export async function startFakeGraphApi(options: FakeGraphApiOptions): Promise<F
   function checkAuth(query: Record<string, string>, headers: http.IncomingHttpHeaders): void {
     const header = headers.authorization?.match(/^(?:Bearer|OAuth)\s+(\S+)$/i)?.[1];
     const token = query.access_token ?? header;
-    if (token === undefined) fail({ code: 2500, message: 'An active access token must be used to query information about the current user.' });
+    if (token === undefined)
+      fail({ code: 2500, message: 'An active access token must be used to query information about the current user.' });
     if (tokenInvalid || token !== options.accessToken) fail(FAKE_ERRORS.tokenInvalid);
     if (!requireProof) return;
     const proof = query.appsecret_proof;
-    if (proof === undefined) fail({ code: 100, message: 'API calls from the server require an appsecret_proof argument', type: 'GraphMethodException' });
+    if (proof === undefined)
+      fail({ code: 100, message: 'API calls from the server require an appsecret_proof argument', type: 'GraphMethodException' });
     const given = Buffer.from(proof, 'utf8');
     const wanted = Buffer.from(expectedProof, 'utf8');
     if (given.length !== wanted.length || !timingSafeEqual(given, wanted)) {
@@ -275,13 +289,20 @@ export async function startFakeGraphApi(options: FakeGraphApiOptions): Promise<F
   function route(method: string, segments: readonly string[]): Routed {
     const [version, node, edge, ...rest] = segments;
     if (version === undefined || !/^v\d+\.\d+$/.test(version) || node === undefined || rest.length > 0) {
-      return { endpoint: 'unknown', handle: () => fail({ code: 2500, message: `Unknown path components: /${segments.join('/')}` }) };
+      return {
+        endpoint: 'unknown',
+        handle: () => fail({ code: 2500, message: `Unknown path components: /${segments.join('/')}` }),
+      };
     }
     const isPage = node === 'me' || node === options.pageId;
     const unsupported = (): never => invalid(`(#100) Unsupported ${method.toLowerCase()} request.`, 33);
     if (!isPage) {
-      if (edge !== undefined) return { endpoint: 'unknown', handle: () => fail({ code: 2500, message: `Unknown path components: /${edge}` }) };
-      return { endpoint: 'user_profile', handle: method === 'GET' ? (c) => userProfile(node, c.query, c.setRecipient) : unsupported };
+      if (edge !== undefined)
+        return { endpoint: 'unknown', handle: () => fail({ code: 2500, message: `Unknown path components: /${edge}` }) };
+      return {
+        endpoint: 'user_profile',
+        handle: method === 'GET' ? (c) => userProfile(node, c.query, c.setRecipient) : unsupported,
+      };
     }
     switch (edge) {
       case 'messages':
@@ -290,7 +311,10 @@ export async function startFakeGraphApi(options: FakeGraphApiOptions): Promise<F
       case 'take_thread_control':
       case 'request_thread_control':
       case 'release_thread_control':
-        return { endpoint: 'thread_control', handle: method === 'POST' ? (c) => threadControl(edge, c.body, c.setRecipient) : unsupported };
+        return {
+          endpoint: 'thread_control',
+          handle: method === 'POST' ? (c) => threadControl(edge, c.body, c.setRecipient) : unsupported,
+        };
       case 'thread_owner':
         return { endpoint: 'thread_owner', handle: method === 'GET' ? (c) => threadOwner(c.query, c.setRecipient) : unsupported };
       case 'messenger_profile':
@@ -364,7 +388,8 @@ export async function startFakeGraphApi(options: FakeGraphApiOptions): Promise<F
     const fields = (raw ?? '').split(',').filter((f) => f !== '');
     if (fields.length === 0) invalid('(#100) The parameter fields is required');
     const unknownField = fields.find((f) => !(MESSENGER_PROFILE_FIELDS as readonly string[]).includes(f));
-    if (unknownField !== undefined) invalid(`(#100) Param fields[${fields.indexOf(unknownField)}] must be one of {${MESSENGER_PROFILE_FIELDS.join(', ')}}`);
+    if (unknownField !== undefined)
+      invalid(`(#100) Param fields[${fields.indexOf(unknownField)}] must be one of {${MESSENGER_PROFILE_FIELDS.join(', ')}}`);
     return fields;
   }
 
@@ -378,7 +403,9 @@ export async function startFakeGraphApi(options: FakeGraphApiOptions): Promise<F
     }
     if (method === 'GET') {
       const fields = fieldList(query.fields);
-      const picked = Object.fromEntries(fields.filter((f) => messengerProfile[f] !== undefined).map((f) => [f, messengerProfile[f]]));
+      const picked = Object.fromEntries(
+        fields.filter((f) => messengerProfile[f] !== undefined).map((f) => [f, messengerProfile[f]]),
+      );
       return { data: Object.keys(picked).length === 0 ? [] : [picked] };
     }
     if (method === 'POST') {
@@ -392,7 +419,9 @@ export async function startFakeGraphApi(options: FakeGraphApiOptions): Promise<F
     }
     if (method === 'DELETE') {
       const fields =
-        body === undefined && query.fields !== undefined ? fieldList(query.fields) : parseBody(deleteMessengerProfileSchema, body).fields;
+        body === undefined && query.fields !== undefined
+          ? fieldList(query.fields)
+          : parseBody(deleteMessengerProfileSchema, body).fields;
       for (const f of fields) delete messengerProfile[f];
       return { result: 'success' };
     }
@@ -441,7 +470,10 @@ export async function startFakeGraphApi(options: FakeGraphApiOptions): Promise<F
     const method = (req.method ?? 'GET').toUpperCase();
     const url = new URL(req.url ?? '/', 'http://fake.invalid');
     const query: Record<string, string> = Object.fromEntries(url.searchParams);
-    const segments = url.pathname.split('/').filter((s) => s !== '').map(decodeURIComponent);
+    const segments = url.pathname
+      .split('/')
+      .filter((s) => s !== '')
+      .map(decodeURIComponent);
     const routed = route(method, segments);
     let recipientId: string | undefined;
     let body: unknown;
@@ -469,13 +501,30 @@ export async function startFakeGraphApi(options: FakeGraphApiOptions): Promise<F
       answer = { status: 200, body: result };
     } catch (e) {
       if (e instanceof GraphFailure) answer = e.answer;
-      else answer = errorAnswer({ code: 1, message: `Fake Graph API bug: ${e instanceof Error ? e.message : String(e)}`, status: 500 });
+      else
+        answer = errorAnswer({
+          code: 1,
+          message: `Fake Graph API bug: ${e instanceof Error ? e.message : String(e)}`,
+          status: 500,
+        });
     }
     const endpoint: FakeEndpoint =
-      routed.endpoint === 'messages' && typeof body === 'object' && body !== null && 'sender_action' in body ? 'sender_action' : routed.endpoint;
+      routed.endpoint === 'messages' && typeof body === 'object' && body !== null && 'sender_action' in body
+        ? 'sender_action'
+        : routed.endpoint;
     const shownQuery = query.access_token === undefined ? query : { ...query, access_token: '[redacted]' };
     // Recorded when processed, like Meta: a call whose answer comes too late for the client was still made.
-    record({ method, path: url.pathname, endpoint, query: shownQuery, body, recipientId, at, status: answer.status, response: answer.raw ?? answer.body });
+    record({
+      method,
+      path: url.pathname,
+      endpoint,
+      query: shownQuery,
+      body,
+      recipientId,
+      at,
+      status: answer.status,
+      response: answer.raw ?? answer.body,
+    });
     if (latencyMs > 0) await delay(latencyMs);
     if (res.destroyed || res.writableEnded) return;
     if (answer.raw !== undefined) {
@@ -507,7 +556,11 @@ export async function startFakeGraphApi(options: FakeGraphApiOptions): Promise<F
 
   const failControls: FakeFailControls = {
     recipient(psid, error, opts = {}) {
-      recipientFailures.set(psid, { error, remaining: opts.times ?? Number.POSITIVE_INFINITY, endpoints: opts.endpoints ?? RECIPIENT_ENDPOINTS });
+      recipientFailures.set(psid, {
+        error,
+        remaining: opts.times ?? Number.POSITIVE_INFINITY,
+        endpoints: opts.endpoints ?? RECIPIENT_ENDPOINTS,
+      });
     },
     clearRecipient(psid) {
       recipientFailures.delete(psid);

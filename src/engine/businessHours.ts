@@ -49,7 +49,13 @@ export function isTimeZone(tz: string): boolean {
 
 /** Local weekday (0 = Monday) and minutes since local midnight of `now` in `tz`. */
 function localTime(now: number, tz: string): { day: number; minutes: number } {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone: tz, hourCycle: 'h23', weekday: 'short', hour: '2-digit', minute: '2-digit' }).formatToParts(now);
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone: tz,
+    hourCycle: 'h23',
+    weekday: 'short',
+    hour: '2-digit',
+    minute: '2-digit',
+  }).formatToParts(now);
   const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
   const day = WEEKDAYS.indexOf(get('weekday').slice(0, 3).toLowerCase() as Weekday);
   return { day: Math.max(day, 0), minutes: Number(get('hour')) * 60 + Number(get('minute')) };
@@ -74,13 +80,29 @@ export function nextOpening(bh: BusinessHours, now: number): Opening | undefined
   return undefined;
 }
 
-const clock = (minutes: number): string => `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+const clock = (minutes: number): string =>
+  `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
 
-const DAY_NAMES: Record<Weekday, string> = { mon: 'Monday', tue: 'Tuesday', wed: 'Wednesday', thu: 'Thursday', fri: 'Friday', sat: 'Saturday', sun: 'Sunday' };
+const DAY_NAMES: Record<Weekday, string> = {
+  mon: 'Monday',
+  tue: 'Tuesday',
+  wed: 'Wednesday',
+  thu: 'Thursday',
+  fri: 'Friday',
+  sat: 'Saturday',
+  sun: 'Sunday',
+};
 
 /** English wording for {{next_open}}: "today at 09:00", "tomorrow at 09:00", "on Monday at 09:00", "next Monday at 09:00". */
 export function describeOpening(o: Opening): string {
-  const when = o.inDays === 0 ? 'today' : o.inDays === 1 ? 'tomorrow' : o.inDays === 7 ? `next ${DAY_NAMES[o.day]}` : `on ${DAY_NAMES[o.day]}`;
+  const when =
+    o.inDays === 0
+      ? 'today'
+      : o.inDays === 1
+        ? 'tomorrow'
+        : o.inDays === 7
+          ? `next ${DAY_NAMES[o.day]}`
+          : `on ${DAY_NAMES[o.day]}`;
   return `${when} at ${o.time}`;
 }
 

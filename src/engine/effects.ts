@@ -17,7 +17,13 @@ export type EngineEffect =
   | { readonly type: 'typing'; readonly ms: number }
   | { readonly type: 'mark_seen' }
   /** Pass thread control (to the Page Inbox unless `targetAppId` names another app), or `take` it back. */
-  | { readonly type: 'handover'; readonly reason: string; readonly metadata: Readonly<Record<string, unknown>>; readonly targetAppId?: string; readonly take?: boolean }
+  | {
+      readonly type: 'handover';
+      readonly reason: string;
+      readonly metadata: Readonly<Record<string, unknown>>;
+      readonly targetAppId?: string;
+      readonly take?: boolean;
+    }
   /** Arm a timer; when due it comes back through the user's inbox as a `timer` event with this id. */
   | { readonly type: 'schedule'; readonly timer: 'handover_timeout'; readonly id: string; readonly at: number }
   /** Disarm the user's timer of that name (the thread is back with the bot, or paused). */

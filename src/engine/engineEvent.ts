@@ -3,7 +3,13 @@ import type { MessengerEvent } from '../webhook/messengerEvent';
 /** What the engine reacts to, distilled from a Messenger event. */
 export type EngineEvent =
   | { readonly type: 'text'; readonly text: string }
-  | { readonly type: 'payload'; readonly payload: string; readonly text: string; readonly ref?: string; readonly fromAd?: boolean }
+  | {
+      readonly type: 'payload';
+      readonly payload: string;
+      readonly text: string;
+      readonly ref?: string;
+      readonly fromAd?: boolean;
+    }
   | { readonly type: 'attachment' }
   | { readonly type: 'referral'; readonly ref: string; readonly fromAd: boolean }
   | { readonly type: 'optin'; readonly ref: string }
@@ -60,7 +66,9 @@ export function toEngineEvent(e: MessengerEvent, ourAppId?: string): EngineEvent
   }
   if (e.channel === 'standby') {
     const m = obj(raw.message);
-    return e.kind === 'message' || e.kind === 'quick_reply' ? { type: 'standby_message', text: str(m.text), sentAt: e.timestamp } : { type: 'none' };
+    return e.kind === 'message' || e.kind === 'quick_reply'
+      ? { type: 'standby_message', text: str(m.text), sentAt: e.timestamp }
+      : { type: 'none' };
   }
   switch (e.kind) {
     case 'pass_thread_control':
@@ -112,7 +120,20 @@ export function toEngineEvent(e: MessengerEvent, ourAppId?: string): EngineEvent
 /** Events about who owns the thread, or someone else's message: no flow runs for them. */
 export type ThreadEvent = Extract<
   EngineEvent,
-  { type: 'standby_message' | 'agent_message' | 'control_returned' | 'control_taken' | 'control_requested' | 'handover_result' | 'admin_pause' | 'admin_resume' | 'agent_reply' | 'staff_notice' | 'timer' }
+  {
+    type:
+      | 'standby_message'
+      | 'agent_message'
+      | 'control_returned'
+      | 'control_taken'
+      | 'control_requested'
+      | 'handover_result'
+      | 'admin_pause'
+      | 'admin_resume'
+      | 'agent_reply'
+      | 'staff_notice'
+      | 'timer';
+  }
 >;
 const THREAD_EVENTS: ReadonlySet<EngineEvent['type']> = new Set([
   'standby_message',

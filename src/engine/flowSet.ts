@@ -37,7 +37,10 @@ export function forEachControl(flow: Flow, nodeId: string, visit: ControlVisitor
   (node.say ?? []).forEach((m, i) => {
     if ('quick_replies' in m) (m.quick_replies ?? []).forEach((q, j) => 'title' in q && visit(`s${i}q${j}`, q));
     if ('buttons' in m) (m.buttons ?? []).forEach((b, j) => !('url' in b) && !('call' in b) && visit(`s${i}b${j}`, b));
-    if ('cards' in m) m.cards.forEach((card, k) => (card.buttons ?? []).forEach((b, j) => !('url' in b) && !('call' in b) && visit(`s${i}c${k}b${j}`, b)));
+    if ('cards' in m)
+      m.cards.forEach((card, k) =>
+        (card.buttons ?? []).forEach((b, j) => !('url' in b) && !('call' in b) && visit(`s${i}c${k}b${j}`, b)),
+      );
   });
   (node.ask?.choices ?? []).forEach((c, i) => visit(`a${i}`, { goto: c.goto, title: c.title }));
 }

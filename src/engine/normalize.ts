@@ -11,7 +11,8 @@ export function normalize(text: string): string {
     .replace(/^[\s\p{P}\p{S}]+|[\s\p{P}\p{S}]+$/gu, '');
 }
 
-const NO_SPACES = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}]/u;
+const NO_SPACES =
+  /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}]/u;
 const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 export type MatchMode = 'exact' | 'contains' | 'regex';
@@ -27,7 +28,11 @@ export const said = (raw: string): Said => ({ raw, norm: normalize(raw) });
  * Matchers per (keyword, mode), built once. Keywords come from the flow files, so this cache is
  * bounded by them; it is memoization of a pure function, not state.
  */
-const matchers: Record<MatchMode, Map<string, (s: Said) => boolean>> = { exact: new Map(), contains: new Map(), regex: new Map() };
+const matchers: Record<MatchMode, Map<string, (s: Said) => boolean>> = {
+  exact: new Map(),
+  contains: new Map(),
+  regex: new Map(),
+};
 
 function compile(keyword: string, mode: MatchMode): (s: Said) => boolean {
   if (mode === 'regex') {

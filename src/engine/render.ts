@@ -20,11 +20,14 @@ type QuickReplySpec = NonNullable<Extract<MessageSpec, { text: string }>['quick_
 export function clip(text: string, max: number = LIMITS.text): string {
   return charCount(text) <= max ? text : `${[...text].slice(0, max - 1).join('')}…`;
 }
-const fill = (ctx: RenderContext, s: string, max: number = LIMITS.text): string => clip(interpolate(s, ctx.fields, ctx.defaults), max);
-const encoded = (values: Readonly<Record<string, Scalar>>) => Object.fromEntries(Object.entries(values).map(([k, v]) => [k, encodeURIComponent(String(v))]));
+const fill = (ctx: RenderContext, s: string, max: number = LIMITS.text): string =>
+  clip(interpolate(s, ctx.fields, ctx.defaults), max);
+const encoded = (values: Readonly<Record<string, Scalar>>) =>
+  Object.fromEntries(Object.entries(values).map(([k, v]) => [k, encodeURIComponent(String(v))]));
 /** In a URL, interpolated values are percent-encoded so a user's answer cannot change the link. */
 const fillUrl = (ctx: RenderContext, s: string) => interpolate(s, encoded(ctx.fields), encoded(ctx.defaults));
-const payload = (ctx: RenderContext, control: string, own?: string) => own ?? payloadFor({ flow: ctx.flow, node: ctx.node, control });
+const payload = (ctx: RenderContext, control: string, own?: string) =>
+  own ?? payloadFor({ flow: ctx.flow, node: ctx.node, control });
 
 function button(ctx: RenderContext, b: ButtonSpec, control: string): SendButton {
   const title = fill(ctx, b.title, LIMITS.buttonTitle);
@@ -35,7 +38,12 @@ function button(ctx: RenderContext, b: ButtonSpec, control: string): SendButton 
 
 function quickReply(ctx: RenderContext, q: QuickReplySpec, control: string): SendQuickReply {
   if ('type' in q) return { content_type: q.type === 'email' ? 'user_email' : 'user_phone_number' };
-  return { content_type: 'text', title: fill(ctx, q.title, LIMITS.quickReplyTitle), payload: payload(ctx, control, q.payload), ...(q.image_url ? { image_url: fillUrl(ctx, q.image_url) } : {}) };
+  return {
+    content_type: 'text',
+    title: fill(ctx, q.title, LIMITS.quickReplyTitle),
+    payload: payload(ctx, control, q.payload),
+    ...(q.image_url ? { image_url: fillUrl(ctx, q.image_url) } : {}),
+  };
 }
 
 /** Turns one `say` entry into a Send API message; `typing` entries are not messages (null). */
@@ -46,7 +54,13 @@ export function renderMessage(ctx: RenderContext, spec: MessageSpec, index: numb
   if ('text' in spec) {
     if (spec.buttons && spec.buttons.length > 0) {
       const buttons = spec.buttons.map((b, j) => button(ctx, b, `s${index}b${j}`));
-      return { attachment: { type: 'template', payload: { template_type: 'button', text: fill(ctx, spec.text, LIMITS.buttonTemplateText), buttons } }, ...withQrs };
+      return {
+        attachment: {
+          type: 'template',
+          payload: { template_type: 'button', text: fill(ctx, spec.text, LIMITS.buttonTemplateText), buttons },
+        },
+        ...withQrs,
+      };
     }
     return { text: fill(ctx, spec.text), ...withQrs };
   }
@@ -58,17 +72,30 @@ export function renderMessage(ctx: RenderContext, spec: MessageSpec, index: numb
       ...(c.url ? { default_action: { type: 'web_url' as const, url: fillUrl(ctx, c.url) } } : {}),
       ...(c.buttons && c.buttons.length > 0 ? { buttons: c.buttons.map((b, j) => button(ctx, b, `s${index}c${k}b${j}`)) } : {}),
     }));
-    const payload = { template_type: 'generic' as const, elements, ...(spec.square_images ? { image_aspect_ratio: 'square' as const } : {}) };
+    const payload = {
+      template_type: 'generic' as const,
+      elements,
+      ...(spec.square_images ? { image_aspect_ratio: 'square' as const } : {}),
+    };
     return { attachment: { type: 'template', payload }, ...withQrs };
   }
-  const [type, url] = 'image' in spec ? (['image', spec.image] as const) : 'video' in spec ? (['video', spec.video] as const) : (['file', spec.file] as const);
+  const [type, url] =
+    'image' in spec
+      ? (['image', spec.image] as const)
+      : 'video' in spec
+        ? (['video', spec.video] as const)
+        : (['file', spec.file] as const);
   return { attachment: { type, payload: { url: fillUrl(ctx, url) } }, ...withQrs };
 }
 
 /** The question of an `ask`, with its choices as quick replies (and Messenger's email/phone chip). */
 export function renderQuestion(ctx: RenderContext, ask: Ask, invalid: boolean): SendMessage {
   const text = fill(ctx, invalid ? (ask.invalid ?? `Sorry, that doesn't look right. ${ask.text}`) : ask.text);
-  const qrs: SendQuickReply[] = (ask.choices ?? []).map((c, i) => ({ content_type: 'text', title: fill(ctx, c.title, LIMITS.quickReplyTitle), payload: payload(ctx, `a${i}`) }));
+  const qrs: SendQuickReply[] = (ask.choices ?? []).map((c, i) => ({
+    content_type: 'text',
+    title: fill(ctx, c.title, LIMITS.quickReplyTitle),
+    payload: payload(ctx, `a${i}`),
+  }));
   if (ask.capture === 'email') qrs.push({ content_type: 'user_email' });
   if (ask.capture === 'phone') qrs.push({ content_type: 'user_phone_number' });
   return qrs.length > 0 ? { text, quick_replies: qrs.slice(0, 13) } : { text };

@@ -21,6 +21,11 @@ export function resumeConversation(run: Run): void {
   const { flow, node } = resumeTarget(ref);
   const loaded = flows.flows.get(flow);
   // Only possible if the linter was bypassed: the user stays at the default flow's entry.
-  if (!loaded) return void run.effects.push({ type: 'warning', code: 'missing_node', detail: `no flow ${flow} (settings handover.resume_at)` });
+  if (!loaded)
+    return void run.effects.push({
+      type: 'warning',
+      code: 'missing_node',
+      detail: `no flow ${flow} (settings handover.resume_at)`,
+    });
   enterNode(run, flow, node ?? loaded.flow.entry ?? loaded.flow.start);
 }

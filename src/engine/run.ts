@@ -25,22 +25,51 @@ export interface Run {
 export function newRun(flows: FlowSet, prior: UserState, now: number): Run {
   // The engine replaces position, pending and every map entry rather than editing them in place,
   // so copying the containers is enough to leave `prior` untouched (a test holds it to that).
-  const state: UserState = { ...prior, fields: { ...prior.fields }, tags: [...prior.tags], consent: { ...prior.consent }, ab: { ...prior.ab }, sequences: { ...prior.sequences } };
+  const state: UserState = {
+    ...prior,
+    fields: { ...prior.fields },
+    tags: [...prior.tags],
+    consent: { ...prior.consent },
+    ab: { ...prior.ab },
+    sequences: { ...prior.sequences },
+  };
   // transcript and threadLog are replaced, never edited, so sharing them with `prior` is safe.
-  return { flows, now, state, effects: [], visited: new Set(), messagesLeft: flows.settings.max_messages_per_event, messaging: 'RESPONSE' };
+  return {
+    flows,
+    now,
+    state,
+    effects: [],
+    visited: new Set(),
+    messagesLeft: flows.settings.max_messages_per_event,
+    messaging: 'RESPONSE',
+  };
 }
 
-const renderCtx = (run: Run, flow: string, node: string): RenderContext => ({ flow, node, fields: run.state.fields, defaults: run.flows.settings.defaults });
+const renderCtx = (run: Run, flow: string, node: string): RenderContext => ({
+  flow,
+  node,
+  fields: run.state.fields,
+  defaults: run.flows.settings.defaults,
+});
 
 /** A settings or fallback text, interpolated and clipped like any flow text; `extra` fills placeholders only this text has. */
 export const fillText = (run: Run, template: string, extra: Readonly<Record<string, Scalar>> = {}): string =>
   clip(interpolate(template, { ...run.state.fields, ...extra }, run.flows.settings.defaults));
 
 /** Queues a message unless the per-event cap is reached; false once the cap stops sending. */
-export function send(run: Run, message: Extract<EngineEffect, { type: 'send' }>['message'], promotional = false, messaging: 'RESPONSE' | 'UPDATE' = run.messaging): boolean {
+export function send(
+  run: Run,
+  message: Extract<EngineEffect, { type: 'send' }>['message'],
+  promotional = false,
+  messaging: 'RESPONSE' | 'UPDATE' = run.messaging,
+): boolean {
   if (run.messagesLeft <= 0) {
     if (!run.effects.some((e) => e.type === 'warning' && e.code === 'message_cap')) {
-      run.effects.push({ type: 'warning', code: 'message_cap', detail: `more than ${run.flows.settings.max_messages_per_event} messages for one event; the rest were dropped` });
+      run.effects.push({
+        type: 'warning',
+        code: 'message_cap',
+        detail: `more than ${run.flows.settings.max_messages_per_event} messages for one event; the rest were dropped`,
+      });
     }
     return false;
   }
@@ -56,7 +85,12 @@ export function startHandover(run: Run, reason: string, message?: string): void 
   // Outside business hours, say when a person will answer rather than leave the customer waiting.
   const nextOpen = afterHoursNextOpen(handover.business_hours, run.now);
   if (nextOpen !== undefined) send(run, { text: fillText(run, messages.handover_after_hours, { next_open: nextOpen }) });
-  const metadata = { reason, flow: state.position?.flow ?? null, node: state.position?.node ?? null, fields: { ...state.fields } };
+  const metadata = {
+    reason,
+    flow: state.position?.flow ?? null,
+    node: state.position?.node ?? null,
+    fields: { ...state.fields },
+  };
   run.effects.push({ type: 'handover', reason, metadata, targetAppId: handover.app_id });
   run.effects.push({ type: 'notify', reason, text: `Customer asked for a person (${reason})` });
   moveThread(run, 'handing_over', reason);
@@ -115,7 +149,9 @@ export function runActions(run: Run, flow: string, node: string, actions: readon
   const source = `flow:${flow}/${node}`;
   let jump: string | undefined;
   for (const a of actions) {
-    if ('set' in a) for (const [k, v] of Object.entries(a.set)) state.fields[k] = typeof v === 'string' ? interpolate(v, state.fields, run.flows.settings.defaults) : v;
+    if ('set' in a)
+      for (const [k, v] of Object.entries(a.set))
+        state.fields[k] = typeof v === 'string' ? interpolate(v, state.fields, run.flows.settings.defaults) : v;
     else if ('increment' in a) {
       const { field, by } = typeof a.increment === 'string' ? { field: a.increment, by: 1 } : a.increment;
       const current = Number(state.fields[field] ?? 0);
@@ -132,7 +168,12 @@ export function runActions(run: Run, flow: string, node: string, actions: readon
       delete state.sequences[a.stop_sequence];
       run.effects.push({ type: 'sequence', action: 'stop', sequence: a.stop_sequence });
     } else if ('handover' in a) startHandover(run, a.handover.reason);
-    else if ('notify' in a) run.effects.push({ type: 'notify', reason: 'flow', text: interpolate(a.notify, state.fields, run.flows.settings.defaults) });
+    else if ('notify' in a)
+      run.effects.push({
+        type: 'notify',
+        reason: 'flow',
+        text: interpolate(a.notify, state.fields, run.flows.settings.defaults),
+      });
     else jump = a.goto;
     if (state.thread !== 'bot') return undefined;
   }
@@ -168,7 +209,8 @@ function say(run: Run, flow: string, nodeId: string, node: FlowNode): boolean {
 function afterSay(run: Run, flow: string, nodeId: string, node: FlowNode, version: string): string | undefined {
   if (node.ask) {
     // Wait for an answer only to a question the user actually got (the cap may have dropped it).
-    if (send(run, renderQuestion(renderCtx(run, flow, nodeId), node.ask, false))) run.state.pending = { flow, version, node: nodeId, retries: 0 };
+    if (send(run, renderQuestion(renderCtx(run, flow, nodeId), node.ask, false)))
+      run.state.pending = { flow, version, node: nodeId, retries: 0 };
     return undefined;
   }
   if (node.branch) {

@@ -37,7 +37,8 @@ export function onThreadEvent(run: Run, e: ThreadEvent): void {
       remember(run, 'user', e.text);
       // On standby while we think the bot owns the thread: someone else has it (a routing page, a
       // missed take), unless it is late news, written before we got the thread back.
-      if (state.thread === 'handing_over' || (state.thread === 'bot' && !lateNews(state, e.sentAt))) moveThread(run, 'human', 'standby_message');
+      if (state.thread === 'handing_over' || (state.thread === 'bot' && !lateNews(state, e.sentAt)))
+        moveThread(run, 'human', 'standby_message');
       else if (state.thread === 'human') armHandoverTimer(run); // the conversation is alive: postpone
       return;
     case 'agent_message':
@@ -57,7 +58,12 @@ export function onThreadEvent(run: Run, e: ThreadEvent): void {
         logThread(run, `request_refused:${e.appId}`, state.thread);
         return;
       }
-      run.effects.push({ type: 'handover', reason: 'requested_by_app', targetAppId: e.appId, metadata: { reason: 'requested_by_app', flow: state.position?.flow ?? null, node: state.position?.node ?? null } });
+      run.effects.push({
+        type: 'handover',
+        reason: 'requested_by_app',
+        targetAppId: e.appId,
+        metadata: { reason: 'requested_by_app', flow: state.position?.flow ?? null, node: state.position?.node ?? null },
+      });
       moveThread(run, 'human', `granted_request:${e.appId}`);
       return;
     case 'handover_result':
@@ -79,11 +85,22 @@ export function onThreadEvent(run: Run, e: ThreadEvent): void {
       remember(run, 'agent', e.text);
       // A person answering through the admin API takes the conversation, like one in the Page Inbox.
       if (state.thread === 'bot' && run.flows.settings.pause_on_agent_reply) moveThread(run, 'paused', 'agent_replied');
-      run.effects.push({ type: 'send', message: { text: clip(e.text) }, messaging: 'UPDATE', promotional: false, byHumanAgent: true });
+      run.effects.push({
+        type: 'send',
+        message: { text: clip(e.text) },
+        messaging: 'UPDATE',
+        promotional: false,
+        byHumanAgent: true,
+      });
       return;
     case 'timer':
       // Only the timer armed last counts, and only while a person still owns the thread.
-      if (e.timer !== 'handover_timeout' || state.timer?.id !== e.id || (state.thread !== 'human' && state.thread !== 'handing_over')) return;
+      if (
+        e.timer !== 'handover_timeout' ||
+        state.timer?.id !== e.id ||
+        (state.thread !== 'human' && state.thread !== 'handing_over')
+      )
+        return;
       takeBack(run, 'inactivity_timeout');
       return welcomeBack(run, 'inactivity_timeout');
     case 'staff_notice':
@@ -103,7 +120,8 @@ export function onThreadEvent(run: Run, e: ThreadEvent): void {
   }
 }
 
-const grants = (policy: Settings['handover']['grant_requests'], state: UserState): boolean => policy === 'always' || (policy === 'when_idle' && state.pending === null);
+const grants = (policy: Settings['handover']['grant_requests'], state: UserState): boolean =>
+  policy === 'always' || (policy === 'when_idle' && state.pending === null);
 
 /** Asks Meta for the thread back; the sender reports when that is done (handover_result). */
 function takeBack(run: Run, reason: string): void {
@@ -112,7 +130,8 @@ function takeBack(run: Run, reason: string): void {
 }
 
 /** A standby message written before the thread came back to us (or while our take is under way). */
-const lateNews = (state: UserState, sentAt: number): boolean => state.takePending || (state.controlSince !== null && sentAt <= state.controlSince);
+const lateNews = (state: UserState, sentAt: number): boolean =>
+  state.takePending || (state.controlSince !== null && sentAt <= state.controlSince);
 
 /** The bot owns the thread again: say so (automated), then continue (resume_at, or the default flow's entry). */
 function welcomeBack(run: Run, cause: string): void {

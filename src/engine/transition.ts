@@ -19,9 +19,17 @@ export interface TransitionResult {
  * no clock, no randomness beyond what the inputs determine; the input state is never mutated.
  */
 /** What the runtime learned from Meta's user profile before this event (see profileLookup). */
-export type ProfileLookup = { readonly ok: true; readonly first_name?: string; readonly locale?: string; readonly timezone?: number } | { readonly ok: false };
+export type ProfileLookup =
+  | { readonly ok: true; readonly first_name?: string; readonly locale?: string; readonly timezone?: number }
+  | { readonly ok: false };
 
-export function transition(flows: FlowSet, prior: UserState, event: EngineEvent, now: number, profile?: ProfileLookup): TransitionResult {
+export function transition(
+  flows: FlowSet,
+  prior: UserState,
+  event: EngineEvent,
+  now: number,
+  profile?: ProfileLookup,
+): TransitionResult {
   if (event.type === 'none') return { state: prior, effects: [] };
   const run = newRun(flows, prior, now);
   const { state } = run;
@@ -67,7 +75,8 @@ function route(run: Run, event: Exclude<EngineEvent, { type: 'none' }>): void {
     case 'reaction':
       return;
     case 'referral':
-      if (!startByTrigger(run, (t) => 'ref' in t && t.ref === event.ref) && !run.state.position) startFlow(run, run.flows.defaultFlow);
+      if (!startByTrigger(run, (t) => 'ref' in t && t.ref === event.ref) && !run.state.position)
+        startFlow(run, run.flows.defaultFlow);
       return;
     case 'optin':
       startByTrigger(run, (t) => 'optin' in t && (t.optin === true || t.optin === event.ref));
@@ -88,7 +97,10 @@ function onText(run: Run, text: string): void {
   if (typedOption(run, s)) return;
   const current = run.state.position?.flow;
   const heard = (t: Trigger) =>
-    'keyword' in t && (typeof t.keyword === 'string' ? matchesKeyword(s, t.keyword, t.match) : t.keyword.some((k) => matchesKeyword(s, k, t.match)));
+    'keyword' in t &&
+    (typeof t.keyword === 'string'
+      ? matchesKeyword(s, t.keyword, t.match)
+      : t.keyword.some((k) => matchesKeyword(s, k, t.match)));
   if (startByTrigger(run, heard, current)) return;
   if (!run.state.position) return startFlow(run, run.flows.defaultFlow);
   fallback(run);
@@ -100,7 +112,13 @@ function onPayload(run: Run, event: Extract<EngineEvent, { type: 'payload' }>): 
   const ref = resolvePayload(run.flows, payload);
   if (ref && runControl(run, ref)) return;
   if (event.ref && startByTrigger(run, (t) => 'ref' in t && t.ref === event.ref)) return;
-  if (startByTrigger(run, (t) => ('get_started' in t && payload === GET_STARTED_PAYLOAD) || ('postback' in t && t.postback === payload))) return;
+  if (
+    startByTrigger(
+      run,
+      (t) => ('get_started' in t && payload === GET_STARTED_PAYLOAD) || ('postback' in t && t.postback === payload),
+    )
+  )
+    return;
   if (payload === GET_STARTED_PAYLOAD) return startFlow(run, run.flows.defaultFlow);
   // An unknown or stale payload is read as what the user saw: the title (for Messenger's own
   // email/phone quick replies, that is the email or number itself).
@@ -187,8 +205,7 @@ function globalKeyword(run: Run, s: Said): boolean {
   } else if (is(keywords.menu)) {
     const loaded = run.flows.flows.get(run.flows.defaultFlow);
     startFlow(run, run.flows.defaultFlow, loaded?.flow.entry);
-  }
-  else return false;
+  } else return false;
   return true;
 }
 

@@ -32,7 +32,13 @@ export const userStateSchema = z.object({
   inbound: z.number().int().nonnegative(),
   /** The Messenger profile as last fetched (ok) or the time a fetch failed; null: never tried. */
   profile: z
-    .object({ ok: z.boolean(), at: z.number(), first_name: z.string().optional(), locale: z.string().optional(), timezone: z.number().optional() })
+    .object({
+      ok: z.boolean(),
+      at: z.number(),
+      first_name: z.string().optional(),
+      locale: z.string().optional(),
+      timezone: z.number().optional(),
+    })
     .nullable()
     .default(null),
   /** Recent messages while a person handles the thread (bounded): what the agent sees. */
@@ -47,7 +53,9 @@ export const userStateSchema = z.object({
    */
   controlSince: z.number().nullable().default(null),
   /** Recent changes of thread owner, with time and cause (bounded). */
-  threadLog: z.array(z.object({ at: z.number(), from: z.enum(THREAD_STATES), to: z.enum(THREAD_STATES), cause: z.string() })).default([]),
+  threadLog: z
+    .array(z.object({ at: z.number(), from: z.enum(THREAD_STATES), to: z.enum(THREAD_STATES), cause: z.string() }))
+    .default([]),
 });
 export type UserState = z.infer<typeof userStateSchema>;
 
@@ -85,7 +93,12 @@ export function decodeUserState(data: unknown): UserState {
   const old = schema0.safeParse(data);
   if (old.success) {
     const last = old.data.lastInteractionAt;
-    return { ...initialUserState(), inbound: old.data.inbound, lastInboundAt: last, windowEndsAt: last === null ? null : last + DAY };
+    return {
+      ...initialUserState(),
+      inbound: old.data.inbound,
+      lastInboundAt: last,
+      windowEndsAt: last === null ? null : last + DAY,
+    };
   }
   // Unknown shape: say where, do not guess (the worker logs it and applies the item as a no-op).
   throw new Error(`unreadable user state: ${current.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);

@@ -24,7 +24,9 @@ function parseDate(text: string): string | undefined {
 /** Plain decimals only: "7.5", "7,5" (decimal comma), "1,000" / "1 000" (thousands), "-3". */
 function parseNumber(text: string, ask: Ask): number | undefined {
   const compact = text.replace(/\s/g, '');
-  const normal = /^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$/.test(compact) ? compact.replace(/,/g, '') : compact.replace(/^([+-]?\d+),(\d+)$/, '$1.$2');
+  const normal = /^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$/.test(compact)
+    ? compact.replace(/,/g, '')
+    : compact.replace(/^([+-]?\d+),(\d+)$/, '$1.$2');
   if (!/^[+-]?\d+(\.\d+)?$/.test(normal)) return undefined;
   const n = Number(normal);
   if ((ask.min !== undefined && n < ask.min) || (ask.max !== undefined && n > ask.max)) return undefined;
@@ -38,8 +40,12 @@ function parsePhone(text: string): string | undefined {
 
 function parseChoice(text: string, ask: Ask): AnswerOutcome {
   const wanted = normalize(text);
-  const choice = (ask.choices ?? []).find((c) => normalize(c.title) === wanted || (c.value !== undefined && normalize(String(c.value)) === wanted));
-  return choice ? { ok: true, value: choice.value ?? choice.title, ...(choice.goto ? { goto: choice.goto } : {}) } : { ok: false };
+  const choice = (ask.choices ?? []).find(
+    (c) => normalize(c.title) === wanted || (c.value !== undefined && normalize(String(c.value)) === wanted),
+  );
+  return choice
+    ? { ok: true, value: choice.value ?? choice.title, ...(choice.goto ? { goto: choice.goto } : {}) }
+    : { ok: false };
 }
 
 /** Validates a free-text answer to a question; the value is what gets stored in `into`. */

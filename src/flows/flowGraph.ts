@@ -9,14 +9,17 @@ export interface Ref {
 }
 
 function actionRefs(actions: readonly Action[] | undefined, base: Path, from: string): Ref[] {
-  return (actions ?? []).flatMap((a, i) => ('goto' in a ? [{ target: a.goto, path: [...base, 'actions', i, 'goto'], from }] : []));
+  return (actions ?? []).flatMap((a, i) =>
+    'goto' in a ? [{ target: a.goto, path: [...base, 'actions', i, 'goto'], from }] : [],
+  );
 }
 
 /** Every node id a node refers to, by any edge the engine can follow (or could, were it not shadowed). */
 export function nodeRefs(flow: Flow, id: string): Ref[] {
   const node = flow.nodes[id];
   if (!node) return [];
-  const at = (target: string | undefined, ...path: Array<string | number>): Ref[] => (target === undefined ? [] : [{ target, path: ['nodes', id, ...path], from: id }]);
+  const at = (target: string | undefined, ...path: Array<string | number>): Ref[] =>
+    target === undefined ? [] : [{ target, path: ['nodes', id, ...path], from: id }];
   return [
     ...at(node.next, 'next'),
     ...actionRefs(node.actions, ['nodes', id], id),

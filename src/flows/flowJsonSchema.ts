@@ -7,9 +7,17 @@ import { flowSchema, settingsSchema } from './flowSchema';
  * is what the YAML language server (VS Code, JetBrains) implements.
  */
 export function flowJsonSchema(): Record<string, unknown> {
-  return { ...z.toJSONSchema(flowSchema, { io: 'input', reused: 'ref', target: 'draft-7' }), title: 'Talkshop flow', $id: 'https://talkshop.dev/schemas/flow.schema.json' };
+  return {
+    ...z.toJSONSchema(flowSchema, { io: 'input', reused: 'ref', target: 'draft-7' }),
+    title: 'Talkshop flow',
+    $id: 'https://talkshop.dev/schemas/flow.schema.json',
+  };
 }
 
 export function settingsJsonSchema(): Record<string, unknown> {
-  return { ...z.toJSONSchema(settingsSchema, { io: 'input', reused: 'ref', target: 'draft-7' }), title: 'Talkshop flow settings', $id: 'https://talkshop.dev/schemas/settings.schema.json' };
+  return {
+    ...z.toJSONSchema(settingsSchema, { io: 'input', reused: 'ref', target: 'draft-7' }),
+    title: 'Talkshop flow settings',
+    $id: 'https://talkshop.dev/schemas/settings.schema.json',
+  };
 }

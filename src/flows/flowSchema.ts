@@ -8,7 +8,10 @@ import { isTimeZone, parseRange } from '../engine/businessHours';
  */
 const id = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/i, 'use letters, digits, _ and - (at most 64)');
 const nodeRef = id.describe('id of a node in the same flow');
-const field = z.string().regex(/^[a-z_][a-z0-9_]{0,63}$/i, 'field names use letters, digits and _').describe('a user field');
+const field = z
+  .string()
+  .regex(/^[a-z_][a-z0-9_]{0,63}$/i, 'field names use letters, digits and _')
+  .describe('a user field');
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 
 export const conditionSchema = z.union([
@@ -30,7 +33,10 @@ export const conditionSchema = z.union([
   z.strictObject({ not_subscribed: z.string() }),
   z.strictObject({
     time: z.strictObject({
-      between: z.tuple([z.string().regex(/^\d\d:\d\d$/), z.string().regex(/^\d\d:\d\d$/)]).optional().describe('["09:00","17:30"], local to tz'),
+      between: z
+        .tuple([z.string().regex(/^\d\d:\d\d$/), z.string().regex(/^\d\d:\d\d$/)])
+        .optional()
+        .describe('["09:00","17:30"], local to tz'),
       days: z.array(z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'])).optional(),
       tz: z.string().default('UTC').describe('IANA time zone, e.g. Europe/Paris'),
     }),
@@ -111,7 +117,7 @@ export const askSchema = z.strictObject({
   invalid: z.string().optional().describe('said when the answer does not validate'),
   retries: z.number().int().min(0).max(10).default(2),
   on_fail: nodeRef.optional().describe('where to go after the last failed retry (required by the linter)'),
-  next: nodeRef.optional().describe('where to go after a valid answer (default: the node\'s next)'),
+  next: nodeRef.optional().describe("where to go after a valid answer (default: the node's next)"),
 });
 export type Ask = z.infer<typeof askSchema>;
 
@@ -120,10 +126,18 @@ export const nodeSchema = z.strictObject({
   say: z.array(messageSpecSchema).optional(),
   ask: askSchema.optional(),
   branch: z
-    .array(z.union([z.strictObject({ if: z.union([conditionSchema, z.array(conditionSchema)]), goto: nodeRef }), z.strictObject({ else: nodeRef })]))
+    .array(
+      z.union([
+        z.strictObject({ if: z.union([conditionSchema, z.array(conditionSchema)]), goto: nodeRef }),
+        z.strictObject({ else: nodeRef }),
+      ]),
+    )
     .optional()
     .describe('first matching `if` wins; `else` last'),
-  randomize: z.array(z.strictObject({ weight: z.number().positive(), goto: nodeRef })).optional().describe('sticky A/B split per user'),
+  randomize: z
+    .array(z.strictObject({ weight: z.number().positive(), goto: nodeRef }))
+    .optional()
+    .describe('sticky A/B split per user'),
   handover: z.strictObject({ message: z.string().optional(), reason: z.string().default('requested') }).optional(),
   next: nodeRef.optional().describe('continue to this node without waiting'),
   wait: z.literal(true).optional().describe('stop here and wait for the user (quick replies/buttons imply it)'),
@@ -139,8 +153,14 @@ export const triggerSchema = z.union([
     goto: nodeRef.optional(),
   }),
   z.strictObject({ ref: z.string().describe('m.me/<page>?ref=… or an ad referral ref'), goto: nodeRef.optional() }),
-  z.strictObject({ postback: z.string().describe('a payload from outside flows (persistent menu, ads)'), goto: nodeRef.optional() }),
-  z.strictObject({ optin: z.union([z.literal(true), z.string()]).describe('any opt-in, or one with this payload/ref'), goto: nodeRef.optional() }),
+  z.strictObject({
+    postback: z.string().describe('a payload from outside flows (persistent menu, ads)'),
+    goto: nodeRef.optional(),
+  }),
+  z.strictObject({
+    optin: z.union([z.literal(true), z.string()]).describe('any opt-in, or one with this payload/ref'),
+    goto: nodeRef.optional(),
+  }),
 ]);
 export type Trigger = z.infer<typeof triggerSchema>;
 
@@ -161,7 +181,8 @@ export const flowSchema = z.strictObject({
 });
 export type Flow = z.infer<typeof flowSchema>;
 
-const AFTER_HOURS = 'Our team is away right now and will be back {{next_open}}. Leave your message here and a person will reply then.';
+const AFTER_HOURS =
+  'Our team is away right now and will be back {{next_open}}. Leave your message here and a person will reply then.';
 /** Meta's Page Inbox: where a handover goes unless settings name another app. */
 export const PAGE_INBOX_APP_ID = '263902037430900';
 export const GRANT_POLICIES = ['when_idle', 'always', 'never'] as const;
@@ -171,7 +192,10 @@ const openingHours = z
   .string()
   .regex(OPENING_HOURS, 'use "HH:MM-HH:MM" on a 24-hour clock (e.g. "09:00-18:00"; the end may be "24:00") or "closed"')
   // Only well-formed hours can be in the wrong order (one message per mistake).
-  .refine((h) => !OPENING_HOURS.test(h) || h === 'closed' || parseRange(h) !== undefined, 'the closing time must be after the opening time; for hours past midnight, close at "24:00" and open the next day at "00:00"')
+  .refine(
+    (h) => !OPENING_HOURS.test(h) || h === 'closed' || parseRange(h) !== undefined,
+    'the closing time must be after the opening time; for hours past midnight, close at "24:00" and open the next day at "00:00"',
+  )
   .optional()
   .describe('"09:00-18:00" or "closed"; a day not listed is closed');
 
@@ -185,20 +209,41 @@ const handoverSettings = z
       .describe('the app that gets the conversation: the Page Inbox (263902037430900) or your agent app'),
     resume_at: z
       .string()
-      .regex(/^[a-z0-9][a-z0-9_-]{0,63}(:[a-z0-9][a-z0-9_-]{0,63})?$/i, 'resume_at is "<flow>:<node>" (e.g. "shop:menu"), or "<flow>" for its entry node')
+      .regex(
+        /^[a-z0-9][a-z0-9_-]{0,63}(:[a-z0-9][a-z0-9_-]{0,63})?$/i,
+        'resume_at is "<flow>:<node>" (e.g. "shop:menu"), or "<flow>" for its entry node',
+      )
       .optional()
-      .describe('"<flow>:<node>" (or "<flow>" for its entry): entered after the welcome-back; default: wait at the default flow\'s entry'),
+      .describe(
+        '"<flow>:<node>" (or "<flow>" for its entry): entered after the welcome-back; default: wait at the default flow\'s entry',
+      ),
     business_hours: z
       .strictObject({
-        timezone: z.string().refine(isTimeZone, { error: (iss) => `timezone ${JSON.stringify(iss.input)} is not a known IANA time zone; use a name like "Europe/Paris" or "America/New_York"` }).describe('IANA time zone of the hours, e.g. Europe/Paris'),
-        hours: z.strictObject({ mon: openingHours, tue: openingHours, wed: openingHours, thu: openingHours, fri: openingHours, sat: openingHours, sun: openingHours }),
+        timezone: z
+          .string()
+          .refine(isTimeZone, {
+            error: (iss) =>
+              `timezone ${JSON.stringify(iss.input)} is not a known IANA time zone; use a name like "Europe/Paris" or "America/New_York"`,
+          })
+          .describe('IANA time zone of the hours, e.g. Europe/Paris'),
+        hours: z.strictObject({
+          mon: openingHours,
+          tue: openingHours,
+          wed: openingHours,
+          thu: openingHours,
+          fri: openingHours,
+          sat: openingHours,
+          sun: openingHours,
+        }),
       })
       .optional()
       .describe('when people answer; outside them a handover also sends messages.handover_after_hours'),
     grant_requests: z
       .enum(GRANT_POLICIES)
       .default('when_idle')
-      .describe('another app asking for the conversation (request_thread_control): when_idle = unless a question waits for its answer; always; never'),
+      .describe(
+        'another app asking for the conversation (request_thread_control): when_idle = unless a question waits for its answer; always; never',
+      ),
   })
   .default({ app_id: PAGE_INBOX_APP_ID, grant_requests: 'when_idle' });
 
@@ -210,7 +255,12 @@ export const settingsSchema = z.strictObject({
       menu: z.array(z.string()).default(['menu']),
       human: z.array(z.string()).default(['human', 'agent', 'talk to a person']),
     })
-    .default({ stop: ['stop', 'unsubscribe'], start: ['start', 'subscribe'], menu: ['menu'], human: ['human', 'agent', 'talk to a person'] }),
+    .default({
+      stop: ['stop', 'unsubscribe'],
+      start: ['start', 'subscribe'],
+      menu: ['menu'],
+      human: ['human', 'agent', 'talk to a person'],
+    }),
   default_flow: id.optional().describe('flow whose start node answers users in no flow (default: the first flow)'),
   topic: z.string().default('offers').describe('consent topic of the global start/stop keywords'),
   messages: z
@@ -220,8 +270,15 @@ export const settingsSchema = z.strictObject({
       handover: z.string().default('Connecting you with a person. They will reply here.'),
       offer_human: z.string().default('Would you like to talk to a person?'),
       offer_human_button: z.string().default('Talk to a person'),
-      welcome_back: z.string().default("Hi again! You're chatting with our automated assistant now. Type MENU to see what I can do."),
-      handover_after_hours: z.string().default(AFTER_HOURS).describe('sent after the handover message outside handover.business_hours; {{next_open}} says when, e.g. "tomorrow at 09:00"'),
+      welcome_back: z
+        .string()
+        .default("Hi again! You're chatting with our automated assistant now. Type MENU to see what I can do."),
+      handover_after_hours: z
+        .string()
+        .default(AFTER_HOURS)
+        .describe(
+          'sent after the handover message outside handover.business_hours; {{next_open}} says when, e.g. "tomorrow at 09:00"',
+        ),
     })
     .default({
       stopped: "You're unsubscribed. Send START any time to subscribe again.",
@@ -239,7 +296,9 @@ export const settingsSchema = z.strictObject({
     .min(0)
     .max(7 * 24 * 60)
     .default(120)
-    .describe('the bot takes the thread back after this long without a message from the person or the customer (0 = never); keep it well under 24 h so the welcome-back still falls inside the messaging window'),
+    .describe(
+      'the bot takes the thread back after this long without a message from the person or the customer (0 = never); keep it well under 24 h so the welcome-back still falls inside the messaging window',
+    ),
   pause_on_agent_reply: z
     .boolean()
     .default(true)

@@ -19,7 +19,8 @@ function applyActions(known: ReadonlySet<string>, actions: readonly Action[] | u
   return out;
 }
 
-const intersect = (a: ReadonlySet<string> | undefined, b: ReadonlySet<string>): Set<string> => new Set(a === undefined ? b : [...b].filter((k) => a.has(k)));
+const intersect = (a: ReadonlySet<string> | undefined, b: ReadonlySet<string>): Set<string> =>
+  new Set(a === undefined ? b : [...b].filter((k) => a.has(k)));
 
 /**
  * A must-set analysis: a field is known at a node when every way into it, from start, entry and
@@ -31,7 +32,7 @@ export function knownFields(flow: Flow): KnownFields {
   const onEntry = new Map<string, Set<string>>();
   for (const r of roots) if (flow.nodes[r]) onEntry.set(r, new Set());
   const afterActions = new Map<string, Set<string>>();
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     const incoming = new Map<string, Set<string>>();
     for (const [id, node] of nodeEntries(flow)) {
@@ -39,7 +40,8 @@ export function knownFields(flow: Flow): KnownFields {
       if (entry === undefined) continue; // not reached yet
       const after = applyActions(entry, node.actions);
       afterActions.set(id, after);
-      for (const { target, known } of outgoing(flow, id, after)) if (flow.nodes[target]) incoming.set(target, intersect(incoming.get(target), known));
+      for (const { target, known } of outgoing(flow, id, after))
+        if (flow.nodes[target]) incoming.set(target, intersect(incoming.get(target), known));
     }
     for (const [id, known] of incoming) {
       const next = roots.has(id) ? new Set<string>() : known;
@@ -60,7 +62,8 @@ function outgoing(flow: Flow, id: string, after: ReadonlySet<string>): Array<{ t
   const controls = controlsOf(flow, id);
   return nodeRefs(flow, id).map((ref) => {
     const [, , key, sub] = ref.path;
-    if (ask && (key === 'next' || (key === 'ask' && (sub === 'next' || sub === 'choices')))) return { target: ref.target, known: answered };
+    if (ask && (key === 'next' || (key === 'ask' && (sub === 'next' || sub === 'choices'))))
+      return { target: ref.target, known: answered };
     const control = controls.find((c) => c.path.every((p, i) => ref.path[i] === p));
     return { target: ref.target, known: control ? applyActions(after, control.control.actions) : after };
   });

@@ -19,15 +19,29 @@ export function lintConditions(scope: FlowScope): void {
 function condition({ report }: FlowScope, path: Path, c: Condition): void {
   if ('field' in c && c.matches !== undefined) {
     const problem = regexError(c.matches, 'iu');
-    if (problem) report.error([...path, 'matches'], `matches pattern does not compile: ${problem}`, 'write a valid JavaScript regular expression (it is matched case-insensitively)');
+    if (problem)
+      report.error(
+        [...path, 'matches'],
+        `matches pattern does not compile: ${problem}`,
+        'write a valid JavaScript regular expression (it is matched case-insensitively)',
+      );
   }
   if (!('time' in c)) return;
   if (!validZone(c.time.tz)) {
-    report.error([...path, 'time', 'tz'], `time zone ${quote(c.time.tz)} is not a valid IANA zone`, 'use a zone like Europe/Paris, America/New_York or UTC');
+    report.error(
+      [...path, 'time', 'tz'],
+      `time zone ${quote(c.time.tz)} is not a valid IANA zone`,
+      'use a zone like Europe/Paris, America/New_York or UTC',
+    );
   }
   (c.time.between ?? []).forEach((hhmm, k) => {
     const [h, m] = hhmm.split(':').map(Number);
-    if ((h ?? 0) > 23 || (m ?? 0) > 59) report.error([...path, 'time', 'between', k], `${quote(hhmm)} is not a time of day`, 'write times as HH:MM from 00:00 to 23:59');
+    if ((h ?? 0) > 23 || (m ?? 0) > 59)
+      report.error(
+        [...path, 'time', 'between', k],
+        `${quote(hhmm)} is not a time of day`,
+        'write times as HH:MM from 00:00 to 23:59',
+      );
   });
 }
 

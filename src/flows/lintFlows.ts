@@ -54,12 +54,18 @@ function lintNodes(scope: FlowScope): void {
       lintAsk(scope, id, node.ask);
       if (report.errors() === before) backstopQuestion(scope, id, node.ask);
     }
-    if (node.handover?.message !== undefined) lintText(scope, ['nodes', id, 'handover', 'message'], 'handover message', node.handover.message);
+    if (node.handover?.message !== undefined)
+      lintText(scope, ['nodes', id, 'handover', 'message'], 'handover message', node.handover.message);
   }
   const fb = scope.flow.fallback;
   if (fb) {
     const offered = fb.escalate_after !== undefined && fb.escalate === 'offer';
-    lintText(scope, ['fallback', 'text'], offered ? 'fallback text with the offer of a person' : 'fallback text', offered ? `${fb.text} ${scope.settings.messages.offer_human}` : fb.text);
+    lintText(
+      scope,
+      ['fallback', 'text'],
+      offered ? 'fallback text with the offer of a person' : 'fallback text',
+      offered ? `${fb.text} ${scope.settings.messages.offer_human}` : fb.text,
+    );
   }
 }
 
@@ -68,7 +74,12 @@ function flowIds(flows: readonly LoadedFlow[], locate: Locate, out: Problem[]): 
   for (const { flow, file } of flows) {
     const earlier = first.get(flow.id);
     if (earlier === undefined) first.set(flow.id, file);
-    else reporter(file, flow.id, locate, out).error(['id'], `flow id ${quote(flow.id)} is already used by ${where(locate, earlier, ['id'])}`, 'give each flow a unique id');
+    else
+      reporter(file, flow.id, locate, out).error(
+        ['id'],
+        `flow id ${quote(flow.id)} is already used by ${where(locate, earlier, ['id'])}`,
+        'give each flow a unique id',
+      );
   }
 }
 
@@ -78,12 +89,22 @@ function unenterable(flows: readonly LoadedFlow[], settings: Settings, locate: L
   for (const { flow, file } of flows) {
     if (flow.id === defaultFlow || flow.triggers.length > 0) continue;
     if (Object.keys(flow.nodes).some((id) => controlsOf(flow, id).some((c) => c.control.payload !== undefined))) continue;
-    reporter(file, flow.id, locate, out).warn(['id'], `flow ${quote(flow.id)} can never start: it has no triggers, no hand-written payload, and is not the default flow`, 'add a trigger (keyword, ref, postback…), or set default_flow in settings.yaml');
+    reporter(file, flow.id, locate, out).warn(
+      ['id'],
+      `flow ${quote(flow.id)} can never start: it has no triggers, no hand-written payload, and is not the default flow`,
+      'add a trigger (keyword, ref, postback…), or set default_flow in settings.yaml',
+    );
   }
 }
 
 /** settings.yaml: the default flow exists; the offer-a-person button fits Messenger; handover settings. */
-function lintSettings(flows: readonly LoadedFlow[], settings: Settings, locate: Locate, out: Problem[], settingsFile?: string): void {
+function lintSettings(
+  flows: readonly LoadedFlow[],
+  settings: Settings,
+  locate: Locate,
+  out: Problem[],
+  settingsFile?: string,
+): void {
   const file = settingsFile ?? join(dirname(flows[0]?.file ?? '.'), 'settings.yaml');
   const report = reporter(file, undefined, locate, out);
   const ids = flows.map((f) => f.flow.id);
@@ -92,10 +113,19 @@ function lintSettings(flows: readonly LoadedFlow[], settings: Settings, locate: 
   }
   const button = settings.messages.offer_human_button;
   if (charCount(button) === 0 || charCount(button) > LIMITS.quickReplyTitle) {
-    report.error(['messages', 'offer_human_button'], `messages.offer_human_button ${quote(button)} must have 1 to ${LIMITS.quickReplyTitle} characters (it is a quick reply)`, `shorten it to ${LIMITS.quickReplyTitle} characters or fewer`);
+    report.error(
+      ['messages', 'offer_human_button'],
+      `messages.offer_human_button ${quote(button)} must have 1 to ${LIMITS.quickReplyTitle} characters (it is a quick reply)`,
+      `shorten it to ${LIMITS.quickReplyTitle} characters or fewer`,
+    );
   }
   for (const [key, text] of Object.entries(settings.messages)) {
-    if (charCount(text) > LIMITS.text) report.error(['messages', key], `messages.${key} has ${charCount(text)} characters; Messenger allows at most ${LIMITS.text}`, `shorten it to ${LIMITS.text} characters or fewer`);
+    if (charCount(text) > LIMITS.text)
+      report.error(
+        ['messages', key],
+        `messages.${key} has ${charCount(text)} characters; Messenger allows at most ${LIMITS.text}`,
+        `shorten it to ${LIMITS.text} characters or fewer`,
+      );
   }
   lintHandover(flows, settings, report);
 }

@@ -21,7 +21,11 @@ function unknownTargets({ flow, report }: FlowScope): void {
   const refs = [...flowRefs(flow), ...Object.keys(flow.nodes).flatMap((id) => nodeRefs(flow, id))];
   for (const ref of refs) {
     if (flow.nodes[ref.target]) continue;
-    report.error(ref.path, `${refLabel(ref.path)} goes to ${quote(ref.target)}, which is not a node of flow ${quote(flow.id)}`, suggestNode(flow, ref.target));
+    report.error(
+      ref.path,
+      `${refLabel(ref.path)} goes to ${quote(ref.target)}, which is not a node of flow ${quote(flow.id)}`,
+      suggestNode(flow, ref.target),
+    );
   }
 }
 
@@ -29,7 +33,15 @@ function unknownTargets({ flow, report }: FlowScope): void {
 function refLabel(path: Path): string {
   const keys = path.filter((p): p is string => typeof p === 'string').slice(path[0] === 'nodes' ? 2 : 0);
   const last = keys[keys.length - 1] ?? '';
-  const owner = keys.includes('quick_replies') ? 'quick reply' : keys.includes('cards') ? 'card button' : keys.includes('buttons') ? 'button' : keys.includes('choices') ? 'choice' : '';
+  const owner = keys.includes('quick_replies')
+    ? 'quick reply'
+    : keys.includes('cards')
+      ? 'card button'
+      : keys.includes('buttons')
+        ? 'button'
+        : keys.includes('choices')
+          ? 'choice'
+          : '';
   if (keys.includes('actions')) return owner ? `goto action of a ${owner}` : 'goto action';
   if (owner) return `${owner} goto`;
   if (keys[0] === 'triggers') return 'trigger goto';
@@ -41,7 +53,11 @@ function unreachableNodes({ flow, report }: FlowScope): void {
   const seen = reachable(flow, roots);
   for (const id of Object.keys(flow.nodes)) {
     if (seen.has(id)) continue;
-    report.error(['nodes', id], `node ${quote(id)} is unreachable: nothing leads to it from start, entry or a trigger`, `link to it (next, goto, a quick reply or button, a branch) or delete it`);
+    report.error(
+      ['nodes', id],
+      `node ${quote(id)} is unreachable: nothing leads to it from start, entry or a trigger`,
+      `link to it (next, goto, a quick reply or button, a branch) or delete it`,
+    );
   }
 }
 
@@ -51,15 +67,33 @@ const hasTappable = (flow: Flow, id: string): boolean => controlsOf(flow, id).so
 function deadEnd({ flow, report }: FlowScope, id: string, node: FlowNode): void {
   const next = continuation(flow, id, node);
   if (next.kind === 'stops' && !node.wait && !node.end && !hasTappable(flow, id)) {
-    report.error(['nodes', id], `node ${quote(id)} is a dead end: it neither waits for the user (ask, quick replies, buttons), continues (next, branch, randomize, goto) nor ends (end, handover)`, 'add next: <node>, quick replies, wait: true, or end: true if the conversation deliberately ends here');
+    report.error(
+      ['nodes', id],
+      `node ${quote(id)} is a dead end: it neither waits for the user (ask, quick replies, buttons), continues (next, branch, randomize, goto) nor ends (end, handover)`,
+      'add next: <node>, quick replies, wait: true, or end: true if the conversation deliberately ends here',
+    );
   }
-  if (next.kind === 'moves' && next.by === 'branch' && !(node.branch ?? []).some((b) => 'else' in b) && !hasTappable(flow, id) && !node.end) {
-    report.warn(['nodes', id, 'branch'], `branch of node ${quote(id)} has no else: when no condition holds the conversation stops here`, 'add a last entry `- else: <node>`');
+  if (
+    next.kind === 'moves' &&
+    next.by === 'branch' &&
+    !(node.branch ?? []).some((b) => 'else' in b) &&
+    !hasTappable(flow, id) &&
+    !node.end
+  ) {
+    report.warn(
+      ['nodes', id, 'branch'],
+      `branch of node ${quote(id)} has no else: when no condition holds the conversation stops here`,
+      'add a last entry `- else: <node>`',
+    );
   }
   const choices = node.ask?.choices ?? [];
   const everyChoiceJumps = node.ask?.capture === 'choice' && choices.length > 0 && choices.every((c) => c.goto !== undefined);
   if (node.ask && node.ask.next === undefined && node.next === undefined && !everyChoiceJumps) {
-    report.warn(['nodes', id, 'ask'], `after a valid answer to ${quote(node.ask.into)} the bot says nothing more`, 'add ask.next: <node> (or next: <node>) to continue after the answer');
+    report.warn(
+      ['nodes', id, 'ask'],
+      `after a valid answer to ${quote(node.ask.into)} the bot says nothing more`,
+      'add ask.next: <node> (or next: <node>) to continue after the answer',
+    );
   }
 }
 
@@ -72,15 +106,28 @@ function shadowed({ flow, report }: FlowScope, id: string, node: FlowNode): void
   const from = winner === 'goto action' || winner === 'handover action' ? 0 : order.indexOf(winner) + 1;
   const ignored: string[] = order.slice(from).filter((key) => node[key] !== undefined && !(key === 'next' && winner === 'ask'));
   if (winner === 'handover action' && node.say) {
-    report.warn(['nodes', id, 'say'], `say of node ${quote(id)} is never sent: its handover action hands the thread to a person before the node speaks`, 'use handover: { message: … } on the node instead, or move the messages to a node before it');
+    report.warn(
+      ['nodes', id, 'say'],
+      `say of node ${quote(id)} is never sent: its handover action hands the thread to a person before the node speaks`,
+      'use handover: { message: … } on the node instead, or move the messages to a node before it',
+    );
   }
   if (node.wait && next.kind !== 'asks') ignored.push('wait');
   if (node.end && next.kind !== 'ends') ignored.push('end');
   for (const key of ignored) {
-    report.warn(['nodes', id, key], `${key} of node ${quote(id)} is never used: the node's ${winner} decides what happens after it speaks`, `remove ${key}, or the ${winner} that overrides it`);
+    report.warn(
+      ['nodes', id, key],
+      `${key} of node ${quote(id)} is never used: the node's ${winner} decides what happens after it speaks`,
+      `remove ${key}, or the ${winner} that overrides it`,
+    );
   }
   const jumps = (node.actions ?? []).filter((a) => 'goto' in a);
-  if (jumps.length > 1) report.warn(['nodes', id, 'actions'], `node ${quote(id)} has ${jumps.length} goto actions; only the last one counts`, 'keep one goto action');
+  if (jumps.length > 1)
+    report.warn(
+      ['nodes', id, 'actions'],
+      `node ${quote(id)} has ${jumps.length} goto actions; only the last one counts`,
+      'keep one goto action',
+    );
 }
 
 /** Automatic edges: what the engine follows without waiting for the user. */
@@ -139,7 +186,8 @@ function cycleThrough(edges: ReadonlyMap<string, Ref[]>, group: ReadonlySet<stri
     if (via.has(start)) break;
   }
   const path: Ref[] = [];
-  for (let ref = via.get(start); ref && path.length <= group.size; ref = ref.from === start ? undefined : via.get(ref.from ?? '')) path.unshift(ref);
+  for (let ref = via.get(start); ref && path.length <= group.size; ref = ref.from === start ? undefined : via.get(ref.from ?? ''))
+    path.unshift(ref);
   return path;
 }
 
@@ -152,6 +200,10 @@ function autoCycles({ flow, report }: FlowScope): void {
     if (first === undefined || (group.length < 2 && !selfLoop)) continue;
     const cycle = cycleThrough(edges, new Set(group), first);
     const names = [first, ...cycle.map((r) => r.target)].join(' → ');
-    report.error(cycle[0]?.path ?? ['nodes', first], `loop without user input: ${names} (next, branch, randomize and goto actions only); the engine would send these messages over and over, and stops it after one round`, 'make one node of the loop wait for the user: give it an ask, or replace its next with quick replies or buttons (quick replies do not stop next)');
+    report.error(
+      cycle[0]?.path ?? ['nodes', first],
+      `loop without user input: ${names} (next, branch, randomize and goto actions only); the engine would send these messages over and over, and stops it after one round`,
+      'make one node of the loop wait for the user: give it an ask, or replace its next with quick replies or buttons (quick replies do not stop next)',
+    );
   }
 }

@@ -26,8 +26,16 @@ function lintResumeAt(flows: readonly LoadedFlow[], ref: string, report: Reporte
   const target = flows.find((f) => f.flow.id === flowId)?.flow;
   const path = ['handover', 'resume_at'];
   if (!target) {
-    report.error(path, `handover.resume_at ${quote(ref)} names no flow ${quote(flowId)}`, `use "<flow>:<node>" with one of the flows: ${flows.map((f) => f.flow.id).join(', ')}`);
+    report.error(
+      path,
+      `handover.resume_at ${quote(ref)} names no flow ${quote(flowId)}`,
+      `use "<flow>:<node>" with one of the flows: ${flows.map((f) => f.flow.id).join(', ')}`,
+    );
   } else if (node !== undefined && !target.nodes[node]) {
-    report.error(path, `handover.resume_at ${quote(ref)} names no node ${quote(node)} of flow ${quote(flowId)}`, suggestNode(target, node));
+    report.error(
+      path,
+      `handover.resume_at ${quote(ref)} names no node ${quote(node)} of flow ${quote(flowId)}`,
+      suggestNode(target, node),
+    );
   }
 }

@@ -24,14 +24,34 @@ export function lintMessageLimits(scope: FlowScope, path: Path, spec: Spec): voi
     const buttons = spec.buttons ?? [];
     const max = buttons.length > 0 ? LIMITS.buttonTemplateText : LIMITS.text;
     chars(scope, [...path, 'text'], buttons.length > 0 ? 'text with buttons' : 'text', spec.text, max);
-    count(scope, [...path, 'buttons'], `${buttons.length} buttons in one message`, buttons.length, LIMITS.buttons, 'split them over two messages, or use cards');
+    count(
+      scope,
+      [...path, 'buttons'],
+      `${buttons.length} buttons in one message`,
+      buttons.length,
+      LIMITS.buttons,
+      'split them over two messages, or use cards',
+    );
     buttons.forEach((b, j) => button(scope, [...path, 'buttons', j], b));
   } else if ('cards' in spec) {
-    if (spec.cards.length === 0) scope.report.error([...path, 'cards'], 'cards is empty', 'add at least one card, or remove the message');
-    count(scope, [...path, 'cards'], `${spec.cards.length} cards in one carousel`, spec.cards.length, LIMITS.genericElements, 'split them over two messages');
+    if (spec.cards.length === 0)
+      scope.report.error([...path, 'cards'], 'cards is empty', 'add at least one card, or remove the message');
+    count(
+      scope,
+      [...path, 'cards'],
+      `${spec.cards.length} cards in one carousel`,
+      spec.cards.length,
+      LIMITS.genericElements,
+      'split them over two messages',
+    );
     spec.cards.forEach((c, k) => card(scope, [...path, 'cards', k], c));
   } else {
-    const [kind, url] = 'image' in spec ? (['image', spec.image] as const) : 'video' in spec ? (['video', spec.video] as const) : (['file', spec.file] as const);
+    const [kind, url] =
+      'image' in spec
+        ? (['image', spec.image] as const)
+        : 'video' in spec
+          ? (['video', spec.video] as const)
+          : (['file', spec.file] as const);
     https(scope, [...path, kind], kind, url);
   }
 }
@@ -43,7 +63,14 @@ export function lintText(scope: FlowScope, path: Path, label: string, text: stri
 
 function quickReplies(scope: FlowScope, path: Path, spec: Spec): void {
   const qrs = spec.quick_replies ?? [];
-  count(scope, [...path, 'quick_replies'], `${qrs.length} quick replies on one message`, qrs.length, LIMITS.quickReplies, 'group the options, or ask in two steps');
+  count(
+    scope,
+    [...path, 'quick_replies'],
+    `${qrs.length} quick replies on one message`,
+    qrs.length,
+    LIMITS.quickReplies,
+    'group the options, or ask in two steps',
+  );
   qrs.forEach((q, j) => {
     if (!('title' in q)) return;
     chars(scope, [...path, 'quick_replies', j, 'title'], 'quick reply title', q.title, LIMITS.quickReplyTitle);
@@ -55,7 +82,11 @@ function button(scope: FlowScope, path: Path, b: ButtonSpec): void {
   chars(scope, [...path, 'title'], 'button title', b.title, LIMITS.buttonTitle);
   if ('url' in b) https(scope, [...path, 'url'], 'button url', fillUrl(b.url, scope.settings));
   if ('call' in b && !CALL.test(b.call)) {
-    scope.report.error([...path, 'call'], `call number ${quote(b.call)} is not in international format`, 'write + then the country code and number, digits only (e.g. +14155550123)');
+    scope.report.error(
+      [...path, 'call'],
+      `call number ${quote(b.call)} is not in international format`,
+      'write + then the country code and number, digits only (e.g. +14155550123)',
+    );
   }
 }
 
@@ -65,10 +96,21 @@ function card(scope: FlowScope, path: Path, c: CardSpec): void {
   if (c.image_url !== undefined) https(scope, [...path, 'image_url'], 'card image_url', c.image_url);
   if (c.url !== undefined) https(scope, [...path, 'url'], 'card url', c.url);
   const buttons = c.buttons ?? [];
-  count(scope, [...path, 'buttons'], `${buttons.length} buttons on one card`, buttons.length, LIMITS.buttons, 'move the others to another card');
+  count(
+    scope,
+    [...path, 'buttons'],
+    `${buttons.length} buttons on one card`,
+    buttons.length,
+    LIMITS.buttons,
+    'move the others to another card',
+  );
   buttons.forEach((b, j) => button(scope, [...path, 'buttons', j], b));
   if (!c.subtitle && !c.image_url && !c.url && buttons.length === 0) {
-    scope.report.error(path, `card ${quote(c.title)} has only a title; Messenger refuses such a card`, 'add a subtitle, image_url, url or buttons');
+    scope.report.error(
+      path,
+      `card ${quote(c.title)} has only a title; Messenger refuses such a card`,
+      'add a subtitle, image_url, url or buttons',
+    );
   }
 }
 
@@ -82,13 +124,25 @@ export function chars(scope: FlowScope, path: Path, label: string, template: str
   const value = fillDefaults(template, scope.settings);
   const n = charCount(value);
   if (n === 0) {
-    scope.report.error(path, `${label} is empty${template ? ` once {{placeholders}} are filled (${quote(template)})` : ''}`, template ? 'give the placeholders a default ({{field|default}}) or add text around them' : `write a ${label}`);
+    scope.report.error(
+      path,
+      `${label} is empty${template ? ` once {{placeholders}} are filled (${quote(template)})` : ''}`,
+      template ? 'give the placeholders a default ({{field|default}}) or add text around them' : `write a ${label}`,
+    );
   } else if (n > max) {
-    scope.report.error(path, `${label} ${quote(value)} has ${n} characters; Messenger allows at most ${max}`, `shorten it to ${max} characters or fewer`);
+    scope.report.error(
+      path,
+      `${label} ${quote(value)} has ${n} characters; Messenger allows at most ${max}`,
+      `shorten it to ${max} characters or fewer`,
+    );
   }
 }
 
 function https(scope: FlowScope, path: Path, label: string, url: string): void {
   if (httpsUrl.safeParse(url).success) return;
-  scope.report.error(path, `${label} ${quote(url)} is not an https:// URL`, 'use a full https:// link: Messenger refuses http:// and relative links');
+  scope.report.error(
+    path,
+    `${label} ${quote(url)} is not an https:// URL`,
+    'use a full https:// link: Messenger refuses http:// and relative links',
+  );
 }

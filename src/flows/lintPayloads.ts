@@ -29,18 +29,32 @@ export function lintPayloads(flows: readonly LoadedFlow[], locate: Locate, out: 
         const payload = control.payload;
         if (payload === undefined) {
           const generated = payloadFor({ flow: flow.id, node, control: id });
-          if (charCount(generated) > LIMITS.payload) report.error(path, `generated payload ${quote(generated)} is longer than ${LIMITS.payload} characters`, 'use shorter flow and node ids');
+          if (charCount(generated) > LIMITS.payload)
+            report.error(
+              path,
+              `generated payload ${quote(generated)} is longer than ${LIMITS.payload} characters`,
+              'use shorter flow and node ids',
+            );
           continue;
         }
         const at: Path = [...path, 'payload'];
         const problem = ownProblem(payload);
         if (problem) report.error(at, problem.message, problem.fix);
         const first = owners.get(payload);
-        if (first) report.error(at, `payload ${quote(payload)} is also used in node ${quote(first.node)} of flow ${quote(first.flow)} (${where(locate, first.file, first.path)}); a tap would always run that one`, 'give each button and quick reply its own payload');
+        if (first)
+          report.error(
+            at,
+            `payload ${quote(payload)} is also used in node ${quote(first.node)} of flow ${quote(first.flow)} (${where(locate, first.file, first.path)}); a tap would always run that one`,
+            'give each button and quick reply its own payload',
+          );
         else owners.set(payload, { file, flow: flow.id, node, path: at, ...(control.goto ? { target: control.goto } : {}) });
         const trigger = postbacks.get(payload);
         if (trigger && (trigger.flow !== flow.id || trigger.target !== control.goto)) {
-          report.error(at, `payload ${quote(payload)} is also the postback trigger of flow ${quote(trigger.flow)} (${where(locate, trigger.file, trigger.path)}), which goes to ${quote(trigger.target ?? '')}; the button wins and the trigger never fires`, 'use a different payload here, or point both at the same node');
+          report.error(
+            at,
+            `payload ${quote(payload)} is also the postback trigger of flow ${quote(trigger.flow)} (${where(locate, trigger.file, trigger.path)}), which goes to ${quote(trigger.target ?? '')}; the button wins and the trigger never fires`,
+            'use a different payload here, or point both at the same node',
+          );
         }
       }
     }
@@ -49,9 +63,21 @@ export function lintPayloads(flows: readonly LoadedFlow[], locate: Locate, out: 
 
 function ownProblem(payload: string): { message: string; fix: string } | undefined {
   if (payload === '') return { message: 'payload is empty', fix: 'remove payload: (one is generated) or write one' };
-  if (payload.startsWith('TS|')) return { message: `payload ${quote(payload)} starts with the reserved prefix TS|`, fix: 'remove payload: (one is generated), or use another prefix' };
-  if (payload === GET_STARTED_PAYLOAD) return { message: `payload ${GET_STARTED_PAYLOAD} is reserved for the Get Started button`, fix: 'use a get_started trigger instead, or another payload' };
-  if (charCount(payload) > LIMITS.payload) return { message: `payload has ${charCount(payload)} characters; Messenger allows at most ${LIMITS.payload}`, fix: `shorten it to ${LIMITS.payload} characters or fewer` };
+  if (payload.startsWith('TS|'))
+    return {
+      message: `payload ${quote(payload)} starts with the reserved prefix TS|`,
+      fix: 'remove payload: (one is generated), or use another prefix',
+    };
+  if (payload === GET_STARTED_PAYLOAD)
+    return {
+      message: `payload ${GET_STARTED_PAYLOAD} is reserved for the Get Started button`,
+      fix: 'use a get_started trigger instead, or another payload',
+    };
+  if (charCount(payload) > LIMITS.payload)
+    return {
+      message: `payload has ${charCount(payload)} characters; Messenger allows at most ${LIMITS.payload}`,
+      fix: `shorten it to ${LIMITS.payload} characters or fewer`,
+    };
   return undefined;
 }
 
@@ -59,7 +85,8 @@ function postbackTriggers(flows: readonly LoadedFlow[]): Map<string, Omit<Owner,
   const found = new Map<string, Omit<Owner, 'node'>>();
   for (const { flow, file } of flows) {
     flow.triggers.forEach((t, i) => {
-      if ('postback' in t && !found.has(t.postback)) found.set(t.postback, { file, flow: flow.id, path: ['triggers', i, 'postback'], target: triggerTarget(flow, t) });
+      if ('postback' in t && !found.has(t.postback))
+        found.set(t.postback, { file, flow: flow.id, path: ['triggers', i, 'postback'], target: triggerTarget(flow, t) });
     });
   }
   return found;

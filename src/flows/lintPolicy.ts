@@ -23,18 +23,27 @@ const actionTemplates = (actions: readonly Action[] | undefined, base: Path): Te
   (actions ?? []).flatMap((a, i): Template[] => {
     if ('notify' in a) return [{ path: [...base, 'actions', i, 'notify'], text: a.notify }];
     if (!('set' in a)) return [];
-    return Object.entries(a.set).flatMap(([k, v]) => (typeof v === 'string' ? [{ path: [...base, 'actions', i, 'set', k], text: v }] : []));
+    return Object.entries(a.set).flatMap(([k, v]) =>
+      typeof v === 'string' ? [{ path: [...base, 'actions', i, 'set', k], text: v }] : [],
+    );
   });
 
 function messageTemplates(m: MessageSpec, base: Path): Template[] {
-  const t = (text: string | undefined, ...rest: Array<string | number>): Template[] => (text === undefined ? [] : [{ path: [...base, ...rest], text }]);
+  const t = (text: string | undefined, ...rest: Array<string | number>): Template[] =>
+    text === undefined ? [] : [{ path: [...base, ...rest], text }];
   if ('typing' in m) return [];
   const buttons = (bs: ReadonlyArray<{ title: string; url?: string }> | undefined, ...at: Array<string | number>) =>
     (bs ?? []).flatMap((b, j) => [...t(b.title, ...at, j, 'title'), ...t(b.url, ...at, j, 'url')]);
   return [
     ...(m.quick_replies ?? []).flatMap((q, j) => ('title' in q ? t(q.title, 'quick_replies', j, 'title') : [])),
     ...('text' in m ? [...t(m.text, 'text'), ...buttons(m.buttons, 'buttons')] : []),
-    ...('cards' in m ? m.cards.flatMap((c, k) => [...t(c.title, 'cards', k, 'title'), ...t(c.subtitle, 'cards', k, 'subtitle'), ...buttons(c.buttons, 'cards', k, 'buttons')]) : []),
+    ...('cards' in m
+      ? m.cards.flatMap((c, k) => [
+          ...t(c.title, 'cards', k, 'title'),
+          ...t(c.subtitle, 'cards', k, 'subtitle'),
+          ...buttons(c.buttons, 'cards', k, 'buttons'),
+        ])
+      : []),
   ];
 }
 
@@ -62,7 +71,11 @@ function placeholderDefaults(scope: FlowScope): void {
       const set = (path[2] === 'actions' ? known.onEntry : known.afterActions).get(id);
       for (const p of placeholders(text)) {
         if (p.hasDefault || defaults[p.name] !== undefined || set?.has(p.name)) continue;
-        scope.report.warn(path, `{{${p.name}}} has no default: for a user without ${p.name} it renders as an empty string`, `write {{${p.name}|something}} or add ${p.name} to defaults in settings.yaml`);
+        scope.report.warn(
+          path,
+          `{{${p.name}}} has no default: for a user without ${p.name} it renders as an empty string`,
+          `write {{${p.name}|something}} or add ${p.name} to defaults in settings.yaml`,
+        );
       }
     }
   }
@@ -74,20 +87,35 @@ function promotionalAfterOptin({ flow, report }: FlowScope): void {
   if (optins.length === 0) return;
   const others = flow.triggers.filter((t) => !('optin' in t)).map((t) => triggerTarget(flow, t));
   const fromConversation = reachable(flow, [flow.start, ...(flow.entry ? [flow.entry] : []), ...others]);
-  const fromOptin = reachable(flow, optins.map((t) => triggerTarget(flow, t)));
+  const fromOptin = reachable(
+    flow,
+    optins.map((t) => triggerTarget(flow, t)),
+  );
   for (const id of fromOptin) {
     if (fromConversation.has(id)) continue;
     (flow.nodes[id]?.say ?? []).forEach((m, i) => {
       if ('typing' in m || m.promotional !== true) return;
-      report.warn(['nodes', id, 'say', i, 'promotional'], `promotional message in node ${quote(id)}, which only opt-in triggers lead to: users who opt in are not necessarily inside the 24 h window, and promotional messages are only sent inside it`, 'send the offer after the user has replied (e.g. behind a quick reply), or make the message non-promotional; delays in sequences are checked by the sequence linter');
+      report.warn(
+        ['nodes', id, 'say', i, 'promotional'],
+        `promotional message in node ${quote(id)}, which only opt-in triggers lead to: users who opt in are not necessarily inside the 24 h window, and promotional messages are only sent inside it`,
+        'send the offer after the user has replied (e.g. behind a quick reply), or make the message non-promotional; delays in sequences are checked by the sequence linter',
+      );
     });
   }
 }
 
 function fallback({ flow, report }: FlowScope): void {
   if (!flow.fallback) {
-    report.warn(['id'], `flow ${quote(flow.id)} has no fallback: users it does not understand get a generic reply and never reach a person`, 'add fallback: { text: …, escalate_after: 2 }');
+    report.warn(
+      ['id'],
+      `flow ${quote(flow.id)} has no fallback: users it does not understand get a generic reply and never reach a person`,
+      'add fallback: { text: …, escalate_after: 2 }',
+    );
   } else if (flow.fallback.escalate_after === undefined) {
-    report.warn(['fallback'], `fallback of flow ${quote(flow.id)} has no escalate_after: a user it keeps misunderstanding never reaches a person`, `add escalate_after: 2 (then escalate: ${flow.fallback.escalate} applies)`);
+    report.warn(
+      ['fallback'],
+      `fallback of flow ${quote(flow.id)} has no escalate_after: a user it keeps misunderstanding never reaches a person`,
+      `add escalate_after: 2 (then escalate: ${flow.fallback.escalate} applies)`,
+    );
   }
 }

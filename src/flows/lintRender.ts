@@ -16,18 +16,31 @@ export function backstopMessage(scope: FlowScope, node: string, index: number, s
 /** The same for an ask's question, as first asked and as asked again after an invalid answer. */
 export function backstopQuestion(scope: FlowScope, node: string, ask: Ask): void {
   const choices = ask.choices?.length ?? 0;
-  const toSpec = (invalid: boolean) => (p: Path): Path => {
-    if (p[0] === 'quick_replies' && typeof p[1] === 'number') return p[1] < choices ? ['choices', p[1], 'title'] : ['capture'];
-    return [invalid && ask.invalid !== undefined ? 'invalid' : 'text'];
-  };
+  const toSpec =
+    (invalid: boolean) =>
+    (p: Path): Path => {
+      if (p[0] === 'quick_replies' && typeof p[1] === 'number') return p[1] < choices ? ['choices', p[1], 'title'] : ['capture'];
+      return [invalid && ask.invalid !== undefined ? 'invalid' : 'text'];
+    };
   const seen = new Set<string>();
   validate(scope, renderQuestion(context(scope, node), ask, false), ['nodes', node, 'ask'], toSpec(false), seen);
   validate(scope, renderQuestion(context(scope, node), ask, true), ['nodes', node, 'ask'], toSpec(true), seen);
 }
 
-const context = ({ flow, settings }: FlowScope, node: string): RenderContext => ({ flow: flow.id, node, fields: {}, defaults: settings.defaults });
+const context = ({ flow, settings }: FlowScope, node: string): RenderContext => ({
+  flow: flow.id,
+  node,
+  fields: {},
+  defaults: settings.defaults,
+});
 
-function validate(scope: FlowScope, message: SendMessage, base: Path, toSpec: (rendered: Path) => Path, seen = new Set<string>()): void {
+function validate(
+  scope: FlowScope,
+  message: SendMessage,
+  base: Path,
+  toSpec: (rendered: Path) => Path,
+  seen = new Set<string>(),
+): void {
   const schema = 'text' in message ? messageSchema.options[0] : messageSchema.options[1];
   const result = schema.safeParse(message);
   if (result.success) return;
@@ -36,7 +49,11 @@ function validate(scope: FlowScope, message: SendMessage, base: Path, toSpec: (r
     const key = `${toSpec(rendered).join('.')}: ${issue.message}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    scope.report.error([...base, ...toSpec(rendered)], `Messenger would refuse this message: ${rendered.join('.') || 'message'} ${issue.message}`, `change the message so that ${rendered[rendered.length - 1] ?? 'it'} ${issue.message}`);
+    scope.report.error(
+      [...base, ...toSpec(rendered)],
+      `Messenger would refuse this message: ${rendered.join('.') || 'message'} ${issue.message}`,
+      `change the message so that ${rendered[rendered.length - 1] ?? 'it'} ${issue.message}`,
+    );
   }
 }
 

@@ -28,7 +28,15 @@ export function reporter(file: string, flow: string | undefined, locate: Locate,
     const node = path[0] === 'nodes' && typeof path[1] === 'string' ? path[1] : undefined;
     const line = locate(file, path);
     if (severity === 'error') errors += 1;
-    out.push({ severity, file, ...(line !== undefined ? { line } : {}), ...(flow ? { flow } : {}), ...(node ? { node } : {}), message, fix });
+    out.push({
+      severity,
+      file,
+      ...(line !== undefined ? { line } : {}),
+      ...(flow ? { flow } : {}),
+      ...(node ? { node } : {}),
+      message,
+      fix,
+    });
   };
   return {
     error: (path, message, fix) => add('error', path, message, fix),
@@ -104,7 +112,8 @@ function distance(a: string, b: string): number {
 export function suggestNode(flow: Flow, wrong: string): string {
   const ids = Object.keys(flow.nodes);
   const best = ids.map((id) => ({ id, d: distance(wrong.toLowerCase(), id.toLowerCase()) })).sort((a, b) => a.d - b.d)[0];
-  if (best && best.d <= Math.max(2, Math.floor(wrong.length / 3))) return `did you mean ${quote(best.id)}? (or add a node ${quote(wrong)})`;
+  if (best && best.d <= Math.max(2, Math.floor(wrong.length / 3)))
+    return `did you mean ${quote(best.id)}? (or add a node ${quote(wrong)})`;
   const shown = ids.slice(0, 12).join(', ') + (ids.length > 12 ? ', …' : '');
   return `use an existing node id (${shown}) or add a node ${quote(wrong)}`;
 }

@@ -48,7 +48,7 @@ function keyRange(doc: Document, path: ReadonlyArray<string | number>): [number,
   const parent = path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1), true);
   if (!isMap(parent)) return undefined;
   const key = parent.items.find((pair) => isScalar(pair.key) && pair.key.value === last)?.key;
-  return isScalar(key) ? key.range ?? undefined : undefined;
+  return isScalar(key) ? (key.range ?? undefined) : undefined;
 }
 
 function schemaProblems(f: ParsedFile, error: z.ZodError, schemaFile = 'schemas/flow.schema.json'): Problem[] {
@@ -80,13 +80,24 @@ function syntaxProblems(f: ParsedFile): Problem[] {
 function loadSettings(dir: string, names: readonly string[]): { settings?: Settings; parsed?: ParsedFile; problems: Problem[] } {
   const found = names.filter(isSettings);
   if (found.length > 1) {
-    return { problems: [{ severity: 'error', file: join(dir, found.join(', ')), message: 'more than one settings file', fix: 'keep one: settings.yaml' }] };
+    return {
+      problems: [
+        {
+          severity: 'error',
+          file: join(dir, found.join(', ')),
+          message: 'more than one settings file',
+          fix: 'keep one: settings.yaml',
+        },
+      ],
+    };
   }
   if (!found[0]) return { settings: settingsSchema.parse({}), problems: [] };
   const f = parseFile(dir, found[0]);
   if (f.doc.errors.length > 0) return { problems: syntaxProblems(f) };
   const parsed = settingsSchema.safeParse(f.doc.toJS() ?? {});
-  return parsed.success ? { settings: parsed.data, parsed: f, problems: [] } : { problems: schemaProblems(f, parsed.error, 'schemas/settings.schema.json') };
+  return parsed.success
+    ? { settings: parsed.data, parsed: f, problems: [] }
+    : { problems: schemaProblems(f, parsed.error, 'schemas/settings.schema.json') };
 }
 
 /**
@@ -96,9 +107,21 @@ function loadSettings(dir: string, names: readonly string[]): { settings?: Setti
 export function loadFlows(dir: string): LoadOutcome {
   let names: string[];
   try {
-    names = readdirSync(dir).filter((n) => FLOW_EXTENSIONS.has(extname(n)) && n !== 'messenger-profile.yaml').sort(); // the Messenger Profile (talkshop profile sync), not a flow
+    names = readdirSync(dir)
+      .filter((n) => FLOW_EXTENSIONS.has(extname(n)) && n !== 'messenger-profile.yaml')
+      .sort(); // the Messenger Profile (talkshop profile sync), not a flow
   } catch {
-    return { ok: false, problems: [{ severity: 'error', file: dir, message: 'cannot read the flows directory', fix: 'set FLOWS_DIR to a directory of flow files' }] };
+    return {
+      ok: false,
+      problems: [
+        {
+          severity: 'error',
+          file: dir,
+          message: 'cannot read the flows directory',
+          fix: 'set FLOWS_DIR to a directory of flow files',
+        },
+      ],
+    };
   }
   const { settings, parsed: settingsFile, problems } = loadSettings(dir, names);
   // The settings file is located like a flow, so its lint problems name their line too.
@@ -113,10 +136,16 @@ export function loadFlows(dir: string): LoadOutcome {
     }
     const parsed = flowSchema.safeParse(f.doc.toJS());
     if (!parsed.success) problems.push(...schemaProblems(f, parsed.error));
-    else loaded.push({ flow: parsed.data, file: f.file, version: createHash('sha256').update(f.text).digest('hex').slice(0, 12) });
+    else
+      loaded.push({ flow: parsed.data, file: f.file, version: createHash('sha256').update(f.text).digest('hex').slice(0, 12) });
   }
   if (loaded.length === 0 && problems.length === 0) {
-    problems.push({ severity: 'error', file: dir, message: 'no flow files (*.yaml, *.yml, *.json)', fix: 'add a flow; see flows/shop.yaml and docs/flows.md' });
+    problems.push({
+      severity: 'error',
+      file: dir,
+      message: 'no flow files (*.yaml, *.yml, *.json)',
+      fix: 'add a flow; see flows/shop.yaml and docs/flows.md',
+    });
   }
   const locate: Locate = (file, path) => {
     const f = files.get(file);

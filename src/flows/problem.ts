@@ -13,6 +13,8 @@ export interface Problem {
 export type Locate = (file: string, path: ReadonlyArray<string | number>) => number | undefined;
 
 export function formatProblem(p: Problem): string {
-  const where = [p.line ? `${p.file}:${p.line}` : p.file, p.flow && `flow ${p.flow}`, p.node && `node ${p.node}`].filter(Boolean).join(' ');
+  const where = [p.line ? `${p.file}:${p.line}` : p.file, p.flow && `flow ${p.flow}`, p.node && `node ${p.node}`]
+    .filter(Boolean)
+    .join(' ');
   return `${p.severity}: ${where}: ${p.message}\n  fix: ${p.fix}`;
 }

@@ -181,10 +181,14 @@ export function createGraphClient(options: GraphClientOptions): ClosableGraphCli
     } catch (e) {
       // Never attach the axios error: its config holds the token.
       const errCode = isAxiosError(e) ? e.code : undefined;
-      const transport: GraphTransportFailure = errCode !== undefined && TRANSPORT_TIMEOUT_CODES.has(errCode) ? 'timeout' : 'network';
+      const transport: GraphTransportFailure =
+        errCode !== undefined && TRANSPORT_TIMEOUT_CODES.has(errCode) ? 'timeout' : 'network';
       const err = new GraphApiError({
         httpStatus: 0,
-        graphMessage: transport === 'timeout' ? `no answer within ${options.timeoutMs ?? 10_000} ms` : `network error ${errCode ?? 'unknown'}`,
+        graphMessage:
+          transport === 'timeout'
+            ? `no answer within ${options.timeoutMs ?? 10_000} ms`
+            : `network error ${errCode ?? 'unknown'}`,
         endpoint,
         transport,
       });
@@ -198,7 +202,11 @@ export function createGraphClient(options: GraphClientOptions): ClosableGraphCli
         logger?.debug({ graph: { endpoint, httpStatus: status }, ms }, 'graph call');
         return parsed.data;
       }
-      const err = new GraphApiError({ httpStatus: status, graphMessage: `unexpected response: ${describeIssues(parsed.error)}`, endpoint });
+      const err = new GraphApiError({
+        httpStatus: status,
+        graphMessage: `unexpected response: ${describeIssues(parsed.error)}`,
+        endpoint,
+      });
       logger?.debug({ graph: err.toLog(), ms }, 'graph call answered unexpectedly');
       throw err;
     }
@@ -241,14 +249,25 @@ export function createGraphClient(options: GraphClientOptions): ClosableGraphCli
     },
 
     passThreadControl: (psid, targetAppId, metadata) =>
-      threadControl('/me/pass_thread_control', passThreadControlSchema, { recipient: { id: psid }, target_app_id: targetAppId, metadata }),
-    takeThreadControl: (psid, metadata) => threadControl('/me/take_thread_control', takeThreadControlSchema, { recipient: { id: psid }, metadata }),
+      threadControl('/me/pass_thread_control', passThreadControlSchema, {
+        recipient: { id: psid },
+        target_app_id: targetAppId,
+        metadata,
+      }),
+    takeThreadControl: (psid, metadata) =>
+      threadControl('/me/take_thread_control', takeThreadControlSchema, { recipient: { id: psid }, metadata }),
     requestThreadControl: (psid, metadata) =>
       threadControl('/me/request_thread_control', requestThreadControlSchema, { recipient: { id: psid }, metadata }),
-    releaseThreadControl: (psid) => threadControl('/me/release_thread_control', releaseThreadControlSchema, { recipient: { id: psid } }),
+    releaseThreadControl: (psid) =>
+      threadControl('/me/release_thread_control', releaseThreadControlSchema, { recipient: { id: psid } }),
 
     async threadOwner(psid) {
-      const answer = await call({ method: 'GET', path: '/me/thread_owner', query: { recipient: psid }, response: threadOwnerResponseSchema });
+      const answer = await call({
+        method: 'GET',
+        path: '/me/thread_owner',
+        query: { recipient: psid },
+        response: threadOwnerResponseSchema,
+      });
       return answer.data.find((d) => d.thread_owner !== undefined)?.thread_owner?.app_id ?? null;
     },
 

@@ -16,14 +16,7 @@ import { TalkshopError } from '../errors';
  * - unknown: log and do not retry.
  */
 export type GraphErrorClass =
-  | 'retryable'
-  | 'rate_limited'
-  | 'unreachable_user'
-  | 'drop'
-  | 'outside_window'
-  | 'auth'
-  | 'handover_disabled'
-  | 'unknown';
+  'retryable' | 'rate_limited' | 'unreachable_user' | 'drop' | 'outside_window' | 'auth' | 'handover_disabled' | 'unknown';
 
 export const GRAPH_ERROR_CLASSES: readonly GraphErrorClass[] = [
   'retryable',
@@ -108,7 +101,8 @@ export class GraphApiError extends TalkshopError implements GraphErrorDetails {
 
 function describe(d: GraphErrorDetails): string {
   const what = d.transport !== undefined ? `${d.transport} error` : `HTTP ${d.httpStatus}`;
-  const codes = d.graphCode === undefined ? '' : ` [code ${d.graphCode}${d.errorSubcode === undefined ? '' : `/${d.errorSubcode}`}]`;
+  const codes =
+    d.graphCode === undefined ? '' : ` [code ${d.graphCode}${d.errorSubcode === undefined ? '' : `/${d.errorSubcode}`}]`;
   const trace = d.fbtraceId === undefined ? '' : ` fbtrace_id=${d.fbtraceId}`;
   const refused = d.sent === false ? ' (refused before sending)' : '';
   return `Graph API ${d.endpoint} failed${refused}: ${what}${codes} ${d.graphMessage}${trace}`;
@@ -136,21 +130,61 @@ export interface GraphErrorRule {
  * the code rules, and HTTP-level fallbacks come last.
  */
 export const GRAPH_ERROR_RULES: readonly GraphErrorRule[] = [
-  { match: { messageIncludes: 'Handover Protocol APIs disabled' }, class: 'handover_disabled', why: 'HOP call on a Conversation Routing page; pause the bot / use CR thread control' },
+  {
+    match: { messageIncludes: 'Handover Protocol APIs disabled' },
+    class: 'handover_disabled',
+    why: 'HOP call on a Conversation Routing page; pause the bot / use CR thread control',
+  },
   { match: { http: 'none' }, class: 'retryable', why: 'network error or timeout: no answer from Graph' },
-  { match: { subcodes: [1545041] }, class: 'unreachable_user', why: '1545041: this person is not available right now; mark unreachable' },
-  { match: { codes: [1], subcodes: [99] }, class: 'auth', why: '1/99: often missing permission, Advanced Access or Business Verification; alert, no blind retry' },
-  { match: { codes: [1], subcodes: [1357046] }, class: 'unknown', why: '1/1357046: invalid JSON reply; the send may have succeeded — reconcile via echoes, no blind retry' },
+  {
+    match: { subcodes: [1545041] },
+    class: 'unreachable_user',
+    why: '1545041: this person is not available right now; mark unreachable',
+  },
+  {
+    match: { codes: [1], subcodes: [99] },
+    class: 'auth',
+    why: '1/99: often missing permission, Advanced Access or Business Verification; alert, no blind retry',
+  },
+  {
+    match: { codes: [1], subcodes: [1357046] },
+    class: 'unknown',
+    why: '1/1357046: invalid JSON reply; the send may have succeeded — reconcile via echoes, no blind retry',
+  },
   { match: { codes: [1] }, class: 'retryable', why: '1: unknown error, transient' },
-  { match: { codes: [2] }, class: 'retryable', why: '2: unexpected error, retry later (after N attempts the sender may treat it like 551)' },
+  {
+    match: { codes: [2] },
+    class: 'retryable',
+    why: '2: unexpected error, retry later (after N attempts the sender may treat it like 551)',
+  },
   { match: { codes: [1200] }, class: 'retryable', why: '1200: temporary send message failure' },
   { match: { subcodes: [2018024] }, class: 'retryable', why: '2018024: temporary send message failure' },
-  { match: { codes: [4], subcodes: [2018354] }, class: 'drop', why: '4/2018354: marketing message sent faster than its frequency; skip, do not retry' },
-  { match: { codes: [4, 17, 32, 613] }, class: 'rate_limited', why: 'app / user / Page / custom rate limit: back off the whole Page' },
-  { match: { codes: [9], subcodes: [2018352] }, class: 'drop', why: '9/2018352: user performing too many actions; skip this user this cycle' },
-  { match: { codes: [10], subcodes: [2018278] }, class: 'outside_window', why: '10/2018278: sent outside the allowed window; drop and record' },
+  {
+    match: { codes: [4], subcodes: [2018354] },
+    class: 'drop',
+    why: '4/2018354: marketing message sent faster than its frequency; skip, do not retry',
+  },
+  {
+    match: { codes: [4, 17, 32, 613] },
+    class: 'rate_limited',
+    why: 'app / user / Page / custom rate limit: back off the whole Page',
+  },
+  {
+    match: { codes: [9], subcodes: [2018352] },
+    class: 'drop',
+    why: '9/2018352: user performing too many actions; skip this user this cycle',
+  },
+  {
+    match: { codes: [10], subcodes: [2018278] },
+    class: 'outside_window',
+    why: '10/2018278: sent outside the allowed window; drop and record',
+  },
   { match: { codes: [10] }, class: 'auth', why: '10: permission missing for this action; fix permissions' },
-  { match: { codes: [100], subcodes: [2018001] }, class: 'unreachable_user', why: '100/2018001: no matching user (PSID invalid for this Page); mark the PSID dead' },
+  {
+    match: { codes: [100], subcodes: [2018001] },
+    class: 'unreachable_user',
+    why: '100/2018001: no matching user (PSID invalid for this Page); mark the PSID dead',
+  },
   { match: { codes: [100] }, class: 'drop', why: '100: invalid parameter; fix and drop, do not retry' },
   { match: { codes: [190] }, class: 'auth', why: '190: invalid or expired access token; stop the Page, alert, re-auth' },
   { match: { codes: [200] }, class: 'auth', why: '200: permissions error; no retry, check permissions' },

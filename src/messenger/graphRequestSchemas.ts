@@ -77,7 +77,10 @@ const menuItem = z.discriminatedUnion('type', [
 /** HTTPS, a host name with a dot, no IP address, no localhost. */
 export const whitelistedDomain = z
   .string()
-  .regex(/^https:\/\/[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}(:\d{1,5})?\/?$/i, 'must be an https:// domain (no IP address, no localhost)');
+  .regex(
+    /^https:\/\/[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}(:\d{1,5})?\/?$/i,
+    'must be an https:// domain (no IP address, no localhost)',
+  );
 
 export const messengerProfileSchema = z
   .strictObject({

@@ -6,7 +6,12 @@ import { GET_STARTED_PAYLOAD, resolvePayload } from '../engine/payloads';
 import { TalkshopError } from '../errors';
 import type { GraphClient } from './graphClient';
 import { GraphApiError } from './graphErrors';
-import { MESSENGER_PROFILE_FIELDS, messengerProfileSchema, type MessengerProfile, type MessengerProfileField } from './graphRequestSchemas';
+import {
+  MESSENGER_PROFILE_FIELDS,
+  messengerProfileSchema,
+  type MessengerProfile,
+  type MessengerProfileField,
+} from './graphRequestSchemas';
 
 /**
  * `talkshop profile sync`: the Messenger Profile (messenger-platform.md §4.4) kept in a file and
@@ -46,7 +51,8 @@ function lineOf(doc: Document, lines: LineCounter, path: ReadonlyArray<string | 
       const key = parent.items.find((pair) => isScalar(pair.key) && pair.key.value === last)?.key;
       if (isScalar(key) && key.range) return lines.linePos(key.range[0]).line;
     }
-    const node = (sub.length === 0 ? doc.contents : doc.getIn(sub, true)) as { range?: [number, number, number] } | null | undefined;
+    const node = (sub.length === 0 ? doc.contents : doc.getIn(sub, true)) as
+      { range?: [number, number, number] } | null | undefined;
     if (node?.range) return lines.linePos(node.range[0]).line;
   }
   return undefined;
@@ -55,7 +61,11 @@ function lineOf(doc: Document, lines: LineCounter, path: ReadonlyArray<string | 
 /** persistent_menu needs a Get Started button (§4.4); the file must carry both. */
 const profileFileSchema = messengerProfileSchema.superRefine((p, ctx) => {
   if (p.persistent_menu !== undefined && p.get_started === undefined) {
-    ctx.addIssue({ code: 'custom', path: ['persistent_menu'], message: 'needs get_started in the same file (Meta refuses a persistent menu without a Get Started button)' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['persistent_menu'],
+      message: 'needs get_started in the same file (Meta refuses a persistent menu without a Get Started button)',
+    });
   }
 });
 
@@ -66,7 +76,12 @@ export function parseProfileFile(text: string, file: string): ProfileFileOutcome
   if (doc.errors.length > 0) {
     return {
       ok: false,
-      problems: doc.errors.map((e) => ({ file, path: '(file)', line: e.linePos?.[0]?.line ?? lines.linePos(e.pos[0]).line, message: e.message.split('\n')[0] ?? e.message })),
+      problems: doc.errors.map((e) => ({
+        file,
+        path: '(file)',
+        line: e.linePos?.[0]?.line ?? lines.linePos(e.pos[0]).line,
+        message: e.message.split('\n')[0] ?? e.message,
+      })),
     };
   }
   const parsed = profileFileSchema.safeParse(doc.toJS() ?? {});
@@ -96,7 +111,10 @@ export function readProfileFile(path: string, displayName = path): ProfileFileOu
   try {
     text = readFileSync(path, 'utf8');
   } catch {
-    return { ok: false, problems: [{ file: displayName, path: '(file)', line: undefined, message: 'cannot read the profile file' }] };
+    return {
+      ok: false,
+      problems: [{ file: displayName, path: '(file)', line: undefined, message: 'cannot read the profile file' }],
+    };
   }
   return parseProfileFile(text, displayName);
 }
@@ -106,7 +124,9 @@ export function profilePayloads(profile: MessengerProfile): Array<{ readonly pat
   const out: Array<{ path: string; payload: string }> = [];
   if (profile.get_started) out.push({ path: 'get_started.payload', payload: profile.get_started.payload });
   (profile.ice_breakers ?? []).forEach((l, i) =>
-    l.call_to_actions.forEach((c, j) => out.push({ path: `ice_breakers[${i}].call_to_actions[${j}].payload`, payload: c.payload })),
+    l.call_to_actions.forEach((c, j) =>
+      out.push({ path: `ice_breakers[${i}].call_to_actions[${j}].payload`, payload: c.payload }),
+    ),
   );
   (profile.persistent_menu ?? []).forEach((l, i) =>
     l.call_to_actions.forEach((c, j) => {
@@ -131,12 +151,16 @@ export function payloadTarget(flows: FlowSet, payload: string): string | undefin
   const ref = resolvePayload(flows, payload);
   const loaded = ref && flows.flows.get(ref.flow);
   // An ask choice (a0, a1…) only answers its question while it waits: not usable from a menu.
-  if (ref && loaded && !ref.control.startsWith('a') && controlAt(loaded.flow, ref.node, ref.control)) return `control ${ref.flow}/${ref.node}/${ref.control}`;
+  if (ref && loaded && !ref.control.startsWith('a') && controlAt(loaded.flow, ref.node, ref.control))
+    return `control ${ref.flow}/${ref.node}/${ref.control}`;
   return undefined;
 }
 
 /** Payloads of the profile that resolve to nothing in `flows`. */
-export function unresolvedPayloads(profile: MessengerProfile, flows: FlowSet): Array<{ readonly path: string; readonly payload: string }> {
+export function unresolvedPayloads(
+  profile: MessengerProfile,
+  flows: FlowSet,
+): Array<{ readonly path: string; readonly payload: string }> {
   return profilePayloads(profile).filter((p) => payloadTarget(flows, p.payload) === undefined);
 }
 
@@ -185,7 +209,11 @@ export function normaliseField(field: string, value: unknown): unknown {
 }
 
 /** The difference per top-level field between the file and what Graph holds. Pure. */
-export function diffProfile(desired: MessengerProfile, current: Readonly<Record<string, unknown>>, options: { readonly prune?: boolean } = {}): ProfileDiff {
+export function diffProfile(
+  desired: MessengerProfile,
+  current: Readonly<Record<string, unknown>>,
+  options: { readonly prune?: boolean } = {},
+): ProfileDiff {
   const changes: FieldChange[] = [];
   const set: Record<string, unknown> = {};
   const remove: MessengerProfileField[] = [];
@@ -258,7 +286,11 @@ function describeFailure(step: string, graph: GraphApiError | undefined, done: r
  * GET the fields the file sets (every field with prune), diff, then POST the difference in one
  * call and, with prune, DELETE the removed fields in one call. Dry run: the GET only.
  */
-export async function syncMessengerProfile(client: GraphClient, desired: MessengerProfile, options: SyncOptions = {}): Promise<SyncResult> {
+export async function syncMessengerProfile(
+  client: GraphClient,
+  desired: MessengerProfile,
+  options: SyncOptions = {},
+): Promise<SyncResult> {
   const fields = options.prune ? [...MESSENGER_PROFILE_FIELDS] : MESSENGER_PROFILE_FIELDS.filter((f) => desired[f] !== undefined);
   const done: string[] = [];
   let calls = 0;

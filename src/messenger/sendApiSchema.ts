@@ -29,19 +29,32 @@ const chars = (max: number) =>
 
 export const httpsUrl = z.string().regex(/^https:\/\/[^\s/$.?#][^\s]*$/i, 'must be an https:// URL');
 
-const postbackButton = z.strictObject({ type: z.literal('postback'), title: chars(LIMITS.buttonTitle), payload: chars(LIMITS.payload) });
+const postbackButton = z.strictObject({
+  type: z.literal('postback'),
+  title: chars(LIMITS.buttonTitle),
+  payload: chars(LIMITS.payload),
+});
 const urlButton = z.strictObject({
   type: z.literal('web_url'),
   title: chars(LIMITS.buttonTitle),
   url: httpsUrl,
   webview_height_ratio: z.enum(['compact', 'tall', 'full']).optional(),
 });
-const callButton = z.strictObject({ type: z.literal('phone_number'), title: chars(LIMITS.buttonTitle), payload: z.string().regex(/^\+\d{6,15}$/, 'must be +<country code><number>') });
+const callButton = z.strictObject({
+  type: z.literal('phone_number'),
+  title: chars(LIMITS.buttonTitle),
+  payload: z.string().regex(/^\+\d{6,15}$/, 'must be +<country code><number>'),
+});
 export const buttonSchema = z.discriminatedUnion('type', [postbackButton, urlButton, callButton]);
 export type SendButton = z.infer<typeof buttonSchema>;
 
 export const quickReplySchema = z.discriminatedUnion('content_type', [
-  z.strictObject({ content_type: z.literal('text'), title: chars(LIMITS.quickReplyTitle), payload: chars(LIMITS.payload), image_url: httpsUrl.optional() }),
+  z.strictObject({
+    content_type: z.literal('text'),
+    title: chars(LIMITS.quickReplyTitle),
+    payload: chars(LIMITS.payload),
+    image_url: httpsUrl.optional(),
+  }),
   z.strictObject({ content_type: z.literal('user_email') }),
   z.strictObject({ content_type: z.literal('user_phone_number') }),
 ]);
@@ -55,7 +68,9 @@ const genericElement = z
     default_action: z.strictObject({ type: z.literal('web_url'), url: httpsUrl }).optional(),
     buttons: z.array(buttonSchema).min(1).max(LIMITS.buttons).optional(),
   })
-  .refine((e) => e.subtitle || e.image_url || e.default_action || e.buttons, { message: 'needs a subtitle, image_url, default_action or buttons besides the title' });
+  .refine((e) => e.subtitle || e.image_url || e.default_action || e.buttons, {
+    message: 'needs a subtitle, image_url, default_action or buttons besides the title',
+  });
 
 const quickReplies = z.array(quickReplySchema).min(1).max(LIMITS.quickReplies).optional();
 const metadata = chars(LIMITS.metadata).optional();
@@ -68,7 +83,11 @@ const templateAttachment = z.strictObject({
       elements: z.array(genericElement).min(1).max(LIMITS.genericElements),
       image_aspect_ratio: z.enum(['horizontal', 'square']).optional(),
     }),
-    z.strictObject({ template_type: z.literal('button'), text: chars(LIMITS.buttonTemplateText), buttons: z.array(buttonSchema).min(1).max(LIMITS.buttons) }),
+    z.strictObject({
+      template_type: z.literal('button'),
+      text: chars(LIMITS.buttonTemplateText),
+      buttons: z.array(buttonSchema).min(1).max(LIMITS.buttons),
+    }),
   ]),
 });
 const mediaAttachment = z.strictObject({
@@ -92,7 +111,10 @@ export const sendRequestSchema = z
     tag: z.enum(MESSAGE_TAGS).optional(),
     message: messageSchema,
   })
-  .refine((r) => (r.messaging_type === 'MESSAGE_TAG') === (r.tag !== undefined), { message: 'tag is required with MESSAGE_TAG and only then', path: ['tag'] });
+  .refine((r) => (r.messaging_type === 'MESSAGE_TAG') === (r.tag !== undefined), {
+    message: 'tag is required with MESSAGE_TAG and only then',
+    path: ['tag'],
+  });
 export type SendRequest = z.infer<typeof sendRequestSchema>;
 
 export const senderActionSchema = z.strictObject({

@@ -102,7 +102,10 @@ const ALWAYS_REFUSED: ReadonlyArray<{ readonly reason: RefusalReason; readonly w
   { reason: 'human_owns_thread', when: ({ send, facts }) => facts.thread !== 'bot' && send.byHumanAgent !== true },
   { reason: 'opted_out', when: ({ send, facts }) => send.topic !== undefined && facts.consent[send.topic]?.subscribed !== true },
   { reason: 'promotional_tag', when: ({ send }) => send.promotional && send.tag !== undefined },
-  { reason: 'tag_not_allowed', when: ({ send }) => send.tag !== undefined && TAG_RULES[send.tag].usableBy === 'human' && send.byHumanAgent !== true },
+  {
+    reason: 'tag_not_allowed',
+    when: ({ send }) => send.tag !== undefined && TAG_RULES[send.tag].usableBy === 'human' && send.byHumanAgent !== true,
+  },
 ];
 
 /** When the user's window closes; a state without `windowEndsAt` falls back to 24 h after the last action. */
@@ -136,7 +139,10 @@ export function decideSend(send: OutgoingSend, facts: RecipientFacts, now: numbe
   const tag = send.tag ?? (send.byHumanAgent === true ? 'HUMAN_AGENT' : undefined);
   if (tag === undefined) return { type: 'refuse', reason: 'outside_window_no_tag' };
   const rule = TAG_RULES[tag];
-  if (rule.sinceLastInboundMs !== null && (facts.lastInboundAt === null || now >= facts.lastInboundAt + rule.sinceLastInboundMs)) {
+  if (
+    rule.sinceLastInboundMs !== null &&
+    (facts.lastInboundAt === null || now >= facts.lastInboundAt + rule.sinceLastInboundMs)
+  ) {
     return { type: 'refuse', reason: rule.expiredReason ?? 'tag_not_allowed' };
   }
   return { type: 'send', messagingType: 'MESSAGE_TAG', tag };

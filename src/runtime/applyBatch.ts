@@ -29,7 +29,11 @@ async function load<S>(ctx: ApplyContext<S>, partition: number, userKey: string)
 }
 
 /** Runs the handler, turning a throw into "no change" so one bad item cannot wedge a partition. */
-function step<S>(ctx: ApplyContext<S>, now: Current<S>, item: InboxItem): { next: Current<S>; data: unknown; effects: readonly Effect[] } {
+function step<S>(
+  ctx: ApplyContext<S>,
+  now: Current<S>,
+  item: InboxItem,
+): { next: Current<S>; data: unknown; effects: readonly Effect[] } {
   const started = process.hrtime.bigint();
   const version = now.version + 1;
   try {
@@ -39,7 +43,10 @@ function step<S>(ctx: ApplyContext<S>, now: Current<S>, item: InboxItem): { next
   } catch (err) {
     ctx.metrics.handlerErrors.inc();
     const { kind, channel } = item.record.event;
-    ctx.logger.error({ err, itemId: item.id, partition: item.partition, kind, channel }, 'handler failed; item applied as a no-op');
+    ctx.logger.error(
+      { err, itemId: item.id, partition: item.partition, kind, channel },
+      'handler failed; item applied as a no-op',
+    );
     return { next: { ...now, version }, data: 'state' in now ? now.state : now.raw, effects: [] };
   } finally {
     ctx.metrics.handlerSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
@@ -67,7 +74,12 @@ function threadChange<S>(handler: Handler<S>, before: Current<S>, after: Current
  * conflict the items before it stay applied and the caller retries from the conflicting one with
  * fresh state; store failures propagate and the caller retries, so nothing is skipped.
  */
-export async function applyBatch<S>(ctx: ApplyContext<S>, items: readonly InboxItem[], leaseToken: string, cache: StateCache<S>): Promise<ApplyOutcome> {
+export async function applyBatch<S>(
+  ctx: ApplyContext<S>,
+  items: readonly InboxItem[],
+  leaseToken: string,
+  cache: StateCache<S>,
+): Promise<ApplyOutcome> {
   const first = items[0];
   if (!first) return { type: 'applied', count: 0 };
   const partition = first.partition;
@@ -94,7 +106,14 @@ export async function applyBatch<S>(ctx: ApplyContext<S>, items: readonly InboxI
     const ready = await (prepared.get(i) ?? prepare(now, item));
     const { next, data, effects } = step(ctx, now, ready);
     working.set(userKey, next);
-    commits.push({ itemId: item.id, userKey, expectedVersion: now.version, data, effects, thread: threadChange(ctx.handler, now, next) });
+    commits.push({
+      itemId: item.id,
+      userKey,
+      expectedVersion: now.version,
+      data,
+      effects,
+      thread: threadChange(ctx.handler, now, next),
+    });
   }
   const outcome = await ctx.states.commit({ partition, leaseToken, items: commits });
 
@@ -102,7 +121,10 @@ export async function applyBatch<S>(ctx: ApplyContext<S>, items: readonly InboxI
   if (outcome.type === 'stale_version') {
     // Rare (INBOX_PARTITIONS differs between processes, or a hand edit): forget and reload.
     ctx.metrics.commitRefused.inc({ outcome: 'stale_version' });
-    ctx.logger.warn({ partition, itemId: items[outcome.index]?.id, current: outcome.currentVersion }, 'stale state version; reloading');
+    ctx.logger.warn(
+      { partition, itemId: items[outcome.index]?.id, current: outcome.currentVersion },
+      'stale state version; reloading',
+    );
     for (const k of keys) cache.delete(k);
     items.slice(0, outcome.index).forEach((i) => ctx.metrics.eventsApplied.inc({ kind: i.record.event.kind }));
     return { type: 'applied', count: outcome.index };

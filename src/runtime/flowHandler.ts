@@ -56,7 +56,9 @@ export function flowHandler(flows: FlowSet, options: FlowHandlerOptions = {}): H
         (p) => ({ ok: true as const, ...p }),
         () => ({ ok: false as const }),
       );
-      const timeout = new Promise<{ ok: false }>((resolve) => setTimeout(() => resolve({ ok: false }), options.profileTimeoutMs ?? 2000).unref());
+      const timeout = new Promise<{ ok: false }>((resolve) =>
+        setTimeout(() => resolve({ ok: false }), options.profileTimeoutMs ?? 2000).unref(),
+      );
       return { ...item, profile: await Promise.race([lookup, timeout]) };
     },
   };

@@ -39,15 +39,18 @@ export interface SenderOptions {
 }
 
 /** done: record the entry as delivered (or deliberately dropped); retry: try it again after `ms`. */
-export type Step = { readonly type: 'done'; readonly outcome: string } | { readonly type: 'retry'; readonly ms?: number; readonly why: string };
+export type Step =
+  { readonly type: 'done'; readonly outcome: string } | { readonly type: 'retry'; readonly ms?: number; readonly why: string };
 
 const OUTBOX_BATCH = 50;
 /** Users of one partition whose entries are delivered at the same time (each user's in order). */
 export const DEFAULT_USERS_IN_FLIGHT = 4;
 
-type Round = { readonly type: 'delivered' } | { readonly type: 'postponed'; readonly ms?: number } | { readonly type: 'lease_lost' };
+type Round =
+  { readonly type: 'delivered' } | { readonly type: 'postponed'; readonly ms?: number } | { readonly type: 'lease_lost' };
 
-const laneOf = (m: SendMessage): RateLane => ('attachment' in m && (m.attachment.type === 'video' || m.attachment.type === 'audio') ? 'media' : 'text');
+const laneOf = (m: SendMessage): RateLane =>
+  'attachment' in m && (m.attachment.type === 'video' || m.attachment.type === 'audio') ? 'media' : 'text';
 
 /**
  * Delivers a partition's outbox to Meta: each user's entries in order (so their messages arrive
@@ -99,7 +102,13 @@ export class OutboxSender {
    * Every finished entry is acked at once, so after a crash only the entries in flight at that
    * moment (≤ usersInFlight per partition) can be sent again.
    */
-  private async round(partition: number, leaseToken: string, entries: readonly OutboxEntry[], window: OutboxWindow, active: () => boolean): Promise<Round> {
+  private async round(
+    partition: number,
+    leaseToken: string,
+    entries: readonly OutboxEntry[],
+    window: OutboxWindow,
+    active: () => boolean,
+  ): Promise<Round> {
     const byUser = new Map<string, OutboxEntry[]>();
     for (const e of entries) byUser.set(e.userKey, [...(byUser.get(e.userKey) ?? []), e]);
     const queues = [...byUser.values()];
@@ -107,7 +116,8 @@ export class OutboxSender {
     // Lanes finishing together keep the shortest wait (a backoff without `ms` counts as 0).
     const postpone = (ms: number | undefined): void => {
       const current: Round = outcome;
-      if (current.type === 'delivered' || (current.type === 'postponed' && (ms ?? 0) < (current.ms ?? 0))) outcome = { type: 'postponed', ms };
+      if (current.type === 'delivered' || (current.type === 'postponed' && (ms ?? 0) < (current.ms ?? 0)))
+        outcome = { type: 'postponed', ms };
     };
     const lane = async (): Promise<void> => {
       // Any postponement ends the round for every lane: a failing Graph API fails for every user,
@@ -123,7 +133,8 @@ export class OutboxSender {
           }
           this.o.metrics.deliveries.inc({ type: String(entry.effect.type), outcome: step.outcome });
           const passed = window.finish(entry.id);
-          if (!(await this.o.store.states.ackOutbox(partition, leaseToken, entry.id, passed ? { to: passed } : 'stay'))) outcome = { type: 'lease_lost' };
+          if (!(await this.o.store.states.ackOutbox(partition, leaseToken, entry.id, passed ? { to: passed } : 'stay')))
+            outcome = { type: 'lease_lost' };
         }
       }
     };
@@ -157,7 +168,9 @@ export class OutboxSender {
         case 'send':
           return await this.send(partition, entry, psid);
         case 'handover':
-          return effect.take === true ? await takeBack(this.o, partition, entry, psid) : await handOver(this.o, partition, entry, psid);
+          return effect.take === true
+            ? await takeBack(this.o, partition, entry, psid)
+            : await handOver(this.o, partition, entry, psid);
         case 'schedule':
           await schedule(this.o, partition, entry, psid);
           return { type: 'done', outcome: 'scheduled' };
@@ -179,10 +192,17 @@ export class OutboxSender {
     const { effect } = entry;
     const message = messageSchema.safeParse(effect.message);
     if (!message.success) return { type: 'done', outcome: 'invalid_dropped' };
-    const [stored, facts] = await Promise.all([this.o.store.states.load(partition, entry.userKey), this.o.store.states.deliveryFacts(partition, entry.userKey)]);
+    const [stored, facts] = await Promise.all([
+      this.o.store.states.load(partition, entry.userKey),
+      this.o.store.states.deliveryFacts(partition, entry.userKey),
+    ]);
     const state = decodeUserState(stored.data);
     const decision = decideSend(
-      { messaging: effect.messaging === 'RESPONSE' ? 'RESPONSE' : 'UPDATE', promotional: effect.promotional === true, byHumanAgent: effect.byHumanAgent === true },
+      {
+        messaging: effect.messaging === 'RESPONSE' ? 'RESPONSE' : 'UPDATE',
+        promotional: effect.promotional === true,
+        byHumanAgent: effect.byHumanAgent === true,
+      },
       {
         lastInboundAt: state.lastInboundAt,
         windowEndsAt: state.windowEndsAt,
@@ -208,7 +228,12 @@ export class OutboxSender {
       this.typedFor.set(entry.userKey, entry.itemId);
     }
     const tag = decision.messagingType === 'MESSAGE_TAG' ? { tag: decision.tag } : {};
-    await this.o.graph.sendMessage({ recipient: { id: psid }, messaging_type: decision.messagingType, ...tag, message: message.data });
+    await this.o.graph.sendMessage({
+      recipient: { id: psid },
+      messaging_type: decision.messagingType,
+      ...tag,
+      message: message.data,
+    });
     this.rateLimitedStreak = 0;
     return { type: 'done', outcome: 'sent' };
   }
@@ -220,7 +245,12 @@ export class OutboxSender {
    */
   private async waitForToken(lane: RateLane, priority: 'live' | 'bulk'): Promise<number> {
     for (;;) {
-      const token = await this.o.store.rateLimits.take(pageRateBucket(this.o.pageId, lane), this.o.rates[lane], this.o.rates.burst, { priority });
+      const token = await this.o.store.rateLimits.take(
+        pageRateBucket(this.o.pageId, lane),
+        this.o.rates[lane],
+        this.o.rates.burst,
+        { priority },
+      );
       if (token.granted) return 0;
       if (token.retryInMs > 1000) return token.retryInMs;
       await this.o.sleep(token.retryInMs);
@@ -238,7 +268,9 @@ export class OutboxSender {
         // The whole Page backs off, every process: the pause lives in the shared bucket.
         this.rateLimitedStreak += 1;
         const pauseMs = backoffMs(this.rateLimitedStreak, Math.random, { baseMs: 1000, capMs: 60_000 });
-        await Promise.all((['text', 'media'] as const).map((lane) => this.o.store.rateLimits.pause(pageRateBucket(this.o.pageId, lane), pauseMs)));
+        await Promise.all(
+          (['text', 'media'] as const).map((lane) => this.o.store.rateLimits.pause(pageRateBucket(this.o.pageId, lane), pauseMs)),
+        );
         this.o.logger.warn({ ...where, pauseMs }, 'Meta rate-limited the Page; all sends for it pause');
         return { type: 'retry', ms: pauseMs, why: kind };
       }
@@ -248,9 +280,14 @@ export class OutboxSender {
       case 'outside_window':
         return { type: 'done', outcome: 'outside_window' };
       case 'auth':
-        this.o.logger.error({ ...where, err }, 'ALERT: Meta refused the Page token or permission; sending paused for this Page, outbox kept');
+        this.o.logger.error(
+          { ...where, err },
+          'ALERT: Meta refused the Page token or permission; sending paused for this Page, outbox kept',
+        );
         const pauseMs = this.o.authPauseMs ?? 60_000;
-        await Promise.all((['text', 'media'] as const).map((lane) => this.o.store.rateLimits.pause(pageRateBucket(this.o.pageId, lane), pauseMs)));
+        await Promise.all(
+          (['text', 'media'] as const).map((lane) => this.o.store.rateLimits.pause(pageRateBucket(this.o.pageId, lane), pauseMs)),
+        );
         return { type: 'retry', ms: pauseMs, why: kind };
       default:
         this.o.logger.warn({ ...where, err }, 'delivery dropped');

@@ -23,7 +23,8 @@ export const timerSlot = (userKey: string, timer: string): string => `${userKey}
 export async function handOver(o: SenderOptions, partition: number, entry: OutboxEntry, psid: string): Promise<Step> {
   let outcome: 'passed' | 'handover_disabled';
   try {
-    const target = typeof entry.effect.targetAppId === 'string' && entry.effect.targetAppId ? entry.effect.targetAppId : PAGE_INBOX_APP_ID;
+    const target =
+      typeof entry.effect.targetAppId === 'string' && entry.effect.targetAppId ? entry.effect.targetAppId : PAGE_INBOX_APP_ID;
     await o.graph.passThreadControl(psid, target, JSON.stringify(entry.effect.metadata ?? {}).slice(0, 1000));
     outcome = 'passed';
   } catch (err) {

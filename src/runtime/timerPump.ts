@@ -8,7 +8,15 @@ const BATCH = 100;
  * the worker applies them like any event. Timers live in the store, so they survive restarts: the
  * next holder of the partition fires what came due meanwhile.
  */
-export async function pumpTimers(store: Store, partition: number, leaseToken: string, active: () => boolean, now: () => number, logger: Logger, everyMs = 500): Promise<void> {
+export async function pumpTimers(
+  store: Store,
+  partition: number,
+  leaseToken: string,
+  active: () => boolean,
+  now: () => number,
+  logger: Logger,
+  everyMs = 500,
+): Promise<void> {
   while (active()) {
     try {
       const moved = await store.timers.fireDue(partition, leaseToken, now(), BATCH);

@@ -23,7 +23,12 @@ export interface WorkerOptions<S> {
    * sender): it gets the lease token for fencing, `active()` and a `wake(ms)` that resolves when
    * the partition committed new effects or after `ms`.
    */
-  readonly partitionTask?: (partition: number, leaseToken: string, active: () => boolean, wake: (ms: number) => Promise<void>) => Promise<void>;
+  readonly partitionTask?: (
+    partition: number,
+    leaseToken: string,
+    active: () => boolean,
+    wake: (ms: number) => Promise<void>,
+  ) => Promise<void>;
 }
 
 /** Wakes a partition task: `wait(ms)` resolves on the next `notify()` or after `ms`. */
@@ -146,7 +151,17 @@ export class Worker<S> {
       const token = await this.o.store.leases.acquire(partition, this.o.workerId, this.o.leaseTtlMs);
       if (!token) continue;
       const lastSeen = await this.o.store.inbox.cursor(partition);
-      const lease: Lease<S> = { partition, token, cache: new StateCache<S>(STATE_CACHE_PER_PARTITION), active: true, lastSeen, queue: [], running: null, signal: new Signal(), task: null };
+      const lease: Lease<S> = {
+        partition,
+        token,
+        cache: new StateCache<S>(STATE_CACHE_PER_PARTITION),
+        active: true,
+        lastSeen,
+        queue: [],
+        running: null,
+        signal: new Signal(),
+        task: null,
+      };
       this.leases.set(partition, lease);
       this.startTask(lease);
       this.o.logger.debug({ partition }, 'lease acquired');
@@ -161,7 +176,12 @@ export class Worker<S> {
   private startTask(lease: Lease<S>): void {
     const task = this.o.partitionTask;
     if (!task) return;
-    lease.task = task(lease.partition, lease.token, () => lease.active && !this.stopping, (ms) => lease.signal.wait(ms)).catch((err: unknown) => {
+    lease.task = task(
+      lease.partition,
+      lease.token,
+      () => lease.active && !this.stopping,
+      (ms) => lease.signal.wait(ms),
+    ).catch((err: unknown) => {
       this.o.logger.error({ err, partition: lease.partition }, 'partition task failed; it restarts with the next lease');
     });
   }

@@ -28,13 +28,19 @@ function parseJson<T>(schema: z.ZodType<T>, text: string, where: string): T {
     throw new StoreCorruptError(where, 'not JSON');
   }
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new StoreCorruptError(where, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  if (!parsed.success)
+    throw new StoreCorruptError(where, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
   return parsed.data;
 }
 
 export const decodeInboxRecord = (text: string, where: string): InboxRecord => parseJson(inboxRecordSchema, text, where);
 export const decodeEffect = (text: string, where: string): Effect => parseJson(effectSchema, text, where);
-const threadMarkSchema = z.object({ state: z.string(), since: z.number(), lastInboundAt: z.number().nullable(), waitingSince: z.number().nullable().default(null) });
+const threadMarkSchema = z.object({
+  state: z.string(),
+  since: z.number(),
+  lastInboundAt: z.number().nullable(),
+  waitingSince: z.number().nullable().default(null),
+});
 export const decodeThreadMark = (text: string, where: string): ThreadMark => parseJson(threadMarkSchema, text, where);
 export const decodeStateData = (text: string, where: string): unknown => parseJson(z.unknown(), text, where);
 

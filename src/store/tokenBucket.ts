@@ -28,7 +28,8 @@ export interface BucketLimits {
 
 /** Checks the caller's numbers once, for both adapters, and works out the reserve of a take. */
 export function bucketLimits(ratePerSec: number, burst: number, options: TakeOptions = {}): BucketLimits {
-  if (!Number.isFinite(ratePerSec) || ratePerSec <= 0) throw new RangeError(`rate limit: ratePerSec must be > 0 (got ${ratePerSec})`);
+  if (!Number.isFinite(ratePerSec) || ratePerSec <= 0)
+    throw new RangeError(`rate limit: ratePerSec must be > 0 (got ${ratePerSec})`);
   if (!Number.isFinite(burst) || burst < 1) throw new RangeError(`rate limit: burst must be ≥ 1 (got ${burst})`);
   const fraction = options.bulkReserve ?? DEFAULT_BULK_RESERVE;
   if (!(fraction >= 0 && fraction < 1)) throw new RangeError(`rate limit: bulkReserve must be in [0, 1) (got ${fraction})`);
@@ -41,10 +42,15 @@ export function assertPauseMs(forMs: number): void {
 }
 
 /** How long an idle bucket is kept: long enough to refill from empty (after that it reads as full). */
-export const idleTtlMs = (l: Pick<BucketLimits, 'ratePerSec' | 'burst'>): number => Math.ceil((l.burst / l.ratePerSec) * 1000) + 1000;
+export const idleTtlMs = (l: Pick<BucketLimits, 'ratePerSec' | 'burst'>): number =>
+  Math.ceil((l.burst / l.ratePerSec) * 1000) + 1000;
 
 /** One take at `now`: the outcome, and the bucket's new state when a token was taken. */
-export function takeToken(state: BucketState | undefined, l: BucketLimits, now: number): { outcome: TakeOutcome; next?: BucketState } {
+export function takeToken(
+  state: BucketState | undefined,
+  l: BucketLimits,
+  now: number,
+): { outcome: TakeOutcome; next?: BucketState } {
   const paused = state?.pausedUntil ?? 0;
   if (paused > now) return { outcome: { granted: false, retryInMs: Math.ceil(paused - now) } };
   const ratePerMs = l.ratePerSec / 1000;

@@ -48,6 +48,13 @@ export type InternalKind = Extract<EventKind, 'handover_result' | 'admin_command
  * An event Talkshop writes into a user's lane itself (a sender report, an admin command, a timer),
  * shaped like Meta's so the worker applies it like any other. `dedupeKey` makes a replay one event.
  */
-export function internalEvent(kind: InternalKind, pageId: string, psid: string, at: number, dedupeKey: string, raw: Readonly<Record<string, unknown>>): MessengerEvent {
+export function internalEvent(
+  kind: InternalKind,
+  pageId: string,
+  psid: string,
+  at: number,
+  dedupeKey: string,
+  raw: Readonly<Record<string, unknown>>,
+): MessengerEvent {
   return { kind, channel: 'messaging', pageId, userId: psid, timestamp: at, dedupeKey, raw };
 }

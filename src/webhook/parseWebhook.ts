@@ -24,7 +24,9 @@ const eventSchema = z.looseObject({
   sender: party,
   recipient: party,
   timestamp: time.optional(),
-  message: z.looseObject({ mid: z.string().optional(), is_echo: z.boolean().optional(), quick_reply: z.unknown().optional() }).optional(),
+  message: z
+    .looseObject({ mid: z.string().optional(), is_echo: z.boolean().optional(), quick_reply: z.unknown().optional() })
+    .optional(),
   postback: z.looseObject({ mid: z.string().optional() }).optional(),
 });
 type RawEvent = z.infer<typeof eventSchema>;
@@ -74,7 +76,9 @@ function canonical(value: unknown): string {
 export function dedupeKeyOf(kind: EventKind, channel: Channel, pageId: string, userId: string, ts: number, e: RawEvent): string {
   const mid = kind === 'postback' ? e.postback?.mid : kind === 'reaction' ? undefined : e.message?.mid;
   if (mid) return `mid:${mid}`;
-  const digest = createHash('sha1').update(`${pageId}|${userId}|${kind}|${channel}|${ts}|${canonical(e)}`).digest('base64url');
+  const digest = createHash('sha1')
+    .update(`${pageId}|${userId}|${kind}|${channel}|${ts}|${canonical(e)}`)
+    .digest('base64url');
   return `c:${digest}`;
 }
 
@@ -100,7 +104,8 @@ function toEvent(value: unknown, channel: Channel, pageId: string | undefined, e
  * the caller), never thrown. Only a body that is not a webhook envelope at all is `invalid`.
  */
 export function parseWebhook(body: unknown, receivedAt: number): ParseOutcome {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) return { type: 'invalid', problem: 'body must be a JSON object' };
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    return { type: 'invalid', problem: 'body must be a JSON object' };
   const object = (body as { object?: unknown }).object;
   if (typeof object === 'string' && object !== 'page') return { type: 'not_page', object };
   const parsed = envelopeSchema.safeParse(body);
@@ -112,7 +117,10 @@ export function parseWebhook(body: unknown, receivedAt: number): ParseOutcome {
   const ignored: IgnoreReason[] = [];
   for (const entry of parsed.data.entry) {
     const entryTime = entry.time ?? receivedAt;
-    for (const [channel, list] of [['messaging', entry.messaging], ['standby', entry.standby]] as const) {
+    for (const [channel, list] of [
+      ['messaging', entry.messaging],
+      ['standby', entry.standby],
+    ] as const) {
       for (const value of list ?? []) {
         const result = toEvent(value, channel, entry.id, entryTime);
         if (typeof result === 'string') ignored.push(result);

@@ -109,7 +109,8 @@ async function receive(deps: WebhookDeps, req: IncomingMessage, res: ServerRespo
   }
   const now = deps.now();
   const parsed = parseWebhook(body, now);
-  if (parsed.type === 'not_page') return reject(deps, res, 404, 'not_page', `Not found: object "${parsed.object}" is not handled here (expected "page")`);
+  if (parsed.type === 'not_page')
+    return reject(deps, res, 404, 'not_page', `Not found: object "${parsed.object}" is not handled here (expected "page")`);
   if (parsed.type === 'invalid') return reject(deps, res, 400, 'invalid_envelope', `Bad request: ${parsed.problem}`);
   for (const reason of parsed.ignored) deps.metrics.eventsIgnored.inc({ reason });
   if (parsed.ignored.length > 0) deps.logger.debug({ ignored: parsed.ignored }, 'webhook events ignored');

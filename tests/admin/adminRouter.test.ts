@@ -14,23 +14,36 @@ let service: RunningService;
 let mids = 0;
 
 beforeAll(async () => {
-  fake = await startFakeGraphApi({ appSecret: TEST_SECRET, accessToken: 'test-access-token', pageId: TEST_PAGE, appId: 'test-app' });
-  service = await startService(testConfig({ REDIS_URL: undefined, GRAPH_API_URL: fake.url, ADMIN_TOKEN: TOKEN }), { now: () => clock });
+  fake = await startFakeGraphApi({
+    appSecret: TEST_SECRET,
+    accessToken: 'test-access-token',
+    pageId: TEST_PAGE,
+    appId: 'test-app',
+  });
+  service = await startService(testConfig({ REDIS_URL: undefined, GRAPH_API_URL: fake.url, ADMIN_TOKEN: TOKEN }), {
+    now: () => clock,
+  });
 });
 afterAll(async () => {
   await service.stop();
   await fake.stop();
 });
 
-const say = (psid: string, text: string) => postSigned(service.port, textMessageBody(TEST_PAGE, psid, text, clock, `m_admin_${++mids}`));
+const say = (psid: string, text: string) =>
+  postSigned(service.port, textMessageBody(TEST_PAGE, psid, text, clock, `m_admin_${++mids}`));
 const admin = (method: string, path: string, body?: unknown, token: string | null = TOKEN) =>
   fetch(`http://127.0.0.1:${service.port}/admin${path}`, {
     method,
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
-const threadOf = async (psid: string) => decodeUserState((await service.store.states.load(partitionOf(TEST_PAGE, psid, 16), userKeyOf(TEST_PAGE, psid))).data).thread;
-const messages = (psid: string) => fake.sentMessages(psid).filter((c) => c.status === 200).map((c) => c.body as { messaging_type: string; tag?: string; message: { text?: string } });
+const threadOf = async (psid: string) =>
+  decodeUserState((await service.store.states.load(partitionOf(TEST_PAGE, psid, 16), userKeyOf(TEST_PAGE, psid))).data).thread;
+const messages = (psid: string) =>
+  fake
+    .sentMessages(psid)
+    .filter((c) => c.status === 200)
+    .map((c) => c.body as { messaging_type: string; tag?: string; message: { text?: string } });
 
 describe('admin API', () => {
   it('refuses requests without the token (401) and names the bad field (400)', async () => {
@@ -45,21 +58,31 @@ describe('admin API', () => {
     expect((await admin('GET', '/users/nobody')).status).toBe(404);
   });
 
-  it('a person\'s reply at 30 h goes out as MESSAGE_TAG HUMAN_AGENT; at 8 days it is refused with a clear error', async () => {
+  it("a person's reply at 30 h goes out as MESSAGE_TAG HUMAN_AGENT; at 8 days it is refused with a clear error", async () => {
     await say('a1', 'hello');
     await waitFor('the welcome', () => (messages('a1').length >= 2 ? true : undefined));
     clock += 30 * HOUR;
     const ok = await admin('POST', '/users/a1/messages', { text: 'Hi, Anna from Northwind here.' });
     expect(ok.status).toBe(202);
     await waitFor('the agent reply', () => (messages('a1').length >= 3 ? true : undefined));
-    expect(messages('a1').at(-1)).toMatchObject({ messaging_type: 'MESSAGE_TAG', tag: 'HUMAN_AGENT', message: { text: 'Hi, Anna from Northwind here.' } });
-    const user = (await (await admin('GET', '/users/a1')).json()) as { thread: string; transcript: Array<{ from: string; text: string }> };
+    expect(messages('a1').at(-1)).toMatchObject({
+      messaging_type: 'MESSAGE_TAG',
+      tag: 'HUMAN_AGENT',
+      message: { text: 'Hi, Anna from Northwind here.' },
+    });
+    const user = (await (await admin('GET', '/users/a1')).json()) as {
+      thread: string;
+      transcript: Array<{ from: string; text: string }>;
+    };
     expect(user.thread).toBe('paused');
     expect(user.transcript.at(-1)).toMatchObject({ from: 'agent', text: 'Hi, Anna from Northwind here.' });
     clock += 7 * 24 * HOUR;
     const late = await admin('POST', '/users/a1/messages', { text: 'Still there?' });
     expect(late.status).toBe(409);
-    expect(await late.json()).toMatchObject({ error: 'human_agent_window_closed', message: expect.stringContaining('up to 7 days') });
+    expect(await late.json()).toMatchObject({
+      error: 'human_agent_window_closed',
+      message: expect.stringContaining('up to 7 days'),
+    });
   });
 
   it('pause silences the bot for that user; resume brings it back with a welcome-back', async () => {
@@ -77,7 +100,10 @@ describe('admin API', () => {
   });
 
   it('lists threads by state, longest waiting first, with the waiting time; they leave the list on resume', async () => {
-    type Listed = { count: number; threads: Array<{ psid: string; state: string; waitingMs: number; since: number; waitingSince: number | null }> };
+    type Listed = {
+      count: number;
+      threads: Array<{ psid: string; state: string; waitingMs: number; since: number; waitingSince: number | null }>;
+    };
     const list = async (query = '') => (await (await admin('GET', `/threads${query}`)).json()) as Listed;
     const mine = (l: Listed) => l.threads.filter((t) => t.psid.startsWith('c'));
     await say('c1', 'talk to a person');

@@ -39,7 +39,17 @@ describe('loadConfig', () => {
     const p = problems({ PORT: 'eighty', ROLE: 'both', INBOX_PARTITIONS: '0', GRAPH_API_VERSION: '26' });
     const names = p.map((line) => line.split(':')[0]);
     expect(names).toEqual(
-      expect.arrayContaining(['PORT', 'ROLE', 'INBOX_PARTITIONS', 'GRAPH_API_VERSION', 'MESSENGER_PAGE_ID', 'MESSENGER_ACCESS_TOKEN', 'MESSENGER_APP_ID', 'MESSENGER_APP_SECRET', 'MESSENGER_VERIFY_TOKEN']),
+      expect.arrayContaining([
+        'PORT',
+        'ROLE',
+        'INBOX_PARTITIONS',
+        'GRAPH_API_VERSION',
+        'MESSENGER_PAGE_ID',
+        'MESSENGER_ACCESS_TOKEN',
+        'MESSENGER_APP_ID',
+        'MESSENGER_APP_SECRET',
+        'MESSENGER_VERIFY_TOKEN',
+      ]),
     );
     expect(p.find((l) => l.startsWith('ROLE'))).toMatch(/all, web, worker.*got "both"/);
   });
@@ -63,6 +73,8 @@ describe('loadConfig', () => {
   it('reads staff PSIDs as a comma list and names the variable when one is malformed', () => {
     expect(loadConfig(required).NOTIFY_ADMIN_PSIDS).toEqual([]);
     expect(loadConfig({ ...required, NOTIFY_ADMIN_PSIDS: '123,456_a' }).NOTIFY_ADMIN_PSIDS).toEqual(['123', '456_a']);
-    expect(problems({ ...required, NOTIFY_ADMIN_PSIDS: '123, 456' })).toEqual(['NOTIFY_ADMIN_PSIDS: expected PSIDs separated by commas, no spaces (got "123, 456")']);
+    expect(problems({ ...required, NOTIFY_ADMIN_PSIDS: '123, 456' })).toEqual([
+      'NOTIFY_ADMIN_PSIDS: expected PSIDs separated by commas, no spaces (got "123, 456")',
+    ]);
   });
 });

@@ -49,7 +49,9 @@ describe('docs/flows.md examples', () => {
   it('label every yaml block: # flow, # settings or # fragment', () => {
     expect(blocks.length).toBeGreaterThan(10);
     expect(blocks.length).toBe(doc.match(/```yaml/g)?.length); // none indented or otherwise missed
-    const unlabelled = blocks.filter((b) => !['# flow', '# settings', '# fragment'].includes(b.label)).map((b) => `line ${b.line}: ${b.label}`);
+    const unlabelled = blocks
+      .filter((b) => !['# flow', '# settings', '# fragment'].includes(b.label))
+      .map((b) => `line ${b.line}: ${b.label}`);
     expect(unlabelled).toEqual([]);
     expect(of('# flow').length).toBeGreaterThanOrEqual(1);
     expect(of('# settings').length).toBeGreaterThanOrEqual(1);

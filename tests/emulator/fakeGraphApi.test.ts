@@ -1,6 +1,12 @@
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
-import { FAKE_ERRORS, HANDOVER_DISABLED_MESSAGE, startFakeGraphApi, type FakeCall, type FakeGraphApi } from '../../src/emulator/fakeGraphApi';
+import {
+  FAKE_ERRORS,
+  HANDOVER_DISABLED_MESSAGE,
+  startFakeGraphApi,
+  type FakeCall,
+  type FakeGraphApi,
+} from '../../src/emulator/fakeGraphApi';
 
 /**
  * The fake Graph API spoken to raw (fetch), as Meta would be: what it refuses, how it answers, what
@@ -16,7 +22,14 @@ let clock = 1_000_000;
 let fake: FakeGraphApi;
 
 beforeAll(async () => {
-  fake = await startFakeGraphApi({ appSecret: SECRET, accessToken: TOKEN, pageId: PAGE, appId: '777', now: () => clock, profileCallLimit: { calls: 10, windowMs: 600_000 } });
+  fake = await startFakeGraphApi({
+    appSecret: SECRET,
+    accessToken: TOKEN,
+    pageId: PAGE,
+    appId: '777',
+    now: () => clock,
+    profileCallLimit: { calls: 10, windowMs: 600_000 },
+  });
 });
 afterAll(async () => {
   await fake.stop();
@@ -104,7 +117,9 @@ describe('authentication', () => {
 
   it('a bearer header carries the token as well', async () => {
     const q = new URLSearchParams({ appsecret_proof: PROOF });
-    const res = await fetch(`${fake.url}/v26.0/u9?${q.toString()}&fields=first_name`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const res = await fetch(`${fake.url}/v26.0/u9?${q.toString()}&fields=first_name`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
     expect(res.status).toBe(200);
   });
 
@@ -154,12 +169,41 @@ describe('Send API validation: what Meta would reject', () => {
   it.each<[string, unknown]>([
     ['text over 2000 characters', send('u1', { text: 'x'.repeat(2001) })],
     ['emoji count as one character, 2001 of them', send('u1', { text: '👟'.repeat(2001) })],
-    ['14 quick replies', send('u1', { text: 'q', quick_replies: Array.from({ length: 14 }, (_, i) => ({ content_type: 'text', title: `t${i}`, payload: 'p' })) })],
-    ['11 generic elements', send('u1', { attachment: { type: 'template', payload: { template_type: 'generic', elements: Array.from({ length: 11 }, () => ({ title: 'a', subtitle: 'b' })) } } })],
-    ['a button template with 4 buttons', send('u1', { attachment: { type: 'template', payload: { template_type: 'button', text: 'b', buttons: Array.from({ length: 4 }, () => ({ type: 'postback', title: 't', payload: 'p' })) } } })],
+    [
+      '14 quick replies',
+      send('u1', {
+        text: 'q',
+        quick_replies: Array.from({ length: 14 }, (_, i) => ({ content_type: 'text', title: `t${i}`, payload: 'p' })),
+      }),
+    ],
+    [
+      '11 generic elements',
+      send('u1', {
+        attachment: {
+          type: 'template',
+          payload: { template_type: 'generic', elements: Array.from({ length: 11 }, () => ({ title: 'a', subtitle: 'b' })) },
+        },
+      }),
+    ],
+    [
+      'a button template with 4 buttons',
+      send('u1', {
+        attachment: {
+          type: 'template',
+          payload: {
+            template_type: 'button',
+            text: 'b',
+            buttons: Array.from({ length: 4 }, () => ({ type: 'postback', title: 't', payload: 'p' })),
+          },
+        },
+      }),
+    ],
     ['an http (not https) image', send('u1', { attachment: { type: 'image', payload: { url: 'http://example.com/a.png' } } })],
     ['empty text', send('u1', { text: '' })],
-    ['text and attachment together', send('u1', { text: 'a', attachment: { type: 'image', payload: { url: 'https://example.com/a.png' } } })],
+    [
+      'text and attachment together',
+      send('u1', { text: 'a', attachment: { type: 'image', payload: { url: 'https://example.com/a.png' } } }),
+    ],
     ['MESSAGE_TAG without a tag', send('u1', { text: 'a' }, { messaging_type: 'MESSAGE_TAG' })],
     ['a retired tag', send('u1', { text: 'a' }, { messaging_type: 'MESSAGE_TAG', tag: 'SHIPPING_UPDATE' })],
     ['message and sender_action in one request', { ...send('u1'), sender_action: 'typing_on' }],
@@ -177,9 +221,26 @@ describe('Send API validation: what Meta would reject', () => {
 
   it('accepts the page id in place of me, a tagged non-promo update and every template', async () => {
     expect((await raw('POST', `/v25.0/${PAGE}/messages`, { body: send('u1') })).status).toBe(200);
-    expect((await raw('POST', '/v26.0/me/messages', { body: send('u1', { text: 'Your order shipped' }, { messaging_type: 'MESSAGE_TAG', tag: 'POST_PURCHASE_UPDATE' }) })).status).toBe(200);
-    const card = { title: 'Runner X', subtitle: '$89', image_url: 'https://example.com/x.jpg', buttons: [{ type: 'web_url', title: 'Buy', url: 'https://example.com/x' }] };
-    expect((await raw('POST', '/v26.0/me/messages', { body: send('u1', { attachment: { type: 'template', payload: { template_type: 'generic', elements: [card] } } }) })).status).toBe(200);
+    expect(
+      (
+        await raw('POST', '/v26.0/me/messages', {
+          body: send('u1', { text: 'Your order shipped' }, { messaging_type: 'MESSAGE_TAG', tag: 'POST_PURCHASE_UPDATE' }),
+        })
+      ).status,
+    ).toBe(200);
+    const card = {
+      title: 'Runner X',
+      subtitle: '$89',
+      image_url: 'https://example.com/x.jpg',
+      buttons: [{ type: 'web_url', title: 'Buy', url: 'https://example.com/x' }],
+    };
+    expect(
+      (
+        await raw('POST', '/v26.0/me/messages', {
+          body: send('u1', { attachment: { type: 'template', payload: { template_type: 'generic', elements: [card] } } }),
+        })
+      ).status,
+    ).toBe(200);
     expect(fake.sentMessages('u1')).toHaveLength(3);
   });
 
@@ -212,11 +273,19 @@ describe('routing', () => {
 
   it('thread control bodies are validated', async () => {
     expectEnvelope(await raw('POST', '/v26.0/me/pass_thread_control', { body: { recipient: { id: 'u1' } } }), 400, 100);
-    expectEnvelope(await raw('POST', '/v26.0/me/release_thread_control', { body: { recipient: { id: 'u1' }, metadata: 'x' } }), 400, 100);
-    const ok = await raw('POST', '/v26.0/me/pass_thread_control', { body: { recipient: { id: 'u1' }, target_app_id: 263902037430900 } });
+    expectEnvelope(
+      await raw('POST', '/v26.0/me/release_thread_control', { body: { recipient: { id: 'u1' }, metadata: 'x' } }),
+      400,
+      100,
+    );
+    const ok = await raw('POST', '/v26.0/me/pass_thread_control', {
+      body: { recipient: { id: 'u1' }, target_app_id: 263902037430900 },
+    });
     expect(ok.json).toEqual({ success: true });
     expect(fake.threadOwnerOf('u1')).toBe('263902037430900');
-    expect((await raw('GET', '/v26.0/me/thread_owner', { query: { recipient: 'u1' } })).json).toEqual({ data: [{ thread_owner: { app_id: '263902037430900' } }] });
+    expect((await raw('GET', '/v26.0/me/thread_owner', { query: { recipient: 'u1' } })).json).toEqual({
+      data: [{ thread_owner: { app_id: '263902037430900' } }],
+    });
     expect(fake.threadOwnerOf('u2')).toBe('777');
   });
 });
@@ -225,17 +294,45 @@ describe('Messenger Profile', () => {
   it('stores fields; GET returns { data: [ {...fields} ] } or { data: [] }', async () => {
     expect((await raw('GET', '/v26.0/me/messenger_profile', { query: { fields: 'greeting' } })).json).toEqual({ data: [] });
     const post = await raw('POST', '/v26.0/me/messenger_profile', {
-      body: { get_started: { payload: 'GO' }, ice_breakers: [{ locale: 'default', call_to_actions: [{ question: 'Where is my order?', payload: 'ORDER' }] }] },
+      body: {
+        get_started: { payload: 'GO' },
+        ice_breakers: [{ locale: 'default', call_to_actions: [{ question: 'Where is my order?', payload: 'ORDER' }] }],
+      },
     });
     expect(post.json).toEqual({ result: 'success' });
     const get = await raw('GET', '/v26.0/me/messenger_profile', { query: { fields: 'get_started,ice_breakers,greeting' } });
-    expect(get.json).toEqual({ data: [{ get_started: { payload: 'GO' }, ice_breakers: [{ locale: 'default', call_to_actions: [{ question: 'Where is my order?', payload: 'ORDER' }] }] }] });
+    expect(get.json).toEqual({
+      data: [
+        {
+          get_started: { payload: 'GO' },
+          ice_breakers: [{ locale: 'default', call_to_actions: [{ question: 'Where is my order?', payload: 'ORDER' }] }],
+        },
+      ],
+    });
   });
 
   it.each<[string, unknown]>([
     ['an unknown field', { home_url: 'https://example.com' }],
-    ['5 ice breakers', { ice_breakers: [{ locale: 'default', call_to_actions: Array.from({ length: 5 }, (_, i) => ({ question: `q${i}`, payload: 'p' })) }] }],
-    ['21 menu items', { get_started: { payload: 'GO' }, persistent_menu: [{ locale: 'default', call_to_actions: Array.from({ length: 21 }, (_, i) => ({ type: 'postback', title: `t${i}`, payload: 'p' })) }] }],
+    [
+      '5 ice breakers',
+      {
+        ice_breakers: [
+          { locale: 'default', call_to_actions: Array.from({ length: 5 }, (_, i) => ({ question: `q${i}`, payload: 'p' })) },
+        ],
+      },
+    ],
+    [
+      '21 menu items',
+      {
+        get_started: { payload: 'GO' },
+        persistent_menu: [
+          {
+            locale: 'default',
+            call_to_actions: Array.from({ length: 21 }, (_, i) => ({ type: 'postback', title: `t${i}`, payload: 'p' })),
+          },
+        ],
+      },
+    ],
     ['a localhost whitelisted domain', { whitelisted_domains: ['https://localhost'] }],
     ['an IP whitelisted domain', { whitelisted_domains: ['https://10.0.0.1'] }],
     ['an http whitelisted domain', { whitelisted_domains: ['http://shop.example.com'] }],
@@ -247,7 +344,9 @@ describe('Messenger Profile', () => {
   it('GET needs fields; DELETE takes a body or a fields query', async () => {
     expectEnvelope(await raw('GET', '/v26.0/me/messenger_profile'), 400, 100);
     expectEnvelope(await raw('GET', '/v26.0/me/messenger_profile', { query: { fields: 'get_started,nope' } }), 400, 100);
-    await raw('POST', '/v26.0/me/messenger_profile', { body: { get_started: { payload: 'GO' }, whitelisted_domains: ['https://shop.example.com'] } });
+    await raw('POST', '/v26.0/me/messenger_profile', {
+      body: { get_started: { payload: 'GO' }, whitelisted_domains: ['https://shop.example.com'] },
+    });
     expect((await raw('DELETE', '/v26.0/me/messenger_profile', { body: { fields: ['whitelisted_domains'] } })).status).toBe(200);
     expect(fake.messengerProfile()).toEqual({ get_started: { payload: 'GO' } });
     expect((await raw('DELETE', '/v26.0/me/messenger_profile', { query: { fields: 'get_started' } })).status).toBe(200);
@@ -255,7 +354,8 @@ describe('Messenger Profile', () => {
   });
 
   it('optionally enforces 10 calls per 10 minutes with 613', async () => {
-    for (let i = 0; i < 10; i += 1) expect((await raw('GET', '/v26.0/me/messenger_profile', { query: { fields: 'greeting' } })).status).toBe(200);
+    for (let i = 0; i < 10; i += 1)
+      expect((await raw('GET', '/v26.0/me/messenger_profile', { query: { fields: 'greeting' } })).status).toBe(200);
     expectEnvelope(await raw('GET', '/v26.0/me/messenger_profile', { query: { fields: 'greeting' } }), 400, 613);
     clock += 600_001;
     expect((await raw('GET', '/v26.0/me/messenger_profile', { query: { fields: 'greeting' } })).status).toBe(200);
@@ -266,7 +366,9 @@ describe('failure controls', () => {
   it('per recipient: any code, a number of times, chosen endpoints', async () => {
     fake.fail.recipient('u1', FAKE_ERRORS.transient, { times: 2, endpoints: ['messages'] });
     expectEnvelope(await raw('POST', '/v26.0/me/messages', { body: send('u1') }), 500, 2);
-    expect((await raw('POST', '/v26.0/me/messages', { body: { recipient: { id: 'u1' }, sender_action: 'typing_on' } })).status).toBe(200);
+    expect(
+      (await raw('POST', '/v26.0/me/messages', { body: { recipient: { id: 'u1' }, sender_action: 'typing_on' } })).status,
+    ).toBe(200);
     expectEnvelope(await raw('POST', '/v26.0/me/messages', { body: send('u1') }), 500, 2);
     expect((await raw('POST', '/v26.0/me/messages', { body: send('u1') })).status).toBe(200);
     fake.fail.recipient('u2', { code: 555, subcode: 1, message: 'custom', status: 403 });
@@ -299,14 +401,16 @@ describe('failure controls', () => {
     expect(proxy.text).toBe('<html>Bad Gateway</html>');
   });
 
-  it('handover disabled: thread control and thread_owner answer Meta\'s message', async () => {
+  it("handover disabled: thread control and thread_owner answer Meta's message", async () => {
     fake.fail.handoverDisabled();
     for (const path of ['take_thread_control', 'request_thread_control', 'release_thread_control']) {
       const a = await raw('POST', `/v26.0/me/${path}`, { body: { recipient: { id: 'u1' } } });
       expect(a.status).toBe(400);
       expect(errorOf(a).message).toBe(HANDOVER_DISABLED_MESSAGE);
     }
-    expect(errorOf(await raw('GET', '/v26.0/me/thread_owner', { query: { recipient: 'u1' } })).message).toBe(HANDOVER_DISABLED_MESSAGE);
+    expect(errorOf(await raw('GET', '/v26.0/me/thread_owner', { query: { recipient: 'u1' } })).message).toBe(
+      HANDOVER_DISABLED_MESSAGE,
+    );
     expect((await raw('POST', '/v26.0/me/messages', { body: send('u1') })).status).toBe(200);
     expect(fake.threadOwnerOf('u1')).toBe('777');
   });

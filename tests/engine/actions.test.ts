@@ -35,7 +35,12 @@ describe('actions', () => {
   });
 
   it('subscribe / unsubscribe record consent with time and source; sequences start and stop', () => {
-    const r = run({ go: { actions: [{ unsubscribe: 'offers' }, { subscribe: 'news' }, { stop_sequence: 'tips' }, { start_sequence: 'onboarding' }], end: true } });
+    const r = run({
+      go: {
+        actions: [{ unsubscribe: 'offers' }, { subscribe: 'news' }, { stop_sequence: 'tips' }, { start_sequence: 'onboarding' }],
+        end: true,
+      },
+    });
     expect(r.state.consent).toEqual({
       offers: { subscribed: false, at: T0, source: 'flow:f/go' },
       news: { subscribed: true, at: T0, source: 'flow:f/go' },
@@ -50,7 +55,11 @@ describe('actions', () => {
   });
 
   it('goto jumps after the node speaks; notify reaches the admins', () => {
-    const r = run({ go: { actions: [{ notify: 'hot lead {{name}}' }, { goto: 'two' }], say: [{ text: 'one' }], next: 'never' }, two: { say: [{ video: 'https://x.test/v.mp4' }, { file: 'https://x.test/f.pdf' }], end: true }, never: { end: true } });
+    const r = run({
+      go: { actions: [{ notify: 'hot lead {{name}}' }, { goto: 'two' }], say: [{ text: 'one' }], next: 'never' },
+      two: { say: [{ video: 'https://x.test/v.mp4' }, { file: 'https://x.test/f.pdf' }], end: true },
+      never: { end: true },
+    });
     expect(r.effects).toContainEqual({ type: 'notify', reason: 'flow', text: 'hot lead Ann' });
     expect(r.effects.filter((e) => e.type === 'send').map((e) => (e.type === 'send' ? e.message : null))).toEqual([
       { text: 'one' },
@@ -66,9 +75,16 @@ describe('actions', () => {
   });
 
   it('a handover action hands over at once, with the reason and context in the metadata', () => {
-    const r = run({ go: { actions: [{ set: { topic: 'refund' } }, { handover: { reason: 'refund' } }], say: [{ text: 'not said' }], end: true } });
+    const r = run({
+      go: { actions: [{ set: { topic: 'refund' } }, { handover: { reason: 'refund' } }], say: [{ text: 'not said' }], end: true },
+    });
     expect(r.state.thread).toBe('handing_over');
-    expect(r.effects).toContainEqual({ type: 'handover', reason: 'refund', targetAppId: '263902037430900', metadata: { reason: 'refund', flow: 'f', node: 'go', fields: expect.objectContaining({ topic: 'refund' }) } });
+    expect(r.effects).toContainEqual({
+      type: 'handover',
+      reason: 'refund',
+      targetAppId: '263902037430900',
+      metadata: { reason: 'refund', flow: 'f', node: 'go', fields: expect.objectContaining({ topic: 'refund' }) },
+    });
     expect(JSON.stringify(r.effects)).not.toContain('not said');
   });
 });
@@ -79,14 +95,24 @@ describe('branch and randomize', () => {
     tagged: { say: [{ text: 'tagged' }], end: true },
     other: { say: [{ text: 'other' }], end: true },
   };
-  const said = (r: ReturnType<typeof run>) => r.effects.flatMap((e) => (e.type === 'send' && 'text' in e.message ? [e.message.text] : []));
+  const said = (r: ReturnType<typeof run>) =>
+    r.effects.flatMap((e) => (e.type === 'send' && 'text' in e.message ? [e.message.text] : []));
 
   it('takes the first branch whose conditions all hold, else the else', () => {
     expect(said(run(nodes))).toEqual(['tagged']);
     expect(said(run(nodes, { ...base, tags: [] }))).toEqual(['other']);
   });
 
-  const ab = { go: { randomize: [{ weight: 1, goto: 'a' }, { weight: 3, goto: 'b' }] }, a: { say: [{ text: 'A' }], end: true }, b: { say: [{ text: 'B' }], end: true } };
+  const ab = {
+    go: {
+      randomize: [
+        { weight: 1, goto: 'a' },
+        { weight: 3, goto: 'b' },
+      ],
+    },
+    a: { say: [{ text: 'A' }], end: true },
+    b: { say: [{ text: 'B' }], end: true },
+  };
 
   it('assigns an A/B variant once and keeps it for that user', () => {
     const first = run(ab);
@@ -107,7 +133,19 @@ describe('branch and randomize', () => {
 
 describe('choices', () => {
   const nodes = {
-    go: { ask: { text: 'Size?', capture: 'choice', into: 'size', choices: [{ title: 'Small', value: 's', goto: 'small' }, { title: 'Large', value: 'l' }], on_fail: 'go', next: 'done' } },
+    go: {
+      ask: {
+        text: 'Size?',
+        capture: 'choice',
+        into: 'size',
+        choices: [
+          { title: 'Small', value: 's', goto: 'small' },
+          { title: 'Large', value: 'l' },
+        ],
+        on_fail: 'go',
+        next: 'done',
+      },
+    },
     small: { say: [{ text: 'small it is' }], end: true },
     done: { say: [{ text: 'noted {{size}}' }], end: true },
   };
@@ -155,7 +193,9 @@ describe('typed options', () => {
 });
 
 describe('profile lookups', () => {
-  const fs = flowSet([{ id: 'f', start: 'a', nodes: { a: { say: [{ text: 'Hi {{first_name}}' }], end: true } } }], { defaults: { first_name: 'there' } });
+  const fs = flowSet([{ id: 'f', start: 'a', nodes: { a: { say: [{ text: 'Hi {{first_name}}' }], end: true } } }], {
+    defaults: { first_name: 'there' },
+  });
   it('fills first_name from the profile the runtime looked up, and records when', () => {
     const r = transition(fs, initialUserState(), text('x'), T0, { ok: true, first_name: 'Lea', locale: 'fr_FR' });
     expect(r.effects).toContainEqual(expect.objectContaining({ type: 'send', message: { text: 'Hi Lea' } }));

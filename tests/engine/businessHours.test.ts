@@ -1,4 +1,11 @@
-import { afterHoursNextOpen, describeOpening, isOpen, nextOpening, parseRange, type BusinessHours } from '../../src/engine/businessHours';
+import {
+  afterHoursNextOpen,
+  describeOpening,
+  isOpen,
+  nextOpening,
+  parseRange,
+  type BusinessHours,
+} from '../../src/engine/businessHours';
 import { settingsSchema } from '../../src/flows/flowSchema';
 
 const at = (iso: string) => Date.parse(iso);
@@ -13,7 +20,17 @@ describe('opening hours', () => {
   it('parses "HH:MM-HH:MM" up to 24:00, and nothing else', () => {
     expect(parseRange('09:00-18:00')).toEqual({ from: 540, to: 1080 });
     expect(parseRange('00:00-24:00')).toEqual({ from: 0, to: 1440 });
-    for (const bad of ['closed', '18:00-09:00', '09:00-09:00', '24:00-24:00', '09:60-10:00', '9:00-18:00', '09:00-24:01', undefined]) expect(parseRange(bad)).toBeUndefined();
+    for (const bad of [
+      'closed',
+      '18:00-09:00',
+      '09:00-09:00',
+      '24:00-24:00',
+      '09:60-10:00',
+      '9:00-18:00',
+      '09:00-24:01',
+      undefined,
+    ])
+      expect(parseRange(bad)).toBeUndefined();
   });
 
   it('reads the wall clock of the business time zone, not UTC (Monday 22:00 in New York is Tuesday in UTC)', () => {
@@ -82,13 +99,19 @@ describe('settings: handover.business_hours', () => {
   };
 
   it('accepts hours and defaults the app to the Page Inbox', () => {
-    expect(issues({ business_hours: { timezone: 'Europe/Paris', hours: { ...weekdays, sat: '10:00-24:00', sun: 'closed' } } })).toEqual([]);
+    expect(
+      issues({ business_hours: { timezone: 'Europe/Paris', hours: { ...weekdays, sat: '10:00-24:00', sun: 'closed' } } }),
+    ).toEqual([]);
     expect(settingsSchema.parse({}).handover).toEqual({ app_id: '263902037430900', grant_requests: 'when_idle' });
   });
 
   it('names the field of a bad time zone, hours or app id', () => {
-    expect(issues({ business_hours: { timezone: 'Europe/Pariss', hours: {} } })).toEqual([expect.stringMatching(/^handover\.business_hours\.timezone: timezone "Europe\/Pariss" is not a known IANA time zone/)]);
-    expect(issues({ business_hours: { timezone: 'UTC', hours: { mon: '18:00-09:00', tue: '9-18', wed: '10:00-24:30' } } })).toEqual([
+    expect(issues({ business_hours: { timezone: 'Europe/Pariss', hours: {} } })).toEqual([
+      expect.stringMatching(/^handover\.business_hours\.timezone: timezone "Europe\/Pariss" is not a known IANA time zone/),
+    ]);
+    expect(
+      issues({ business_hours: { timezone: 'UTC', hours: { mon: '18:00-09:00', tue: '9-18', wed: '10:00-24:30' } } }),
+    ).toEqual([
       expect.stringMatching(/^handover\.business_hours\.hours\.mon: the closing time must be after the opening time/),
       expect.stringMatching(/^handover\.business_hours\.hours\.tue: use "HH:MM-HH:MM"/),
       expect.stringMatching(/^handover\.business_hours\.hours\.wed: use "HH:MM-HH:MM"/),

@@ -3,7 +3,11 @@ import { flowSchema, settingsSchema } from '../../src/flows/flowSchema';
 import type { MessengerEvent } from '../../src/webhook/messengerEvent';
 
 /** Builds a FlowSet from plain objects, as the loader would from YAML. */
-export function flowSet(flows: ReadonlyArray<Record<string, unknown>>, settings: Record<string, unknown> = {}, version = 'v1'): FlowSet {
+export function flowSet(
+  flows: ReadonlyArray<Record<string, unknown>>,
+  settings: Record<string, unknown> = {},
+  version = 'v1',
+): FlowSet {
   const loaded: LoadedFlow[] = flows.map((f) => ({ flow: flowSchema.parse(f), version, file: `${String(f.id)}.yaml` }));
   return buildFlowSet(loaded, settingsSchema.parse(settings));
 }
@@ -16,5 +20,13 @@ export const tap = (payload: string, title = '') => ({ type: 'payload', payload,
 
 /** A Messenger event as the webhook would store it, for the handler-level tests. */
 export function messengerText(userId: string, t: string, n: number): MessengerEvent {
-  return { kind: 'message', channel: 'messaging', pageId: 'p', userId, timestamp: T0 + n, dedupeKey: `mid:${n}`, raw: { message: { mid: `${n}`, text: t } } };
+  return {
+    kind: 'message',
+    channel: 'messaging',
+    pageId: 'p',
+    userId,
+    timestamp: T0 + n,
+    dedupeKey: `mid:${n}`,
+    raw: { message: { mid: `${n}`, text: t } },
+  };
 }

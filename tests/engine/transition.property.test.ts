@@ -14,22 +14,52 @@ if (!loaded.ok) throw new Error(`the shipped flows must load: ${JSON.stringify(l
 const flows: FlowSet = loaded.flowSet;
 
 /** A step either says something, taps one of the payloads the bot offered so far, or is an external event. */
-type Step =
-  | { kind: 'event'; event: EngineEvent }
-  | { kind: 'tap'; pick: number }
-  | { kind: 'resume' };
+type Step = { kind: 'event'; event: EngineEvent } | { kind: 'tap'; pick: number } | { kind: 'resume' };
 
 const vocabulary = [
-  'hi', 'Hello!', '你好', 'menu', 'MENU', 'stop', 'start', 'human', 'talk to a person', 'shoes', 'order status',
-  'where is my order?', 'shipping', 'returns', 'ann@example.com', 'not-an-email', '42', '35', '49', '#104233', '104233',
-  '12', '', ' ', 'Ünïcödé', '🙂', 'x'.repeat(3000),
+  'hi',
+  'Hello!',
+  '你好',
+  'menu',
+  'MENU',
+  'stop',
+  'start',
+  'human',
+  'talk to a person',
+  'shoes',
+  'order status',
+  'where is my order?',
+  'shipping',
+  'returns',
+  'ann@example.com',
+  'not-an-email',
+  '42',
+  '35',
+  '49',
+  '#104233',
+  '104233',
+  '12',
+  '',
+  ' ',
+  'Ünïcödé',
+  '🙂',
+  'x'.repeat(3000),
 ];
 const event: fc.Arbitrary<EngineEvent> = fc.oneof(
   fc.constantFrom(...vocabulary).map((text) => ({ type: 'text', text }) as const),
   fc.string({ unit: 'grapheme', maxLength: 40 }).map((text) => ({ type: 'text', text }) as const),
-  fc.constantFrom(GET_STARTED_PAYLOAD, 'TS|shop|gone|s0q0', 'TS|nope', 'RANDOM').map((payload) => ({ type: 'payload', payload, text: payload }) as const),
-  fc.record({ ref: fc.constantFrom('summer-sale', 'unknown-ref', ''), fromAd: fc.boolean() }).map((r) => ({ type: 'referral', ...r }) as const),
-  fc.constantFrom({ type: 'optin', ref: 'OFFERS' } as const, { type: 'attachment' } as const, { type: 'reaction' } as const, { type: 'none' } as const),
+  fc
+    .constantFrom(GET_STARTED_PAYLOAD, 'TS|shop|gone|s0q0', 'TS|nope', 'RANDOM')
+    .map((payload) => ({ type: 'payload', payload, text: payload }) as const),
+  fc
+    .record({ ref: fc.constantFrom('summer-sale', 'unknown-ref', ''), fromAd: fc.boolean() })
+    .map((r) => ({ type: 'referral', ...r }) as const),
+  fc.constantFrom(
+    { type: 'optin', ref: 'OFFERS' } as const,
+    { type: 'attachment' } as const,
+    { type: 'reaction' } as const,
+    { type: 'none' } as const,
+  ),
 );
 const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 5, arbitrary: event.map((e) => ({ kind: 'event', event: e }) as const) },
@@ -63,7 +93,12 @@ describe('transition over the shipped flows (property)', () => {
             return;
           }
           const tapped = s.kind === 'tap' ? offered[s.pick % Math.max(1, offered.length)] : undefined;
-          const e: EngineEvent = s.kind === 'event' ? s.event : tapped ? { type: 'payload', payload: tapped.payload, text: tapped.title } : { type: 'text', text: 'hi' };
+          const e: EngineEvent =
+            s.kind === 'event'
+              ? s.event
+              : tapped
+                ? { type: 'payload', payload: tapped.payload, text: tapped.title }
+                : { type: 'text', text: 'hi' };
           const r = transition(flows, state, e, T0 + i * HOUR);
           const messages = r.effects.flatMap((x) => (x.type === 'send' ? [x.message] : []));
           expect(messages.length).toBeLessThanOrEqual(cap);

@@ -40,19 +40,46 @@ const shop = {
       say: [
         {
           cards: [
-            { title: 'Runner', subtitle: '$89', image_url: 'https://x.test/a.jpg', url: 'https://x.test/a', buttons: [{ title: 'Buy', url: 'https://x.test/buy' }, { title: 'More', goto: 'menu' }] },
+            {
+              title: 'Runner',
+              subtitle: '$89',
+              image_url: 'https://x.test/a.jpg',
+              url: 'https://x.test/a',
+              buttons: [
+                { title: 'Buy', url: 'https://x.test/buy' },
+                { title: 'More', goto: 'menu' },
+              ],
+            },
           ],
         },
-        { text: 'Call us', buttons: [{ title: 'Call', call: '+15551234567' }, { title: 'Back', goto: 'menu' }] },
+        {
+          text: 'Call us',
+          buttons: [
+            { title: 'Call', call: '+15551234567' },
+            { title: 'Back', goto: 'menu' },
+          ],
+        },
         { image: 'https://x.test/i.png' },
       ],
       wait: true,
     },
     promo: { say: [{ text: 'Sale!', promotional: true, quick_replies: [{ title: 'Menu', goto: 'menu' }] }] },
     ask_email: {
-      ask: { text: 'Email?', capture: 'email', into: 'email', invalid: 'Not an email.', retries: 1, on_fail: 'human', next: 'thanks' },
+      ask: {
+        text: 'Email?',
+        capture: 'email',
+        into: 'email',
+        invalid: 'Not an email.',
+        retries: 1,
+        on_fail: 'human',
+        next: 'thanks',
+      },
     },
-    thanks: { actions: [{ subscribe: 'offers' }, { start_sequence: 'tips' }, { notify: 'lead {{email}}' }], say: [{ text: 'Thanks {{email}}' }], end: true },
+    thanks: {
+      actions: [{ subscribe: 'offers' }, { start_sequence: 'tips' }, { notify: 'lead {{email}}' }],
+      say: [{ text: 'Thanks {{email}}' }],
+      end: true,
+    },
     human: { handover: { message: 'A person will reply.', reason: 'input_failed' } },
   },
   fallback: { text: 'Sorry?', escalate_after: 2, escalate: 'offer' },
@@ -72,7 +99,8 @@ function play(events: EngineEvent[], fs: FlowSet = flows, start: UserState = ini
   return { state, effects: all.at(-1) ?? [], all };
 }
 const sends = (effects: readonly EngineEffect[]): SendMessage[] => effects.flatMap((e) => (e.type === 'send' ? [e.message] : []));
-const texts = (effects: readonly EngineEffect[]) => sends(effects).map((m) => ('text' in m ? m.text : 'attachment' in m ? `[${m.attachment.type}]` : ''));
+const texts = (effects: readonly EngineEffect[]) =>
+  sends(effects).map((m) => ('text' in m ? m.text : 'attachment' in m ? `[${m.attachment.type}]` : ''));
 const payloadOf = (m: SendMessage | undefined, title: string): string => {
   const qr = m?.quick_replies?.find((q) => q.content_type === 'text' && q.title === title);
   if (qr && qr.content_type === 'text') return qr.payload;
@@ -91,11 +119,13 @@ describe('triggers', () => {
   });
 
   it('an inline default wins over the settings default', () => {
-    const fs = flowSet([{ id: 'f', start: 'a', nodes: { a: { say: [{ text: 'Hi {{first_name|friend}}' }], end: true } } }], { defaults: { first_name: 'there' } });
+    const fs = flowSet([{ id: 'f', start: 'a', nodes: { a: { say: [{ text: 'Hi {{first_name|friend}}' }], end: true } } }], {
+      defaults: { first_name: 'there' },
+    });
     expect(texts(play([text('x')], fs).effects)).toEqual(['Hi friend']);
   });
 
-  it('the menu keyword goes to the default flow\'s entry node', () => {
+  it("the menu keyword goes to the default flow's entry node", () => {
     expect(play([text('hi'), text('price'), text('MENU')]).state.position?.node).toBe('menu');
   });
 
@@ -141,8 +171,26 @@ describe('messages and controls', () => {
     const { effects } = play([text('price')]);
     const msgs = sends(effects);
     expect(msgs.map((m) => messageSchema.safeParse(m).success)).toEqual([true, true, true]);
-    expect(msgs[0]).toMatchObject({ attachment: { type: 'template', payload: { template_type: 'generic', elements: [{ title: 'Runner', default_action: { type: 'web_url', url: 'https://x.test/a' } }] } } });
-    expect(msgs[1]).toMatchObject({ attachment: { payload: { template_type: 'button', buttons: [{ type: 'phone_number', payload: '+15551234567' }, { type: 'postback', payload: 'TS|shop|prices|s1b1' }] } } });
+    expect(msgs[0]).toMatchObject({
+      attachment: {
+        type: 'template',
+        payload: {
+          template_type: 'generic',
+          elements: [{ title: 'Runner', default_action: { type: 'web_url', url: 'https://x.test/a' } }],
+        },
+      },
+    });
+    expect(msgs[1]).toMatchObject({
+      attachment: {
+        payload: {
+          template_type: 'button',
+          buttons: [
+            { type: 'phone_number', payload: '+15551234567' },
+            { type: 'postback', payload: 'TS|shop|prices|s1b1' },
+          ],
+        },
+      },
+    });
     expect(msgs[2]).toEqual({ attachment: { type: 'image', payload: { url: 'https://x.test/i.png' } } });
   });
 
@@ -191,7 +239,7 @@ describe('input capture', () => {
     expect(texts(done.effects)).toEqual(['Thanks ann@example.com']);
   });
 
-  it('accepts the value of Messenger\'s email quick reply', () => {
+  it("accepts the value of Messenger's email quick reply", () => {
     const done = transition(flows, atEmail().state, tap('bob@example.org', 'bob@example.org'), T0 + HOUR);
     expect(done.state.fields.email).toBe('bob@example.org');
   });
@@ -221,7 +269,10 @@ describe('fallback', () => {
     const { all, state } = play([text('hi'), text('blorp'), text('zzz')]);
     expect(texts(all[1] ?? [])).toEqual(['Sorry?']);
     const offer = sends(all[2] ?? [])[0];
-    expect(offer).toEqual({ text: 'Sorry? Would you like to talk to a person?', quick_replies: [{ content_type: 'text', title: 'Talk to a person', payload: OFFER_HUMAN_PAYLOAD }] });
+    expect(offer).toEqual({
+      text: 'Sorry? Would you like to talk to a person?',
+      quick_replies: [{ content_type: 'text', title: 'Talk to a person', payload: OFFER_HUMAN_PAYLOAD }],
+    });
     expect(state.misses).toBe(0); // counted again from zero after the offer
     const handed = transition(flows, state, tap(OFFER_HUMAN_PAYLOAD, 'Talk to a person'), T0 + HOUR);
     expect(handed.state.thread).toBe('handing_over');
@@ -245,7 +296,16 @@ describe('safety', () => {
         start: 'q',
         nodes: {
           q: { ask: { text: 'Name?', capture: 'text', into: 'name', max: 5000, on_fail: 'q', next: 'r' } },
-          r: { say: [{ text: 'Hello {{name}}', quick_replies: [{ title: '{{name}}', goto: 'q' }], buttons: [{ title: 'Open', url: 'https://x.test/?n={{name}}' }] }], end: true },
+          r: {
+            say: [
+              {
+                text: 'Hello {{name}}',
+                quick_replies: [{ title: '{{name}}', goto: 'q' }],
+                buttons: [{ title: 'Open', url: 'https://x.test/?n={{name}}' }],
+              },
+            ],
+            end: true,
+          },
         },
       },
     ]);
@@ -257,11 +317,18 @@ describe('safety', () => {
   });
 
   it('stops a cycle that sends without waiting, and caps messages per event', () => {
-    const loop = flowSet([{ id: 'loop', start: 'a', nodes: { a: { say: [{ text: 'A' }], next: 'b' }, b: { say: [{ text: 'B' }], next: 'a' } } }]);
+    const loop = flowSet([
+      { id: 'loop', start: 'a', nodes: { a: { say: [{ text: 'A' }], next: 'b' }, b: { say: [{ text: 'B' }], next: 'a' } } },
+    ]);
     const r = play([text('x')], loop);
     expect(texts(r.effects)).toEqual(['A', 'B']);
     expect(r.effects).toContainEqual(expect.objectContaining({ type: 'warning', code: 'cycle' }));
-    const chain = Object.fromEntries(Array.from({ length: 15 }, (_, i) => [`n${i}`, { say: [{ text: `m${i}` }], ...(i < 14 ? { next: `n${i + 1}` } : { end: true }) }]));
+    const chain = Object.fromEntries(
+      Array.from({ length: 15 }, (_, i) => [
+        `n${i}`,
+        { say: [{ text: `m${i}` }], ...(i < 14 ? { next: `n${i + 1}` } : { end: true }) },
+      ]),
+    );
     const long = play([text('x')], flowSet([{ id: 'long', start: 'n0', nodes: chain }], { max_messages_per_event: 5 }));
     expect(sends(long.effects)).toHaveLength(5);
     expect(long.effects).toContainEqual(expect.objectContaining({ type: 'warning', code: 'message_cap' }));
@@ -300,7 +367,7 @@ describe('flow versions', () => {
     expect(texts(r.effects)).toEqual(['Sorry?']);
   });
 
-  it('migrates the foundation\'s counter state', () => {
+  it("migrates the foundation's counter state", () => {
     const s = decodeUserState({ inbound: 3, byKind: { message: 3 }, standby: 0, lastInteractionAt: T0, lastItemId: '1-0' });
     expect(s).toMatchObject({ schema: 1, inbound: 3, lastInboundAt: T0, windowEndsAt: T0 + 24 * HOUR, thread: 'bot' });
     expect(() => decodeUserState({ schema: 99 })).toThrow(/unreadable user state/);

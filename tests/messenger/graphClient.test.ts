@@ -3,7 +3,13 @@ import { Writable } from 'node:stream';
 import { inspect } from 'node:util';
 import pino from 'pino';
 import { FAKE_ERRORS, startFakeGraphApi, type FakeGraphApi } from '../../src/emulator/fakeGraphApi';
-import { appsecretProof, createGraphClient, graphClientOptions, type ClosableGraphClient, type GraphClientOptions } from '../../src/messenger/graphClient';
+import {
+  appsecretProof,
+  createGraphClient,
+  graphClientOptions,
+  type ClosableGraphClient,
+  type GraphClientOptions,
+} from '../../src/messenger/graphClient';
 import { classifyGraphError, GraphApiError } from '../../src/messenger/graphErrors';
 import type { SendRequest } from '../../src/messenger/sendApiSchema';
 import { testConfig } from '../support/testEnv';
@@ -75,7 +81,13 @@ describe('Send API', () => {
     expect(result.messageId).toMatch(/^m_fake_/);
     expect(fake.calls).toHaveLength(1);
     const call = fake.calls[0]!;
-    expect(call).toMatchObject({ method: 'POST', path: '/v26.0/me/messages', endpoint: 'messages', status: 200, recipientId: 'psid-1' });
+    expect(call).toMatchObject({
+      method: 'POST',
+      path: '/v26.0/me/messages',
+      endpoint: 'messages',
+      status: 200,
+      recipientId: 'psid-1',
+    });
     expect(call.body).toEqual(request);
     expect(call.response).toEqual({ recipient_id: 'psid-1', message_id: result.messageId });
   });
@@ -122,8 +134,13 @@ describe('Send API', () => {
   });
 
   it('refuses MESSAGE_TAG without a tag and a metadata over 1000 chars before sending', async () => {
-    await expect(client.sendMessage(text('psid-1', 'x', { messaging_type: 'MESSAGE_TAG' }))).rejects.toMatchObject({ sent: false });
-    await expect(client.passThreadControl('psid-1', PAGE_INBOX, 'm'.repeat(1001))).rejects.toMatchObject({ sent: false, graphCode: 100 });
+    await expect(client.sendMessage(text('psid-1', 'x', { messaging_type: 'MESSAGE_TAG' }))).rejects.toMatchObject({
+      sent: false,
+    });
+    await expect(client.passThreadControl('psid-1', PAGE_INBOX, 'm'.repeat(1001))).rejects.toMatchObject({
+      sent: false,
+      graphCode: 100,
+    });
     expect(fake.calls).toHaveLength(0);
   });
 
@@ -178,7 +195,11 @@ describe('errors produced by the fake, classified', () => {
 
   it('a revoked token (190) → auth, for every endpoint', async () => {
     fake.fail.tokenInvalid();
-    for (const call of [() => client.sendMessage(text('a')), () => client.threadOwner('a'), () => client.getMessengerProfile(['greeting'])]) {
+    for (const call of [
+      () => client.sendMessage(text('a')),
+      () => client.threadOwner('a'),
+      () => client.getMessengerProfile(['greeting']),
+    ]) {
       const e = await graphError(call);
       expect(e.graphCode).toBe(190);
       expect(e.classification).toBe('auth');
@@ -213,7 +234,11 @@ describe('errors produced by the fake, classified', () => {
 
   it('"Handover Protocol APIs disabled for this page." → handover_disabled', async () => {
     fake.fail.handoverDisabled();
-    for (const call of [() => client.passThreadControl('a', PAGE_INBOX), () => client.takeThreadControl('a'), () => client.threadOwner('a')]) {
+    for (const call of [
+      () => client.passThreadControl('a', PAGE_INBOX),
+      () => client.takeThreadControl('a'),
+      () => client.threadOwner('a'),
+    ]) {
       expect((await graphError(call)).classification).toBe('handover_disabled');
     }
     fake.fail.handoverDisabled(true, { passAndReleaseStillWork: true });
@@ -271,7 +296,10 @@ describe('thread control', () => {
     expect(await client.threadOwner('h2')).toBe(fake.appId);
     const bodies = fake.calls.filter((c) => c.endpoint === 'thread_control').map((c) => [c.path, c.body]);
     expect(bodies).toEqual([
-      ['/v26.0/me/pass_thread_control', { recipient: { id: 'h1' }, target_app_id: PAGE_INBOX, metadata: 'customer asked for a person' }],
+      [
+        '/v26.0/me/pass_thread_control',
+        { recipient: { id: 'h1' }, target_app_id: PAGE_INBOX, metadata: 'customer asked for a person' },
+      ],
       ['/v26.0/me/request_thread_control', { recipient: { id: 'h1' }, metadata: 'bot wants it back' }],
       ['/v26.0/me/take_thread_control', { recipient: { id: 'h1' }, metadata: 'timeout' }],
       ['/v26.0/me/release_thread_control', { recipient: { id: 'h1' } }],
@@ -286,7 +314,10 @@ describe('Messenger Profile', () => {
   it('set, get, delete', async () => {
     expect(await client.getMessengerProfile(['get_started', 'greeting'])).toEqual({});
     await client.setMessengerProfile({ get_started: { payload: 'GET_STARTED' }, greeting });
-    expect(await client.getMessengerProfile(['get_started', 'greeting'])).toEqual({ get_started: { payload: 'GET_STARTED' }, greeting });
+    expect(await client.getMessengerProfile(['get_started', 'greeting'])).toEqual({
+      get_started: { payload: 'GET_STARTED' },
+      greeting,
+    });
     expect(await client.getMessengerProfile(['greeting'])).toEqual({ greeting });
     await client.deleteMessengerProfile(['greeting']);
     expect(await client.getMessengerProfile(['get_started', 'greeting'])).toEqual({ get_started: { payload: 'GET_STARTED' } });
@@ -306,7 +337,9 @@ describe('Messenger Profile', () => {
   });
 
   it('the fake refuses a persistent menu without Get Started, as Meta does', async () => {
-    const persistent_menu = [{ locale: 'default', call_to_actions: [{ type: 'postback' as const, title: 'Shop', payload: 'SHOP' }] }];
+    const persistent_menu = [
+      { locale: 'default', call_to_actions: [{ type: 'postback' as const, title: 'Shop', payload: 'SHOP' }] },
+    ];
     const e = await graphError(() => client.setMessengerProfile({ persistent_menu }));
     expect(e).toMatchObject({ sent: true, graphCode: 100 });
     expect(e.graphMessage).toContain('Get Started');
@@ -319,8 +352,17 @@ describe('user profile', () => {
   it('answers a deterministic first name (default Sam) and what was set', async () => {
     expect(await client.userProfile('p1', ['first_name'])).toEqual({ first_name: 'Sam' });
     fake.setUserProfile('p2', { first_name: 'Ana', locale: 'pt_BR', timezone: -3 });
-    expect(await client.userProfile('p2', ['first_name', 'locale', 'timezone'])).toEqual({ first_name: 'Ana', locale: 'pt_BR', timezone: -3 });
-    expect(fake.calls[1]).toMatchObject({ method: 'GET', path: '/v26.0/p2', endpoint: 'user_profile', query: { fields: 'first_name,locale,timezone' } });
+    expect(await client.userProfile('p2', ['first_name', 'locale', 'timezone'])).toEqual({
+      first_name: 'Ana',
+      locale: 'pt_BR',
+      timezone: -3,
+    });
+    expect(fake.calls[1]).toMatchObject({
+      method: 'GET',
+      path: '/v26.0/p2',
+      endpoint: 'user_profile',
+      query: { fields: 'first_name,locale,timezone' },
+    });
   });
 
   it('a per-recipient failure on the profile endpoint only', async () => {
@@ -346,7 +388,9 @@ describe('secrets and texts stay out of logs and errors', () => {
     fake.fail.recipient('psid-log', FAKE_ERRORS.unavailable);
     await graphError(() => logged.sendMessage(text('psid-log', secretText)));
     fake.fail.latency(300);
-    await graphError(() => newClient({ timeoutMs: 50, logger: pino({ level: 'debug' }, sink) }).sendMessage(text('psid-log', secretText)));
+    await graphError(() =>
+      newClient({ timeoutMs: 50, logger: pino({ level: 'debug' }, sink) }).sendMessage(text('psid-log', secretText)),
+    );
     const all = lines.join('');
     expect(lines.length).toBeGreaterThanOrEqual(3);
     expect(all).toContain('POST /me/messages');

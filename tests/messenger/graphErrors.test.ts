@@ -38,7 +38,11 @@ describe('classifyGraphError (messenger-platform.md §3.5)', () => {
     ['551 unavailable', { graphCode: 551 }, 'unreachable_user'],
     ['551/1545041 unavailable', { graphCode: 551, errorSubcode: 1545041 }, 'unreachable_user'],
     ['x/1545041 unavailable', { graphCode: 100, errorSubcode: 1545041 }, 'unreachable_user'],
-    ['handover disabled', { graphCode: 10, graphMessage: '(#10) Handover Protocol APIs disabled for this page.' }, 'handover_disabled'],
+    [
+      'handover disabled',
+      { graphCode: 10, graphMessage: '(#10) Handover Protocol APIs disabled for this page.' },
+      'handover_disabled',
+    ],
     ['plain 500', { httpStatus: 500 }, 'retryable'],
     ['502 without envelope', { httpStatus: 502 }, 'retryable'],
     ['503 with code 100 (code wins)', { httpStatus: 503, graphCode: 100 }, 'drop'],
@@ -71,7 +75,12 @@ describe('classifyGraphError (messenger-platform.md §3.5)', () => {
 
 describe('GraphApiError', () => {
   it('is a TalkshopError with code GRAPH_ERROR and Meta fields', () => {
-    const e = err({ graphCode: 551, errorSubcode: 1545041, fbtraceId: 'AbC', graphMessage: "(#551) This person isn't available right now." });
+    const e = err({
+      graphCode: 551,
+      errorSubcode: 1545041,
+      fbtraceId: 'AbC',
+      graphMessage: "(#551) This person isn't available right now.",
+    });
     expect(e).toBeInstanceOf(TalkshopError);
     expect(e.code).toBe('GRAPH_ERROR');
     expect(e.name).toBe('GraphApiError');
@@ -109,4 +118,3 @@ describe('backoffMs', () => {
     for (let a = 1; a < 40; a += 1) expect(backoffMs(a, Math.random)).toBeLessThanOrEqual(30_000);
   });
 });
-

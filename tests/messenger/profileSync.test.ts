@@ -26,8 +26,20 @@ let fake: FakeGraphApi;
 let client: ClosableGraphClient;
 
 beforeAll(async () => {
-  fake = await startFakeGraphApi({ appSecret: SECRET, accessToken: TOKEN, pageId: PAGE, profileCallLimit: { calls: 10, windowMs: 600_000 } });
-  client = createGraphClient({ baseUrl: fake.url, version: 'v26.0', pageId: PAGE, accessToken: TOKEN, appSecret: SECRET, timeoutMs: 2_000 });
+  fake = await startFakeGraphApi({
+    appSecret: SECRET,
+    accessToken: TOKEN,
+    pageId: PAGE,
+    profileCallLimit: { calls: 10, windowMs: 600_000 },
+  });
+  client = createGraphClient({
+    baseUrl: fake.url,
+    version: 'v26.0',
+    pageId: PAGE,
+    accessToken: TOKEN,
+    appSecret: SECRET,
+    timeoutMs: 2_000,
+  });
 });
 afterAll(async () => {
   client.close();
@@ -62,7 +74,13 @@ describe('sync against the fake Graph API', () => {
     const first = await syncMessengerProfile(client, PROFILE);
     expect(methods()).toEqual(['GET', 'POST']);
     expect(first.posted).toEqual(['get_started', 'greeting', 'ice_breakers', 'persistent_menu', 'whitelisted_domains']);
-    expect(formatDiff(first.diff)).toEqual(['+ get_started', '+ greeting', '+ ice_breakers', '+ persistent_menu', '+ whitelisted_domains']);
+    expect(formatDiff(first.diff)).toEqual([
+      '+ get_started',
+      '+ greeting',
+      '+ ice_breakers',
+      '+ persistent_menu',
+      '+ whitelisted_domains',
+    ]);
     expect(fake.messengerProfile()).toEqual(PROFILE);
 
     fake.clearCalls();
@@ -75,7 +93,10 @@ describe('sync against the fake Graph API', () => {
   it('a changed greeting posts only the greeting', async () => {
     await syncMessengerProfile(client, PROFILE);
     fake.clearCalls();
-    const changed: MessengerProfile = { ...PROFILE, greeting: [{ locale: 'default', text: 'Welcome back, {{user_first_name}}!' }] };
+    const changed: MessengerProfile = {
+      ...PROFILE,
+      greeting: [{ locale: 'default', text: 'Welcome back, {{user_first_name}}!' }],
+    };
     const result = await syncMessengerProfile(client, changed);
     expect(methods()).toEqual(['GET', 'POST']);
     expect(profileCalls()[1]?.body).toEqual({ greeting: changed.greeting });
@@ -100,7 +121,11 @@ describe('sync against the fake Graph API', () => {
     expect(fake.messengerProfile().whitelisted_domains).toBeDefined();
 
     fake.clearCalls();
-    const pruned = await syncMessengerProfile(client, { ...without, greeting: [{ locale: 'default', text: 'Hello!' }] }, { prune: true });
+    const pruned = await syncMessengerProfile(
+      client,
+      { ...without, greeting: [{ locale: 'default', text: 'Hello!' }] },
+      { prune: true },
+    );
     expect(methods()).toEqual(['GET', 'POST', 'DELETE']);
     expect(formatDiff(pruned.diff)).toEqual(['~ greeting', '- whitelisted_domains']);
     expect(profileCalls()[2]?.body).toEqual({ fields: ['whitelisted_domains'] });
@@ -108,8 +133,20 @@ describe('sync against the fake Graph API', () => {
   });
 
   it('a 613 from Meta is reported as the call limit, not retried', async () => {
-    const limited = await startFakeGraphApi({ appSecret: SECRET, accessToken: TOKEN, pageId: PAGE, profileCallLimit: { calls: 1, windowMs: 600_000 } });
-    const c = createGraphClient({ baseUrl: limited.url, version: 'v26.0', pageId: PAGE, accessToken: TOKEN, appSecret: SECRET, timeoutMs: 2_000 });
+    const limited = await startFakeGraphApi({
+      appSecret: SECRET,
+      accessToken: TOKEN,
+      pageId: PAGE,
+      profileCallLimit: { calls: 1, windowMs: 600_000 },
+    });
+    const c = createGraphClient({
+      baseUrl: limited.url,
+      version: 'v26.0',
+      pageId: PAGE,
+      accessToken: TOKEN,
+      appSecret: SECRET,
+      timeoutMs: 2_000,
+    });
     try {
       const failure = await syncMessengerProfile(c, PROFILE).catch((e: unknown) => e);
       expect(failure).toBeInstanceOf(ProfileSyncError);
@@ -189,7 +226,8 @@ describe('profile file validation', () => {
   });
 
   it('refuses a persistent menu without get_started', () => {
-    const text = 'persistent_menu:\n  - locale: default\n    call_to_actions:\n      - { type: web_url, title: Shop, url: "https://shop.example.com" }\n';
+    const text =
+      'persistent_menu:\n  - locale: default\n    call_to_actions:\n      - { type: web_url, title: Shop, url: "https://shop.example.com" }\n';
     expect(problemsOf(text)).toEqual([expect.objectContaining({ path: 'persistent_menu', line: 1 })]);
   });
 

@@ -6,7 +6,11 @@ const HOUR = 3600 * 1000;
 const DAY = 24 * HOUR;
 const T0 = Date.UTC(2026, 2, 1, 12, 0, 0);
 
-const userWroteAt = (at: number, windowMs: number = MESSAGING_WINDOW.standardMs, over: Partial<RecipientFacts> = {}): RecipientFacts => ({
+const userWroteAt = (
+  at: number,
+  windowMs: number = MESSAGING_WINDOW.standardMs,
+  over: Partial<RecipientFacts> = {},
+): RecipientFacts => ({
   lastInboundAt: at,
   windowEndsAt: at + windowMs,
   thread: 'bot',
@@ -54,11 +58,18 @@ describe('send policy', () => {
     });
 
     it('sends a non-promotional POST_PURCHASE_UPDATE as MESSAGE_TAG with the tag', () => {
-      expect(decideSend(orderUpdate, facts(), later)).toEqual({ type: 'send', messagingType: 'MESSAGE_TAG', tag: 'POST_PURCHASE_UPDATE' });
+      expect(decideSend(orderUpdate, facts(), later)).toEqual({
+        type: 'send',
+        messagingType: 'MESSAGE_TAG',
+        tag: 'POST_PURCHASE_UPDATE',
+      });
     });
 
     it('refuses non-promotional content without a tag', () => {
-      expect(decideSend({ messaging: 'UPDATE', promotional: false }, facts(), later)).toEqual({ type: 'refuse', reason: 'outside_window_no_tag' });
+      expect(decideSend({ messaging: 'UPDATE', promotional: false }, facts(), later)).toEqual({
+        type: 'refuse',
+        reason: 'outside_window_no_tag',
+      });
     });
 
     it('treats a user who never wrote as outside the window', () => {
@@ -93,21 +104,32 @@ describe('send policy', () => {
   });
 
   describe('human agents', () => {
-    it('sends a person\'s reply at 30 h with HUMAN_AGENT', () => {
-      expect(decideSend(agentReply, facts({ thread: 'human' }), T0 + 30 * HOUR)).toEqual({ type: 'send', messagingType: 'MESSAGE_TAG', tag: 'HUMAN_AGENT' });
+    it("sends a person's reply at 30 h with HUMAN_AGENT", () => {
+      expect(decideSend(agentReply, facts({ thread: 'human' }), T0 + 30 * HOUR)).toEqual({
+        type: 'send',
+        messagingType: 'MESSAGE_TAG',
+        tag: 'HUMAN_AGENT',
+      });
       const explicit: OutgoingSend = { ...agentReply, tag: 'HUMAN_AGENT' };
-      expect(decideSend(explicit, facts({ thread: 'human' }), T0 + 30 * HOUR)).toEqual({ type: 'send', messagingType: 'MESSAGE_TAG', tag: 'HUMAN_AGENT' });
+      expect(decideSend(explicit, facts({ thread: 'human' }), T0 + 30 * HOUR)).toEqual({
+        type: 'send',
+        messagingType: 'MESSAGE_TAG',
+        tag: 'HUMAN_AGENT',
+      });
     });
 
-    it('refuses it 8 days after the user\'s last message', () => {
-      expect(decideSend(agentReply, facts({ thread: 'human' }), T0 + 8 * DAY)).toEqual({ type: 'refuse', reason: 'human_agent_expired' });
+    it("refuses it 8 days after the user's last message", () => {
+      expect(decideSend(agentReply, facts({ thread: 'human' }), T0 + 8 * DAY)).toEqual({
+        type: 'refuse',
+        reason: 'human_agent_expired',
+      });
     });
 
-    it('sends a person\'s reply inside the window without a tag', () => {
+    it("sends a person's reply inside the window without a tag", () => {
       expect(decideSend(agentReply, facts({ thread: 'human' }), T0 + HOUR)).toEqual({ type: 'send', messagingType: 'UPDATE' });
     });
 
-    it('refuses a person\'s promotional reply outside the window', () => {
+    it("refuses a person's promotional reply outside the window", () => {
       expect(decideSend({ ...agentReply, promotional: true }, facts({ thread: 'human' }), T0 + 30 * HOUR)).toEqual({
         type: 'refuse',
         reason: 'outside_window_promotional',
@@ -122,13 +144,22 @@ describe('send policy', () => {
 
   describe('thread owner, reachability and consent', () => {
     it.each(['handing_over', 'human', 'paused'] as const)('sends the bot nothing while the thread is %s', (thread) => {
-      expect(decideSend(reply, facts({ thread, replyToInbound: true }), T0 + 1000)).toEqual({ type: 'refuse', reason: 'human_owns_thread' });
+      expect(decideSend(reply, facts({ thread, replyToInbound: true }), T0 + 1000)).toEqual({
+        type: 'refuse',
+        reason: 'human_owns_thread',
+      });
       expect(decideSend(orderUpdate, facts({ thread }), T0 + 30 * HOUR)).toEqual({ type: 'refuse', reason: 'human_owns_thread' });
     });
 
-    it('sends nothing to an unreachable user, not even a person\'s reply', () => {
-      expect(decideSend(reply, facts({ unreachable: true, replyToInbound: true }), T0 + 1000)).toEqual({ type: 'refuse', reason: 'unreachable' });
-      expect(decideSend(agentReply, facts({ unreachable: true, thread: 'human' }), T0 + 1000)).toEqual({ type: 'refuse', reason: 'unreachable' });
+    it("sends nothing to an unreachable user, not even a person's reply", () => {
+      expect(decideSend(reply, facts({ unreachable: true, replyToInbound: true }), T0 + 1000)).toEqual({
+        type: 'refuse',
+        reason: 'unreachable',
+      });
+      expect(decideSend(agentReply, facts({ unreachable: true, thread: 'human' }), T0 + 1000)).toEqual({
+        type: 'refuse',
+        reason: 'unreachable',
+      });
     });
 
     it('sends nothing on a topic the user opted out of (or never subscribed to)', () => {

@@ -68,32 +68,48 @@ async function boot(env: Record<string, string> = {}, count = 1): Promise<Runnin
 const envelope = (channel: 'messaging' | 'standby', e: Record<string, unknown>): string =>
   JSON.stringify({ object: 'page', entry: [{ id: TEST_PAGE, time: clock, [channel]: [{ timestamp: clock, ...e }] }] });
 const fromCustomer = (psid: string) => ({ sender: { id: psid }, recipient: { id: TEST_PAGE } });
-const standbyText = (psid: string, text: string) => envelope('standby', { ...fromCustomer(psid), message: { mid: `m_acc_${++mids}`, text } });
+const standbyText = (psid: string, text: string) =>
+  envelope('standby', { ...fromCustomer(psid), message: { mid: `m_acc_${++mids}`, text } });
 /** A person writing in the Page Inbox: Meta echoes it with the Inbox app's id (a number). */
 const inboxEcho = (psid: string, text: string, channel: 'messaging' | 'standby') =>
-  envelope(channel, { sender: { id: TEST_PAGE }, recipient: { id: psid }, message: { is_echo: true, app_id: Number(PAGE_INBOX_APP_ID), mid: `m_acc_${++mids}`, text } });
+  envelope(channel, {
+    sender: { id: TEST_PAGE },
+    recipient: { id: psid },
+    message: { is_echo: true, app_id: Number(PAGE_INBOX_APP_ID), mid: `m_acc_${++mids}`, text },
+  });
 /** The person pressed Done: the Page Inbox passes the thread back to our app. */
 const passedBack = (psid: string) =>
-  envelope('messaging', { ...fromCustomer(psid), pass_thread_control: { new_owner_app_id: APP, previous_owner_app_id: PAGE_INBOX_APP_ID, metadata: 'done' } });
+  envelope('messaging', {
+    ...fromCustomer(psid),
+    pass_thread_control: { new_owner_app_id: APP, previous_owner_app_id: PAGE_INBOX_APP_ID, metadata: 'done' },
+  });
 
 async function post(body: string, svc = services[0]!): Promise<void> {
   const res = await postSigned(svc.port, body);
   if (res.status !== 200) throw new Error(`webhook answered ${res.status}: ${res.body}`);
 }
-const say = (psid: string, text: string, svc = services[0]!) => post(textMessageBody(TEST_PAGE, psid, text, clock, `m_acc_${++mids}`), svc);
+const say = (psid: string, text: string, svc = services[0]!) =>
+  post(textMessageBody(TEST_PAGE, psid, text, clock, `m_acc_${++mids}`), svc);
 
 // ---- observations ----
-const where = (psid: string) => ({ partition: partitionOf(TEST_PAGE, psid, config.INBOX_PARTITIONS), userKey: userKeyOf(TEST_PAGE, psid) });
+const where = (psid: string) => ({
+  partition: partitionOf(TEST_PAGE, psid, config.INBOX_PARTITIONS),
+  userKey: userKeyOf(TEST_PAGE, psid),
+});
 async function stateOf(psid: string): Promise<UserState> {
   const { partition, userKey } = where(psid);
   return decodeUserState((await services[0]!.store.states.load(partition, userKey)).data);
 }
-const timerDue = (psid: string) => redis.zScore(keysFor(config.REDIS_KEY_PREFIX).timers(where(psid).partition), `${where(psid).userKey}|handover_timeout`);
-const until = (what: string, check: () => boolean | Promise<boolean>) => waitFor(what, async () => ((await check()) ? true : undefined));
-const threadIs = (psid: string, thread: UserState['thread']) => until(`${psid} ${thread}`, async () => (await stateOf(psid)).thread === thread);
+const timerDue = (psid: string) =>
+  redis.zScore(keysFor(config.REDIS_KEY_PREFIX).timers(where(psid).partition), `${where(psid).userKey}|handover_timeout`);
+const until = (what: string, check: () => boolean | Promise<boolean>) =>
+  waitFor(what, async () => ((await check()) ? true : undefined));
+const threadIs = (psid: string, thread: UserState['thread']) =>
+  until(`${psid} ${thread}`, async () => (await stateOf(psid)).thread === thread);
 /** Graph calls about the customer (the profile lookup aside), in order. */
 const callsOf = (psid: string) => fake.calls.filter((c) => c.recipientId === psid && c.endpoint !== 'user_profile');
-const texts = (psid: string) => fake.sentMessages(psid).map((c) => (c.body as { message: { text?: string } }).message.text ?? '[template]');
+const texts = (psid: string) =>
+  fake.sentMessages(psid).map((c) => (c.body as { message: { text?: string } }).message.text ?? '[template]');
 const control = (psid: string, edge: string) => fake.calls.filter((c) => c.recipientId === psid && c.path.endsWith(`/${edge}`));
 const quiet = () => new Promise((r) => setTimeout(r, QUIET));
 const admin = (method: string, path: string, body?: unknown, token: string | null = TOKEN) =>
@@ -135,7 +151,10 @@ describe('issue #5 handover, end to end on Redis', () => {
     await quiet();
     // Standby events are read-only: no send, no mark_seen, no typing, no thread-control call.
     expect(callsOf('p1').slice(before)).toEqual([]);
-    const user = (await (await admin('GET', '/users/p1')).json()) as { thread: string; transcript: Array<{ from: string; text: string }> };
+    const user = (await (await admin('GET', '/users/p1')).json()) as {
+      thread: string;
+      transcript: Array<{ from: string; text: string }>;
+    };
     expect(user.thread).toBe('human');
     const heard = user.transcript.filter((t) => t.from === 'user').map((t) => t.text);
     expect(heard.slice(-20)).toEqual(Array.from({ length: 20 }, (_, i) => `standby ${i + 1}`));
@@ -157,7 +176,7 @@ describe('issue #5 handover, end to end on Redis', () => {
     expect(control('p2', 'take_thread_control')).toHaveLength(0);
   });
 
-  it('3. inactivity timeout (fake clock): take_thread_control and bot; a person\'s reply postpones it', async () => {
+  it("3. inactivity timeout (fake clock): take_thread_control and bot; a person's reply postpones it", async () => {
     await boot();
     // Two users in one partition: `idle` is the control that proves the pump ran past the original due time.
     const busy = 'p3-busy';
@@ -165,18 +184,26 @@ describe('issue #5 handover, end to end on Redis', () => {
     for (let i = 1; partitionOf(TEST_PAGE, idle, 16) !== partitionOf(TEST_PAGE, busy, 16); i++) idle = `p3-idle-${i}`;
     const start = clock;
     await Promise.all([handedOver(busy), handedOver(idle)]);
-    await until('both timers armed', async () => (await timerDue(busy)) === start + TIMEOUT && (await timerDue(idle)) === start + TIMEOUT);
+    await until(
+      'both timers armed',
+      async () => (await timerDue(busy)) === start + TIMEOUT && (await timerDue(idle)) === start + TIMEOUT,
+    );
 
     clock = start + 30 * MIN;
     await post(inboxEcho(busy, 'Hi, Anna here. Let me check your order.', 'standby'));
     await until('the timeout postponed', async () => (await timerDue(busy)) === start + 30 * MIN + TIMEOUT);
-    expect((await stateOf(busy)).transcript.at(-1)).toMatchObject({ from: 'agent', text: 'Hi, Anna here. Let me check your order.' });
+    expect((await stateOf(busy)).transcript.at(-1)).toMatchObject({
+      from: 'agent',
+      text: 'Hi, Anna here. Let me check your order.',
+    });
 
     clock = start + TIMEOUT + MIN; // past the original due time only
     await until('idle: take_thread_control', () => control(idle, 'take_thread_control').length === 1);
     await threadIs(idle, 'bot');
     await until('idle: the welcome-back', () => texts(idle).includes(WELCOME_BACK));
-    expect(JSON.parse((control(idle, 'take_thread_control')[0]?.body as { metadata: string }).metadata)).toEqual({ reason: 'inactivity_timeout' });
+    expect(JSON.parse((control(idle, 'take_thread_control')[0]?.body as { metadata: string }).metadata)).toEqual({
+      reason: 'inactivity_timeout',
+    });
     await quiet();
     expect(control(busy, 'take_thread_control')).toHaveLength(0);
     expect((await stateOf(busy)).thread).toBe('human');
@@ -231,33 +258,45 @@ describe('issue #5 handover, end to end on Redis', () => {
     await until('an agent notice', () => posts.length > 0);
     await quiet();
     expect(control('p5', 'pass_thread_control')).toHaveLength(1);
-    expect(control('p5', 'pass_thread_control')[0]?.response).toMatchObject({ error: { code: 10, message: 'Handover Protocol APIs disabled for this page.' } });
+    expect(control('p5', 'pass_thread_control')[0]?.response).toMatchObject({
+      error: { code: 10, message: 'Handover Protocol APIs disabled for this page.' },
+    });
     expect(control('p5', 'take_thread_control')).toHaveLength(0);
     expect(texts('p5')).toEqual([HANDOVER_TEXT]);
     // One notice for one request (sent when the customer asked; the failed pass adds none).
     expect(posts).toHaveLength(1);
-    expect(posts[0]).toMatchObject({ contentType: 'application/json', text: expect.stringContaining('Customer: p5 · reason: keyword') });
+    expect(posts[0]).toMatchObject({
+      contentType: 'application/json',
+      text: expect.stringContaining('Customer: p5 · reason: keyword'),
+    });
   });
 
   it('6. two workers on one Redis: timeout vs a standby message for 40 users, one consistent outcome each', async () => {
     const a = await boot({}, 2);
     const b = services[1]!;
-    await until('both workers hold partitions', () => a.worker!.heldPartitions.length === 8 && b.worker!.heldPartitions.length === 8);
+    await until(
+      'both workers hold partitions',
+      () => a.worker!.heldPartitions.length === 8 && b.worker!.heldPartitions.length === 8,
+    );
     const users = Array.from({ length: 40 }, (_, i) => `p6-${i}`);
-    await Promise.all(users.map(async (u, i) => {
-      await say(u, 'talk to a person', services[i % 2]);
-      await threadIs(u, 'human');
-    }));
+    await Promise.all(
+      users.map(async (u, i) => {
+        await say(u, 'talk to a person', services[i % 2]);
+        await threadIs(u, 'human');
+      }),
+    );
     await until('40 timers armed', async () => (await Promise.all(users.map(timerDue))).every((d) => d === clock + TIMEOUT));
     const sentBefore = new Map(users.map((u) => [u, texts(u).length]));
 
     // Each worker's timer pump ticks every 500 ms per partition: a burst of 40 posts lands between
     // two ticks, so the messages are spread over ~1 s (still overlapping) to put users on both sides.
     clock += TIMEOUT + MIN;
-    await Promise.all(users.map(async (u, i) => {
-      await new Promise((r) => setTimeout(r, i * 25));
-      await post(standbyText(u, 'are you still there?'), services[(i + 1) % 2]);
-    }));
+    await Promise.all(
+      users.map(async (u, i) => {
+        await new Promise((r) => setTimeout(r, i * 25));
+        await post(standbyText(u, 'are you still there?'), services[(i + 1) % 2]);
+      }),
+    );
     const settled = async () => {
       const states = await Promise.all(users.map(stateOf));
       if (!states.every((s) => s.transcript.some((t) => t.text === 'are you still there?'))) return false;
@@ -265,26 +304,45 @@ describe('issue #5 handover, end to end on Redis', () => {
       if (dues.some((d) => d !== null && d <= clock)) return false; // a due timer not yet fired
       const partitions = Array.from({ length: 16 }, (_, p) => p);
       if ((await a.store.inbox.pendingCounts(partitions)).some((n) => n > 0)) return false;
-      const outboxes = await Promise.all(partitions.map(async (p) => a.store.states.readOutbox(p, await a.store.states.outboxCursor(p), 1)));
+      const outboxes = await Promise.all(
+        partitions.map(async (p) => a.store.states.readOutbox(p, await a.store.states.outboxCursor(p), 1)),
+      );
       return outboxes.every((o) => o.length === 0);
     };
     await until('every item and effect applied', settled);
     await quiet();
     expect(await settled()).toBe(true);
 
-    const outcomes = await Promise.all(users.map(async (u) => {
-      const s = await stateOf(u);
-      const later = texts(u).slice(sentBefore.get(u));
-      const takes = control(u, 'take_thread_control').length;
-      const due = await timerDue(u);
-      const welcomeBacks = later.filter((t) => t === WELCOME_BACK).length;
-      const flowReplies = later.length - welcomeBacks;
-      if (s.thread === 'human' && s.timer !== null && due === s.timer.dueAt && takes === 0 && later.length === 0) return 'message won';
-      if (s.thread === 'bot' && !s.takePending && s.timer === null && due === null && takes === 1 && welcomeBacks === 1 && flowReplies === 0) return 'timer won';
-      return `INCONSISTENT ${u}: thread=${s.thread} timer=${s.timer ? 'armed' : 'none'} Meta owner=${fake.threadOwnerOf(u)} takes=${takes} sent=${JSON.stringify(later)} log=${s.threadLog.slice(-3).map((t) => `${t.from}>${t.to}:${t.cause}`).join(',')}`;
-    }));
+    const outcomes = await Promise.all(
+      users.map(async (u) => {
+        const s = await stateOf(u);
+        const later = texts(u).slice(sentBefore.get(u));
+        const takes = control(u, 'take_thread_control').length;
+        const due = await timerDue(u);
+        const welcomeBacks = later.filter((t) => t === WELCOME_BACK).length;
+        const flowReplies = later.length - welcomeBacks;
+        if (s.thread === 'human' && s.timer !== null && due === s.timer.dueAt && takes === 0 && later.length === 0)
+          return 'message won';
+        if (
+          s.thread === 'bot' &&
+          !s.takePending &&
+          s.timer === null &&
+          due === null &&
+          takes === 1 &&
+          welcomeBacks === 1 &&
+          flowReplies === 0
+        )
+          return 'timer won';
+        return `INCONSISTENT ${u}: thread=${s.thread} timer=${s.timer ? 'armed' : 'none'} Meta owner=${fake.threadOwnerOf(u)} takes=${takes} sent=${JSON.stringify(later)} log=${s.threadLog
+          .slice(-3)
+          .map((t) => `${t.from}>${t.to}:${t.cause}`)
+          .join(',')}`;
+      }),
+    );
     const count = (prefix: string) => outcomes.filter((o) => o.startsWith(prefix)).length;
-    console.log(`handover race over 40 users: message won ${count('message won')}, timer won ${count('timer won')}, inconsistent ${count('INCONSISTENT')}`);
+    console.log(
+      `handover race over 40 users: message won ${count('message won')}, timer won ${count('timer won')}, inconsistent ${count('INCONSISTENT')}`,
+    );
     // When the timer wins, the standby message was written before Meta confirmed our take: late
     // news, recorded in the transcript, and the bot keeps the thread (it must not fall silent).
     expect(outcomes.filter((o) => o.startsWith('INCONSISTENT'))).toEqual([]);
@@ -297,16 +355,25 @@ describe('issue #5 handover, end to end on Redis', () => {
     await until('the welcome', () => texts('p7').length === 2);
     clock = start + 30 * HOUR;
     expect((await admin('POST', '/users/p7/messages', { text: 'Hi, Anna from Northwind here.' }, null)).status).toBe(401);
-    expect((await admin('POST', '/users/p7/messages', { text: 'Hi, Anna from Northwind here.' }, 'wrong-token-0123456789')).status).toBe(401);
+    expect(
+      (await admin('POST', '/users/p7/messages', { text: 'Hi, Anna from Northwind here.' }, 'wrong-token-0123456789')).status,
+    ).toBe(401);
     const ok = await admin('POST', '/users/p7/messages', { text: 'Hi, Anna from Northwind here.' });
     expect(ok.status).toBe(202);
     await until('the agent reply', () => texts('p7').length === 3);
-    expect(fake.sentMessages('p7').at(-1)?.body).toMatchObject({ messaging_type: 'MESSAGE_TAG', tag: 'HUMAN_AGENT', message: { text: 'Hi, Anna from Northwind here.' } });
+    expect(fake.sentMessages('p7').at(-1)?.body).toMatchObject({
+      messaging_type: 'MESSAGE_TAG',
+      tag: 'HUMAN_AGENT',
+      message: { text: 'Hi, Anna from Northwind here.' },
+    });
     expect(await stateOf('p7')).toMatchObject({ thread: 'paused' });
     clock = start + 8 * DAY;
     const late = await admin('POST', '/users/p7/messages', { text: 'Still there?' });
     expect(late.status).toBe(409);
-    expect(await late.json()).toMatchObject({ error: 'human_agent_window_closed', message: expect.stringContaining('up to 7 days') });
+    expect(await late.json()).toMatchObject({
+      error: 'human_agent_window_closed',
+      message: expect.stringContaining('up to 7 days'),
+    });
     await quiet();
     expect(texts('p7')).toHaveLength(3);
   });

@@ -14,8 +14,11 @@ const bodyOf = (req: IncomingMessage) =>
     req.on('end', () => resolve(s));
   });
 
-it('someone asking for a person notifies the agents\' webhook (who, why, last messages), retrying failures in the background', async () => {
-  const received: Array<{ text: string; talkshop: { psid: string; reason: string; lastMessages: Array<{ from: string; text: string }> } }> = [];
+it("someone asking for a person notifies the agents' webhook (who, why, last messages), retrying failures in the background", async () => {
+  const received: Array<{
+    text: string;
+    talkshop: { psid: string; reason: string; lastMessages: Array<{ from: string; text: string }> };
+  }> = [];
   let failures = 2; // the webhook answers 500 twice, then accepts
   const hook = createServer(async (req, res) => {
     const body = await bodyOf(req);
@@ -24,14 +27,21 @@ it('someone asking for a person notifies the agents\' webhook (who, why, last me
     res.writeHead(200).end('ok');
   });
   await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
-  const fake = await startFakeGraphApi({ appSecret: TEST_SECRET, accessToken: 'test-access-token', pageId: TEST_PAGE, appId: 'test-app' });
+  const fake = await startFakeGraphApi({
+    appSecret: TEST_SECRET,
+    accessToken: 'test-access-token',
+    pageId: TEST_PAGE,
+    appId: 'test-app',
+  });
   const url = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
   const service = await startService(testConfig({ REDIS_URL: undefined, GRAPH_API_URL: fake.url, NOTIFY_WEBHOOK_URL: url }));
   try {
     await postSigned(service.port, textMessageBody(TEST_PAGE, 'n1', 'my order never arrived', Date.now(), 'm_n_1'));
     await postSigned(service.port, textMessageBody(TEST_PAGE, 'n1', 'talk to a person', Date.now(), 'm_n_2'));
     // The conversation is not held up by the failing webhook: the handover goes out meanwhile.
-    await waitFor('the pass to the Page Inbox', () => (fake.calls.some((c) => c.recipientId === 'n1' && c.path.endsWith('pass_thread_control')) ? true : undefined));
+    await waitFor('the pass to the Page Inbox', () =>
+      fake.calls.some((c) => c.recipientId === 'n1' && c.path.endsWith('pass_thread_control')) ? true : undefined,
+    );
     await waitFor('the notice, after two failed attempts', () => (received.length === 1 ? true : undefined), 10_000);
     const [notice] = received;
     expect(notice?.talkshop).toMatchObject({ psid: 'n1', reason: 'keyword' });
@@ -45,9 +55,22 @@ it('someone asking for a person notifies the agents\' webhook (who, why, last me
 });
 
 it('the Messenger notice for staff names who and why, quotes the last messages, and fits in 2,000 characters', () => {
-  const notice = { psid: 'u9', reason: 'fallback', text: 'Customer asked for a person (fallback)', lastMessages: [{ from: 'user', text: 'where is my order' }, { from: 'agent', text: 'checking' }] };
-  expect(staffNoticeText(notice)).toBe('🙋 Customer asked for a person (fallback)\nCustomer: u9 · reason: fallback\nOpen the Page Inbox to answer.\nCustomer: where is my order\nAgent: checking');
-  const long = staffNoticeText({ ...notice, lastMessages: Array.from({ length: 5 }, () => ({ from: 'user', text: 'x'.repeat(1000) })) });
+  const notice = {
+    psid: 'u9',
+    reason: 'fallback',
+    text: 'Customer asked for a person (fallback)',
+    lastMessages: [
+      { from: 'user', text: 'where is my order' },
+      { from: 'agent', text: 'checking' },
+    ],
+  };
+  expect(staffNoticeText(notice)).toBe(
+    '🙋 Customer asked for a person (fallback)\nCustomer: u9 · reason: fallback\nOpen the Page Inbox to answer.\nCustomer: where is my order\nAgent: checking',
+  );
+  const long = staffNoticeText({
+    ...notice,
+    lastMessages: Array.from({ length: 5 }, () => ({ from: 'user', text: 'x'.repeat(1000) })),
+  });
   expect(long).toHaveLength(2000);
   expect(long.endsWith('…')).toBe(true);
 });

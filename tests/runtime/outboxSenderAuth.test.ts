@@ -16,35 +16,113 @@ it('on 190 alerts loudly, pauses the page and loses nothing; delivers once the t
   const logger = pino({ level: 'error' }, { write: (line: string) => void alerts.push(String(JSON.parse(line).msg)) });
   const metrics = createMetrics();
   const now = Date.now();
-  await store.inbox.append([{ partition: 0, dedupeKey: 'mid:1', record: { source: 'webhook', event: { kind: 'message', channel: 'messaging', pageId: 'p', userId: 'u', timestamp: now, dedupeKey: 'mid:1', raw: {} } } }]);
+  await store.inbox.append([
+    {
+      partition: 0,
+      dedupeKey: 'mid:1',
+      record: {
+        source: 'webhook',
+        event: { kind: 'message', channel: 'messaging', pageId: 'p', userId: 'u', timestamp: now, dedupeKey: 'mid:1', raw: {} },
+      },
+    },
+  ]);
   const [item] = await store.inbox.readNew(new Map([[0, '0-0']]), 1, 10);
   const token = (await store.leases.acquire(0, 'w', 60_000)) as string;
   const state = { ...initialUserState(), lastInboundAt: now, windowEndsAt: now + 24 * 3600_000 };
-  const effects = [{ type: 'send', message: { text: 'one' }, messaging: 'RESPONSE', promotional: false }, { type: 'send', message: { text: 'two' }, messaging: 'RESPONSE', promotional: false }];
-  await store.states.commit({ partition: 0, leaseToken: token, items: [{ itemId: item?.id as string, userKey: 'p:u', expectedVersion: 0, data: state, effects }] });
+  const effects = [
+    { type: 'send', message: { text: 'one' }, messaging: 'RESPONSE', promotional: false },
+    { type: 'send', message: { text: 'two' }, messaging: 'RESPONSE', promotional: false },
+  ];
+  await store.states.commit({
+    partition: 0,
+    leaseToken: token,
+    items: [{ itemId: item?.id as string, userKey: 'p:u', expectedVersion: 0, data: state, effects }],
+  });
 
   fake.fail.tokenInvalid(true);
-  const sender = new OutboxSender({ store, graph, pageId: 'p', partitions: 16, logger, metrics, now: Date.now, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), rates: { text: 100, media: 10, burst: 10 }, authPauseMs: 300 });
+  const sender = new OutboxSender({
+    store,
+    graph,
+    pageId: 'p',
+    partitions: 16,
+    logger,
+    metrics,
+    now: Date.now,
+    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    rates: { text: 100, media: 10, burst: 10 },
+    authPauseMs: 300,
+  });
   let active = true;
-  const running = sender.run(0, token, () => active, (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 50))));
+  const running = sender.run(
+    0,
+    token,
+    () => active,
+    (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 50))),
+  );
   await waitFor('the alert', () => (alerts.some((m) => m.startsWith('ALERT')) ? true : undefined));
   expect(await store.states.outboxCursor(0)).toBe('0-0');
   expect((await store.rateLimits.take('page:p:text', 100, 10)).granted).toBe(false);
   fake.fail.tokenInvalid(false);
-  await waitFor('both messages delivered', () => (fake.sentMessages('u').filter((c) => c.status === 200).length === 2 ? true : undefined), 10_000);
-  expect(fake.sentMessages('u').filter((c) => c.status === 200).map((c) => (c.body as { message: { text: string } }).message.text)).toEqual(['one', 'two']);
+  await waitFor(
+    'both messages delivered',
+    () => (fake.sentMessages('u').filter((c) => c.status === 200).length === 2 ? true : undefined),
+    10_000,
+  );
+  expect(
+    fake
+      .sentMessages('u')
+      .filter((c) => c.status === 200)
+      .map((c) => (c.body as { message: { text: string } }).message.text),
+  ).toEqual(['one', 'two']);
   active = false;
   await running;
 
   // A graceful stop does not wait out a long Page pause (60 s here; the test times out at 30 s).
   fake.fail.tokenInvalid(true);
-  await store.inbox.append([{ partition: 0, dedupeKey: 'mid:2', record: { source: 'webhook', event: { kind: 'message', channel: 'messaging', pageId: 'p', userId: 'u', timestamp: now, dedupeKey: 'mid:2', raw: {} } } }]);
+  await store.inbox.append([
+    {
+      partition: 0,
+      dedupeKey: 'mid:2',
+      record: {
+        source: 'webhook',
+        event: { kind: 'message', channel: 'messaging', pageId: 'p', userId: 'u', timestamp: now, dedupeKey: 'mid:2', raw: {} },
+      },
+    },
+  ]);
   const [second] = await store.inbox.readNew(new Map([[0, item?.id as string]]), 1, 10);
-  await store.states.commit({ partition: 0, leaseToken: token, items: [{ itemId: second?.id as string, userKey: 'p:u', expectedVersion: 1, data: state, effects: [effects[0] as (typeof effects)[number]] }] });
-  const slow = new OutboxSender({ store, graph, pageId: 'p', partitions: 16, logger, metrics, now: Date.now, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), rates: { text: 100, media: 10, burst: 10 }, authPauseMs: 60_000 });
+  await store.states.commit({
+    partition: 0,
+    leaseToken: token,
+    items: [
+      {
+        itemId: second?.id as string,
+        userKey: 'p:u',
+        expectedVersion: 1,
+        data: state,
+        effects: [effects[0] as (typeof effects)[number]],
+      },
+    ],
+  });
+  const slow = new OutboxSender({
+    store,
+    graph,
+    pageId: 'p',
+    partitions: 16,
+    logger,
+    metrics,
+    now: Date.now,
+    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    rates: { text: 100, media: 10, burst: 10 },
+    authPauseMs: 60_000,
+  });
   let on = true;
   const alertsBefore = alerts.length;
-  const stopping = slow.run(0, token, () => on, (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 50))));
+  const stopping = slow.run(
+    0,
+    token,
+    () => on,
+    (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 50))),
+  );
   await waitFor('the second alert', () => (alerts.length > alertsBefore ? true : undefined));
   on = false;
   await stopping; // with the 60 s pause waited out, this would outlast the test's timeout
@@ -59,22 +137,65 @@ it('a failure ends the round for every lane: an outage costs one attempt per lan
   const store = createMemoryStore({ dedupeTtlSeconds: 60 });
   const now = Date.now();
   const users = Array.from({ length: 12 }, (_, i) => `u${i}`);
-  await store.inbox.append(users.map((u) => ({ partition: 0, dedupeKey: `mid:${u}`, record: { source: 'webhook' as const, event: { kind: 'message' as const, channel: 'messaging' as const, pageId: 'p', userId: u, timestamp: now, dedupeKey: `mid:${u}`, raw: {} } } })));
+  await store.inbox.append(
+    users.map((u) => ({
+      partition: 0,
+      dedupeKey: `mid:${u}`,
+      record: {
+        source: 'webhook' as const,
+        event: {
+          kind: 'message' as const,
+          channel: 'messaging' as const,
+          pageId: 'p',
+          userId: u,
+          timestamp: now,
+          dedupeKey: `mid:${u}`,
+          raw: {},
+        },
+      },
+    })),
+  );
   const items = await store.inbox.readNew(new Map([[0, '0-0']]), 100, 10);
   const token = (await store.leases.acquire(0, 'w', 60_000)) as string;
   const state = { ...initialUserState(), lastInboundAt: now, windowEndsAt: now + 24 * 3600_000 };
   const send = { type: 'send', message: { text: 'hi' }, messaging: 'UPDATE', promotional: false };
-  await store.states.commit({ partition: 0, leaseToken: token, items: items.map((item, i) => ({ itemId: item.id, userKey: `p:${users[i]}`, expectedVersion: 0, data: state, effects: [send] })) });
+  await store.states.commit({
+    partition: 0,
+    leaseToken: token,
+    items: items.map((item, i) => ({
+      itemId: item.id,
+      userKey: `p:${users[i]}`,
+      expectedVersion: 0,
+      data: state,
+      effects: [send],
+    })),
+  });
 
   // A plain 500 (unlike 613 or 190) pauses no bucket: only the round's end keeps the sender from
   // trying every user of the partition in turn.
   fake.fail.nextRequests(10_000);
   const logger = pino({ level: 'silent' });
-  const sender = new OutboxSender({ store, graph, pageId: 'p', partitions: 16, logger, metrics: createMetrics(), now: Date.now, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), rates: { text: 100, media: 10, burst: 10 } });
+  const sender = new OutboxSender({
+    store,
+    graph,
+    pageId: 'p',
+    partitions: 16,
+    logger,
+    metrics: createMetrics(),
+    now: Date.now,
+    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    rates: { text: 100, media: 10, burst: 10 },
+  });
   let active = true;
-  const running = sender.run(0, token, () => active, (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 50))));
+  const running = sender.run(
+    0,
+    token,
+    () => active,
+    (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 50))),
+  );
   // Each user's first call is refused; round after round the same first users are retried.
-  const attempted = () => new Set(fake.calls.map((c) => (c.body as { recipient?: { id?: string } } | undefined)?.recipient?.id)).size;
+  const attempted = () =>
+    new Set(fake.calls.map((c) => (c.body as { recipient?: { id?: string } } | undefined)?.recipient?.id)).size;
   await waitFor('a refused call', () => (fake.calls.some((c) => c.status !== 200) ? true : undefined));
   await new Promise((r) => setTimeout(r, 300));
   const attempts = attempted();

@@ -40,7 +40,12 @@ const psid = (u: number) => `rate-u${u}`;
 
 beforeAll(async () => {
   await redis.connect();
-  fake = await startFakeGraphApi({ appSecret: TEST_SECRET, accessToken: 'test-access-token', pageId: TEST_PAGE, appId: 'test-app' });
+  fake = await startFakeGraphApi({
+    appSecret: TEST_SECRET,
+    accessToken: 'test-access-token',
+    pageId: TEST_PAGE,
+    appId: 'test-app',
+  });
   env = testEnv({
     INBOX_PARTITIONS: String(PARTITIONS),
     LEASE_TTL_MS: '1500',
@@ -84,7 +89,11 @@ it('1,000 sends at 50/s across two workers take 20 s ± 10% and never exceed 50 
   const lane = async () => {
     while (next < SENDS) {
       const u = next++;
-      const res = await postSigned(web.port, textMessageBody(TEST_PAGE, psid(u), 'menu', started + u, `m_rate_${env.REDIS_KEY_PREFIX}_${u}`), agent).catch((err: Error) => ({ status: 0, body: err.message }));
+      const res = await postSigned(
+        web.port,
+        textMessageBody(TEST_PAGE, psid(u), 'menu', started + u, `m_rate_${env.REDIS_KEY_PREFIX}_${u}`),
+        agent,
+      ).catch((err: Error) => ({ status: 0, body: err.message }));
       if (res.status !== 200) failures.push(`${u}: ${res.status} ${res.body}`);
     }
   };
@@ -110,7 +119,9 @@ it('1,000 sends at 50/s across two workers take 20 s ± 10% and never exceed 50 
     while (j < at.length && at[j]! < at[i]! + 1000) j += 1;
     maxPerSecond = Math.max(maxPerSecond, j - i);
   }
-  console.log(`sendRateAccuracy: ${SENDS} sends at ${RATE}/s (burst ${BURST}) over workers holding ${split.join('+')} partitions: first→last ${spanMs} ms (${((SENDS - 1) / (spanMs / 1000)).toFixed(2)}/s), max ${maxPerSecond} in any 1 s window`);
+  console.log(
+    `sendRateAccuracy: ${SENDS} sends at ${RATE}/s (burst ${BURST}) over workers holding ${split.join('+')} partitions: first→last ${spanMs} ms (${((SENDS - 1) / (spanMs / 1000)).toFixed(2)}/s), max ${maxPerSecond} in any 1 s window`,
+  );
   expect(spanMs).toBeGreaterThanOrEqual(18_000);
   expect(spanMs).toBeLessThanOrEqual(22_000);
   expect(maxPerSecond).toBeLessThanOrEqual(RATE + BURST);

@@ -40,7 +40,12 @@ const isReply = (c: FakeCall) => c.endpoint === 'messages' && c.status === 200;
 const textOf = (c: FakeCall) => (c.body as { message?: { text?: string } }).message?.text;
 
 beforeAll(async () => {
-  fake = await startFakeGraphApi({ appSecret: TEST_SECRET, accessToken: 'test-access-token', pageId: TEST_PAGE, appId: 'test-app' });
+  fake = await startFakeGraphApi({
+    appSecret: TEST_SECRET,
+    accessToken: 'test-access-token',
+    pageId: TEST_PAGE,
+    appId: 'test-app',
+  });
   env = testEnv({
     INBOX_PARTITIONS: String(PARTITIONS),
     LEASE_TTL_MS: '1500',
@@ -84,7 +89,11 @@ it('after kill -9 mid-stream and a restart, every reply is sent and none twice b
   const lane = async () => {
     while (next < USERS) {
       const u = next++;
-      const res = await postSigned(web.port, textMessageBody(TEST_PAGE, psid(u), 'menu', started + u, `m_sc_${env.REDIS_KEY_PREFIX}_${u}`), agent).catch((err: Error) => ({ status: 0, body: err.message }));
+      const res = await postSigned(
+        web.port,
+        textMessageBody(TEST_PAGE, psid(u), 'menu', started + u, `m_sc_${env.REDIS_KEY_PREFIX}_${u}`),
+        agent,
+      ).catch((err: Error) => ({ status: 0, body: err.message }));
       if (res.status !== 200) failures.push(`${u}: ${res.status} ${res.body}`);
     }
   };
@@ -153,15 +162,18 @@ it('after kill -9 mid-stream and a restart, every reply is sent and none twice b
   // Duplicates: the same (recipient, text) sent more than once (each user gets exactly one reply).
   const duplicates = [...seen.values()].reduce((sum, n) => sum + (n - 1), 0);
   const seenCounts = new Map<string, number>();
-  for (const c of fake.calls) if (c.endpoint === 'sender_action' && c.status === 200) {
-    const key = `${c.recipientId}\u0000${(c.body as { sender_action: string }).sender_action}`;
-    seenCounts.set(key, (seenCounts.get(key) ?? 0) + 1);
-  }
+  for (const c of fake.calls)
+    if (c.endpoint === 'sender_action' && c.status === 200) {
+      const key = `${c.recipientId}\u0000${(c.body as { sender_action: string }).sender_action}`;
+      seenCounts.set(key, (seenCounts.get(key) ?? 0) + 1);
+    }
   // How long before the kill each duplicated reply's first copy reached the fake (its 200 came back
   // but the ack was lost with the process): the in-flight window, in ms.
   const firstAt = new Map<string, number>();
   for (const c of replyCalls) if (!firstAt.has(c.recipientId ?? '')) firstAt.set(c.recipientId ?? '', c.at);
-  const dupLeadMs = [...seen.entries()].filter(([, n]) => n > 1).map(([k]) => killedAt!.at - firstAt.get(k.split('\u0000', 1)[0]!)!);
+  const dupLeadMs = [...seen.entries()]
+    .filter(([, n]) => n > 1)
+    .map(([k]) => killedAt!.at - firstAt.get(k.split('\u0000', 1)[0]!)!);
   const actionDuplicates = [...seenCounts.values()].reduce((sum, n) => sum + (n - 1), 0);
   console.log(
     `senderCrash: ${USERS} replies expected, ${replyCalls.length} reply calls at the fake, duplicate replies ${duplicates} ` +

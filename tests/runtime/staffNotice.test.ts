@@ -13,8 +13,17 @@ let clock = Date.UTC(2026, 10, 23, 12);
 let mids = 0;
 
 beforeAll(async () => {
-  fake = await startFakeGraphApi({ appSecret: TEST_SECRET, accessToken: 'test-access-token', pageId: TEST_PAGE, appId: 'test-app' });
-  const config = testConfig({ REDIS_URL: undefined, GRAPH_API_URL: fake.url, NOTIFY_ADMIN_PSIDS: 'staff_on_shift,staff_away,staff_busy' });
+  fake = await startFakeGraphApi({
+    appSecret: TEST_SECRET,
+    accessToken: 'test-access-token',
+    pageId: TEST_PAGE,
+    appId: 'test-app',
+  });
+  const config = testConfig({
+    REDIS_URL: undefined,
+    GRAPH_API_URL: fake.url,
+    NOTIFY_ADMIN_PSIDS: 'staff_on_shift,staff_away,staff_busy',
+  });
   service = await startService(config, { now: () => clock });
 });
 afterAll(async () => {
@@ -22,8 +31,10 @@ afterAll(async () => {
   await fake.stop();
 });
 
-const say = (psid: string, text: string) => postSigned(service.port, textMessageBody(TEST_PAGE, psid, text, clock, `m_staff_${++mids}`));
-const texts = (psid: string) => fake.sentMessages(psid).flatMap((c) => ((c.body as { message?: { text?: string } }).message?.text ?? []));
+const say = (psid: string, text: string) =>
+  postSigned(service.port, textMessageBody(TEST_PAGE, psid, text, clock, `m_staff_${++mids}`));
+const texts = (psid: string) =>
+  fake.sentMessages(psid).flatMap((c) => (c.body as { message?: { text?: string } }).message?.text ?? []);
 const load = (psid: string) => service.store.states.load(partitionOf(TEST_PAGE, psid, 16), userKeyOf(TEST_PAGE, psid));
 const threadOf = async (psid: string) => decodeUserState((await load(psid)).data).thread;
 const metric = async (line: string) => ((await get(service.port, '/metrics')).body.includes(line) ? true : undefined);
@@ -35,11 +46,17 @@ it('a handover reaches staff who wrote to the Page today; not those outside thei
   await say('staff_on_shift', 'hi');
   await say('staff_busy', 'talk to a person'); // their own thread is with a person
   await waitFor('staff_busy human', async () => ((await threadOf('staff_busy')) === 'human' ? true : undefined));
-  const before = { onShift: texts('staff_on_shift').length, busy: texts('staff_busy').length, busyVersion: (await load('staff_busy')).version };
+  const before = {
+    onShift: texts('staff_on_shift').length,
+    busy: texts('staff_busy').length,
+    busyVersion: (await load('staff_busy')).version,
+  };
 
   await say('cust1', 'my parcel never arrived');
   await say('cust1', 'talk to a person');
-  await waitFor('the staff notice', () => (texts('staff_on_shift').some((t) => t.includes('Customer: cust1')) ? true : undefined));
+  await waitFor('the staff notice', () =>
+    texts('staff_on_shift').some((t) => t.includes('Customer: cust1')) ? true : undefined,
+  );
   const notice = texts('staff_on_shift').find((t) => t.includes('Customer: cust1')) as string;
   expect(notice).toContain('reason: keyword');
   expect(notice).toContain('Customer: my parcel never arrived');
@@ -49,8 +66,12 @@ it('a handover reaches staff who wrote to the Page today; not those outside thei
 
   // staff_away: both notices (staff_busy's and cust1's) refused by the send policy. staff_busy gets
   // only cust1's (not their own), and the engine stays silent on it: their thread is with a person.
-  await waitFor('the away notices refused', () => metric('talkshop_deliveries_total{type="send",outcome="refused_outside_window_no_tag"} 2'));
-  await waitFor('the busy notice applied', async () => ((await load('staff_busy')).version === before.busyVersion + 1 ? true : undefined));
+  await waitFor('the away notices refused', () =>
+    metric('talkshop_deliveries_total{type="send",outcome="refused_outside_window_no_tag"} 2'),
+  );
+  await waitFor('the busy notice applied', async () =>
+    (await load('staff_busy')).version === before.busyVersion + 1 ? true : undefined,
+  );
   expect(fake.sentMessages('staff_away').filter((c) => JSON.stringify(c.body).includes('cust1'))).toEqual([]);
   expect(texts('staff_busy')).toHaveLength(before.busy);
 });

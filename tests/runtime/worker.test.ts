@@ -11,7 +11,16 @@ const PARTITIONS = 8;
 const logger = pino({ level: 'silent' });
 
 function worker(store: Store, id: string, handler: Handler<CounterState> = counterHandler, leaseTtlMs = 300) {
-  return new Worker({ store, handler, partitions: PARTITIONS, workerId: id, leaseTtlMs, logger, metrics: createMetrics(), readBlockMs: 50 });
+  return new Worker({
+    store,
+    handler,
+    partitions: PARTITIONS,
+    workerId: id,
+    leaseTtlMs,
+    logger,
+    metrics: createMetrics(),
+    readBlockMs: 50,
+  });
 }
 
 let n = 0;
@@ -21,7 +30,10 @@ function events(userId: string, count: number): AppendRequest[] {
     return {
       partition: partitionOf('p', userId, PARTITIONS),
       dedupeKey: `mid:${n}`,
-      record: { source: 'webhook', event: { kind: 'message', channel: 'messaging', pageId: 'p', userId, timestamp: n, dedupeKey: `mid:${n}`, raw: {} } },
+      record: {
+        source: 'webhook',
+        event: { kind: 'message', channel: 'messaging', pageId: 'p', userId, timestamp: n, dedupeKey: `mid:${n}`, raw: {} },
+      },
     };
   });
 }
@@ -36,7 +48,11 @@ describe('Worker (memory store)', () => {
     expect(a.heldPartitions).toHaveLength(PARTITIONS);
     const b = worker(store, 'b');
     await b.start();
-    await waitFor('a fair split', () => (a.heldPartitions.length === 4 && b.heldPartitions.length === 4 ? true : undefined), 5000);
+    await waitFor(
+      'a fair split',
+      () => (a.heldPartitions.length === 4 && b.heldPartitions.length === 4 ? true : undefined),
+      5000,
+    );
     expect([...a.heldPartitions, ...b.heldPartitions].sort((x, y) => x - y)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     await Promise.all([a.stop(), b.stop()]);
   });

@@ -158,7 +158,9 @@ it('loses nothing acknowledged and applies it exactly once when a worker is SIGK
   const applyMs = Date.now() - drainedAt;
 
   // Exactly once: one version per applied message, no double apply.
-  const doubled = states.map((st, u) => ({ u, version: st.version, inbound: st.state?.inbound })).filter((x) => x.version !== x.inbound);
+  const doubled = states
+    .map((st, u) => ({ u, version: st.version, inbound: st.state?.inbound }))
+    .filter((x) => x.version !== x.inbound);
   expect(doubled.slice(0, 5)).toEqual([]);
   expect(states.reduce((sum, st) => sum + st.version, 0)).toBe(TOTAL);
 
@@ -183,7 +185,15 @@ it('loses nothing acknowledged and applies it exactly once when a worker is SIGK
   expect(web.proc.exitCode).toBeNull();
 
   if (process.env.DEBUG_CRASH) {
-    console.log({ streamedMs, applyMs, killedAt: { acks: killedAt!.acks, pending: killedAt!.pending, victimHeld: killedAt!.holders.filter((h) => h === victim.proc.pid).length } });
+    console.log({
+      streamedMs,
+      applyMs,
+      killedAt: {
+        acks: killedAt!.acks,
+        pending: killedAt!.pending,
+        victimHeld: killedAt!.holders.filter((h) => h === victim.proc.pid).length,
+      },
+    });
   }
 }, 120_000);
 
@@ -256,7 +266,14 @@ describe('a worker stalled past its lease TTL that re-takes its own partition', 
     const event = (): AppendRequest => {
       n += 1;
       const dedupeKey = `mid:stall-${n}`;
-      return { partition: 0, dedupeKey, record: { source: 'webhook', event: { kind: 'message', channel: 'messaging', pageId: 'p', userId: 'u', timestamp: n, dedupeKey, raw: {} } } };
+      return {
+        partition: 0,
+        dedupeKey,
+        record: {
+          source: 'webhook',
+          event: { kind: 'message', channel: 'messaging', pageId: 'p', userId: 'u', timestamp: n, dedupeKey, raw: {} },
+        },
+      };
     };
     await worker.start();
     try {
@@ -283,7 +300,9 @@ describe('a worker stalled past its lease TTL that re-takes its own partition', 
       ).catch(async (err: Error) => {
         const st = await memory.states.load(0, userKeyOf('p', 'u'));
         const [pending] = await memory.inbox.pendingCounts([0]);
-        throw new Error(`${err.message}: version ${st.version}, state ${JSON.stringify(st.data)}, still in the inbox ${pending}, cursor ${await memory.inbox.cursor(0)}`);
+        throw new Error(
+          `${err.message}: version ${st.version}, state ${JSON.stringify(st.data)}, still in the inbox ${pending}, cursor ${await memory.inbox.cursor(0)}`,
+        );
       });
       expect(applied.version).toBe(4);
       expect(applied.data).toMatchObject({ inbound: 4 });

@@ -16,14 +16,19 @@ const RUN_MS = 4000;
 
 function runChild(env: Record<string, string>): Promise<number[]> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [CHILD], { env: { PATH: process.env.PATH, ...env }, timeout: RUN_MS + 10_000 }, (err, stdout, stderr) => {
-      if (err) return reject(new Error(`${err.message}\n${stderr}`));
-      try {
-        resolve((JSON.parse(stdout.trim()) as { grants: number[] }).grants);
-      } catch (parseError) {
-        reject(new Error(`child printed ${JSON.stringify(stdout)}: ${String(parseError)}\n${stderr}`));
-      }
-    });
+    execFile(
+      process.execPath,
+      [CHILD],
+      { env: { PATH: process.env.PATH, ...env }, timeout: RUN_MS + 10_000 },
+      (err, stdout, stderr) => {
+        if (err) return reject(new Error(`${err.message}\n${stderr}`));
+        try {
+          resolve((JSON.parse(stdout.trim()) as { grants: number[] }).grants);
+        } catch (parseError) {
+          reject(new Error(`child printed ${JSON.stringify(stdout)}: ${String(parseError)}\n${stderr}`));
+        }
+      },
+    );
   });
 }
 

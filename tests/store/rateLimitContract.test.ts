@@ -37,7 +37,13 @@ const adapters: Array<[string, Factory]> = [
     'redis',
     async () => {
       const keyPrefix = uniquePrefix('rate');
-      const store = await createRedisStore({ url: TEST_REDIS_URL, keyPrefix, dedupeTtlSeconds: 60, timeoutMs: 1500, logger: silent });
+      const store = await createRedisStore({
+        url: TEST_REDIS_URL,
+        keyPrefix,
+        dedupeTtlSeconds: 60,
+        timeoutMs: 1500,
+        logger: silent,
+      });
       const ttlOf = async (bucket: string) => {
         const client = createClient({ url: TEST_REDIS_URL });
         await client.connect();
@@ -68,7 +74,8 @@ describe.each(adapters)('%s rate limits', (name, make) => {
     await h.cleanup();
   });
 
-  const take = (bucket: string, rate: number, burst: number, priority: 'live' | 'bulk' = 'live') => h.store.rateLimits.take(bucket, rate, burst, { priority });
+  const take = (bucket: string, rate: number, burst: number, priority: 'live' | 'bulk' = 'live') =>
+    h.store.rateLimits.take(bucket, rate, burst, { priority });
   const takeN = async (n: number, bucket: string, rate: number, burst: number, priority: 'live' | 'bulk' = 'live') => {
     const outcomes: TakeOutcome[] = [];
     for (let i = 0; i < n; i++) outcomes.push(await take(bucket, rate, burst, priority));
@@ -156,7 +163,8 @@ describe.each(adapters)('%s rate limits', (name, make) => {
 
   it('honours a custom reserve and never reserves the whole bucket', async () => {
     const bucket = pageRateBucket('p8', 'text');
-    const bulk = (reserve: number, burst: number) => h.store.rateLimits.take(bucket, 1, burst, { priority: 'bulk', bulkReserve: reserve });
+    const bulk = (reserve: number, burst: number) =>
+      h.store.rateLimits.take(bucket, 1, burst, { priority: 'bulk', bulkReserve: reserve });
     expect((await bulk(0.5, 4)).granted).toBe(true);
     expect((await bulk(0.5, 4)).granted).toBe(true);
     expect((await bulk(0.5, 4)).granted).toBe(false);

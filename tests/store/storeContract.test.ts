@@ -15,12 +15,21 @@ const silent = pino({ level: 'silent' });
 
 type Factory = () => Promise<{ store: Store; cleanup: () => Promise<void> }>;
 const adapters: Array<[string, Factory]> = [
-  ['memory', async () => ({ store: createMemoryStore({ dedupeTtlSeconds: DEDUPE_TTL_SECONDS }), cleanup: async () => undefined })],
+  [
+    'memory',
+    async () => ({ store: createMemoryStore({ dedupeTtlSeconds: DEDUPE_TTL_SECONDS }), cleanup: async () => undefined }),
+  ],
   [
     'redis',
     async () => {
       const keyPrefix = uniquePrefix('contract');
-      const store = await createRedisStore({ url: TEST_REDIS_URL, keyPrefix, dedupeTtlSeconds: DEDUPE_TTL_SECONDS, timeoutMs: 1500, logger: silent });
+      const store = await createRedisStore({
+        url: TEST_REDIS_URL,
+        keyPrefix,
+        dedupeTtlSeconds: DEDUPE_TTL_SECONDS,
+        timeoutMs: 1500,
+        logger: silent,
+      });
       return { store, cleanup: () => deletePrefix(keyPrefix) };
     },
   ],
@@ -74,7 +83,14 @@ describe.each(adapters)('%s store contract', (_name, make) => {
       const [first] = await readAll(2);
       const rest = await readAll(2, first?.id);
       expect(rest.map((i) => i.record.event.dedupeKey)).toEqual(['mid:b-2']);
-      const both = await store.inbox.readNew(new Map([[0, '0-0'], [2, '0-0']]), 1, 10);
+      const both = await store.inbox.readNew(
+        new Map([
+          [0, '0-0'],
+          [2, '0-0'],
+        ]),
+        1,
+        10,
+      );
       expect(both.map((i) => i.partition).sort()).toEqual([0, 2]);
       expect(await store.inbox.pendingCounts([0, 1, 2])).toEqual([1, 0, 2]);
     });
@@ -130,7 +146,13 @@ describe.each(adapters)('%s store contract', (_name, make) => {
       const token = (await store.leases.acquire(4, 'w', 10_000)) as string;
       return { token, id1: items[0]?.id as string, id2: items[1]?.id as string, id3: items[2]?.id as string };
     };
-    const item = (itemId: string, userKey: string, expectedVersion: number, data: unknown, effects: Array<{ type: string; n?: number }> = []) => ({
+    const item = (
+      itemId: string,
+      userKey: string,
+      expectedVersion: number,
+      data: unknown,
+      effects: Array<{ type: string; n?: number }> = [],
+    ) => ({
       itemId,
       userKey,
       expectedVersion,
@@ -138,22 +160,39 @@ describe.each(adapters)('%s store contract', (_name, make) => {
       effects,
     });
 
-    it('writes states, effects and cursor together and removes the items, chaining a user\'s versions', async () => {
+    it("writes states, effects and cursor together and removes the items, chaining a user's versions", async () => {
       const { token, id1, id2, id3 } = await setup();
-      const effects = [{ type: 'send', n: 1 }, { type: 'send', n: 2 }];
-      const items = [item(id1, 'page:u', 0, { n: 1 }, effects), item(id2, 'page:u', 1, { n: 2 }), item(id3, 'page:v', 0, { m: 1 }, [{ type: 'x' }])];
-      expect(await store.states.commit({ partition: 4, leaseToken: token, items })).toEqual({ type: 'committed', applied: [true, true, true] });
+      const effects = [
+        { type: 'send', n: 1 },
+        { type: 'send', n: 2 },
+      ];
+      const items = [
+        item(id1, 'page:u', 0, { n: 1 }, effects),
+        item(id2, 'page:u', 1, { n: 2 }),
+        item(id3, 'page:v', 0, { m: 1 }, [{ type: 'x' }]),
+      ];
+      expect(await store.states.commit({ partition: 4, leaseToken: token, items })).toEqual({
+        type: 'committed',
+        applied: [true, true, true],
+      });
       expect(await store.states.load(4, 'page:u')).toEqual({ version: 2, data: { n: 2 } });
       expect(await store.states.load(4, 'page:v')).toEqual({ version: 1, data: { m: 1 } });
       expect(await store.inbox.cursor(4)).toBe(id3);
       expect(await store.inbox.pendingCounts([4])).toEqual([0]);
       const outbox = await store.states.readOutbox(4, '0-0', 10);
-      expect(outbox.map((o) => [o.userKey, o.itemId, o.effect])).toEqual([...effects.map((e) => ['page:u', id1, e]), ['page:v', id3, { type: 'x' }]]);
+      expect(outbox.map((o) => [o.userKey, o.itemId, o.effect])).toEqual([
+        ...effects.map((e) => ['page:u', id1, e]),
+        ['page:v', id3, { type: 'x' }],
+      ]);
     });
 
     it('stops at a stale version: earlier items stay applied, that one and later ones change nothing', async () => {
       const { token, id1, id2, id3 } = await setup();
-      const outcome = await store.states.commit({ partition: 4, leaseToken: token, items: [item(id1, 'page:u', 0, { n: 1 }), item(id2, 'page:u', 0, { n: 99 }), item(id3, 'page:v', 0, { m: 1 })] });
+      const outcome = await store.states.commit({
+        partition: 4,
+        leaseToken: token,
+        items: [item(id1, 'page:u', 0, { n: 1 }), item(id2, 'page:u', 0, { n: 99 }), item(id3, 'page:v', 0, { m: 1 })],
+      });
       expect(outcome).toEqual({ type: 'stale_version', index: 1, currentVersion: 1 });
       expect(await store.states.load(4, 'page:u')).toEqual({ version: 1, data: { n: 1 } });
       expect(await store.states.load(4, 'page:v')).toEqual({ version: 0, data: null });
@@ -166,7 +205,9 @@ describe.each(adapters)('%s store contract', (_name, make) => {
       await store.leases.release(4, token);
       const other = (await store.leases.acquire(4, 'w2', 10_000)) as string;
       expect(other).not.toBe(token);
-      expect(await store.states.commit({ partition: 4, leaseToken: token, items: [item(id1, 'page:u', 0, { n: 1 })] })).toEqual({ type: 'lease_lost' });
+      expect(await store.states.commit({ partition: 4, leaseToken: token, items: [item(id1, 'page:u', 0, { n: 1 })] })).toEqual({
+        type: 'lease_lost',
+      });
       expect(await store.states.load(4, 'page:u')).toEqual({ version: 0, data: null });
       expect(await store.inbox.cursor(4)).toBe('0-0');
     });
@@ -174,7 +215,11 @@ describe.each(adapters)('%s store contract', (_name, make) => {
     it('never applies an item at or before the cursor twice', async () => {
       const { token, id1, id2 } = await setup();
       await store.states.commit({ partition: 4, leaseToken: token, items: [item(id2, 'page:u', 0, { n: 2 })] });
-      const again = await store.states.commit({ partition: 4, leaseToken: token, items: [item(id1, 'page:u', 1, { n: 1 }), item(id2, 'page:u', 1, { n: 3 })] });
+      const again = await store.states.commit({
+        partition: 4,
+        leaseToken: token,
+        items: [item(id1, 'page:u', 1, { n: 1 }), item(id2, 'page:u', 1, { n: 3 })],
+      });
       expect(again).toEqual({ type: 'committed', applied: [false, false] });
       expect(await store.states.load(4, 'page:u')).toEqual({ version: 1, data: { n: 2 } });
     });
@@ -182,18 +227,36 @@ describe.each(adapters)('%s store contract', (_name, make) => {
     it('keeps the thread list with the states: set, leave alone, remove; a refused item changes nothing', async () => {
       const { token, id1, id2, id3 } = await setup();
       const human = { state: 'human', since: 1000, lastInboundAt: 900, waitingSince: 900 };
-      await store.states.commit({ partition: 4, leaseToken: token, items: [{ ...item(id1, 'page:u', 0, { n: 1 }), thread: human }, { ...item(id3, 'page:v', 0, { m: 1 }), thread: { ...human, state: 'paused' } }] });
+      await store.states.commit({
+        partition: 4,
+        leaseToken: token,
+        items: [
+          { ...item(id1, 'page:u', 0, { n: 1 }), thread: human },
+          { ...item(id3, 'page:v', 0, { m: 1 }), thread: { ...human, state: 'paused' } },
+        ],
+      });
       expect((await store.states.threads(4)).sort((a, b) => a.userKey.localeCompare(b.userKey))).toEqual([
         { userKey: 'page:u', mark: human },
         { userKey: 'page:v', mark: { ...human, state: 'paused' } },
       ]);
       expect(await store.states.threads(5)).toEqual([]);
       // A stale item's mark is not written either (all or nothing per item).
-      await store.states.commit({ partition: 4, leaseToken: token, items: [{ ...item(id2, 'page:u', 0, { n: 2 }), thread: null }] });
+      await store.states.commit({
+        partition: 4,
+        leaseToken: token,
+        items: [{ ...item(id2, 'page:u', 0, { n: 2 }), thread: null }],
+      });
       expect((await store.states.threads(4)).map((t) => t.userKey).sort()).toEqual(['page:u', 'page:v']);
       await store.inbox.append([req(4, 'u', 4), req(4, 'v', 5)]);
       const [later1, later2] = (await readAll(4)).slice(-2);
-      await store.states.commit({ partition: 4, leaseToken: token, items: [{ ...item(later1?.id as string, 'page:u', 1, { n: 3 }), thread: undefined }, { ...item(later2?.id as string, 'page:v', 1, { m: 2 }), thread: null }] });
+      await store.states.commit({
+        partition: 4,
+        leaseToken: token,
+        items: [
+          { ...item(later1?.id as string, 'page:u', 1, { n: 3 }), thread: undefined },
+          { ...item(later2?.id as string, 'page:v', 1, { m: 2 }), thread: null },
+        ],
+      });
       expect(await store.states.threads(4)).toEqual([{ userKey: 'page:u', mark: human }]);
     });
   });
@@ -202,7 +265,9 @@ describe.each(adapters)('%s store contract', (_name, make) => {
       await store.inbox.append([req(7, 'u', 1)]);
       const [item] = await readAll(7);
       const token = (await store.leases.acquire(7, 'w', 10_000)) as string;
-      const items = [{ itemId: item?.id as string, userKey: 'page:u', expectedVersion: 0, data: {}, effects: [{ type: 'a' }, { type: 'b' }] }];
+      const items = [
+        { itemId: item?.id as string, userKey: 'page:u', expectedVersion: 0, data: {}, effects: [{ type: 'a' }, { type: 'b' }] },
+      ];
       await store.states.commit({ partition: 7, leaseToken: token, items });
       const [a, b] = await store.states.readOutbox(7, await store.states.outboxCursor(7), 10);
       expect(await store.states.ackOutbox(7, 'someone-else#1', a?.id as string)).toBe(false);
@@ -216,7 +281,15 @@ describe.each(adapters)('%s store contract', (_name, make) => {
       await store.inbox.append([req(7, 'u', 1)]);
       const [item] = await readAll(7);
       const token = (await store.leases.acquire(7, 'w', 10_000)) as string;
-      const items = [{ itemId: item?.id as string, userKey: 'page:u', expectedVersion: 0, data: {}, effects: [{ type: 'a' }, { type: 'b' }, { type: 'c' }] }];
+      const items = [
+        {
+          itemId: item?.id as string,
+          userKey: 'page:u',
+          expectedVersion: 0,
+          data: {},
+          effects: [{ type: 'a' }, { type: 'b' }, { type: 'c' }],
+        },
+      ];
       await store.states.commit({ partition: 7, leaseToken: token, items });
       const [a, b, c] = await store.states.readOutbox(7, '0-0', 10);
       expect(await store.states.ackOutbox(7, token, b?.id as string, 'stay')).toBe(true);
@@ -234,7 +307,10 @@ describe.each(adapters)('%s store contract', (_name, make) => {
     });
   });
   describe('timers', () => {
-    const record = (id: string) => ({ source: 'timer' as const, event: { ...event('t', 1), kind: 'timer_fired' as const, dedupeKey: `timer:${id}`, raw: { timer: 'handover_timeout', id } } });
+    const record = (id: string) => ({
+      source: 'timer' as const,
+      event: { ...event('t', 1), kind: 'timer_fired' as const, dedupeKey: `timer:${id}`, raw: { timer: 'handover_timeout', id } },
+    });
     it('moves due timers (once each) into the inbox, only under the lease', async () => {
       await store.timers.set(8, 'u|t', 1000, record('a'));
       await store.timers.set(8, 'u|t', 1000, record('a'));

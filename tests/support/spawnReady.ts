@@ -23,7 +23,11 @@ export interface SpawnReadyOptions {
  */
 export function spawnReady(args: readonly string[], options: SpawnReadyOptions): Promise<ReadyProcess> {
   const timeoutMs = options.timeoutMs ?? 20_000;
-  const proc = spawn(process.execPath, args, { env: { PATH: process.env.PATH, ...options.env }, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, args, {
+    env: { PATH: process.env.PATH, ...options.env },
+    cwd: options.cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const logs: Array<Record<string, unknown>> = [];
   const exit = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   let stderr = '';

@@ -28,7 +28,11 @@ export function spawnService(env: Record<string, string | undefined>, timeoutMs 
 }
 
 /** M worker processes, then one web process, on one Redis (the README's scale-out layout). */
-export async function spawnCluster(env: Record<string, string | undefined>, workers: number, started: SpawnedService[]): Promise<{ workers: SpawnedService[]; web: SpawnedService }> {
+export async function spawnCluster(
+  env: Record<string, string | undefined>,
+  workers: number,
+  started: SpawnedService[],
+): Promise<{ workers: SpawnedService[]; web: SpawnedService }> {
   const ws: SpawnedService[] = [];
   for (let i = 0; i < workers; i++) {
     const w = await spawnService({ ...env, ROLE: 'worker' });

@@ -11,7 +11,13 @@ export interface HttpResult {
 export const keepAlive = (maxSockets: number) => new Agent({ keepAlive: true, maxSockets });
 
 /** POSTs raw bytes with the given headers over node:http (no fetch: we need bytes as-is). */
-export function post(port: number, path: string, body: Buffer | string, headers: Record<string, string>, agent?: Agent): Promise<HttpResult> {
+export function post(
+  port: number,
+  path: string,
+  body: Buffer | string,
+  headers: Record<string, string>,
+  agent?: Agent,
+): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, method: 'POST', headers, agent }, (res) => {
       const chunks: Buffer[] = [];
@@ -25,7 +31,13 @@ export function post(port: number, path: string, body: Buffer | string, headers:
 
 /** POSTs a body to the webhook signed as Meta would sign it. */
 export function postSigned(port: number, body: Buffer | string, agent?: Agent, secret = TEST_SECRET): Promise<HttpResult> {
-  return post(port, '/webhooks/messenger', body, { 'content-type': 'application/json', 'x-hub-signature-256': signBody(body, secret) }, agent);
+  return post(
+    port,
+    '/webhooks/messenger',
+    body,
+    { 'content-type': 'application/json', 'x-hub-signature-256': signBody(body, secret) },
+    agent,
+  );
 }
 
 export async function get(port: number, path: string): Promise<HttpResult> {
@@ -34,7 +46,11 @@ export async function get(port: number, path: string): Promise<HttpResult> {
 }
 
 /** Polls until `check` returns a value other than undefined, or fails after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 15_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

@@ -18,7 +18,11 @@ import { get, post, postSigned, waitFor, type HttpResult } from '../support/webh
 
 const PARTITIONS = 16;
 const BODY_LIMIT = 1024 * 1024;
-const config = testConfig({ REDIS_URL: undefined, INBOX_PARTITIONS: String(PARTITIONS), WEBHOOK_BODY_LIMIT_BYTES: String(BODY_LIMIT) });
+const config = testConfig({
+  REDIS_URL: undefined,
+  INBOX_PARTITIONS: String(PARTITIONS),
+  WEBHOOK_BODY_LIMIT_BYTES: String(BODY_LIMIT),
+});
 const { handler, seen } = recordingHandler();
 let service: RunningService;
 
@@ -102,7 +106,10 @@ const event = fc.oneof(
       timestamp: timeLike,
       message: fc.oneof(
         weird,
-        fc.record({ mid: fc.oneof(fc.string({ maxLength: 10 }), weird), text: weird, is_echo: weird, quick_reply: weird }, { requiredKeys: [] }),
+        fc.record(
+          { mid: fc.oneof(fc.string({ maxLength: 10 }), weird), text: weird, is_echo: weird, quick_reply: weird },
+          { requiredKeys: [] },
+        ),
       ),
       postback: fc.oneof(weird, fc.record({ mid: weird, payload: weird }, { requiredKeys: [] })),
       read: weird,
@@ -118,12 +125,20 @@ const event = fc.oneof(
 const entry = fc.oneof(
   weird,
   fc.record(
-    { id: idLike, time: timeLike, messaging: fc.oneof(weird, fc.array(event, { maxLength: 4 })), standby: fc.oneof(weird, fc.array(event, { maxLength: 3 })) },
+    {
+      id: idLike,
+      time: timeLike,
+      messaging: fc.oneof(weird, fc.array(event, { maxLength: 4 })),
+      standby: fc.oneof(weird, fc.array(event, { maxLength: 3 })),
+    },
     { requiredKeys: [] },
   ),
 );
 const envelope = fc.record(
-  { object: fc.oneof(fc.constant('page'), fc.constant('page'), weird), entry: fc.oneof(weird, fc.array(entry, { maxLength: 4 })) },
+  {
+    object: fc.oneof(fc.constant('page'), fc.constant('page'), weird),
+    entry: fc.oneof(weird, fc.array(entry, { maxLength: 4 })),
+  },
   { requiredKeys: ['object'] },
 );
 
@@ -196,7 +211,15 @@ describe('signed garbage gets 4xx or 200, never 5xx', () => {
         async (num, str) => {
           const body = {
             object: 'page',
-            entry: [{ id: num, time: str, messaging: [{ sender: { id: num }, recipient: { id: num }, timestamp: str, message: { mid: num, text: num, is_echo: str } }] }],
+            entry: [
+              {
+                id: num,
+                time: str,
+                messaging: [
+                  { sender: { id: num }, recipient: { id: num }, timestamp: str, message: { mid: num, text: num, is_echo: str } },
+                ],
+              },
+            ],
           };
           await expectClearAnswer(JSON.stringify(body));
         },
@@ -241,9 +264,18 @@ describe('pathological sizes and shapes, signed', () => {
     ['10,000 nested arrays as a messaging item', inEvent(nest(10_000))],
     ['10,000 nested arrays as a sender', inEvent(`{"sender":${nest(10_000)},"message":{"mid":"m_deep_sender"}}`)],
     // Routable events carrying a deep value: they must be stored (200) or refused with a 4xx.
-    ['a read receipt (no mid) whose payload nests 10,000 arrays', inEvent(`{"sender":{"id":"deep-1"},"timestamp":5,"read":${nest(10_000)}}`)],
-    ['a message with a mid whose extra field nests 10,000 arrays', inEvent(`{"sender":{"id":"deep-2"},"timestamp":5,"message":{"mid":"m_deep_2","x":${nest(10_000)}}}`)],
-    ['a message with a mid whose extra field nests 10,000 objects', inEvent(`{"sender":{"id":"deep-3"},"timestamp":5,"message":{"mid":"m_deep_3","x":${nestObj(10_000)}}}`)],
+    [
+      'a read receipt (no mid) whose payload nests 10,000 arrays',
+      inEvent(`{"sender":{"id":"deep-1"},"timestamp":5,"read":${nest(10_000)}}`),
+    ],
+    [
+      'a message with a mid whose extra field nests 10,000 arrays',
+      inEvent(`{"sender":{"id":"deep-2"},"timestamp":5,"message":{"mid":"m_deep_2","x":${nest(10_000)}}}`),
+    ],
+    [
+      'a message with a mid whose extra field nests 10,000 objects',
+      inEvent(`{"sender":{"id":"deep-3"},"timestamp":5,"message":{"mid":"m_deep_3","x":${nestObj(10_000)}}}`),
+    ],
   ])('%s', async (_what, body) => {
     expect(Buffer.byteLength(body)).toBeLessThanOrEqual(BODY_LIMIT);
     await expectClearAnswer(body);
@@ -256,7 +288,10 @@ describe('pathological sizes and shapes, signed', () => {
     ['100,000 numbers as messaging items', inEvent(many(100_000, '0'))],
     ['100,000 empty objects as messaging items', inEvent(many(100_000, '{}'))],
     ['20,000 copies of one read receipt', inEvent(many(20_000, '{"sender":{"id":"dup-reader"},"read":{}}'))],
-    ['a 100,000-element array inside a message', inEvent(`{"sender":{"id":"wide-1"},"message":{"mid":"m_wide_1","x":[${many(100_000, '1')}]}}`)],
+    [
+      'a 100,000-element array inside a message',
+      inEvent(`{"sender":{"id":"wide-1"},"message":{"mid":"m_wide_1","x":[${many(100_000, '1')}]}}`),
+    ],
   ])('%s', async (_what, body) => {
     expect(Buffer.byteLength(body)).toBeLessThanOrEqual(BODY_LIMIT);
     await expectClearAnswer(body);
@@ -271,7 +306,9 @@ describe('unsigned or wrongly signed garbage', () => {
     fc.jsonValue().map((v) => Buffer.from(JSON.stringify(v))),
     envelope.map((v) => Buffer.from(JSON.stringify(v))),
     // Well-formed events that would be stored if they were signed.
-    fc.uuid().map((u) => Buffer.from(textMessageBody(TEST_PAGE, `unsigned-${u.slice(0, 6)}`, 'hi', Date.now(), `m_unsigned_${u}`))),
+    fc
+      .uuid()
+      .map((u) => Buffer.from(textMessageBody(TEST_PAGE, `unsigned-${u.slice(0, 6)}`, 'hi', Date.now(), `m_unsigned_${u}`))),
   );
   const hex64 = fc.stringMatching(/^[0-9a-f]{64}$/);
   const badHeaders = (body: Buffer) =>
@@ -309,7 +346,9 @@ describe('unsigned or wrongly signed garbage', () => {
     // Give the worker a moment's chance to apply anything that slipped in; it must find nothing.
     await new Promise((r) => setTimeout(r, 200));
     expect(seen.length).toBe(appliedBefore);
-    expect((await get(service.port, '/metrics')).body).toMatch(/talkshop_webhook_requests_rejected_total\{reason="bad_signature"\} \d+/);
+    expect((await get(service.port, '/metrics')).body).toMatch(
+      /talkshop_webhook_requests_rejected_total\{reason="bad_signature"\} \d+/,
+    );
   });
 });
 
@@ -317,7 +356,10 @@ describe('afterwards', () => {
   it('the service is healthy and still stores and applies a good event', async () => {
     expect((await get(service.port, '/healthz')).status).toBe(200);
     expect((await get(service.port, '/readyz')).status).toBe(200);
-    const res = await postSigned(service.port, textMessageBody(TEST_PAGE, 'after-fuzz', 'still here', Date.now(), 'm_after_fuzz'));
+    const res = await postSigned(
+      service.port,
+      textMessageBody(TEST_PAGE, 'after-fuzz', 'still here', Date.now(), 'm_after_fuzz'),
+    );
     expect(res).toEqual({ status: 200, body: 'EVENT_RECEIVED' });
     const p = partitionOf(TEST_PAGE, 'after-fuzz', PARTITIONS);
     const state = await waitFor('the good event applied', async () => {

@@ -38,7 +38,20 @@ describe('parseWebhook', () => {
     expect(read).toMatch(/^c:/);
     // Same event with keys in another order hashes the same: redeliveries need not be byte-identical.
     const again = ok({
-      entry: [{ time: 1732400000000, id: 'PAGE_ID', messaging: [{ read: { watermark: 1732400000001 }, timestamp: 1732400000002, recipient: { id: 'PAGE_ID' }, sender: { id: 'PSID_1' } }] }],
+      entry: [
+        {
+          time: 1732400000000,
+          id: 'PAGE_ID',
+          messaging: [
+            {
+              read: { watermark: 1732400000001 },
+              timestamp: 1732400000002,
+              recipient: { id: 'PAGE_ID' },
+              sender: { id: 'PSID_1' },
+            },
+          ],
+        },
+      ],
       object: 'page',
     });
     expect(again.events[0]?.dedupeKey).toBe(read);
@@ -66,7 +79,10 @@ describe('parseWebhook', () => {
     const r = ok({
       object: 'page',
       entry: [
-        { id: 'p', messaging: [null, 5, { sender: {}, message: { mid: 'x' } }, { sender: { id: 'u' }, message: 'not an object' }] },
+        {
+          id: 'p',
+          messaging: [null, 5, { sender: {}, message: { mid: 'x' } }, { sender: { id: 'u' }, message: 'not an object' }],
+        },
         { messaging: [{ sender: { id: 'u' }, message: { mid: 'y' } }] },
       ],
     });

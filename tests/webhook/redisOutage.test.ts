@@ -30,7 +30,11 @@ async function timed<T>(f: () => Promise<T>): Promise<{ value: T; ms: number }> 
 }
 
 /** Reads a user's state straight from the given Redis, bypassing Talkshop. */
-async function stateIn(url: string, prefix: string, userId: string): Promise<{ v: number; s: Record<string, unknown> } | undefined> {
+async function stateIn(
+  url: string,
+  prefix: string,
+  userId: string,
+): Promise<{ v: number; s: Record<string, unknown> } | undefined> {
   const client = createClient({ url });
   await client.connect();
   try {
@@ -58,7 +62,9 @@ beforeAll(async () => {
 it('answers 503 within 2 s while Redis is frozen (SIGSTOP: connection open, no answers) and carries on after SIGCONT', async () => {
   const hello = textMessageBody(TEST_PAGE, 'frozen-1', 'hello', Date.now(), 'm_frozen_1');
   expect(await postSigned(svcPort, hello)).toEqual({ status: 200, body: 'EVENT_RECEIVED' });
-  await waitFor('the first event applied', async () => ((await stateIn(redis!.url, prefix, 'frozen-1'))?.v === 1 ? true : undefined));
+  await waitFor('the first event applied', async () =>
+    (await stateIn(redis!.url, prefix, 'frozen-1'))?.v === 1 ? true : undefined,
+  );
 
   redis!.proc.kill('SIGSTOP');
   let resumed = false;
@@ -68,7 +74,13 @@ it('answers 503 within 2 s while Redis is frozen (SIGSTOP: connection open, no a
     const ready = await timed(() => get(svcPort, '/readyz'));
     redis!.proc.kill('SIGCONT');
     resumed = true;
-    if (process.env.DEBUG_OUTAGE) console.log('frozen', answers.map((a) => [a.value.status, Math.round(a.ms)]), 'readyz', Math.round(ready.ms));
+    if (process.env.DEBUG_OUTAGE)
+      console.log(
+        'frozen',
+        answers.map((a) => [a.value.status, Math.round(a.ms)]),
+        'readyz',
+        Math.round(ready.ms),
+      );
     expect(answers.map((a) => a.value.status)).toEqual([503, 503]);
     for (const a of answers) expect(a.ms).toBeLessThan(2_000);
     expect(ready.value.status).toBe(503);
@@ -76,7 +88,11 @@ it('answers 503 within 2 s while Redis is frozen (SIGSTOP: connection open, no a
 
     // Thawed: the redelivery is acknowledged and the event applied exactly once (a timed-out
     // append may still have landed when Redis woke up; the dedupe key absorbs the redelivery).
-    await waitFor('a POST answered 200 after SIGCONT', async () => ((await postSigned(svcPort, stuck)).status === 200 ? true : undefined), 15_000);
+    await waitFor(
+      'a POST answered 200 after SIGCONT',
+      async () => ((await postSigned(svcPort, stuck)).status === 200 ? true : undefined),
+      15_000,
+    );
     const state = await waitFor('the event applied', async () => stateIn(redis!.url, prefix, 'frozen-2'), 15_000);
     expect(state.v).toBe(1);
     expect(state.s).toMatchObject({ inbound: 1 });
@@ -91,7 +107,9 @@ it('answers 503 fast while Redis is down and recovers without a restart when it 
   // 1. Healthy: stored, acknowledged, applied.
   const first = textMessageBody(TEST_PAGE, 'before', 'hello', Date.now(), 'm_outage_before');
   expect(await postSigned(svcPort, first)).toEqual({ status: 200, body: 'EVENT_RECEIVED' });
-  await waitFor('the first event applied', async () => ((await stateIn(redis!.url, prefix, 'before'))?.v === 1 ? true : undefined));
+  await waitFor('the first event applied', async () =>
+    (await stateIn(redis!.url, prefix, 'before'))?.v === 1 ? true : undefined,
+  );
   expect((await get(svcPort, '/readyz')).status).toBe(200);
 
   // 2. Redis dies. Every POST gets 503 (not 200, not 500), each within 2 s.
@@ -135,7 +153,11 @@ it('answers 503 fast while Redis is down and recovers without a restart when it 
   expect(retries.filter((r) => r.status !== 200 && r.status !== 503)).toEqual([]);
 
   // 4. The worker applies the redelivered event into the new Redis, once.
-  const state = await waitFor('the redelivered event applied in the new Redis', async () => stateIn(redis!.url, prefix, 'during'), 20_000);
+  const state = await waitFor(
+    'the redelivered event applied in the new Redis',
+    async () => stateIn(redis!.url, prefix, 'during'),
+    20_000,
+  );
   expect(state.v).toBe(1);
   expect(state.s).toMatchObject({ inbound: 1 });
 

@@ -26,12 +26,15 @@ beforeEach(() => {
   seen.length = 0;
 });
 
-const stateOf = (userId: string) => service.store.states.load(partitionOf(TEST_PAGE, userId, PARTITIONS), userKeyOf(TEST_PAGE, userId));
+const stateOf = (userId: string) =>
+  service.store.states.load(partitionOf(TEST_PAGE, userId, PARTITIONS), userKeyOf(TEST_PAGE, userId));
 /** Waits for n applied items and an empty inbox, so stragglers cannot hide. */
 const settled = async (n: number) => {
   const all = Array.from({ length: PARTITIONS }, (_, p) => p);
   await waitFor(`${n} applied item(s)`, () => (seen.length >= n ? true : undefined));
-  await waitFor('an empty inbox', async () => ((await service.store.inbox.pendingCounts(all)).every((c) => c === 0) ? true : undefined));
+  await waitFor('an empty inbox', async () =>
+    (await service.store.inbox.pendingCounts(all)).every((c) => c === 0) ? true : undefined,
+  );
   return seen.slice();
 };
 let mids = 0;
@@ -39,7 +42,10 @@ const message = (userId: string, text = 'hi') => textMessageBody(TEST_PAGE, user
 
 describe('GET verification', () => {
   it('echoes hub.challenge for subscribe with the right token', async () => {
-    const r = await get(service.port, '/webhooks/messenger?hub.mode=subscribe&hub.verify_token=test-verify-token&hub.challenge=1158201444');
+    const r = await get(
+      service.port,
+      '/webhooks/messenger?hub.mode=subscribe&hub.verify_token=test-verify-token&hub.challenge=1158201444',
+    );
     expect(r).toEqual({ status: 200, body: '1158201444' });
   });
 
@@ -70,12 +76,14 @@ describe('POST rejections change nothing', () => {
     expect((await postSigned(service.port, big)).status).toBe(413);
     expect((await postSigned(service.port, '{"object":"page",')).status).toBe(400);
     expect((await postSigned(service.port, Buffer.from([0x7b, 0xff, 0xfe, 0x7d]))).status).toBe(400);
-    expect((await postSigned(service.port, JSON.stringify({ object: 'instagram', entry: JSON.parse(body).entry }))).status).toBe(404);
+    expect((await postSigned(service.port, JSON.stringify({ object: 'instagram', entry: JSON.parse(body).entry }))).status).toBe(
+      404,
+    );
     const put = await fetch(`http://127.0.0.1:${service.port}/webhooks/messenger`, { method: 'PUT', body });
     expect(put.status).toBe(405);
   });
 
-  it('none of the rejected bodies reached the inbox: a later valid event is the user\'s first', async () => {
+  it("none of the rejected bodies reached the inbox: a later valid event is the user's first", async () => {
     expect((await postSigned(service.port, message('rejected-user', 'sentinel'))).status).toBe(200);
     const items = await settled(1);
     expect(items.map((i) => i.record.event.userId)).toEqual(['rejected-user']);
@@ -108,8 +116,12 @@ describe('conformance corpus', () => {
     'optin-notification.json': ['messaging:optin', 'messaging:optin'],
   };
   const files = [
-    ...readdirSync(shared).filter((f) => f.endsWith('.json')).map((f) => join(shared, f)),
-    ...readdirSync(local).filter((f) => f.endsWith('.json')).map((f) => join(local, f)),
+    ...readdirSync(shared)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => join(shared, f)),
+    ...readdirSync(local)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => join(local, f)),
   ];
 
   it('has an expectation for every corpus file', () => {
@@ -136,7 +148,9 @@ describe('applied once, in order', () => {
 
   it('applies 500 concurrent events for one user (50 connections) all, in ingress order, with no lost update', async () => {
     const agent = keepAlive(50);
-    const results = await Promise.all(Array.from({ length: 500 }, (_, i) => postSigned(service.port, message('burst', `n${i}`), agent)));
+    const results = await Promise.all(
+      Array.from({ length: 500 }, (_, i) => postSigned(service.port, message('burst', `n${i}`), agent)),
+    );
     agent.destroy();
     expect(results.filter((r) => r.status !== 200)).toEqual([]);
     const items = await settled(500);

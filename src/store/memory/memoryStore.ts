@@ -81,7 +81,10 @@ class MemoryStore implements Store, InboxStore, LeaseStore, StateStore {
     fireDue: async (p, token, now, limit) => {
       if (this.holder(p) !== token) return -1;
       // Redis orders equal scores by member; so does this (a stable order for the tests).
-      const due = [...this.timerSet(p)].filter(([, t]) => t.at <= now).sort((a, b) => a[1].at - b[1].at || (a[0] < b[0] ? -1 : 1)).slice(0, limit);
+      const due = [...this.timerSet(p)]
+        .filter(([, t]) => t.at <= now)
+        .sort((a, b) => a[1].at - b[1].at || (a[0] < b[0] ? -1 : 1))
+        .slice(0, limit);
       for (const [slot, { json }] of due) {
         this.timerSet(p).delete(slot);
         this.stream(this.streams, p).add(this.now(), json);
@@ -198,7 +201,9 @@ class MemoryStore implements Store, InboxStore, LeaseStore, StateStore {
 
   async load(partition: number, userKey: string): Promise<StoredState> {
     const row = this.stateRows.get(`${partition}:${userKey}`);
-    return row ? { version: row.version, data: decodeStateData(row.json, `memory state ${userKey}`) } : { version: 0, data: null };
+    return row
+      ? { version: row.version, data: decodeStateData(row.json, `memory state ${userKey}`) }
+      : { version: 0, data: null };
   }
 
   async commit(c: CommitRequest): Promise<CommitOutcome> {

@@ -2,7 +2,17 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export type ScriptName = 'append' | 'commit' | 'leaseAcquire' | 'leaseRenew' | 'leaseRelease' | 'heartbeat' | 'outboxAck' | 'rateLimit' | 'timerSet' | 'timersFire';
+export type ScriptName =
+  | 'append'
+  | 'commit'
+  | 'leaseAcquire'
+  | 'leaseRenew'
+  | 'leaseRelease'
+  | 'heartbeat'
+  | 'outboxAck'
+  | 'rateLimit'
+  | 'timerSet'
+  | 'timersFire';
 
 /** Scripts that call id_after() get the shared helper prepended. */
 const NEEDS_STREAM_IDS: ReadonlySet<ScriptName> = new Set(['commit']);

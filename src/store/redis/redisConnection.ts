@@ -26,7 +26,8 @@ export class RedisConnection {
     // Log the first failure and then every 30th, so an outage is visible without flooding.
     let failures = 0;
     client.on('error', (err: Error) => {
-      if (failures++ % 30 === 0) logger.warn({ err: err.message, connection: name, failures }, 'redis connection error; reconnecting');
+      if (failures++ % 30 === 0)
+        logger.warn({ err: err.message, connection: name, failures }, 'redis connection error; reconnecting');
     });
     client.on('ready', () => {
       if (failures > 0) logger.info({ connection: name, failures }, 'redis connection restored');
@@ -65,7 +66,10 @@ export class RedisConnection {
   private async deadline<T>(operation: string, pending: Promise<T>, extraMs = 0): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new StoreUnavailableError(`${operation} (no answer in ${this.timeoutMs + extraMs} ms)`)), this.timeoutMs + extraMs);
+      timer = setTimeout(
+        () => reject(new StoreUnavailableError(`${operation} (no answer in ${this.timeoutMs + extraMs} ms)`)),
+        this.timeoutMs + extraMs,
+      );
     });
     try {
       return await Promise.race([pending, timeout]);

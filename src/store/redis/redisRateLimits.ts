@@ -17,7 +17,11 @@ export class RedisRateLimits implements RateLimitStore {
 
   async take(bucket: string, ratePerSec: number, burst: number, options?: TakeOptions): Promise<TakeOutcome> {
     const l = bucketLimits(ratePerSec, burst, options);
-    const reply = await this.conn.run(this.script, [this.keys.rateBucket(bucket)], ['take', String(l.ratePerSec), String(l.burst), String(l.reserve)]);
+    const reply = await this.conn.run(
+      this.script,
+      [this.keys.rateBucket(bucket)],
+      ['take', String(l.ratePerSec), String(l.burst), String(l.reserve)],
+    );
     const [granted, retryInMs] = replyPair(reply);
     return granted === 1 ? { granted: true } : { granted: false, retryInMs: Math.max(1, retryInMs) };
   }

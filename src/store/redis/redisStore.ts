@@ -33,7 +33,18 @@ export interface RedisStoreOptions {
 type Scripts = Record<ScriptName, LuaScript>;
 
 function loadScripts(): Scripts {
-  const names: ScriptName[] = ['append', 'commit', 'leaseAcquire', 'leaseRenew', 'leaseRelease', 'heartbeat', 'outboxAck', 'rateLimit', 'timerSet', 'timersFire'];
+  const names: ScriptName[] = [
+    'append',
+    'commit',
+    'leaseAcquire',
+    'leaseRenew',
+    'leaseRelease',
+    'heartbeat',
+    'outboxAck',
+    'rateLimit',
+    'timerSet',
+    'timersFire',
+  ];
   return Object.fromEntries(names.map((n) => [n, loadScript(n)])) as Scripts;
 }
 
@@ -154,7 +165,14 @@ class RedisStates implements StateStore {
     for (const item of c.items) {
       keys.push(this.keys.state(p, item.userKey));
       const mark = item.thread === undefined ? '' : item.thread === null ? '-' : JSON.stringify(item.thread);
-      args.push(item.itemId, item.userKey, String(item.expectedVersion), JSON.stringify(item.data), mark, String(item.effects.length));
+      args.push(
+        item.itemId,
+        item.userKey,
+        String(item.expectedVersion),
+        JSON.stringify(item.data),
+        mark,
+        String(item.effects.length),
+      );
       for (const e of item.effects) args.push(JSON.stringify(e));
     }
     const reply = await this.conn.run(this.scripts.commit, keys, args);
@@ -190,7 +208,8 @@ class RedisStates implements StateStore {
     const reply = await this.conn.send('thread list', ['HGETALL', key]);
     const flat = Array.isArray(reply) ? reply.map(String) : [];
     const entries: ThreadEntry[] = [];
-    for (let i = 0; i + 1 < flat.length; i += 2) entries.push({ userKey: flat[i] as string, mark: decodeThreadMark(flat[i + 1] as string, `${key} ${flat[i]}`) });
+    for (let i = 0; i + 1 < flat.length; i += 2)
+      entries.push({ userKey: flat[i] as string, mark: decodeThreadMark(flat[i + 1] as string, `${key} ${flat[i]}`) });
     return entries;
   }
 
@@ -225,7 +244,13 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
         await conn.run(scripts.timerSet, [keys.timers(p), keys.timerRecords(p)], [slot, '']);
       },
       fireDue: async (p, token, now, limit) =>
-        Number(await conn.run(scripts.timersFire, [keys.lease(p), keys.timers(p), keys.timerRecords(p), keys.inbox(p)], [token, String(now), String(limit)])),
+        Number(
+          await conn.run(
+            scripts.timersFire,
+            [keys.lease(p), keys.timers(p), keys.timerRecords(p), keys.inbox(p)],
+            [token, String(now), String(limit)],
+          ),
+        ),
     },
     ping: async () => {
       await conn.send('ping', ['PING']);
