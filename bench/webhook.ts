@@ -324,9 +324,8 @@ async function waitApplied(
   timeoutMs: number,
 ): Promise<{ at?: number; value: number }> {
   const deadline = Date.now() + timeoutMs;
-  let value = 0;
   for (;;) {
-    value = await applied();
+    const value = await applied();
     const at = performance.timeOrigin + performance.now();
     if (value >= target) return { at, value };
     if (Date.now() > deadline) return { value };

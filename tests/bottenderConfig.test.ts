@@ -10,6 +10,8 @@ describe('bottender.config.js', () => {
     try {
       const file = join(__dirname, '..', 'bottender.config.js');
       jest.isolateModules(() => {
+        // require, not import: bottender.config.js is CommonJS and must be read afresh inside isolateModules.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
         const bottender = require(file) as { channels: { messenger: Record<string, unknown> } };
         const config = loadConfig(env);
         expect(bottender.channels.messenger).toMatchObject({

@@ -1,8 +1,6 @@
 import type { Condition } from '../flows/flowSchema';
 import type { UserState } from './userState';
 
-const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
-
 /** Local weekday and minutes since midnight of `now` in a time zone, via Intl (no clock read). */
 function localTime(now: number, tz: string): { day: string; minutes: number } {
   const parts = new Intl.DateTimeFormat('en-US', {
@@ -50,7 +48,7 @@ export function holds(c: Condition, state: UserState, now: number): boolean {
   if ('subscribed' in c) return state.consent[c.subscribed]?.subscribed === true;
   if ('not_subscribed' in c) return state.consent[c.not_subscribed]?.subscribed !== true;
   const { day, minutes } = localTime(now, c.time.tz);
-  if (c.time.days && !c.time.days.includes(day as (typeof DAYS)[number])) return false;
+  if (c.time.days && !c.time.days.includes(day as (typeof c.time.days)[number])) return false;
   if (!c.time.between) return true;
   const [from, to] = c.time.between.map(toMinutes) as [number, number];
   // A window like ["22:00","06:00"] wraps midnight.

@@ -279,7 +279,7 @@ export class OutboxSender {
         return { type: 'done', outcome: 'unreachable' };
       case 'outside_window':
         return { type: 'done', outcome: 'outside_window' };
-      case 'auth':
+      case 'auth': {
         this.o.logger.error(
           { ...where, err },
           'ALERT: Meta refused the Page token or permission; sending paused for this Page, outbox kept',
@@ -289,6 +289,7 @@ export class OutboxSender {
           (['text', 'media'] as const).map((lane) => this.o.store.rateLimits.pause(pageRateBucket(this.o.pageId, lane), pauseMs)),
         );
         return { type: 'retry', ms: pauseMs, why: kind };
+      }
       default:
         this.o.logger.warn({ ...where, err }, 'delivery dropped');
         return { type: 'done', outcome: kind };

@@ -1,3 +1,4 @@
+import type { EngineEffect } from '../../src/engine/effects';
 import { transition } from '../../src/engine/transition';
 import { initialUserState, type UserState } from '../../src/engine/userState';
 import { HOUR, T0, flowSet, text } from './engineFixtures';
@@ -149,7 +150,7 @@ describe('choices', () => {
     small: { say: [{ text: 'small it is' }], end: true },
     done: { say: [{ text: 'noted {{size}}' }], end: true },
   };
-  const said = (r: { effects: readonly import('../../src/engine/effects').EngineEffect[] }) =>
+  const said = (r: { effects: readonly EngineEffect[] }) =>
     r.effects.flatMap((e) => (e.type === 'send' && 'text' in e.message ? [e.message.text] : []));
 
   it('a tapped choice answers the waiting question and follows its goto', () => {

@@ -67,7 +67,7 @@ async function expectClearAnswer(body: Buffer | string): Promise<HttpResult> {
   try {
     res = await postSigned(service.port, body);
   } catch (err) {
-    throw new Error(`connection error (${(err as Error).message}) for body ${describeBody(body)}`);
+    throw new Error(`connection error (${(err as Error).message}) for body ${describeBody(body)}`, { cause: err });
   }
   const ok = res.status === 200 || (res.status >= 400 && res.status < 500);
   if (!ok) throw new Error(`answered ${res.status} ${JSON.stringify(res.body)} for body ${describeBody(body)}`);
