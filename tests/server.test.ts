@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createClient } from 'redis';
 import { FlowsInvalidError } from '../src/errors';
 import { textMessageBody } from '../src/cli/sendEvent';
-import { partitionOf } from '../src/runtime/partitionOf';
+import { partitionOf } from '../src/store/partitionOf';
 import { startService } from '../src/server';
 import { keysFor } from '../src/store/keys';
 import { deletePrefix } from './support/redisKeys';

@@ -2,9 +2,11 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { decodeUserState } from '../engine/userState';
-import { partitionOf, psidOf, userKeyOf } from '../runtime/partitionOf';
+import { DAY_MS, HUMAN_AGENT_MS, MESSAGING_WINDOW } from '../platform/messagingRules';
+import { LIMITS } from '../platform/sendApiSchema';
+import { partitionOf, psidOf, userKeyOf } from '../store/partitionOf';
 import type { Store } from '../store/ports';
-import { internalEvent } from '../webhook/messengerEvent';
+import { internalEvent } from '../store/messengerEvent';
 
 export interface AdminDeps {
   readonly store: Store;
@@ -14,10 +16,9 @@ export interface AdminDeps {
   readonly now: () => number;
 }
 
-const DAY = 24 * 3600_000;
 const psidParam = z.object({ psid: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected a PSID (letters, digits, _ or -)') });
 const replyBody = z.strictObject({
-  text: z.string().trim().min(1, 'must not be empty').max(2000, 'must be at most 2000 characters'),
+  text: z.string().trim().min(1, 'must not be empty').max(LIMITS.text, `must be at most ${LIMITS.text} characters`),
 });
 const LISTED = ['handing_over', 'human', 'paused'] as const;
 const threadsQuery = z.strictObject({
@@ -131,8 +132,8 @@ export function createAdminRouter(deps: AdminDeps): Router {
     const user = await load(p.data.psid);
     const last = user?.state.lastInboundAt ?? null;
     const age = last === null ? Infinity : deps.now() - last;
-    if (age > 7 * DAY) {
-      const days = last === null ? 'never' : `${Math.floor(age / DAY)} days ago`;
+    if (age > HUMAN_AGENT_MS) {
+      const days = last === null ? 'never' : `${Math.floor(age / DAY_MS)} days ago`;
       return void res.status(409).json({
         error: 'human_agent_window_closed',
         message: `The customer last wrote ${days}; Messenger lets a person reply only up to 7 days after the customer's last message (HUMAN_AGENT tag). Wait until they write again.`,
@@ -141,7 +142,10 @@ export function createAdminRouter(deps: AdminDeps): Router {
     await enqueue(p.data.psid, { command: 'reply', text: body.data.text });
     res
       .status(202)
-      .json({ queued: 'reply', messaging: age <= DAY ? 'RESPONSE/UPDATE (inside the 24 h window)' : 'MESSAGE_TAG HUMAN_AGENT' });
+      .json({
+        queued: 'reply',
+        messaging: age <= MESSAGING_WINDOW.standardMs ? 'RESPONSE/UPDATE (inside the 24 h window)' : 'MESSAGE_TAG HUMAN_AGENT',
+      });
   });
   return router;
 }

@@ -4,15 +4,8 @@ import type { Config } from '../config/config';
 import { loadFlows } from '../flows/loadFlows';
 import { formatProblem } from '../flows/problem';
 import { createGraphClient, graphClientOptions } from '../messenger/graphClient';
-import {
-  formatDiff,
-  formatProfileProblem,
-  MESSENGER_PROFILE_FILE,
-  ProfileSyncError,
-  readProfileFile,
-  syncMessengerProfile,
-  unresolvedPayloads,
-} from '../messenger/profileSync';
+import { formatProfileProblem, MESSENGER_PROFILE_FILE, readProfileFile, unresolvedPayloads } from '../flows/profileFile';
+import { formatDiff, ProfileSyncError, syncMessengerProfile } from '../messenger/profileSync';
 
 const out = (line: string) => void process.stdout.write(`${line}\n`);
 const err = (line: string) => void process.stderr.write(`${line}\n`);

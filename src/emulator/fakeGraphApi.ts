@@ -13,8 +13,8 @@ import {
   takeThreadControlSchema,
   USER_PROFILE_FIELDS,
   type UserProfile,
-} from '../messenger/graphRequestSchemas';
-import { senderActionSchema, sendRequestSchema } from '../messenger/sendApiSchema';
+} from '../platform/graphRequestSchemas';
+import { senderActionSchema, sendRequestSchema } from '../platform/sendApiSchema';
 
 /**
  * A fake of the part of Meta's Graph API Talkshop calls, as a real HTTP server on loopback. It

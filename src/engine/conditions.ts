@@ -1,4 +1,4 @@
-import type { Condition } from '../flows/flowSchema';
+import type { Condition } from './flowSchema';
 import type { UserState } from './userState';
 
 /** Local weekday and minutes since midnight of `now` in a time zone, via Intl (no clock read). */

@@ -1,4 +1,4 @@
-import type { SendMessage } from '../messenger/sendApiSchema';
+import type { SendMessage } from '../platform/sendApiSchema';
 
 /**
  * What the engine asks the outside world to do. Plain data: the runtime commits these with the

@@ -1,4 +1,4 @@
-import type { Action, Flow, Settings } from '../flows/flowSchema';
+import type { Action, Flow, Settings } from './flowSchema';
 
 /** A flow as loaded: its content, a version (hash of the file) and where it came from. */
 export interface LoadedFlow {

@@ -1,5 +1,5 @@
-import type { Ask, MessageSpec } from '../flows/flowSchema';
-import { LIMITS, charCount, type SendButton, type SendMessage, type SendQuickReply } from '../messenger/sendApiSchema';
+import type { Ask, MessageSpec } from './flowSchema';
+import { LIMITS, clip, type SendButton, type SendMessage, type SendQuickReply } from '../platform/sendApiSchema';
 import { interpolate, type Scalar } from './interpolate';
 import { payloadFor } from './payloads';
 
@@ -13,13 +13,6 @@ export interface RenderContext {
 type ButtonSpec = NonNullable<Extract<MessageSpec, { text: string }>['buttons']>[number];
 type QuickReplySpec = NonNullable<Extract<MessageSpec, { text: string }>['quick_replies']>[number];
 
-/**
- * Interpolates, then clips to `max` characters: a user's own answer echoed into a message (or a
- * title) must not push it past Messenger's limit. The linter checks the templates themselves.
- */
-export function clip(text: string, max: number = LIMITS.text): string {
-  return charCount(text) <= max ? text : `${[...text].slice(0, max - 1).join('')}…`;
-}
 const fill = (ctx: RenderContext, s: string, max: number = LIMITS.text): string =>
   clip(interpolate(s, ctx.fields, ctx.defaults), max);
 const encoded = (values: Readonly<Record<string, Scalar>>) =>

@@ -1,10 +1,12 @@
-import type { Action, FlowNode } from '../flows/flowSchema';
+import { MESSAGING_WINDOW } from '../platform/messagingRules';
+import { clip } from '../platform/sendApiSchema';
+import type { Action, FlowNode } from './flowSchema';
 import { afterHoursNextOpen } from './businessHours';
 import { allHold } from './conditions';
 import type { EngineEffect } from './effects';
 import type { FlowSet } from './flowSet';
 import { interpolate, type Scalar } from './interpolate';
-import { clip, renderMessage, renderQuestion, type RenderContext } from './render';
+import { renderMessage, renderQuestion, type RenderContext } from './render';
 import type { UserState } from './userState';
 
 /**
@@ -104,10 +106,10 @@ export function logThread(run: Run, cause: string, from: UserState['thread']): v
 }
 
 /** The customer acted: their messaging window (24 h, or 7 days after a click-to-Messenger ad) starts now. */
-export function openWindow(run: Run, hours = 24): void {
+export function openWindow(run: Run, windowMs: number = MESSAGING_WINDOW.standardMs): void {
   run.state.inbound += 1;
   run.state.lastInboundAt = run.now;
-  run.state.windowEndsAt = Math.max(run.state.windowEndsAt ?? 0, run.now + hours * 3600_000);
+  run.state.windowEndsAt = Math.max(run.state.windowEndsAt ?? 0, run.now + windowMs);
 }
 
 /** Changes who owns the thread, logging when and why (the handover state machine's one door). */

@@ -1,6 +1,6 @@
-import type { Settings } from '../flows/flowSchema';
+import type { Settings } from './flowSchema';
 import type { ThreadEvent } from './engineEvent';
-import { clip } from './render';
+import { clip } from '../platform/sendApiSchema';
 import { resumeConversation } from './resume';
 import { armHandoverTimer, fillText, logThread, moveThread, openWindow, send, type Run } from './run';
 import type { UserState } from './userState';

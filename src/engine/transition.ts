@@ -1,4 +1,5 @@
-import type { Trigger } from '../flows/flowSchema';
+import { MESSAGING_WINDOW } from '../platform/messagingRules';
+import type { Trigger } from './flowSchema';
 import type { EngineEffect } from './effects';
 import { isThreadEvent, type EngineEvent } from './engineEvent';
 import { controlAt, forEachControl, type ControlRef, type FlowSet } from './flowSet';
@@ -43,7 +44,7 @@ export function transition(
     if (profile.ok && profile.first_name && state.fields.first_name === undefined) state.fields.first_name = profile.first_name;
   }
   const fromAd = (event.type === 'referral' || event.type === 'payload') && event.fromAd === true;
-  openWindow(run, fromAd ? 7 * 24 : 24);
+  openWindow(run, fromAd ? MESSAGING_WINDOW.adReferralMs : MESSAGING_WINDOW.standardMs);
   run.effects.push({ type: 'mark_seen' });
   // The customer's recent words, so a person taking over (and the agents' notice) has context.
   if (event.type === 'text') remember(run, 'user', event.text);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MESSAGING_WINDOW } from '../platform/messagingRules';
 
 /**
  * A user's conversation state, versioned: `schema` says which shape it has, and decodeUserState
@@ -84,8 +85,6 @@ export const initialUserState = (): UserState => ({
 /** Schema 0: the foundation's counter handler (src/runtime/handler.ts) before flows existed. */
 const schema0 = z.object({ inbound: z.number(), lastInteractionAt: z.number().nullable() });
 
-const DAY = 24 * 3600 * 1000;
-
 export function decodeUserState(data: unknown): UserState {
   if (data === null || data === undefined) return initialUserState();
   const current = userStateSchema.safeParse(data);
@@ -97,7 +96,7 @@ export function decodeUserState(data: unknown): UserState {
       ...initialUserState(),
       inbound: old.data.inbound,
       lastInboundAt: last,
-      windowEndsAt: last === null ? null : last + DAY,
+      windowEndsAt: last === null ? null : last + MESSAGING_WINDOW.standardMs,
     };
   }
   // Unknown shape: say where, do not guess (the worker logs it and applies the item as a no-op).

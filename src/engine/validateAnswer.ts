@@ -1,4 +1,4 @@
-import type { Ask } from '../flows/flowSchema';
+import type { Ask } from './flowSchema';
 import type { Scalar } from './interpolate';
 import { normalize } from './normalize';
 

@@ -1,4 +1,4 @@
-import type { Action, Flow, FlowNode } from './flowSchema';
+import type { Action, Flow, FlowNode } from '../engine/flowSchema';
 import { controlsOf, type Path } from './lintScope';
 
 /** One reference to a node: where it is written and, for node-level ones, which node holds it. */

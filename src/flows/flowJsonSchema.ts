@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { flowSchema, settingsSchema } from './flowSchema';
+import { flowSchema, settingsSchema } from '../engine/flowSchema';
 
 /**
  * JSON Schemas generated from the zod schemas, committed under schemas/ so editors validate and

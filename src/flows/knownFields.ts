@@ -1,5 +1,5 @@
 import { flowRefs, nodeRefs } from './flowGraph';
-import type { Action, Flow } from './flowSchema';
+import type { Action, Flow } from '../engine/flowSchema';
 import { controlsOf, nodeEntries } from './lintScope';
 
 /** Fields every path to a node has set: on entering it (before its actions) and after its actions. */

@@ -1,6 +1,6 @@
 import { normalize } from '../engine/normalize';
-import { LIMITS } from '../messenger/sendApiSchema';
-import type { Ask } from './flowSchema';
+import { LIMITS } from '../platform/sendApiSchema';
+import type { Ask } from '../engine/flowSchema';
 import { chars, count } from './lintLimits';
 import { fillDefaults, quote, regexError, type FlowScope } from './lintScope';
 

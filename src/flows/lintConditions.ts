@@ -1,4 +1,4 @@
-import type { Condition } from './flowSchema';
+import type { Condition } from '../engine/flowSchema';
 import { nodeEntries, quote, regexError, type FlowScope, type Path } from './lintScope';
 
 /**

@@ -1,7 +1,7 @@
 import { dirname, join } from 'node:path';
 import type { LoadedFlow } from '../engine/flowSet';
-import { charCount, LIMITS } from '../messenger/sendApiSchema';
-import type { Settings } from './flowSchema';
+import { charCount, LIMITS } from '../platform/sendApiSchema';
+import type { Settings } from '../engine/flowSchema';
 import { lintAsk } from './lintAsk';
 import { lintConditions } from './lintConditions';
 import { lintGraph } from './lintGraph';

@@ -1,5 +1,5 @@
 import { continuation, flowRefs, nodeRefs, reachable, triggerTarget, type Ref } from './flowGraph';
-import type { Flow, FlowNode } from './flowSchema';
+import type { Flow, FlowNode } from '../engine/flowSchema';
 import { controlsOf, nodeEntries, quote, suggestNode, type FlowScope, type Path } from './lintScope';
 
 /**

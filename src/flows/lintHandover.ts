@@ -1,7 +1,7 @@
 import { parseRange, WEEKDAYS } from '../engine/businessHours';
 import type { LoadedFlow } from '../engine/flowSet';
 import { resumeTarget } from '../engine/resume';
-import type { Settings } from './flowSchema';
+import type { Settings } from '../engine/flowSchema';
 import { quote, suggestNode, type Reporter } from './lintScope';
 
 /**

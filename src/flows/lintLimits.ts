@@ -1,6 +1,6 @@
-import { charCount, httpsUrl, LIMITS } from '../messenger/sendApiSchema';
+import { charCount, httpsUrl, LIMITS } from '../platform/sendApiSchema';
 import { interpolate } from '../engine/interpolate';
-import type { MessageSpec, Settings } from './flowSchema';
+import type { MessageSpec, Settings } from '../engine/flowSchema';
 import { fillDefaults, quote, type FlowScope, type Path } from './lintScope';
 
 type Spec = Exclude<MessageSpec, { typing: number }>;

@@ -1,6 +1,6 @@
 import type { LoadedFlow } from '../engine/flowSet';
 import { GET_STARTED_PAYLOAD, payloadFor } from '../engine/payloads';
-import { charCount, LIMITS } from '../messenger/sendApiSchema';
+import { charCount, LIMITS } from '../platform/sendApiSchema';
 import { triggerTarget } from './flowGraph';
 import { controlsOf, quote, reporter, where, type Path } from './lintScope';
 import type { Locate, Problem } from './problem';

@@ -1,7 +1,7 @@
 import { placeholders } from '../engine/interpolate';
 import { reachable, triggerTarget } from './flowGraph';
 import { knownFields } from './knownFields';
-import type { Action, FlowNode, MessageSpec } from './flowSchema';
+import type { Action, FlowNode, MessageSpec } from '../engine/flowSchema';
 import { controlsOf, nodeEntries, quote, type FlowScope, type Path } from './lintScope';
 
 /**

@@ -1,6 +1,6 @@
 import { renderMessage, renderQuestion, type RenderContext } from '../engine/render';
-import { messageSchema, type SendMessage } from '../messenger/sendApiSchema';
-import type { Ask, MessageSpec } from './flowSchema';
+import { messageSchema, type SendMessage } from '../platform/sendApiSchema';
+import type { Ask, MessageSpec } from '../engine/flowSchema';
 import type { FlowScope, Path } from './lintScope';
 
 /**

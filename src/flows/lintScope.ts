@@ -1,6 +1,6 @@
 import { forEachControl, type Control, type LoadedFlow } from '../engine/flowSet';
 import { interpolate } from '../engine/interpolate';
-import type { Flow, FlowNode, Settings } from './flowSchema';
+import type { Flow, FlowNode, Settings } from '../engine/flowSchema';
 import type { Locate, Problem } from './problem';
 
 /** A path inside a flow file, e.g. ['nodes', 'welcome', 'say', 0, 'text']. */

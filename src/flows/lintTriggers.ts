@@ -1,6 +1,6 @@
 import type { LoadedFlow } from '../engine/flowSet';
 import { normalize } from '../engine/normalize';
-import type { Settings, Trigger } from './flowSchema';
+import type { Settings, Trigger } from '../engine/flowSchema';
 import { quote, regexError, reporter, where, type Path, type Reporter } from './lintScope';
 import type { Locate, Problem } from './problem';
 

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, extname, join, relative } from 'node:path';
-import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { buildFlowSet, type FlowSet, type LoadedFlow } from '../engine/flowSet';
-import { flowSchema, settingsSchema, type Settings } from './flowSchema';
+import { flowSchema, settingsSchema, type Settings } from '../engine/flowSchema';
 import { lintFlows } from './lintFlows';
 import type { Locate, Problem } from './problem';
+import { MESSENGER_PROFILE_FILE } from './profileFile';
+import { lineOf, parseYamlDocument, syntaxErrors, type YamlDocument } from './yamlDocument';
 
 /** The optional file in FLOWS_DIR (settings.yaml, .yml or .json) with global keywords, default flow and messages. */
 const isSettings = (name: string) => basename(name, extname(name)) === 'settings';
@@ -16,39 +17,15 @@ export type LoadOutcome =
   | { readonly ok: true; readonly flowSet: FlowSet; readonly warnings: readonly Problem[] }
   | { readonly ok: false; readonly problems: readonly Problem[] };
 
-interface ParsedFile {
+interface ParsedFile extends YamlDocument {
   readonly file: string;
   readonly text: string;
-  readonly doc: Document;
-  readonly lines: LineCounter;
 }
 
 function parseFile(dir: string, name: string): ParsedFile {
   const path = join(dir, name);
   const text = readFileSync(path, 'utf8');
-  const lines = new LineCounter();
-  // JSON is YAML too, so one parser gives both formats line numbers.
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  return { file: relative(process.cwd(), path) || name, text, doc, lines };
-}
-
-function lineOf(f: ParsedFile, path: ReadonlyArray<string | number>): number | undefined {
-  for (let n = path.length; n >= 0; n--) {
-    const node = f.doc.getIn(path.slice(0, n), true) as { range?: [number, number, number] } | undefined;
-    const range = keyRange(f.doc, path.slice(0, n)) ?? node?.range;
-    if (range) return f.lines.linePos(range[0]).line;
-  }
-  return undefined;
-}
-
-/** Where the key of a mapping entry is written: `welcome:` rather than the first line of its block. */
-function keyRange(doc: Document, path: ReadonlyArray<string | number>): [number, number, number] | undefined {
-  const last = path[path.length - 1];
-  if (typeof last !== 'string') return undefined;
-  const parent = path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1), true);
-  if (!isMap(parent)) return undefined;
-  const key = parent.items.find((pair) => isScalar(pair.key) && pair.key.value === last)?.key;
-  return isScalar(key) ? (key.range ?? undefined) : undefined;
+  return { file: relative(process.cwd(), path) || name, text, ...parseYamlDocument(text) };
 }
 
 function schemaProblems(f: ParsedFile, error: z.ZodError, schemaFile = 'schemas/flow.schema.json'): Problem[] {
@@ -67,12 +44,11 @@ function schemaProblems(f: ParsedFile, error: z.ZodError, schemaFile = 'schemas/
 }
 
 function syntaxProblems(f: ParsedFile): Problem[] {
-  return f.doc.errors.map((e) => ({
+  return syntaxErrors(f).map((e) => ({
     severity: 'error',
     file: f.file,
-    // With prettyErrors off the parser sets no linePos; the offset is always there.
-    line: e.linePos?.[0]?.line ?? f.lines.linePos(e.pos[0]).line,
-    message: e.message.split('\n')[0] ?? e.message,
+    line: e.line,
+    message: e.message,
     fix: e.code === 'DUPLICATE_KEY' ? 'rename one of the two: ids must be unique' : 'fix the YAML/JSON syntax at that line',
   }));
 }
@@ -108,8 +84,9 @@ export function loadFlows(dir: string): LoadOutcome {
   let names: string[];
   try {
     names = readdirSync(dir)
-      .filter((n) => FLOW_EXTENSIONS.has(extname(n)) && n !== 'messenger-profile.yaml')
-      .sort(); // the Messenger Profile (talkshop profile sync), not a flow
+      // The Messenger Profile (talkshop profile sync) sits beside the flows but is not one.
+      .filter((n) => FLOW_EXTENSIONS.has(extname(n)) && n !== MESSENGER_PROFILE_FILE)
+      .sort();
   } catch {
     return {
       ok: false,

@@ -20,8 +20,8 @@ import {
   type MessengerProfileField,
   type UserProfile,
   type UserProfileField,
-} from './graphRequestSchemas';
-import { sendRequestSchema, senderActionSchema, type SendRequest } from './sendApiSchema';
+} from '../platform/graphRequestSchemas';
+import { sendRequestSchema, senderActionSchema, type SendRequest } from '../platform/sendApiSchema';
 
 export type SenderAction = 'typing_on' | 'typing_off' | 'mark_seen';
 

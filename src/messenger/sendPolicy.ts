@@ -1,5 +1,5 @@
-import type { ThreadState } from '../engine/userState';
-import type { MessageTag } from './sendApiSchema';
+import { MESSAGING_WINDOW, TAG_RULES } from '../platform/messagingRules';
+import type { MessageTag } from '../platform/sendApiSchema';
 
 /**
  * Messenger's sending rules (2026), in one pure module, as data. The sender asks `decideSend`
@@ -7,38 +7,6 @@ import type { MessageTag } from './sendApiSchema';
  * Facts: ../shared/reference/messenger-platform.md §4.1 (window), §4.2 (tags), §4.3 (marketing),
  * §5.3 (human agents); DESIGN.md invariants 4 and 5.
  */
-
-const HOUR = 3600 * 1000;
-const DAY = 24 * HOUR;
-
-/** Window lengths. The engine records `windowEndsAt` with these; the policy only reads it. */
-export const MESSAGING_WINDOW = {
-  /** After the user's last own action (message, tap, reaction, m.me link…). */
-  standardMs: DAY,
-  /** After the first message following a click-to-Messenger ad. */
-  adReferralMs: 7 * DAY,
-} as const;
-
-/** Who may use a tag outside the window, and for how long after the user's last message. */
-export interface TagRule {
-  /** 'anyone': the bot, a scheduled send or a person; 'human': only a person's own reply. */
-  readonly usableBy: 'anyone' | 'human';
-  /** The tag expires this long after the user's last message (null: no limit of its own). */
-  readonly sinceLastInboundMs: number | null;
-  /** Why a send that used it too late is refused. */
-  readonly expiredReason?: 'human_agent_expired';
-}
-
-/**
- * The tags Talkshop may put on a send outside the window (§4.2). Every tag carries
- * non-promotional content only: deals, offers, coupons and discounts are banned under all of them.
- */
-export const TAG_RULES: Readonly<Record<MessageTag, TagRule>> = {
-  CONFIRMED_EVENT_UPDATE: { usableBy: 'anyone', sinceLastInboundMs: null },
-  POST_PURCHASE_UPDATE: { usableBy: 'anyone', sinceLastInboundMs: null },
-  ACCOUNT_UPDATE: { usableBy: 'anyone', sinceLastInboundMs: null },
-  HUMAN_AGENT: { usableBy: 'human', sinceLastInboundMs: 7 * DAY, expiredReason: 'human_agent_expired' },
-};
 
 /** What is about to be sent (from an engine `send` effect, a broadcast, a sequence or an agent). */
 export interface OutgoingSend {
@@ -59,7 +27,8 @@ export interface RecipientFacts {
   readonly lastInboundAt: number | null;
   /** When the messaging window closes (ms): 24 h after the last action, 7 days after an ad referral. */
   readonly windowEndsAt: number | null;
-  readonly thread: ThreadState;
+  /** False while a person owns the thread or the bot is paused for this user (handing over, it still says so). */
+  readonly botOwnsThread: boolean;
   /** Meta said the person is not available (551/1545041) or the PSID is dead (100/2018001). */
   readonly unreachable: boolean;
   readonly consent: Readonly<Record<string, { readonly subscribed: boolean }>>;
@@ -99,7 +68,7 @@ interface Case {
  */
 const ALWAYS_REFUSED: ReadonlyArray<{ readonly reason: RefusalReason; readonly when: (c: Case) => boolean }> = [
   { reason: 'unreachable', when: ({ facts }) => facts.unreachable },
-  { reason: 'human_owns_thread', when: ({ send, facts }) => facts.thread !== 'bot' && send.byHumanAgent !== true },
+  { reason: 'human_owns_thread', when: ({ send, facts }) => !facts.botOwnsThread && send.byHumanAgent !== true },
   { reason: 'opted_out', when: ({ send, facts }) => send.topic !== undefined && facts.consent[send.topic]?.subscribed !== true },
   { reason: 'promotional_tag', when: ({ send }) => send.promotional && send.tag !== undefined },
   {

@@ -2,7 +2,7 @@ import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { CommitItem, Effect, InboxItem, StateStore, ThreadMark } from '../store/ports';
 import type { Handler } from './handler';
-import { userKeyOf } from './partitionOf';
+import { userKeyOf } from '../store/partitionOf';
 import type { StateCache } from './stateCache';
 
 export interface ApplyContext<S> {

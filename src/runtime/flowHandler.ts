@@ -1,8 +1,10 @@
-import { isThreadEvent, toEngineEvent } from '../engine/engineEvent';
+import { isThreadEvent } from '../engine/engineEvent';
+import { toEngineEvent } from './toEngineEvent';
 import type { FlowSet } from '../engine/flowSet';
 import { transition } from '../engine/transition';
 import { decodeUserState, type UserState } from '../engine/userState';
-import type { UserProfile } from '../messenger/graphRequestSchemas';
+import type { UserProfile } from '../platform/graphRequestSchemas';
+import { DAY_MS, HOUR_MS } from '../platform/messagingRules';
 import type { InboxItem, ThreadMark } from '../store/ports';
 import type { Handler } from './handler';
 
@@ -16,11 +18,12 @@ export interface FlowHandlerOptions {
   readonly appId?: string;
 }
 
-const DAY = 24 * 3600_000;
+/** A first name rarely changes: look the profile up again after a week (after an hour if it failed). */
+const PROFILE_TTL_MS = 7 * DAY_MS;
 
 function profileDue(state: UserState, now: number, ttlMs: number): boolean {
   const p = state.profile;
-  return p === null || now - p.at > (p.ok ? ttlMs : 3600_000);
+  return p === null || now - p.at > (p.ok ? ttlMs : HOUR_MS);
 }
 
 /**
@@ -40,7 +43,7 @@ export function threadMarkOf(state: UserState): ThreadMark | null {
 
 /** The worker's handler: the pure engine over the loaded flows, plus the profile lookup it needs. */
 export function flowHandler(flows: FlowSet, options: FlowHandlerOptions = {}): Handler<UserState> {
-  const ttl = options.profileTtlMs ?? 7 * DAY;
+  const ttl = options.profileTtlMs ?? PROFILE_TTL_MS;
   const fetchProfile = options.fetchProfile;
   return {
     decode: decodeUserState,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Effect, InboxItem, ThreadMark } from '../store/ports';
-import { EVENT_KINDS, type EventKind } from '../webhook/messengerEvent';
+import { EVENT_KINDS, type EventKind } from '../store/messengerEvent';
 
 export interface HandlerResult<S> {
   readonly state: S;

@@ -1,5 +1,6 @@
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
+import { clip } from '../platform/sendApiSchema';
 
 export interface AgentNotice {
   readonly psid: string;
@@ -32,7 +33,7 @@ export function staffNoticeText(n: AgentNotice): string {
   const head = `${noticeHead(n)}\nOpen the Page Inbox to answer.`;
   const quoted = n.lastMessages.map((m) => `${m.from === 'user' ? 'Customer' : 'Agent'}: ${m.text}`).join('\n');
   const full = quoted ? `${head}\n${quoted}` : head;
-  return full.length <= 2000 ? full : `${full.slice(0, 1999)}…`;
+  return clip(full);
 }
 
 /**

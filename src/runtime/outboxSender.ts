@@ -1,46 +1,13 @@
 import { decodeUserState } from '../engine/userState';
-import type { Logger } from '../logger';
-import type { GraphClient } from '../messenger/graphClient';
 import { backoffMs, classifyGraphError } from '../messenger/graphErrors';
-import { messageSchema, type SendMessage } from '../messenger/sendApiSchema';
+import { messageSchema, type SendMessage } from '../platform/sendApiSchema';
 import { decideSend } from '../messenger/sendPolicy';
 import { pageRateBucket, type RateLane } from '../store/keys';
-import type { OutboxEntry, Store } from '../store/ports';
-import type { Metrics } from '../metrics';
-import type { AgentNotice } from './notifyAgents';
-import { psidOf } from './partitionOf';
+import type { OutboxEntry } from '../store/ports';
+import type { SenderOptions, Step } from './senderOptions';
+import { psidOf } from '../store/partitionOf';
 import { OutboxWindow } from './outboxWindow';
 import { handOver, notifyStaff, schedule, takeBack, timerSlot } from './threadEffects';
-
-export interface SenderOptions {
-  readonly store: Store;
-  readonly graph: GraphClient;
-  readonly pageId: string;
-  readonly logger: Logger;
-  readonly metrics: Metrics;
-  readonly now: () => number;
-  readonly sleep: (ms: number) => Promise<void>;
-  readonly rates: { readonly text: number; readonly media: number; readonly burst: number };
-  /** Longest typing pause honoured, so one slow flow cannot hold a partition's other users. */
-  readonly maxTypingMs?: number;
-  /** How long the Page's sending stops after Meta refuses the token or a permission (default 60 s). */
-  readonly authPauseMs?: number;
-  /** Where `notify` effects go (agents' webhook); absent: they are only counted. */
-  readonly notify?: (notice: AgentNotice) => void;
-  /** Staff who also get each notice as a Messenger message (PSIDs on this Page). */
-  readonly staffPsids?: readonly string[];
-  /** The inbox partition count (where a staff member's own lane is). */
-  readonly partitions: number;
-  /**
-   * Users per partition delivered concurrently (default DEFAULT_USERS_IN_FLIGHT). More means more
-   * sends per second under Graph latency, and more possible duplicates after a crash.
-   */
-  readonly usersInFlight?: number;
-}
-
-/** done: record the entry as delivered (or deliberately dropped); retry: try it again after `ms`. */
-export type Step =
-  { readonly type: 'done'; readonly outcome: string } | { readonly type: 'retry'; readonly ms?: number; readonly why: string };
 
 const OUTBOX_BATCH = 50;
 /** Users of one partition whose entries are delivered at the same time (each user's in order). */
@@ -208,7 +175,7 @@ export class OutboxSender {
         windowEndsAt: state.windowEndsAt,
         // handing_over: the engine is already silent, so every send still queued was produced
         // before the handover; it goes out (the pass comes after it in this same outbox).
-        thread: state.thread === 'handing_over' ? 'bot' : state.thread,
+        botOwnsThread: state.thread === 'bot' || state.thread === 'handing_over',
         unreachable: facts.unreachableAt !== undefined,
         consent: state.consent,
         replyToInbound: effect.messaging === 'RESPONSE',

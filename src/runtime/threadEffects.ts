@@ -1,11 +1,11 @@
-import { PAGE_INBOX_APP_ID } from '../flows/flowSchema';
+import { PAGE_INBOX_APP_ID } from '../platform/messagingRules';
 import { decodeUserState } from '../engine/userState';
 import { classifyGraphError } from '../messenger/graphErrors';
 import type { OutboxEntry } from '../store/ports';
-import { internalEvent } from '../webhook/messengerEvent';
+import { internalEvent } from '../store/messengerEvent';
 import { staffNoticeText, type AgentNotice } from './notifyAgents';
-import type { SenderOptions, Step } from './outboxSender';
-import { partitionOf } from './partitionOf';
+import type { SenderOptions, Step } from './senderOptions';
+import { partitionOf } from '../store/partitionOf';
 
 /**
  * The sender's effects about who owns the thread (pass, take, timers) and who is told (notices).

@@ -1,4 +1,4 @@
-import type { MessengerEvent } from '../webhook/messengerEvent';
+import type { MessengerEvent } from './messengerEvent';
 
 /**
  * The storage ports the runtime depends on. Two adapters implement them (redis, memory) and one

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { StoreCorruptError } from '../errors';
-import { EVENT_KINDS } from '../webhook/messengerEvent';
+import { EVENT_KINDS } from './messengerEvent';
 import type { Effect, InboxRecord, ThreadMark } from './ports';
 
 /**

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { Channel, EventKind, MessengerEvent } from './messengerEvent';
+import type { Channel, EventKind, MessengerEvent } from '../store/messengerEvent';
 
 /** Ids arrive as strings or numbers depending on the sender; we keep strings. */
 const id = z.union([z.string().min(1), z.number().finite()]).transform(String);

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StoreUnavailableError } from '../errors';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
-import { partitionOf } from '../runtime/partitionOf';
+import { partitionOf } from '../store/partitionOf';
 import type { AppendRequest, InboxStore } from '../store/ports';
 import { parseWebhook } from './parseWebhook';
 import { verifySignature } from './verifySignature';

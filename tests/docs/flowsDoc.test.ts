@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { flowSchema, settingsSchema } from '../../src/flows/flowSchema';
+import { flowSchema, settingsSchema } from '../../src/engine/flowSchema';
 import { loadFlows } from '../../src/flows/loadFlows';
 import { formatProblem } from '../../src/flows/problem';
 

@@ -6,7 +6,7 @@ import {
   parseRange,
   type BusinessHours,
 } from '../../src/engine/businessHours';
-import { settingsSchema } from '../../src/flows/flowSchema';
+import { settingsSchema } from '../../src/engine/flowSchema';
 
 const at = (iso: string) => Date.parse(iso);
 const weekdays = { mon: '09:00-18:00', tue: '09:00-18:00', wed: '09:00-18:00', thu: '09:00-18:00', fri: '09:00-18:00' } as const;

@@ -1,4 +1,4 @@
-import { conditionSchema } from '../../src/flows/flowSchema';
+import { conditionSchema } from '../../src/engine/flowSchema';
 import { allHold, holds } from '../../src/engine/conditions';
 import { initialUserState, type UserState } from '../../src/engine/userState';
 

@@ -1,6 +1,6 @@
 import { buildFlowSet, type FlowSet, type LoadedFlow } from '../../src/engine/flowSet';
-import { flowSchema, settingsSchema } from '../../src/flows/flowSchema';
-import type { MessengerEvent } from '../../src/webhook/messengerEvent';
+import { flowSchema, settingsSchema } from '../../src/engine/flowSchema';
+import type { MessengerEvent } from '../../src/store/messengerEvent';
 
 /** Builds a FlowSet from plain objects, as the loader would from YAML. */
 export function flowSet(

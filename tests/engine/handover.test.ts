@@ -1,8 +1,8 @@
 import type { EngineEffect } from '../../src/engine/effects';
-import { toEngineEvent } from '../../src/engine/engineEvent';
+import { toEngineEvent } from '../../src/runtime/toEngineEvent';
 import { transition } from '../../src/engine/transition';
 import { initialUserState, type UserState } from '../../src/engine/userState';
-import type { MessengerEvent } from '../../src/webhook/messengerEvent';
+import type { MessengerEvent } from '../../src/store/messengerEvent';
 import { HOUR, T0, flowSet, text } from './engineFixtures';
 
 const flows = flowSet([

@@ -6,7 +6,7 @@ import { GET_STARTED_PAYLOAD } from '../../src/engine/payloads';
 import { transition } from '../../src/engine/transition';
 import { initialUserState, userStateSchema, type UserState } from '../../src/engine/userState';
 import { loadFlows } from '../../src/flows/loadFlows';
-import { messageSchema, type SendMessage } from '../../src/messenger/sendApiSchema';
+import { messageSchema, type SendMessage } from '../../src/platform/sendApiSchema';
 import { HOUR, T0 } from './engineFixtures';
 
 const loaded = loadFlows(join(__dirname, '..', '..', 'flows'));

@@ -4,7 +4,7 @@ import type { FlowSet } from '../../src/engine/flowSet';
 import { GET_STARTED_PAYLOAD, OFFER_HUMAN_PAYLOAD } from '../../src/engine/payloads';
 import { transition } from '../../src/engine/transition';
 import { decodeUserState, initialUserState, type UserState } from '../../src/engine/userState';
-import { messageSchema, type SendMessage } from '../../src/messenger/sendApiSchema';
+import { messageSchema, type SendMessage } from '../../src/platform/sendApiSchema';
 import { HOUR, T0, flowSet, tap, text } from './engineFixtures';
 
 const shop = {

@@ -1,4 +1,4 @@
-import { askSchema } from '../../src/flows/flowSchema';
+import { askSchema } from '../../src/engine/flowSchema';
 import { validateAnswer } from '../../src/engine/validateAnswer';
 
 const ask = (o: Record<string, unknown>) => askSchema.parse({ text: 'q', into: 'f', on_fail: 'x', ...o });

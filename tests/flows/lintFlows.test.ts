@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { flowSchema, settingsSchema } from '../../src/flows/flowSchema';
+import { flowSchema, settingsSchema } from '../../src/engine/flowSchema';
 import { lintFlows } from '../../src/flows/lintFlows';
 import { backstopMessage, backstopQuestion } from '../../src/flows/lintRender';
 import { reporter, type FlowScope, type Path } from '../../src/flows/lintScope';

@@ -11,7 +11,7 @@ import {
   type GraphClientOptions,
 } from '../../src/messenger/graphClient';
 import { classifyGraphError, GraphApiError } from '../../src/messenger/graphErrors';
-import type { SendRequest } from '../../src/messenger/sendApiSchema';
+import type { SendRequest } from '../../src/platform/sendApiSchema';
 import { testConfig } from '../support/testEnv';
 
 const SECRET = 'graph-test-app-secret';

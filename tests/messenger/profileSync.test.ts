@@ -2,20 +2,17 @@ import { join } from 'node:path';
 import { startFakeGraphApi, type FakeGraphApi } from '../../src/emulator/fakeGraphApi';
 import { loadFlows } from '../../src/flows/loadFlows';
 import { createGraphClient, type ClosableGraphClient } from '../../src/messenger/graphClient';
-import type { MessengerProfile } from '../../src/messenger/graphRequestSchemas';
+import type { MessengerProfile } from '../../src/platform/graphRequestSchemas';
 import {
-  diffProfile,
-  formatDiff,
   MESSENGER_PROFILE_FILE,
   parseProfileFile,
   payloadTarget,
   profilePayloads,
-  ProfileSyncError,
   readProfileFile,
-  syncMessengerProfile,
   unresolvedPayloads,
   type ProfileFileProblem,
-} from '../../src/messenger/profileSync';
+} from '../../src/flows/profileFile';
+import { diffProfile, formatDiff, ProfileSyncError, syncMessengerProfile } from '../../src/messenger/profileSync';
 
 const SECRET = 'profile-test-app-secret';
 const TOKEN = 'EAAprofile-test-page-token-0123456789';

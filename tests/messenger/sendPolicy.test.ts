@@ -1,5 +1,6 @@
-import { decideSend, MESSAGING_WINDOW, TAG_RULES, type OutgoingSend, type RecipientFacts } from '../../src/messenger/sendPolicy';
-import { MESSAGE_TAGS } from '../../src/messenger/sendApiSchema';
+import { decideSend, type OutgoingSend, type RecipientFacts } from '../../src/messenger/sendPolicy';
+import { MESSAGING_WINDOW, TAG_RULES } from '../../src/platform/messagingRules';
+import { MESSAGE_TAGS } from '../../src/platform/sendApiSchema';
 
 /** A fake clock: the user writes at T0; every case states how long after that the send happens. */
 const HOUR = 3600 * 1000;
@@ -13,7 +14,7 @@ const userWroteAt = (
 ): RecipientFacts => ({
   lastInboundAt: at,
   windowEndsAt: at + windowMs,
-  thread: 'bot',
+  botOwnsThread: true,
   unreachable: false,
   consent: {},
   replyToInbound: false,
@@ -105,13 +106,13 @@ describe('send policy', () => {
 
   describe('human agents', () => {
     it("sends a person's reply at 30 h with HUMAN_AGENT", () => {
-      expect(decideSend(agentReply, facts({ thread: 'human' }), T0 + 30 * HOUR)).toEqual({
+      expect(decideSend(agentReply, facts({ botOwnsThread: false }), T0 + 30 * HOUR)).toEqual({
         type: 'send',
         messagingType: 'MESSAGE_TAG',
         tag: 'HUMAN_AGENT',
       });
       const explicit: OutgoingSend = { ...agentReply, tag: 'HUMAN_AGENT' };
-      expect(decideSend(explicit, facts({ thread: 'human' }), T0 + 30 * HOUR)).toEqual({
+      expect(decideSend(explicit, facts({ botOwnsThread: false }), T0 + 30 * HOUR)).toEqual({
         type: 'send',
         messagingType: 'MESSAGE_TAG',
         tag: 'HUMAN_AGENT',
@@ -119,18 +120,21 @@ describe('send policy', () => {
     });
 
     it("refuses it 8 days after the user's last message", () => {
-      expect(decideSend(agentReply, facts({ thread: 'human' }), T0 + 8 * DAY)).toEqual({
+      expect(decideSend(agentReply, facts({ botOwnsThread: false }), T0 + 8 * DAY)).toEqual({
         type: 'refuse',
         reason: 'human_agent_expired',
       });
     });
 
     it("sends a person's reply inside the window without a tag", () => {
-      expect(decideSend(agentReply, facts({ thread: 'human' }), T0 + HOUR)).toEqual({ type: 'send', messagingType: 'UPDATE' });
+      expect(decideSend(agentReply, facts({ botOwnsThread: false }), T0 + HOUR)).toEqual({
+        type: 'send',
+        messagingType: 'UPDATE',
+      });
     });
 
     it("refuses a person's promotional reply outside the window", () => {
-      expect(decideSend({ ...agentReply, promotional: true }, facts({ thread: 'human' }), T0 + 30 * HOUR)).toEqual({
+      expect(decideSend({ ...agentReply, promotional: true }, facts({ botOwnsThread: false }), T0 + 30 * HOUR)).toEqual({
         type: 'refuse',
         reason: 'outside_window_promotional',
       });
@@ -143,12 +147,15 @@ describe('send policy', () => {
   });
 
   describe('thread owner, reachability and consent', () => {
-    it.each(['handing_over', 'human', 'paused'] as const)('sends the bot nothing while the thread is %s', (thread) => {
-      expect(decideSend(reply, facts({ thread, replyToInbound: true }), T0 + 1000)).toEqual({
+    it('sends the bot nothing while a person owns the thread or the bot is paused', () => {
+      expect(decideSend(reply, facts({ botOwnsThread: false, replyToInbound: true }), T0 + 1000)).toEqual({
         type: 'refuse',
         reason: 'human_owns_thread',
       });
-      expect(decideSend(orderUpdate, facts({ thread }), T0 + 30 * HOUR)).toEqual({ type: 'refuse', reason: 'human_owns_thread' });
+      expect(decideSend(orderUpdate, facts({ botOwnsThread: false }), T0 + 30 * HOUR)).toEqual({
+        type: 'refuse',
+        reason: 'human_owns_thread',
+      });
     });
 
     it("sends nothing to an unreachable user, not even a person's reply", () => {
@@ -156,7 +163,7 @@ describe('send policy', () => {
         type: 'refuse',
         reason: 'unreachable',
       });
-      expect(decideSend(agentReply, facts({ unreachable: true, thread: 'human' }), T0 + 1000)).toEqual({
+      expect(decideSend(agentReply, facts({ unreachable: true, botOwnsThread: false }), T0 + 1000)).toEqual({
         type: 'refuse',
         reason: 'unreachable',
       });

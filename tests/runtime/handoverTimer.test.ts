@@ -2,7 +2,7 @@ import { createClient } from 'redis';
 import { textMessageBody } from '../../src/cli/sendEvent';
 import { startFakeGraphApi } from '../../src/emulator/fakeGraphApi';
 import { decodeUserState } from '../../src/engine/userState';
-import { partitionOf, userKeyOf } from '../../src/runtime/partitionOf';
+import { partitionOf, userKeyOf } from '../../src/store/partitionOf';
 import { startService } from '../../src/server';
 import { keysFor } from '../../src/store/keys';
 import { deletePrefix } from '../support/redisKeys';

@@ -1,6 +1,6 @@
 import { textMessageBody } from '../../src/cli/sendEvent';
 import { FAKE_ERRORS, startFakeGraphApi, type FakeGraphApi } from '../../src/emulator/fakeGraphApi';
-import { partitionOf, userKeyOf } from '../../src/runtime/partitionOf';
+import { partitionOf, userKeyOf } from '../../src/store/partitionOf';
 import { decodeUserState } from '../../src/engine/userState';
 import { startService, type RunningService } from '../../src/server';
 import { TEST_PAGE, TEST_SECRET, testConfig } from '../support/testEnv';

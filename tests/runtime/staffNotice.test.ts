@@ -1,7 +1,7 @@
 import { textMessageBody } from '../../src/cli/sendEvent';
 import { startFakeGraphApi, type FakeGraphApi } from '../../src/emulator/fakeGraphApi';
 import { decodeUserState } from '../../src/engine/userState';
-import { partitionOf, userKeyOf } from '../../src/runtime/partitionOf';
+import { partitionOf, userKeyOf } from '../../src/store/partitionOf';
 import { startService, type RunningService } from '../../src/server';
 import { TEST_PAGE, TEST_SECRET, testConfig } from '../support/testEnv';
 import { get, postSigned, waitFor } from '../support/webhookClient';

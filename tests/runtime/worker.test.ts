@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { createMetrics } from '../../src/metrics';
 import { counterHandler, type CounterState, type Handler } from '../../src/runtime/handler';
-import { partitionOf, userKeyOf } from '../../src/runtime/partitionOf';
+import { partitionOf, userKeyOf } from '../../src/store/partitionOf';
 import { Worker } from '../../src/runtime/worker';
 import { createMemoryStore } from '../../src/store/memory/memoryStore';
 import type { AppendRequest, Store } from '../../src/store/ports';

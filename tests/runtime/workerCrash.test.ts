@@ -13,7 +13,7 @@ import { createClient } from 'redis';
 import { textMessageBody } from '../../src/cli/sendEvent';
 import { createMetrics } from '../../src/metrics';
 import { counterHandler } from '../../src/runtime/handler';
-import { partitionOf, userKeyOf } from '../../src/runtime/partitionOf';
+import { partitionOf, userKeyOf } from '../../src/store/partitionOf';
 import { Worker } from '../../src/runtime/worker';
 import { keysFor } from '../../src/store/keys';
 import { createMemoryStore } from '../../src/store/memory/memoryStore';

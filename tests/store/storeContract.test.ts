@@ -2,7 +2,7 @@ import pino from 'pino';
 import { createMemoryStore } from '../../src/store/memory/memoryStore';
 import type { AppendRequest, Store } from '../../src/store/ports';
 import { createRedisStore } from '../../src/store/redis/redisStore';
-import type { MessengerEvent } from '../../src/webhook/messengerEvent';
+import type { MessengerEvent } from '../../src/store/messengerEvent';
 import { deletePrefix } from '../support/redisKeys';
 import { TEST_REDIS_URL, uniquePrefix } from '../support/testEnv';
 

@@ -9,7 +9,7 @@
 import fc from 'fast-check';
 import { textMessageBody } from '../../src/cli/sendEvent';
 import type { Handler } from '../../src/runtime/handler';
-import { partitionOf, userKeyOf } from '../../src/runtime/partitionOf';
+import { partitionOf, userKeyOf } from '../../src/store/partitionOf';
 import { startService, WEBHOOK_PATH, type RunningService } from '../../src/server';
 import { signBody } from '../../src/webhook/verifySignature';
 import { recordingHandler } from '../support/recordingHandler';

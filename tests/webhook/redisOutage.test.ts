@@ -7,7 +7,7 @@
  */
 import { createClient } from 'redis';
 import { textMessageBody } from '../../src/cli/sendEvent';
-import { partitionOf, userKeyOf } from '../../src/runtime/partitionOf';
+import { partitionOf, userKeyOf } from '../../src/store/partitionOf';
 import { startService, type RunningService } from '../../src/server';
 import { keysFor } from '../../src/store/keys';
 import { freePort, startPrivateRedis, type PrivateRedis } from '../support/privateRedis';

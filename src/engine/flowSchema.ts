@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { isTimeZone, parseRange } from '../engine/businessHours';
+import { PAGE_INBOX_APP_ID } from '../platform/messagingRules';
+import { isTimeZone, parseRange } from './businessHours';
 
 /**
  * The flow language: what a marketer writes in flows/*.yaml. Structure and types are checked
@@ -184,7 +185,6 @@ export type Flow = z.infer<typeof flowSchema>;
 const AFTER_HOURS =
   'Our team is away right now and will be back {{next_open}}. Leave your message here and a person will reply then.';
 /** Meta's Page Inbox: where a handover goes unless settings name another app. */
-export const PAGE_INBOX_APP_ID = '263902037430900';
 export const GRANT_POLICIES = ['when_idle', 'always', 'never'] as const;
 
 const OPENING_HOURS = /^(closed|([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00))$/;

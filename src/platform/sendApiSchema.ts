@@ -21,6 +21,14 @@ export const LIMITS = {
 
 /** Meta counts characters, not UTF-16 code units: an emoji is one. */
 export const charCount = (s: string): number => [...s].length;
+/**
+ * Cuts a text to `max` characters (an ellipsis marks the cut): a user's own answer echoed into a
+ * message, or a notice quoting a conversation, must not push it past Messenger's limit.
+ */
+export function clip(text: string, max: number = LIMITS.text): string {
+  return charCount(text) <= max ? text : `${[...text].slice(0, max - 1).join('')}…`;
+}
+
 const chars = (max: number) =>
   z
     .string()

@@ -1,0 +1,36 @@
+import type { Logger } from '../logger';
+import type { GraphClient } from '../messenger/graphClient';
+import type { Metrics } from '../metrics';
+import type { Store } from '../store/ports';
+import type { AgentNotice } from './notifyAgents';
+
+/** What the outbox sender and the thread-control effects it runs are given, and what one delivery attempt decides. */
+export interface SenderOptions {
+  readonly store: Store;
+  readonly graph: GraphClient;
+  readonly pageId: string;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly now: () => number;
+  readonly sleep: (ms: number) => Promise<void>;
+  readonly rates: { readonly text: number; readonly media: number; readonly burst: number };
+  /** Longest typing pause honoured, so one slow flow cannot hold a partition's other users. */
+  readonly maxTypingMs?: number;
+  /** How long the Page's sending stops after Meta refuses the token or a permission (default 60 s). */
+  readonly authPauseMs?: number;
+  /** Where `notify` effects go (agents' webhook); absent: they are only counted. */
+  readonly notify?: (notice: AgentNotice) => void;
+  /** Staff who also get each notice as a Messenger message (PSIDs on this Page). */
+  readonly staffPsids?: readonly string[];
+  /** The inbox partition count (where a staff member's own lane is). */
+  readonly partitions: number;
+  /**
+   * Users per partition delivered concurrently (default DEFAULT_USERS_IN_FLIGHT). More means more
+   * sends per second under Graph latency, and more possible duplicates after a crash.
+   */
+  readonly usersInFlight?: number;
+}
+
+/** done: record the entry as delivered (or deliberately dropped); retry: try it again after `ms`. */
+export type Step =
+  { readonly type: 'done'; readonly outcome: string } | { readonly type: 'retry'; readonly ms?: number; readonly why: string };
