@@ -6,7 +6,8 @@
  * cost (webhook, inbox, worker, commits) from the flow engine's.
  */
 import { loadConfig } from '../src/config/config';
-import { counterHandler, type Handler } from '../src/runtime/handler';
+import type { Handler } from '../src/runtime/handler';
+import { counterHandler } from '../tests/support/counterHandler';
 import { startService } from '../src/server';
 
 async function main(): Promise<void> {

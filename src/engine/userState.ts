@@ -82,7 +82,7 @@ export const initialUserState = (): UserState => ({
   controlSince: null,
 });
 
-/** Schema 0: the foundation's counter handler (src/runtime/handler.ts) before flows existed. */
+/** Schema 0: what the first version stored (a count of events and the last interaction), before flows existed. */
 const schema0 = z.object({ inbound: z.number(), lastInteractionAt: z.number().nullable() });
 
 export function decodeUserState(data: unknown): UserState {

@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { createMetrics } from '../../src/metrics';
-import { counterHandler, type CounterState, type Handler } from '../../src/runtime/handler';
+import type { Handler } from '../../src/runtime/handler';
+import { counterHandler, type CounterState } from '../support/counterHandler';
 import { partitionOf, userKeyOf } from '../../src/store/partitionOf';
 import { Worker } from '../../src/runtime/worker';
 import { createMemoryStore } from '../../src/store/memory/memoryStore';

@@ -12,7 +12,7 @@ import pino from 'pino';
 import { createClient } from 'redis';
 import { textMessageBody } from '../../src/cli/sendEvent';
 import { createMetrics } from '../../src/metrics';
-import { counterHandler } from '../../src/runtime/handler';
+import { counterHandler } from '../support/counterHandler';
 import { partitionOf, userKeyOf } from '../../src/store/partitionOf';
 import { Worker } from '../../src/runtime/worker';
 import { keysFor } from '../../src/store/keys';

@@ -1,4 +1,5 @@
-import { counterHandler, type CounterState, type Handler } from '../../src/runtime/handler';
+import type { Handler } from '../../src/runtime/handler';
+import { counterHandler, type CounterState } from './counterHandler';
 import type { InboxItem } from '../../src/store/ports';
 
 /** The built-in counter handler, plus a log of every item it was given, in apply order. */
