@@ -21,7 +21,7 @@ import { senderActionSchema, sendRequestSchema } from '../platform/sendApiSchema
  * validates every body with the same zod schemas the client uses, checks access_token and
  * appsecret_proof, answers what Meta answers (including its error envelope), records every call,
  * and can be told to fail. Used by tests, benchmarks, the demo and the browser emulator; it has no
- * test-only imports. Facts: messenger-platform.md §3 (Send API, §3.5 errors), §4.4, §5.2, §6.5.
+ * test-only imports. Facts: docs/messenger-platform.md §3 (Send API, §3.5 errors), §4.4, §5.2, §6.5.
  */
 
 export type FakeEndpoint =

@@ -2,7 +2,7 @@ import type { SendMessage } from '../platform/sendApiSchema';
 
 /**
  * What the engine asks the outside world to do. Plain data: the runtime commits these with the
- * state, and the sender (delivery issue) executes them in order.
+ * state, and the outbox sender executes them in order.
  */
 export type EngineEffect =
   | {

@@ -140,7 +140,8 @@ export function armHandoverTimer(run: Run): void {
   run.effects.push({ type: 'schedule', timer: 'handover_timeout', id: timer.id, at: timer.dueAt });
 }
 
-function setConsent(run: Run, topic: string, subscribed: boolean, source: string): void {
+/** Records the user's consent to a topic in the state and tells the runtime (the one place both happen). */
+export function setConsent(run: Run, topic: string, subscribed: boolean, source: string): void {
   run.state.consent[topic] = { subscribed, at: run.now, source };
   run.effects.push({ type: 'consent', topic, subscribed, source });
 }

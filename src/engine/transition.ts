@@ -5,7 +5,7 @@ import { isThreadEvent, type EngineEvent } from './engineEvent';
 import { controlAt, forEachControl, type ControlRef, type FlowSet } from './flowSet';
 import { matchesKeyword, said, type Said } from './normalize';
 import { GET_STARTED_PAYLOAD, OFFER_HUMAN_PAYLOAD, resolvePayload } from './payloads';
-import { askAgain, enterNode, fillText, newRun, openWindow, runActions, send, startHandover, type Run } from './run';
+import { askAgain, enterNode, fillText, newRun, openWindow, runActions, send, setConsent, startHandover, type Run } from './run';
 import { onThreadEvent, remember } from './threadEvents';
 import type { UserState } from './userState';
 import { validateAnswer } from './validateAnswer';
@@ -15,14 +15,15 @@ export interface TransitionResult {
   readonly effects: readonly EngineEffect[];
 }
 
-/**
- * The engine: (flows, state, event, now) → (next state, effects). Pure and deterministic: no I/O,
- * no clock, no randomness beyond what the inputs determine; the input state is never mutated.
- */
 /** What the runtime learned from Meta's user profile before this event (see profileLookup). */
 export type ProfileLookup =
   | { readonly ok: true; readonly first_name?: string; readonly locale?: string; readonly timezone?: number }
   | { readonly ok: false };
+
+/**
+ * The engine: (flows, state, event, now) → (next state, effects). Pure and deterministic: no I/O,
+ * no clock, no randomness beyond what the inputs determine; the input state is never mutated.
+ */
 
 export function transition(
   flows: FlowSet,
@@ -196,12 +197,10 @@ function globalKeyword(run: Run, s: Said): boolean {
   if (is(keywords.human)) startHandover(run, 'keyword');
   else if (is(keywords.stop)) {
     run.state.pending = null;
-    run.state.consent[topic] = { subscribed: false, at: run.now, source: 'keyword' };
-    run.effects.push({ type: 'consent', topic, subscribed: false, source: 'keyword' });
+    setConsent(run, topic, false, 'keyword');
     send(run, { text: fillText(run, messages.stopped) });
   } else if (is(keywords.start)) {
-    run.state.consent[topic] = { subscribed: true, at: run.now, source: 'keyword' };
-    run.effects.push({ type: 'consent', topic, subscribed: true, source: 'keyword' });
+    setConsent(run, topic, true, 'keyword');
     send(run, { text: fillText(run, messages.started) });
   } else if (is(keywords.menu)) {
     const loaded = run.flows.flows.get(run.flows.defaultFlow);

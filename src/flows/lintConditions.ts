@@ -1,4 +1,5 @@
 import type { Condition } from '../engine/flowSchema';
+import { isTimeZone } from '../engine/businessHours';
 import { nodeEntries, quote, regexError, type FlowScope, type Path } from './lintScope';
 
 /**
@@ -27,7 +28,7 @@ function condition({ report }: FlowScope, path: Path, c: Condition): void {
       );
   }
   if (!('time' in c)) return;
-  if (!validZone(c.time.tz)) {
+  if (!isTimeZone(c.time.tz)) {
     report.error(
       [...path, 'time', 'tz'],
       `time zone ${quote(c.time.tz)} is not a valid IANA zone`,
@@ -43,13 +44,4 @@ function condition({ report }: FlowScope, path: Path, c: Condition): void {
         'write times as HH:MM from 00:00 to 23:59',
       );
   });
-}
-
-function validZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -74,7 +74,7 @@ export interface ClosableGraphClient extends GraphClient {
   close(): void;
 }
 
-/** HMAC-SHA256 of the access token keyed with the app secret, hex (messenger-platform.md §6.5). */
+/** HMAC-SHA256 of the access token keyed with the app secret, hex (docs/messenger-platform.md §6.5). */
 export function appsecretProof(accessToken: string, appSecret: string): string {
   return createHmac('sha256', appSecret).update(accessToken).digest('hex');
 }

@@ -2,7 +2,7 @@ import { TalkshopError } from '../errors';
 
 /**
  * Meta's Graph API errors, and what the sender does about each, decided in ONE place: the
- * GRAPH_ERROR_RULES table below. Numbers and recommendations: messenger-platform.md §3.5.
+ * GRAPH_ERROR_RULES table below. Numbers and recommendations: docs/messenger-platform.md §3.5.
  */
 
 /**
@@ -120,7 +120,7 @@ export interface GraphErrorMatch {
 export interface GraphErrorRule {
   readonly match: GraphErrorMatch;
   readonly class: GraphErrorClass;
-  /** Why (messenger-platform.md §3.5), for readers and for logs. */
+  /** Why (docs/messenger-platform.md §3.5), for readers and for logs. */
   readonly why: string;
 }
 

@@ -4,7 +4,7 @@ import { GraphApiError } from './graphErrors';
 import { MESSENGER_PROFILE_FIELDS, type MessengerProfile, type MessengerProfileField } from '../platform/graphRequestSchemas';
 
 /**
- * `talkshop profile sync`: the Messenger Profile (messenger-platform.md §4.4) kept in a file and
+ * `talkshop profile sync`: the Messenger Profile (docs/messenger-platform.md §4.4) kept in a file and
  * pushed with as few calls as possible, because Meta allows only 10 calls per 10 minutes per Page.
  * One GET; then at most one POST (every added or changed field together) and, with `prune`, one
  * DELETE. An unchanged file costs the GET only. Nothing is retried: a 613 is reported as it is.

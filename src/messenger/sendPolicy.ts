@@ -4,8 +4,8 @@ import type { MessageTag } from '../platform/sendApiSchema';
 /**
  * Messenger's sending rules (2026), in one pure module, as data. The sender asks `decideSend`
  * before every Send API call; nothing here reads a clock, the store or the network.
- * Facts: ../shared/reference/messenger-platform.md §4.1 (window), §4.2 (tags), §4.3 (marketing),
- * §5.3 (human agents); DESIGN.md invariants 4 and 5.
+ * Facts: docs/messenger-platform.md §4.1 (window), §4.2 (tags), §4.3 (marketing),
+ * §5.3 (human agents); the README's promises on sends and on threads a person owns.
  */
 
 /** What is about to be sent (from an engine `send` effect, a broadcast, a sequence or an agent). */

@@ -1,18 +1,12 @@
 import { z } from 'zod';
-import { charCount, httpsUrl, LIMITS } from './sendApiSchema';
+import { chars, httpsUrl, LIMITS } from './sendApiSchema';
 
 /**
  * zod schemas of the Graph requests Talkshop makes besides the Send API (sendApiSchema.ts):
- * thread control (messenger-platform.md §5.2), the Messenger Profile (§4.4) and the user profile
+ * thread control (docs/messenger-platform.md §5.2), the Messenger Profile (§4.4) and the user profile
  * fields. The Graph client validates what it sends with them and the fake Graph API validates what
  * it receives with the same ones.
  */
-
-const chars = (max: number) =>
-  z
-    .string()
-    .refine((s) => charCount(s) >= 1, { message: 'must not be empty' })
-    .refine((s) => charCount(s) <= max, { message: `must be at most ${max} characters` });
 
 const recipient = z.strictObject({ id: z.string().min(1) });
 const metadata = chars(LIMITS.metadata).optional();

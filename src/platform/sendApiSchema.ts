@@ -3,7 +3,7 @@ import { z } from 'zod';
 /**
  * Messenger's Send API limits and the zod schemas of what Talkshop sends. One definition serves
  * the flow linter, the engine's property tests, the sender and the fake Graph API, so "valid" means
- * the same thing everywhere. Numbers: ../shared/reference/messenger-platform.md §3.
+ * the same thing everywhere. Numbers: docs/messenger-platform.md §3.
  */
 export const LIMITS = {
   text: 2000,
@@ -29,7 +29,8 @@ export function clip(text: string, max: number = LIMITS.text): string {
   return charCount(text) <= max ? text : `${[...text].slice(0, max - 1).join('')}…`;
 }
 
-const chars = (max: number) =>
+/** A string of 1 to `max` characters, counted as Meta counts them. */
+export const chars = (max: number) =>
   z
     .string()
     .refine((s) => charCount(s) >= 1, { message: 'must not be empty' })

@@ -137,7 +137,7 @@ export interface StateStore {
    * Stops at the first version mismatch; nothing at all changes without the lease.
    */
   commit(request: CommitRequest): Promise<CommitOutcome>;
-  /** Outbox entries after `afterId` (the delivery issue consumes these). */
+  /** Outbox entries after `afterId`, in order (the outbox sender consumes these). */
   readOutbox(partition: number, afterId: string, count: number): Promise<OutboxEntry[]>;
   /** Id of the last outbox entry delivered (or dropped on purpose) in the partition; '0-0' when none. */
   outboxCursor(partition: number): Promise<string>;

@@ -12,7 +12,7 @@ import {
 const err = (d: Partial<GraphErrorDetails>): GraphApiError =>
   new GraphApiError({ httpStatus: 400, graphMessage: 'x', endpoint: 'POST /me/messages', ...d });
 
-describe('classifyGraphError (messenger-platform.md §3.5)', () => {
+describe('classifyGraphError (docs/messenger-platform.md §3.5)', () => {
   const cases: Array<[string, Partial<GraphErrorDetails>, GraphErrorClass]> = [
     ['1 unknown error', { graphCode: 1, httpStatus: 500 }, 'retryable'],
     ['1/99 missing permission', { graphCode: 1, errorSubcode: 99 }, 'auth'],

@@ -64,7 +64,7 @@ async function boot(env: Record<string, string> = {}, count = 1): Promise<Runnin
   return services[0]!;
 }
 
-// ---- webhook bodies (messenger-platform.md §2.7, §2.8; tests/fixtures/webhooks/echo-read-reaction.json) ----
+// ---- webhook bodies (docs/messenger-platform.md §2.7, §2.8; tests/fixtures/webhooks/echo-read-reaction.json) ----
 const envelope = (channel: 'messaging' | 'standby', e: Record<string, unknown>): string =>
   JSON.stringify({ object: 'page', entry: [{ id: TEST_PAGE, time: clock, [channel]: [{ timestamp: clock, ...e }] }] });
 const fromCustomer = (psid: string) => ({ sender: { id: psid }, recipient: { id: TEST_PAGE } });
