@@ -10,9 +10,11 @@
  * Why a script and not `npm run build && node dist/…` (what the scripts did before): a compile is
  * a full tsc run over the tree (tens of seconds to minutes), and a production restart or deploy
  * should not wait for one.
- * Why in-process (require) and not a child: `sh -c "a && b"` keeps a shell between npm and the
- * service, and a SIGTERM sent to `npm start` (a container stop) then stops the shell, not the
- * service; with one command the shell execs node, which gets the signal and drains.
+ * Why in-process (require) and not a child, and why the npm scripts say `exec node …`: npm runs a
+ * script through `sh -c`, and a SIGTERM sent to `npm start` (a container stop, a process manager)
+ * is forwarded to that shell only; a shell or a launcher in between would leave the service running.
+ * With `exec` and no child, npm's child is the service itself, which gets the signal and drains
+ * (it logs "talkshop stopping" then "talkshop stopped"; npm exits 0).
  * Plain CommonJS with no dependencies, so it runs before anything is built and after
  * `npm prune --omit=dev`.
  */
