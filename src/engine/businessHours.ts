@@ -47,8 +47,8 @@ export function isTimeZone(tz: string): boolean {
   }
 }
 
-/** Local weekday (0 = Monday) and minutes since local midnight of `now` in `tz`. */
-function localTime(now: number, tz: string): { day: number; minutes: number } {
+/** Local weekday (0 = Monday) and minutes since local midnight of `now` in `tz`, via Intl (no clock read). */
+export function localTime(now: number, tz: string): { day: number; minutes: number } {
   const parts = new Intl.DateTimeFormat('en-US', {
     timeZone: tz,
     hourCycle: 'h23',

@@ -1,18 +1,6 @@
+import { localTime, WEEKDAYS } from './businessHours';
 import type { Condition } from './flowSchema';
 import type { UserState } from './userState';
-
-/** Local weekday and minutes since midnight of `now` in a time zone, via Intl (no clock read). */
-function localTime(now: number, tz: string): { day: string; minutes: number } {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: tz,
-    hourCycle: 'h23',
-    weekday: 'short',
-    hour: '2-digit',
-    minute: '2-digit',
-  }).formatToParts(now);
-  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '0';
-  return { day: get('weekday').slice(0, 3).toLowerCase(), minutes: Number(get('hour')) * 60 + Number(get('minute')) };
-}
 
 const toMinutes = (hhmm: string): number => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
 
@@ -48,7 +36,7 @@ export function holds(c: Condition, state: UserState, now: number): boolean {
   if ('subscribed' in c) return state.consent[c.subscribed]?.subscribed === true;
   if ('not_subscribed' in c) return state.consent[c.not_subscribed]?.subscribed !== true;
   const { day, minutes } = localTime(now, c.time.tz);
-  if (c.time.days && !c.time.days.includes(day as (typeof c.time.days)[number])) return false;
+  if (c.time.days && !c.time.days.some((d) => d === WEEKDAYS[day])) return false;
   if (!c.time.between) return true;
   const [from, to] = c.time.between.map(toMinutes) as [number, number];
   // A window like ["22:00","06:00"] wraps midnight.

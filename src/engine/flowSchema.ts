@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { PAGE_INBOX_APP_ID } from '../platform/messagingRules';
-import { isTimeZone, parseRange } from './businessHours';
+import { isTimeZone, parseRange, WEEKDAYS } from './businessHours';
 
 /**
  * The flow language: what a marketer writes in flows/*.yaml. Structure and types are checked
@@ -38,7 +38,7 @@ export const conditionSchema = z.union([
         .tuple([z.string().regex(/^\d\d:\d\d$/), z.string().regex(/^\d\d:\d\d$/)])
         .optional()
         .describe('["09:00","17:30"], local to tz'),
-      days: z.array(z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'])).optional(),
+      days: z.array(z.enum(WEEKDAYS)).optional(),
       tz: z.string().default('UTC').describe('IANA time zone, e.g. Europe/Paris'),
     }),
   }),
