@@ -28,7 +28,8 @@ const MAIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 // What `npm run build` reads (tsc: src/ and its config; the types come from the installed packages,
 // which the lockfile pins) and what it writes last: tsc rewrites every output, then the Lua scripts
 // are copied. A build that stopped halfway leaves the Lua copy older than the sources, so it counts as stale.
-const INPUTS = ['src', 'tsconfig.json', 'package.json', 'package-lock.json'];
+const CODE = ['src', 'tsconfig.json'];
+const INPUTS = [...CODE, 'package.json', 'package-lock.json'];
 const OUTPUTS = [relative(ROOT, MAIN), join('dist', 'src', 'store', 'redis', 'lua')];
 
 /** Every file and folder under `path` (itself included), with its modification time in ms. */
@@ -43,15 +44,15 @@ function* entries(path) {
   if (stat.isDirectory()) for (const name of readdirSync(path)) yield* entries(join(path, name));
 }
 
-/** Why dist/ cannot be used as it is, or undefined when it is up to date. */
-function staleReason() {
+/** Why dist/ is older than `inputs` (or missing), or undefined when it is up to date. */
+function staleReason(inputs) {
   let oldestOutput;
   for (const out of OUTPUTS) {
     const found = [...entries(join(ROOT, out))];
     if (found.length === 0) return `${out} is missing`;
     for (const e of found) if (oldestOutput === undefined || e.mtimeMs < oldestOutput.mtimeMs) oldestOutput = e;
   }
-  for (const input of INPUTS) {
+  for (const input of inputs) {
     for (const e of entries(join(ROOT, input))) {
       if (e.mtimeMs > oldestOutput.mtimeMs) return `${relative(ROOT, e.path)} is newer than the build`;
     }
@@ -77,7 +78,7 @@ const buildIfStale = args[0] === '--build-if-stale';
 if (buildIfStale) args.shift();
 
 if (buildIfStale) {
-  const reason = staleReason();
+  const reason = staleReason(INPUTS);
   if (reason) build(reason);
 } else if (!existsSync(MAIN)) {
   process.stderr.write(
@@ -86,7 +87,9 @@ if (buildIfStale) {
   );
   process.exit(1);
 } else {
-  const reason = staleReason();
+  // Only a change of the code warns here: `npm ci` and `npm prune` rewrite package-lock.json
+  // (same content, new time), and the production install prunes after the build.
+  const reason = staleReason(CODE);
   if (reason)
     process.stderr.write(`talkshop: warning: running the existing build, but ${reason}; \`npm run build\` to include it\n`);
 }
