@@ -6,8 +6,8 @@
  * this shared machine does not land on one target:
  *   npm_start_memory   `npm start` (what the README documents), in-memory store (no REDIS_URL)
  *   npm_start_redis    `npm start` on Redis (BENCH_REDIS_URL, default redis://127.0.0.1:6379), a per-run key prefix
- *   node_memory, node_redis  the command `npm start` runs (`node scripts/runBuilt.js serve`), without npm
- *                      in front: what a process manager that runs node itself waits for
+ *   node_memory, node_redis  `node dist/src/cli/main.js serve`, the README's command for many processes:
+ *                      what `npm start` runs, without npm in front and without scripts/runBuilt.js's build check
  *   node_e             a bare `node -e ''` from spawn to exit: this machine's speed that day, to read the rest against
  * The service listens on PORT=0 and tells its port in its "talkshop ready" log line (as
  * tests/support/spawnService.ts learns it); /readyz is then asked until it answers 200, so the
@@ -30,6 +30,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { deletePrefix, openRedis } from './processes';
 
 const ROOT = resolve(__dirname, '..', '..');
+const CLI = join('dist', 'src', 'cli', 'main.js');
 const RUNS = Math.max(1, Math.round(Number(process.env.BENCH_STARTUP_RUNS ?? 5) || 5));
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PREFIX = `bench-startup-${randomUUID().slice(0, 8)}`;
@@ -69,8 +70,8 @@ const TARGETS: readonly Target[] = [
   { name: 'node_e', command: [process.execPath, '-e', ''], service: false },
   { name: 'npm_start_memory', command: [...NPM, 'start'], env: memory, service: true },
   { name: 'npm_start_redis', command: [...NPM, 'start'], env: redis, service: true },
-  { name: 'node_memory', command: [process.execPath, 'scripts/runBuilt.js', 'serve'], env: memory, service: true },
-  { name: 'node_redis', command: [process.execPath, 'scripts/runBuilt.js', 'serve'], env: redis, service: true },
+  { name: 'node_memory', command: [process.execPath, CLI, 'serve'], env: memory, service: true },
+  { name: 'node_redis', command: [process.execPath, CLI, 'serve'], env: redis, service: true },
 ];
 
 function readyzStatus(port: number): Promise<number> {
