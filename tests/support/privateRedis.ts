@@ -21,14 +21,28 @@ export interface PrivateRedis {
   kill(): Promise<void>;
 }
 
+export interface PrivateRedisOptions {
+  /** Working directory of the server (it writes nothing there: no persistence); default: the current one. */
+  readonly dir?: string;
+  /** How long to wait for "Ready to accept connections"; the wait ends as soon as the line comes. */
+  readonly timeoutMs?: number;
+}
+
+/** What to tell someone whose machine has no redis-server. */
+export const REDIS_SERVER_MISSING =
+  'redis-server was not found on PATH. The tests start their own private Redis 7 with it: install it ' +
+  '(Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis), or set ' +
+  'TEST_REDIS_URL=redis://host:port to run the tests against a Redis you already have.';
+
 /**
  * Starts a throwaway `redis-server` (no persistence, loopback only) on the given port and
- * resolves once it accepts connections. Never touches the shared test Redis.
+ * resolves once it accepts connections. Never touches the machine's Redis.
  */
-export function startPrivateRedis(port: number, timeoutMs = 10_000): Promise<PrivateRedis> {
-  const proc = spawn('redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no', '--bind', '127.0.0.1'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+export function startPrivateRedis(port: number, options: PrivateRedisOptions = {}): Promise<PrivateRedis> {
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const dirArgs = options.dir ? ['--dir', options.dir] : [];
+  const args = ['--port', String(port), '--save', '', '--appendonly', 'no', '--bind', '127.0.0.1', ...dirArgs];
+  const proc = spawn('redis-server', args, { cwd: options.dir, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   let output = '';
   return new Promise((resolve, reject) => {
@@ -36,9 +50,9 @@ export function startPrivateRedis(port: number, timeoutMs = 10_000): Promise<Pri
       proc.kill('SIGKILL');
       reject(new Error(`redis-server on ${port} not ready in ${timeoutMs} ms:\n${output}`));
     }, timeoutMs);
-    proc.once('error', (err) => {
+    proc.once('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      reject(err);
+      reject(err.code === 'ENOENT' ? Object.assign(new Error(REDIS_SERVER_MISSING), { code: 'ENOENT' }) : err);
     });
     void exited.then(() => {
       clearTimeout(timer);

@@ -22,7 +22,7 @@ export interface SpawnReadyOptions {
  * killed (an orphan would keep Jest alive); stderr is kept for the error message.
  */
 export function spawnReady(args: readonly string[], options: SpawnReadyOptions): Promise<ReadyProcess> {
-  const timeoutMs = options.timeoutMs ?? 20_000;
+  const timeoutMs = options.timeoutMs ?? 60_000; // ends at the ready line; generous for a busy machine
   const proc = spawn(process.execPath, args, {
     env: { PATH: process.env.PATH, ...options.env },
     cwd: options.cwd,

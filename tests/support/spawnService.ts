@@ -20,9 +20,10 @@ const CLI = join(repoRoot(__dirname), 'dist', 'src', 'cli', 'main.js');
 /**
  * Starts `talkshop serve` from the build (npm test builds first) as a real child process, and
  * resolves when it logs "talkshop ready". That line is logged at info, so the level is never
- * set below info (debug and trace are kept).
+ * set below info (debug and trace are kept). A start is mostly CPU (loading modules): on a busy
+ * machine it can take many seconds, so the wait for the line is generous.
  */
-export function spawnService(env: Record<string, string | undefined>, timeoutMs = 15_000): Promise<SpawnedService> {
+export function spawnService(env: Record<string, string | undefined>, timeoutMs = 60_000): Promise<SpawnedService> {
   const level = env.LOG_LEVEL === 'debug' || env.LOG_LEVEL === 'trace' ? env.LOG_LEVEL : 'info';
   return spawnReady([CLI, 'serve'], { env: { ...env, LOG_LEVEL: level }, readyMsg: 'talkshop ready', timeoutMs });
 }

@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { loadConfig, type Config } from '../../src/config/config';
 
+/**
+ * The Redis the tests use. Under Jest it is always set: tests/support/globalSetup.ts starts a
+ * private redis-server unless TEST_REDIS_URL names another one. The fallback serves the benches,
+ * which import these helpers outside Jest.
+ */
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const TEST_SECRET = 'test-app-secret';
 export const TEST_PAGE = 'page-1';
@@ -25,7 +30,10 @@ export function testEnv(overrides: Record<string, string | undefined> = {}): Rec
     // Nothing listens on the discard port: a test that does not start a fake Graph API gets fast
     // connection errors (its sends stay in the outbox), never a call to the real Meta.
     GRAPH_API_URL: 'http://127.0.0.1:9',
-    LEASE_TTL_MS: '1500',
+    // Long enough that a loaded machine never loses a lease mid-test (a lost lease means extra
+    // rebalancing and re-sends). Tests that wait for a dead worker's lease to expire set a shorter
+    // one on that worker only.
+    LEASE_TTL_MS: '10000',
     ...overrides,
   };
 }
