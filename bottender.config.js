@@ -3,7 +3,9 @@
  * this file reads that parsed result instead of process.env, so there is one source of truth.
  * Flow state never lives in Bottender's session store (see README, "Why not Bottender sessions"),
  * hence the memory session driver: Bottender keeps nothing Talkshop depends on.
- * Requires the build (`npm run build`), like everything else that runs from dist/.
+ * Requires the build (`npm run build`), like everything else that runs from dist/. Bottender itself
+ * is a dev dependency (README, "Runtime dependencies"): only its own tools in a development install
+ * read this file; it needs nothing but dotenv and dist/, so it loads in a production install too.
  */
 require('dotenv/config');
 const { loadConfig } = require('./dist/src/config/config');
