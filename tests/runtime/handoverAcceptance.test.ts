@@ -3,7 +3,8 @@
  * inbox on real Redis (a unique key prefix per test, deleted afterwards) → worker → outbox sender
  * → the real-HTTP fake Graph API. The business clock is injected (`now: () => clock`), so the
  * 120-minute inactivity timeout is reached by moving `clock`, not by waiting. Every wait is on a
- * condition; the only fixed waits (QUIET, 300 ms) check that something did NOT happen.
+ * condition: before checking that something did NOT happen, a test waits until nothing is in
+ * flight any more (every item applied, every effect delivered: tests/support/settled.ts).
  * Restart survival of the timer is covered by handoverTimer.test.ts and not repeated here.
  */
 import { createServer, type Server } from 'node:http';
@@ -19,7 +20,8 @@ import { startService, type RunningService } from '../../src/server';
 import { keysFor } from '../../src/store/keys';
 import { deletePrefix } from '../support/redisKeys';
 import { TEST_PAGE, TEST_REDIS_URL, TEST_SECRET, testConfig } from '../support/testEnv';
-import { postSigned, waitFor } from '../support/webhookClient';
+import { isSettled, partitionsUpTo, settled } from '../support/settled';
+import { get, postSigned, waitFor } from '../support/webhookClient';
 
 const APP = 'test-app'; // MESSENGER_APP_ID in testEnv, and the fake's app
 const TOKEN = 'admin-token-0123456789';
@@ -27,7 +29,6 @@ const MIN = 60_000;
 const HOUR = 60 * MIN;
 const DAY = 24 * HOUR;
 const TIMEOUT = 120 * MIN; // flows/settings.yaml leaves handover_timeout_minutes at its default
-const QUIET = 300;
 const HANDOVER_TEXT = 'Connecting you with a person. They will reply here.';
 const WELCOME_BACK = "Hi again! You're chatting with our automated assistant now. Type MENU to see what I can do.";
 
@@ -111,7 +112,8 @@ const callsOf = (psid: string) => fake.calls.filter((c) => c.recipientId === psi
 const texts = (psid: string) =>
   fake.sentMessages(psid).map((c) => (c.body as { message: { text?: string } }).message.text ?? '[template]');
 const control = (psid: string, edge: string) => fake.calls.filter((c) => c.recipientId === psid && c.path.endsWith(`/${edge}`));
-const quiet = () => new Promise((r) => setTimeout(r, QUIET));
+/** Nothing in flight any more, so what has not happened by now will not. */
+const quiet = () => settled(services[0]!.store, partitionsUpTo(config.INBOX_PARTITIONS));
 const admin = (method: string, path: string, body?: unknown, token: string | null = TOKEN) =>
   fetch(`http://127.0.0.1:${services[0]!.port}/admin${path}`, {
     method,
@@ -257,6 +259,19 @@ describe('issue #5 handover, end to end on Redis', () => {
     expect((await stateOf('p5')).threadLog.map((t) => t.to)).toEqual(['handing_over', 'paused']);
     await until('an agent notice', () => posts.length > 0);
     await quiet();
+    // The notifier posts in the background, outside the outbox: wait until it has an answer for
+    // every notice the sender handed it.
+    const counter = async (line: string) => {
+      const found = (await get(services[0]!.port, '/metrics')).body.split('\n').find((l) => l.startsWith(`${line} `));
+      return found ? Number(found.slice(line.length + 1)) : 0;
+    };
+    await until('every agent notice answered', async () => {
+      const handed = await counter('talkshop_deliveries_total{type="notify",outcome="notified"}');
+      const answered =
+        (await counter('talkshop_agent_notifications_total{outcome="delivered"}')) +
+        (await counter('talkshop_agent_notifications_total{outcome="failed"}'));
+      return handed > 0 && answered === handed;
+    });
     expect(control('p5', 'pass_thread_control')).toHaveLength(1);
     expect(control('p5', 'pass_thread_control')[0]?.response).toMatchObject({
       error: { code: 10, message: 'Handover Protocol APIs disabled for this page.' },
@@ -297,21 +312,14 @@ describe('issue #5 handover, end to end on Redis', () => {
         await post(standbyText(u, 'are you still there?'), services[(i + 1) % 2]);
       }),
     );
-    const settled = async () => {
+    const finished = async () => {
       const states = await Promise.all(users.map(stateOf));
       if (!states.every((s) => s.transcript.some((t) => t.text === 'are you still there?'))) return false;
       const dues = await Promise.all(users.map(timerDue));
       if (dues.some((d) => d !== null && d <= clock)) return false; // a due timer not yet fired
-      const partitions = Array.from({ length: 16 }, (_, p) => p);
-      if ((await a.store.inbox.pendingCounts(partitions)).some((n) => n > 0)) return false;
-      const outboxes = await Promise.all(
-        partitions.map(async (p) => a.store.states.readOutbox(p, await a.store.states.outboxCursor(p), 1)),
-      );
-      return outboxes.every((o) => o.length === 0);
+      return isSettled(a.store, partitionsUpTo(config.INBOX_PARTITIONS));
     };
-    await until('every item and effect applied', settled);
-    await quiet();
-    expect(await settled()).toBe(true);
+    await until('every item and effect applied', finished);
 
     const outcomes = await Promise.all(
       users.map(async (u) => {
