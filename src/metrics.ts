@@ -65,8 +65,20 @@ export function createMetrics(sources: MetricsSources = {}) {
     }),
     deliveries: new Counter({
       name: 'talkshop_deliveries_total',
-      help: 'Outbox entries finished by the sender, by effect type and outcome (sent, refused_<reason>, unreachable…)',
+      help: 'Outbox entries finished by the sender, by effect type and outcome (sent, refused_<reason>, unreachable…, not_a_send for consent and sequence, logged for warning, invalid_dropped for an unreadable entry)',
       labelNames: ['type', 'outcome'] as const,
+      registers,
+    }),
+    recordsHeld: new Counter({
+      name: 'talkshop_records_held_total',
+      help: 'Inbox items and outbox entries from a newer Talkshop (reason: kind or version) left for a worker that knows them, once per record; their lane waits',
+      labelNames: ['store', 'reason'] as const,
+      registers,
+    }),
+    engineWarnings: new Counter({
+      name: 'talkshop_engine_warnings_total',
+      help: 'Flow problems the engine met while running (cycle, message_cap, missing_node), by code; each is logged at warn',
+      labelNames: ['code'] as const,
       registers,
     }),
     graphErrors: new Counter({

@@ -1,34 +1,60 @@
-import type { SendMessage } from '../platform/sendApiSchema';
+import { z } from 'zod';
+import { messageSchema } from '../platform/sendApiSchema';
 
 /**
  * What the engine asks the outside world to do. Plain data: the runtime commits these with the
- * state, and the outbox sender executes them in order.
+ * state into the outbox, and the sender reads them back through this schema, so what it executes
+ * is exactly what the engine made.
+ *
+ * Outbox entries outlive a release (a rolling deploy runs old and new workers side by side), so
+ * changes follow one rule. A worker ignores fields it does not know: adding an optional field
+ * needs nothing. A new kind needs nothing either: an older worker leaves it in place for a newer
+ * one. Any other change to a kind (a new enum value, a field renamed, made required or given a
+ * new meaning) must raise EFFECT_FORMAT, so older workers leave those entries alone too.
  */
-export type EngineEffect =
-  | {
-      readonly type: 'send';
-      readonly message: SendMessage;
-      /** RESPONSE: a reply to what the user just did. UPDATE: anything else (sequences, resumes). */
-      readonly messaging: 'RESPONSE' | 'UPDATE';
-      readonly promotional: boolean;
-      /** A person's own words (admin API): may use HUMAN_AGENT up to 7 days, and goes out while a person owns the thread. */
-      readonly byHumanAgent?: boolean;
-    }
-  | { readonly type: 'typing'; readonly ms: number }
-  | { readonly type: 'mark_seen' }
-  /** Pass thread control (to the Page Inbox unless `targetAppId` names another app), or `take` it back. */
-  | {
-      readonly type: 'handover';
-      readonly reason: string;
-      readonly metadata: Readonly<Record<string, unknown>>;
-      readonly targetAppId?: string;
-      readonly take?: boolean;
-    }
-  /** Arm a timer; when due it comes back through the user's inbox as a `timer` event with this id. */
-  | { readonly type: 'schedule'; readonly timer: 'handover_timeout'; readonly id: string; readonly at: number }
-  /** Disarm the user's timer of that name (the thread is back with the bot, or paused). */
-  | { readonly type: 'cancel_timer'; readonly timer: 'handover_timeout' }
-  | { readonly type: 'consent'; readonly topic: string; readonly subscribed: boolean; readonly source: string }
-  | { readonly type: 'sequence'; readonly action: 'start' | 'stop'; readonly sequence: string }
-  | { readonly type: 'notify'; readonly text: string; readonly reason: string }
-  | { readonly type: 'warning'; readonly code: 'message_cap' | 'cycle' | 'missing_node'; readonly detail: string };
+export const EFFECT_FORMAT = 1;
+
+const send = z.object({
+  type: z.literal('send'),
+  message: messageSchema,
+  /** RESPONSE: a reply to what the user just did. UPDATE: anything else (sequences, resumes). */
+  messaging: z.enum(['RESPONSE', 'UPDATE']),
+  promotional: z.boolean(),
+  /** A person's own words (admin API): may use HUMAN_AGENT up to 7 days, and goes out while a person owns the thread. */
+  byHumanAgent: z.boolean().optional(),
+});
+
+/** Pass thread control (to the Page Inbox unless `targetAppId` names another app), or `take` it back. */
+const handover = z.object({
+  type: z.literal('handover'),
+  reason: z.string(),
+  metadata: z.record(z.string(), z.unknown()),
+  targetAppId: z.string().optional(),
+  take: z.boolean().optional(),
+});
+
+/** Arm a timer; when due it comes back through the user's inbox as a `timer` event with this id. */
+const schedule = z.object({ type: z.literal('schedule'), timer: z.literal('handover_timeout'), id: z.string(), at: z.number() });
+
+/** Disarm the user's timer of that name (the thread is back with the bot, or paused). */
+const cancelTimer = z.object({ type: z.literal('cancel_timer'), timer: z.literal('handover_timeout') });
+
+export const engineEffectSchema = z.discriminatedUnion('type', [
+  send,
+  z.object({ type: z.literal('typing'), ms: z.number() }),
+  z.object({ type: z.literal('mark_seen') }),
+  handover,
+  schedule,
+  cancelTimer,
+  z.object({ type: z.literal('consent'), topic: z.string(), subscribed: z.boolean(), source: z.string() }),
+  z.object({ type: z.literal('sequence'), action: z.enum(['start', 'stop']), sequence: z.string() }),
+  z.object({ type: z.literal('notify'), text: z.string(), reason: z.string() }),
+  z.object({ type: z.literal('warning'), code: z.enum(['message_cap', 'cycle', 'missing_node']), detail: z.string() }),
+]);
+
+export type EngineEffect = Readonly<z.infer<typeof engineEffectSchema>>;
+export type EffectType = EngineEffect['type'];
+export type EffectOf<T extends EffectType> = Extract<EngineEffect, { readonly type: T }>;
+
+/** Every kind this code knows; a stored effect of any other kind was written by a newer Talkshop. */
+export const EFFECT_TYPES: ReadonlySet<string> = new Set<EffectType>(engineEffectSchema.options.map((o) => o.shape.type.value));

@@ -1,6 +1,8 @@
+import type { EngineEffect } from '../engine/effects';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
-import type { CommitItem, Effect, InboxItem, StateStore, ThreadMark } from '../store/ports';
+import type { CommitItem, InboxItem, StateStore, ThreadMark } from '../store/ports';
+import { encodeEffect } from './decodeEffect';
 import type { Handler } from './handler';
 import { userKeyOf } from '../store/partitionOf';
 import type { StateCache } from './stateCache';
@@ -33,7 +35,7 @@ function step<S>(
   ctx: ApplyContext<S>,
   now: Current<S>,
   item: InboxItem,
-): { next: Current<S>; data: unknown; effects: readonly Effect[] } {
+): { next: Current<S>; data: unknown; effects: readonly EngineEffect[] } {
   const started = process.hrtime.bigint();
   const version = now.version + 1;
   try {
@@ -111,7 +113,7 @@ export async function applyBatch<S>(
       userKey,
       expectedVersion: now.version,
       data,
-      effects,
+      effects: effects.map(encodeEffect),
       thread: threadChange(ctx.handler, now, next),
     });
   }

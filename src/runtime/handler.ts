@@ -1,8 +1,9 @@
-import type { Effect, InboxItem, ThreadMark } from '../store/ports';
+import type { EngineEffect } from '../engine/effects';
+import type { InboxItem, ThreadMark } from '../store/ports';
 
 export interface HandlerResult<S> {
   readonly state: S;
-  readonly effects: readonly Effect[];
+  readonly effects: readonly EngineEffect[];
 }
 
 /**

@@ -1,11 +1,13 @@
 import { decodeUserState } from '../engine/userState';
 import { backoffMs, classifyGraphError } from '../messenger/graphErrors';
-import { messageSchema, type SendMessage } from '../platform/sendApiSchema';
+import type { SendMessage } from '../platform/sendApiSchema';
 import { decideSend } from '../messenger/sendPolicy';
 import { pageRateBucket, type RateLane } from '../store/keys';
 import type { OutboxEntry } from '../store/ports';
-import type { SenderOptions, Step } from './senderOptions';
+import { decodeEffect, type DecodedEffect } from './decodeEffect';
+import type { Delivery, SenderOptions, Step } from './senderOptions';
 import { psidOf } from '../store/partitionOf';
+import { HeldRecords, heldRetryMs } from './heldRecords';
 import { OutboxWindow } from './outboxWindow';
 import { handOver, notifyStaff, schedule, takeBack, timerSlot } from './threadEffects';
 
@@ -14,7 +16,11 @@ const OUTBOX_BATCH = 50;
 export const DEFAULT_USERS_IN_FLIGHT = 4;
 
 type Round =
-  { readonly type: 'delivered' } | { readonly type: 'postponed'; readonly ms?: number } | { readonly type: 'lease_lost' };
+  | { readonly type: 'delivered' }
+  /** Nothing could be finished: the only entries left wait behind entries a newer Talkshop wrote. */
+  | { readonly type: 'held' }
+  | { readonly type: 'postponed'; readonly ms?: number }
+  | { readonly type: 'lease_lost' };
 
 const laneOf = (m: SendMessage): RateLane =>
   'attachment' in m && (m.attachment.type === 'video' || m.attachment.type === 'audio') ? 'media' : 'text';
@@ -32,13 +38,17 @@ export class OutboxSender {
   private rateLimitedStreak = 0;
   /** Per user, the inbox item whose replies already got their typing indicator (recent users only). */
   private readonly typedFor = new Map<string, string>();
+  private readonly held: HeldRecords;
 
-  constructor(private readonly o: SenderOptions) {}
+  constructor(private readonly o: SenderOptions) {
+    this.held = new HeldRecords('outbox', o.metrics, o.logger);
+  }
 
   /** Runs until `active()` turns false; `wake` resolves when new entries may exist (or times out). */
   async run(partition: number, leaseToken: string, active: () => boolean, wake: (ms: number) => Promise<void>): Promise<void> {
     const window = new OutboxWindow(await this.o.store.states.outboxCursor(partition));
     let failures = 0; // consecutive rounds that had to postpone an entry
+    let heldRounds = 0; // consecutive rounds that found only entries waiting behind a newer Talkshop's
     while (active()) {
       let entries: OutboxEntry[];
       try {
@@ -48,6 +58,10 @@ export class OutboxSender {
         await this.o.sleep(500);
         continue;
       }
+      window.sync(
+        entries.map((e) => e.id),
+        entries.length < OUTBOX_BATCH,
+      );
       if (entries.length === 0) {
         await wake(1000);
         continue;
@@ -59,6 +73,10 @@ export class OutboxSender {
         failures += 1;
         await this.pauseWhileActive(round.ms ?? backoffMs(failures, Math.random), active, wake);
       } else failures = 0;
+      // Look again after a growing pause (new entries wake it sooner): a newer worker may hold the
+      // partition by then, or the entry may have been removed.
+      heldRounds = round.type === 'held' ? heldRounds + 1 : 0;
+      if (round.type === 'held') await wake(heldRetryMs(heldRounds, this.o.heldRetryMs));
     }
   }
 
@@ -67,7 +85,8 @@ export class OutboxSender {
    * latency is spent in parallel, not added up). An entry that must wait ends the round (the
    * entries already in flight finish); the next round starts after the backoff, with that entry.
    * Every finished entry is acked at once, so after a crash only the entries in flight at that
-   * moment (≤ usersInFlight per partition) can be sent again.
+   * moment (≤ usersInFlight per partition) can be sent again. An entry a newer Talkshop wrote
+   * stops its user's lane (their later entries must not overtake it); other users go on.
    */
   private async round(
     partition: number,
@@ -80,6 +99,8 @@ export class OutboxSender {
     for (const e of entries) byUser.set(e.userKey, [...(byUser.get(e.userKey) ?? []), e]);
     const queues = [...byUser.values()];
     let outcome: Round = { type: 'delivered' };
+    let held = false;
+    let finished = 0;
     // Lanes finishing together keep the shortest wait (a backoff without `ms` counts as 0).
     const postpone = (ms: number | undefined): void => {
       const current: Round = outcome;
@@ -92,13 +113,21 @@ export class OutboxSender {
       for (let queue = queues.shift(); queue && active() && outcome.type === 'delivered'; queue = queues.shift()) {
         for (const entry of queue) {
           if (!active() || outcome.type !== 'delivered') return;
-          const step = await this.deliver(partition, entry);
+          const decoded = decodeEffect(entry.effect);
+          if (decoded.type === 'unknown') {
+            this.held.note(partition, entry.id, decoded); // it stays in the outbox
+            held = true;
+            break;
+          }
+          const step = await this.attempt(partition, entry, decoded);
           if (step.type === 'retry') {
             this.o.logger.debug({ partition, entryId: entry.id, why: step.why, ms: step.ms }, 'delivery postponed');
             postpone(step.ms);
             return;
           }
-          this.o.metrics.deliveries.inc({ type: String(entry.effect.type), outcome: step.outcome });
+          const type = decoded.type === 'effect' ? decoded.effect.type : decoded.kind;
+          this.o.metrics.deliveries.inc({ type, outcome: step.outcome });
+          finished += 1;
           const passed = window.finish(entry.id);
           if (!(await this.o.store.states.ackOutbox(partition, leaseToken, entry.id, passed ? { to: passed } : 'stay')))
             outcome = { type: 'lease_lost' };
@@ -106,7 +135,21 @@ export class OutboxSender {
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.o.usersInFlight ?? DEFAULT_USERS_IN_FLIGHT, queues.length) }, lane));
-    return outcome;
+    return outcome.type === 'delivered' && held && finished === 0 ? { type: 'held' } : outcome;
+  }
+
+  /** A known effect is delivered; an unreadable one can never be, so it is dropped (and counted). */
+  private async attempt(
+    partition: number,
+    entry: OutboxEntry,
+    decoded: Exclude<DecodedEffect, { type: 'unknown' }>,
+  ): Promise<Step> {
+    if (decoded.type === 'effect') return this.deliver(partition, { ...entry, effect: decoded.effect });
+    this.o.logger.warn(
+      { partition, entryId: entry.id, effect: decoded.kind, detail: decoded.detail },
+      'unreadable outbox entry dropped',
+    );
+    return { type: 'done', outcome: 'invalid_dropped' };
   }
 
   /**
@@ -119,9 +162,10 @@ export class OutboxSender {
     while (active() && Date.now() < until) await wake(Math.min(until - Date.now(), 1000));
   }
 
-  private async deliver(partition: number, entry: OutboxEntry): Promise<Step> {
+  /** Every kind is handled here by name: a kind added to the engine and not to this switch fails to compile. */
+  private async deliver(partition: number, entry: Delivery): Promise<Step> {
     const psid = psidOf(entry.userKey);
-    const effect = entry.effect;
+    const { effect } = entry;
     try {
       switch (effect.type) {
         case 'mark_seen':
@@ -129,47 +173,53 @@ export class OutboxSender {
           return { type: 'done', outcome: 'sent' };
         case 'typing': {
           await this.o.graph.senderAction(psid, 'typing_on');
-          await this.o.sleep(Math.min(Number(effect.ms) || 0, this.o.maxTypingMs ?? 3000));
+          await this.o.sleep(Math.min(effect.ms, this.o.maxTypingMs ?? 3000));
           return { type: 'done', outcome: 'sent' };
         }
         case 'send':
-          return await this.send(partition, entry, psid);
+          return await this.send(partition, { ...entry, effect }, psid);
         case 'handover':
-          return effect.take === true
-            ? await takeBack(this.o, partition, entry, psid)
-            : await handOver(this.o, partition, entry, psid);
+          return effect.take
+            ? await takeBack(this.o, partition, { ...entry, effect }, psid)
+            : await handOver(this.o, partition, { ...entry, effect }, psid);
         case 'schedule':
-          await schedule(this.o, partition, entry, psid);
+          await schedule(this.o, partition, { ...entry, effect }, psid);
           return { type: 'done', outcome: 'scheduled' };
         case 'cancel_timer':
-          await this.o.store.timers.clear(partition, timerSlot(entry.userKey, String(effect.timer)));
+          await this.o.store.timers.clear(partition, timerSlot(entry.userKey, effect.timer));
           return { type: 'done', outcome: 'cancelled' };
         case 'notify':
-          return await notifyStaff(this.o, partition, entry, psid);
-        default:
-          // consent, sequence, warning: recorded by their own modules, nothing to send.
+          return await notifyStaff(this.o, partition, { ...entry, effect }, psid);
+        case 'consent':
+        case 'sequence':
+          // Deliberately not a send (yet): the engine already wrote consent and sequences into the
+          // user's state, which the send policy reads; nothing acts on these entries until
+          // broadcasts and drip sequences are delivered. Counted as outcome "not_a_send".
           return { type: 'done', outcome: 'not_a_send' };
+        case 'warning':
+          // A flow problem the linter could not see (a cycle, the message cap, a missing node).
+          this.o.metrics.engineWarnings.inc({ code: effect.code });
+          this.o.logger.warn({ partition, entryId: entry.id, code: effect.code, detail: effect.detail }, 'flow engine warning');
+          return { type: 'done', outcome: 'logged' };
+        default: {
+          const unhandled: never = effect;
+          throw new Error(`the sender has no case for ${JSON.stringify(unhandled)}`);
+        }
       }
     } catch (err) {
       return this.onError(partition, entry, err);
     }
   }
 
-  private async send(partition: number, entry: OutboxEntry, psid: string): Promise<Step> {
+  private async send(partition: number, entry: Delivery<'send'>, psid: string): Promise<Step> {
     const { effect } = entry;
-    const message = messageSchema.safeParse(effect.message);
-    if (!message.success) return { type: 'done', outcome: 'invalid_dropped' };
     const [stored, facts] = await Promise.all([
       this.o.store.states.load(partition, entry.userKey),
       this.o.store.states.deliveryFacts(partition, entry.userKey),
     ]);
     const state = decodeUserState(stored.data);
     const decision = decideSend(
-      {
-        messaging: effect.messaging === 'RESPONSE' ? 'RESPONSE' : 'UPDATE',
-        promotional: effect.promotional === true,
-        byHumanAgent: effect.byHumanAgent === true,
-      },
+      { messaging: effect.messaging, promotional: effect.promotional, byHumanAgent: effect.byHumanAgent === true },
       {
         lastInboundAt: state.lastInboundAt,
         windowEndsAt: state.windowEndsAt,
@@ -186,7 +236,7 @@ export class OutboxSender {
       this.o.logger.info({ partition, entryId: entry.id, reason: decision.reason }, 'send refused by policy');
       return { type: 'done', outcome: `refused_${decision.reason}` };
     }
-    const waited = await this.waitForToken(laneOf(message.data), effect.messaging === 'RESPONSE' ? 'live' : 'bulk');
+    const waited = await this.waitForToken(laneOf(effect.message), effect.messaging === 'RESPONSE' ? 'live' : 'bulk');
     if (waited !== 0) return { type: 'retry', ms: waited, why: 'rate_limit' };
     if (this.typedFor.get(entry.userKey) !== entry.itemId) {
       // One "typing…" before the replies to each inbound event, as its own sender-action request.
@@ -199,7 +249,7 @@ export class OutboxSender {
       recipient: { id: psid },
       messaging_type: decision.messagingType,
       ...tag,
-      message: message.data,
+      message: effect.message,
     });
     this.rateLimitedStreak = 0;
     return { type: 'done', outcome: 'sent' };
@@ -224,10 +274,10 @@ export class OutboxSender {
     }
   }
 
-  private async onError(partition: number, entry: OutboxEntry, err: unknown): Promise<Step> {
+  private async onError(partition: number, entry: Delivery, err: unknown): Promise<Step> {
     const kind = classifyGraphError(err);
     this.o.metrics.graphErrors.inc({ class: kind });
-    const where = { partition, entryId: entry.id, effect: String(entry.effect.type), class: kind };
+    const where = { partition, entryId: entry.id, effect: entry.effect.type, class: kind };
     switch (kind) {
       case 'retryable':
         return { type: 'retry', why: kind }; // exponential backoff with jitter, capped

@@ -21,6 +21,18 @@ export class OutboxWindow {
     for (const id of ids) if (streamIdAfter(id, this.pending.at(-1) ?? this.cursor)) this.pending.push(id);
   }
 
+  /**
+   * Reconciles with a fresh read from the cursor (`ids` in order; `complete` when the read was not
+   * cut short by its count). An entry read before, not finished here and gone now was removed by
+   * hand (an entry no release can deliver): it counts as done, so the cursor can pass it.
+   */
+  sync(ids: readonly string[], complete: boolean): void {
+    const present = new Set(ids);
+    const last = ids.at(-1);
+    const covered = (id: string) => complete || (last !== undefined && !streamIdAfter(id, last));
+    for (const id of this.pending.filter((p) => !this.done.has(p) && !present.has(p) && covered(p))) this.finish(id);
+  }
+
   /** Marks an entry done; returns the new cursor if the run of done entries at the front grew. */
   finish(id: string): string | undefined {
     this.done.add(id);

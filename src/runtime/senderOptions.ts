@@ -1,3 +1,4 @@
+import type { EffectOf, EffectType, EngineEffect } from '../engine/effects';
 import type { Logger } from '../logger';
 import type { GraphClient } from '../messenger/graphClient';
 import type { Metrics } from '../metrics';
@@ -29,6 +30,22 @@ export interface SenderOptions {
    * sends per second under Graph latency, and more possible duplicates after a crash.
    */
   readonly usersInFlight?: number;
+  /**
+   * Longest wait between looks at an entry a newer Talkshop wrote (default 30 s): the user's
+   * deliveries wait at it, other users' do not.
+   */
+  readonly heldRetryMs?: number;
+}
+
+/** An outbox entry whose effect this code knows, typed by its kind (`Delivery<'send'>`). */
+export type Delivery<T extends EffectType = EffectType> = Entry<EffectOf<T>>;
+
+/** (A plain type parameter keeps Delivery<'send'> assignable to Delivery.) */
+interface Entry<E extends EngineEffect> {
+  readonly id: string;
+  readonly userKey: string;
+  readonly itemId: string;
+  readonly effect: E;
 }
 
 /** done: record the entry as delivered (or deliberately dropped); retry: try it again after `ms`. */

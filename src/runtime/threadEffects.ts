@@ -1,10 +1,9 @@
 import { PAGE_INBOX_APP_ID } from '../platform/messagingRules';
 import { decodeUserState } from '../engine/userState';
 import { classifyGraphError } from '../messenger/graphErrors';
-import type { OutboxEntry } from '../store/ports';
 import { internalEvent } from '../store/messengerEvent';
 import { staffNoticeText, type AgentNotice } from './notifyAgents';
-import type { SenderOptions, Step } from './senderOptions';
+import type { Delivery, SenderOptions, Step } from './senderOptions';
 import { partitionOf } from '../store/partitionOf';
 
 /**
@@ -20,12 +19,11 @@ export const timerSlot = (userKey: string, timer: string): string => `${userKey}
  * user's own inbox partition (so it is ordered with everything else the user does). A page on
  * Conversation Routing answers "Handover Protocol APIs disabled": reported once, never retried.
  */
-export async function handOver(o: SenderOptions, partition: number, entry: OutboxEntry, psid: string): Promise<Step> {
+export async function handOver(o: SenderOptions, partition: number, entry: Delivery<'handover'>, psid: string): Promise<Step> {
   let outcome: 'passed' | 'handover_disabled';
   try {
-    const target =
-      typeof entry.effect.targetAppId === 'string' && entry.effect.targetAppId ? entry.effect.targetAppId : PAGE_INBOX_APP_ID;
-    await o.graph.passThreadControl(psid, target, JSON.stringify(entry.effect.metadata ?? {}).slice(0, 1000));
+    const { targetAppId, metadata } = entry.effect;
+    await o.graph.passThreadControl(psid, targetAppId || PAGE_INBOX_APP_ID, JSON.stringify(metadata).slice(0, 1000));
     outcome = 'passed';
   } catch (err) {
     if (classifyGraphError(err) !== 'handover_disabled') throw err;
@@ -41,10 +39,10 @@ export async function handOver(o: SenderOptions, partition: number, entry: Outbo
  * over. A refusal that retrying cannot fix (the thread was already ours, a routing page) is
  * reported too, so the state never waits forever.
  */
-export async function takeBack(o: SenderOptions, partition: number, entry: OutboxEntry, psid: string): Promise<Step> {
+export async function takeBack(o: SenderOptions, partition: number, entry: Delivery<'handover'>, psid: string): Promise<Step> {
   let outcome: 'taken' | 'take_failed';
   try {
-    await o.graph.takeThreadControl(psid, JSON.stringify(entry.effect.metadata ?? {}).slice(0, 1000));
+    await o.graph.takeThreadControl(psid, JSON.stringify(entry.effect.metadata).slice(0, 1000));
     outcome = 'taken';
   } catch (err) {
     const kind = classifyGraphError(err);
@@ -57,7 +55,7 @@ export async function takeBack(o: SenderOptions, partition: number, entry: Outbo
 }
 
 /** Tells the user's state how a thread-control call went, through the user's own inbox lane. */
-async function report(o: SenderOptions, partition: number, entry: OutboxEntry, psid: string, outcome: string): Promise<void> {
+async function report(o: SenderOptions, partition: number, entry: Delivery, psid: string, outcome: string): Promise<void> {
   const dedupeKey = `handover:${entry.id}`; // a replay after a crash reports once
   const at = o.now();
   const event = internalEvent('handover_result', o.pageId, psid, at, dedupeKey, { outcome });
@@ -69,7 +67,7 @@ async function report(o: SenderOptions, partition: number, entry: OutboxEntry, p
  * PSID through their own inbox lane, so the Messenger notice is durable, ordered and sent under
  * the same rules as any message (their thread must be with the bot and inside their 24 h window).
  */
-export async function notifyStaff(o: SenderOptions, partition: number, entry: OutboxEntry, psid: string): Promise<Step> {
+export async function notifyStaff(o: SenderOptions, partition: number, entry: Delivery<'notify'>, psid: string): Promise<Step> {
   const staff = (o.staffPsids ?? []).filter((s) => s !== psid);
   if (!o.notify && staff.length === 0) return { type: 'done', outcome: 'no_notifier' };
   const notice = await noticeFor(o, partition, entry, psid);
@@ -86,10 +84,10 @@ export async function notifyStaff(o: SenderOptions, partition: number, entry: Ou
   return { type: 'done', outcome: 'notified' };
 }
 
-async function noticeFor(o: SenderOptions, partition: number, entry: OutboxEntry, psid: string): Promise<AgentNotice> {
+async function noticeFor(o: SenderOptions, partition: number, entry: Delivery<'notify'>, psid: string): Promise<AgentNotice> {
   const state = decodeUserState((await o.store.states.load(partition, entry.userKey)).data);
   const lastMessages = state.transcript.slice(-5).map((t) => ({ from: t.from, text: t.text }));
-  return { psid, reason: String(entry.effect.reason ?? ''), text: String(entry.effect.text ?? ''), lastMessages };
+  return { psid, reason: entry.effect.reason, text: entry.effect.text, lastMessages };
 }
 
 /**
@@ -97,9 +95,9 @@ async function noticeFor(o: SenderOptions, partition: number, entry: OutboxEntry
  * leaves nothing behind); when due it returns through the user's inbox. Effects of one
  * partition run in commit order, so the last arm or cancel the engine made is the one that holds.
  */
-export async function schedule(o: SenderOptions, partition: number, entry: OutboxEntry, psid: string): Promise<void> {
+export async function schedule(o: SenderOptions, partition: number, entry: Delivery<'schedule'>, psid: string): Promise<void> {
   const { timer, id, at } = entry.effect;
-  const dedupeKey = `timer:${String(id)}`;
-  const event = internalEvent('timer_fired', o.pageId, psid, Number(at), dedupeKey, { timer, id });
-  await o.store.timers.set(partition, timerSlot(entry.userKey, String(timer)), Number(at), { source: 'timer', event });
+  const dedupeKey = `timer:${id}`;
+  const event = internalEvent('timer_fired', o.pageId, psid, at, dedupeKey, { timer, id });
+  await o.store.timers.set(partition, timerSlot(entry.userKey, timer), at, { source: 'timer', event });
 }

@@ -1,10 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
-import type { InboxItem, Store } from '../store/ports';
+import type { InboxItem, InboxRead, Store, UnknownRecord } from '../store/ports';
 import { streamIdAfter } from '../store/records';
 import { applyBatch, type ApplyContext } from './applyBatch';
 import type { Handler } from './handler';
+import { HeldRecords, heldRetryMs } from './heldRecords';
+import { Signal } from './signal';
 import { StateCache } from './stateCache';
 
 export interface WorkerOptions<S> {
@@ -18,6 +20,8 @@ export interface WorkerOptions<S> {
   readonly now?: () => number;
   /** How long one inbox read waits for new items; also bounds how fast a stop is noticed. */
   readonly readBlockMs?: number;
+  /** Longest wait between looks at an item a newer Talkshop wrote, which holds up its partition (default 30 s). */
+  readonly heldRetryMs?: number;
   /**
    * Work that runs beside the apply loop for as long as this worker holds a partition (the outbox
    * sender): it gets the lease token for fencing, `active()` and a `wake(ms)` that resolves when
@@ -31,27 +35,6 @@ export interface WorkerOptions<S> {
   ) => Promise<void>;
 }
 
-/** Wakes a partition task: `wait(ms)` resolves on the next `notify()` or after `ms`. */
-class Signal {
-  private readonly waiters = new Set<() => void>();
-
-  wait(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.waiters.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.waiters.add(done);
-    });
-  }
-
-  notify(): void {
-    for (const done of [...this.waiters]) done();
-  }
-}
-
 interface Lease<S> {
   readonly partition: number;
   readonly token: string;
@@ -60,7 +43,15 @@ interface Lease<S> {
   active: boolean;
   /** Highest item id read into `queue`; the next read starts after it. */
   lastSeen: string;
-  readonly queue: InboxItem[];
+  /** The last item applied (or the cursor the lease started at). */
+  applied: string;
+  readonly queue: InboxRead[];
+  /** Bumped when the queue is dropped to read again from `applied`: reads issued before are stale. */
+  rewinds: number;
+  /** While an item from a newer Talkshop blocks the partition: no reads before this time (ms). */
+  heldUntil: number;
+  /** Consecutive looks at such an item; the wait doubles with each. */
+  holdStreak: number;
   running: Promise<void> | null;
   /** Wakes the partition task after a commit; `task` is that task while it runs. */
   readonly signal: Signal;
@@ -88,11 +79,13 @@ export class Worker<S> {
   private controlTimer: NodeJS.Timeout | undefined;
   private controlling: Promise<void> | null = null;
   private reading: Promise<void> | null = null;
+  private readonly held: HeldRecords;
   /** True while the worker runs and the store answered its last heartbeat. */
   healthy = false;
 
   constructor(private readonly o: WorkerOptions<S>) {
     this.ctx = { states: o.store.states, handler: o.handler, logger: o.logger, metrics: o.metrics, now: o.now ?? Date.now };
+    this.held = new HeldRecords('inbox', o.metrics, o.logger);
   }
 
   get heldPartitions(): number[] {
@@ -157,7 +150,11 @@ export class Worker<S> {
         cache: new StateCache<S>(STATE_CACHE_PER_PARTITION),
         active: true,
         lastSeen,
+        applied: lastSeen,
         queue: [],
+        rewinds: 0,
+        heldUntil: 0,
+        holdStreak: 0,
         running: null,
         signal: new Signal(),
         task: null,
@@ -209,11 +206,11 @@ export class Worker<S> {
     const blockMs = this.o.readBlockMs ?? 1000;
     while (!this.stopping) {
       const after = new Map<number, string>();
-      const readFor = new Map<number, Lease<S>>();
+      const readFor = new Map<number, ReadFor<S>>();
       for (const l of this.leases.values()) {
-        if (l.queue.length >= QUEUE_HIGH_WATER) continue;
+        if (l.queue.length >= QUEUE_HIGH_WATER || l.heldUntil > Date.now()) continue;
         after.set(l.partition, l.lastSeen);
-        readFor.set(l.partition, l);
+        readFor.set(l.partition, { lease: l, rewinds: l.rewinds });
       }
       if (after.size === 0) {
         await sleep(Math.min(blockMs, 100));
@@ -231,12 +228,15 @@ export class Worker<S> {
   /**
    * Queues what a read returned, but only for the very lease the read was issued for: if the
    * lease was lost (or given back) and taken again meanwhile, the new lease starts at the
-   * committed cursor, and items from the old read position would skip the ones in between.
+   * committed cursor, and items from the old read position would skip the ones in between. The
+   * same goes for a read issued before the queue was dropped to read again (see hold).
    */
-  private enqueue(items: readonly InboxItem[], readFor: ReadonlyMap<number, Lease<S>>): void {
+  private enqueue(items: readonly InboxRead[], readFor: ReadonlyMap<number, ReadFor<S>>): void {
     for (const item of items) {
       const lease = this.leases.get(item.partition);
-      if (!lease?.active || lease !== readFor.get(item.partition) || !streamIdAfter(item.id, lease.lastSeen)) continue;
+      const read = readFor.get(item.partition);
+      if (!lease?.active || lease !== read?.lease || lease.rewinds !== read.rewinds || !streamIdAfter(item.id, lease.lastSeen))
+        continue;
       lease.queue.push(item);
       lease.lastSeen = item.id;
       this.kick(lease);
@@ -257,12 +257,18 @@ export class Worker<S> {
   private async drain(lease: Lease<S>): Promise<void> {
     let backoff = 50;
     while (lease.active && !this.stopping && lease.queue.length > 0) {
-      const batch = lease.queue.slice(0, APPLY_BATCH);
+      const head = lease.queue[0];
+      if (head?.type === 'unknown') return this.hold(lease, head);
+      const batch = leadingItems(lease.queue, APPLY_BATCH);
       try {
         const outcome = await applyBatch(this.ctx, batch, lease.token, lease.cache);
         if (outcome.type === 'lease_lost') return this.lose(lease);
         lease.queue.splice(0, outcome.count);
-        if (outcome.count > 0) lease.signal.notify();
+        if (outcome.count > 0) {
+          lease.applied = batch[outcome.count - 1]?.id ?? lease.applied;
+          lease.holdStreak = 0;
+          lease.signal.notify();
+        }
         backoff = 50;
       } catch (err) {
         this.o.logger.warn({ err, partition: lease.partition, itemId: batch[0]?.id }, 'applying items failed; retrying them');
@@ -271,4 +277,35 @@ export class Worker<S> {
       }
     }
   }
+
+  /**
+   * The partition's next item was written by a newer Talkshop (a kind or format this code does
+   * not know). Nothing after it may go first, so the partition waits there: its queue is dropped
+   * and, after a growing pause, read again from the last applied item. By then a newer worker may
+   * hold the partition (this one gives idle partitions away first), or the item may be gone.
+   */
+  private hold(lease: Lease<S>, record: UnknownRecord): void {
+    this.held.note(lease.partition, record.id, record);
+    lease.queue.length = 0;
+    lease.lastSeen = lease.applied;
+    lease.rewinds += 1;
+    lease.holdStreak += 1;
+    lease.heldUntil = Date.now() + heldRetryMs(lease.holdStreak, this.o.heldRetryMs);
+  }
+}
+
+/** Which lease (and which of its read positions) a read was issued for. */
+interface ReadFor<S> {
+  readonly lease: Lease<S>;
+  readonly rewinds: number;
+}
+
+/** The items at the head of a queue, up to the first record from a newer Talkshop. */
+function leadingItems(queue: readonly InboxRead[], max: number): InboxItem[] {
+  const items: InboxItem[] = [];
+  for (const read of queue) {
+    if (read.type !== 'item' || items.length === max) break;
+    items.push(read);
+  }
+  return items;
 }

@@ -18,6 +18,23 @@ export interface InboxItem {
   readonly profile?: Readonly<{ ok: true; first_name?: string; locale?: string; timezone?: number } | { ok: false }>;
 }
 
+/**
+ * An inbox item this code cannot read because a newer Talkshop wrote it (during a rolling
+ * deploy): an event kind it does not know, or a newer record format. Left in place, never applied
+ * or skipped here: a worker that knows it applies it.
+ */
+export interface UnknownRecord {
+  readonly type: 'unknown';
+  readonly id: string;
+  readonly partition: number;
+  readonly reason: 'kind' | 'version';
+  /** The unknown kind or version, for the log. */
+  readonly detail: string;
+}
+
+/** What an inbox read returns: items to apply, and records for a newer Talkshop, in stream order. */
+export type InboxRead = (InboxItem & { readonly type: 'item' }) | UnknownRecord;
+
 export interface AppendRequest {
   readonly partition: number;
   readonly dedupeKey: string;
@@ -29,8 +46,15 @@ export interface AppendOutcome {
   readonly duplicates: number;
 }
 
-/** An instruction for the outside world produced by the handler; executed later by the sender. */
-export type Effect = Readonly<{ type: string } & Record<string, unknown>>;
+/**
+ * An instruction for the outside world (an effect), as the store keeps it: JSON the store does not
+ * read, and the format version its writer used. The runtime writes and decodes it; entries written
+ * before formats were versioned read as version 1.
+ */
+export interface StoredEffect {
+  readonly v: number;
+  readonly body: unknown;
+}
 
 export interface StoredState {
   /** 0 for a user never seen; every committed item adds 1. */
@@ -45,7 +69,7 @@ export interface CommitItem {
   readonly userKey: string;
   readonly expectedVersion: number;
   readonly data: unknown;
-  readonly effects: readonly Effect[];
+  readonly effects: readonly StoredEffect[];
   /** The user's entry in the partition's thread list: set it, remove it (null), or leave it (undefined). */
   readonly thread?: ThreadMark | null;
 }
@@ -93,7 +117,7 @@ export interface OutboxEntry {
   readonly id: string;
   readonly userKey: string;
   readonly itemId: string;
-  readonly effect: Effect;
+  readonly effect: StoredEffect;
 }
 
 /**
@@ -110,8 +134,10 @@ export interface InboxStore {
   /**
    * Items with ids after the given id of each partition (at most `countPerPartition` each),
    * oldest first within a partition. Waits up to `blockMs` when there are none; [] on timeout.
+   * A record of a kind or format this code does not know comes back as `unknown`; one it cannot
+   * read at all throws StoreCorruptError.
    */
-  readNew(after: ReadonlyMap<number, string>, countPerPartition: number, blockMs: number): Promise<InboxItem[]>;
+  readNew(after: ReadonlyMap<number, string>, countPerPartition: number, blockMs: number): Promise<InboxRead[]>;
   /** Id of the last item applied in the partition ('0-0' when none). */
   cursor(partition: number): Promise<string>;
   /** Items appended but not yet applied, per requested partition. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { StoreCorruptError } from '../errors';
 import { EVENT_KINDS } from './messengerEvent';
-import type { Effect, InboxRecord, ThreadMark } from './ports';
+import type { InboxRead, InboxRecord, StoredEffect, ThreadMark } from './ports';
 
 /**
  * Schemas for what the store hands back. Data read from Redis is an edge like any other: it may
@@ -18,7 +18,19 @@ const messengerEventSchema = z.object({
 });
 
 const inboxRecordSchema = z.object({ source: z.enum(['webhook', 'sender', 'admin', 'timer']), event: messengerEventSchema });
-const effectSchema = z.looseObject({ type: z.string() });
+
+/**
+ * The format of inbox records (webhook events, sender reports, admin commands, timers) this code
+ * writes and reads. A new event kind needs no new format (older workers leave it for newer ones);
+ * any other change to the record's shape does.
+ */
+export const INBOX_FORMAT = 1;
+
+/** A format version; records written before formats were versioned have none and read as 1. */
+const formatSchema = z.number().int().positive().default(1);
+const versionedSchema = z.looseObject({ v: formatSchema });
+const eventKindSchema = z.looseObject({ event: z.looseObject({ kind: z.string() }) });
+const knownKinds: ReadonlySet<string> = new Set(EVENT_KINDS);
 
 function parseJson<T>(schema: z.ZodType<T>, text: string, where: string): T {
   let value: unknown;
@@ -27,14 +39,49 @@ function parseJson<T>(schema: z.ZodType<T>, text: string, where: string): T {
   } catch {
     throw new StoreCorruptError(where, 'not JSON');
   }
+  return parseValue(schema, value, where);
+}
+
+function parseValue<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
   const parsed = schema.safeParse(value);
   if (!parsed.success)
     throw new StoreCorruptError(where, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
   return parsed.data;
 }
 
-export const decodeInboxRecord = (text: string, where: string): InboxRecord => parseJson(inboxRecordSchema, text, where);
-export const decodeEffect = (text: string, where: string): Effect => parseJson(effectSchema, text, where);
+/** An inbox record as written: with the format version, so a later release can tell formats apart. */
+export const encodeInboxRecord = (record: InboxRecord): string => JSON.stringify({ v: INBOX_FORMAT, ...record });
+
+export type DecodedRecord =
+  | { readonly type: 'record'; readonly record: InboxRecord }
+  | { readonly type: 'unknown'; readonly reason: 'kind' | 'version'; readonly detail: string };
+
+/**
+ * Reads an inbox record. One from a newer Talkshop (a later format, or an event kind this code
+ * does not know) is `unknown`, for the worker to leave in place; anything else unreadable throws.
+ */
+export function decodeInboxRecord(text: string, where: string): DecodedRecord {
+  const value = parseJson(z.unknown(), text, where);
+  // The version first: a later format may have changed anything else.
+  const { v } = parseValue(versionedSchema, value, where);
+  if (v > INBOX_FORMAT) return { type: 'unknown', reason: 'version', detail: `format ${v}` };
+  const kind = eventKindSchema.safeParse(value).data?.event.kind;
+  if (kind !== undefined && !knownKinds.has(kind)) return { type: 'unknown', reason: 'kind', detail: kind };
+  return { type: 'record', record: parseValue(inboxRecordSchema, value, where) };
+}
+
+/** An inbox stream entry as the worker reads it: an item to apply, or a record for a newer Talkshop. */
+export function decodeInboxRead(id: string, partition: number, text: string, where: string): InboxRead {
+  const decoded = decodeInboxRecord(text, where);
+  return decoded.type === 'record' ? { type: 'item', id, partition, record: decoded.record } : { ...decoded, id, partition };
+}
+
+/** An outbox entry's effect: its format version (none: 1) and its JSON, which the store does not read. */
+export const decodeStoredEffect = (version: string | undefined, text: string, where: string): StoredEffect => ({
+  v: parseValue(formatSchema, version === undefined ? undefined : Number(version), where),
+  body: parseJson(z.unknown(), text, where),
+});
+
 const threadMarkSchema = z.object({
   state: z.string(),
   since: z.number(),

@@ -2,6 +2,7 @@ import pino from 'pino';
 import { startFakeGraphApi } from '../../src/emulator/fakeGraphApi';
 import { createMetrics } from '../../src/metrics';
 import { createGraphClient } from '../../src/messenger/graphClient';
+import { encodeEffect } from '../../src/runtime/decodeEffect';
 import { DEFAULT_USERS_IN_FLIGHT, OutboxSender } from '../../src/runtime/outboxSender';
 import { initialUserState } from '../../src/engine/userState';
 import { createMemoryStore } from '../../src/store/memory/memoryStore';
@@ -29,10 +30,9 @@ it('on 190 alerts loudly, pauses the page and loses nothing; delivers once the t
   const [item] = await store.inbox.readNew(new Map([[0, '0-0']]), 1, 10);
   const token = (await store.leases.acquire(0, 'w', 60_000)) as string;
   const state = { ...initialUserState(), lastInboundAt: now, windowEndsAt: now + 24 * 3600_000 };
-  const effects = [
-    { type: 'send', message: { text: 'one' }, messaging: 'RESPONSE', promotional: false },
-    { type: 'send', message: { text: 'two' }, messaging: 'RESPONSE', promotional: false },
-  ];
+  const effects = ['one', 'two'].map((text) =>
+    encodeEffect({ type: 'send', message: { text }, messaging: 'RESPONSE', promotional: false }),
+  );
   await store.states.commit({
     partition: 0,
     leaseToken: token,
@@ -158,7 +158,7 @@ it('a failure ends the round for every lane: an outage costs one attempt per lan
   const items = await store.inbox.readNew(new Map([[0, '0-0']]), 100, 10);
   const token = (await store.leases.acquire(0, 'w', 60_000)) as string;
   const state = { ...initialUserState(), lastInboundAt: now, windowEndsAt: now + 24 * 3600_000 };
-  const send = { type: 'send', message: { text: 'hi' }, messaging: 'UPDATE', promotional: false };
+  const send = encodeEffect({ type: 'send', message: { text: 'hi' }, messaging: 'UPDATE', promotional: false });
   await store.states.commit({
     partition: 0,
     leaseToken: token,

@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { createMemoryStore } from '../../src/store/memory/memoryStore';
-import type { AppendRequest, Store } from '../../src/store/ports';
+import type { AppendRequest, InboxRead, Store } from '../../src/store/ports';
 import { createRedisStore } from '../../src/store/redis/redisStore';
 import type { MessengerEvent } from '../../src/store/messengerEvent';
 import { deletePrefix } from '../support/redisKeys';
@@ -60,7 +60,8 @@ describe.each(adapters)('%s store contract', (_name, make) => {
     await cleanup();
   });
 
-  const readAll = (p: number, after = '0-0') => store.inbox.readNew(new Map([[p, after]]), 1000, 10);
+  const itemsOf = (reads: InboxRead[]) => reads.flatMap((r) => (r.type === 'item' ? [r] : []));
+  const readAll = async (p: number, after = '0-0') => itemsOf(await store.inbox.readNew(new Map([[p, after]]), 1000, 10));
 
   describe('inbox', () => {
     it('appends in order and dedupes redeliveries within the TTL', async () => {
@@ -157,7 +158,7 @@ describe.each(adapters)('%s store contract', (_name, make) => {
       userKey,
       expectedVersion,
       data,
-      effects,
+      effects: effects.map((body) => ({ v: 1, body })),
     });
 
     it("writes states, effects and cursor together and removes the items, chaining a user's versions", async () => {
@@ -181,8 +182,8 @@ describe.each(adapters)('%s store contract', (_name, make) => {
       expect(await store.inbox.pendingCounts([4])).toEqual([0]);
       const outbox = await store.states.readOutbox(4, '0-0', 10);
       expect(outbox.map((o) => [o.userKey, o.itemId, o.effect])).toEqual([
-        ...effects.map((e) => ['page:u', id1, e]),
-        ['page:v', id3, { type: 'x' }],
+        ...effects.map((e) => ['page:u', id1, { v: 1, body: e }]),
+        ['page:v', id3, { v: 1, body: { type: 'x' } }],
       ]);
     });
 
@@ -266,7 +267,13 @@ describe.each(adapters)('%s store contract', (_name, make) => {
       const [item] = await readAll(7);
       const token = (await store.leases.acquire(7, 'w', 10_000)) as string;
       const items = [
-        { itemId: item?.id as string, userKey: 'page:u', expectedVersion: 0, data: {}, effects: [{ type: 'a' }, { type: 'b' }] },
+        {
+          itemId: item?.id as string,
+          userKey: 'page:u',
+          expectedVersion: 0,
+          data: {},
+          effects: ['a', 'b'].map((type) => ({ v: 1, body: { type } })),
+        },
       ];
       await store.states.commit({ partition: 7, leaseToken: token, items });
       const [a, b] = await store.states.readOutbox(7, await store.states.outboxCursor(7), 10);
@@ -287,7 +294,7 @@ describe.each(adapters)('%s store contract', (_name, make) => {
           userKey: 'page:u',
           expectedVersion: 0,
           data: {},
-          effects: [{ type: 'a' }, { type: 'b' }, { type: 'c' }],
+          effects: ['a', 'b', 'c'].map((type) => ({ v: 1, body: { type } })),
         },
       ];
       await store.states.commit({ partition: 7, leaseToken: token, items });

@@ -1,11 +1,12 @@
 import { EventEmitter } from 'node:events';
+import { z } from 'zod';
 import type {
   AppendOutcome,
   AppendRequest,
   CommitOutcome,
   CommitRequest,
   DeliveryFacts,
-  InboxItem,
+  InboxRead,
   InboxStore,
   LeaseStore,
   OutboxCursorMove,
@@ -16,7 +17,14 @@ import type {
   ThreadEntry,
   TimerStore,
 } from '../ports';
-import { decodeEffect, decodeInboxRecord, decodeStateData, decodeThreadMark, streamIdAfter } from '../records';
+import {
+  decodeInboxRead,
+  decodeStateData,
+  decodeStoredEffect,
+  decodeThreadMark,
+  encodeInboxRecord,
+  streamIdAfter,
+} from '../records';
 import { MemoryRateLimits } from './memoryRateLimits';
 
 export interface MemoryStoreOptions {
@@ -29,6 +37,9 @@ interface StreamEntry {
   readonly id: string;
   readonly json: string;
 }
+
+/** An outbox entry, with the fields Redis keeps (u, i, v, e), as one JSON row. */
+const outboxRowSchema = z.object({ u: z.string(), i: z.string(), v: z.string(), e: z.string() });
 
 /** A single-process stream: ids `<ms>-<seq>` that only grow, like Redis's. */
 class MemoryStream {
@@ -73,7 +84,7 @@ class MemoryStore implements Store, InboxStore, LeaseStore, StateStore {
   }
   readonly timers: TimerStore = {
     set: async (p, slot, dueAt, record) => {
-      this.timerSet(p).set(slot, { at: dueAt, json: JSON.stringify(record) });
+      this.timerSet(p).set(slot, { at: dueAt, json: encodeInboxRecord(record) });
     },
     clear: async (p, slot) => {
       this.timerSet(p).delete(slot);
@@ -126,19 +137,19 @@ class MemoryStore implements Store, InboxStore, LeaseStore, StateStore {
       const key = `${r.partition}:${r.dedupeKey}`;
       if ((this.dedupe.get(key) ?? 0) > now) continue;
       this.dedupe.set(key, now + this.options.dedupeTtlSeconds * 1000);
-      this.stream(this.streams, r.partition).add(now, JSON.stringify(r.record));
+      this.stream(this.streams, r.partition).add(now, encodeInboxRecord(r.record));
       appended += 1;
     }
     if (appended > 0) this.appended.emit('append');
     return { appended, duplicates: requests.length - appended };
   }
 
-  async readNew(after: ReadonlyMap<number, string>, countPerPartition: number, blockMs: number): Promise<InboxItem[]> {
+  async readNew(after: ReadonlyMap<number, string>, countPerPartition: number, blockMs: number): Promise<InboxRead[]> {
     const collect = () =>
       [...after].flatMap(([partition, id]) =>
         this.stream(this.streams, partition)
           .after(id, countPerPartition)
-          .map((e) => ({ id: e.id, partition, record: decodeInboxRecord(e.json, `memory inbox ${partition}`) })),
+          .map((e) => decodeInboxRead(e.id, partition, e.json, `memory inbox ${partition} ${e.id}`)),
       );
     const found = collect();
     if (found.length > 0 || after.size === 0 || this.closed) return found;
@@ -221,7 +232,8 @@ class MemoryStore implements Store, InboxStore, LeaseStore, StateStore {
       if (item.thread) this.threadMarks.set(rowKey, { userKey: item.userKey, json: JSON.stringify(item.thread) });
       else if (item.thread === null) this.threadMarks.delete(rowKey);
       const outbox = this.stream(this.outboxes, c.partition);
-      for (const effect of item.effects) outbox.add(this.now(), JSON.stringify({ u: item.userKey, i: item.itemId, e: effect }));
+      for (const { v, body } of item.effects)
+        outbox.add(this.now(), JSON.stringify({ u: item.userKey, i: item.itemId, v: String(v), e: JSON.stringify(body) }));
       this.cursors.set(c.partition, item.itemId);
       this.stream(this.streams, c.partition).delete(item.itemId);
       applied.push(true);
@@ -259,8 +271,8 @@ class MemoryStore implements Store, InboxStore, LeaseStore, StateStore {
     return this.stream(this.outboxes, partition)
       .after(afterId, count)
       .map((e) => {
-        const row = JSON.parse(e.json) as { u: string; i: string; e: unknown };
-        return { id: e.id, userKey: row.u, itemId: row.i, effect: decodeEffect(JSON.stringify(row.e), 'memory outbox') };
+        const row = outboxRowSchema.parse(JSON.parse(e.json));
+        return { id: e.id, userKey: row.u, itemId: row.i, effect: decodeStoredEffect(row.v, row.e, `memory outbox ${e.id}`) };
       });
   }
 

@@ -6,7 +6,7 @@ import type {
   CommitOutcome,
   CommitRequest,
   DeliveryFacts,
-  InboxItem,
+  InboxRead,
   InboxStore,
   LeaseStore,
   OutboxCursorMove,
@@ -16,7 +16,7 @@ import type {
   StoredState,
   ThreadEntry,
 } from '../ports';
-import { decodeEffect, decodeInboxRecord, decodeStateData, decodeThreadMark } from '../records';
+import { decodeInboxRead, decodeStateData, decodeStoredEffect, decodeThreadMark, encodeInboxRecord } from '../records';
 import { loadScript, type LuaScript, type ScriptName } from './luaScript';
 import { RedisConnection } from './redisConnection';
 import { RedisRateLimits } from './redisRateLimits';
@@ -68,7 +68,7 @@ class RedisInbox implements InboxStore {
         this.conn.run(
           this.scripts.append,
           [this.keys.inbox(p), ...rs.map((r) => this.keys.dedupe(p, r.dedupeKey))],
-          [String(this.dedupeTtlSeconds), ...rs.map((r) => JSON.stringify(r.record))],
+          [String(this.dedupeTtlSeconds), ...rs.map((r) => encodeInboxRecord(r.record))],
         ),
       ),
     );
@@ -76,7 +76,7 @@ class RedisInbox implements InboxStore {
     return { appended, duplicates: requests.length - appended };
   }
 
-  async readNew(after: ReadonlyMap<number, string>, countPerPartition: number, blockMs: number): Promise<InboxItem[]> {
+  async readNew(after: ReadonlyMap<number, string>, countPerPartition: number, blockMs: number): Promise<InboxRead[]> {
     if (after.size === 0) return [];
     // XREAD BLOCK holds its connection, so it gets one of its own. (On Redis Cluster this
     // multi-key read would be split per node; every other command here is slot-local.)
@@ -89,11 +89,7 @@ class RedisInbox implements InboxStore {
     const reply = await conn.send('inbox read', args, blockMs);
     return streamsOf(reply).flatMap(([key, entries]) => {
       const partition = byKey.get(key) ?? -1;
-      return parseEntries(entries, key).map(({ id, fields }) => ({
-        id,
-        partition,
-        record: decodeInboxRecord(fields.r ?? '', `${key} ${id}`),
-      }));
+      return parseEntries(entries, key).map(({ id, fields }) => decodeInboxRead(id, partition, fields.r ?? '', `${key} ${id}`));
     });
   }
 
@@ -173,7 +169,7 @@ class RedisStates implements StateStore {
         mark,
         String(item.effects.length),
       );
-      for (const e of item.effects) args.push(JSON.stringify(e));
+      for (const e of item.effects) args.push(String(e.v), JSON.stringify(e.body));
     }
     const reply = await this.conn.run(this.scripts.commit, keys, args);
     const [type, ...rest] = Array.isArray(reply) ? reply : [];
@@ -220,7 +216,7 @@ class RedisStates implements StateStore {
       id,
       userKey: fields.u ?? '',
       itemId: fields.i ?? '',
-      effect: decodeEffect(fields.e ?? '', `${key} ${id}`),
+      effect: decodeStoredEffect(fields.v, fields.e ?? '', `${key} ${id}`),
     }));
   }
 }
@@ -238,7 +234,11 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
     rateLimits: new RedisRateLimits(conn, keys, scripts.rateLimit),
     timers: {
       set: async (p, slot, dueAt, record) => {
-        await conn.run(scripts.timerSet, [keys.timers(p), keys.timerRecords(p)], [slot, String(dueAt), JSON.stringify(record)]);
+        await conn.run(
+          scripts.timerSet,
+          [keys.timers(p), keys.timerRecords(p)],
+          [slot, String(dueAt), encodeInboxRecord(record)],
+        );
       },
       clear: async (p, slot) => {
         await conn.run(scripts.timerSet, [keys.timers(p), keys.timerRecords(p)], [slot, '']);

@@ -5,7 +5,8 @@
 -- ARGV[1] lease token held by the caller   ARGV[2] n, the number of items
 -- then for each item, in order: item id, user key, expected state version, new state JSON,
 --   thread mark ('' = leave the list alone, '-' = remove the user, else the mark JSON to store),
---   e = number of effects, and e effect JSONs (appended to the outbox in order)
+--   e = number of effects, and e pairs of (format version, effect JSON), appended to the outbox in
+--   order as entries {u = user key, i = item id, v = version, e = effect JSON}
 -- Returns: {'committed', r1, …, rn} where ri = 1 (applied) or 0 (id at or before the cursor: skipped)
 --        | {'stale_version', i, current}: items before i (1-based) were applied; i and later were not
 --        | {'lease_lost'}: nothing was applied
@@ -25,13 +26,13 @@ for i = 1, n do
     redis.call('HSET', key, 'v', current + 1, 's', state)
     if mark == '-' then redis.call('HDEL', KEYS[5], user) elseif mark ~= '' then redis.call('HSET', KEYS[5], user, mark) end
     for j = 1, e do
-      redis.call('XADD', KEYS[4], '*', 'u', user, 'i', id, 'e', ARGV[a + 5 + j])
+      redis.call('XADD', KEYS[4], '*', 'u', user, 'i', id, 'v', ARGV[a + 4 + 2 * j], 'e', ARGV[a + 5 + 2 * j])
     end
     redis.call('SET', KEYS[2], id)
     redis.call('XDEL', KEYS[3], id)
     cursor = id
     results[#results + 1] = 1
   end
-  a = a + 6 + e
+  a = a + 6 + 2 * e
 end
 return results
