@@ -4,7 +4,8 @@
  *
  * One ROLE=web process takes 10,000 signed messages for 500 users over ~50 keep-alive
  * connections; two ROLE=worker processes share the 16 inbox partitions. After ~3,000 acks one
- * worker is killed with SIGKILL (no chance to release its leases). Every request must still be
+ * worker is killed with SIGKILL (no chance to release its leases; it alone has a short lease, so
+ * the survivor's takeover comes soon, and the test waits for that takeover). Every request must still be
  * acknowledged, every acknowledged message applied exactly once (version == inbound == acks), and
  * the survivor must end up holding all 16 partitions with every inbox drained.
  */
@@ -30,7 +31,9 @@ const TOTAL = USERS * PER_USER;
 const CONNECTIONS = 50;
 const KILL_AFTER_ACKS = 3_000;
 
-const env = testEnv({ INBOX_PARTITIONS: String(PARTITIONS), LEASE_TTL_MS: '1500' });
+const env = testEnv({ INBOX_PARTITIONS: String(PARTITIONS) });
+/** The victim's lease: long enough to hold on a busy machine, short enough for a prompt takeover. */
+const VICTIM_LEASE_MS = '5000';
 const prefix = env.REDIS_KEY_PREFIX as string;
 const keys = keysFor(prefix);
 const procs: SpawnedService[] = [];
@@ -55,21 +58,17 @@ afterAll(async () => {
 
 it('loses nothing acknowledged and applies it exactly once when a worker is SIGKILLed mid-stream', async () => {
   // Scale out by adding processes: two workers, then the web front.
-  const cluster = await spawnCluster(env, 2, procs);
+  const cluster = await spawnCluster(env, 2, procs, (i) => (i === 1 ? { LEASE_TTL_MS: VICTIM_LEASE_MS } : {}));
   const web = cluster.web;
   const [workerA, workerB] = cluster.workers as [SpawnedService, SpawnedService];
   const pids = [workerA.proc.pid, workerB.proc.pid];
 
   // The two workers split the partitions between them before traffic starts.
-  const split = await waitFor(
-    'both workers holding leases on all 16 partitions',
-    async () => {
-      const holders = (await leaseHolders()).map(pidOf);
-      const perWorker = pids.map((pid) => holders.filter((h) => h === pid).length);
-      return perWorker[0]! + perWorker[1]! === PARTITIONS && perWorker.every((n) => n > 0) ? perWorker : undefined;
-    },
-    15_000,
-  );
+  const split = await waitFor('both workers holding leases on all 16 partitions', async () => {
+    const holders = (await leaseHolders()).map(pidOf);
+    const perWorker = pids.map((pid) => holders.filter((h) => h === pid).length);
+    return perWorker[0]! + perWorker[1]! === PARTITIONS && perWorker.every((n) => n > 0) ? perWorker : undefined;
+  });
   expect(split).toEqual([8, 8]);
 
   // 10,000 messages, 20 per user with unique mids, interleaved across users.
@@ -85,7 +84,7 @@ it('loses nothing acknowledged and applies it exactly once when a worker is SIGK
   let ackCount = 0;
   let next = 0;
   let killedAt: { acks: number; holders: Array<number | null>; pending: number } | undefined;
-  const victim = workerB;
+  const victim = workerB; // spawned with VICTIM_LEASE_MS
   const survivor = workerA;
 
   const killVictim = async () => {
@@ -165,14 +164,10 @@ it('loses nothing acknowledged and applies it exactly once when a worker is SIGK
   expect(states.reduce((sum, st) => sum + st.version, 0)).toBe(TOTAL);
 
   // The survivor took over: it holds every lease, is the only live worker, and the inboxes are empty.
-  const takeover = await waitFor(
-    'the survivor holding all 16 leases',
-    async () => {
-      const holders = await leaseHolders();
-      return holders.every((h) => h?.startsWith(`${survivor.proc.pid}-`)) ? holders : undefined;
-    },
-    15_000,
-  );
+  const takeover = await waitFor('the survivor holding all 16 leases', async () => {
+    const holders = await leaseHolders();
+    return holders.every((h) => h?.startsWith(`${survivor.proc.pid}-`)) ? holders : undefined;
+  });
   expect(takeover).toHaveLength(PARTITIONS);
   expect(new Set(takeover.map((t) => t!.split('#', 1)[0])).size).toBe(1);
   const workers = await waitFor('the dead worker dropped from the live set', async () => {
@@ -195,7 +190,7 @@ it('loses nothing acknowledged and applies it exactly once when a worker is SIGK
       },
     });
   }
-}, 120_000);
+});
 
 /**
  * The same invariant for a worker that does not die but stalls (GC pause, SIGSTOP, a blocked
@@ -255,7 +250,8 @@ describe('a worker stalled past its lease TTL that re-takes its own partition', 
       handler: counterHandler,
       partitions: 1,
       workerId: 'stalled',
-      leaseTtlMs: 300,
+      // The stall is the clock jump below; the lease holds against real delays on a busy machine.
+      leaseTtlMs: 3000,
       logger: pino({ level: 'silent' }),
       metrics: createMetrics(),
       now,
@@ -284,20 +280,16 @@ describe('a worker stalled past its lease TTL that re-takes its own partition', 
       // The stall outlasts the lease: the next maintenance round finds the lease expired,
       // drops it and, the partition being free, takes it again with a new token.
       offset += 120_000;
-      await waitFor('the partition re-taken with a new lease', () => (tokens.length >= 2 ? true : undefined), 5_000);
+      await waitFor('the partition re-taken with a new lease', () => (tokens.length >= 2 ? true : undefined));
       expect(tokens[1]).toBe('stalled#2');
       // One more acknowledged item arrives; then the stuck apply finishes (and is fenced off).
       expect(await memory.inbox.append([event()])).toEqual({ appended: 1, duplicates: 0 });
       openGate();
-      const applied = await waitFor(
-        'all 4 acknowledged items applied',
-        async () => {
-          const [pending] = await memory.inbox.pendingCounts([0]);
-          const st = await memory.states.load(0, userKeyOf('p', 'u'));
-          return pending === 0 && st.version >= 4 ? st : undefined;
-        },
-        5_000,
-      ).catch(async (err: Error) => {
+      const applied = await waitFor('all 4 acknowledged items applied', async () => {
+        const [pending] = await memory.inbox.pendingCounts([0]);
+        const st = await memory.states.load(0, userKeyOf('p', 'u'));
+        return pending === 0 && st.version >= 4 ? st : undefined;
+      }).catch(async (err: Error) => {
         const st = await memory.states.load(0, userKeyOf('p', 'u'));
         const [pending] = await memory.inbox.pendingCounts([0]);
         throw new Error(

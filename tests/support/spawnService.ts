@@ -28,15 +28,19 @@ export function spawnService(env: Record<string, string | undefined>, timeoutMs 
   return spawnReady([CLI, 'serve'], { env: { ...env, LOG_LEVEL: level }, readyMsg: 'talkshop ready', timeoutMs });
 }
 
-/** M worker processes, then one web process, on one Redis (the README's scale-out layout). */
+/**
+ * M worker processes, then one web process, on one Redis (the README's scale-out layout).
+ * `workerEnv` adds settings for worker i only (e.g. a short lease for the one a test will kill).
+ */
 export async function spawnCluster(
   env: Record<string, string | undefined>,
   workers: number,
   started: SpawnedService[],
+  workerEnv: (i: number) => Record<string, string> = () => ({}),
 ): Promise<{ workers: SpawnedService[]; web: SpawnedService }> {
   const ws: SpawnedService[] = [];
   for (let i = 0; i < workers; i++) {
-    const w = await spawnService({ ...env, ROLE: 'worker' });
+    const w = await spawnService({ ...env, ...workerEnv(i), ROLE: 'worker' });
     started.push(w); // recorded at once, so a failing start still gets cleaned up
     ws.push(w);
   }
