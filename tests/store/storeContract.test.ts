@@ -1,8 +1,10 @@
 import pino from 'pino';
+import { decodeEffect, encodeEffect } from '../../src/runtime/decodeEffect';
 import { createMemoryStore } from '../../src/store/memory/memoryStore';
 import type { AppendRequest, InboxRead, Store } from '../../src/store/ports';
 import { createRedisStore } from '../../src/store/redis/redisStore';
 import type { MessengerEvent } from '../../src/store/messengerEvent';
+import { ALL_EFFECTS } from '../engine/effectSamples';
 import { deletePrefix } from '../support/redisKeys';
 import { TEST_REDIS_URL, uniquePrefix } from '../support/testEnv';
 
@@ -305,6 +307,21 @@ describe.each(adapters)('%s store contract', (_name, make) => {
       expect(await store.states.ackOutbox(7, token, a?.id as string, { to: b?.id as string })).toBe(true);
       expect(await store.states.outboxCursor(7)).toBe(b?.id);
       expect((await store.states.readOutbox(7, await store.states.outboxCursor(7), 10)).map((e) => e.id)).toEqual([c?.id]);
+    });
+
+    it('keeps effects as opaque JSON with their format version: every kind reads back as the same typed value', async () => {
+      await store.inbox.append([req(7, 'u', 1)]);
+      const [item] = await readAll(7);
+      const token = (await store.leases.acquire(7, 'w', 10_000)) as string;
+      const future = { v: 99, body: { type: 'broadcast', audience: ['x'] } };
+      const effects = [...ALL_EFFECTS.map(encodeEffect), future];
+      const items = [{ itemId: item?.id as string, userKey: 'page:u', expectedVersion: 0, data: {}, effects }];
+      await store.states.commit({ partition: 7, leaseToken: token, items });
+      const outbox = await store.states.readOutbox(7, '0-0', 100);
+      expect(outbox.map((o) => o.effect)).toEqual(effects);
+      expect(outbox.slice(0, -1).map((o) => decodeEffect(o.effect))).toEqual(
+        ALL_EFFECTS.map((effect) => ({ type: 'effect', effect })),
+      );
     });
 
     it('remembers users Meta said are unreachable', async () => {

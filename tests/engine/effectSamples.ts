@@ -1,0 +1,26 @@
+import type { EffectOf, EffectType } from '../../src/engine/effects';
+
+/**
+ * One effect of every kind the engine knows, with every field it can carry. Typed by kind, so a
+ * kind added to the engine fails to compile here until it has a sample (and so gets tested).
+ */
+export const EFFECT_SAMPLES: { readonly [K in EffectType]: EffectOf<K> } = {
+  send: {
+    type: 'send',
+    message: { text: 'Pick one', quick_replies: [{ content_type: 'text', title: 'Shoes', payload: 'SHOES' }] },
+    messaging: 'RESPONSE',
+    promotional: false,
+    byHumanAgent: true,
+  },
+  typing: { type: 'typing', ms: 0 },
+  mark_seen: { type: 'mark_seen' },
+  handover: { type: 'handover', reason: 'asked', metadata: { flow: 'shop', fields: { n: 1 } }, targetAppId: 'agent-app' },
+  schedule: { type: 'schedule', timer: 'handover_timeout', id: 'ht-1', at: 1_700_000_000_000 },
+  cancel_timer: { type: 'cancel_timer', timer: 'handover_timeout' },
+  consent: { type: 'consent', topic: 'deals', subscribed: true, source: 'flow:shop/optin' },
+  sequence: { type: 'sequence', action: 'start', sequence: 'welcome' },
+  notify: { type: 'notify', text: 'Customer asked for a person (keyword)', reason: 'keyword' },
+  warning: { type: 'warning', code: 'cycle', detail: 'node shop/start reached twice in one event; stopped' },
+};
+
+export const ALL_EFFECTS = Object.values(EFFECT_SAMPLES);
