@@ -4,6 +4,7 @@ import { decodeUserState } from '../../src/engine/userState';
 import { partitionOf, userKeyOf } from '../../src/store/partitionOf';
 import { startService, type RunningService } from '../../src/server';
 import { TEST_PAGE, TEST_SECRET, testConfig } from '../support/testEnv';
+import { partitionsUpTo, settled } from '../support/settled';
 import { postSigned, waitFor } from '../support/webhookClient';
 
 const TOKEN = 'admin-token-0123456789';
@@ -91,7 +92,7 @@ describe('admin API', () => {
     expect((await admin('POST', '/users/b1/pause')).status).toBe(202);
     await waitFor('paused', async () => ((await threadOf('b1')) === 'paused' ? true : undefined));
     await say('b1', 'hi');
-    await new Promise((r) => setTimeout(r, 300));
+    await settled(service.store, partitionsUpTo(16), "b1's message applied and its effects delivered");
     expect(messages('b1')).toHaveLength(2);
     expect((await admin('POST', '/users/b1/resume')).status).toBe(202);
     await waitFor('the welcome-back', () => (messages('b1').length >= 3 ? true : undefined));

@@ -42,7 +42,7 @@ it("someone asking for a person notifies the agents' webhook (who, why, last mes
     await waitFor('the pass to the Page Inbox', () =>
       fake.calls.some((c) => c.recipientId === 'n1' && c.path.endsWith('pass_thread_control')) ? true : undefined,
     );
-    await waitFor('the notice, after two failed attempts', () => (received.length === 1 ? true : undefined), 10_000);
+    await waitFor('the notice, after two failed attempts', () => (received.length === 1 ? true : undefined));
     const [notice] = received;
     expect(notice?.talkshop).toMatchObject({ psid: 'n1', reason: 'keyword' });
     expect(notice?.talkshop.lastMessages.map((m) => m.text)).toEqual(['my order never arrived', 'talk to a person']);

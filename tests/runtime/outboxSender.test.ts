@@ -4,6 +4,7 @@ import { partitionOf, userKeyOf } from '../../src/store/partitionOf';
 import { decodeUserState } from '../../src/engine/userState';
 import { startService, type RunningService } from '../../src/server';
 import { TEST_PAGE, TEST_SECRET, testConfig } from '../support/testEnv';
+import { partitionsUpTo, settled } from '../support/settled';
 import { get, postSigned, waitFor } from '../support/webhookClient';
 
 /** The sender end to end: webhook → engine → outbox → sender → fake Graph API (memory store). */
@@ -97,14 +98,14 @@ describe('outbox sender', () => {
   it('transient 500s are retried with backoff until they succeed', async () => {
     fake.fail.recipient('flaky', FAKE_ERRORS.transient, { times: 2, endpoints: ['messages'] });
     await say('flaky', 'hello');
-    await waitFor('both replies sent', () => (texts('flaky').length === 2 ? true : undefined), 20_000);
+    await waitFor('both replies sent', () => (texts('flaky').length === 2 ? true : undefined));
     expect(await metric('talkshop_graph_errors_total{class="retryable"} 2')).toBe(true);
   });
 
   it('613: the whole page backs off, then resumes and delivers everything', async () => {
     fake.fail.pageRateLimit(1500);
     await say('busy', 'hello');
-    await waitFor('the replies after the back-off', () => (texts('busy').length === 2 ? true : undefined), 20_000);
+    await waitFor('the replies after the back-off', () => (texts('busy').length === 2 ? true : undefined));
     expect(await metric('talkshop_graph_errors_total{class="rate_limited"}')).toBe(true);
   });
 
@@ -130,7 +131,7 @@ describe('outbox sender', () => {
       fake.fail.handoverDisabled(true, { passAndReleaseStillWork: false });
       await say('h2', 'talk to a person');
       await waitFor('state paused', async () => ((await threadOf('h2')) === 'paused' ? true : undefined));
-      await new Promise((r) => setTimeout(r, 300));
+      await settled(service.store, partitionsUpTo(16));
       expect(passes('h2')).toHaveLength(1);
       expect(await metric('talkshop_deliveries_total{type="handover",outcome="handover_disabled"} 1')).toBe(true);
     });

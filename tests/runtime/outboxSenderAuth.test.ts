@@ -63,10 +63,8 @@ it('on 190 alerts loudly, pauses the page and loses nothing; delivers once the t
   expect(await store.states.outboxCursor(0)).toBe('0-0');
   expect((await store.rateLimits.take('page:p:text', 100, 10)).granted).toBe(false);
   fake.fail.tokenInvalid(false);
-  await waitFor(
-    'both messages delivered',
-    () => (fake.sentMessages('u').filter((c) => c.status === 200).length === 2 ? true : undefined),
-    10_000,
+  await waitFor('both messages delivered', () =>
+    fake.sentMessages('u').filter((c) => c.status === 200).length === 2 ? true : undefined,
   );
   expect(
     fake
@@ -77,7 +75,8 @@ it('on 190 alerts loudly, pauses the page and loses nothing; delivers once the t
   active = false;
   await running;
 
-  // A graceful stop does not wait out a long Page pause (60 s here; the test times out at 30 s).
+  // A graceful stop does not wait out a long Page pause: an hour here, so a stop that waited it
+  // out could never pass, whatever the machine's speed or the test's timeout.
   fake.fail.tokenInvalid(true);
   await store.inbox.append([
     {
@@ -113,7 +112,7 @@ it('on 190 alerts loudly, pauses the page and loses nothing; delivers once the t
     now: Date.now,
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     rates: { text: 100, media: 10, burst: 10 },
-    authPauseMs: 60_000,
+    authPauseMs: 3_600_000,
   });
   let on = true;
   const alertsBefore = alerts.length;
@@ -125,7 +124,9 @@ it('on 190 alerts loudly, pauses the page and loses nothing; delivers once the t
   );
   await waitFor('the second alert', () => (alerts.length > alertsBefore ? true : undefined));
   on = false;
-  await stopping; // with the 60 s pause waited out, this would outlast the test's timeout
+  let stopped = false;
+  void stopping.then(() => (stopped = true));
+  await waitFor('the sender stopped without waiting out the pause', () => (stopped ? true : undefined));
   graph.close();
   await fake.stop();
 });
@@ -196,8 +197,11 @@ it('a failure ends the round for every lane: an outage costs one attempt per lan
   // Each user's first call is refused; round after round the same first users are retried.
   const attempted = () =>
     new Set(fake.calls.map((c) => (c.body as { recipient?: { id?: string } } | undefined)?.recipient?.id)).size;
-  await waitFor('a refused call', () => (fake.calls.some((c) => c.status !== 200) ? true : undefined));
-  await new Promise((r) => setTimeout(r, 300));
+  // A round tries at most DEFAULT_USERS_IN_FLIGHT users (one call each): once there are more
+  // calls than two rounds can make, at least three rounds have run.
+  await waitFor('three rounds of refused calls', () =>
+    fake.calls.filter((c) => c.status !== 200).length > 2 * DEFAULT_USERS_IN_FLIGHT ? true : undefined,
+  );
   const attempts = attempted();
   expect(attempts).toBeGreaterThanOrEqual(1);
   expect(attempts).toBeLessThanOrEqual(DEFAULT_USERS_IN_FLIGHT);
