@@ -9,8 +9,10 @@ import { TEST_REDIS_URL, uniquePrefix } from '../support/testEnv';
 
 /**
  * The rate-limit port, against the memory store (a movable clock: `advance` moves it) and a real
- * Redis (the server's clock: `advance` waits). Rates are low enough that the few milliseconds
- * between Redis calls refill a negligible fraction of a token.
+ * Redis (the server's clock: `advance` waits). On Redis time also passes between calls, and on a
+ * busy machine a lot of it: so every timing bound allows exactly the time that was measured to
+ * pass (`timed`), and where a test is about counts rather than time the rate is so low that
+ * nothing can refill while it runs. On the memory clock the bounds are exact.
  */
 const silent = pino({ level: 'silent' });
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -18,6 +20,8 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 interface Harness {
   store: Store;
   advance: (ms: number) => Promise<void>;
+  /** The store's clock, for intervals only (Redis: the machine's clock, which the server's runs with). */
+  now: () => number;
   cleanup: () => Promise<void>;
   /** Redis only: the bucket's remaining TTL in ms. */
   ttlOf?: (bucket: string) => Promise<number>;
@@ -30,7 +34,7 @@ const adapters: Array<[string, Factory]> = [
     async () => {
       let offset = 0;
       const store = createMemoryStore({ dedupeTtlSeconds: 60, now: () => 1_800_000_000_000 + offset });
-      return { store, advance: async (ms) => void (offset += ms), cleanup: async () => undefined };
+      return { store, advance: async (ms) => void (offset += ms), now: () => offset, cleanup: async () => undefined };
     },
   ],
   [
@@ -53,12 +57,14 @@ const adapters: Array<[string, Factory]> = [
           await client.quit();
         }
       };
-      return { store, advance: sleep, cleanup: () => deletePrefix(keyPrefix), ttlOf };
+      return { store, advance: sleep, now: () => performance.now(), cleanup: () => deletePrefix(keyPrefix), ttlOf };
     },
   ],
 ];
 
 const grantedCount = (outcomes: TakeOutcome[]) => outcomes.filter((o) => o.granted).length;
+/** Whole tokens a bucket refilling at `ratePerSec` can gain in `ms`. */
+const refillIn = (ms: number, ratePerSec: number) => Math.floor((ms * ratePerSec) / 1000);
 const retryOf = (o: TakeOutcome | undefined): number => {
   if (!o || o.granted) throw new Error(`expected a refusal, got ${JSON.stringify(o)}`);
   return o.retryInMs;
@@ -81,90 +87,120 @@ describe.each(adapters)('%s rate limits', (name, make) => {
     for (let i = 0; i < n; i++) outcomes.push(await take(bucket, rate, burst, priority));
     return outcomes;
   };
+  /** `f`'s result, and at least as much store-clock time as passed while it ran (+1 ms for rounding). */
+  const timed = async <T>(f: () => Promise<T>): Promise<[T, number]> => {
+    const start = h.now();
+    const value = await f();
+    return [value, h.now() - start + 1];
+  };
 
   it('grants a full burst, then refuses with the time until the next token', async () => {
     const bucket = pageRateBucket('p1', 'text');
-    const outcomes = await takeN(6, bucket, 2, 5);
+    const [outcomes, elapsed] = await timed(() => takeN(6, bucket, 0.5, 5));
     expect(outcomes.slice(0, 5).every((o) => o.granted)).toBe(true);
     const retry = retryOf(outcomes[5]);
-    // One token per 500 ms at 2/s; a little less if a few ms passed since the burst.
-    expect(retry).toBeGreaterThan(400);
-    expect(retry).toBeLessThanOrEqual(500);
+    // One token per 2 s at 0.5/s, less whatever refilled since the burst began.
+    expect(retry).toBeGreaterThanOrEqual(2000 - elapsed);
+    expect(retry).toBeLessThanOrEqual(2000);
   });
 
   it('refills at the configured rate, never beyond the burst', async () => {
     const bucket = pageRateBucket('p2', 'text');
-    await takeN(5, bucket, 2, 5);
-    await h.advance(600);
-    expect(await take(bucket, 2, 5)).toEqual({ granted: true });
-    expect((await take(bucket, 2, 5)).granted).toBe(false);
+    // Drained, then 600 ms at 2/s: 1.2 tokens, so one grant (more only if more time passed).
+    const [granted, elapsed] = await timed(async () => {
+      await takeN(5, bucket, 2, 5);
+      await h.advance(600);
+      return grantedCount(await takeN(5, bucket, 2, 5));
+    });
+    expect(granted).toBeGreaterThanOrEqual(1);
+    expect(granted).toBeLessThanOrEqual(refillIn(elapsed, 2));
     const capped = pageRateBucket('p2b', 'text');
     await takeN(3, capped, 20, 3);
     await h.advance(300); // 6 tokens' worth of time, but the bucket holds 3
-    expect(grantedCount(await takeN(4, capped, 20, 3))).toBe(3);
+    const [cappedGrants, taking] = await timed(async () => grantedCount(await takeN(6, capped, 20, 3)));
+    expect(cappedGrants).toBeGreaterThanOrEqual(3);
+    expect(cappedGrants).toBeLessThanOrEqual(3 + refillIn(taking, 20));
   });
 
   it('keeps buckets apart', async () => {
-    await takeN(3, pageRateBucket('p3', 'text'), 1, 3);
-    expect(await take(pageRateBucket('p3', 'media'), 1, 3)).toEqual({ granted: true });
-    expect(await take(pageRateBucket('p4', 'text'), 1, 3)).toEqual({ granted: true });
-    expect((await take(pageRateBucket('p3', 'text'), 1, 3)).granted).toBe(false);
+    // One token per 100 s: nothing refills while the test runs, however slowly.
+    await takeN(3, pageRateBucket('p3', 'text'), 0.01, 3);
+    expect(await take(pageRateBucket('p3', 'media'), 0.01, 3)).toEqual({ granted: true });
+    expect(await take(pageRateBucket('p4', 'text'), 0.01, 3)).toEqual({ granted: true });
+    expect((await take(pageRateBucket('p3', 'text'), 0.01, 3)).granted).toBe(false);
   });
 
   it('honours a page-wide pause: refused until its end, then one probe and the normal rate', async () => {
+    const PAUSE = 1000;
     const bucket = pageRateBucket('p5', 'text');
     expect(await take(bucket, 5, 10)).toEqual({ granted: true });
-    await h.store.rateLimits.pause(bucket, 400);
+    const pausedAt = h.now();
+    /** Time since the pause began, at least (+1 ms for rounding). */
+    const sincePause = () => h.now() - pausedAt + 1;
+    await h.store.rateLimits.pause(bucket, PAUSE);
     const first = retryOf(await take(bucket, 5, 10));
-    expect(first).toBeGreaterThan(300);
-    expect(first).toBeLessThanOrEqual(400);
+    expect(first).toBeGreaterThanOrEqual(PAUSE - sincePause());
+    expect(first).toBeLessThanOrEqual(PAUSE);
     // Bulk waits out the pause too.
-    expect(retryOf(await take(bucket, 5, 10, 'bulk'))).toBeLessThanOrEqual(400);
+    expect(retryOf(await take(bucket, 5, 10, 'bulk'))).toBeLessThanOrEqual(PAUSE);
     // A shorter pause does not shorten it.
     await h.store.rateLimits.pause(bucket, 50);
-    expect(retryOf(await take(bucket, 5, 10))).toBeGreaterThan(300);
-    await h.advance(450);
-    expect(await take(bucket, 5, 10)).toEqual({ granted: true });
-    // No burst after a back-off: the next token comes at the rate (5/s = 200 ms).
-    const next = retryOf(await take(bucket, 5, 10));
-    expect(next).toBeGreaterThan(100);
-    expect(next).toBeLessThanOrEqual(200);
+    expect(retryOf(await take(bucket, 5, 10))).toBeGreaterThanOrEqual(PAUSE - sincePause());
+    await h.advance(PAUSE + 50);
+    // No burst after a back-off (the bucket holds 10): one probe token, plus only what refilled at
+    // 5/s since the pause ended.
+    const after = await takeN(10, bucket, 5, 10);
+    const grants = grantedCount(after);
+    expect(after[0]).toEqual({ granted: true });
+    expect(grants).toBeLessThanOrEqual(1 + refillIn(sincePause() - PAUSE, 5));
+    // And the next token comes at the rate (5/s: within 200 ms).
+    expect(retryOf(after.find((o) => !o.granted))).toBeLessThanOrEqual(200);
   });
 
   it('lets bulk traffic take only tokens above the live reserve', async () => {
     const bucket = pageRateBucket('p6', 'text');
-    // burst 10, default reserve 20 %: bulk gets 8, live still gets the last 2.
-    const bulk = await takeN(10, bucket, 1, 10, 'bulk');
+    // burst 10, default reserve 20 %: bulk gets 8, live still gets the last 2. One token per 10 s:
+    // no whole token refills while the test runs, and the fraction that does only shortens the waits.
+    const began = h.now();
+    const sinceBegan = () => h.now() - began + 1;
+    const bulk = await takeN(10, bucket, 0.1, 10, 'bulk');
     expect(grantedCount(bulk)).toBe(8);
-    // Bulk is told to come back when a token above the reserve refills (~1 s at 1/s).
+    // Bulk is told to come back when a token above the reserve refills (10 s at 0.1/s).
     const bulkRetry = retryOf(bulk[9]);
-    expect(bulkRetry).toBeGreaterThan(900);
-    expect(bulkRetry).toBeLessThanOrEqual(1000);
-    expect(grantedCount(await takeN(3, bucket, 1, 10, 'live'))).toBe(2);
-    // Drained below the reserve, bulk waits for the reserve to refill first (~3 s).
-    expect(retryOf(await take(bucket, 1, 10, 'bulk'))).toBeGreaterThan(2500);
+    expect(bulkRetry).toBeGreaterThanOrEqual(10_000 - sinceBegan());
+    expect(bulkRetry).toBeLessThanOrEqual(10_000);
+    expect(grantedCount(await takeN(3, bucket, 0.1, 10, 'live'))).toBe(2);
+    // Drained below the reserve, bulk waits for the reserve to refill first (3 tokens: 30 s).
+    const drainedRetry = retryOf(await take(bucket, 0.1, 10, 'bulk'));
+    expect(drainedRetry).toBeGreaterThanOrEqual(30_000 - sinceBegan());
+    expect(drainedRetry).toBeLessThanOrEqual(30_000);
   });
 
   it('gives live replies the whole rate under contention', async () => {
     const bucket = pageRateBucket('p7', 'text');
     // 10/s, burst 5, reserve 1. Bulk drains to the reserve; then live and bulk compete for each refill.
-    await takeN(5, bucket, 10, 5, 'bulk');
     let live = 0;
     let bulk = 0;
-    for (let i = 0; i < 8; i++) {
-      await h.advance(100); // one token refills per step
-      if ((await take(bucket, 10, 5, 'live')).granted) live++;
-      if ((await take(bucket, 10, 5, 'bulk')).granted) bulk++;
-    }
+    const [, elapsed] = await timed(async () => {
+      await takeN(5, bucket, 10, 5, 'bulk');
+      for (let i = 0; i < 8; i++) {
+        await h.advance(100); // one token refills per step (more if the step runs late)
+        if ((await take(bucket, 10, 5, 'live')).granted) live++;
+        if ((await take(bucket, 10, 5, 'bulk')).granted) bulk++;
+      }
+    });
     expect(live).toBe(8);
-    // Exactly 0 on the memory clock; on Redis late timers refill a little extra, which bulk may take.
-    expect(bulk).toBeLessThan(3);
+    // Bulk gets only what live leaves over: the reserve token and whatever refilled beyond one token
+    // per step (on Redis, a step that runs late refills a little extra). Exactly 0 on the memory clock.
+    expect(bulk).toBeLessThanOrEqual(1 + refillIn(elapsed, 10) - live);
+    if (name === 'memory') expect(bulk).toBe(0);
   });
 
   it('honours a custom reserve and never reserves the whole bucket', async () => {
     const bucket = pageRateBucket('p8', 'text');
+    // One token per 100 s: nothing refills while the test runs.
     const bulk = (reserve: number, burst: number) =>
-      h.store.rateLimits.take(bucket, 1, burst, { priority: 'bulk', bulkReserve: reserve });
+      h.store.rateLimits.take(bucket, 0.01, burst, { priority: 'bulk', bulkReserve: reserve });
     expect((await bulk(0.5, 4)).granted).toBe(true);
     expect((await bulk(0.5, 4)).granted).toBe(true);
     expect((await bulk(0.5, 4)).granted).toBe(false);
@@ -184,9 +220,12 @@ describe.each(adapters)('%s rate limits', (name, make) => {
   (name === 'redis' ? it : it.skip)('lets an idle bucket expire once it would be full again', async () => {
     if (!h.ttlOf) throw new Error('redis harness without ttlOf');
     const bucket = pageRateBucket('p11', 'text');
-    await take(bucket, 300, 300);
-    const ttl = await h.ttlOf(bucket);
-    expect(ttl).toBeGreaterThan(1000);
+    // Set to the time a full refill takes (1 s) plus 1 s, and counting down since.
+    const [ttl, elapsed] = await timed(async () => {
+      await take(bucket, 300, 300);
+      return h.ttlOf!(bucket);
+    });
+    expect(ttl).toBeGreaterThanOrEqual(2000 - elapsed);
     expect(ttl).toBeLessThanOrEqual(2000);
   });
 });
