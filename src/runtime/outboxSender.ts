@@ -219,7 +219,7 @@ export class OutboxSender {
     ]);
     const state = decodeUserState(stored.data);
     const decision = decideSend(
-      { messaging: effect.messaging, promotional: effect.promotional, byHumanAgent: effect.byHumanAgent === true },
+      { messaging: effect.messaging, promotional: effect.promotional, byHumanAgent: effect.byHumanAgent },
       {
         lastInboundAt: state.lastInboundAt,
         windowEndsAt: state.windowEndsAt,
