@@ -36,7 +36,7 @@ export async function spawnCluster(
   env: Record<string, string | undefined>,
   workers: number,
   started: SpawnedService[],
-  workerEnv: (i: number) => Record<string, string> = () => ({}),
+  workerEnv: (i: number) => Record<string, string | undefined> = () => ({}),
 ): Promise<{ workers: SpawnedService[]; web: SpawnedService }> {
   const ws: SpawnedService[] = [];
   for (let i = 0; i < workers; i++) {
