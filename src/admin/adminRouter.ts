@@ -140,12 +140,10 @@ export function createAdminRouter(deps: AdminDeps): Router {
       });
     }
     await enqueue(p.data.psid, { command: 'reply', text: body.data.text });
-    res
-      .status(202)
-      .json({
-        queued: 'reply',
-        messaging: age <= MESSAGING_WINDOW.standardMs ? 'RESPONSE/UPDATE (inside the 24 h window)' : 'MESSAGE_TAG HUMAN_AGENT',
-      });
+    res.status(202).json({
+      queued: 'reply',
+      messaging: age <= MESSAGING_WINDOW.standardMs ? 'RESPONSE/UPDATE (inside the 24 h window)' : 'MESSAGE_TAG HUMAN_AGENT',
+    });
   });
   return router;
 }

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { textMessageBody } from '../../src/cli/sendEvent';
 import { startFakeGraphApi } from '../../src/emulator/fakeGraphApi';
+import { charCount, LIMITS } from '../../src/platform/sendApiSchema';
 import { staffNoticeText } from '../../src/runtime/notifyAgents';
 import { startService } from '../../src/server';
 import { TEST_PAGE, TEST_SECRET, testConfig } from '../support/testEnv';
@@ -71,6 +72,7 @@ it('the Messenger notice for staff names who and why, quotes the last messages, 
     ...notice,
     lastMessages: Array.from({ length: 5 }, () => ({ from: 'user', text: 'x'.repeat(1000) })),
   });
-  expect(long).toHaveLength(2000);
+  // Meta counts characters, not UTF-16 units: the 🙋 is one of the 2,000.
+  expect(charCount(long)).toBe(LIMITS.text);
   expect(long.endsWith('…')).toBe(true);
 });
