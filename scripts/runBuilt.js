@@ -87,8 +87,8 @@ if (buildIfStale) {
   );
   process.exit(1);
 } else {
-  // Only a change of the code warns here: `npm ci` and `npm prune` rewrite package-lock.json
-  // (same content, new time), and the production install prunes after the build.
+  // Only a change of the code warns here: `npm prune` rewrites package-lock.json (same content,
+  // new time), and the production install prunes after the build.
   const reason = staleReason(CODE);
   if (reason)
     process.stderr.write(`talkshop: warning: running the existing build, but ${reason}; \`npm run build\` to include it\n`);
