@@ -1,7 +1,7 @@
 /**
  * Bottender's channel settings. Talkshop validates its configuration once (src/config/config.ts);
  * this file reads that parsed result instead of process.env, so there is one source of truth.
- * Flow state never lives in Bottender's session store (see README, "Why not Bottender sessions"),
+ * Flow state never lives in Bottender's session store (README, "Runtime dependencies": it loses updates),
  * hence the memory session driver: Bottender keeps nothing Talkshop depends on.
  * Requires the build (`npm run build`), like everything else that runs from dist/. Bottender itself
  * is a dev dependency (README, "Runtime dependencies"): only its own tools in a development install
