@@ -1,6 +1,7 @@
 /**
  * Rate-limit accuracy (issue #4): with the limit set to 50/s across two worker processes, 1,000
- * sends never exceed 50 (+ burst) in any 1 s window and take (1,000 − burst) / 50 s at least.
+ * sends never exceed 50 (+ burst) in any 1 s window and take (1,000 − burst) / 50 s at least, and
+ * no take is refused while a token is due.
  *
  * One ROLE=web process and two ROLE=worker processes on Redis share the 16 partitions, so two
  * processes (and 16 partition senders) draw from the one per-Page bucket in Redis. 1,000 distinct
@@ -18,16 +19,18 @@
  * through MONITOR: tests/support/bucketGrants.ts), and every send must have had its own grant.
  * Timed at the fake Graph API instead, each send would carry its process's scheduling delay since
  * the grant (a typing_on and an HTTP hop in between), which on a busy machine bunches sends
- * together in a way the limiter never allowed. Those figures, and how close the span comes to
- * 19.98 s (it depends on how promptly the senders wake: with burst 1 a late poll loses capacity),
- * are printed, not asserted; npm run bench:send measures throughput. Takes ~20 s by design.
+ * together in a way the limiter never allowed. That the limiter gives the configured rate is
+ * checked as "no take refused while a token was due"; how close the span comes to 19.98 s depends
+ * on how promptly the senders ask (with burst 1 a late poll loses capacity: ~23 s on a quiet
+ * machine, ~37 s beside a CPU hog), so it is printed, not asserted; npm run bench:send measures
+ * throughput. Takes ~20 s by design.
  */
 import { createClient } from 'redis';
 import { textMessageBody } from '../../src/cli/sendEvent';
 import { startFakeGraphApi, type FakeGraphApi } from '../../src/emulator/fakeGraphApi';
 import { keysFor, pageRateBucket } from '../../src/store/keys';
 import type { Store } from '../../src/store/ports';
-import { maxInWindow, watchGrants, type BucketGrants } from '../support/bucketGrants';
+import { maxInWindow, unjustifiedRefusals, watchGrants, type BucketGrants } from '../support/bucketGrants';
 import { deletePrefix } from '../support/redisKeys';
 import { observeRedis, partitionsUpTo, settled } from '../support/settled';
 import { spawnCluster, type SpawnedService } from '../support/spawnService';
@@ -76,7 +79,7 @@ afterAll(async () => {
   if (env) await deletePrefix(env.REDIS_KEY_PREFIX as string);
 });
 
-it('1,000 sends at 50/s across two workers: each had its own grant, never more than 50 (+ burst 1) in any 1 s window, paced over ≥ 19.98 s', async () => {
+it('1,000 sends at 50/s across two workers: each had its own grant, never more than 50 (+ burst 1) in any 1 s window, paced at the rate', async () => {
   const { workers, web } = await spawnCluster(env, 2, procs);
   const [workerA, workerB] = workers as [SpawnedService, SpawnedService];
   const prefix = env.REDIS_KEY_PREFIX as string;
@@ -149,10 +152,10 @@ it('1,000 sends at 50/s across two workers: each had its own grant, never more t
   // The limiter paces: 1,000 grants from a bucket of 1 cannot come faster (1 ms for the rounding
   // of the script's clock in its reply).
   expect(spanMs).toBeGreaterThanOrEqual(minSpanMs - 1);
-  // And it does not pace far slower than configured. The clock starts at the first grant, after
-  // both workers were ready and had split the partitions; how close to 19.98 s it gets depends on
-  // the machine (see above), so the bound is generous: at least half the configured rate.
-  expect(spanMs).toBeLessThanOrEqual(2 * minSpanMs);
+  // And it does not pace slower than configured: every take was granted whenever a token was due.
+  // How close to 19.98 s the span comes (printed above) depends on how promptly the senders ask
+  // again, i.e. on how busy the machine is, not on the limiter.
+  expect(unjustifiedRefusals(grants.attempts, RATE, BURST)).toEqual([]);
   // ≥ 20 s by design: the backstop sits above the start-ups and the 80 s wait for the sends, so a
   // stuck wait is reported by name.
 }, 180_000);

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { keysFor } from '../../src/store/keys';
-import { maxInWindow, watchGrants } from '../support/bucketGrants';
+import { maxInWindow, unjustifiedRefusals, watchGrants } from '../support/bucketGrants';
 import { deletePrefix } from '../support/redisKeys';
 import { spawnReady, type ReadyProcess } from '../support/spawnReady';
 import { TEST_REDIS_URL, uniquePrefix } from '../support/testEnv';
@@ -12,8 +12,10 @@ import { TEST_REDIS_URL, uniquePrefix } from '../support/testEnv';
  * from the build (`npm test` builds first; alone: `npm run build`).
  *
  * Nothing here depends on how fast the machine is: the run starts when both children say they are
- * connected (not after a fixed start-up allowance), and the grants are timed by the limiter itself
+ * connected (not after a fixed start-up allowance), and the takes are timed by the limiter itself
  * on the Redis server's clock (tests/support/bucketGrants.ts), not by the children after the reply.
+ * "The configured rate" is checked as the limiter's part of it: no take refused while a token was
+ * due; the share of 50/s the children reach is printed (it depends on how busy the machine is).
  */
 const CHILD = join(__dirname, '..', '..', 'dist', 'tests', 'support', 'rateLimitChild.js');
 const RATE = 50;
@@ -64,8 +66,9 @@ it('holds two processes together to the shared rate', async () => {
     const total = counts[0] + counts[1];
     const spanMs = times[times.length - 1]! - times[0]!;
     const expected = (RATE * RUN_MS) / 1000 + BURST;
+    const refused = grants.attempts.length - times.length;
     console.log(
-      `rateLimitAccuracy: ${total} grants (${counts.join(' + ')}) of ${expected} possible in ${RUN_MS} ms, ` +
+      `rateLimitAccuracy: ${total} grants (${counts.join(' + ')}) of ${expected} possible in ${RUN_MS} ms, ${refused} refusals, ` +
         `first→last ${spanMs.toFixed(1)} ms on the Redis clock, max ${maxInWindow(times, 1000)} in any 1 s`,
     );
     // Every grant a child counted is one the limiter timed, and no other.
@@ -77,10 +80,10 @@ it('holds two processes together to the shared rate', async () => {
     // The limiter really paces: n grants out of a bucket holding `burst` take at least (n − burst) / rate
     // seconds (1 ms for the clock's rounding in the script's reply).
     expect(spanMs).toBeGreaterThanOrEqual(((total - BURST) / RATE) * 1000 - 1);
-    // Together they get the configured rate. With burst 1 every poll that wakes late loses a bit
-    // of capacity (a full bucket stores no more), so the count depends on how busy the machine is
-    // (~95 % when quiet, printed above); the bound only rules out a limiter granting far too little.
-    expect(total).toBeGreaterThanOrEqual(expected / 2);
+    // Together they get the configured rate: every take was granted whenever a token was due. How
+    // many they got (printed above: ~95 % of it on a quiet machine) depends on how promptly the
+    // children ask again: with burst 1, a full bucket stores no more, so a late poll loses capacity.
+    expect(unjustifiedRefusals(grants.attempts, RATE, BURST)).toEqual([]);
   } finally {
     await grants.stop();
   }

@@ -1,42 +1,77 @@
 import { randomUUID } from 'node:crypto';
 import { createClient } from 'redis';
 
+/** One call of the take script on the watched bucket, as Redis ran it. */
+export interface TakeAttempt {
+  /** Server clock (ms) just before the script ran: its own `now` is at or after this. */
+  readonly before: number;
+  /** Tokens the take needed: 1, plus the reserve it must leave (bulk). */
+  readonly need: number;
+  /** Set when the take was granted: the script's `now` and the tokens it left in the bucket. */
+  grant?: { readonly at: number; readonly left: number };
+}
+
 export interface BucketGrants {
-  /** Server-clock times (ms) of the grants seen so far, in the order Redis ran them. */
+  /** Every take on the bucket so far, in the order Redis ran them. */
+  readonly attempts: TakeAttempt[];
+  /** Server-clock times (ms) of the grants so far, in the order Redis ran them. */
   readonly times: number[];
-  /** Resolves once every command Redis ran before this call has reached `times`. */
+  /** Resolves once every command Redis ran before this call has been read. */
   flush(): Promise<void>;
   stop(): Promise<void>;
 }
 
+/** Seconds.microseconds at the start of a MONITOR line, in ms. */
+const monitorTime = (line: string): number => Number(line.slice(0, line.indexOf(' '))) * 1000;
+
 /**
- * The grants of one token bucket, timed by the limiter itself. A granted take is the only call of
- * src/store/redis/lua/rateLimit.lua that writes `HSET <bucket> t <tokens> at <now> p 0`, `now`
- * being the Redis server's clock at the grant; MONITOR shows the commands scripts run, so the
- * times are read from there. Timing grants anywhere later (in a client after the reply, or at the
- * Graph API after a typing indicator and an HTTP hop) adds each process's scheduling delay, which
- * on a busy machine bunches grants together in a way the limiter never allowed.
+ * The takes of one token bucket, timed by the limiter itself, read from Redis's MONITOR (which
+ * also shows the commands scripts run). For src/store/redis/lua/rateLimit.lua: a take is an
+ * EVAL/EVALSHA naming the bucket and 'take'; the script reads the bucket (HMGET) and, only when it
+ * grants, writes `HSET <bucket> t <tokens left> at <now> p 0`, `now` being the server's clock at
+ * the grant. Timing grants anywhere later (in a client after the reply, or at the Graph API after a
+ * typing indicator and an HTTP hop) adds each process's scheduling delay, which on a busy machine
+ * bunches grants together in a way the limiter never allowed. Assumes no pause on the bucket.
  */
 export async function watchGrants(url: string, bucketKey: string): Promise<BucketGrants> {
   const monitor = createClient({ url });
   const marker = createClient({ url });
   await Promise.all([monitor.connect(), marker.connect()]);
+  const attempts: TakeAttempt[] = [];
   const times: number[] = [];
   const markers = new Map<string, () => void>();
-  const write = `"HSET" "${bucketKey}" "t" `;
+  const key = `"${bucketKey}"`;
+  const read = `[0 lua] "HMGET" ${key} `;
+  const write = `[0 lua] "HSET" ${key} "t" `;
+  // The calling command is reported before its script runs: no other command runs in between.
+  let called: { at: number; need: number } | undefined;
   await monitor.monitor((line: string) => {
-    const at = line.indexOf(write);
-    if (at >= 0) {
-      const grant = /^"[^"]*" "at" "([^"]+)" "p" "0"$/.exec(line.slice(at + write.length));
-      if (grant) times.push(Number(grant[1]));
+    if (line.includes(key)) {
+      const at = line.indexOf(write);
+      if (at >= 0) {
+        const grant = /^"([^"]+)" "at" "([^"]+)" "p" "0"$/.exec(line.slice(at + write.length));
+        const last = attempts[attempts.length - 1];
+        if (grant && last && !last.grant) {
+          last.grant = { at: Number(grant[2]), left: Number(grant[1]) };
+          times.push(last.grant.at);
+        }
+      } else if (line.includes(read)) {
+        // NaN: a Redis that reports the call after its script.
+        attempts.push({ before: called?.at ?? Number.NaN, need: called?.need ?? Number.NaN });
+        called = undefined;
+      } else if (/ "eval(sha)?" /i.test(line)) {
+        const take = /"take" "[^"]+" "[^"]+" "([^"]+)"$/.exec(line); // rate, burst, reserve
+        if (take) called = { at: monitorTime(line), need: 1 + Number(take[1]) };
+      }
       return;
     }
     for (const [id, seen] of markers) if (line.includes(id)) seen();
   });
   return {
+    attempts,
     times,
     // MONITOR reports commands in the order Redis ran them: once a marker sent now comes back,
-    // every grant before it has been counted.
+    // every take before it has been read.
     flush: async () => {
       const id = `grants-flush-${randomUUID()}`;
       const seen = new Promise<void>((resolve) => markers.set(id, resolve));
@@ -49,6 +84,33 @@ export async function watchGrants(url: string, bucketKey: string): Promise<Bucke
       marker.destroy();
     },
   };
+}
+
+/**
+ * The refused takes the bucket's own state did not justify. After each grant the script stored the
+ * tokens it left and the time, so the tokens at any later moment are known; a take must be granted
+ * whenever the tokens it needs are there (one, plus the reserve for bulk). Each refusal is judged
+ * at the latest moment before its script ran (it can only have seen more tokens than that). The
+ * bucket starts full (a new one). None means: whoever asked got a token whenever one was due, so a
+ * rate below the configured one is time in which no one asked (late wake-ups of the takers), not
+ * the limiter.
+ */
+export function unjustifiedRefusals(attempts: readonly TakeAttempt[], ratePerSec: number, burst: number): number[] {
+  const unjustified: number[] = [];
+  let last: TakeAttempt['grant'];
+  for (const attempt of attempts) {
+    if (attempt.grant) {
+      last = attempt.grant;
+      continue;
+    }
+    if (Number.isNaN(attempt.before) || Number.isNaN(attempt.need))
+      throw new Error('MONITOR reported a take after its script ran (another Redis version?): its refusals cannot be judged');
+    // The tokens it needed were there (the cap at `burst` never takes them away: a take never
+    // needs more than the burst); 1e-9 for float rounding.
+    const tokens = last ? last.left + ((attempt.before - last.at) * ratePerSec) / 1000 : burst;
+    if (tokens >= attempt.need + 1e-9) unjustified.push(attempt.before);
+  }
+  return unjustified;
 }
 
 /** The most times in any window [t, t + windowMs) that starts at one of them. */
