@@ -113,7 +113,12 @@ describe.each([
     const heldId = (await outboxIds())[0] as string;
     // Another user's entry committed after the hold goes out past it, while user a still waits.
     await commit('b', [send('b2')]);
-    await waitFor('b2', () => (texts('b').length === 2 ? true : undefined));
+    // b2 reaches the fake before its entry is recorded as done: wait for the record, not the call.
+    const entriesOf = async (user: string) =>
+      (await rig.store.states.readOutbox(0, '0-0', 1000)).filter((e) => e.userKey === `p:${user}`);
+    await waitFor('b2 sent and recorded', async () =>
+      texts('b').length === 2 && (await entriesOf('b')).length === 0 ? true : undefined,
+    );
     expect(texts('a')).toEqual(['a1']);
     expect(await outboxIds()).toHaveLength(2); // the held entry and a2 behind it
     expect((await outboxIds())[0]).toBe(heldId);
