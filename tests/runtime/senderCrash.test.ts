@@ -125,17 +125,25 @@ it('after kill -9 mid-stream and a restart, every reply is sent and none twice b
     for (const c of fake.calls) if (isReply(c)) counts.set(c.recipientId ?? '', (counts.get(c.recipientId ?? '') ?? 0) + 1);
     return counts;
   };
+  store = await observeRedis(env.REDIS_KEY_PREFIX as string);
   await waitFor('every reply at the fake', () => {
     const counts = perRecipient();
     return Array.from({ length: USERS }, (_, u) => counts.has(psid(u))).every(Boolean) ? true : undefined;
-  }).catch((err: Error) => {
+  }).catch(async (err: Error) => {
     const counts = perRecipient();
     const missing = Array.from({ length: USERS }, (_, u) => psid(u)).filter((p) => !counts.has(p));
-    throw new Error(`${err.message}: ${missing.length} recipients without a reply, e.g. ${missing.slice(0, 5).join(', ')}`);
+    const all = partitionsUpTo(PARTITIONS);
+    const where = {
+      inbox: await store!.inbox.pendingCounts(all),
+      outbox: await Promise.all(all.map(async (p) => (await store!.states.readOutbox(p, '0-0', 10_000)).length)),
+      second: second.logs.filter((l) => Number(l.level) >= 40).slice(0, 5),
+    };
+    throw new Error(
+      `${err.message}: ${missing.length} recipients without a reply, e.g. ${missing.slice(0, 5).join(', ')}; ${JSON.stringify(where)}`,
+    );
   });
   // Any straggler (a late duplicate) has arrived once every outbox entry is recorded as done: a
   // send reaches the fake before its entry is acked, and the dead worker sends nothing more.
-  store = await observeRedis(env.REDIS_KEY_PREFIX as string);
   await settled(store, partitionsUpTo(PARTITIONS), 'every outbox entry recorded as done');
   const doneMs = Date.now() - started;
 
