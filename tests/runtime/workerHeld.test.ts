@@ -1,14 +1,10 @@
 import pino from 'pino';
-import { createClient } from 'redis';
 import { createMetrics } from '../../src/metrics';
 import { Worker } from '../../src/runtime/worker';
-import { keysFor } from '../../src/store/keys';
 import { partitionOf, userKeyOf } from '../../src/store/partitionOf';
 import type { InboxRead, InboxRecord, Store } from '../../src/store/ports';
-import { createRedisStore } from '../../src/store/redis/redisStore';
 import { counterHandler } from '../support/counterHandler';
-import { deletePrefix } from '../support/redisKeys';
-import { TEST_REDIS_URL, uniquePrefix } from '../support/testEnv';
+import { redisFixture } from '../support/redisFixture';
 import { waitFor } from '../support/webhookClient';
 
 /**
@@ -31,32 +27,13 @@ describe.each([
   ['kind', (n: number) => ({ v: 1, ...record(U, n), event: { ...record(U, n).event, kind: 'poll_vote' } })],
   ['version', (n: number) => ({ v: 2, ...record(U, n) })],
 ] as const)('an inbox record of a %s this worker does not know', (reason, newer) => {
-  const prefix = uniquePrefix('held');
-  const keys = keysFor(prefix);
-  const raw = createClient({ url: TEST_REDIS_URL });
-  let store: Store;
-
-  beforeAll(async () => {
-    await raw.connect();
-    store = await createRedisStore({
-      url: TEST_REDIS_URL,
-      keyPrefix: prefix,
-      dedupeTtlSeconds: 60,
-      timeoutMs: 1500,
-      logger: pino({ level: 'silent' }),
-    });
-  });
-  afterAll(async () => {
-    await store.close();
-    await raw.quit();
-    await deletePrefix(prefix);
-  });
+  const { keys, raw, store } = redisFixture('held');
 
   it('holds its partition at it without applying or skipping it, counted once; the partition goes on once it is gone', async () => {
     // Before it: a record written before formats were versioned (applied as version 1).
     const first = await raw.xAdd(keys.inbox(P), '*', { r: JSON.stringify(record(U, 1)) });
     const heldId = await raw.xAdd(keys.inbox(P), '*', { r: JSON.stringify(newer(2)) });
-    await store.inbox.append([
+    await store().inbox.append([
       { partition: P, dedupeKey: 'mid:3', record: record(U, 3) },
       { partition: P, dedupeKey: 'mid:4', record: record(W, 4) },
     ]);
@@ -64,16 +41,16 @@ describe.each([
     // Counts the reads that met the held record, to know the worker has looked at it again.
     let looks = 0;
     const watched: Store = {
-      ...store,
+      ...store(),
       inbox: {
-        append: (requests) => store.inbox.append(requests),
+        append: (requests) => store().inbox.append(requests),
         readNew: async (after, count, blockMs) => {
-          const reads: InboxRead[] = await store.inbox.readNew(after, count, blockMs);
+          const reads: InboxRead[] = await store().inbox.readNew(after, count, blockMs);
           if (reads.some((r) => r.id === heldId)) looks += 1;
           return reads;
         },
-        cursor: (p) => store.inbox.cursor(p),
-        pendingCounts: (ps) => store.inbox.pendingCounts(ps),
+        cursor: (p) => store().inbox.cursor(p),
+        pendingCounts: (ps) => store().inbox.pendingCounts(ps),
       },
     };
     const metrics = createMetrics();
@@ -91,7 +68,7 @@ describe.each([
       heldRetryMs: 100,
     });
     const held = async () => (await metrics.recordsHeld.get()).values.find((v) => v.labels.store === 'inbox')?.labels.reason;
-    const version = async (user: string) => (await store.states.load(P, userKeyOf('p', user))).version;
+    const version = async (user: string) => (await store().states.load(P, userKeyOf('p', user))).version;
     await worker.start();
     try {
       await waitFor('the held record looked at three times', async () =>
@@ -99,8 +76,8 @@ describe.each([
       );
       expect(await version(U)).toBe(1); // the record before it was applied
       expect(await version(W)).toBe(0); // nothing after it in the partition went first
-      expect(await store.inbox.cursor(P)).toBe(first);
-      expect(await store.inbox.pendingCounts([P])).toEqual([3]);
+      expect(await store().inbox.cursor(P)).toBe(first);
+      expect(await store().inbox.pendingCounts([P])).toEqual([3]);
       expect((await metrics.recordsHeld.get()).values.map((v) => v.value)).toEqual([1]);
       expect(logs.filter((l) => l.msg.includes('newer Talkshop'))).toEqual([expect.objectContaining({ reason })]);
 
@@ -108,7 +85,7 @@ describe.each([
       await raw.xDel(keys.inbox(P), heldId);
       await waitFor('the items after it applied', async () => ((await version(W)) === 1 ? true : undefined));
       expect(await version(U)).toBe(2);
-      expect(await store.inbox.pendingCounts([P])).toEqual([0]);
+      expect(await store().inbox.pendingCounts([P])).toEqual([0]);
       expect(worker.heldPartitions).toContain(P);
     } finally {
       await worker.stop();

@@ -1,12 +1,7 @@
-import pino from 'pino';
-import { createClient } from 'redis';
 import { StoreCorruptError } from '../../src/errors';
-import { keysFor } from '../../src/store/keys';
-import type { InboxRecord, Store } from '../../src/store/ports';
+import type { InboxRecord } from '../../src/store/ports';
 import { decodeInboxRecord, INBOX_FORMAT } from '../../src/store/records';
-import { createRedisStore } from '../../src/store/redis/redisStore';
-import { deletePrefix } from '../support/redisKeys';
-import { TEST_REDIS_URL, uniquePrefix } from '../support/testEnv';
+import { redisFixture } from '../support/redisFixture';
 
 const message = (n: number): InboxRecord => ({
   source: 'webhook',
@@ -43,56 +38,37 @@ describe('inbox record formats', () => {
 
 /** What Redis holds, written and read by hand: the formats on disk, including ones older and newer than this code. */
 describe('redis record formats', () => {
-  const prefix = uniquePrefix('formats');
-  const keys = keysFor(prefix);
-  const raw = createClient({ url: TEST_REDIS_URL });
-  let store: Store;
-
-  beforeAll(async () => {
-    await raw.connect();
-    store = await createRedisStore({
-      url: TEST_REDIS_URL,
-      keyPrefix: prefix,
-      dedupeTtlSeconds: 60,
-      timeoutMs: 1500,
-      logger: pino({ level: 'silent' }),
-    });
-  });
-  afterAll(async () => {
-    await store.close();
-    await raw.quit();
-    await deletePrefix(prefix);
-  });
+  const { keys, raw, store } = redisFixture('formats');
 
   it('inbox: records carry their version; old, unknown and newer ones read back in stream order', async () => {
     const ours = message(1);
-    await store.inbox.append([{ partition: 0, dedupeKey: 'a', record: ours }]);
+    await store().inbox.append([{ partition: 0, dedupeKey: 'a', record: ours }]);
     await raw.xAdd(keys.inbox(0), '*', { r: JSON.stringify(record('message', 2)) }); // written before versions
     await raw.xAdd(keys.inbox(0), '*', { r: JSON.stringify({ v: 1, ...record('poll_vote', 3) }) });
     await raw.xAdd(keys.inbox(0), '*', { r: JSON.stringify({ v: 2, whatever: true }) });
     const [first] = await raw.xRange(keys.inbox(0), '-', '+', { COUNT: 1 });
     expect(JSON.parse(first?.message.r ?? '')).toEqual({ v: 1, ...ours });
-    const reads = await store.inbox.readNew(new Map([[0, '0-0']]), 10, 10);
+    const reads = await store().inbox.readNew(new Map([[0, '0-0']]), 10, 10);
     expect(reads.map((r) => (r.type === 'item' ? r.record.event.timestamp : r.reason))).toEqual([1, 2, 'kind', 'version']);
   });
 
   it('inbox: a record that is not JSON fails the read, as before', async () => {
     await raw.xAdd(keys.inbox(1), '*', { r: '{oops' });
-    await expect(store.inbox.readNew(new Map([[1, '0-0']]), 10, 10)).rejects.toThrow(StoreCorruptError);
+    await expect(store().inbox.readNew(new Map([[1, '0-0']]), 10, 10)).rejects.toThrow(StoreCorruptError);
   });
 
   it('outbox: entries carry their version; one written before versions reads as version 1', async () => {
-    await store.inbox.append([{ partition: 2, dedupeKey: 'b', record: message(1) }]);
-    const [item] = await store.inbox.readNew(new Map([[2, '0-0']]), 10, 10);
-    const token = (await store.leases.acquire(2, 'w', 10_000)) as string;
+    await store().inbox.append([{ partition: 2, dedupeKey: 'b', record: message(1) }]);
+    const [item] = await store().inbox.readNew(new Map([[2, '0-0']]), 10, 10);
+    const token = (await store().leases.acquire(2, 'w', 10_000)) as string;
     const items = [
       { itemId: item?.id ?? '', userKey: 'p:u', expectedVersion: 0, data: {}, effects: [{ v: 1, body: { type: 'mark_seen' } }] },
     ];
-    await store.states.commit({ partition: 2, leaseToken: token, items });
+    await store().states.commit({ partition: 2, leaseToken: token, items });
     await raw.xAdd(keys.outbox(2), '*', { u: 'p:u', i: item?.id ?? '', e: JSON.stringify({ type: 'typing', ms: 5 }) });
     const [written] = await raw.xRange(keys.outbox(2), '-', '+', { COUNT: 1 });
     expect(written?.message).toMatchObject({ u: 'p:u', v: '1', e: '{"type":"mark_seen"}' });
-    expect((await store.states.readOutbox(2, '0-0', 10)).map((e) => e.effect)).toEqual([
+    expect((await store().states.readOutbox(2, '0-0', 10)).map((e) => e.effect)).toEqual([
       { v: 1, body: { type: 'mark_seen' } },
       { v: 1, body: { type: 'typing', ms: 5 } },
     ]);
@@ -100,9 +76,9 @@ describe('redis record formats', () => {
 
   it('outbox: an effect that is not JSON, or a version that is not a number, fails the read, as before', async () => {
     await raw.xAdd(keys.outbox(3), '*', { u: 'p:u', i: '1-0', v: '1', e: '{oops' });
-    await expect(store.states.readOutbox(3, '0-0', 10)).rejects.toThrow(StoreCorruptError);
+    await expect(store().states.readOutbox(3, '0-0', 10)).rejects.toThrow(StoreCorruptError);
     await raw.del(keys.outbox(3));
     await raw.xAdd(keys.outbox(3), '*', { u: 'p:u', i: '1-0', v: 'x', e: '{}' });
-    await expect(store.states.readOutbox(3, '0-0', 10)).rejects.toThrow(StoreCorruptError);
+    await expect(store().states.readOutbox(3, '0-0', 10)).rejects.toThrow(StoreCorruptError);
   });
 });
