@@ -3,12 +3,39 @@
  * and repeated spaces dropped. Non-Latin scripts (Chinese, Arabic, Cyrillic…) pass through intact.
  */
 export function normalize(text: string): string {
-  return text
+  const folded = text
     .normalize('NFKD')
     .replace(/\p{M}+/gu, '')
     .toLowerCase()
-    .replace(/\s+/gu, ' ')
-    .replace(/^[\s\p{P}\p{S}]+|[\s\p{P}\p{S}]+$/gu, '');
+    .replace(/\s+/gu, ' ');
+  return folded.slice(...trimmed(folded));
+}
+
+const EDGE = /^[\s\p{P}\p{S}]$/u;
+const isHigh = (unit: number) => unit >= 0xd800 && unit <= 0xdbff;
+const isLow = (unit: number) => unit >= 0xdc00 && unit <= 0xdfff;
+
+/**
+ * Where the text starts and ends once spaces, punctuation and symbols at both ends are dropped.
+ * A loop over characters rather than `[…]+$`: a regex search for a run at the end retries from
+ * every position of a long run, quadratic in customer text; this looks at each character once.
+ */
+function trimmed(text: string): [number, number] {
+  let start = 0;
+  while (start < text.length) {
+    const c = String.fromCodePoint(text.codePointAt(start) ?? 0);
+    if (!EDGE.test(c)) break;
+    start += c.length;
+  }
+  let end = text.length;
+  while (end > start) {
+    // A character outside the BMP is two code units: step back over both.
+    const pair = end - 2 >= start && isLow(text.charCodeAt(end - 1)) && isHigh(text.charCodeAt(end - 2));
+    const at = pair ? end - 2 : end - 1;
+    if (!EDGE.test(String.fromCodePoint(text.codePointAt(at) ?? 0))) break;
+    end = at;
+  }
+  return [start, end];
 }
 
 const NO_SPACES =

@@ -4,7 +4,19 @@ import { normalize } from './normalize';
 
 export type AnswerOutcome = { readonly ok: true; readonly value: Scalar; readonly goto?: string } | { readonly ok: false };
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]{2,}$/u;
+/**
+ * local@domain.tld: one @, no spaces, something before the @, and a dot in the domain with something
+ * before it and at least two characters after. Checked with string scans, not `[^\s@]+\.[^\s@]{2,}`,
+ * whose two runs overlap on the dots and backtrack quadratically over a long domain.
+ */
+function isEmail(text: string): boolean {
+  const at = text.indexOf('@');
+  if (at < 1 || text.indexOf('@', at + 1) !== -1 || /\s/u.test(text)) return false;
+  const domain = text.slice(at + 1);
+  // The first dot leaves the most after it; "two characters" counts code points, as the `u` regex did.
+  const dot = domain.indexOf('.', 1);
+  return dot !== -1 && [...domain.slice(dot + 1)].length >= 2;
+}
 
 function isoDate(y: number, m: number, d: number): string | undefined {
   const date = new Date(Date.UTC(y, m - 1, d));
@@ -56,7 +68,7 @@ export function validateAnswer(ask: Ask, input: string): AnswerOutcome {
   const wrap = (v: Scalar | undefined): AnswerOutcome => (v === undefined ? { ok: false } : { ok: true, value: v });
   switch (ask.capture) {
     case 'email':
-      return wrap(EMAIL.test(text) ? text.toLowerCase() : undefined);
+      return wrap(isEmail(text) ? text.toLowerCase() : undefined);
     case 'phone':
       return wrap(parsePhone(text));
     case 'number':

@@ -2,7 +2,7 @@ import { normalize } from '../engine/normalize';
 import { LIMITS } from '../platform/sendApiSchema';
 import type { Ask } from '../engine/flowSchema';
 import { chars, count } from './lintLimits';
-import { fillDefaults, quote, regexError, type FlowScope } from './lintScope';
+import { fillDefaults, quote, regexError, regexRisk, type FlowScope } from './lintScope';
 
 /**
  * A question (`ask`): where failed answers go, that its capture can succeed (pattern, choices,
@@ -44,6 +44,9 @@ function capture({ report }: FlowScope, node: string, ask: Ask): void {
         `capture: regex ${ask.pattern === undefined ? problem : `pattern does not compile: ${problem}`}`,
         'write a valid JavaScript regular expression in pattern, e.g. pattern: "^\\\\d{6}$"',
       );
+    // Matched case-insensitively at run time (validateAnswer), so checked with the same flags.
+    const risk = problem || ask.pattern === undefined ? undefined : regexRisk(ask.pattern, 'iu');
+    if (risk) report.error(at('pattern'), `capture: regex pattern ${quote(ask.pattern ?? '')} ${risk.problem}`, risk.fix);
   } else if (ask.pattern !== undefined) {
     report.warn(
       at('pattern'),

@@ -1,6 +1,6 @@
 import type { Condition } from '../engine/flowSchema';
 import { isTimeZone } from '../engine/businessHours';
-import { nodeEntries, quote, regexError, type FlowScope, type Path } from './lintScope';
+import { nodeEntries, quote, regexError, regexRisk, type FlowScope, type Path } from './lintScope';
 
 /**
  * Branch conditions the engine would silently treat as false at run time: `matches` patterns
@@ -26,6 +26,8 @@ function condition({ report }: FlowScope, path: Path, c: Condition): void {
         `matches pattern does not compile: ${problem}`,
         'write a valid JavaScript regular expression (it is matched case-insensitively)',
       );
+    const risk = problem ? undefined : regexRisk(c.matches, 'iu');
+    if (risk) report.error([...path, 'matches'], `matches pattern ${quote(c.matches)} ${risk.problem}`, risk.fix);
   }
   if (!('time' in c)) return;
   if (!isTimeZone(c.time.tz)) {

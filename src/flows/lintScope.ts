@@ -1,6 +1,7 @@
 import { forEachControl, type Control, type LoadedFlow } from '../engine/flowSet';
 import { interpolate } from '../engine/interpolate';
 import type { Flow, FlowNode, Settings } from '../engine/flowSchema';
+import { checkSync } from 'recheck';
 import type { Locate, Problem } from './problem';
 
 /** A path inside a flow file, e.g. ['nodes', 'welcome', 'say', 0, 'text']. */
@@ -94,6 +95,50 @@ export function regexError(pattern: string, flags: string): string | undefined {
   } catch (e) {
     return e instanceof Error ? e.message : String(e);
   }
+}
+
+/** Why a pattern is refused as a ReDoS risk, and how to fix it. */
+export interface RegexRisk {
+  readonly problem: string;
+  readonly fix: string;
+}
+
+const risks = new Map<string, RegexRisk | undefined>();
+
+/**
+ * Whether a (compiling) pattern can backtrack catastrophically on customer text: exponential or
+ * polynomial time in the length of the text. A JavaScript regex cannot be interrupted once it runs, so
+ * one such pattern blocks the worker on a crafted message, whatever the cap on text length. The check
+ * is recheck's static analysis with fuzzing as a fallback, run in this thread in pure JavaScript (no JVM,
+ * no worker, no native binary). Memoized: the same pattern in several files is checked once.
+ */
+export function regexRisk(pattern: string, flags: string): RegexRisk | undefined {
+  const key = `${flags}/${pattern}`;
+  if (risks.has(key)) return risks.get(key);
+  // recheck reads its backend from the environment at each call; the default for checkSync starts a
+  // worker that spawns a native binary or a JVM, which `ignore-scripts` installs need not provide.
+  process.env.RECHECK_SYNC_BACKEND ??= 'pure';
+  const d = checkSync(pattern, flags, { timeout: 10_000 });
+  let risk: RegexRisk | undefined;
+  if (d.status === 'vulnerable') {
+    const hot = (d.hotspot ?? []).map((h) => pattern.slice(h.start, h.end));
+    const where = hot.length > 0 ? ` around ${hot.map((h) => quote(h)).join(' and ')}` : '';
+    const how = d.complexity.type === 'exponential' ? 'exponential' : d.complexity.summary;
+    risk = {
+      problem: `can backtrack catastrophically (${how} time in the text's length${where}): a crafted message would block the worker`,
+      fix:
+        'make each part of the text matchable in only one way: remove a quantifier nested in another ((a+)+ → a+), ' +
+        'keep alternatives and neighbouring repeats from matching the same characters ((a|ab)* → (ab?)*, \\s*#?\\s* → \\s*#?), ' +
+        'anchor it with ^ where you can, or for a keyword use match: contains',
+    };
+  } else if (d.status === 'unknown' && d.error.kind !== 'invalid') {
+    risk = {
+      problem: `could not be checked for catastrophic backtracking (${d.error.kind})`,
+      fix: 'simplify the pattern: fewer nested or adjacent quantifiers',
+    };
+  }
+  risks.set(key, risk);
+  return risk;
 }
 
 function distance(a: string, b: string): number {

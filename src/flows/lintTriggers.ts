@@ -1,7 +1,7 @@
 import type { LoadedFlow } from '../engine/flowSet';
 import { normalize } from '../engine/normalize';
 import type { Settings, Trigger } from '../engine/flowSchema';
-import { quote, regexError, reporter, where, type Path, type Reporter } from './lintScope';
+import { quote, regexError, regexRisk, reporter, where, type Path, type Reporter } from './lintScope';
 import type { Locate, Problem } from './problem';
 
 interface Seen {
@@ -63,6 +63,8 @@ function keywords(
           `keyword pattern ${quote(k)} does not compile: ${problem}`,
           'write a valid JavaScript regular expression, or use match: exact or contains',
         );
+      const risk = problem ? undefined : regexRisk(k, 'iu');
+      if (risk) report.error(path, `keyword pattern ${quote(k)} ${risk.problem}`, risk.fix);
       return claim(`re:${k}`, `keyword pattern ${quote(k)}`, path);
     }
     const word = normalize(k);

@@ -1,4 +1,5 @@
 import { HANDOVER_OUTCOMES, type EngineEvent, type HandoverOutcome } from '../engine/engineEvent';
+import { clip, LIMITS } from '../platform/sendApiSchema';
 import type { MessengerEvent } from '../store/messengerEvent';
 
 /*
@@ -9,6 +10,22 @@ import type { MessengerEvent } from '../store/messengerEvent';
 const isOutcome = (v: unknown): v is HandoverOutcome => HANDOVER_OUTCOMES.some((o) => o === v);
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '');
+
+/**
+ * Most characters of a person's text the engine and the transcript get. Only the webhook's body limit
+ * bounds what arrives (a megabyte), and every keyword, validator and flow pattern runs over the text;
+ * Messenger's own limit for a text message is the natural bound: nothing longer can be echoed back or
+ * shown to an agent in one message, and no answer or keyword needs more. Longer text is cut, marked
+ * with an ellipsis.
+ */
+export const TEXT_CAP = LIMITS.text;
+
+/** A person's text, cut to TEXT_CAP characters. Cheap for the common case; `clip` counts characters. */
+const capped = (v: unknown): string => {
+  const s = str(v);
+  // Any TEXT_CAP characters take at most 2 × TEXT_CAP code units; looking further is wasted work.
+  return s.length <= TEXT_CAP ? s : clip(s.slice(0, 2 * TEXT_CAP + 2), TEXT_CAP);
+};
 const obj = (v: unknown): Record<string, unknown> => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>) : {});
 
 function referralOf(raw: unknown): { ref: string; fromAd: boolean } | undefined {
@@ -27,12 +44,14 @@ export function toEngineEvent(e: MessengerEvent, ourAppId?: string): EngineEvent
   if (e.kind === 'echo') {
     const m = obj(raw.message);
     // Our own sends echo back with our app id; anything else was written by a person.
-    return str(m.app_id) !== '' && str(m.app_id) === ourAppId ? { type: 'none' } : { type: 'agent_message', text: str(m.text) };
+    return str(m.app_id) !== '' && str(m.app_id) === ourAppId
+      ? { type: 'none' }
+      : { type: 'agent_message', text: capped(m.text) };
   }
   if (e.channel === 'standby') {
     const m = obj(raw.message);
     return e.kind === 'message' || e.kind === 'quick_reply'
-      ? { type: 'standby_message', text: str(m.text), sentAt: e.timestamp }
+      ? { type: 'standby_message', text: capped(m.text), sentAt: e.timestamp }
       : { type: 'none' };
   }
   switch (e.kind) {
@@ -55,17 +74,17 @@ export function toEngineEvent(e: MessengerEvent, ourAppId?: string): EngineEvent
       return isOutcome(raw.outcome) ? { type: 'handover_result', outcome: raw.outcome, at: e.timestamp } : { type: 'none' };
     case 'message': {
       const m = obj(raw.message);
-      return typeof m.text === 'string' ? { type: 'text', text: m.text } : { type: 'attachment' };
+      return typeof m.text === 'string' ? { type: 'text', text: capped(m.text) } : { type: 'attachment' };
     }
     case 'quick_reply': {
       const m = obj(raw.message);
-      return { type: 'payload', payload: str(obj(m.quick_reply).payload), text: str(m.text) };
+      return { type: 'payload', payload: str(obj(m.quick_reply).payload), text: capped(m.text) };
     }
     case 'postback': {
       const p = obj(raw.postback);
       // A Get Started tap that came through an m.me link or ad carries the ref inside the postback.
       const referral = referralOf(p.referral);
-      return { type: 'payload', payload: str(p.payload), text: str(p.title), ...(referral?.ref ? referral : {}) };
+      return { type: 'payload', payload: str(p.payload), text: capped(p.title), ...(referral?.ref ? referral : {}) };
     }
     case 'referral': {
       const referral = referralOf(raw.referral);

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { askSchema } from '../../src/engine/flowSchema';
 import { validateAnswer } from '../../src/engine/validateAnswer';
 
@@ -55,5 +56,37 @@ describe('validateAnswer', () => {
     expect(ok(a, 'COFFEE')).toEqual({ ok: true, value: 'coffee', goto: 'hot' });
     expect(ok(a, 'tea!')).toEqual({ ok: true, value: 'Tea' });
     expect(ok(a, 'juice')).toEqual({ ok: false });
+  });
+});
+
+describe('validateAnswer on hostile text', () => {
+  // The former email regex, the reference for behaviour on short strings: its two runs around the
+  // last dot overlap, so it backtracks quadratically over a long domain.
+  const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]{2,}$/u;
+
+  it('email accepts exactly what the former regex accepted', () => {
+    const piece = fc.constantFrom('a', 'B', '.', '@', ' ', '\u00a0', '+', '-', '😀', 'co');
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 10 }), (parts) => {
+        const text = parts.join('').trim();
+        const outcome = ok(ask({ capture: 'email' }), text);
+        expect(outcome.ok).toBe(text !== '' && EMAIL.test(text));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  // Crafted against each validator; the email one took seconds with the former regex (64k characters).
+  it.each([
+    ['email', {}, `a@${'.'.repeat(64_000)}@`],
+    ['email', {}, `a@${'a.'.repeat(32_000)}@`],
+    ['phone', {}, `${'1 '.repeat(32_000)}x`],
+    ['number', {}, `${'1,000'.repeat(12_800)}x`],
+    ['number', {}, `${'1'.repeat(64_000)},`],
+    ['date', {}, `${'1'.repeat(64_000)}-1-1`],
+    ['choice', { choices: [{ title: 'Yes' }] }, `y${'!'.repeat(64_000)}s`],
+    ['text', { max: 2000 }, 'x'.repeat(64_000)],
+  ])('%s refuses a crafted 64k-character answer', (capture, extra, input) => {
+    expect(ok(ask({ capture, ...extra }), input)).toEqual({ ok: false });
   });
 });

@@ -305,6 +305,21 @@ describe('lintFlows on fixture flows', () => {
     });
   });
 
+  test('patterns that can backtrack catastrophically are refused, with the line, the node and a fix', () => {
+    const dir = 'redos';
+    const { ok, problems } = load(dir);
+    const at = (marker: string) => lineOf(dir, 'flow.yaml', marker);
+    expect(ok).toBe(false);
+    const want = (line: number, node: string | undefined, message: string) =>
+      expectProblem(problems, dir, { file: 'flow.yaml', line, node, message });
+    want(at('"(a+)+$"'), undefined, 'keyword pattern "(a+)+$" can backtrack catastrophically (exponential');
+    want(at('pattern: "^(\\\\w'), 'code', 'capture: regex pattern "^(\\\\w+\\\\s?)+$" can backtrack catastrophically');
+    want(at('matches: "^(x|x)*y"'), 'route', 'matches pattern "^(x|x)*y" can backtrack catastrophically');
+    for (const p of errors(problems)) expect(p.fix).toContain('remove a quantifier nested in another ((a+)+ → a+)');
+    // A safe pattern beside them is not refused: only the three above.
+    expect(errors(problems)).toHaveLength(3);
+  });
+
   test("Messenger's limits, explicitly", () => {
     const dir = 'limits';
     const { problems } = load(dir);
