@@ -151,18 +151,31 @@ export async function startService(config: Config, options: StartOptions = {}): 
           verifyToken: config.MESSENGER_VERIFY_TOKEN,
           partitions: config.INBOX_PARTITIONS,
           bodyLimitBytes: config.WEBHOOK_BODY_LIMIT_BYTES,
+          pageId: config.MESSENGER_PAGE_ID,
+          maxEvents: config.WEBHOOK_MAX_EVENTS,
+          dedupeTtlSeconds: config.DEDUPE_TTL_SECONDS,
           inbox: store.inbox,
           metrics,
           logger,
           now,
         })
       : undefined;
-  const server = createServer((req, res) => {
-    const path = req.url?.split('?', 1)[0];
-    if (webhook && path === WEBHOOK_PATH) webhook(req, res);
-    else ops(req, res);
-  });
+  // Slow clients are cut off (408, then closed) once their headers or whole request take too long;
+  // Node only looks every connectionsCheckingInterval (30 s by default), so it looks more often.
+  const server = createServer(
+    {
+      requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
+      headersTimeout: config.HTTP_HEADERS_TIMEOUT_MS,
+      connectionsCheckingInterval: Math.min(1_000, Math.max(10, Math.floor(config.HTTP_HEADERS_TIMEOUT_MS / 4))),
+    },
+    (req, res) => {
+      const path = req.url?.split('?', 1)[0];
+      if (webhook && path === WEBHOOK_PATH) webhook(req, res);
+      else ops(req, res);
+    },
+  );
   server.keepAliveTimeout = 65_000;
+  server.maxConnections = config.HTTP_MAX_CONNECTIONS;
 
   await worker?.start();
   const port = await listen(server, config.PORT, config.HOST);

@@ -20,7 +20,7 @@ export type Role = (typeof roles)[number];
  * Every setting Talkshop reads, validated once at start-up. Defaults exist only where a wrong guess
  * cannot hurt (ports, timings); secrets and identities never get a silent default.
  */
-const envSchema = z.object({
+const envShape = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -56,12 +56,25 @@ const envSchema = z.object({
   DEDUPE_TTL_SECONDS: positiveInt('seconds', 30 * 24 * 3600).default(48 * 3600),
   STORE_TIMEOUT_MS: positiveInt('milliseconds', 60_000).default(1_500),
   WEBHOOK_BODY_LIMIT_BYTES: positiveInt('bytes', 10 * 1024 * 1024).default(1024 * 1024),
+  // Meta batches at most 1,000 updates per POST; twice that leaves room for a change on their side
+  // while keeping one body's store call (one Lua call per partition) small.
+  WEBHOOK_MAX_EVENTS: positiveInt('events per webhook request', 100_000).default(2_000),
+  // Meta stops waiting for an answer after 20 s, so a request still arriving after that is not one
+  // of Meta's deliveries; it is someone holding a connection. Headers alone should take far less.
+  HTTP_REQUEST_TIMEOUT_MS: positiveInt('milliseconds', 600_000).default(20_000),
+  HTTP_HEADERS_TIMEOUT_MS: positiveInt('milliseconds', 600_000).default(10_000),
+  HTTP_MAX_CONNECTIONS: positiveInt('connections', 1_000_000).default(4_096),
   SEND_RATE_PER_SEC: positiveInt('sends per second per Page', 10_000).default(300),
   SEND_MEDIA_RATE_PER_SEC: positiveInt('audio/video sends per second per Page', 10_000).default(10),
   SEND_BURST: positiveInt('tokens', 1000).default(10),
 });
 
-export type Config = Readonly<z.infer<typeof envSchema>>;
+const envSchema = envShape.refine((c) => c.HTTP_HEADERS_TIMEOUT_MS <= c.HTTP_REQUEST_TIMEOUT_MS, {
+  path: ['HTTP_HEADERS_TIMEOUT_MS'],
+  message: 'expected at most HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)',
+});
+
+export type Config = Readonly<z.infer<typeof envShape>>;
 
 /** Turns a zod issue into "NAME: what is expected (got …)" without ever echoing a secret value. */
 function describe(issue: z.core.$ZodIssue, env: Record<string, string | undefined>): string {
@@ -83,4 +96,4 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
 }
 
 /** Human-readable names of the settings, for `.env.example` and the README table check. */
-export const CONFIG_KEYS = Object.keys(envSchema.shape) as ReadonlyArray<keyof z.infer<typeof envSchema>>;
+export const CONFIG_KEYS = Object.keys(envShape.shape) as ReadonlyArray<keyof z.infer<typeof envShape>>;

@@ -4,8 +4,14 @@ import type { Channel, EventKind, MessengerEvent } from '../store/messengerEvent
 
 /** Ids arrive as strings or numbers depending on the sender; we keep strings. */
 const id = z.union([z.string().min(1), z.number().finite()]).transform(String);
-/** Times arrive as ms numbers or, in newer samples, as numeric strings. */
-const time = z.union([z.number().finite(), z.string().regex(/^\d+$/).transform(Number)]);
+/**
+ * Below this a time cannot be epoch milliseconds of any real event (it would be March 1973), but
+ * as seconds it spans to the year 5138: some senders write seconds, so those are scaled up.
+ */
+const SECONDS_BELOW = 100_000_000_000;
+/** Epoch ms from whatever arrives: ms or seconds, as numbers or (newer samples) numeric strings. */
+export const toEpochMs = (t: number): number => (t < SECONDS_BELOW ? t * 1000 : t);
+const time = z.union([z.number().finite(), z.string().regex(/^\d+$/).transform(Number)]).transform(toEpochMs);
 
 const envelopeSchema = z.looseObject({
   object: z.string(),
@@ -31,12 +37,23 @@ const eventSchema = z.looseObject({
 });
 type RawEvent = z.infer<typeof eventSchema>;
 
-export type IgnoreReason = 'unknown_kind' | 'malformed_event' | 'no_user' | 'no_page';
+export type IgnoreReason = 'unknown_kind' | 'malformed_event' | 'no_user' | 'no_page' | 'other_page' | 'too_old';
 
 export type ParseOutcome =
   | { readonly type: 'ok'; readonly events: MessengerEvent[]; readonly ignored: IgnoreReason[] }
   | { readonly type: 'not_page'; readonly object: string }
+  | { readonly type: 'too_many'; readonly count: number }
   | { readonly type: 'invalid'; readonly problem: string };
+
+/** What a signed body must also prove before its events are believed. */
+export interface Acceptance {
+  /** Events for any other Page are ignored: one app may be subscribed to several Pages. */
+  readonly pageId: string;
+  /** Events older than this (epoch ms) are ignored: their dedupe key may have expired, so a replay would apply again. */
+  readonly oldestMs: number;
+  /** More events than this in one body refuse the whole body (`too_many`), before any is parsed. */
+  readonly maxEvents: number;
+}
 
 /** Order matters: an echo or a quick reply is also a `message`. */
 const KIND_PROBES: ReadonlyArray<[EventKind, (e: RawEvent) => boolean]> = [
@@ -82,18 +99,26 @@ export function dedupeKeyOf(kind: EventKind, channel: Channel, pageId: string, u
   return `c:${digest}`;
 }
 
-function toEvent(value: unknown, channel: Channel, pageId: string | undefined, entryTime: number): MessengerEvent | IgnoreReason {
+function toEvent(
+  value: unknown,
+  channel: Channel,
+  pageId: string | undefined,
+  entryTime: number,
+  accept: Acceptance | undefined,
+): MessengerEvent | IgnoreReason {
   const parsed = eventSchema.safeParse(value);
   if (!parsed.success) return 'malformed_event';
   const e = parsed.data;
   const kind = kindOf(e);
   if (!kind) return 'unknown_kind';
   if (!pageId) return 'no_page';
+  if (accept && pageId !== accept.pageId) return 'other_page';
   // Echoes are sent by the page, so the customer is the recipient.
   const user = kind === 'echo' ? e.recipient : e.sender;
   const userId = user?.id ?? user?.user_ref;
   if (!userId) return 'no_user';
   const timestamp = e.timestamp ?? entryTime;
+  if (accept && timestamp < accept.oldestMs) return 'too_old';
   const dedupeKey = dedupeKeyOf(kind, channel, pageId, userId, timestamp, e);
   return { kind, channel, pageId, userId, timestamp, dedupeKey, raw: e };
 }
@@ -103,7 +128,7 @@ function toEvent(value: unknown, channel: Channel, pageId: string | undefined, e
  * `standby[]` are read; events Talkshop cannot route are returned as ignore reasons (counted by
  * the caller), never thrown. Only a body that is not a webhook envelope at all is `invalid`.
  */
-export function parseWebhook(body: unknown, receivedAt: number): ParseOutcome {
+export function parseWebhook(body: unknown, receivedAt: number, accept?: Acceptance): ParseOutcome {
   if (body === null || typeof body !== 'object' || Array.isArray(body))
     return { type: 'invalid', problem: 'body must be a JSON object' };
   const object = (body as { object?: unknown }).object;
@@ -112,6 +137,11 @@ export function parseWebhook(body: unknown, receivedAt: number): ParseOutcome {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     return { type: 'invalid', problem: `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}` };
+  }
+  if (accept) {
+    let count = 0;
+    for (const entry of parsed.data.entry) count += (entry.messaging?.length ?? 0) + (entry.standby?.length ?? 0);
+    if (count > accept.maxEvents) return { type: 'too_many', count };
   }
   const events: MessengerEvent[] = [];
   const ignored: IgnoreReason[] = [];
@@ -122,7 +152,7 @@ export function parseWebhook(body: unknown, receivedAt: number): ParseOutcome {
       ['standby', entry.standby],
     ] as const) {
       for (const value of list ?? []) {
-        const result = toEvent(value, channel, entry.id, entryTime);
+        const result = toEvent(value, channel, entry.id, entryTime, accept);
         if (typeof result === 'string') ignored.push(result);
         else events.push(result);
       }

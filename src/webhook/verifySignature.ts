@@ -10,11 +10,18 @@ const HEX_64 = /^[0-9a-fA-F]{64}$/;
  * constant-time over equal-length digests.
  */
 export function verifySignature(rawBody: Buffer, header: string | string[] | undefined, appSecret: string): boolean {
-  if (typeof header !== 'string' || !header.startsWith(PREFIX)) return false;
+  if (!isSignatureShaped(header)) return false;
   const hex = header.slice(PREFIX.length);
-  if (!HEX_64.test(hex)) return false;
   const expected = createHmac('sha256', appSecret).update(rawBody).digest();
   return timingSafeEqual(Buffer.from(hex, 'hex'), expected);
+}
+
+/**
+ * True when the header could be a signature at all (`sha256=` and 64 hex digits). Checked before
+ * the body is read, so an unsigned request costs no body bytes.
+ */
+export function isSignatureShaped(header: string | string[] | undefined): header is string {
+  return typeof header === 'string' && header.startsWith(PREFIX) && HEX_64.test(header.slice(PREFIX.length));
 }
 
 /** The header value Meta would send for this body; used by tests, the bench and the demo. */

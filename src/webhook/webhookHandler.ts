@@ -6,13 +6,19 @@ import type { Metrics } from '../metrics';
 import { partitionOf } from '../store/partitionOf';
 import type { AppendRequest, InboxStore } from '../store/ports';
 import { parseWebhook } from './parseWebhook';
-import { verifySignature } from './verifySignature';
+import { isSignatureShaped, verifySignature } from './verifySignature';
 
 export interface WebhookDeps {
   readonly appSecret: string;
   readonly verifyToken: string;
   readonly partitions: number;
   readonly bodyLimitBytes: number;
+  /** This service's Page: events for other Pages are ignored (and counted), never answered with our token. */
+  readonly pageId: string;
+  /** Most events accepted in one body; more → 413 and nothing stored. */
+  readonly maxEvents: number;
+  /** How long the store recognises a redelivery; older events are ignored, since a replay of them would apply again. */
+  readonly dedupeTtlSeconds: number;
   readonly inbox: InboxStore;
   readonly metrics: Metrics;
   readonly logger: Logger;
@@ -90,12 +96,18 @@ function reject(deps: WebhookDeps, res: ServerResponse, status: number, reason: 
 
 /** POST: verify, parse, dedupe + append durably, and only then answer 200. */
 async function receive(deps: WebhookDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const signature = req.headers['x-hub-signature-256'];
+  if (!isSignatureShaped(signature)) {
+    // Answered before a byte of the body is read; closing the connection spares reading the rest too.
+    res.setHeader('connection', 'close');
+    return reject(deps, res, 403, 'bad_signature', 'Forbidden: X-Hub-Signature-256 is missing or not "sha256=<64 hex digits>"');
+  }
   const raw = await readBody(req, deps.bodyLimitBytes);
   if (raw === null) {
     res.setHeader('connection', 'close');
     return reject(deps, res, 413, 'too_large', `Payload too large: the limit is ${deps.bodyLimitBytes} bytes`);
   }
-  if (!verifySignature(raw, req.headers['x-hub-signature-256'], deps.appSecret)) {
+  if (!verifySignature(raw, signature, deps.appSecret)) {
     return reject(deps, res, 403, 'bad_signature', 'Forbidden: X-Hub-Signature-256 is missing or does not match the body');
   }
   let body: unknown;
@@ -108,9 +120,21 @@ async function receive(deps: WebhookDeps, req: IncomingMessage, res: ServerRespo
     return reject(deps, res, 400, 'too_deep', `Bad request: JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
   }
   const now = deps.now();
-  const parsed = parseWebhook(body, now);
-  if (parsed.type === 'not_page')
-    return reject(deps, res, 404, 'not_page', `Not found: object "${parsed.object}" is not handled here (expected "page")`);
+  const parsed = parseWebhook(body, now, {
+    pageId: deps.pageId,
+    oldestMs: now - deps.dedupeTtlSeconds * 1000,
+    maxEvents: deps.maxEvents,
+  });
+  if (parsed.type === 'not_page') {
+    // Another product's subscription (e.g. "instagram"): an error status would only make Meta retry
+    // it and, after long enough, disable the subscription; so it is acknowledged and dropped.
+    deps.metrics.eventsIgnored.inc({ reason: 'not_page' });
+    deps.logger.debug({ object: parsed.object }, 'webhook body for another object ignored');
+    return reply(res, 200, 'EVENT_RECEIVED');
+  }
+  if (parsed.type === 'too_many') {
+    return reject(deps, res, 413, 'too_many_events', `Payload too large: ${parsed.count} events, the limit is ${deps.maxEvents}`);
+  }
   if (parsed.type === 'invalid') return reject(deps, res, 400, 'invalid_envelope', `Bad request: ${parsed.problem}`);
   for (const reason of parsed.ignored) deps.metrics.eventsIgnored.inc({ reason });
   if (parsed.ignored.length > 0) deps.logger.debug({ ignored: parsed.ignored }, 'webhook events ignored');

@@ -70,6 +70,19 @@ describe('loadConfig', () => {
     expect(c.REDIS_URL).toBeUndefined();
   });
 
+  it('HTTP limits: defaults, and headers may not outlast the whole request', () => {
+    expect(loadConfig(required)).toMatchObject({
+      HTTP_REQUEST_TIMEOUT_MS: 20_000,
+      HTTP_HEADERS_TIMEOUT_MS: 10_000,
+      HTTP_MAX_CONNECTIONS: 4096,
+      WEBHOOK_MAX_EVENTS: 2000,
+    });
+    expect(problems({ ...required, HTTP_REQUEST_TIMEOUT_MS: '5000', HTTP_HEADERS_TIMEOUT_MS: '6000' })).toEqual([
+      'HTTP_HEADERS_TIMEOUT_MS: expected at most HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request) (got "6000")',
+    ]);
+    expect(problems({ ...required, WEBHOOK_MAX_EVENTS: '0' })[0]).toMatch(/^WEBHOOK_MAX_EVENTS: /);
+  });
+
   it('reads staff PSIDs as a comma list and names the variable when one is malformed', () => {
     expect(loadConfig(required).NOTIFY_ADMIN_PSIDS).toEqual([]);
     expect(loadConfig({ ...required, NOTIFY_ADMIN_PSIDS: '123,456_a' }).NOTIFY_ADMIN_PSIDS).toEqual(['123', '456_a']);

@@ -60,8 +60,20 @@ describe('parseWebhook', () => {
   });
 
   it('falls back to the entry time for events without a timestamp', () => {
-    const r = ok({ object: 'page', entry: [{ id: 1, time: 7, messaging: [{ sender: { id: 2 }, delivery: { watermark: 5 } }] }] });
-    expect(r.events[0]).toMatchObject({ kind: 'delivery', pageId: '1', userId: '2', timestamp: 7 });
+    const r = ok({
+      object: 'page',
+      entry: [{ id: 1, time: 1732400000000, messaging: [{ sender: { id: 2 }, delivery: { watermark: 5 } }] }],
+    });
+    expect(r.events[0]).toMatchObject({ kind: 'delivery', pageId: '1', userId: '2', timestamp: 1732400000000 });
+  });
+
+  it('reads times in seconds, milliseconds and numeric strings as epoch ms', () => {
+    const at = (timestamp: unknown) =>
+      ok({ object: 'page', entry: [{ id: 'p', messaging: [{ sender: { id: 'u' }, timestamp, read: {} }] }] }).events[0]
+        ?.timestamp;
+    expect([at(1732400000), at(1732400000123), at('1732400000'), at('1732400000123')]).toEqual([
+      1732400000000, 1732400000123, 1732400000000, 1732400000123,
+    ]);
   });
 
   it.each([
@@ -73,6 +85,41 @@ describe('parseWebhook', () => {
     [{ object: 'instagram', entry: [] }, 'not_page'],
   ])('classifies %j as %s', (body, type) => {
     expect(parseWebhook(body, 1).type).toBe(type);
+  });
+
+  describe('with acceptance rules', () => {
+    const T = 1732400000000;
+    const accept = { pageId: 'p', oldestMs: T - 1000, maxEvents: 3 };
+    const event = (timestamp: unknown, mid: string) => ({ sender: { id: 'u' }, timestamp, message: { mid } });
+
+    it('ignores other Pages and events older than oldestMs, keeping the rest', () => {
+      const r = parseWebhook(
+        {
+          object: 'page',
+          entry: [
+            { id: 'p', messaging: [event(T, 'a'), event(T - 1001, 'old'), event(String(Math.floor(T / 1000)), 'secs')] },
+            { id: 'q', messaging: [event(T, 'other')] },
+          ],
+        },
+        T,
+        { ...accept, maxEvents: 10 },
+      );
+      if (r.type !== 'ok') throw new Error(JSON.stringify(r));
+      expect(r.events.map((e) => e.dedupeKey)).toEqual(['mid:a', 'mid:secs']);
+      expect(r.ignored).toEqual(['too_old', 'other_page']);
+    });
+
+    it('refuses a body with more events than maxEvents, counting messaging and standby over every entry', () => {
+      const body = {
+        object: 'page',
+        entry: [
+          { id: 'p', messaging: [event(T, 'a'), event(T, 'b')] },
+          { id: 'p', standby: [event(T, 'c'), event(T, 'd')] },
+        ],
+      };
+      expect(parseWebhook(body, T, accept)).toEqual({ type: 'too_many', count: 4 });
+      expect(parseWebhook(body, T, { ...accept, maxEvents: 4 }).type).toBe('ok');
+    });
   });
 
   it('ignores, with a reason, events it cannot route', () => {
