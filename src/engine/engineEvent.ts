@@ -1,17 +1,25 @@
+/**
+ * When the customer acted, by Meta's clock (ms). The messaging window runs from then, not from when
+ * a worker got round to the event; absent, the engine uses `now`.
+ */
+interface ActedAt {
+  readonly at?: number;
+}
+
 /** What the engine reacts to, distilled from a Messenger event. */
 export type EngineEvent =
-  | { readonly type: 'text'; readonly text: string }
-  | {
+  | ({ readonly type: 'text'; readonly text: string } & ActedAt)
+  | ({
       readonly type: 'payload';
       readonly payload: string;
       readonly text: string;
       readonly ref?: string;
       readonly fromAd?: boolean;
-    }
-  | { readonly type: 'attachment' }
-  | { readonly type: 'referral'; readonly ref: string; readonly fromAd: boolean }
-  | { readonly type: 'optin'; readonly ref: string }
-  | { readonly type: 'reaction' }
+    } & ActedAt)
+  | ({ readonly type: 'attachment' } & ActedAt)
+  | ({ readonly type: 'referral'; readonly ref: string; readonly fromAd: boolean } & ActedAt)
+  | ({ readonly type: 'optin'; readonly ref: string } & ActedAt)
+  | ({ readonly type: 'reaction' } & ActedAt)
   /** The customer wrote while another app (the Page Inbox) owns the thread: record, do not answer. `sentAt`: Meta's time. */
   | { readonly type: 'standby_message'; readonly text: string; readonly sentAt: number }
   /** A person (Page Inbox, another app, or no app) wrote to the customer: an echo not from us. */

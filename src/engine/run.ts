@@ -105,11 +105,16 @@ export function logThread(run: Run, cause: string, from: UserState['thread']): v
   run.state.threadLog = [...run.state.threadLog, { at: run.now, from, to: run.state.thread, cause }].slice(-THREAD_LOG_SIZE);
 }
 
-/** The customer acted: their messaging window (24 h, or 7 days after a click-to-Messenger ad) starts now. */
-export function openWindow(run: Run, windowMs: number = MESSAGING_WINDOW.standardMs): void {
+/**
+ * The customer acted at `actedAt` (Meta's time; `now` when unknown): their messaging window (24 h,
+ * or 7 days after a click-to-Messenger ad) runs from then. A late-processed or replayed event
+ * therefore cannot stretch the window, and a time in the future is read as now.
+ */
+export function openWindow(run: Run, windowMs: number = MESSAGING_WINDOW.standardMs, actedAt: number = run.now): void {
+  const at = Math.min(actedAt, run.now);
   run.state.inbound += 1;
-  run.state.lastInboundAt = run.now;
-  run.state.windowEndsAt = Math.max(run.state.windowEndsAt ?? 0, run.now + windowMs);
+  run.state.lastInboundAt = Math.max(run.state.lastInboundAt ?? at, at);
+  run.state.windowEndsAt = Math.max(run.state.windowEndsAt ?? 0, at + windowMs);
 }
 
 /** Changes who owns the thread, logging when and why (the handover state machine's one door). */

@@ -1,6 +1,7 @@
 import type { Settings } from './flowSchema';
 import type { ThreadEvent } from './engineEvent';
 import { clip } from '../platform/sendApiSchema';
+import { MESSAGING_WINDOW } from '../platform/messagingRules';
 import { resumeConversation } from './resume';
 import { armHandoverTimer, fillText, logThread, moveThread, openWindow, send, type Run } from './run';
 import type { UserState } from './userState';
@@ -33,7 +34,7 @@ export function onThreadEvent(run: Run, e: ThreadEvent): void {
   switch (e.type) {
     case 'standby_message':
       // The customer wrote while another app owns the thread: keep the window and the transcript.
-      openWindow(run);
+      openWindow(run, MESSAGING_WINDOW.standardMs, e.sentAt);
       remember(run, 'user', e.text);
       // On standby while we think the bot owns the thread: someone else has it (a routing page, a
       // missed take), unless it is late news, written before we got the thread back.

@@ -45,7 +45,7 @@ export function transition(
     if (profile.ok && profile.first_name && state.fields.first_name === undefined) state.fields.first_name = profile.first_name;
   }
   const fromAd = (event.type === 'referral' || event.type === 'payload') && event.fromAd === true;
-  openWindow(run, fromAd ? MESSAGING_WINDOW.adReferralMs : MESSAGING_WINDOW.standardMs);
+  openWindow(run, fromAd ? MESSAGING_WINDOW.adReferralMs : MESSAGING_WINDOW.standardMs, event.at);
   run.effects.push({ type: 'mark_seen' });
   // The customer's recent words, so a person taking over (and the agents' notice) has context.
   if (event.type === 'text') remember(run, 'user', event.text);

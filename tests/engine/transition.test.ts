@@ -155,6 +155,20 @@ describe('triggers', () => {
     expect(viaAd.state.windowEndsAt).toBe(T0 + 7 * 24 * HOUR);
   });
 
+  it("the window runs from the customer's own time (Meta's), not from when the event was processed", () => {
+    // Processed 20 h late (a backlog, or a replayed body): 4 h of window are left, not 24.
+    const late = transition(flows, initialUserState(), { ...text('hello'), at: T0 - 20 * HOUR }, T0);
+    expect(late.state.lastInboundAt).toBe(T0 - 20 * HOUR);
+    expect(late.state.windowEndsAt).toBe(T0 + 4 * HOUR);
+    // A time in the future cannot stretch it.
+    const future = transition(flows, initialUserState(), { ...text('hello'), at: T0 + 5 * HOUR }, T0);
+    expect(future.state.windowEndsAt).toBe(T0 + 24 * HOUR);
+    // An older event after a newer one moves neither the last action nor the window back.
+    const older = transition(flows, late.state, { ...text('hi'), at: T0 - 30 * HOUR }, T0 + 1000);
+    expect(older.state.lastInboundAt).toBe(T0 - 20 * HOUR);
+    expect(older.state.windowEndsAt).toBe(T0 + 4 * HOUR);
+  });
+
   it('opt-in and external postback triggers', () => {
     expect(texts(play([{ type: 'optin', ref: 'OFFERS' }]).effects)).toEqual(['Sale!']);
     expect(play([tap('AD_CTA')]).state.position?.node).toBe('prices');
