@@ -41,6 +41,8 @@ function referralOf(raw: unknown): { ref: string; fromAd: boolean } | undefined 
  */
 export function toEngineEvent(e: MessengerEvent, ourAppId?: string): EngineEvent {
   const raw = e.raw;
+  // When the customer acted, by Meta's clock: their messaging window runs from then.
+  const at = e.timestamp;
   if (e.kind === 'echo') {
     const m = obj(raw.message);
     // Our own sends echo back with our app id; anything else was written by a person.
@@ -74,28 +76,28 @@ export function toEngineEvent(e: MessengerEvent, ourAppId?: string): EngineEvent
       return isOutcome(raw.outcome) ? { type: 'handover_result', outcome: raw.outcome, at: e.timestamp } : { type: 'none' };
     case 'message': {
       const m = obj(raw.message);
-      return typeof m.text === 'string' ? { type: 'text', text: capped(m.text) } : { type: 'attachment' };
+      return typeof m.text === 'string' ? { type: 'text', text: capped(m.text), at } : { type: 'attachment', at };
     }
     case 'quick_reply': {
       const m = obj(raw.message);
-      return { type: 'payload', payload: str(obj(m.quick_reply).payload), text: capped(m.text) };
+      return { type: 'payload', payload: str(obj(m.quick_reply).payload), text: capped(m.text), at };
     }
     case 'postback': {
       const p = obj(raw.postback);
       // A Get Started tap that came through an m.me link or ad carries the ref inside the postback.
       const referral = referralOf(p.referral);
-      return { type: 'payload', payload: str(p.payload), text: capped(p.title), ...(referral?.ref ? referral : {}) };
+      return { type: 'payload', payload: str(p.payload), text: capped(p.title), ...(referral?.ref ? referral : {}), at };
     }
     case 'referral': {
       const referral = referralOf(raw.referral);
-      return referral ? { type: 'referral', ...referral } : { type: 'none' };
+      return referral ? { type: 'referral', ...referral, at } : { type: 'none' };
     }
     case 'optin': {
       const o = obj(raw.optin);
-      return { type: 'optin', ref: str(o.payload) || str(o.ref) };
+      return { type: 'optin', ref: str(o.payload) || str(o.ref), at };
     }
     case 'reaction':
-      return { type: 'reaction' };
+      return { type: 'reaction', at };
     default:
       return { type: 'none' };
   }

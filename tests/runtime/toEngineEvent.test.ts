@@ -44,12 +44,28 @@ describe("a person's text is capped before the engine and the transcript", () =>
 
   it('leaves text within the cap as it is, and keeps the payload whole', () => {
     const exact = 'x'.repeat(TEXT_CAP);
-    expect(toEngineEvent(event({ raw: { message: { text: exact } } }))).toEqual({ type: 'text', text: exact });
+    expect(toEngineEvent(event({ raw: { message: { text: exact } } }))).toEqual({ type: 'text', text: exact, at: 1000 });
     expect(toEngineEvent(event({ raw: { message: { text: '😀'.repeat(TEXT_CAP) } } }))).toEqual({
       type: 'text',
       text: '😀'.repeat(TEXT_CAP),
+      at: 1000,
     });
     const qr = toEngineEvent(event({ kind: 'quick_reply', raw: { message: { text: 'Yes', quick_reply: { payload: 'YES' } } } }));
-    expect(qr).toEqual({ type: 'payload', payload: 'YES', text: 'Yes' });
+    expect(qr).toEqual({ type: 'payload', payload: 'YES', text: 'Yes', at: 1000 });
+  });
+});
+
+describe("the customer's own time", () => {
+  it("every customer action carries Meta's timestamp, so the engine opens the window from it", () => {
+    const kinds = [
+      event({ raw: { message: { text: 'hi' } } }),
+      event({ raw: { message: { attachments: [] } } }),
+      event({ kind: 'quick_reply', raw: { message: { text: 'Yes', quick_reply: { payload: 'YES' } } } }),
+      event({ kind: 'postback', raw: { postback: { payload: 'GET_STARTED', title: 'Get Started' } } }),
+      event({ kind: 'referral', raw: { referral: { ref: 'summer', source: 'SHORTLINK' } } }),
+      event({ kind: 'optin', raw: { optin: { ref: 'OFFERS' } } }),
+      event({ kind: 'reaction', raw: { reaction: { reaction: 'love' } } }),
+    ];
+    for (const e of kinds) expect(toEngineEvent(e)).toMatchObject({ at: 1000 });
   });
 });
