@@ -14,6 +14,7 @@ import type { Handler } from './runtime/handler';
 import { createGraphClient, graphClientOptions, type GraphClient } from './messenger/graphClient';
 import { OutboxSender } from './runtime/outboxSender';
 import { pumpTimers } from './runtime/timerPump';
+import { sideBySide } from './runtime/partitionTask';
 import { createNotifier } from './runtime/notifyAgents';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from './runtime/worker';
@@ -40,6 +41,8 @@ export interface StartOptions {
   readonly now?: () => number;
   /** Defaults to the axios client on GRAPH_API_URL. */
   readonly graph?: GraphClient;
+  /** Defaults to the store REDIS_URL names (memory without it); tests pass one that fails on cue. Closed on stop. */
+  readonly store?: Store;
 }
 
 /** Loads and lints FLOWS_DIR; refuses to start on any error, naming file, line, node and fix. */
@@ -86,7 +89,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
   const ownGraph = runsWorker && !options.graph ? createGraphClient(graphClientOptions(config, { logger })) : undefined;
   const graph = runsWorker ? (options.graph ?? ownGraph) : undefined;
   const handler = runsWorker ? (options.handler ?? loadFlowHandler(config, logger, graph)) : undefined;
-  const store = await openStore(config, logger);
+  const store = options.store ?? (await openStore(config, logger));
   const partitions = Array.from({ length: config.INBOX_PARTITIONS }, (_, p) => p);
   const metrics = createMetrics({ pendingCounts: () => store.inbox.pendingCounts(partitions) });
 
@@ -109,10 +112,10 @@ export async function startService(config: Config, options: StartOptions = {}): 
     ? new Worker<unknown>({
         partitionTask:
           sender &&
-          ((p, token, active, wake) =>
-            Promise.all([sender.run(p, token, active, wake), pumpTimers(store, p, token, active, now, logger)]).then(
-              () => undefined,
-            )),
+          sideBySide(
+            (p, token, active, wake) => sender.run(p, token, active, wake),
+            (p, token, active) => pumpTimers(store, p, token, active, now, logger),
+          ),
         store,
         handler,
         partitions: config.INBOX_PARTITIONS,
@@ -130,8 +133,15 @@ export async function startService(config: Config, options: StartOptions = {}): 
       () => false,
     );
     const checks: Record<string, string> = { store: storeOk ? 'ok' : 'unreachable' };
-    if (worker) checks.worker = worker.healthy ? `ok (${worker.heldPartitions.length} partitions)` : 'not heartbeating';
-    return { ready: storeOk && (!worker || worker.healthy), checks };
+    // A held partition whose sender is down (between a failure and its restart) is not being served.
+    const unserved = worker?.unservedPartitions ?? [];
+    if (worker)
+      checks.worker = !worker.healthy
+        ? 'not heartbeating'
+        : unserved.length > 0
+          ? `partitions held but not served: ${unserved.join(', ')}`
+          : `ok (${worker.heldPartitions.length} partitions)`;
+    return { ready: storeOk && (!worker || (worker.healthy && unserved.length === 0)), checks };
   };
 
   const admin = config.ADMIN_TOKEN

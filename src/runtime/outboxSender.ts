@@ -1,5 +1,5 @@
 import { decodeUserState } from '../engine/userState';
-import { backoffMs, classifyGraphError } from '../messenger/graphErrors';
+import { backoffMs } from '../messenger/graphErrors';
 import type { SendMessage } from '../platform/sendApiSchema';
 import { decideSend } from '../messenger/sendPolicy';
 import { pageRateBucket, type RateLane } from '../store/keys';
@@ -9,6 +9,8 @@ import type { Delivery, SenderOptions, Step } from './senderOptions';
 import { psidOf } from '../store/partitionOf';
 import { HeldRecords, heldRetryMs } from './heldRecords';
 import { OutboxWindow } from './outboxWindow';
+import { onDeliveryError, type RateLimitStreak } from './senderErrors';
+import { retryStore, storeBackoffMs } from './storeRetry';
 import { handOver, notifyStaff, schedule, takeBack, timerSlot } from './threadEffects';
 
 const OUTBOX_BATCH = 50;
@@ -34,8 +36,7 @@ const laneOf = (m: SendMessage): RateLane =>
  * user in flight.
  */
 export class OutboxSender {
-  /** Consecutive page-wide rate-limit answers: each one doubles the page's pause (with jitter). */
-  private rateLimitedStreak = 0;
+  private readonly rateLimited: RateLimitStreak = { count: 0 };
   /** Per user, the inbox item whose replies already got their typing indicator (recent users only). */
   private readonly typedFor = new Map<string, string>();
   private readonly held: HeldRecords;
@@ -46,16 +47,25 @@ export class OutboxSender {
 
   /** Runs until `active()` turns false; `wake` resolves when new entries may exist (or times out). */
   async run(partition: number, leaseToken: string, active: () => boolean, wake: (ms: number) => Promise<void>): Promise<void> {
-    const window = new OutboxWindow(await this.o.store.states.outboxCursor(partition));
+    // A store hiccup here must not end the task while the lease is held: the partition would send nothing more.
+    const cursor = await retryStore(
+      'outbox cursor read',
+      () => this.o.store.states.outboxCursor(partition),
+      this.ctx(partition, active),
+    );
+    if (cursor === undefined) return;
+    const window = new OutboxWindow(cursor);
     let failures = 0; // consecutive rounds that had to postpone an entry
     let heldRounds = 0; // consecutive rounds that found only entries waiting behind a newer Talkshop's
+    let readFailures = 0;
     while (active()) {
       let entries: OutboxEntry[];
       try {
         entries = await this.o.store.states.readOutbox(partition, window.position, OUTBOX_BATCH);
+        readFailures = 0;
       } catch (err) {
-        this.o.logger.warn({ err, partition }, 'outbox read failed; retrying');
-        await this.o.sleep(500);
+        if (readFailures++ % 10 === 0) this.o.logger.warn({ err, partition }, 'outbox read failed; retrying');
+        await this.o.sleep(storeBackoffMs(readFailures));
         continue;
       }
       window.sync(
@@ -129,8 +139,10 @@ export class OutboxSender {
           this.o.metrics.deliveries.inc({ type, outcome: step.outcome });
           finished += 1;
           const passed = window.finish(entry.id);
-          if (!(await this.o.store.states.ackOutbox(partition, leaseToken, entry.id, passed ? { to: passed } : 'stay')))
-            outcome = { type: 'lease_lost' };
+          // Retried until recorded (the script is idempotent) or the lease is gone: an entry Meta
+          // accepted and that is not recorded would go again.
+          const ack = () => this.o.store.states.ackOutbox(partition, leaseToken, entry.id, passed ? { to: passed } : 'stay');
+          if ((await retryStore('outbox ack', ack, this.ctx(partition, active))) !== true) outcome = { type: 'lease_lost' };
         }
       }
     };
@@ -160,6 +172,10 @@ export class OutboxSender {
     // Real elapsed time (not the injected business clock): this is a wait, not a timestamp.
     const until = Date.now() + ms;
     while (active() && Date.now() < until) await wake(Math.min(until - Date.now(), 1000));
+  }
+
+  private ctx(partition: number, active: () => boolean) {
+    return { logger: this.o.logger, sleep: this.o.sleep, active, partition };
   }
 
   /** Every kind is handled here by name: a kind added to the engine and not to this switch fails to compile. */
@@ -207,7 +223,7 @@ export class OutboxSender {
         }
       }
     } catch (err) {
-      return this.onError(partition, entry, err);
+      return onDeliveryError(this.o, this.rateLimited, partition, entry, err);
     }
   }
 
@@ -251,7 +267,7 @@ export class OutboxSender {
       ...tag,
       message: effect.message,
     });
-    this.rateLimitedStreak = 0;
+    this.rateLimited.count = 0;
     return { type: 'done', outcome: 'sent' };
   }
 
@@ -271,45 +287,6 @@ export class OutboxSender {
       if (token.granted) return 0;
       if (token.retryInMs > 1000) return token.retryInMs;
       await this.o.sleep(token.retryInMs);
-    }
-  }
-
-  private async onError(partition: number, entry: Delivery, err: unknown): Promise<Step> {
-    const kind = classifyGraphError(err);
-    this.o.metrics.graphErrors.inc({ class: kind });
-    const where = { partition, entryId: entry.id, effect: entry.effect.type, class: kind };
-    switch (kind) {
-      case 'retryable':
-        return { type: 'retry', why: kind }; // exponential backoff with jitter, capped
-      case 'rate_limited': {
-        // The whole Page backs off, every process: the pause lives in the shared bucket.
-        this.rateLimitedStreak += 1;
-        const pauseMs = backoffMs(this.rateLimitedStreak, Math.random, { baseMs: 1000, capMs: 60_000 });
-        await Promise.all(
-          (['text', 'media'] as const).map((lane) => this.o.store.rateLimits.pause(pageRateBucket(this.o.pageId, lane), pauseMs)),
-        );
-        this.o.logger.warn({ ...where, pauseMs }, 'Meta rate-limited the Page; all sends for it pause');
-        return { type: 'retry', ms: pauseMs, why: kind };
-      }
-      case 'unreachable_user':
-        await this.o.store.states.markUnreachable(partition, entry.userKey, this.o.now());
-        return { type: 'done', outcome: 'unreachable' };
-      case 'outside_window':
-        return { type: 'done', outcome: 'outside_window' };
-      case 'auth': {
-        this.o.logger.error(
-          { ...where, err },
-          'ALERT: Meta refused the Page token or permission; sending paused for this Page, outbox kept',
-        );
-        const pauseMs = this.o.authPauseMs ?? 60_000;
-        await Promise.all(
-          (['text', 'media'] as const).map((lane) => this.o.store.rateLimits.pause(pageRateBucket(this.o.pageId, lane), pauseMs)),
-        );
-        return { type: 'retry', ms: pauseMs, why: kind };
-      }
-      default:
-        this.o.logger.warn({ ...where, err }, 'delivery dropped');
-        return { type: 'done', outcome: kind };
     }
   }
 }

@@ -6,6 +6,7 @@ import { streamIdAfter } from '../store/records';
 import { applyBatch, type ApplyContext } from './applyBatch';
 import type { Handler } from './handler';
 import { HeldRecords, heldRetryMs } from './heldRecords';
+import { supervise, type PartitionTask } from './partitionTask';
 import { Signal } from './signal';
 import { StateCache } from './stateCache';
 
@@ -22,17 +23,8 @@ export interface WorkerOptions<S> {
   readonly readBlockMs?: number;
   /** Longest wait between looks at an item a newer Talkshop wrote, which holds up its partition (default 30 s). */
   readonly heldRetryMs?: number;
-  /**
-   * Work that runs beside the apply loop for as long as this worker holds a partition (the outbox
-   * sender): it gets the lease token for fencing, `active()` and a `wake(ms)` that resolves when
-   * the partition committed new effects or after `ms`.
-   */
-  readonly partitionTask?: (
-    partition: number,
-    leaseToken: string,
-    active: () => boolean,
-    wake: (ms: number) => Promise<void>,
-  ) => Promise<void>;
+  /** Runs beside the apply loop while a partition is held (see PartitionTask); restarted if it fails. */
+  readonly partitionTask?: PartitionTask;
 }
 
 interface Lease<S> {
@@ -56,6 +48,8 @@ interface Lease<S> {
   /** Wakes the partition task after a commit; `task` is that task while it runs. */
   readonly signal: Signal;
   task: Promise<void> | null;
+  /** True while the partition task runs (false between a failure and its restart). */
+  serving: boolean;
 }
 
 const READ_BATCH = 100;
@@ -90,6 +84,12 @@ export class Worker<S> {
 
   get heldPartitions(): number[] {
     return [...this.leases.keys()].sort((a, b) => a - b);
+  }
+
+  /** Held partitions whose partition task (the sender) is not running: failed and waiting for its restart. */
+  get unservedPartitions(): number[] {
+    if (!this.o.partitionTask) return [];
+    return [...this.leases.values()].filter((l) => l.active && !l.serving).map((l) => l.partition);
   }
 
   async start(): Promise<void> {
@@ -158,6 +158,7 @@ export class Worker<S> {
         running: null,
         signal: new Signal(),
         task: null,
+        serving: false,
       };
       this.leases.set(partition, lease);
       this.startTask(lease);
@@ -173,14 +174,17 @@ export class Worker<S> {
   private startTask(lease: Lease<S>): void {
     const task = this.o.partitionTask;
     if (!task) return;
-    lease.task = task(
+    const active = () => lease.active && !this.stopping;
+    const wake = (ms: number) => lease.signal.wait(ms);
+    lease.task = supervise(
+      task,
       lease.partition,
       lease.token,
-      () => lease.active && !this.stopping,
-      (ms) => lease.signal.wait(ms),
-    ).catch((err: unknown) => {
-      this.o.logger.error({ err, partition: lease.partition }, 'partition task failed; it restarts with the next lease');
-    });
+      active,
+      wake,
+      this.o.logger,
+      (running) => (lease.serving = running),
+    );
   }
 
   /** Finishes the item in hand, then gives the partition back for another worker to take. */

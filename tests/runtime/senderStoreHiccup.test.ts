@@ -1,0 +1,257 @@
+/**
+ * A store hiccup in the middle of a stream of conversations must cost time, never replies: the
+ * sender retries store calls (reads, acks, the state it checks before a send) instead of dropping
+ * the entry or ending its partition's task, a partition task that fails anyway is restarted, and
+ * /readyz answers 503 while the store does not answer.
+ *
+ * Two hiccups: Redis CLIENT PAUSE for 2.5 s (on a private redis-server: a pause stops the whole
+ * server, and other test files share the test Redis), and a single timeout on one outbox ack (a
+ * store wrapper: the ack is recorded, its answer lost). Each user says "menu", which with the
+ * shipped flows gets exactly one reply ("Pick one, or just type your question."), so every
+ * recipient must get exactly one, give or take the in-flight window (DEFAULT_USERS_IN_FLIGHT per
+ * partition: an entry Meta accepted whose ack did not come back may go again).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { createClient } from 'redis';
+import { textMessageBody } from '../../src/cli/sendEvent';
+import { startFakeGraphApi, type FakeCall, type FakeGraphApi } from '../../src/emulator/fakeGraphApi';
+import { StoreUnavailableError } from '../../src/errors';
+import { createMetrics } from '../../src/metrics';
+import { DEFAULT_USERS_IN_FLIGHT } from '../../src/runtime/outboxSender';
+import { Worker } from '../../src/runtime/worker';
+import { startService, type RunningService } from '../../src/server';
+import { createMemoryStore } from '../../src/store/memory/memoryStore';
+import type { StateStore, Store } from '../../src/store/ports';
+import { createRedisStore } from '../../src/store/redis/redisStore';
+import { counterHandler } from '../support/counterHandler';
+import { freePort, startPrivateRedis, type PrivateRedis } from '../support/privateRedis';
+import { deletePrefix } from '../support/redisKeys';
+import { partitionsUpTo, settled } from '../support/settled';
+import { TEST_PAGE, TEST_REDIS_URL, TEST_SECRET, testConfig, uniquePrefix } from '../support/testEnv';
+import { get, keepAlive, postSigned, waitFor } from '../support/webhookClient';
+
+const PARTITIONS = 8;
+const REPLY = 'Pick one, or just type your question.';
+const isReply = (c: FakeCall) => c.endpoint === 'messages' && c.status === 200;
+const textOf = (c: FakeCall) => (c.body as { message?: { text?: string } }).message?.text;
+
+let fake: FakeGraphApi;
+let service: RunningService | undefined;
+
+beforeEach(async () => {
+  fake = await startFakeGraphApi({
+    appSecret: TEST_SECRET,
+    accessToken: 'test-access-token',
+    pageId: TEST_PAGE,
+    appId: 'test-app',
+  });
+});
+afterEach(async () => {
+  await service?.stop();
+  service = undefined;
+  await fake.stop();
+});
+
+const serviceEnv = (redisUrl: string, prefix: string) => ({
+  REDIS_URL: redisUrl,
+  REDIS_KEY_PREFIX: prefix,
+  GRAPH_API_URL: fake.url,
+  INBOX_PARTITIONS: String(PARTITIONS),
+  // Short, so a paused store is a timeout for certain, and unthrottled: the limiter is not under test.
+  STORE_TIMEOUT_MS: '500',
+  SEND_RATE_PER_SEC: '5000',
+  SEND_BURST: '1000',
+});
+
+/** Posts "menu" from each user; a 503 (store unavailable) is posted again, as Meta redelivers. */
+async function converse(port: number, users: readonly string[], label: string): Promise<void> {
+  const agent = keepAlive(8);
+  let next = 0;
+  const lane = async () => {
+    while (next < users.length) {
+      const u = next++;
+      const body = textMessageBody(TEST_PAGE, users[u] as string, 'menu', Date.now(), `m_${label}_${u}`);
+      await waitFor(`the webhook to take ${users[u]}'s message`, async () => {
+        const res = await postSigned(port, body, agent).catch(() => ({ status: 0 }));
+        return res.status === 200 ? true : undefined;
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, lane));
+  agent.destroy();
+}
+
+/** Waits until every user has their reply and the store is quiet; returns the duplicate count. */
+async function everyReplyOnce(store: Store, users: readonly string[]): Promise<number> {
+  const counts = () => {
+    const seen = new Map<string, number>();
+    for (const c of fake.calls) if (isReply(c)) seen.set(c.recipientId ?? '', (seen.get(c.recipientId ?? '') ?? 0) + 1);
+    return seen;
+  };
+  await waitFor('every reply at the fake', () => (users.every((u) => counts().has(u)) ? true : undefined)).catch((err: Error) => {
+    const missing = users.filter((u) => !counts().has(u));
+    throw new Error(`${err.message}: ${missing.length} recipients without a reply, e.g. ${missing.slice(0, 5).join(', ')}`);
+  });
+  await settled(store, partitionsUpTo(PARTITIONS), 'every outbox entry recorded as done');
+  const replies = fake.calls.filter(isReply);
+  expect(replies.every((c) => textOf(c) === REPLY)).toBe(true);
+  expect(new Set(replies.map((c) => c.recipientId))).toEqual(new Set(users));
+  return replies.length - users.length;
+}
+
+describe('a store hiccup in the middle of a stream of conversations', () => {
+  let redis: PrivateRedis | undefined;
+  let dir: string | undefined;
+  afterEach(async () => {
+    // Before the server goes (the outer afterEach would run after this one).
+    await service?.stop();
+    service = undefined;
+    await redis?.kill();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('Redis CLIENT PAUSE for 2.5 s: every reply delivered, none twice beyond the in-flight window, /readyz 503 during the pause', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'talkshop-hiccup-'));
+    redis = await startPrivateRedis(await freePort(), { dir });
+    const prefix = uniquePrefix('hiccup');
+    service = await startService(testConfig(serviceEnv(redis.url, prefix)));
+    const port = service.port;
+    const users = Array.from({ length: 300 }, (_, u) => `hiccup-u${u}`);
+
+    // Pause the whole server when the 60th reply reaches the fake: sends, acks and reads are in flight.
+    const admin = createClient({ url: redis.url });
+    await admin.connect();
+    const PAUSE_MS = 2500;
+    let pause: { from: number; until: number } | undefined;
+    const unsubscribe = fake.onCall((call) => {
+      if (pause || fake.calls.filter(isReply).length < 60 || !isReply(call)) return;
+      pause = { from: Date.now(), until: Date.now() + PAUSE_MS };
+      void admin.sendCommand(['CLIENT', 'PAUSE', String(PAUSE_MS), 'ALL']);
+    });
+    // /readyz while the pause lasts (each look takes up to the store timeout).
+    const readyDuringPause: number[] = [];
+    const watchReadiness = (async () => {
+      const p = await waitFor('the pause', () => pause);
+      while (Date.now() < p.until - 600) readyDuringPause.push((await get(port, '/readyz')).status);
+    })();
+
+    const started = Date.now();
+    await converse(port, users, prefix);
+    await watchReadiness;
+    unsubscribe();
+    await admin.quit();
+    const observer = await createRedisStore({
+      url: redis.url,
+      keyPrefix: prefix,
+      dedupeTtlSeconds: 60,
+      timeoutMs: 10_000,
+      logger: pino({ level: 'silent' }),
+    });
+    try {
+      const duplicates = await everyReplyOnce(observer, users);
+      const recoveredMs = Date.now() - (pause as { until: number }).until;
+      await waitFor('/readyz 200 again', async () => ((await get(port, '/readyz')).status === 200 ? true : undefined));
+      console.log(
+        `senderStoreHiccup (CLIENT PAUSE ${PAUSE_MS} ms at 60 replies): ${users.length} replies, duplicates ${duplicates}, ` +
+          `/readyz during the pause ${JSON.stringify(readyDuringPause)}, all delivered and quiet ${recoveredMs} ms after the pause ` +
+          `(${Date.now() - started} ms in all)`,
+      );
+      expect(readyDuringPause).toContain(503);
+      expect(duplicates).toBeLessThanOrEqual(PARTITIONS * DEFAULT_USERS_IN_FLIGHT);
+      // No partition left silent: every one is held and has its sender running.
+      expect(service.worker?.heldPartitions).toEqual(partitionsUpTo(PARTITIONS));
+      expect(service.worker?.unservedPartitions).toEqual([]);
+    } finally {
+      await observer.close();
+    }
+  });
+});
+
+it('a single timeout on an outbox ack: the ack is retried, the partition goes on, every reply delivered once', async () => {
+  const prefix = uniquePrefix('acktimeout');
+  const base = await createRedisStore({
+    url: TEST_REDIS_URL,
+    keyPrefix: prefix,
+    dedupeTtlSeconds: 60,
+    timeoutMs: 5_000,
+    logger: pino({ level: 'silent' }),
+  });
+  // The 30th ack reaches Redis and is recorded, but its answer is lost: the caller sees a timeout.
+  let acks = 0;
+  let failedAck: number | undefined;
+  const real = base.states;
+  const states: StateStore = {
+    load: (p, u) => real.load(p, u),
+    commit: (r) => real.commit(r),
+    readOutbox: (p, after, count) => real.readOutbox(p, after, count),
+    outboxCursor: (p) => real.outboxCursor(p),
+    ackOutbox: async (p, token, id, cursor) => {
+      const recorded = await real.ackOutbox(p, token, id, cursor);
+      if (++acks !== 30) return recorded;
+      failedAck = p;
+      throw new StoreUnavailableError('outbox ack (no answer in 1500 ms)');
+    },
+    deliveryFacts: (p, u) => real.deliveryFacts(p, u),
+    markUnreachable: (p, u, at) => real.markUnreachable(p, u, at),
+    threads: (p) => real.threads(p),
+  };
+  const store: Store = {
+    kind: base.kind,
+    inbox: base.inbox,
+    leases: base.leases,
+    states,
+    rateLimits: base.rateLimits,
+    timers: base.timers,
+    ping: () => base.ping(),
+    close: () => base.close(),
+  };
+  try {
+    service = await startService(testConfig(serviceEnv(TEST_REDIS_URL, prefix)), { store });
+    const users = Array.from({ length: 160 }, (_, u) => `ack-u${u}`);
+    await converse(service.port, users, prefix);
+    const duplicates = await everyReplyOnce(store, users);
+    console.log(`senderStoreHiccup (one ack timeout, partition ${failedAck}): ${users.length} replies, duplicates ${duplicates}`);
+    expect(failedAck).toBeDefined();
+    expect(duplicates).toBe(0); // the ack was recorded; retrying it sends nothing again
+    expect(service.worker?.unservedPartitions).toEqual([]);
+  } finally {
+    await deletePrefix(prefix);
+  }
+});
+
+it('a partition task that fails is restarted while the lease is held, and shows as unserved until then', async () => {
+  const store = createMemoryStore({ dedupeTtlSeconds: 60 });
+  const starts = new Map<number, number>();
+  const worker = new Worker({
+    store,
+    handler: counterHandler,
+    partitions: 2,
+    workerId: 'w',
+    leaseTtlMs: 5000,
+    logger: pino({ level: 'silent' }),
+    metrics: createMetrics(),
+    readBlockMs: 50,
+    partitionTask: async (p, _token, active, wake) => {
+      starts.set(p, (starts.get(p) ?? 0) + 1);
+      if (starts.get(p) === 1) throw new StoreUnavailableError('outbox cursor (no answer in 1500 ms)');
+      while (active()) await wake(50);
+    },
+  });
+  await worker.start();
+  try {
+    await waitFor('each task restarted once', () => (starts.get(0) === 2 && starts.get(1) === 2 ? true : undefined));
+    expect(worker.unservedPartitions).toEqual([]);
+    expect(worker.heldPartitions).toEqual([0, 1]);
+  } finally {
+    await worker.stop();
+  }
+  expect(starts).toEqual(
+    new Map([
+      [0, 2],
+      [1, 2],
+    ]),
+  );
+});
