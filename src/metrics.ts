@@ -87,6 +87,17 @@ export function createMetrics(sources: MetricsSources = {}) {
       labelNames: ['class'] as const,
       registers,
     }),
+    storeRetries: new Counter({
+      name: 'talkshop_sender_store_retries_total',
+      help: 'Sender store calls that got no answer and were tried again, by operation (outbox ack, outbox cursor read, outbox read)',
+      labelNames: ['operation'] as const,
+      registers,
+    }),
+    partitionTaskRestarts: new Counter({
+      name: 'talkshop_partition_task_restarts_total',
+      help: 'Partition tasks (the sender beside the apply loop) that failed and were started again under the same lease',
+      registers,
+    }),
     notifications: new Counter({
       name: 'talkshop_agent_notifications_total',
       help: 'Agent notifications (someone asked for a person…) by outcome: delivered, failed',

@@ -65,6 +65,7 @@ export class OutboxSender {
         readFailures = 0;
       } catch (err) {
         if (readFailures++ % 10 === 0) this.o.logger.warn({ err, partition }, 'outbox read failed; retrying');
+        this.o.metrics.storeRetries.inc({ operation: 'outbox read' });
         await this.o.sleep(storeBackoffMs(readFailures));
         continue;
       }
@@ -175,7 +176,7 @@ export class OutboxSender {
   }
 
   private ctx(partition: number, active: () => boolean) {
-    return { logger: this.o.logger, sleep: this.o.sleep, active, partition };
+    return { logger: this.o.logger, metrics: this.o.metrics, sleep: this.o.sleep, active, partition };
   }
 
   /** Every kind is handled here by name: a kind added to the engine and not to this switch fails to compile. */

@@ -12,13 +12,21 @@ export type PartitionTask = (
   wake: (ms: number) => Promise<void>,
 ) => Promise<void>;
 
+export interface SuperviseHooks {
+  readonly logger: Logger;
+  /** Called at each restart (counted in talkshop_partition_task_restarts_total). */
+  readonly restarted: () => void;
+  /** Whether the task runs now: false between a failure and its restart. */
+  readonly serving: (running: boolean) => void;
+}
+
 /** Longest pause before a failed partition task is started again. */
 const RESTART_MAX_MS = 5000;
 
 /**
  * Runs a partition task for as long as `active()`. A task that fails is restarted after a growing
  * pause (100 ms, doubling, at most 5 s): left dead, the partition would send nothing while its
- * worker still holds the lease (and no other worker may take it). `serving` says whether it runs.
+ * worker still holds the lease (and no other worker may take it).
  */
 export async function supervise(
   task: PartitionTask,
@@ -26,9 +34,9 @@ export async function supervise(
   leaseToken: string,
   active: () => boolean,
   wake: (ms: number) => Promise<void>,
-  logger: Logger,
-  serving: (running: boolean) => void,
+  hooks: SuperviseHooks,
 ): Promise<void> {
+  const { logger, restarted, serving } = hooks;
   for (let failures = 0; active();) {
     const started = Date.now();
     serving(true);
@@ -38,6 +46,7 @@ export async function supervise(
       // A task that ran a while before failing starts over with the shortest pause.
       failures = Date.now() - started > 6 * RESTART_MAX_MS ? 1 : failures + 1;
       logger.error({ err, partition, failures }, 'partition task failed; restarting it');
+      restarted();
     } finally {
       serving(false);
     }

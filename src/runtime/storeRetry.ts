@@ -1,5 +1,6 @@
 import { TalkshopError } from '../errors';
 import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
 import { backoffMs } from '../messenger/graphErrors';
 
 /**
@@ -14,6 +15,7 @@ export const storeBackoffMs = (attempt: number): number => 20 + backoffMs(attemp
 
 export interface StoreRetryContext {
   readonly logger: Logger;
+  readonly metrics: Metrics;
   readonly sleep: (ms: number) => Promise<void>;
   /** Retrying stops (undefined is returned) once this turns false: the lease is gone or the worker stops. */
   readonly active: () => boolean;
@@ -33,6 +35,7 @@ export async function retryStore<T>(what: string, call: () => Promise<T>, ctx: S
     } catch (err) {
       if (!isStoreUnavailable(err)) throw err;
       const ms = storeBackoffMs(attempt);
+      ctx.metrics.storeRetries.inc({ operation: what });
       // The first failure and then every 10th, so an outage is visible without flooding the log.
       if (attempt % 10 === 1) ctx.logger.warn({ err, partition: ctx.partition, attempt, ms }, `${what} failed; retrying`);
       await ctx.sleep(ms);

@@ -176,15 +176,11 @@ export class Worker<S> {
     if (!task) return;
     const active = () => lease.active && !this.stopping;
     const wake = (ms: number) => lease.signal.wait(ms);
-    lease.task = supervise(
-      task,
-      lease.partition,
-      lease.token,
-      active,
-      wake,
-      this.o.logger,
-      (running) => (lease.serving = running),
-    );
+    lease.task = supervise(task, lease.partition, lease.token, active, wake, {
+      logger: this.o.logger,
+      restarted: () => this.o.metrics.partitionTaskRestarts.inc(),
+      serving: (running) => (lease.serving = running),
+    });
   }
 
   /** Finishes the item in hand, then gives the partition back for another worker to take. */

@@ -216,15 +216,17 @@ it('a single timeout on an outbox ack: the ack is retried, the partition goes on
     console.log(`senderStoreHiccup (one ack timeout, partition ${failedAck}): ${users.length} replies, duplicates ${duplicates}`);
     expect(failedAck).toBeDefined();
     expect(duplicates).toBe(0); // the ack was recorded; retrying it sends nothing again
+    expect((await get(service.port, '/metrics')).body).toContain('talkshop_sender_store_retries_total{operation="outbox ack"} 1');
     expect(service.worker?.unservedPartitions).toEqual([]);
   } finally {
     await deletePrefix(prefix);
   }
 });
 
-it('a partition task that fails is restarted while the lease is held, and shows as unserved until then', async () => {
+it('a partition task that fails is restarted while the lease is held (counted), and serves again', async () => {
   const store = createMemoryStore({ dedupeTtlSeconds: 60 });
   const starts = new Map<number, number>();
+  const metrics = createMetrics();
   const worker = new Worker({
     store,
     handler: counterHandler,
@@ -232,7 +234,7 @@ it('a partition task that fails is restarted while the lease is held, and shows 
     workerId: 'w',
     leaseTtlMs: 5000,
     logger: pino({ level: 'silent' }),
-    metrics: createMetrics(),
+    metrics,
     readBlockMs: 50,
     partitionTask: async (p, _token, active, wake) => {
       starts.set(p, (starts.get(p) ?? 0) + 1);
@@ -245,6 +247,7 @@ it('a partition task that fails is restarted while the lease is held, and shows 
     await waitFor('each task restarted once', () => (starts.get(0) === 2 && starts.get(1) === 2 ? true : undefined));
     expect(worker.unservedPartitions).toEqual([]);
     expect(worker.heldPartitions).toEqual([0, 1]);
+    expect((await metrics.partitionTaskRestarts.get()).values[0]?.value).toBe(2);
   } finally {
     await worker.stop();
   }
