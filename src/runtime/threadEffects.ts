@@ -5,6 +5,7 @@ import { internalEvent } from '../store/messengerEvent';
 import { staffNoticeText, type AgentNotice } from './notifyAgents';
 import type { Delivery, SenderOptions, Step } from './senderOptions';
 import { partitionOf } from '../store/partitionOf';
+import { isStoreUnavailable, storeBackoffMs } from './storeRetry';
 
 /**
  * The sender's effects about who owns the thread (pass, take, timers) and who is told (notices).
@@ -54,12 +55,28 @@ export async function takeBack(o: SenderOptions, partition: number, entry: Deliv
   return { type: 'done', outcome };
 }
 
-/** Tells the user's state how a thread-control call went, through the user's own inbox lane. */
+/** Store attempts for a report whose Graph call already happened (about 10 s of backoff in all). */
+const REPORT_ATTEMPTS = 8;
+
+/**
+ * Tells the user's state how a thread-control call went, through the user's own inbox lane. The
+ * call is done by now: a store hiccup retries the report alone (the entry as a whole would make
+ * the call again, and Meta may refuse a second pass); only a longer outage gives the entry back.
+ */
 async function report(o: SenderOptions, partition: number, entry: Delivery, psid: string, outcome: string): Promise<void> {
   const dedupeKey = `handover:${entry.id}`; // a replay after a crash reports once
   const at = o.now();
   const event = internalEvent('handover_result', o.pageId, psid, at, dedupeKey, { outcome });
-  await o.store.inbox.append([{ partition, dedupeKey, record: { source: 'sender', event } }]);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await o.store.inbox.append([{ partition, dedupeKey, record: { source: 'sender', event } }]);
+      return;
+    } catch (err) {
+      if (!isStoreUnavailable(err) || attempt >= REPORT_ATTEMPTS) throw err;
+      o.metrics.storeRetries.inc({ operation: 'handover report' });
+      await o.sleep(storeBackoffMs(attempt));
+    }
+  }
 }
 
 /**

@@ -20,10 +20,12 @@ import { textMessageBody } from '../../src/cli/sendEvent';
 import { startFakeGraphApi, type FakeCall, type FakeGraphApi } from '../../src/emulator/fakeGraphApi';
 import { StoreUnavailableError } from '../../src/errors';
 import { createMetrics } from '../../src/metrics';
+import { decodeUserState } from '../../src/engine/userState';
 import { DEFAULT_USERS_IN_FLIGHT } from '../../src/runtime/outboxSender';
 import { Worker } from '../../src/runtime/worker';
 import { startService, type RunningService } from '../../src/server';
 import { createMemoryStore } from '../../src/store/memory/memoryStore';
+import { partitionOf, userKeyOf } from '../../src/store/partitionOf';
 import type { StateStore, Store } from '../../src/store/ports';
 import { createRedisStore } from '../../src/store/redis/redisStore';
 import { counterHandler } from '../support/counterHandler';
@@ -256,5 +258,43 @@ it('a partition task that fails is restarted while the lease is held (counted), 
       [0, 2],
       [1, 2],
     ]),
+  );
+});
+
+it('a store timeout on a handover report: the report alone is retried, the thread is passed once and the state reaches human', async () => {
+  const base = createMemoryStore({ dedupeTtlSeconds: 60 });
+  let reportsRefused = 0;
+  const store: Store = {
+    kind: base.kind,
+    leases: base.leases,
+    states: base.states,
+    rateLimits: base.rateLimits,
+    timers: base.timers,
+    ping: () => base.ping(),
+    close: () => base.close(),
+    inbox: {
+      append: async (requests) => {
+        if (reportsRefused === 0 && requests.some((r) => r.dedupeKey.startsWith('handover:'))) {
+          reportsRefused += 1;
+          throw new StoreUnavailableError('inbox append (no answer in 1500 ms)');
+        }
+        return base.inbox.append(requests);
+      },
+      readNew: (after, count, blockMs) => base.inbox.readNew(after, count, blockMs),
+      cursor: (p) => base.inbox.cursor(p),
+      pendingCounts: (ps) => base.inbox.pendingCounts(ps),
+    },
+  };
+  service = await startService(testConfig({ REDIS_URL: undefined, GRAPH_API_URL: fake.url }), { store });
+  const res = await postSigned(service.port, textMessageBody(TEST_PAGE, 'ho-1', 'talk to a person', Date.now(), 'm_ho_1'));
+  expect(res.status).toBe(200);
+  const threadOf = async () =>
+    decodeUserState((await base.states.load(partitionOf(TEST_PAGE, 'ho-1', 16), userKeyOf(TEST_PAGE, 'ho-1'))).data).thread;
+  await waitFor('state human', async () => ((await threadOf()) === 'human' ? true : undefined));
+  await settled(base, partitionsUpTo(16));
+  expect(reportsRefused).toBe(1);
+  expect(fake.calls.filter((c) => c.recipientId === 'ho-1' && c.endpoint === 'thread_control')).toHaveLength(1);
+  expect((await get(service.port, '/metrics')).body).toContain(
+    'talkshop_sender_store_retries_total{operation="handover report"} 1',
   );
 });
