@@ -25,7 +25,7 @@ export function createMetrics(sources: MetricsSources = {}) {
     }),
     eventsIgnored: new Counter({
       name: 'talkshop_webhook_events_ignored_total',
-      help: 'Webhook events not routed (unknown kind, no user, malformed), by reason',
+      help: 'Webhook events not routed (unknown kind, no user, malformed, not_page, other_page, too_old), by reason',
       labelNames: ['reason'] as const,
       registers,
     }),
