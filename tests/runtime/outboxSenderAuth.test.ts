@@ -30,6 +30,20 @@ it('on 190 alerts loudly, pauses the page and loses nothing; delivers once the t
   const [item] = await store.inbox.readNew(new Map([[0, '0-0']]), 1, 10);
   const token = (await store.leases.acquire(0, 'w', 60_000)) as string;
   const state = { ...initialUserState(), lastInboundAt: now, windowEndsAt: now + 24 * 3600_000 };
+  /** A sender of this Page whose pause after a refused token lasts `authPauseMs`. */
+  const senderPausingFor = (authPauseMs: number) =>
+    new OutboxSender({
+      store,
+      graph,
+      pageId: 'p',
+      partitions: 16,
+      logger,
+      metrics,
+      now: Date.now,
+      sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+      rates: { text: 100, media: 10, burst: 10 },
+      authPauseMs,
+    });
   const effects = ['one', 'two'].map((text) =>
     encodeEffect({ type: 'send', message: { text }, messaging: 'RESPONSE', promotional: false }),
   );
@@ -40,18 +54,7 @@ it('on 190 alerts loudly, pauses the page and loses nothing; delivers once the t
   });
 
   fake.fail.tokenInvalid(true);
-  const sender = new OutboxSender({
-    store,
-    graph,
-    pageId: 'p',
-    partitions: 16,
-    logger,
-    metrics,
-    now: Date.now,
-    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-    rates: { text: 100, media: 10, burst: 10 },
-    authPauseMs: 300,
-  });
+  const sender = senderPausingFor(300);
   let active = true;
   const running = sender.run(
     0,
@@ -102,18 +105,7 @@ it('on 190 alerts loudly, pauses the page and loses nothing; delivers once the t
       },
     ],
   });
-  const slow = new OutboxSender({
-    store,
-    graph,
-    pageId: 'p',
-    partitions: 16,
-    logger,
-    metrics,
-    now: Date.now,
-    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-    rates: { text: 100, media: 10, burst: 10 },
-    authPauseMs: 3_600_000,
-  });
+  const slow = senderPausingFor(3_600_000);
   let on = true;
   const alertsBefore = alerts.length;
   const stopping = slow.run(
