@@ -10,7 +10,7 @@ import { backoffMs } from '../messenger/graphErrors';
  */
 export const isStoreUnavailable = (err: unknown): boolean => err instanceof TalkshopError && err.code === 'STORE_UNAVAILABLE';
 
-/** Backoff between store retries: full jitter, from 100 ms up to 2 s (a store outage is usually short). */
+/** Backoff between store retries: at least 20 ms, plus full jitter under a ceiling of 100 ms doubling to 2 s (a store outage is usually short). */
 export const storeBackoffMs = (attempt: number): number => 20 + backoffMs(attempt, Math.random, { baseMs: 100, capMs: 2000 });
 
 export interface StoreRetryContext {
