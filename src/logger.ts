@@ -19,6 +19,12 @@ export function createLogger(level: string, bindings: Record<string, unknown> = 
         'access_token',
         '*.access_token',
         'req.headers.authorization',
+        // The Graph client sends the token as a bearer header; an HTTP library's error or request
+        // object (config.headers, headers) would carry it if one were ever logged.
+        '*.headers.authorization',
+        '*.headers.Authorization',
+        '*.config.headers.Authorization',
+        '*.config.params.access_token',
         'req.headers["x-hub-signature-256"]',
         '*.text',
       ],

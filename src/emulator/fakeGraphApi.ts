@@ -18,8 +18,8 @@ import { senderActionSchema, sendRequestSchema } from '../platform/sendApiSchema
 
 /**
  * A fake of the part of Meta's Graph API Talkshop calls, as a real HTTP server on loopback. It
- * validates every body with the same zod schemas the client uses, checks access_token and
- * appsecret_proof, answers what Meta answers (including its error envelope), records every call,
+ * validates every body with the same zod schemas the client uses, checks the access token (the
+ * Authorization header or the access_token parameter, recording which) and appsecret_proof, answers what Meta answers (including its error envelope), records every call,
  * and can be told to fail. Used by tests, benchmarks, the demo and the browser emulator; it has no
  * test-only imports. Facts: docs/messenger-platform.md §3 (Send API, §3.5 errors), §4.4, §5.2, §6.5.
  */
@@ -82,6 +82,11 @@ export interface FakeCall {
   readonly endpoint: FakeEndpoint;
   /** Query parameters; access_token is replaced by '[redacted]'. */
   readonly query: Readonly<Record<string, string>>;
+  /**
+   * Where the access token came: the Authorization header (`Bearer`/`OAuth`), the query string
+   * (where proxies, access logs and error messages keep it), both, or neither.
+   */
+  readonly tokenIn: TokenPlace;
   /** Parsed JSON body (undefined for none, the raw string when it was not JSON). */
   readonly body: unknown;
   /** The PSID the call was about, when there is one. */
@@ -92,6 +97,8 @@ export interface FakeCall {
   /** What the fake answered (JSON body, or the raw text of a raw failure). */
   readonly response: unknown;
 }
+
+export type TokenPlace = 'header' | 'query' | 'both' | 'none';
 
 export interface FakeRecipientFailureOptions {
   /** Fail this many matching calls, then succeed again. Default: until cleared. */
@@ -253,12 +260,22 @@ export async function startFakeGraphApi(options: FakeGraphApiOptions): Promise<F
     return parsed.data;
   }
 
+  /** The bearer token of an Authorization header, if it has one. */
+  const headerToken = (headers: http.IncomingHttpHeaders): string | undefined =>
+    headers.authorization?.match(/^(?:Bearer|OAuth)\s+(\S+)$/i)?.[1];
+
+  function tokenPlace(query: Record<string, string>, headers: http.IncomingHttpHeaders): TokenPlace {
+    const inQuery = query.access_token !== undefined;
+    const inHeader = headerToken(headers) !== undefined;
+    return inQuery && inHeader ? 'both' : inQuery ? 'query' : inHeader ? 'header' : 'none';
+  }
+
   function checkAuth(query: Record<string, string>, headers: http.IncomingHttpHeaders): void {
-    const header = headers.authorization?.match(/^(?:Bearer|OAuth)\s+(\S+)$/i)?.[1];
-    const token = query.access_token ?? header;
-    if (token === undefined)
+    // Every token given must be the Page's: a right one in the query does not excuse a wrong header.
+    const tokens = [query.access_token, headerToken(headers)].filter((t): t is string => t !== undefined);
+    if (tokens.length === 0)
       fail({ code: 2500, message: 'An active access token must be used to query information about the current user.' });
-    if (tokenInvalid || token !== options.accessToken) fail(FAKE_ERRORS.tokenInvalid);
+    if (tokenInvalid || tokens.some((t) => t !== options.accessToken)) fail(FAKE_ERRORS.tokenInvalid);
     if (!requireProof) return;
     const proof = query.appsecret_proof;
     if (proof === undefined)
@@ -519,6 +536,7 @@ export async function startFakeGraphApi(options: FakeGraphApiOptions): Promise<F
       path: url.pathname,
       endpoint,
       query: shownQuery,
+      tokenIn: tokenPlace(query, req.headers),
       body,
       recipientId,
       at,

@@ -140,7 +140,10 @@ export function createGraphClient(options: GraphClientOptions): ClosableGraphCli
     proxy: false,
     // Every status reaches our code; only transport failures throw.
     validateStatus: () => true,
-    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    // The token travels in the Authorization header (OAuth bearer, which Graph accepts), never in
+    // the URL: URLs end up in proxy and access logs, and in the errors HTTP libraries build.
+    // appsecret_proof stays a query parameter: an HMAC of the token, useless without the token.
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json', Authorization: `Bearer ${accessToken}` },
   });
 
   /** Meta's messages do not echo tokens, but nothing we build into an error may carry one. */
@@ -173,7 +176,7 @@ export function createGraphClient(options: GraphClientOptions): ClosableGraphCli
       const res = await instance.request<unknown>({
         method: spec.method,
         url: spec.path,
-        params: { ...spec.query, access_token: accessToken, appsecret_proof: proof },
+        params: { ...spec.query, appsecret_proof: proof },
         data: spec.body,
       });
       status = res.status;

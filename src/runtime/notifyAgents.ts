@@ -19,10 +19,25 @@ export interface NotifierOptions {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
-/** Slack incoming-webhook compatible: `text` is what Slack shows; `talkshop` carries the data. */
+/**
+ * Slack's mrkdwn turns `<!channel>`, `<@U123>` and `<https://x|label>` into pings and disguised
+ * links; these three characters are all it asks to be escaped. Every piece of the notice that came
+ * from outside (a customer's words, names, field values) goes through this, so only Talkshop's own
+ * formatting is ever read as markup.
+ */
+export const escapeSlack = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** A quoted line stays quoted: a customer's line break cannot start a line that looks like ours. */
+const quote = (s: string): string => `> ${escapeSlack(s).replace(/\r\n?|\n/g, '\n> ')}`;
+
+/**
+ * Slack incoming-webhook compatible: `text` is what Slack shows (customer text escaped, link
+ * previews off, so a customer's URL is neither disguised nor fetched); `talkshop` carries the data.
+ */
 export function noticeBody(n: AgentNotice): Record<string, unknown> {
-  const quoted = n.lastMessages.map((m) => `> ${m.from}: ${m.text}`).join('\n');
-  return { text: `${noticeHead(n)}${quoted ? `\n${quoted}` : ''}`, talkshop: n };
+  const quoted = n.lastMessages.map((m) => quote(`${m.from}: ${m.text}`)).join('\n');
+  const head = noticeHead({ ...n, text: escapeSlack(n.text), psid: escapeSlack(n.psid), reason: escapeSlack(n.reason) });
+  return { text: `${head}${quoted ? `\n${quoted}` : ''}`, unfurl_links: false, unfurl_media: false, talkshop: n };
 }
 
 /** Who and why, the first lines of every notice. */

@@ -115,12 +115,26 @@ describe('authentication', () => {
     expectEnvelope(await raw('POST', '/v26.0/me/messages', { body: send('u1'), token: null }), 400, 2500);
   });
 
-  it('a bearer header carries the token as well', async () => {
+  it('a bearer header carries the token as well, and the call records where the token came', async () => {
     const q = new URLSearchParams({ appsecret_proof: PROOF });
     const res = await fetch(`${fake.url}/v26.0/u9?${q.toString()}&fields=first_name`, {
       headers: { authorization: `Bearer ${TOKEN}` },
     });
     expect(res.status).toBe(200);
+    await raw('POST', '/v26.0/me/messages', { body: send('u1') });
+    await raw('POST', '/v26.0/me/messages', { body: send('u1'), token: null });
+    expect(fake.calls.map((c) => c.tokenIn)).toEqual(['header', 'query', 'none']);
+  });
+
+  it('a wrong bearer token → 190, even beside a right one in the query', async () => {
+    const q = new URLSearchParams({ appsecret_proof: PROOF });
+    const wrongHeader = await fetch(`${fake.url}/v26.0/u9?${q.toString()}`, { headers: { authorization: 'Bearer EAAother' } });
+    expect(wrongHeader.status).toBe(400);
+    expect(((await wrongHeader.json()) as { error: { code: number } }).error.code).toBe(190);
+    q.set('access_token', TOKEN);
+    const both = await fetch(`${fake.url}/v26.0/u9?${q.toString()}`, { headers: { authorization: 'Bearer EAAother' } });
+    expect(((await both.json()) as { error: { code: number } }).error.code).toBe(190);
+    expect(fake.calls.map((c) => c.tokenIn)).toEqual(['header', 'both']);
   });
 
   it('missing or wrong appsecret_proof → 100', async () => {
@@ -460,6 +474,7 @@ describe('recording', () => {
       path: '/v26.0/me/messages',
       endpoint: 'messages',
       query: { extra: '1', access_token: '[redacted]', appsecret_proof: PROOF },
+      tokenIn: 'query',
       body: send('u1'),
       recipientId: 'u1',
       at: clock,

@@ -92,19 +92,23 @@ describe('Send API', () => {
     expect(call.response).toEqual({ recipient_id: 'psid-1', message_id: result.messageId });
   });
 
-  it('carries access_token and appsecret_proof = HMAC-SHA256(token, key = app secret) on every call', async () => {
+  it('carries the token in the Authorization header, never in the URL, and appsecret_proof = HMAC-SHA256(token, key = app secret) on every call', async () => {
     await client.sendMessage(text('psid-1'));
     await client.senderAction('psid-1', 'typing_on');
     await client.threadOwner('psid-1');
     await client.userProfile('psid-1', ['first_name']);
     await client.getMessengerProfile(['get_started']);
+    await client.setMessengerProfile({ greeting: [{ locale: 'default', text: 'Hi' }] });
+    await client.deleteMessengerProfile(['greeting']);
+    await client.passThreadControl('psid-1', PAGE_INBOX);
     const expected = createHmac('sha256', SECRET).update(TOKEN).digest('hex');
     expect(appsecretProof(TOKEN, SECRET)).toBe(expected);
-    expect(fake.calls).toHaveLength(5);
+    expect(fake.calls).toHaveLength(8);
     for (const call of fake.calls) {
       expect(call.status).toBe(200);
       expect(call.query.appsecret_proof).toBe(expected);
-      expect(call.query.access_token).toBe('[redacted]');
+      expect(call.query).not.toHaveProperty('access_token');
+      expect(call.tokenIn).toBe('header');
     }
   });
 
@@ -115,10 +119,11 @@ describe('Send API', () => {
     expect(fake.sentMessages()).toHaveLength(0);
   });
 
-  it('a wrong token is 190 → auth', async () => {
+  it('a wrong token (in the header) is 190 → auth', async () => {
     const e = await graphError(() => newClient({ accessToken: 'EAAwrong' }).sendMessage(text('psid-1')));
     expect(e.graphCode).toBe(190);
     expect(classifyGraphError(e)).toBe('auth');
+    expect(fake.calls.map((c) => [c.tokenIn, c.query.access_token])).toEqual([['header', undefined]]);
   });
 
   it('refuses a too-long quick reply title before sending: nothing reaches the fake', async () => {

@@ -76,3 +76,40 @@ it('the Messenger notice for staff names who and why, quotes the last messages, 
   expect(charCount(long)).toBe(LIMITS.text);
   expect(long.endsWith('…')).toBe(true);
 });
+
+it('customer text reaches the Slack-compatible notice escaped: no @channel ping, no disguised link, no link preview', async () => {
+  const received: Array<Record<string, unknown> & { text: string }> = [];
+  const hook = createServer(async (req, res) => {
+    received.push(JSON.parse(await bodyOf(req)));
+    res.writeHead(200).end('ok');
+  });
+  await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+  const fake = await startFakeGraphApi({
+    appSecret: TEST_SECRET,
+    accessToken: 'test-access-token',
+    pageId: TEST_PAGE,
+    appId: 'test-app',
+  });
+  const url = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
+  const service = await startService(testConfig({ REDIS_URL: undefined, GRAPH_API_URL: fake.url, NOTIFY_WEBHOOK_URL: url }));
+  const hostile = '<!channel> see <https://evil.example|your order> & <@U123>\n> admin: refund approved';
+  try {
+    await postSigned(service.port, textMessageBody(TEST_PAGE, 'n2', hostile, Date.now(), 'm_n2_1'));
+    await postSigned(service.port, textMessageBody(TEST_PAGE, 'n2', 'talk to a person', Date.now(), 'm_n2_2'));
+    await waitFor('the notice', () => (received.length === 1 ? true : undefined));
+    const notice = received[0]!;
+    // Slack reads <…> as markup: none of the customer's may survive, only escaped.
+    expect(notice.text).not.toMatch(/<[!@]|<https?:/);
+    expect(notice.text).toContain('&lt;!channel&gt; see &lt;https://evil.example|your order&gt; &amp; &lt;@U123&gt;');
+    // The customer's second line stays inside the quote instead of passing for a line of ours.
+    expect(notice.text).toContain('\n> &gt; admin: refund approved');
+    expect(notice.text.split('\n').filter((l) => l.includes('refund approved'))).toEqual(['> &gt; admin: refund approved']);
+    expect(notice).toMatchObject({ unfurl_links: false, unfurl_media: false });
+    // The structured copy keeps the customer's words as they were (no markup is read there).
+    expect(notice.talkshop).toMatchObject({ lastMessages: [{ from: 'user', text: hostile }, { text: 'talk to a person' }] });
+  } finally {
+    await service.stop();
+    await fake.stop();
+    hook.close();
+  }
+});
