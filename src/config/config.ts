@@ -76,11 +76,32 @@ const envSchema = envShape.refine((c) => c.HTTP_HEADERS_TIMEOUT_MS <= c.HTTP_REQ
 
 export type Config = Readonly<z.infer<typeof envShape>>;
 
+/**
+ * A URL setting may carry a credential anywhere: a Redis password in its userinfo, a Slack webhook's
+ * secret in its path, a token in its query. Only the scheme and host are shown; a value that does not
+ * parse as a URL could be anything, so it is not shown at all.
+ */
+function shownUrl(value: string): string {
+  try {
+    const url = new URL(value);
+    return url.host === '' ? 'hidden' : `${JSON.stringify(`${url.protocol}//${url.host}`)}, the rest hidden`;
+  } catch {
+    return 'hidden';
+  }
+}
+
 /** Turns a zod issue into "NAME: what is expected (got …)" without ever echoing a secret value. */
 function describe(issue: z.core.$ZodIssue, env: Record<string, string | undefined>): string {
   const name = String(issue.path[0] ?? '?');
   const value = env[name];
-  const shown = value === undefined ? 'unset' : /SECRET|TOKEN/.test(name) ? 'hidden' : JSON.stringify(value);
+  const shown =
+    value === undefined
+      ? 'unset'
+      : /SECRET|TOKEN/.test(name)
+        ? 'hidden'
+        : /_URL$/.test(name)
+          ? shownUrl(value)
+          : JSON.stringify(value);
   return `${name}: ${issue.message} (got ${shown})`;
 }
 

@@ -64,6 +64,25 @@ describe('loadConfig', () => {
     expect(p.find((l) => l.startsWith('ADMIN_TOKEN'))).toMatch(/got hidden/);
   });
 
+  it('never echoes a URL setting beyond its scheme and host: it may hold a password or a webhook secret', () => {
+    const p = problems({
+      ...required,
+      REDIS_URL: 'redis://:s3cret@cache.internal:6379 /0', // a stray space: not a URL
+      NOTIFY_WEBHOOK_URL: 'hooks.slack.com/services/T000/B000/XXXXSECRET', // the scheme forgotten
+      GRAPH_API_URL: 'graph.example/?access_token=EAAtoken',
+    });
+    const text = p.join('\n');
+    for (const secret of ['s3cret', 'XXXXSECRET', 'EAAtoken', 'T000']) expect(text).not.toContain(secret);
+    expect(p.find((l) => l.startsWith('REDIS_URL'))).toMatch(/got hidden\)$/);
+    expect(p.find((l) => l.startsWith('NOTIFY_WEBHOOK_URL'))).toMatch(/got hidden\)$/);
+    expect(p.find((l) => l.startsWith('GRAPH_API_URL'))).toMatch(/got hidden\)$/);
+    // A URL that parses but is refused still shows where it points, to help fix it, and no more.
+    const wrongScheme = problems({ ...required, REDIS_URL: 'http://:s3cret@cache.internal:6379/0?password=s3cret' });
+    expect(wrongScheme).toEqual([
+      'REDIS_URL: expected redis://host:port[/db] or rediss://…; unset it to use the in-memory store (got "http://cache.internal:6379", the rest hidden)',
+    ]);
+  });
+
   it('treats empty strings as unset (FOO= in a .env file)', () => {
     const c = loadConfig({ ...required, PORT: '', REDIS_URL: '' });
     expect(c.PORT).toBe(3000);
