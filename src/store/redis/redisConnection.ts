@@ -7,9 +7,37 @@ export type RedisClient = ReturnType<typeof createClient>;
 export type RedisReply = unknown;
 
 /**
+ * Error replies that mean "this Redis cannot serve you right now", not "your command is wrong":
+ * a replica after a failover (READONLY), a restart loading its data set (LOADING), memory full
+ * under noeviction (OOM), a script running too long (BUSY), a replica cut off from its master or
+ * a cluster mid-failover (MASTERDOWN, CLUSTERDOWN, TRYAGAIN), persistence failing (MISCONF) or too
+ * few replicas for a write (NOREPLICAS). They pass once the server recovers, so callers must treat
+ * them as an outage (retry, answer 503), never as a bug in the item at hand, which would drop work.
+ * Matched on the reply's first word (BUSYGROUP, say, is a different and permanent error).
+ */
+const TRANSIENT_REPLIES: ReadonlySet<string> = new Set([
+  'READONLY',
+  'LOADING',
+  'OOM',
+  'BUSY',
+  'MASTERDOWN',
+  'CLUSTERDOWN',
+  'TRYAGAIN',
+  'MISCONF',
+  'NOREPLICAS',
+]);
+
+/** True for a Redis error reply that an outage or a failover explains (see TRANSIENT_REPLIES). */
+export function isTransientReply(err: unknown): err is ErrorReply {
+  return err instanceof ErrorReply && TRANSIENT_REPLIES.has(err.message.split(' ', 1)[0] ?? '');
+}
+
+/**
  * One Redis connection with Talkshop's failure rules: commands never queue while disconnected
  * (so the webhook can answer 503 at once instead of hanging), every call has a deadline, and
- * any failure surfaces as StoreUnavailableError. Reconnection runs forever in the background.
+ * any failure, including an error reply that only says the server cannot serve now (OOM,
+ * READONLY, LOADING…), surfaces as StoreUnavailableError. Reconnection runs forever in the
+ * background.
  */
 export class RedisConnection {
   private constructor(
@@ -59,8 +87,17 @@ export class RedisConnection {
     }
   }
 
+  /**
+   * Closes the connection, in at most the call deadline. QUIT is not used: on a client that is
+   * reconnecting (Redis down) node-redis queues it until a reconnect that close() itself has just
+   * stopped, so it never answers and a service's stop would hang. Instead a PING (answered only
+   * after every command sent before it) lets the replies in flight arrive while Redis answers, and
+   * then the socket is destroyed; a client that is not connected is destroyed at once.
+   */
   async close(): Promise<void> {
-    if (this.client.isOpen) await this.client.quit().catch(() => this.client.destroy());
+    if (!this.client.isOpen) return;
+    if (this.client.isReady) await this.send('close', ['PING']).catch(() => undefined);
+    if (this.client.isOpen) this.client.destroy();
   }
 
   private async deadline<T>(operation: string, pending: Promise<T>, extraMs = 0): Promise<T> {
@@ -74,7 +111,9 @@ export class RedisConnection {
     try {
       return await Promise.race([pending, timeout]);
     } catch (err) {
-      // A Redis error reply (NOSCRIPT, WRONGTYPE…) is an answer, not an outage: pass it on.
+      if (isTransientReply(err))
+        throw new StoreUnavailableError(`${operation} (Redis answered ${err.message.split(' ', 1)[0]})`, err);
+      // Any other error reply (NOSCRIPT, WRONGTYPE…) is an answer, not an outage: pass it on.
       if (err instanceof StoreUnavailableError || err instanceof ErrorReply) throw err;
       throw new StoreUnavailableError(operation, err);
     } finally {
