@@ -52,7 +52,11 @@ function loadFlowHandler(config: Config, logger: Logger, graph: GraphClient | un
   for (const w of result.warnings) logger.warn({ file: w.file, line: w.line, flow: w.flow, node: w.node, fix: w.fix }, w.message);
   logger.info({ flows: [...result.flowSet.flows.keys()], dir: config.FLOWS_DIR }, 'flows loaded');
   const fetchProfile = graph && ((psid: string) => graph.userProfile(psid, ['first_name', 'locale', 'timezone']));
-  return flowHandler(result.flowSet, { fetchProfile, appId: config.MESSENGER_APP_ID }) as Handler<unknown>;
+  const retention = {
+    transcriptDays: config.TRANSCRIPT_RETENTION_DAYS,
+    inactiveUserDays: config.INACTIVE_USER_RETENTION_DAYS,
+  };
+  return flowHandler(result.flowSet, { fetchProfile, appId: config.MESSENGER_APP_ID, retention }) as Handler<unknown>;
 }
 
 async function openStore(config: Config, logger: Logger): Promise<Store> {

@@ -67,6 +67,9 @@ const envShape = z.object({
   SEND_RATE_PER_SEC: positiveInt('sends per second per Page', 10_000).default(300),
   SEND_MEDIA_RATE_PER_SEC: positiveInt('audio/video sends per second per Page', 10_000).default(10),
   SEND_BURST: positiveInt('tokens', 1000).default(10),
+  // Personal data: unset = kept for good (as before these settings existed). README "Personal data and retention".
+  TRANSCRIPT_RETENTION_DAYS: positiveInt('days', 3650).optional(),
+  INACTIVE_USER_RETENTION_DAYS: positiveInt('days', 3650).optional(),
 });
 
 const envSchema = envShape.refine((c) => c.HTTP_HEADERS_TIMEOUT_MS <= c.HTTP_REQUEST_TIMEOUT_MS, {

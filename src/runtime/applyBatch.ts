@@ -87,6 +87,14 @@ export async function applyBatch<S>(
   const partition = first.partition;
   const keys = items.map((i) => userKeyOf(i.record.event.pageId, i.record.event.userId));
   const working = new Map<string, Current<S>>();
+  // A cached user whose retention time has passed is gone from the store: load them again (the
+  // version check would refuse the cached copy anyway, with a reload and a warning).
+  const expired = (k: string): boolean => {
+    const hit = cache.get(k);
+    const at = hit && ctx.handler.expireAt?.(hit.state, ctx.now());
+    return at !== undefined && at <= ctx.now();
+  };
+  for (const k of new Set(keys)) if (expired(k)) cache.delete(k);
   const misses = [...new Set(keys.filter((k) => !cache.get(k)))];
   const loaded = await Promise.all(misses.map((k) => load(ctx, partition, k)));
   misses.forEach((k, i) => working.set(k, loaded[i] as Current<S>));
@@ -108,6 +116,7 @@ export async function applyBatch<S>(
     const ready = await (prepared.get(i) ?? prepare(now, item));
     const { next, data, effects } = step(ctx, now, ready);
     working.set(userKey, next);
+    const expireAt = 'state' in next ? ctx.handler.expireAt?.(next.state, ctx.now()) : undefined;
     commits.push({
       itemId: item.id,
       userKey,
@@ -115,6 +124,7 @@ export async function applyBatch<S>(
       data,
       effects: effects.map(encodeEffect),
       thread: threadChange(ctx.handler, now, next),
+      ...(expireAt === undefined ? {} : { expireAt }),
     });
   }
   const outcome = await ctx.states.commit({ partition, leaseToken, items: commits });

@@ -16,6 +16,32 @@ export interface FlowHandlerOptions {
   readonly profileTimeoutMs?: number;
   /** Our Meta app id: echoes carrying it are our own sends; any other echo is a person writing. */
   readonly appId?: string;
+  /** How long personal data is kept; each one unset = for good. */
+  readonly retention?: RetentionOptions;
+}
+
+export interface RetentionOptions {
+  /** Transcript lines older than this many days are removed whenever the user's state is written. */
+  readonly transcriptDays?: number | undefined;
+  /** A user with no event of their own for this many days is forgotten entirely (see expireAt). */
+  readonly inactiveUserDays?: number | undefined;
+}
+
+/** The state without transcript lines from before `cutoff` (the same object when none is that old). */
+export function trimTranscript(state: UserState, cutoff: number): UserState {
+  if (state.transcript.every((line) => line.at >= cutoff)) return state;
+  return { ...state, transcript: state.transcript.filter((line) => line.at >= cutoff) };
+}
+
+/**
+ * When a user may be forgotten: `days` after their own last action (now, if they never acted), so
+ * every message of theirs pushes it back. Never while the thread is not with the bot: the partition's
+ * thread list (what the agents see) would keep an entry for a user who no longer exists, and a
+ * person may still be answering; the first write after the thread returns to the bot sets it.
+ */
+export function expiryOf(state: UserState, now: number, days: number): number | undefined {
+  if (state.thread !== 'bot') return undefined;
+  return (state.lastInboundAt ?? now) + days * DAY_MS;
 }
 
 /** A first name rarely changes: look the profile up again after a week (after an hour if it failed). */
@@ -45,10 +71,19 @@ export function threadMarkOf(state: UserState): ThreadMark | null {
 export function flowHandler(flows: FlowSet, options: FlowHandlerOptions = {}): Handler<UserState> {
   const ttl = options.profileTtlMs ?? PROFILE_TTL_MS;
   const fetchProfile = options.fetchProfile;
+  const { transcriptDays, inactiveUserDays } = options.retention ?? {};
   return {
     decode: decodeUserState,
-    handle: (state, item, now) => transition(flows, state, toEngineEvent(item.record.event, options.appId), now, item.profile),
+    handle: (state, item, now) => {
+      const result = transition(flows, state, toEngineEvent(item.record.event, options.appId), now, item.profile);
+      // The state every applied item writes comes from here: old lines go on the user's next write.
+      if (transcriptDays === undefined) return result;
+      return { ...result, state: trimTranscript(result.state, now - transcriptDays * DAY_MS) };
+    },
     threadMark: threadMarkOf,
+    ...(inactiveUserDays === undefined
+      ? {}
+      : { expireAt: (state: UserState, now: number) => expiryOf(state, now, inactiveUserDays) }),
     async prepare(state, item, now): Promise<InboxItem> {
       const event = item.record.event;
       const engineEvent = toEngineEvent(event, options.appId);

@@ -21,4 +21,9 @@ export interface Handler<S> {
   prepare?(state: S, item: InboxItem, now: number): Promise<InboxItem>;
   /** Optional: the user's entry in the admin's thread list for this state, or null (not listed). */
   threadMark?(state: S): ThreadMark | null;
+  /**
+   * Optional (inactive-user retention): when the store may forget the user whose state this is
+   * (ms since the epoch), or undefined to keep them. Asked on every commit of the user's state.
+   */
+  expireAt?(state: S, now: number): number | undefined;
 }

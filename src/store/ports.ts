@@ -72,6 +72,12 @@ export interface CommitItem {
   readonly effects: readonly StoredEffect[];
   /** The user's entry in the partition's thread list: set it, remove it (null), or leave it (undefined). */
   readonly thread?: ThreadMark | null;
+  /**
+   * Inactive-user retention: when (ms since the epoch) the store forgets the user, their state and
+   * delivery facts alike (at once if that time has passed). Absent: kept for good, and an expiry an
+   * earlier commit set is removed. The runtime decides; the store only applies it.
+   */
+  readonly expireAt?: number;
 }
 
 /**
@@ -169,7 +175,7 @@ export interface StateStore {
   outboxCursor(partition: number): Promise<string>;
   /** Records an entry as done (removes it), under the partition's lease; false (nothing changed) without it. */
   ackOutbox(partition: number, leaseToken: string, entryId: string, cursor?: OutboxCursorMove): Promise<boolean>;
-  /** What the sender learned about a user from Meta (e.g. 551: not reachable). */
+  /** What the sender learned about a user from Meta (e.g. 551: not reachable); forgotten with the user's state (CommitItem.expireAt). */
   deliveryFacts(partition: number, userKey: string): Promise<DeliveryFacts>;
   markUnreachable(partition: number, userKey: string, at: number): Promise<void>;
   /** The partition's thread list (users whose conversation is not with the bot), in no order. */

@@ -6,6 +6,7 @@ import { createRedisStore } from '../../src/store/redis/redisStore';
 import type { MessengerEvent } from '../../src/store/messengerEvent';
 import { ALL_EFFECTS } from '../engine/effectSamples';
 import { deletePrefix } from '../support/redisKeys';
+import { waitFor } from '../support/webhookClient';
 import { TEST_REDIS_URL, uniquePrefix } from '../support/testEnv';
 
 /**
@@ -330,6 +331,43 @@ describe.each(adapters)('%s store contract', (_name, make) => {
       expect(await store.states.deliveryFacts(3, 'page:u')).toEqual({});
       await store.states.markUnreachable(3, 'page:u', 1234);
       expect(await store.states.deliveryFacts(3, 'page:u')).toEqual({ unreachableAt: 1234 });
+    });
+
+    it('forgets a user at the expiry their last commit gave (state and delivery facts); a commit without one keeps them', async () => {
+      await store.inbox.append([req(6, 'gone', 1), req(6, 'kept', 1), req(6, 'kept', 2), req(6, 'past', 1)]);
+      const [g1, k1, k2, p1] = await readAll(6);
+      const token = (await store.leases.acquire(6, 'w', 10_000)) as string;
+      const item = (read: InboxRead | undefined, user: string, version: number, expireAt?: number) => ({
+        itemId: read?.id as string,
+        userKey: `page:${user}`,
+        expectedVersion: version,
+        data: { n: version },
+        effects: [],
+        ...(expireAt === undefined ? {} : { expireAt }),
+      });
+      // Long enough that the checks right after the commit run before it on a loaded machine.
+      const soon = Date.now() + 3000;
+      const commit = await store.states.commit({
+        partition: 6,
+        leaseToken: token,
+        items: [item(g1, 'gone', 0, soon), item(k1, 'kept', 0, soon), item(k2, 'kept', 1)],
+      });
+      expect(commit).toEqual({ type: 'committed', applied: [true, true, true] });
+      await store.states.markUnreachable(6, 'page:gone', 11); // after the commit: takes the state's expiry
+      await store.states.markUnreachable(6, 'page:kept', 12);
+      expect(await store.states.load(6, 'page:gone')).toEqual({ version: 1, data: { n: 0 } });
+      // An expiry already past (a write for a user inactive for longer) forgets them at once.
+      await store.states.commit({ partition: 6, leaseToken: token, items: [item(p1, 'past', 0, Date.now() - 1)] });
+      expect(await store.states.load(6, 'page:past')).toEqual({ version: 0, data: null });
+
+      await waitFor('the expired user to be gone', async () =>
+        (await store.states.load(6, 'page:gone')).version === 0 ? true : undefined,
+      );
+      expect(await store.states.load(6, 'page:gone')).toEqual({ version: 0, data: null });
+      expect(await store.states.deliveryFacts(6, 'page:gone')).toEqual({});
+      // Same expiry once, then a commit without one: the expiry was removed.
+      expect(await store.states.load(6, 'page:kept')).toEqual({ version: 2, data: { n: 1 } });
+      expect(await store.states.deliveryFacts(6, 'page:kept')).toEqual({ unreachableAt: 12 });
     });
   });
   describe('timers', () => {

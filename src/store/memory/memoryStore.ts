@@ -116,6 +116,8 @@ class MemoryStore implements Store, InboxStore, LeaseStore, StateStore {
   private readonly epochs = new Map<number, number>();
   private readonly workers = new Map<string, number>();
   private readonly stateRows = new Map<string, { version: number; json: string }>();
+  /** "partition:userKey" → when the user's state and delivery facts are forgotten (CommitItem.expireAt). */
+  private readonly expiries = new Map<string, number>();
   private readonly appended = new EventEmitter().setMaxListeners(0);
   private readonly now: () => number;
   private closed = false;
@@ -210,7 +212,17 @@ class MemoryStore implements Store, InboxStore, LeaseStore, StateStore {
     return true;
   }
 
+  /** Redis drops an expired key on its own; here a user past their expiry is dropped when next touched. */
+  private forgetIfExpired(rowKey: string): void {
+    const at = this.expiries.get(rowKey);
+    if (at === undefined || at > this.now()) return;
+    this.expiries.delete(rowKey);
+    this.stateRows.delete(rowKey);
+    this.unreachable.delete(rowKey);
+  }
+
   async load(partition: number, userKey: string): Promise<StoredState> {
+    this.forgetIfExpired(`${partition}:${userKey}`);
     const row = this.stateRows.get(`${partition}:${userKey}`);
     return row
       ? { version: row.version, data: decodeStateData(row.json, `memory state ${userKey}`) }
@@ -226,9 +238,13 @@ class MemoryStore implements Store, InboxStore, LeaseStore, StateStore {
         continue;
       }
       const rowKey = `${c.partition}:${item.userKey}`;
+      this.forgetIfExpired(rowKey);
       const current = this.stateRows.get(rowKey)?.version ?? 0;
       if (current !== item.expectedVersion) return { type: 'stale_version', index, currentVersion: current };
       this.stateRows.set(rowKey, { version: current + 1, json: JSON.stringify(item.data) });
+      if (item.expireAt === undefined) this.expiries.delete(rowKey);
+      else this.expiries.set(rowKey, item.expireAt);
+      this.forgetIfExpired(rowKey); // an expiry already past forgets the user at once, as in Redis
       if (item.thread) this.threadMarks.set(rowKey, { userKey: item.userKey, json: JSON.stringify(item.thread) });
       else if (item.thread === null) this.threadMarks.delete(rowKey);
       const outbox = this.stream(this.outboxes, c.partition);
@@ -253,11 +269,13 @@ class MemoryStore implements Store, InboxStore, LeaseStore, StateStore {
   }
 
   async deliveryFacts(partition: number, userKey: string): Promise<DeliveryFacts> {
+    this.forgetIfExpired(`${partition}:${userKey}`);
     const at = this.unreachable.get(`${partition}:${userKey}`);
     return at === undefined ? {} : { unreachableAt: at };
   }
 
   async markUnreachable(partition: number, userKey: string, at: number): Promise<void> {
+    this.forgetIfExpired(`${partition}:${userKey}`);
     this.unreachable.set(`${partition}:${userKey}`, at);
   }
 

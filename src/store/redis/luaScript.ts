@@ -5,6 +5,7 @@ import { join } from 'node:path';
 export type ScriptName =
   | 'append'
   | 'commit'
+  | 'commitDeliveryMark'
   | 'leaseAcquire'
   | 'leaseRenew'
   | 'leaseRelease'

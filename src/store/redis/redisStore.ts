@@ -36,6 +36,7 @@ function loadScripts(): Scripts {
   const names: ScriptName[] = [
     'append',
     'commit',
+    'commitDeliveryMark',
     'leaseAcquire',
     'leaseRenew',
     'leaseRelease',
@@ -158,8 +159,9 @@ class RedisStates implements StateStore {
     const p = c.partition;
     const keys = [this.keys.lease(p), this.keys.cursor(p), this.keys.inbox(p), this.keys.outbox(p), this.keys.threads(p)];
     const args = [c.leaseToken, String(c.items.length)];
+    keys.push(...c.items.map((item) => this.keys.state(p, item.userKey)));
+    keys.push(...c.items.map((item) => this.keys.delivery(p, item.userKey)));
     for (const item of c.items) {
-      keys.push(this.keys.state(p, item.userKey));
       const mark = item.thread === undefined ? '' : item.thread === null ? '-' : JSON.stringify(item.thread);
       args.push(
         item.itemId,
@@ -167,6 +169,7 @@ class RedisStates implements StateStore {
         String(item.expectedVersion),
         JSON.stringify(item.data),
         mark,
+        item.expireAt === undefined ? '' : String(Math.floor(item.expireAt)),
         String(item.effects.length),
       );
       for (const e of item.effects) args.push(String(e.v), JSON.stringify(e.body));
@@ -196,7 +199,8 @@ class RedisStates implements StateStore {
   }
 
   async markUnreachable(partition: number, userKey: string, at: number): Promise<void> {
-    await this.conn.send('mark unreachable', ['HSET', this.keys.delivery(partition, userKey), 'unreachable', String(at)]);
+    const keys = [this.keys.delivery(partition, userKey), this.keys.state(partition, userKey)];
+    await this.conn.run(this.scripts.commitDeliveryMark, keys, ['unreachable', String(at)]);
   }
 
   async threads(partition: number): Promise<ThreadEntry[]> {
