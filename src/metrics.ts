@@ -98,6 +98,12 @@ export function createMetrics(sources: MetricsSources = {}) {
       help: 'Partition tasks (the sender beside the apply loop) that failed and were started again under the same lease',
       registers,
     }),
+    adminAuthFailures: new Counter({
+      name: 'talkshop_admin_auth_failures_total',
+      help: 'Admin API requests refused before authentication, by reason: missing (no bearer token), invalid (no such token), throttled (429 after 10 failures from one address in a minute)',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
     notifications: new Counter({
       name: 'talkshop_agent_notifications_total',
       help: 'Agent notifications (someone asked for a person…) by outcome: delivered, failed',

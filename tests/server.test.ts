@@ -1,6 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer as createTcpServer, connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pino from 'pino';
 import { createClient } from 'redis';
 import { FlowsInvalidError } from '../src/errors';
 import { textMessageBody } from '../src/cli/sendEvent';
@@ -117,6 +119,77 @@ describe('graceful shutdown', () => {
       svc.proc.kill('SIGKILL');
       await redis.quit();
       await deletePrefix(prefix);
+    }
+  });
+});
+
+/** Whether a TCP connection to host:port is accepted (the admin API must not be, on public addresses). */
+const reachable = (host: string, port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = connect(port, host, () => (socket.destroy(), resolve(true)));
+    socket.on('error', () => resolve(false));
+  });
+
+describe('the admin listener', () => {
+  it('is its own port on 127.0.0.1 by default, even when the public listener is on every address; stop closes it', async () => {
+    const service = await startService(
+      testConfig({ REDIS_URL: undefined, HOST: '0.0.0.0', ADMIN_TOKEN: 'admin-token-0123456789', ADMIN_PORT: '0' }),
+    );
+    const adminPort = service.adminPort!;
+    try {
+      expect(adminPort).toBeGreaterThan(0);
+      expect(adminPort).not.toBe(service.port);
+      // 127.0.0.2 is loopback too, but not the address the admin listener is bound to: a listener
+      // on 0.0.0.0 (like the public one here) accepts it, one on 127.0.0.1 does not.
+      expect(await reachable('127.0.0.2', service.port)).toBe(true);
+      expect(await reachable('127.0.0.2', adminPort)).toBe(false);
+      expect(await reachable('127.0.0.1', adminPort)).toBe(true);
+      const onPublic = await fetch(`http://127.0.0.1:${service.port}/admin/threads`, {
+        headers: { authorization: 'Bearer admin-token-0123456789' },
+      });
+      expect(onPublic.status).toBe(404);
+      const onAdmin = await fetch(`http://127.0.0.1:${adminPort}/admin/threads`, {
+        headers: { authorization: 'Bearer admin-token-0123456789' },
+      });
+      expect(onAdmin.status).toBe(200);
+    } finally {
+      await service.stop();
+    }
+    expect(await reachable('127.0.0.1', adminPort)).toBe(false);
+  });
+
+  it('does not start without a token, and says so', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(l) });
+    const service = await startService(testConfig({ REDIS_URL: undefined }), { logger });
+    try {
+      expect(service.adminPort).toBeUndefined();
+      expect(lines.join('')).toContain('admin API off');
+    } finally {
+      await service.stop();
+    }
+  });
+
+  it('refuses to start when ADMIN_PORT is taken, naming the setting', async () => {
+    const taken = createTcpServer();
+    const port = await new Promise<number>((resolve) =>
+      taken.listen(0, '127.0.0.1', () => resolve((taken.address() as AddressInfo).port)),
+    );
+    try {
+      const outcome = await startService(
+        testConfig({
+          REDIS_URL: undefined,
+          PORT: '0',
+          ADMIN_TOKEN: 'admin-token-0123456789',
+          ADMIN_PORT: String(port),
+        }),
+      ).then(
+        (s) => s.stop().then(() => new Error('started')),
+        (err: unknown) => err as Error,
+      );
+      expect(outcome.message).toMatch(/admin API cannot listen on 127\.0\.0\.1:\d+ .*set ADMIN_PORT/);
+    } finally {
+      taken.close();
     }
   });
 });

@@ -60,7 +60,7 @@ afterEach(async () => {
 
 /** Starts `count` services (ROLE=all, PORT 0) on one Redis key prefix, sharing the injected clock. */
 async function boot(env: Record<string, string> = {}, count = 1): Promise<RunningService> {
-  config = testConfig({ GRAPH_API_URL: fake.url, ADMIN_TOKEN: TOKEN, ...env });
+  config = testConfig({ GRAPH_API_URL: fake.url, ADMIN_TOKEN: TOKEN, ADMIN_PORT: '0', ...env });
   for (let i = 0; i < count; i++) services.push(await startService(config, { now: () => clock }));
   return services[0]!;
 }
@@ -115,7 +115,7 @@ const control = (psid: string, edge: string) => fake.calls.filter((c) => c.recip
 /** Nothing in flight any more, so what has not happened by now will not. */
 const quiet = () => settled(services[0]!.store, partitionsUpTo(config.INBOX_PARTITIONS));
 const admin = (method: string, path: string, body?: unknown, token: string | null = TOKEN) =>
-  fetch(`http://127.0.0.1:${services[0]!.port}/admin${path}`, {
+  fetch(`http://127.0.0.1:${services[0]!.adminPort}/admin${path}`, {
     method,
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: body === undefined ? undefined : JSON.stringify(body),

@@ -21,9 +21,12 @@ beforeAll(async () => {
     pageId: TEST_PAGE,
     appId: 'test-app',
   });
-  service = await startService(testConfig({ REDIS_URL: undefined, GRAPH_API_URL: fake.url, ADMIN_TOKEN: TOKEN }), {
-    now: () => clock,
-  });
+  service = await startService(
+    testConfig({ REDIS_URL: undefined, GRAPH_API_URL: fake.url, ADMIN_TOKEN: TOKEN, ADMIN_PORT: '0' }),
+    {
+      now: () => clock,
+    },
+  );
 });
 afterAll(async () => {
   await service.stop();
@@ -33,7 +36,7 @@ afterAll(async () => {
 const say = (psid: string, text: string) =>
   postSigned(service.port, textMessageBody(TEST_PAGE, psid, text, clock, `m_admin_${++mids}`));
 const admin = (method: string, path: string, body?: unknown, token: string | null = TOKEN) =>
-  fetch(`http://127.0.0.1:${service.port}/admin${path}`, {
+  fetch(`http://127.0.0.1:${service.adminPort}/admin${path}`, {
     method,
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),

@@ -1,5 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { Router, type NextFunction, type Request, type Response } from 'express';
+import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { decodeUserState } from '../engine/userState';
 import { DAY_MS, HUMAN_AGENT_MS, MESSAGING_WINDOW } from '../platform/messagingRules';
@@ -7,14 +6,17 @@ import { LIMITS } from '../platform/sendApiSchema';
 import { partitionOf, psidOf, userKeyOf } from '../store/partitionOf';
 import type { Store } from '../store/ports';
 import { internalEvent } from '../store/messengerEvent';
+import type { AdminAction } from './adminRoutes';
 
-export interface AdminDeps {
+export interface AdminHandlerDeps {
   readonly store: Store;
-  readonly adminToken: string;
   readonly pageId: string;
   readonly partitions: number;
   readonly now: () => number;
 }
+
+/** Answers one admin request; authentication, the role check and the body were done before (adminApp.ts). */
+export type AdminHandler = (req: Request, res: Response, params: Readonly<Record<string, string>>) => Promise<void>;
 
 const psidParam = z.object({ psid: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected a PSID (letters, digits, _ or -)') });
 const replyBody = z.strictObject({
@@ -29,8 +31,6 @@ const threadsQuery = z.strictObject({
     .pipe(z.array(z.enum(LISTED, { error: `expected one or more of ${LISTED.join(', ')}, comma-separated` }))),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
-const digest = (s: string) => createHash('sha256').update(s).digest();
-
 function badRequest(res: Response, error: z.ZodError, where: 'path' | 'body' | 'query'): void {
   const issue = error.issues[0];
   // A query parameter is named as given (state, not state.0 for the first of a comma list).
@@ -39,19 +39,11 @@ function badRequest(res: Response, error: z.ZodError, where: 'path' | 'body' | '
 }
 
 /**
- * The admin API: token-protected, every input validated. Commands never touch a user's state
- * directly: they are appended to the user's inbox partition, so they are ordered with everything
- * the customer does (and a command and a message arriving together cannot race).
+ * The admin API's handlers, one per row of ADMIN_ROUTES, every input validated. Commands never
+ * touch a user's state directly: they are appended to the user's inbox partition, so they are
+ * ordered with everything the customer does (and a command and a message arriving together cannot race).
  */
-export function createAdminRouter(deps: AdminDeps): Router {
-  const router = Router();
-  router.use((req: Request, res: Response, next: NextFunction) => {
-    const header = req.headers.authorization ?? '';
-    const token = header.startsWith('Bearer ') ? header.slice(7) : '';
-    if (token && timingSafeEqual(digest(token), digest(deps.adminToken))) return next();
-    res.status(401).json({ error: 'unauthorized', message: 'Send "Authorization: Bearer <ADMIN_TOKEN>"' });
-  });
-
+export function createAdminHandlers(deps: AdminHandlerDeps): Record<AdminAction, AdminHandler> {
   const locate = (psid: string) => ({
     partition: partitionOf(deps.pageId, psid, deps.partitions),
     userKey: userKeyOf(deps.pageId, psid),
@@ -68,10 +60,22 @@ export function createAdminRouter(deps: AdminDeps): Router {
     await deps.store.inbox.append([{ partition: locate(psid).partition, dedupeKey, record: { source: 'admin', event } }]);
   };
 
+  const notFound = (res: Response, psid: string) =>
+    void res.status(404).json({ error: 'not_found', message: `No conversation with ${psid} on this Page` });
+  const command = (command: 'pause' | 'resume'): AdminHandler => {
+    return async (_req, res, params) => {
+      const p = psidParam.safeParse(params);
+      if (!p.success) return badRequest(res, p.error, 'path');
+      if (!(await load(p.data.psid))) return notFound(res, p.data.psid);
+      await enqueue(p.data.psid, { command });
+      res.status(202).json({ queued: command });
+    };
+  };
+
   // Who is waiting for a person: unanswered customers first, longest waiting first, then the
   // rest by how long they have been away from the bot. Reads each partition's thread list
   // (written in the same commit as the states): one small read per partition, not a scan.
-  router.get('/threads', async (req, res) => {
+  const listThreads: AdminHandler = async (req, res) => {
     const q = threadsQuery.safeParse(req.query);
     if (!q.success) return badRequest(res, q.error, 'query');
     const wanted = new Set<string>(q.data.state);
@@ -90,14 +94,13 @@ export function createAdminRouter(deps: AdminDeps): Router {
         lastInboundAt: mark.lastInboundAt,
       }));
     res.json({ count: threads.length, threads: threads.slice(0, q.data.limit) });
-  });
+  };
 
-  router.get('/users/:psid', async (req, res) => {
-    const p = psidParam.safeParse(req.params);
+  const readUser: AdminHandler = async (_req, res, params) => {
+    const p = psidParam.safeParse(params);
     if (!p.success) return badRequest(res, p.error, 'path');
     const user = await load(p.data.psid);
-    if (!user)
-      return void res.status(404).json({ error: 'not_found', message: `No conversation with ${p.data.psid} on this Page` });
+    if (!user) return notFound(res, p.data.psid);
     const { state } = user;
     res.json({
       psid: p.data.psid,
@@ -111,21 +114,10 @@ export function createAdminRouter(deps: AdminDeps): Router {
       transcript: state.transcript,
       threadLog: state.threadLog,
     });
-  });
+  };
 
-  for (const command of ['pause', 'resume'] as const) {
-    router.post(`/users/:psid/${command}`, async (req, res) => {
-      const p = psidParam.safeParse(req.params);
-      if (!p.success) return badRequest(res, p.error, 'path');
-      if (!(await load(p.data.psid)))
-        return void res.status(404).json({ error: 'not_found', message: `No conversation with ${p.data.psid} on this Page` });
-      await enqueue(p.data.psid, { command });
-      res.status(202).json({ queued: command });
-    });
-  }
-
-  router.post('/users/:psid/messages', async (req, res) => {
-    const p = psidParam.safeParse(req.params);
+  const reply: AdminHandler = async (req, res, params) => {
+    const p = psidParam.safeParse(params);
     if (!p.success) return badRequest(res, p.error, 'path');
     const body = replyBody.safeParse(req.body ?? {});
     if (!body.success) return badRequest(res, body.error, 'body');
@@ -144,6 +136,6 @@ export function createAdminRouter(deps: AdminDeps): Router {
       queued: 'reply',
       messaging: age <= MESSAGING_WINDOW.standardMs ? 'RESPONSE/UPDATE (inside the 24 h window)' : 'MESSAGE_TAG HUMAN_AGENT',
     });
-  });
-  return router;
+  };
+  return { listThreads, readUser, pause: command('pause'), resume: command('resume'), reply };
 }

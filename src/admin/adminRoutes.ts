@@ -1,0 +1,69 @@
+/**
+ * Every admin route and who may call it, in one table: the gate matches requests against it
+ * before authentication (to name the action in the audit log), checks the caller's role against
+ * it before a byte of the body is read, and the handlers are keyed by it, so a route cannot exist
+ * without a role. Later routes (audience, broadcasts) add a row here and a handler.
+ */
+export type AdminRole = 'agent' | 'marketer' | 'operator';
+
+export interface AdminRoute {
+  readonly method: 'GET' | 'POST';
+  /** Under /admin; `:name` is one path segment. */
+  readonly path: string;
+  /** Roles allowed besides `operator`, who may call every route. */
+  readonly roles: readonly AdminRole[];
+  /** Logged in the audit trail on every outcome: changes something, or reads a user's personal data. */
+  readonly audit: boolean;
+  /** Takes a JSON body (parsed only after authentication and the role check). */
+  readonly body: boolean;
+}
+
+export const ADMIN_ROUTES = {
+  listThreads: { method: 'GET', path: '/threads', roles: ['agent'], audit: false, body: false },
+  readUser: { method: 'GET', path: '/users/:psid', roles: ['agent', 'marketer'], audit: true, body: false },
+  pause: { method: 'POST', path: '/users/:psid/pause', roles: ['agent'], audit: true, body: false },
+  resume: { method: 'POST', path: '/users/:psid/resume', roles: ['agent'], audit: true, body: false },
+  reply: { method: 'POST', path: '/users/:psid/messages', roles: ['agent'], audit: true, body: true },
+} as const satisfies Record<string, AdminRoute>;
+
+export type AdminAction = keyof typeof ADMIN_ROUTES;
+
+export interface MatchedRoute {
+  readonly action: AdminAction;
+  readonly route: AdminRoute;
+  /** Path parameters, percent-decoded (left as sent when the escape is malformed; the handler's schema refuses it). */
+  readonly params: Readonly<Record<string, string>>;
+}
+
+const compiled = (Object.entries(ADMIN_ROUTES) as Array<[AdminAction, AdminRoute]>).map(([action, route]) => {
+  const names: string[] = [];
+  const source = route.path.replace(/:([A-Za-z]+)/g, (_, name: string) => {
+    names.push(name);
+    return '([^/]+)';
+  });
+  return { action, route, names, pattern: new RegExp(`^${source}/?$`) };
+});
+
+const decode = (s: string) => {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+};
+
+/** The route a request is for (path relative to /admin), or undefined. */
+export function matchAdminRoute(method: string, path: string): MatchedRoute | undefined {
+  for (const c of compiled) {
+    if (c.route.method !== method) continue;
+    const m = c.pattern.exec(path);
+    if (m) return { action: c.action, route: c.route, params: Object.fromEntries(c.names.map((n, i) => [n, decode(m[i + 1]!)])) };
+  }
+  return undefined;
+}
+
+/** Whether a role may call a route; `operator` may call all of them. */
+export const mayCall = (role: AdminRole, route: AdminRoute): boolean => role === 'operator' || route.roles.includes(role);
+
+/** The roles that may call a route, for a 403's message. */
+export const rolesFor = (route: AdminRoute): AdminRole[] => [...route.roles, 'operator'];
