@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Config } from './config/config';
-import { createAdminRouter } from './admin/adminRouter';
+import { adminTokensOf, type Config } from './config/config';
+import { createAdminApp } from './admin/adminApp';
 import { createOpsApp, type Readiness } from './http/opsApp';
 import { createLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
@@ -27,6 +27,8 @@ export const WEBHOOK_PATH = '/webhooks/messenger';
 
 export interface RunningService {
   readonly port: number;
+  /** The admin listener's port (ADMIN_HOST:ADMIN_PORT); undefined when no admin token is configured. */
+  readonly adminPort: number | undefined;
   readonly store: Store;
   readonly worker: Worker<unknown> | undefined;
   readonly logger: Logger;
@@ -75,6 +77,37 @@ function listen(server: Server, port: number, host: string): Promise<number> {
     server.once('error', reject);
     server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
   });
+}
+
+/**
+ * Slow clients are cut off (408, then closed) once their headers or whole request take too long;
+ * Node only looks every connectionsCheckingInterval (30 s by default), so it looks more often.
+ */
+function httpServer(config: Config, handle: (req: IncomingMessage, res: ServerResponse) => void): Server {
+  const server = createServer(
+    {
+      requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
+      headersTimeout: config.HTTP_HEADERS_TIMEOUT_MS,
+      connectionsCheckingInterval: Math.min(1_000, Math.max(10, Math.floor(config.HTTP_HEADERS_TIMEOUT_MS / 4))),
+    },
+    handle,
+  );
+  server.keepAliveTimeout = 65_000;
+  server.maxConnections = config.HTTP_MAX_CONNECTIONS;
+  return server;
+}
+
+/** Listens on ADMIN_HOST:ADMIN_PORT; if that fails, stops what already runs and says which setting to change. */
+async function listenAdmin(server: Server, config: Config, stop: () => Promise<void>): Promise<number> {
+  try {
+    return await listen(server, config.ADMIN_PORT, config.ADMIN_HOST);
+  } catch (err) {
+    await stop();
+    throw new Error(
+      `The admin API cannot listen on ${config.ADMIN_HOST}:${config.ADMIN_PORT} (${(err as Error).message}); set ADMIN_PORT (0 = any free port) or ADMIN_HOST`,
+      { cause: err },
+    );
+  }
 }
 
 /** The composition root: the only place that picks concrete adapters. */
@@ -148,16 +181,26 @@ export async function startService(config: Config, options: StartOptions = {}): 
     return { ready: storeOk && (!worker || (worker.healthy && unserved.length === 0)), checks };
   };
 
-  const admin = config.ADMIN_TOKEN
-    ? createAdminRouter({
+  // The admin API can reply as the Page, so it has a listener of its own (loopback by default),
+  // never the public one; without a token it does not listen at all.
+  const adminTokens = adminTokensOf(config);
+  const admin = adminTokens.length
+    ? createAdminApp({
         store,
-        adminToken: config.ADMIN_TOKEN,
+        tokens: adminTokens,
         pageId: config.MESSENGER_PAGE_ID,
         partitions: config.INBOX_PARTITIONS,
         now,
+        logger,
+        metrics,
       })
     : undefined;
-  const ops = createOpsApp({ metrics, readiness, admin });
+  const ops = createOpsApp({
+    metrics,
+    readiness,
+    metricsPublic: config.METRICS_PUBLIC,
+    onError: (err, requestId) => logger.error({ err, requestId }, 'ops request failed'),
+  });
   const webhook =
     config.ROLE !== 'worker'
       ? createWebhookHandler({
@@ -174,41 +217,39 @@ export async function startService(config: Config, options: StartOptions = {}): 
           now,
         })
       : undefined;
-  // Slow clients are cut off (408, then closed) once their headers or whole request take too long;
-  // Node only looks every connectionsCheckingInterval (30 s by default), so it looks more often.
-  const server = createServer(
-    {
-      requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
-      headersTimeout: config.HTTP_HEADERS_TIMEOUT_MS,
-      connectionsCheckingInterval: Math.min(1_000, Math.max(10, Math.floor(config.HTTP_HEADERS_TIMEOUT_MS / 4))),
-    },
-    (req, res) => {
-      const path = req.url?.split('?', 1)[0];
-      if (webhook && path === WEBHOOK_PATH) webhook(req, res);
-      else ops(req, res);
-    },
-  );
-  server.keepAliveTimeout = 65_000;
-  server.maxConnections = config.HTTP_MAX_CONNECTIONS;
+  const server = httpServer(config, (req, res) => {
+    const path = req.url?.split('?', 1)[0];
+    if (webhook && path === WEBHOOK_PATH) webhook(req, res);
+    else ops(req, res);
+  });
+  const adminServer = admin && httpServer(config, admin);
 
   await worker?.start();
   const port = await listen(server, config.PORT, config.HOST);
-  logger.info({ port, webhook: webhook ? WEBHOOK_PATH : 'off (ROLE=worker)', worker: Boolean(worker) }, 'talkshop ready');
-
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       logger.info('talkshop stopping: no new requests, finishing in-flight items');
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
+      const servers = adminServer?.listening ? [server, adminServer] : [server];
+      const closed = Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+      for (const s of servers) s.closeIdleConnections();
       await worker?.stop();
       // Keep-alive clients that never go idle get a few seconds, then their sockets are closed.
-      const force = setTimeout(() => server.closeAllConnections(), 5_000);
+      const force = setTimeout(() => servers.forEach((s) => s.closeAllConnections()), 5_000);
       await closed;
       clearTimeout(force);
       await store.close();
       ownGraph?.close();
       logger.info('talkshop stopped');
     })());
-  return { port, store, worker, logger, stop };
+  const adminPort = adminServer && (await listenAdmin(adminServer, config, stop));
+  if (adminPort === undefined)
+    logger.info('admin API off: set ADMIN_TOKENS (or ADMIN_TOKEN) to serve it on ADMIN_HOST:ADMIN_PORT');
+  else
+    logger.info(
+      { host: config.ADMIN_HOST, port: adminPort, tokens: adminTokens.map((t) => `${t.name}:${t.role}`) },
+      'admin API listening',
+    );
+  logger.info({ port, webhook: webhook ? WEBHOOK_PATH : 'off (ROLE=worker)', worker: Boolean(worker) }, 'talkshop ready');
+  return { port, adminPort, store, worker, logger, stop };
 }

@@ -16,6 +16,50 @@ const positiveInt = (what: string, max: number) =>
 const roles = ['all', 'web', 'worker'] as const;
 export type Role = (typeof roles)[number];
 
+/** Who an admin token speaks for: agent = threads and replies; marketer = audience and broadcasts; operator = all. */
+export const ADMIN_ROLES = ['agent', 'marketer', 'operator'] as const;
+export interface AdminTokenSetting {
+  readonly name: string;
+  readonly role: (typeof ADMIN_ROLES)[number];
+  readonly token: string;
+}
+const ADMIN_TOKEN_MIN = 16;
+const isAdminRole = (r: string): r is AdminTokenSetting['role'] => (ADMIN_ROLES as readonly string[]).includes(r);
+
+/**
+ * ADMIN_TOKENS = "name:role:token,name:role:token". Messages name the entry by position and name,
+ * never by its text, so a typo cannot print a token into the start-up log.
+ */
+const adminTokens = z.string().transform((raw, ctx): AdminTokenSetting[] => {
+  const fail = (message: string) => ctx.addIssue({ code: 'custom', message });
+  const parsed = raw.split(',').map((entry, i): AdminTokenSetting | undefined => {
+    const [name = '', role = '', ...rest] = entry.trim().split(':');
+    const token = rest.join(':');
+    // Without all three parts the first one may be a token, so it is not shown.
+    if (rest.length === 0) return void fail(`entry ${i + 1}: expected name:role:token, entries separated by commas`);
+    const where = `entry ${i + 1}${/^[A-Za-z0-9_-]{1,32}$/.test(name) ? ` ("${name}")` : ''}`;
+    if (!/^[A-Za-z0-9_-]{1,32}$/.test(name)) return void fail(`${where}: the name must be 1–32 of A-Z a-z 0-9 _ -`);
+    if (!isAdminRole(role)) return void fail(`${where}: the role must be one of ${ADMIN_ROLES.join(', ')}`);
+    if (token.length < ADMIN_TOKEN_MIN || /\s/.test(token))
+      return void fail(`${where}: the token must be at least ${ADMIN_TOKEN_MIN} characters, without spaces`);
+    return { name, role, token };
+  });
+  const ok = parsed.filter((t): t is AdminTokenSetting => t !== undefined);
+  const dup = duplicateIn(ok);
+  if (dup) fail(dup);
+  return ok;
+});
+
+/** Names a repeated name or token (by the names holding it), or returns undefined. */
+function duplicateIn(tokens: readonly AdminTokenSetting[]): string | undefined {
+  for (const [i, a] of tokens.entries())
+    for (const b of tokens.slice(i + 1)) {
+      if (a.name === b.name) return `the name "${a.name}" is used twice; names must be unique (they appear in the audit log)`;
+      if (a.token === b.token) return `"${a.name}" and "${b.name}" have the same token; give each its own`;
+    }
+  return undefined;
+}
+
 /**
  * Every setting Talkshop reads, validated once at start-up. Defaults exist only where a wrong guess
  * cannot hurt (ports, timings); secrets and identities never get a silent default.
@@ -45,6 +89,14 @@ const envShape = z.object({
     .default('v26.0'),
   FLOWS_DIR: z.string().min(1).default('./flows'),
   ADMIN_TOKEN: z.string().min(16, 'expected at least 16 characters').optional(),
+  ADMIN_TOKENS: adminTokens.optional(),
+  // The admin API has its own listener, on loopback unless said otherwise: it can reply as the Page.
+  ADMIN_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
+  ADMIN_HOST: z.string().min(1).default('127.0.0.1'),
+  METRICS_PUBLIC: z
+    .enum(['true', 'false'], { error: 'expected true or false' })
+    .default('true')
+    .transform((v) => v === 'true'),
   NOTIFY_WEBHOOK_URL: z.url({ error: 'expected an http(s) URL, e.g. a Slack incoming webhook' }).optional(),
   NOTIFY_ADMIN_PSIDS: z
     .string()
@@ -72,12 +124,23 @@ const envShape = z.object({
   INACTIVE_USER_RETENTION_DAYS: positiveInt('days', 3650).optional(),
 });
 
-const envSchema = envShape.refine((c) => c.HTTP_HEADERS_TIMEOUT_MS <= c.HTTP_REQUEST_TIMEOUT_MS, {
-  path: ['HTTP_HEADERS_TIMEOUT_MS'],
-  message: 'expected at most HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)',
-});
+const envSchema = envShape
+  .refine((c) => c.HTTP_HEADERS_TIMEOUT_MS <= c.HTTP_REQUEST_TIMEOUT_MS, {
+    path: ['HTTP_HEADERS_TIMEOUT_MS'],
+    message: 'expected at most HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)',
+  })
+  .superRefine((c, ctx) => {
+    const dup = c.ADMIN_TOKEN && c.ADMIN_TOKENS ? duplicateIn(adminTokensOf(c)) : undefined;
+    if (dup) ctx.addIssue({ code: 'custom', path: ['ADMIN_TOKENS'], message: `${dup} (ADMIN_TOKEN counts as "admin")` });
+  });
 
 export type Config = Readonly<z.infer<typeof envShape>>;
+
+/** Every admin token: ADMIN_TOKENS, plus ADMIN_TOKEN (the short form) as the operator "admin". */
+export function adminTokensOf(c: Pick<Config, 'ADMIN_TOKEN' | 'ADMIN_TOKENS'>): AdminTokenSetting[] {
+  const single = c.ADMIN_TOKEN ? [{ name: 'admin', role: 'operator' as const, token: c.ADMIN_TOKEN }] : [];
+  return [...single, ...(c.ADMIN_TOKENS ?? [])];
+}
 
 /**
  * A URL setting may carry a credential anywhere: a Redis password in its userinfo, a Slack webhook's
