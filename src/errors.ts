@@ -2,7 +2,8 @@
  * The few named errors Talkshop throws. Expected outcomes are tagged unions; these are for the
  * unexpected, and each carries a stable `code` that logs and tests can match on.
  */
-export type ErrorCode = 'CONFIG_INVALID' | 'FLOWS_INVALID' | 'STORE_UNAVAILABLE' | 'STORE_CORRUPT' | 'GRAPH_ERROR';
+export type ErrorCode =
+  'CONFIG_INVALID' | 'FLOWS_INVALID' | 'STORE_UNAVAILABLE' | 'STORE_CORRUPT' | 'STORE_NOT_OURS' | 'GRAPH_ERROR';
 
 export class TalkshopError extends Error {
   constructor(
@@ -33,6 +34,28 @@ export class FlowsInvalidError extends TalkshopError {
 export class StoreUnavailableError extends TalkshopError {
   constructor(operation: string, cause?: unknown) {
     super('STORE_UNAVAILABLE', `Store unavailable during ${operation}; is Redis reachable at REDIS_URL?`, { cause });
+  }
+}
+
+/**
+ * The store (a Redis key prefix) belongs to another Page, or (for the demo, which only uses a
+ * store it created) holds data with no owner marker: nothing was read or written. `owner` is the
+ * Page its marker names, null for unmarked data.
+ */
+export class StoreOwnerError extends TalkshopError {
+  constructor(
+    readonly where: string,
+    readonly pageId: string,
+    readonly owner: string | null,
+  ) {
+    super(
+      'STORE_NOT_OURS',
+      owner === null
+        ? `${where} already holds data that this start (Page ${pageId}) did not write, and it only uses a store it created: ` +
+            'nothing was touched. Point it at an empty Redis (or another database, redis://host:port/<n>), or delete those keys if they are leftovers.'
+        : `${where} belongs to Page ${owner}, not to Page ${pageId}: nothing was touched. ` +
+            `Give Page ${pageId} its own REDIS_KEY_PREFIX (or Redis); change the owner key only if that data really is Page ${pageId}'s.`,
+    );
   }
 }
 

@@ -6,7 +6,7 @@ import { createAdminApp } from './admin/adminApp';
 import { createOpsApp, type Readiness } from './http/opsApp';
 import { createLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
-import { FlowsInvalidError } from './errors';
+import { FlowsInvalidError, StoreOwnerError } from './errors';
 import { loadFlows } from './flows/loadFlows';
 import { formatProblem } from './flows/problem';
 import { flowHandler } from './runtime/flowHandler';
@@ -19,7 +19,8 @@ import { createNotifier } from './runtime/notifyAgents';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from './runtime/worker';
 import { createMemoryStore } from './store/memory/memoryStore';
-import type { Store } from './store/ports';
+import { keysFor } from './store/keys';
+import type { OwnedStore, Store } from './store/ports';
 import { createRedisStore } from './store/redis/redisStore';
 import { createWebhookHandler } from './webhook/webhookHandler';
 
@@ -45,6 +46,11 @@ export interface StartOptions {
   readonly graph?: GraphClient;
   /** Defaults to the store REDIS_URL names (memory without it); tests pass one that fails on cue. Closed on stop. */
   readonly store?: Store;
+  /**
+   * The demo: refuse a Redis key prefix that holds data without this Page's owner marker, instead
+   * of adopting it (a service adopts unmarked data: it is its own, from before markers existed).
+   */
+  readonly requireOwnStore?: boolean;
 }
 
 /** Loads and lints FLOWS_DIR; refuses to start on any error, naming file, line, node and fix. */
@@ -61,15 +67,36 @@ function loadFlowHandler(config: Config, logger: Logger, graph: GraphClient | un
   return flowHandler(result.flowSet, { fetchProfile, appId: config.MESSENGER_APP_ID, retention }) as Handler<unknown>;
 }
 
-async function openStore(config: Config, logger: Logger): Promise<Store> {
-  if (!config.REDIS_URL) return createMemoryStore({ dedupeTtlSeconds: config.DEDUPE_TTL_SECONDS });
-  return createRedisStore({
-    url: config.REDIS_URL,
-    keyPrefix: config.REDIS_KEY_PREFIX,
-    dedupeTtlSeconds: config.DEDUPE_TTL_SECONDS,
-    timeoutMs: config.STORE_TIMEOUT_MS,
-    logger,
+/**
+ * Opens the store and claims it for this Page before anything else touches it: a Redis key prefix
+ * that another Page (or the demo, Page `demo-page`) owns is refused, so one never reads or
+ * delivers the other's conversations (src/store/keys.ts `owner`).
+ */
+async function openStore(config: Config, logger: Logger, requireEmpty: boolean): Promise<Store> {
+  const store: OwnedStore = config.REDIS_URL
+    ? await createRedisStore({
+        url: config.REDIS_URL,
+        keyPrefix: config.REDIS_KEY_PREFIX,
+        dedupeTtlSeconds: config.DEDUPE_TTL_SECONDS,
+        timeoutMs: config.STORE_TIMEOUT_MS,
+        logger,
+      })
+    : createMemoryStore({ dedupeTtlSeconds: config.DEDUPE_TTL_SECONDS });
+  const claim = await store.claimOwner(config.MESSENGER_PAGE_ID, { requireEmpty }).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
   });
+  if (!claim.ok) {
+    await store.close();
+    const where = `Redis key prefix "${config.REDIS_KEY_PREFIX}" (owner key ${keysFor(config.REDIS_KEY_PREFIX).owner()})`;
+    throw new StoreOwnerError(where, config.MESSENGER_PAGE_ID, claim.owner);
+  }
+  if (claim.created && config.REDIS_URL)
+    logger.info(
+      { keyPrefix: config.REDIS_KEY_PREFIX, pageId: config.MESSENGER_PAGE_ID },
+      "store key prefix marked as this Page's",
+    );
+  return store;
 }
 
 function listen(server: Server, port: number, host: string): Promise<number> {
@@ -126,7 +153,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
   const ownGraph = runsWorker && !options.graph ? createGraphClient(graphClientOptions(config, { logger })) : undefined;
   const graph = runsWorker ? (options.graph ?? ownGraph) : undefined;
   const handler = runsWorker ? (options.handler ?? loadFlowHandler(config, logger, graph)) : undefined;
-  const store = options.store ?? (await openStore(config, logger));
+  const store = options.store ?? (await openStore(config, logger, options.requireOwnStore ?? false));
   const partitions = Array.from({ length: config.INBOX_PARTITIONS }, (_, p) => p);
   const metrics = createMetrics({ pendingCounts: () => store.inbox.pendingCounts(partitions) });
 

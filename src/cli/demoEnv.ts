@@ -1,14 +1,71 @@
+import { CONFIG_KEYS } from '../config/config';
+
 /**
  * The demo's explicit, visibly fake identity. Used only by `talkshop demo` and
  * `talkshop send-event --demo`; the service itself never falls back to these.
  */
-export const DEMO_ENV: Readonly<Record<string, string>> = {
+export const DEMO_IDENTITY = {
   MESSENGER_PAGE_ID: 'demo-page',
   MESSENGER_ACCESS_TOKEN: 'demo-page-access-token',
   MESSENGER_APP_ID: 'demo-app',
   MESSENGER_APP_SECRET: 'demo-app-secret',
   MESSENGER_VERIFY_TOKEN: 'demo-verify-token',
-};
+} as const;
 
-/** Demo values under whatever the environment sets (so PORT or REDIS_URL still apply). */
-export const withDemoEnv = (env: NodeJS.ProcessEnv): Record<string, string | undefined> => ({ ...DEMO_ENV, ...env });
+/** The demo's own Redis key prefix (with `--redis`): whatever REDIS_KEY_PREFIX says is never used. */
+export const DEMO_KEY_PREFIX = 'talkshop-demo';
+
+/**
+ * What the demo takes from the environment: where it listens, how much it logs, which flows it
+ * runs. Nothing that names a store, a Page, credentials or a place beyond this machine (REDIS_*,
+ * MESSENGER_*, GRAPH_API_*, NOTIFY_*, ADMIN_*…): on a production host those are production's, and
+ * the demo must never take partition leases there or "deliver" real customers' replies to its
+ * fake Graph API. An allow-list, so a setting added later stays out until someone decides otherwise.
+ */
+export const DEMO_ENV_ALLOWED: readonly string[] = ['PORT', 'HOST', 'LOG_LEVEL', 'FLOWS_DIR'];
+
+export interface DemoEnvOptions {
+  /** The local fake Graph API the demo started (GRAPH_API_URL always points there). */
+  readonly graphApiUrl: string;
+  /** From `talkshop demo --redis <url>`: the only way the demo uses Redis (under DEMO_KEY_PREFIX). */
+  readonly redisUrl?: string;
+}
+
+export interface DemoEnv {
+  /** The environment to hand to loadConfig. */
+  readonly env: Readonly<Record<string, string>>;
+  /** Settings present in the environment that the demo did not use (names only: values may be secrets). */
+  readonly ignored: readonly string[];
+}
+
+/**
+ * The demo's configuration from the process environment: its identity and store always win, and
+ * of the environment only DEMO_ENV_ALLOWED is used. A demo identity value the environment repeats
+ * is not reported as ignored (it changes nothing).
+ */
+export function demoEnv(env: Readonly<Record<string, string | undefined>>, options: DemoEnvOptions): DemoEnv {
+  const fixed: Record<string, string> = { ...DEMO_IDENTITY, GRAPH_API_URL: options.graphApiUrl };
+  if (options.redisUrl !== undefined) Object.assign(fixed, { REDIS_URL: options.redisUrl, REDIS_KEY_PREFIX: DEMO_KEY_PREFIX });
+  const taken: Record<string, string> = {};
+  const ignored: string[] = [];
+  for (const name of CONFIG_KEYS) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    if (DEMO_ENV_ALLOWED.includes(name)) taken[name] = value;
+    else if (fixed[name] !== value) ignored.push(name);
+  }
+  return { env: { ...taken, ...fixed }, ignored };
+}
+
+/** The one line that says what the demo left out, naming settings but never their values. */
+export function describeIgnored(ignored: readonly string[], onRedis: boolean): string | undefined {
+  if (ignored.length === 0) return undefined;
+  const redis =
+    ignored.includes('REDIS_URL') && !onRedis
+      ? '; the demo runs on its in-memory store (`--redis <url>` for a Redis of its own)'
+      : '';
+  return (
+    `demo: ignoring ${ignored.join(', ')} from the environment: the demo uses its own Page, credentials, ` +
+    `fake Graph API and store, and only ${DEMO_ENV_ALLOWED.join(', ')} from the environment${redis}`
+  );
+}

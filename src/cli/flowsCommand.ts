@@ -12,9 +12,11 @@ export function addFlowsCommand(program: Command): void {
   const flows = program.command('flows').description('check flow files; publish their JSON Schema');
   flows
     .command('check')
-    .argument('[dir]', 'flows directory', process.env.FLOWS_DIR ?? './flows')
+    .argument('[dir]', 'flows directory (default: FLOWS_DIR, from the environment or .env, else ./flows)')
     .description('lint every flow file; exits 1 when any error is found')
-    .action((dir: string) => {
+    .action((dirArg: string | undefined) => {
+      // Read when the command runs, not when it is declared: .env is loaded just before (main.ts).
+      const dir = dirArg ?? process.env.FLOWS_DIR ?? './flows';
       const result = loadFlows(dir);
       const problems = result.ok ? result.warnings : result.problems;
       for (const p of problems) process.stdout.write(`${formatProblem(p)}\n`);

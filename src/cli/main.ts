@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-import 'dotenv/config';
 import { Command } from 'commander';
+import { config as loadDotenv } from 'dotenv';
 import { loadConfig } from '../config/config';
 import { ConfigError, TalkshopError } from '../errors';
 import { startService, WEBHOOK_PATH } from '../server';
-import { withDemoEnv } from './demoEnv';
+import { DEMO_IDENTITY, demoEnv, describeIgnored } from './demoEnv';
 import { startFakeGraphApi } from '../emulator/fakeGraphApi';
 import { describeCall } from './describeCall';
 import { addFlowsCommand } from './flowsCommand';
@@ -31,7 +31,20 @@ function stopOnSignals(stop: () => Promise<void>): void {
   process.once('SIGINT', handler);
 }
 
+/** The demo and `send-event --demo` run with the demo's identity, which a production .env must not reach. */
+const usesDemoIdentity = (command: Command): boolean =>
+  command.name() === 'demo' || (command.name() === 'send-event' && Boolean(command.opts<{ demo?: boolean }>().demo));
+
+/** A discard address: `send-event` posts to the webhook and never calls the Graph API. */
+const NO_GRAPH_API = 'http://127.0.0.1:9';
+
 const program = new Command('talkshop').description('Talkshop: Messenger marketing bot service');
+
+// `.env` is the real service's configuration (on a production host, production's), so it is read
+// for every command except the demo's: the demo never sees production's Page, tokens or Redis.
+program.hook('preAction', (_program, action) => {
+  if (!usesDemoIdentity(action)) loadDotenv();
+});
 
 program
   .command('serve')
@@ -43,23 +56,31 @@ program
 
 program
   .command('demo')
-  .description('run the service with demo credentials (in-memory store unless REDIS_URL is set)')
-  .action(async () => {
-    const demoEnv = withDemoEnv(process.env);
+  .description(
+    'run the service with demo credentials on an in-memory store; never reads .env, REDIS_URL or any MESSENGER_* setting',
+  )
+  .option(
+    '--redis <url>',
+    'run the demo on this Redis, under its own key prefix (refused if that prefix holds data the demo did not write)',
+  )
+  .action(async (opts: { redis?: string }) => {
     // Meta is out of reach: the demo talks to the local fake Graph API, which checks every call
     // as Meta would, and prints what reached it.
     const fake = await startFakeGraphApi({
-      appSecret: demoEnv.MESSENGER_APP_SECRET ?? '',
-      accessToken: demoEnv.MESSENGER_ACCESS_TOKEN ?? '',
-      pageId: demoEnv.MESSENGER_PAGE_ID ?? '',
-      appId: demoEnv.MESSENGER_APP_ID,
+      appSecret: DEMO_IDENTITY.MESSENGER_APP_SECRET,
+      accessToken: DEMO_IDENTITY.MESSENGER_ACCESS_TOKEN,
+      pageId: DEMO_IDENTITY.MESSENGER_PAGE_ID,
+      appId: DEMO_IDENTITY.MESSENGER_APP_ID,
     });
     fake.onCall((call) => {
       const line = describeCall(call);
       if (line) process.stdout.write(`${line}\n`);
     });
-    const config = configOrExit({ ...demoEnv, GRAPH_API_URL: fake.url });
-    const service = await startService(config);
+    const demo = demoEnv(process.env, { graphApiUrl: fake.url, redisUrl: opts.redis });
+    const ignoredLine = describeIgnored(demo.ignored, opts.redis !== undefined);
+    if (ignoredLine) process.stderr.write(`${ignoredLine}\n`);
+    const config = configOrExit(demo.env);
+    const service = await startService(config, { requireOwnStore: true });
     stopOnSignals(async () => {
       await service.stop();
       await fake.stop();
@@ -81,7 +102,7 @@ program
   .option('--url <url>', 'Talkshop base URL (default http://127.0.0.1:$PORT)')
   .option('--demo', 'use the demo credentials (as `talkshop demo` does)')
   .action(async (opts: { text: string; user: string; url?: string; demo?: boolean }) => {
-    const config = configOrExit(opts.demo ? withDemoEnv(process.env) : process.env);
+    const config = configOrExit(opts.demo ? demoEnv(process.env, { graphApiUrl: NO_GRAPH_API }).env : process.env);
     const base = opts.url ?? `http://127.0.0.1:${config.PORT}`;
     const result = await sendEvent({
       url: `${base}${WEBHOOK_PATH}`,
@@ -100,5 +121,7 @@ addProfileCommand(program, () => configOrExit(process.env));
 
 program.parseAsync().catch((err: unknown) => {
   process.stderr.write(`talkshop: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(err instanceof TalkshopError && err.code === 'FLOWS_INVALID' ? 2 : 1);
+  // 2: the configuration, flows or store were refused before anything ran; 1: anything else.
+  const refused = err instanceof TalkshopError && (err.code === 'FLOWS_INVALID' || err.code === 'STORE_NOT_OURS');
+  process.exit(refused ? 2 : 1);
 });

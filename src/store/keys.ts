@@ -26,6 +26,12 @@ export interface Keys {
   workers(): string;
   /** One token bucket (a hash); `bucket` comes from pageRateBucket. */
   rateBucket(bucket: string): string;
+  /**
+   * The Page id this prefix belongs to (a string), set by the first process that uses the prefix.
+   * A service refuses a prefix another Page (or the demo) owns; the demo also refuses one that
+   * holds keys without this marker. One key, outside every partition's slot.
+   */
+  owner(): string;
 }
 
 export function keysFor(prefix: string): Keys {
@@ -45,6 +51,7 @@ export function keysFor(prefix: string): Keys {
     delivery: (p, userKey) => `${slot(p)}:delivery:${userKey}`,
     workers: () => `${prefix}:workers`,
     rateBucket: (bucket) => `${prefix}:rate:${bucket}`,
+    owner: () => `${prefix}:owner`,
   };
 }
 

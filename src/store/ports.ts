@@ -247,3 +247,26 @@ export interface Store {
   ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * Whose a store (a Redis key prefix) is: `created` when this claim wrote the owner marker; refused
+ * when another Page's marker is there (`owner`), or, for a claim that requires its own store,
+ * when the prefix holds keys but no marker (`owner: null`: data written before markers existed,
+ * or by something else entirely).
+ */
+export type OwnerClaim = { readonly ok: true; readonly created: boolean } | { readonly ok: false; readonly owner: string | null };
+
+export interface ClaimOptions {
+  /** Refuse a prefix that holds keys but no owner marker (the demo: it never adopts data it did not write). */
+  readonly requireEmpty: boolean;
+}
+
+/**
+ * A store as its adapter opens it: the composition root claims it for its Page before anything
+ * else touches it (keys.ts `owner`), so a process never reads or writes data another Page or the
+ * demo wrote. Kept apart from Store, which the runtime (and test wrappers) use.
+ */
+export interface OwnedStore extends Store {
+  /** Sets the owner marker to `pageId` if there is none (and the options allow); idempotent for the owner. */
+  claimOwner(pageId: string, options: ClaimOptions): Promise<OwnerClaim>;
+}

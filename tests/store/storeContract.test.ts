@@ -2,6 +2,7 @@ import pino from 'pino';
 import { decodeEffect, encodeEffect } from '../../src/runtime/decodeEffect';
 import { createMemoryStore } from '../../src/store/memory/memoryStore';
 import type { AppendRequest, InboxRead, Store } from '../../src/store/ports';
+import type { OwnedStore } from '../../src/store/ports';
 import { createRedisStore } from '../../src/store/redis/redisStore';
 import type { MessengerEvent } from '../../src/store/messengerEvent';
 import { ALL_EFFECTS } from '../engine/effectSamples';
@@ -399,6 +400,26 @@ describe.each(adapters)('%s store contract', (_name, make) => {
       expect(await store.timers.fireDue(8, token, 3000, 10)).toBe(1);
       expect((await readAll(8)).map((i) => i.record)).toEqual([record('a2')]);
       expect(await store.timers.fireDue(8, token, 9000, 10)).toBe(0);
+    });
+  });
+
+  describe('owner', () => {
+    // Both factories return what the adapters open, an OwnedStore; the suite holds it as a Store.
+    const owned = () => store as OwnedStore;
+
+    it('is claimed once: the same Page again is fine, another Page is refused and told whose it is', async () => {
+      expect(await owned().claimOwner('page-a', { requireEmpty: true })).toEqual({ ok: true, created: true });
+      expect(await owned().claimOwner('page-a', { requireEmpty: true })).toEqual({ ok: true, created: false });
+      expect(await owned().claimOwner('page-a', { requireEmpty: false })).toEqual({ ok: true, created: false });
+      expect(await owned().claimOwner('demo-page', { requireEmpty: false })).toEqual({ ok: false, owner: 'page-a' });
+      expect(await owned().claimOwner('demo-page', { requireEmpty: true })).toEqual({ ok: false, owner: 'page-a' });
+    });
+
+    it('data without a marker: refused when the claim requires its own store, adopted otherwise', async () => {
+      await store.inbox.append([req(0, 'u', 1)]);
+      expect(await owned().claimOwner('demo-page', { requireEmpty: true })).toEqual({ ok: false, owner: null });
+      expect(await owned().claimOwner('page-a', { requireEmpty: false })).toEqual({ ok: true, created: true });
+      expect(await owned().claimOwner('demo-page', { requireEmpty: true })).toEqual({ ok: false, owner: 'page-a' });
     });
   });
 });

@@ -12,7 +12,9 @@ import type {
   OutboxCursorMove,
   OutboxEntry,
   StateStore,
-  Store,
+  ClaimOptions,
+  OwnedStore,
+  OwnerClaim,
   StoredState,
   ThreadEntry,
   TimerStore,
@@ -69,7 +71,7 @@ class MemoryStream {
  * Data is copied through JSON on every write and read so callers never share objects with it,
  * exactly as with Redis. Nothing survives a restart, which the service announces at start-up.
  */
-class MemoryStore implements Store, InboxStore, LeaseStore, StateStore {
+class MemoryStore implements OwnedStore, InboxStore, LeaseStore, StateStore {
   readonly kind = 'memory';
   readonly inbox = this;
   readonly leases = this;
@@ -294,6 +296,20 @@ class MemoryStore implements Store, InboxStore, LeaseStore, StateStore {
       });
   }
 
+  /** The owner marker (keys.ts `owner` in Redis); a memory store starts empty, so only a second claim can be refused. */
+  private ownerPage: string | undefined;
+
+  async claimOwner(pageId: string, options: ClaimOptions): Promise<OwnerClaim> {
+    if (this.ownerPage !== undefined)
+      return this.ownerPage === pageId ? { ok: true, created: false } : { ok: false, owner: this.ownerPage };
+    const holdsData =
+      [this.stateRows, this.dedupe, this.leaseHolders, this.workers].some((m) => m.size > 0) ||
+      [...this.streams.values(), ...this.outboxes.values()].some((s) => s.entries.length > 0);
+    if (options.requireEmpty && holdsData) return { ok: false, owner: null };
+    this.ownerPage = pageId;
+    return { ok: true, created: true };
+  }
+
   async ping(): Promise<void> {}
 
   async close(): Promise<void> {
@@ -302,6 +318,6 @@ class MemoryStore implements Store, InboxStore, LeaseStore, StateStore {
   }
 }
 
-export function createMemoryStore(options: MemoryStoreOptions): Store {
+export function createMemoryStore(options: MemoryStoreOptions): OwnedStore {
   return new MemoryStore(options);
 }

@@ -12,7 +12,7 @@ import type {
   OutboxCursorMove,
   OutboxEntry,
   StateStore,
-  Store,
+  OwnedStore,
   StoredState,
   ThreadEntry,
 } from '../ports';
@@ -20,6 +20,7 @@ import { decodeInboxRead, decodeStateData, decodeStoredEffect, decodeThreadMark,
 import { loadScript, type LuaScript, type ScriptName } from './luaScript';
 import { RedisConnection } from './redisConnection';
 import { RedisRateLimits } from './redisRateLimits';
+import { claimRedisOwner } from './redisOwner';
 import { parseEntries, streamsOf } from './streamReply';
 
 export interface RedisStoreOptions {
@@ -225,7 +226,7 @@ class RedisStates implements StateStore {
   }
 }
 
-export async function createRedisStore(options: RedisStoreOptions): Promise<Store> {
+export async function createRedisStore(options: RedisStoreOptions): Promise<OwnedStore> {
   const conn = await RedisConnection.open(options.url, options.timeoutMs, options.logger, 'main');
   const keys = keysFor(options.keyPrefix);
   const scripts = loadScripts();
@@ -256,6 +257,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
           ),
         ),
     },
+    claimOwner: (pageId, claim) => claimRedisOwner(conn, keys, options.keyPrefix, pageId, claim),
     ping: async () => {
       await conn.send('ping', ['PING']);
     },

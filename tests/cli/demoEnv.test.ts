@@ -1,0 +1,86 @@
+import { loadConfig } from '../../src/config/config';
+import { DEMO_IDENTITY, DEMO_KEY_PREFIX, demoEnv, describeIgnored } from '../../src/cli/demoEnv';
+
+/** What a production host's environment holds: the demo must use none of it but where it listens. */
+const PRODUCTION = {
+  REDIS_URL: 'redis://prod-redis:6379',
+  REDIS_KEY_PREFIX: 'prod',
+  MESSENGER_PAGE_ID: 'real-page',
+  MESSENGER_ACCESS_TOKEN: 'real-access-token-EAAB',
+  MESSENGER_APP_ID: 'real-app',
+  MESSENGER_APP_SECRET: 'real-app-secret',
+  MESSENGER_VERIFY_TOKEN: 'real-verify-token',
+  GRAPH_API_URL: 'https://graph.facebook.com',
+  NOTIFY_WEBHOOK_URL: 'https://hooks.example.com/real',
+  ROLE: 'worker',
+  INBOX_PARTITIONS: '128',
+  PORT: '4000',
+  LOG_LEVEL: 'warn',
+  PATH: '/usr/bin',
+};
+const FAKE = 'http://127.0.0.1:45678';
+
+describe('the demo configuration', () => {
+  it('on a production environment: the memory store, the demo Page and credentials, the local fake Graph API', () => {
+    const demo = demoEnv(PRODUCTION, { graphApiUrl: FAKE });
+    const config = loadConfig(demo.env);
+    expect(config.REDIS_URL).toBeUndefined();
+    expect(config.MESSENGER_PAGE_ID).toBe('demo-page');
+    expect(config.MESSENGER_ACCESS_TOKEN).toBe(DEMO_IDENTITY.MESSENGER_ACCESS_TOKEN);
+    expect(config.MESSENGER_APP_ID).toBe(DEMO_IDENTITY.MESSENGER_APP_ID);
+    expect(config.MESSENGER_APP_SECRET).toBe(DEMO_IDENTITY.MESSENGER_APP_SECRET);
+    expect(config.MESSENGER_VERIFY_TOKEN).toBe(DEMO_IDENTITY.MESSENGER_VERIFY_TOKEN);
+    expect(config.GRAPH_API_URL).toBe(FAKE);
+    expect(config.NOTIFY_WEBHOOK_URL).toBeUndefined();
+    expect(config.ROLE).toBe('all');
+    expect(config.INBOX_PARTITIONS).toBe(64);
+    // Where it listens and how much it logs do come from the environment.
+    expect(config.PORT).toBe(4000);
+    expect(config.LOG_LEVEL).toBe('warn');
+  });
+
+  it('names every setting it ignored, in one line that shows no value', () => {
+    const demo = demoEnv(PRODUCTION, { graphApiUrl: FAKE });
+    expect([...demo.ignored].sort()).toEqual(
+      [
+        'REDIS_URL',
+        'REDIS_KEY_PREFIX',
+        'MESSENGER_PAGE_ID',
+        'MESSENGER_ACCESS_TOKEN',
+        'MESSENGER_APP_ID',
+        'MESSENGER_APP_SECRET',
+        'MESSENGER_VERIFY_TOKEN',
+        'GRAPH_API_URL',
+        'NOTIFY_WEBHOOK_URL',
+        'ROLE',
+        'INBOX_PARTITIONS',
+      ].sort(),
+    );
+    const line = describeIgnored(demo.ignored, false) ?? '';
+    expect(line.split('\n')).toHaveLength(1);
+    expect(line).toContain('MESSENGER_APP_SECRET');
+    expect(line).toContain('--redis');
+    for (const [name, value] of Object.entries(PRODUCTION))
+      if (name !== 'PORT' && name !== 'LOG_LEVEL') expect(line).not.toContain(value);
+  });
+
+  it('with --redis: that Redis, under the demo key prefix, whatever REDIS_URL and REDIS_KEY_PREFIX say', () => {
+    const demo = demoEnv(PRODUCTION, { graphApiUrl: FAKE, redisUrl: 'redis://127.0.0.1:6390/3' });
+    const config = loadConfig(demo.env);
+    expect(config.REDIS_URL).toBe('redis://127.0.0.1:6390/3');
+    expect(config.REDIS_KEY_PREFIX).toBe(DEMO_KEY_PREFIX);
+    expect(config.MESSENGER_PAGE_ID).toBe('demo-page');
+    expect(demo.ignored).toEqual(expect.arrayContaining(['REDIS_URL', 'REDIS_KEY_PREFIX']));
+    expect(describeIgnored(demo.ignored, true)).not.toContain('in-memory');
+  });
+
+  it('says nothing when the environment only repeats the demo identity or sets what the demo takes', () => {
+    const demo = demoEnv(
+      { ...DEMO_IDENTITY, GRAPH_API_URL: FAKE, PORT: '0', HOST: '127.0.0.1', FLOWS_DIR: './flows' },
+      { graphApiUrl: FAKE },
+    );
+    expect(demo.ignored).toEqual([]);
+    expect(describeIgnored(demo.ignored, false)).toBeUndefined();
+    expect(loadConfig(demo.env).HOST).toBe('127.0.0.1');
+  });
+});
