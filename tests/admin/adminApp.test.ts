@@ -36,7 +36,10 @@ const sink = new Writable({
 let service: RunningService;
 
 beforeAll(async () => {
-  service = await startService(testConfig({ REDIS_URL: undefined, ADMIN_TOKENS: TOKENS, ADMIN_PORT: '0' }), {
+  // A request timeout far beyond the test's own: a connection the server did not close itself
+  // would stay open until the test fails, instead of being cut by the timeout and passing.
+  const config = testConfig({ REDIS_URL: undefined, ADMIN_TOKENS: TOKENS, ADMIN_PORT: '0', HTTP_REQUEST_TIMEOUT_MS: '120000' });
+  service = await startService(config, {
     logger: pino({ level: 'info' }, sink),
   });
 });
