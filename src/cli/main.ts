@@ -43,7 +43,8 @@ const program = new Command('talkshop').description('Talkshop: Messenger marketi
 // `.env` is the real service's configuration (on a production host, production's), so it is read
 // for every command except the demo's: the demo never sees production's Page, tokens or Redis.
 program.hook('preAction', (_program, action) => {
-  if (!usesDemoIdentity(action)) loadDotenv();
+  // quiet: stdout carries the JSON log lines, and dotenv would print a banner there.
+  if (!usesDemoIdentity(action)) loadDotenv({ quiet: true });
 });
 
 program

@@ -203,3 +203,25 @@ it.each([
   expect(demo.stderr()).toMatch(message);
   expect(await keysOf(redis.url, '*')).toEqual(before);
 });
+
+it('every other command still reads .env: serve starts from it alone, with nothing but JSON log lines on stdout', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'talkshop-serve-dotenv-'));
+  try {
+    symlinkSync(join(ROOT, 'flows'), join(dir, 'flows'));
+    const settings = { ...production, REDIS_URL: '', ...listenEnv, MESSENGER_PAGE_ID: 'dotenv-page' };
+    writeFileSync(
+      join(dir, '.env'),
+      Object.entries(settings)
+        .map(([k, v]) => `${k}=${v}\n`)
+        .join(''),
+    );
+    const serve = runCli(['serve'], {}, dir);
+    runs.push(serve);
+    await ready(serve);
+    expect(serve.logs[0]).toMatchObject({ store: 'memory' });
+    expect(serve.lines).toEqual([]);
+  } finally {
+    await Promise.all(runs.splice(0).map(stop));
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
