@@ -83,6 +83,32 @@ describe('close', () => {
     await store.close();
   }, 30_000);
 
+  it('Redis down before the first read: the read fails within its deadline, close resolves, and reads work once Redis is back', async () => {
+    const redis = await privateRedis();
+    const store = await openStore(redis.url);
+    await redis.kill();
+    // Before: the read's own connection waited for Redis for ever, and so did the read and close().
+    const started = Date.now();
+    const failed = await store.inbox.readNew(new Map([[0, '0-0']]), 10, 100).catch((err: unknown) => err);
+    expect(failed).toBeInstanceOf(StoreUnavailableError);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const back = await startPrivateRedis(redis.port, { dir });
+    servers.push(back);
+    await waitFor('reads to work again', () =>
+      store.inbox.readNew(new Map([[0, '0-0']]), 10, 10).then(
+        (items) => items,
+        () => undefined,
+      ),
+    );
+    await store.close();
+    const again = await openStore(back.url);
+    await redis.kill();
+    await back.kill();
+    const second = again.inbox.readNew(new Map([[0, '0-0']]), 10, 100).catch((err: unknown) => err);
+    await again.close();
+    expect(await second).toBeInstanceOf(StoreUnavailableError);
+  }, 30_000);
+
   it('resolves at once after a clean close, and a second close is harmless', async () => {
     const redis = await privateRedis();
     const store = await openStore(redis.url);

@@ -43,9 +43,18 @@ export class RedisConnection {
   private constructor(
     readonly client: RedisClient,
     private readonly timeoutMs: number,
+    /** Until a connection made by duplicate() is first up, commands wait for it (within their deadline). */
+    private readonly firstConnect?: Promise<unknown>,
   ) {}
 
+  /** Connects, waiting for Redis as long as it takes (a service starts once its store answers). */
   static async open(url: string, timeoutMs: number, logger: Logger, name: string): Promise<RedisConnection> {
+    const client = RedisConnection.createClient(url, timeoutMs, logger, name);
+    await client.connect();
+    return new RedisConnection(client, timeoutMs);
+  }
+
+  private static createClient(url: string, timeoutMs: number, logger: Logger, name: string): RedisClient {
     const client = createClient({
       url,
       disableOfflineQueue: true,
@@ -61,29 +70,37 @@ export class RedisConnection {
       if (failures > 0) logger.info({ connection: name, failures }, 'redis connection restored');
       failures = 0;
     });
-    await client.connect();
-    return new RedisConnection(client, timeoutMs);
+    return client;
   }
 
+  /**
+   * A second connection to the same Redis (for a blocking read), returned at once and connecting
+   * in the background. Not awaited like open(): made while Redis is down, it would wait for ever,
+   * and so would its caller and a close() waiting for it. Its commands wait for the first connect
+   * within their deadline (StoreUnavailableError after it), and close() stops the connecting.
+   */
   async duplicate(logger: Logger, name: string): Promise<RedisConnection> {
     const url = this.client.options?.url;
     if (!url) throw new StoreUnavailableError('duplicate connection (no url)');
-    return RedisConnection.open(url, this.timeoutMs, logger, name);
+    const client = RedisConnection.createClient(url, this.timeoutMs, logger, name);
+    // Settles once connected, or once close() destroys the client; failures meanwhile are logged.
+    const connected = client.connect().catch(() => undefined);
+    return new RedisConnection(client, this.timeoutMs, connected);
   }
 
   /** Sends a raw command with a deadline; `extraMs` widens it for blocking commands. */
   async send(operation: string, args: string[], extraMs = 0): Promise<RedisReply> {
-    return this.deadline(operation, this.client.sendCommand(args), extraMs);
+    return this.deadline(operation, () => this.client.sendCommand(args), extraMs);
   }
 
   /** EVALSHA, falling back to EVAL once when the server has not cached the script yet. */
   async run(script: LuaScript, keys: string[], args: string[]): Promise<RedisReply> {
     const tail = [String(keys.length), ...keys, ...args];
     try {
-      return await this.deadline(script.name, this.client.sendCommand(['EVALSHA', script.sha, ...tail]));
+      return await this.deadline(script.name, () => this.client.sendCommand(['EVALSHA', script.sha, ...tail]));
     } catch (err) {
       if (!(err instanceof ErrorReply) || !err.message.startsWith('NOSCRIPT')) throw err;
-      return this.deadline(script.name, this.client.sendCommand(['EVAL', script.source, ...tail]));
+      return this.deadline(script.name, () => this.client.sendCommand(['EVAL', script.source, ...tail]));
     }
   }
 
@@ -100,14 +117,19 @@ export class RedisConnection {
     if (this.client.isOpen) this.client.destroy();
   }
 
-  private async deadline<T>(operation: string, pending: Promise<T>, extraMs = 0): Promise<T> {
+  private async deadline<T>(operation: string, command: () => Promise<T>, extraMs = 0): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
+    let late = false;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new StoreUnavailableError(`${operation} (no answer in ${this.timeoutMs + extraMs} ms)`)),
-        this.timeoutMs + extraMs,
-      );
+      timer = setTimeout(() => {
+        late = true;
+        reject(new StoreUnavailableError(`${operation} (no answer in ${this.timeoutMs + extraMs} ms)`));
+      }, this.timeoutMs + extraMs);
     });
+    // A command that waited for the first connect past its deadline is not sent at all.
+    const pending = this.firstConnect
+      ? this.firstConnect.then(() => (late ? Promise.reject(new StoreUnavailableError(operation)) : command()))
+      : command();
     try {
       return await Promise.race([pending, timeout]);
     } catch (err) {
