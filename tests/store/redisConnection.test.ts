@@ -10,11 +10,13 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { createClient, ErrorReply } from 'redis';
 import { StoreUnavailableError } from '../../src/errors';
+import { startService } from '../../src/server';
 import { keysFor } from '../../src/store/keys';
 import type { AppendRequest } from '../../src/store/ports';
 import { isTransientReply } from '../../src/store/redis/redisConnection';
 import { createRedisStore } from '../../src/store/redis/redisStore';
 import { freePort, startPrivateRedis, type PrivateRedis } from '../support/privateRedis';
+import { testConfig } from '../support/testEnv';
 import { waitFor } from '../support/webhookClient';
 
 const PREFIX = 't-conn';
@@ -108,6 +110,20 @@ describe('close', () => {
     await again.close();
     expect(await second).toBeInstanceOf(StoreUnavailableError);
   }, 30_000);
+
+  it('a whole service on that Redis stops while Redis is down (worker, leases, both connections)', async () => {
+    const redis = await privateRedis();
+    const service = await startService(testConfig({ REDIS_URL: redis.url }));
+    await waitFor('the worker to hold partitions', () => ((service.worker?.heldPartitions.length ?? 0) > 0 ? true : undefined));
+    await redis.kill();
+    await waitFor('the service to notice Redis is gone', () =>
+      service.store.ping().then(
+        () => undefined,
+        (err: unknown) => err,
+      ),
+    );
+    await service.stop();
+  }, 60_000);
 
   it('resolves at once after a clean close, and a second close is harmless', async () => {
     const redis = await privateRedis();
