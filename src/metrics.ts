@@ -47,6 +47,22 @@ export function createMetrics(sources: MetricsSources = {}) {
       labelNames: ['outcome'] as const,
       registers,
     }),
+    repliesLimited: new Counter({
+      name: 'talkshop_user_replies_limited_total',
+      help: 'Inbound events applied but not answered because their user wrote faster than USER_REPLIES_PER_MINUTE (burst USER_REPLY_BURST)',
+      registers,
+    }),
+    usersPostponed: new Counter({
+      name: 'talkshop_sender_users_postponed_total',
+      help: "Times one user's delivery failed transiently and only that user waited (the rest of the partition went on)",
+      registers,
+    }),
+    inboxSetAside: new Counter({
+      name: 'talkshop_inbox_set_aside_total',
+      help: 'Inbox items set aside instead of applied (attempts: failed INBOX_MAX_ATTEMPTS times; corrupt: unreadable), by reason',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
     handlerErrors: new Counter({
       name: 'talkshop_handler_errors_total',
       help: 'Inbox items whose handler threw; the item is applied as a no-op and logged',

@@ -9,6 +9,8 @@ import { HeldRecords, heldRetryMs } from './heldRecords';
 import { supervise, type PartitionTask } from './partitionTask';
 import { Signal } from './signal';
 import { StateCache } from './stateCache';
+import { storeBackoffMs } from './storeRetry';
+import { DEFAULT_MAX_ATTEMPTS, PoisonGuard } from './poisonGuard';
 
 export interface WorkerOptions<S> {
   readonly store: Store;
@@ -25,6 +27,8 @@ export interface WorkerOptions<S> {
   readonly heldRetryMs?: number;
   /** Runs beside the apply loop while a partition is held (see PartitionTask); restarted if it fails. */
   readonly partitionTask?: PartitionTask;
+  /** Attempts at one item (ended by a crash, a freeze past the lease, or an error) before it is set aside (default 5). */
+  readonly maxAttempts?: number;
 }
 
 interface Lease<S> {
@@ -50,6 +54,8 @@ interface Lease<S> {
   task: Promise<void> | null;
   /** True while the partition task runs (false between a failure and its restart). */
   serving: boolean;
+  /** Sets aside an item that can never be applied (see PoisonGuard). */
+  readonly guard: PoisonGuard;
 }
 
 const READ_BATCH = 100;
@@ -159,6 +165,15 @@ export class Worker<S> {
         signal: new Signal(),
         task: null,
         serving: false,
+        guard: new PoisonGuard({
+          inbox: this.o.store.inbox,
+          partition,
+          leaseToken: token,
+          maxAttempts: this.o.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+          carefulItems: APPLY_BATCH,
+          metrics: this.o.metrics,
+          logger: this.o.logger,
+        }),
       };
       this.leases.set(partition, lease);
       this.startTask(lease);
@@ -252,28 +267,36 @@ export class Worker<S> {
 
   /**
    * Applies a partition's queued items in order, a batch at a time (one at a time when traffic is
-   * light); a store failure retries the same items, so none is skipped or reordered.
+   * light); a failure retries the same items, so none is skipped or reordered, except one that can
+   * never be applied, which the lease's PoisonGuard sets aside.
    */
   private async drain(lease: Lease<S>): Promise<void> {
-    let backoff = 50;
+    let failures = 0;
     while (lease.active && !this.stopping && lease.queue.length > 0) {
       const head = lease.queue[0];
       if (head?.type === 'unknown') return this.hold(lease, head);
-      const batch = leadingItems(lease.queue, APPLY_BATCH);
       try {
+        const batch = leadingItems(lease.queue, lease.guard.batchSize(APPLY_BATCH));
+        const verdict = head?.type === 'corrupt' ? await lease.guard.corrupt(head) : await lease.guard.before(batch[0]);
+        if (verdict === 'lease_lost') return this.lose(lease);
+        if (verdict === 'set_aside') {
+          lease.applied = lease.queue.shift()?.id ?? lease.applied;
+          continue;
+        }
         const outcome = await applyBatch(this.ctx, batch, lease.token, lease.cache);
         if (outcome.type === 'lease_lost') return this.lose(lease);
         lease.queue.splice(0, outcome.count);
+        lease.guard.applied(outcome.count);
         if (outcome.count > 0) {
           lease.applied = batch[outcome.count - 1]?.id ?? lease.applied;
           lease.holdStreak = 0;
           lease.signal.notify();
         }
-        backoff = 50;
+        failures = 0;
       } catch (err) {
-        this.o.logger.warn({ err, partition: lease.partition, itemId: batch[0]?.id }, 'applying items failed; retrying them');
-        await sleep(backoff);
-        backoff = Math.min(backoff * 2, 2000);
+        lease.guard.failed(err);
+        this.o.logger.warn({ err, partition: lease.partition, itemId: head?.id }, 'applying items failed; retrying them');
+        await sleep(storeBackoffMs(++failures));
       }
     }
   }

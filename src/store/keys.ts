@@ -10,6 +10,10 @@
  */
 export interface Keys {
   inbox(partition: number): string;
+  /** Hash {id, n}: the item last attempted in the partition and how many attempts it had. */
+  inboxAttempt(partition: number): string;
+  /** Stream of the partition's items set aside (poisoned or unreadable), capped. */
+  inboxSetAside(partition: number): string;
   cursor(partition: number): string;
   lease(partition: number): string;
   leaseEpoch(partition: number): string;
@@ -38,6 +42,8 @@ export function keysFor(prefix: string): Keys {
   const slot = (p: number) => `${prefix}:{p${p}}`;
   return {
     inbox: (p) => `${slot(p)}:inbox`,
+    inboxAttempt: (p) => `${slot(p)}:inbox-attempt`,
+    inboxSetAside: (p) => `${slot(p)}:inbox-set-aside`,
     cursor: (p) => `${slot(p)}:cursor`,
     lease: (p) => `${slot(p)}:lease`,
     leaseEpoch: (p) => `${slot(p)}:lease-epoch`,

@@ -32,8 +32,36 @@ export interface UnknownRecord {
   readonly detail: string;
 }
 
-/** What an inbox read returns: items to apply, and records for a newer Talkshop, in stream order. */
-export type InboxRead = (InboxItem & { readonly type: 'item' }) | UnknownRecord;
+/**
+ * An inbox entry nobody can read (not JSON, or not a record of any format): hand edits or a bug.
+ * It can never be applied, so the worker sets it aside (see InboxStore.setAside) instead of
+ * letting it stop its partition, or, since one read covers many partitions, every partition the
+ * worker holds.
+ */
+export interface CorruptRecord {
+  readonly type: 'corrupt';
+  readonly id: string;
+  readonly partition: number;
+  readonly detail: string;
+}
+
+/** What an inbox read returns: items to apply, records for a newer Talkshop and unreadable ones, in stream order. */
+export type InboxRead = (InboxItem & { readonly type: 'item' }) | UnknownRecord | CorruptRecord;
+
+/** Why an inbox item was set aside instead of applied. */
+export type SetAsideReason = 'attempts' | 'corrupt';
+
+/** An item set aside: kept (capped per partition) for a person to look at, never applied. */
+export interface SetAsideEntry {
+  readonly itemId: string;
+  readonly reason: SetAsideReason;
+  readonly attempts: number;
+  readonly detail: string;
+  /** The inbox entry's text exactly as stored. */
+  readonly raw: string;
+}
+
+export type SetAsideOutcome = 'set_aside' | 'already_applied' | 'lease_lost';
 
 export interface AppendRequest {
   readonly partition: number;
@@ -148,7 +176,31 @@ export interface InboxStore {
   cursor(partition: number): Promise<string>;
   /** Items appended but not yet applied, per requested partition. */
   pendingCounts(partitions: readonly number[]): Promise<number[]>;
+  /**
+   * Records one more attempt at applying `itemId` and returns how many there have been. Durable
+   * (a worker that freezes or dies mid-item leaves its count behind for the next lease holder);
+   * one counter per partition, for the item attempted last, since items are applied in order.
+   */
+  noteAttempt(partition: number, itemId: string): Promise<number>;
+  /**
+   * Under the lease, moves the item from the inbox to the partition's set-aside list (capped at
+   * the newest SET_ASIDE_KEPT entries) and advances the cursor to it, so the partition goes on
+   * with the next item. 'already_applied' when the cursor is at or past it.
+   */
+  setAside(
+    partition: number,
+    leaseToken: string,
+    itemId: string,
+    reason: SetAsideReason,
+    attempts: number,
+    detail: string,
+  ): Promise<SetAsideOutcome>;
+  /** The partition's set-aside items, newest first. */
+  setAsideItems(partition: number, count: number): Promise<SetAsideEntry[]>;
 }
+
+/** Set-aside items kept per partition (older ones are trimmed): enough to investigate, bounded. */
+export const SET_ASIDE_KEPT = 1000;
 
 export interface LeaseStore {
   /** Marks the worker alive until now+ttl and returns how many workers are alive. */

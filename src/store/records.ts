@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { StoreCorruptError } from '../errors';
 import { EVENT_KINDS } from './messengerEvent';
-import type { InboxRead, InboxRecord, StoredEffect, ThreadMark } from './ports';
+import type { InboxRead, InboxRecord, SetAsideEntry, StoredEffect, ThreadMark } from './ports';
 
 /**
  * Schemas for what the store hands back. Data read from Redis is an edge like any other: it may
@@ -70,10 +70,33 @@ export function decodeInboxRecord(text: string, where: string): DecodedRecord {
   return { type: 'record', record: parseValue(inboxRecordSchema, value, where) };
 }
 
-/** An inbox stream entry as the worker reads it: an item to apply, or a record for a newer Talkshop. */
+/**
+ * An inbox stream entry as the worker reads it: an item to apply, a record for a newer Talkshop,
+ * or one nobody can read (`corrupt`, for the worker to set aside: throwing here would fail the
+ * whole read, which spans every partition the worker holds).
+ */
 export function decodeInboxRead(id: string, partition: number, text: string, where: string): InboxRead {
-  const decoded = decodeInboxRecord(text, where);
-  return decoded.type === 'record' ? { type: 'item', id, partition, record: decoded.record } : { ...decoded, id, partition };
+  try {
+    const decoded = decodeInboxRecord(text, where);
+    return decoded.type === 'record' ? { type: 'item', id, partition, record: decoded.record } : { ...decoded, id, partition };
+  } catch (err) {
+    if (!(err instanceof StoreCorruptError)) throw err;
+    return { type: 'corrupt', id, partition, detail: err.message };
+  }
+}
+
+const setAsideSchema = z.object({
+  i: z.string(),
+  why: z.enum(['attempts', 'corrupt']),
+  n: z.coerce.number().int().nonnegative(),
+  d: z.string().default(''),
+  r: z.string().default(''),
+});
+
+/** A set-aside entry's fields as the store keeps them. */
+export function decodeSetAside(fields: Readonly<Record<string, string>>, where: string): SetAsideEntry {
+  const f = parseValue(setAsideSchema, fields, where);
+  return { itemId: f.i, reason: f.why, attempts: f.n, detail: f.d, raw: f.r };
 }
 
 /** An outbox entry's effect: its format version (none: 1) and its JSON, which the store does not read. */

@@ -283,6 +283,9 @@ it('a store timeout on a handover report: the report alone is retried, the threa
       readNew: (after, count, blockMs) => base.inbox.readNew(after, count, blockMs),
       cursor: (p) => base.inbox.cursor(p),
       pendingCounts: (ps) => base.inbox.pendingCounts(ps),
+      noteAttempt: (p, id) => base.inbox.noteAttempt(p, id),
+      setAside: (...args) => base.inbox.setAside(...args),
+      setAsideItems: (p, n) => base.inbox.setAsideItems(p, n),
     },
   };
   service = await startService(testConfig({ REDIS_URL: undefined, GRAPH_API_URL: fake.url }), { store });

@@ -51,6 +51,9 @@ describe.each([
         },
         cursor: (p) => store().inbox.cursor(p),
         pendingCounts: (ps) => store().inbox.pendingCounts(ps),
+        noteAttempt: (p, id) => store().inbox.noteAttempt(p, id),
+        setAside: (...args) => store().inbox.setAside(...args),
+        setAsideItems: (p, n) => store().inbox.setAsideItems(p, n),
       },
     };
     const metrics = createMetrics();

@@ -49,12 +49,21 @@ describe('redis record formats', () => {
     const [first] = await raw.xRange(keys.inbox(0), '-', '+', { COUNT: 1 });
     expect(JSON.parse(first?.message.r ?? '')).toEqual({ v: 1, ...ours });
     const reads = await store().inbox.readNew(new Map([[0, '0-0']]), 10, 10);
-    expect(reads.map((r) => (r.type === 'item' ? r.record.event.timestamp : r.reason))).toEqual([1, 2, 'kind', 'version']);
+    expect(reads.map((r) => (r.type === 'item' ? r.record.event.timestamp : r.type === 'unknown' ? r.reason : r.type))).toEqual([
+      1,
+      2,
+      'kind',
+      'version',
+    ]);
   });
 
-  it('inbox: a record that is not JSON fails the read, as before', async () => {
+  it('inbox: a record that is not JSON (or no record at all) reads as corrupt, in its place, without failing the read', async () => {
     await raw.xAdd(keys.inbox(1), '*', { r: '{oops' });
-    await expect(store().inbox.readNew(new Map([[1, '0-0']]), 10, 10)).rejects.toThrow(StoreCorruptError);
+    await raw.xAdd(keys.inbox(1), '*', { r: JSON.stringify({ v: 1, source: 'webhook' }) });
+    await store().inbox.append([{ partition: 1, dedupeKey: 'after', record: message(7) }]);
+    const reads = await store().inbox.readNew(new Map([[1, '0-0']]), 10, 10);
+    expect(reads.map((r) => r.type)).toEqual(['corrupt', 'corrupt', 'item']);
+    expect(reads[0]?.type === 'corrupt' && reads[0].detail).toMatch(/not JSON/);
   });
 
   it('outbox: entries carry their version; one written before versions reads as version 1', async () => {

@@ -112,6 +112,50 @@ describe.each(adapters)('%s store contract', (_name, make) => {
     });
   });
 
+  describe('setting an item aside', () => {
+    it('counts attempts per item: the same item adds one, another item starts again at 1', async () => {
+      expect(await store.inbox.noteAttempt(4, '5-0')).toBe(1);
+      expect(await store.inbox.noteAttempt(4, '5-0')).toBe(2);
+      expect(await store.inbox.noteAttempt(5, '5-0')).toBe(1); // partitions count apart
+      expect(await store.inbox.noteAttempt(4, '6-0')).toBe(1);
+      expect(await store.inbox.noteAttempt(4, '6-0')).toBe(2);
+    });
+
+    it('moves the item out of the inbox, advances the cursor to it and keeps it, newest first', async () => {
+      await store.inbox.append([req(4, 'a', 1), req(4, 'b', 1), req(4, 'a', 2)]);
+      const [first, second] = await readAll(4);
+      const token = (await store.leases.acquire(4, 'w', 10_000)) as string;
+      await store.inbox.noteAttempt(4, first?.id ?? '');
+      expect(await store.inbox.setAside(4, token, first?.id ?? '', 'attempts', 5, 'Error: boom')).toBe('set_aside');
+      expect(await store.inbox.cursor(4)).toBe(first?.id);
+      expect(await store.inbox.pendingCounts([4])).toEqual([2]);
+      expect((await readAll(4, await store.inbox.cursor(4))).map((i) => i.record.event.dedupeKey)).toEqual([
+        'mid:b-1',
+        'mid:a-2',
+      ]);
+      // The count went with the item: the next item starts from 1.
+      expect(await store.inbox.noteAttempt(4, first?.id ?? '')).toBe(1);
+      expect(await store.inbox.setAside(4, token, second?.id ?? '', 'corrupt', 0, 'not JSON')).toBe('set_aside');
+      const kept = await store.inbox.setAsideItems(4, 10);
+      expect(kept.map((k) => [k.itemId, k.reason, k.attempts, k.detail])).toEqual([
+        [second?.id, 'corrupt', 0, 'not JSON'],
+        [first?.id, 'attempts', 5, 'Error: boom'],
+      ]);
+      expect(JSON.parse(kept[1]?.raw ?? '')).toMatchObject({ source: 'webhook', event: event('a', 1) });
+    });
+
+    it('changes nothing without the lease, or for an item at or before the cursor', async () => {
+      await store.inbox.append([req(6, 'a', 1)]);
+      const [item] = await readAll(6);
+      const token = (await store.leases.acquire(6, 'w', 10_000)) as string;
+      expect(await store.inbox.setAside(6, 'not-the-token', item?.id ?? '', 'attempts', 5, '')).toBe('lease_lost');
+      expect(await store.inbox.setAside(6, token, '0-0', 'attempts', 5, '')).toBe('already_applied');
+      expect(await store.inbox.pendingCounts([6])).toEqual([1]);
+      expect(await store.inbox.setAsideItems(6, 10)).toEqual([]);
+      expect(await store.inbox.cursor(6)).toBe('0-0');
+    });
+  });
+
   describe('leases', () => {
     it('gives a partition to one holder; only the holder renews or releases', async () => {
       const a = await store.leases.acquire(5, 'wa', 10_000);

@@ -11,6 +11,9 @@ import type {
   LeaseStore,
   OutboxCursorMove,
   OutboxEntry,
+  SetAsideEntry,
+  SetAsideOutcome,
+  SetAsideReason,
   StateStore,
   ClaimOptions,
   OwnedStore,
@@ -19,6 +22,7 @@ import type {
   ThreadEntry,
   TimerStore,
 } from '../ports';
+import { SET_ASIDE_KEPT } from '../ports';
 import {
   decodeInboxRead,
   decodeStateData,
@@ -109,6 +113,8 @@ class MemoryStore implements OwnedStore, InboxStore, LeaseStore, StateStore {
   private readonly streams = new Map<number, MemoryStream>();
   private readonly outboxes = new Map<number, MemoryStream>();
   private readonly cursors = new Map<number, string>();
+  private readonly attempts = new Map<number, { id: string; n: number }>();
+  private readonly setAsideRows = new Map<number, SetAsideEntry[]>();
   private readonly outboxCursors = new Map<number, string>();
   /** "partition:userKey" → the user's thread-list entry (JSON, like Redis keeps it). */
   private readonly threadMarks = new Map<string, { userKey: string; json: string }>();
@@ -175,6 +181,39 @@ class MemoryStore implements OwnedStore, InboxStore, LeaseStore, StateStore {
 
   async pendingCounts(partitions: readonly number[]): Promise<number[]> {
     return partitions.map((p) => this.stream(this.streams, p).entries.length);
+  }
+
+  async noteAttempt(partition: number, itemId: string): Promise<number> {
+    const last = this.attempts.get(partition);
+    const n = last?.id === itemId ? last.n + 1 : 1;
+    this.attempts.set(partition, { id: itemId, n });
+    return n;
+  }
+
+  async setAside(
+    partition: number,
+    leaseToken: string,
+    itemId: string,
+    reason: SetAsideReason,
+    attempts: number,
+    detail: string,
+  ): Promise<SetAsideOutcome> {
+    if (this.holder(partition) !== leaseToken) return 'lease_lost';
+    if (!streamIdAfter(itemId, this.cursors.get(partition) ?? '0-0')) return 'already_applied';
+    const inbox = this.stream(this.streams, partition);
+    const raw = inbox.entries.find((e) => e.id === itemId)?.json ?? '';
+    const kept = this.setAsideRows.get(partition) ?? [];
+    kept.unshift({ itemId, reason, attempts, detail, raw });
+    kept.length = Math.min(kept.length, SET_ASIDE_KEPT);
+    this.setAsideRows.set(partition, kept);
+    this.cursors.set(partition, itemId);
+    inbox.delete(itemId);
+    this.attempts.delete(partition);
+    return 'set_aside';
+  }
+
+  async setAsideItems(partition: number, count: number): Promise<SetAsideEntry[]> {
+    return (this.setAsideRows.get(partition) ?? []).slice(0, count).map((e) => ({ ...e }));
   }
 
   async heartbeat(workerId: string, ttlMs: number): Promise<number> {

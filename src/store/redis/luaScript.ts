@@ -6,6 +6,8 @@ export type ScriptName =
   | 'append'
   | 'commit'
   | 'commitDeliveryMark'
+  | 'inboxAttempt'
+  | 'inboxSetAside'
   | 'leaseAcquire'
   | 'leaseRenew'
   | 'leaseRelease'
@@ -16,7 +18,7 @@ export type ScriptName =
   | 'timersFire';
 
 /** Scripts that call id_after() get the shared helper prepended. */
-const NEEDS_STREAM_IDS: ReadonlySet<ScriptName> = new Set(['commit']);
+const NEEDS_STREAM_IDS: ReadonlySet<ScriptName> = new Set(['commit', 'inboxSetAside']);
 
 export interface LuaScript {
   readonly name: ScriptName;

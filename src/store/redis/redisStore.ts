@@ -5,6 +5,9 @@ import type {
   AppendRequest,
   CommitOutcome,
   CommitRequest,
+  SetAsideEntry,
+  SetAsideOutcome,
+  SetAsideReason,
   DeliveryFacts,
   InboxRead,
   InboxStore,
@@ -16,7 +19,15 @@ import type {
   StoredState,
   ThreadEntry,
 } from '../ports';
-import { decodeInboxRead, decodeStateData, decodeStoredEffect, decodeThreadMark, encodeInboxRecord } from '../records';
+import { SET_ASIDE_KEPT } from '../ports';
+import {
+  decodeInboxRead,
+  decodeSetAside,
+  decodeStateData,
+  decodeStoredEffect,
+  decodeThreadMark,
+  encodeInboxRecord,
+} from '../records';
 import { loadScript, type LuaScript, type ScriptName } from './luaScript';
 import { RedisConnection } from './redisConnection';
 import { RedisRateLimits } from './redisRateLimits';
@@ -38,6 +49,8 @@ function loadScripts(): Scripts {
     'append',
     'commit',
     'commitDeliveryMark',
+    'inboxAttempt',
+    'inboxSetAside',
     'leaseAcquire',
     'leaseRenew',
     'leaseRelease',
@@ -104,6 +117,38 @@ class RedisInbox implements InboxStore {
     // node-redis pipelines concurrent commands on one connection: one round trip for all.
     const replies = await Promise.all(partitions.map((p) => this.conn.send('inbox lag', ['XLEN', this.keys.inbox(p)])));
     return replies.map(Number);
+  }
+
+  async noteAttempt(partition: number, itemId: string): Promise<number> {
+    return Number(await this.conn.run(this.scripts.inboxAttempt, [this.keys.inboxAttempt(partition)], [itemId]));
+  }
+
+  async setAside(
+    partition: number,
+    leaseToken: string,
+    itemId: string,
+    reason: SetAsideReason,
+    attempts: number,
+    detail: string,
+  ): Promise<SetAsideOutcome> {
+    const p = partition;
+    const keys = [
+      this.keys.lease(p),
+      this.keys.cursor(p),
+      this.keys.inbox(p),
+      this.keys.inboxSetAside(p),
+      this.keys.inboxAttempt(p),
+    ];
+    const args = [leaseToken, itemId, reason, String(attempts), detail, String(SET_ASIDE_KEPT)];
+    const reply = await this.conn.run(this.scripts.inboxSetAside, keys, args);
+    if (reply === 'set_aside' || reply === 'already_applied' || reply === 'lease_lost') return reply;
+    throw new Error(`inboxSetAside script answered ${JSON.stringify(reply)}; is the Lua source in sync with redisStore.ts?`);
+  }
+
+  async setAsideItems(partition: number, count: number): Promise<SetAsideEntry[]> {
+    const key = this.keys.inboxSetAside(partition);
+    const reply = await this.conn.send('set-aside read', ['XREVRANGE', key, '+', '-', 'COUNT', String(count)]);
+    return parseEntries(reply, key).map(({ fields }) => decodeSetAside(fields, `${key}`));
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,98 @@
+import { join } from 'node:path';
+import { createClient } from 'redis';
+import { keysFor } from '../../src/store/keys';
+import { userKeyOf } from '../../src/store/partitionOf';
+import type { InboxRecord } from '../../src/store/ports';
+import { createRedisStore } from '../../src/store/redis/redisStore';
+import pino from 'pino';
+import { deletePrefix } from '../support/redisKeys';
+import { spawnReady, type ReadyProcess } from '../support/spawnReady';
+import { TEST_REDIS_URL, uniquePrefix } from '../support/testEnv';
+import { waitFor } from '../support/webhookClient';
+
+/**
+ * The poisoned item the hardening review found: an item that freezes the event loop (a regular
+ * expression backtracking on a long text) loses its worker's lease, and the next lease holder
+ * picks it up and freezes the same way, worker after worker. Here each worker is a child process
+ * that freezes on "freeze"; the test kills each frozen one once its lease has run out (as an
+ * orchestrator's liveness probe would) and starts another. With 2 attempts allowed, the third
+ * worker sets the item aside and applies what came after it.
+ */
+const CHILD = join(__dirname, '..', '..', 'dist', 'tests', 'support', 'freezingWorkerChild.js');
+const prefix = uniquePrefix('freeze');
+const keys = keysFor(prefix);
+const raw = createClient({ url: TEST_REDIS_URL });
+const children: ReadyProcess[] = [];
+
+const message = (userId: string, n: number, text: string): InboxRecord => ({
+  source: 'webhook',
+  event: {
+    kind: 'message',
+    channel: 'messaging',
+    pageId: 'p',
+    userId,
+    timestamp: n,
+    dedupeKey: `mid:${n}`,
+    raw: { message: { mid: `m${n}`, text } },
+  },
+});
+
+beforeAll(async () => {
+  await raw.connect();
+});
+
+afterAll(async () => {
+  for (const c of children) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL');
+  await Promise.all(children.map((c) => c.exited()));
+  await raw.quit();
+  await deletePrefix(prefix);
+});
+
+it('sets aside an item that freezes every worker that takes it, after MAX_ATTEMPTS workers froze on it', async () => {
+  const store = await createRedisStore({
+    url: TEST_REDIS_URL,
+    keyPrefix: prefix,
+    dedupeTtlSeconds: 60,
+    timeoutMs: 5000,
+    logger: pino({ level: 'silent' }),
+  });
+  try {
+    await store.inbox.append([
+      { partition: 0, dedupeKey: 'f1', record: message('a', 1, 'hello') },
+      { partition: 0, dedupeKey: 'f2', record: message('b', 2, 'freeze') },
+      { partition: 0, dedupeKey: 'f3', record: message('c', 3, 'after') },
+    ]);
+    const [, frozenItem] = (await raw.xRange(keys.inbox(0), '-', '+')).map((e) => e.id);
+    const version = async (user: string) => (await store.states.load(0, userKeyOf('p', user))).version;
+    const env = { REDIS_URL: TEST_REDIS_URL, KEY_PREFIX: prefix, LEASE_TTL_MS: '1000', MAX_ATTEMPTS: '2' };
+
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      const child = await spawnReady([CHILD], { env, readyMsg: 'freeze child ready' });
+      children.push(child);
+      // Frozen: it counted its attempt at the item, and its lease ran out without a renewal.
+      await waitFor(`worker ${attempt} frozen on the item past its lease`, async () => {
+        const counted = await raw.hGetAll(keys.inboxAttempt(0));
+        const leased = await raw.exists(keys.lease(0));
+        return counted.id === frozenItem && Number(counted.n) === attempt && leased === 0 ? true : undefined;
+      });
+      child.proc.kill('SIGKILL');
+      await child.exited();
+    }
+    expect(await version('a')).toBe(1);
+    expect(await version('c')).toBe(0);
+
+    const survivor = await spawnReady([CHILD], { env, readyMsg: 'freeze child ready' });
+    children.push(survivor);
+    await waitFor('the item after the frozen one applied', async () => ((await version('c')) === 1 ? true : undefined));
+    expect(await version('b')).toBe(0);
+    const [kept] = await store.inbox.setAsideItems(0, 1);
+    expect(kept).toMatchObject({ itemId: frozenItem, reason: 'attempts', attempts: 2 });
+    await waitFor('the set-aside logged', async () =>
+      survivor.logs.some((l) => String(l.msg).includes('set aside') && l.itemId === frozenItem) ? true : undefined,
+    );
+    survivor.proc.kill('SIGTERM');
+    expect(await survivor.exited()).toBe(0);
+  } finally {
+    await store.close();
+  }
+});
