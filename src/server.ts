@@ -170,6 +170,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
         notify: config.NOTIFY_WEBHOOK_URL ? createNotifier({ url: config.NOTIFY_WEBHOOK_URL, logger, metrics }) : undefined,
         staffPsids: config.NOTIFY_ADMIN_PSIDS,
         partitions: config.INBOX_PARTITIONS,
+        replyLimit: { perMinute: config.USER_REPLIES_PER_MINUTE, burst: config.USER_REPLY_BURST },
       })
     : undefined;
   const worker = handler
@@ -185,6 +186,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
         partitions: config.INBOX_PARTITIONS,
         workerId: `${process.pid}-${randomUUID().slice(0, 8)}`,
         leaseTtlMs: config.LEASE_TTL_MS,
+        maxAttempts: config.INBOX_MAX_ATTEMPTS,
         logger,
         metrics,
         now,

@@ -119,6 +119,18 @@ const envShape = z.object({
   SEND_RATE_PER_SEC: positiveInt('sends per second per Page', 10_000).default(300),
   SEND_MEDIA_RATE_PER_SEC: positiveInt('audio/video sends per second per Page', 10_000).default(10),
   SEND_BURST: positiveInt('tokens', 1000).default(10),
+  // A person types a message every few seconds at most; a script sends many a second. The bot
+  // answers a user's first USER_REPLY_BURST events in a row in full, then this many a minute
+  // (every event is still applied). 0 turns the limit off.
+  USER_REPLIES_PER_MINUTE: z.coerce
+    .number({ error: 'expected answered events per minute per user (0 = no limit)' })
+    .int()
+    .min(0)
+    .max(100_000)
+    .default(30),
+  USER_REPLY_BURST: positiveInt('events answered in a row', 10_000).default(10),
+  // Attempts at one inbox item (ended by an error, a crash or a freeze past the lease) before it is set aside.
+  INBOX_MAX_ATTEMPTS: positiveInt('attempts', 1000).default(5),
   // Personal data: unset = kept for good (as before these settings existed). README "Personal data and retention".
   TRANSCRIPT_RETENTION_DAYS: positiveInt('days', 3650).optional(),
   INACTIVE_USER_RETENTION_DAYS: positiveInt('days', 3650).optional(),

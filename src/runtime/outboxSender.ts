@@ -12,8 +12,13 @@ import { OutboxWindow } from './outboxWindow';
 import { onDeliveryError, type RateLimitStreak } from './senderErrors';
 import { retryStore, storeBackoffMs } from './storeRetry';
 import { handOver, notifyStaff, schedule, takeBack, timerSlot } from './threadEffects';
+import { BlockedUsers, isBotAnswer, ReplyLimiter } from './userFairness';
 
 const OUTBOX_BATCH = 50;
+/** Reads per round at most, when the first are filled by users the round cannot serve now. */
+const MAX_READS = 10;
+/** One user's entries per round: a user with a long backlog must not make everyone else's round wait. */
+const PER_USER_PER_ROUND = 5;
 /** Users of one partition whose entries are delivered at the same time (each user's in order). */
 export const DEFAULT_USERS_IN_FLIGHT = 4;
 
@@ -22,6 +27,8 @@ type Round =
   /** Nothing could be finished: the only entries left wait behind entries a newer Talkshop wrote. */
   | { readonly type: 'held' }
   | { readonly type: 'postponed'; readonly ms?: number }
+  /** Every user with entries waits out a transient failure of their own; new entries end the wait. */
+  | { readonly type: 'blocked'; readonly ms: number }
   | { readonly type: 'lease_lost' };
 
 const laneOf = (m: SendMessage): RateLane =>
@@ -40,9 +47,11 @@ export class OutboxSender {
   /** Per user, the inbox item whose replies already got their typing indicator (recent users only). */
   private readonly typedFor = new Map<string, string>();
   private readonly held: HeldRecords;
+  private readonly replies: ReplyLimiter;
 
   constructor(private readonly o: SenderOptions) {
     this.held = new HeldRecords('outbox', o.metrics, o.logger);
+    this.replies = new ReplyLimiter(o.replyLimit ?? { perMinute: 0, burst: 0 });
   }
 
   /** Runs until `active()` turns false; `wake` resolves when new entries may exist (or times out). */
@@ -55,13 +64,15 @@ export class OutboxSender {
     );
     if (cursor === undefined) return;
     const window = new OutboxWindow(cursor);
+    const blocked = new BlockedUsers(this.o.userBackoff);
     let failures = 0; // consecutive rounds that had to postpone an entry
     let heldRounds = 0; // consecutive rounds that found only entries waiting behind a newer Talkshop's
     let readFailures = 0;
     while (active()) {
       let entries: OutboxEntry[];
+      let complete: boolean;
       try {
-        entries = await this.o.store.states.readOutbox(partition, window.position, OUTBOX_BATCH);
+        ({ entries, complete } = await this.readPast(partition, window.position, blocked));
         readFailures = 0;
       } catch (err) {
         if (readFailures++ % 10 === 0) this.o.logger.warn({ err, partition }, 'outbox read failed; retrying');
@@ -71,24 +82,48 @@ export class OutboxSender {
       }
       window.sync(
         entries.map((e) => e.id),
-        entries.length < OUTBOX_BATCH,
+        complete,
       );
       if (entries.length === 0) {
         await wake(1000);
         continue;
       }
       window.track(entries.map((e) => e.id));
-      const round = await this.round(partition, leaseToken, entries, window, active);
+      const round = await this.round(partition, leaseToken, entries, window, active, blocked);
       if (round.type === 'lease_lost') return;
       if (round.type === 'postponed') {
         failures += 1;
         await this.pauseWhileActive(round.ms ?? backoffMs(failures, Math.random), active, wake);
       } else failures = 0;
+      if (round.type === 'blocked') await wake(round.ms);
       // Look again after a growing pause (new entries wake it sooner): a newer worker may hold the
       // partition by then, or the entry may have been removed.
       heldRounds = round.type === 'held' ? heldRounds + 1 : 0;
       if (round.type === 'held') await wake(heldRetryMs(heldRounds, this.o.heldRetryMs));
     }
+  }
+
+  /**
+   * Reads the outbox from the cursor, and reads on (up to MAX_READS batches) while what it has is
+   * taken up by fewer users than can be served at once: users waiting out a failure, or one user
+   * with a backlog (a flood), must not hide the users behind them.
+   */
+  private async readPast(
+    partition: number,
+    from: string,
+    blocked: BlockedUsers,
+  ): Promise<{ entries: OutboxEntry[]; complete: boolean }> {
+    const entries: OutboxEntry[] = [];
+    const now = Date.now();
+    for (let reads = 0; reads < MAX_READS; reads++) {
+      const after = entries.at(-1)?.id ?? from;
+      const batch = await this.o.store.states.readOutbox(partition, after, OUTBOX_BATCH);
+      entries.push(...batch);
+      if (batch.length < OUTBOX_BATCH) return { entries, complete: true };
+      const ready = new Set(entries.filter((e) => !blocked.isBlocked(e.userKey, now)).map((e) => e.userKey));
+      if (ready.size >= (this.o.usersInFlight ?? DEFAULT_USERS_IN_FLIGHT)) break;
+    }
+    return { entries, complete: false };
   }
 
   /**
@@ -105,10 +140,18 @@ export class OutboxSender {
     entries: readonly OutboxEntry[],
     window: OutboxWindow,
     active: () => boolean,
+    blocked: BlockedUsers,
   ): Promise<Round> {
     const byUser = new Map<string, OutboxEntry[]>();
-    for (const e of entries) byUser.set(e.userKey, [...(byUser.get(e.userKey) ?? []), e]);
+    const now = Date.now();
+    for (const e of entries) {
+      if (blocked.isBlocked(e.userKey, now)) continue;
+      const queue = byUser.get(e.userKey) ?? [];
+      if (queue.length < PER_USER_PER_ROUND) byUser.set(e.userKey, [...queue, e]);
+    }
     const queues = [...byUser.values()];
+    if (queues.length === 0) return { type: 'blocked', ms: blocked.nextIn(now) ?? 1000 };
+    const failing = new Set<string>(); // users whose entry failed transiently this round
     let outcome: Round = { type: 'delivered' };
     let held = false;
     let finished = 0;
@@ -119,8 +162,10 @@ export class OutboxSender {
         outcome = { type: 'postponed', ms };
     };
     const lane = async (): Promise<void> => {
-      // Any postponement ends the round for every lane: a failing Graph API fails for every user,
-      // and trying each of them would turn one outage into a retry storm.
+      // A page-wide postponement (rate limit, store, token) ends the round for every lane, and so
+      // does a second user failing transiently: a failing Graph API fails for every user, and
+      // trying each of them would turn one outage into a retry storm. One user failing alone
+      // waits on their own (BlockedUsers) and the others go on.
       for (let queue = queues.shift(); queue && active() && outcome.type === 'delivered'; queue = queues.shift()) {
         for (const entry of queue) {
           if (!active() || outcome.type !== 'delivered') return;
@@ -130,12 +175,31 @@ export class OutboxSender {
             held = true;
             break;
           }
-          const step = await this.attempt(partition, entry, decoded);
+          let step = await this.attempt(partition, entry, decoded);
+          if (step.type === 'retry' && step.why === 'retryable' && failing.size === 0) {
+            const tried = blocked.failed(entry.userKey, entry.id, Date.now());
+            this.o.logger.debug(
+              { partition, entryId: entry.id, attempts: tried.attempts },
+              'delivery failed for one user; they wait',
+            );
+            if (tried.verdict === 'blocked') {
+              failing.add(entry.userKey);
+              this.o.metrics.usersPostponed.inc();
+              break;
+            }
+            this.o.logger.warn(
+              { partition, entryId: entry.id, attempts: tried.attempts },
+              'delivery given up after transient failures',
+            );
+            step = { type: 'done', outcome: 'gave_up' };
+          }
           if (step.type === 'retry') {
             this.o.logger.debug({ partition, entryId: entry.id, why: step.why, ms: step.ms }, 'delivery postponed');
+            blocked.unblock(failing);
             postpone(step.ms);
             return;
           }
+          blocked.finished(entry.id, Date.now(), step.outcome === 'sent');
           const type = decoded.type === 'effect' ? decoded.effect.type : decoded.kind;
           this.o.metrics.deliveries.inc({ type, outcome: step.outcome });
           finished += 1;
@@ -157,7 +221,14 @@ export class OutboxSender {
     entry: OutboxEntry,
     decoded: Exclude<DecodedEffect, { type: 'unknown' }>,
   ): Promise<Step> {
-    if (decoded.type === 'effect') return this.deliver(partition, { ...entry, effect: decoded.effect });
+    if (decoded.type === 'effect') {
+      if (isBotAnswer(decoded.effect)) {
+        const limited = this.replies.answers(entry.userKey, entry.itemId, this.o.now());
+        if (limited.fresh && !limited.answered) this.o.metrics.repliesLimited.inc();
+        if (!limited.answered) return { type: 'done', outcome: 'refused_flood' };
+      }
+      return this.deliver(partition, { ...entry, effect: decoded.effect });
+    }
     this.o.logger.warn(
       { partition, entryId: entry.id, effect: decoded.kind, detail: decoded.detail },
       'unreadable outbox entry dropped',

@@ -1,9 +1,11 @@
 import type { EffectOf, EffectType, EngineEffect } from '../engine/effects';
 import type { Logger } from '../logger';
 import type { GraphClient } from '../messenger/graphClient';
+import type { BackoffOptions } from '../messenger/graphErrors';
 import type { Metrics } from '../metrics';
 import type { Store } from '../store/ports';
 import type { AgentNotice } from './notifyAgents';
+import type { ReplyLimit } from './userFairness';
 
 /** What the outbox sender and the thread-control effects it runs are given, and what one delivery attempt decides. */
 export interface SenderOptions {
@@ -35,6 +37,10 @@ export interface SenderOptions {
    * deliveries wait at it, other users' do not.
    */
   readonly heldRetryMs?: number;
+  /** How long one user waits after a transient failure of their own (default DEFAULT_BACKOFF). */
+  readonly userBackoff?: BackoffOptions;
+  /** How many of one user's events get an answer (see ReplyLimit); absent: no limit. */
+  readonly replyLimit?: ReplyLimit;
 }
 
 /** An outbox entry whose effect this code knows, typed by its kind (`Delivery<'send'>`). */
