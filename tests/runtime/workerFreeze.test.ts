@@ -2,12 +2,12 @@ import { join } from 'node:path';
 import { createClient } from 'redis';
 import { keysFor } from '../../src/store/keys';
 import { userKeyOf } from '../../src/store/partitionOf';
-import type { InboxRecord } from '../../src/store/ports';
 import { createRedisStore } from '../../src/store/redis/redisStore';
 import pino from 'pino';
 import { deletePrefix } from '../support/redisKeys';
 import { spawnReady, type ReadyProcess } from '../support/spawnReady';
 import { TEST_REDIS_URL, uniquePrefix } from '../support/testEnv';
+import { textRecord } from '../support/inboxRecords';
 import { waitFor } from '../support/webhookClient';
 
 /**
@@ -23,19 +23,6 @@ const prefix = uniquePrefix('freeze');
 const keys = keysFor(prefix);
 const raw = createClient({ url: TEST_REDIS_URL });
 const children: ReadyProcess[] = [];
-
-const message = (userId: string, n: number, text: string): InboxRecord => ({
-  source: 'webhook',
-  event: {
-    kind: 'message',
-    channel: 'messaging',
-    pageId: 'p',
-    userId,
-    timestamp: n,
-    dedupeKey: `mid:${n}`,
-    raw: { message: { mid: `m${n}`, text } },
-  },
-});
 
 beforeAll(async () => {
   await raw.connect();
@@ -58,9 +45,9 @@ it('sets aside an item that freezes every worker that takes it, after MAX_ATTEMP
   });
   try {
     await store.inbox.append([
-      { partition: 0, dedupeKey: 'f1', record: message('a', 1, 'hello') },
-      { partition: 0, dedupeKey: 'f2', record: message('b', 2, 'freeze') },
-      { partition: 0, dedupeKey: 'f3', record: message('c', 3, 'after') },
+      { partition: 0, dedupeKey: 'f1', record: textRecord('a', 1, 'hello') },
+      { partition: 0, dedupeKey: 'f2', record: textRecord('b', 2, 'freeze') },
+      { partition: 0, dedupeKey: 'f3', record: textRecord('c', 3, 'after') },
     ]);
     const [, frozenItem] = (await raw.xRange(keys.inbox(0), '-', '+')).map((e) => e.id);
     const version = async (user: string) => (await store.states.load(0, userKeyOf('p', user))).version;

@@ -7,6 +7,7 @@ import { partitionOf, userKeyOf } from '../../src/store/partitionOf';
 import type { InboxRecord, Store } from '../../src/store/ports';
 import { counterHandler, type CounterState } from '../support/counterHandler';
 import { redisFixture } from '../support/redisFixture';
+import { textRecord, textOf } from '../support/inboxRecords';
 import { waitFor } from '../support/webhookClient';
 
 /**
@@ -19,20 +20,6 @@ const usersOf = (p: number) =>
   Array.from({ length: 200 }, (_, i) => `u${i}`)
     .filter((u) => partitionOf('p', u, PARTITIONS) === p)
     .slice(0, 3) as [string, string, string];
-
-const message = (userId: string, n: number, text: string): InboxRecord => ({
-  source: 'webhook',
-  event: {
-    kind: 'message',
-    channel: 'messaging',
-    pageId: 'p',
-    userId,
-    timestamp: n,
-    dedupeKey: `mid:${userId}:${n}`,
-    raw: { message: { mid: `m${n}`, text } },
-  },
-});
-const textOf = (r: InboxRecord) => (r.event.raw as { message?: { text?: string } }).message?.text;
 
 /** The counter, except that preparing "poison" fails every time (as a bug in a lookup would). */
 const poisoned: Handler<CounterState> = {
@@ -71,10 +58,10 @@ describe('inbox items that can never be applied', () => {
     const P = 0;
     const [a, b, c] = usersOf(P);
     await store().inbox.append([
-      { partition: P, dedupeKey: 'p1', record: message(a, 1, 'hello') },
-      { partition: P, dedupeKey: 'p2', record: message(b, 2, 'poison') },
-      { partition: P, dedupeKey: 'p3', record: message(c, 3, 'after') },
-      { partition: P, dedupeKey: 'p4', record: message(a, 4, 'again') },
+      { partition: P, dedupeKey: 'p1', record: textRecord(a, 1, 'hello') },
+      { partition: P, dedupeKey: 'p2', record: textRecord(b, 2, 'poison') },
+      { partition: P, dedupeKey: 'p3', record: textRecord(c, 3, 'after') },
+      { partition: P, dedupeKey: 'p4', record: textRecord(a, 4, 'again') },
     ]);
     const { worker, logs, setAside } = startWorker(store(), poisoned);
     await worker.start();
@@ -99,11 +86,11 @@ describe('inbox items that can never be applied', () => {
   it('sets an unreadable entry aside at once, and the other partitions of the same read keep going', async () => {
     const [a] = usersOf(0);
     const [d] = usersOf(1);
-    await store().inbox.append([{ partition: 0, dedupeKey: 'c1', record: message(a, 11, 'before') }]);
+    await store().inbox.append([{ partition: 0, dedupeKey: 'c1', record: textRecord(a, 11, 'before') }]);
     const corruptId = await raw.xAdd(keys.inbox(0), '*', { r: '{"v":1,"source":' });
     await store().inbox.append([
-      { partition: 0, dedupeKey: 'c2', record: message(a, 12, 'after') },
-      { partition: 1, dedupeKey: 'c3', record: message(d, 13, 'elsewhere') },
+      { partition: 0, dedupeKey: 'c2', record: textRecord(a, 12, 'after') },
+      { partition: 1, dedupeKey: 'c3', record: textRecord(d, 13, 'elsewhere') },
     ]);
     const before = await version(0, a);
     const { worker, setAside } = startWorker(store(), counterHandler);
@@ -123,7 +110,7 @@ describe('inbox items that can never be applied', () => {
   it('stops setting aside when item after item fails: the fault is then not in the items, and the partition waits', async () => {
     const P = 1;
     const users = usersOf(P);
-    const records = [1, 2, 3, 4, 5].map((n) => message(users[n % 3] as string, 100 + n, `broken ${n}`));
+    const records = [1, 2, 3, 4, 5].map((n) => textRecord(users[n % 3] as string, 100 + n, `broken ${n}`));
     await store().inbox.append(records.map((record, i) => ({ partition: P, dedupeKey: `s${i}`, record })));
     const broken: Handler<CounterState> = {
       ...counterHandler,
