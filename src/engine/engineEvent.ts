@@ -4,6 +4,24 @@
  */
 interface ActedAt {
   readonly at?: number;
+  /**
+   * What the runtime calls the event that caused this (its dedupe key: `mid:<message id>` for a
+   * message), recorded with any consent change it makes.
+   */
+  readonly cause?: string;
+}
+
+/**
+ * A Marketing Messages opt-in webhook (`optin.type: notification_messages`): the person subscribed
+ * to a topic (with a token to message them on it), or stopped or resumed those messages in Messenger.
+ */
+export interface MarketingOptin {
+  readonly status: 'optin' | 'stop' | 'resume';
+  /** The opt-in request's payload (else its title); empty when Meta sent neither. */
+  readonly topic: string;
+  readonly token?: string;
+  /** ms */
+  readonly expiresAt?: number;
 }
 
 /** What the engine reacts to, distilled from a Messenger event. */
@@ -18,7 +36,7 @@ export type EngineEvent =
     } & ActedAt)
   | ({ readonly type: 'attachment' } & ActedAt)
   | ({ readonly type: 'referral'; readonly ref: string; readonly fromAd: boolean } & ActedAt)
-  | ({ readonly type: 'optin'; readonly ref: string } & ActedAt)
+  | ({ readonly type: 'optin'; readonly ref: string; readonly marketing?: MarketingOptin } & ActedAt)
   | ({ readonly type: 'reaction' } & ActedAt)
   /** The customer wrote while another app (the Page Inbox) owns the thread: record, do not answer. `sentAt`: Meta's time. */
   | { readonly type: 'standby_message'; readonly text: string; readonly sentAt: number }
@@ -34,6 +52,14 @@ export type EngineEvent =
   | { readonly type: 'admin_pause' }
   | { readonly type: 'admin_resume' }
   | { readonly type: 'agent_reply'; readonly text: string }
+  /** A consent change asked for through the admin API by the token named `by`; `cause` names the request. */
+  | {
+      readonly type: 'admin_consent';
+      readonly topic: string;
+      readonly subscribed: boolean;
+      readonly by: string;
+      readonly cause?: string;
+    }
   /** An alert for a staff member who is also a Messenger user of the Page (NOTIFY_ADMIN_PSIDS). */
   | { readonly type: 'staff_notice'; readonly text: string }
   /** Another app asks us for thread control. */

@@ -182,6 +182,11 @@ export const flowSchema = z.strictObject({
 });
 export type Flow = z.infer<typeof flowSchema>;
 
+const STOPPED = "You're unsubscribed. Send START any time to subscribe again.";
+const ALREADY_STOPPED = "You're already unsubscribed. Send START any time to subscribe again.";
+const STARTED = "You're subscribed. Send STOP any time to unsubscribe.";
+const START_ASK = 'Which updates would you like to get again?';
+const START_DECLINED = 'OK, nothing has changed.';
 const AFTER_HOURS =
   'Our team is away right now and will be back {{next_open}}. Leave your message here and a person will reply then.';
 /** Meta's Page Inbox: where a handover goes unless settings name another app. */
@@ -262,11 +267,34 @@ export const settingsSchema = z.strictObject({
       human: ['human', 'agent', 'talk to a person'],
     }),
   default_flow: id.optional().describe('flow whose start node answers users in no flow (default: the first flow)'),
-  topic: z.string().default('offers').describe('consent topic of the global start/stop keywords'),
+  topic: z
+    .string()
+    .default('offers')
+    .describe('consent topic the start keyword offers when the user withdrew none (stop withdraws every topic)'),
+  topic_titles: z
+    .record(z.string(), z.string())
+    .default({})
+    .describe("what the start question's quick reply shows for a topic (1 to 20 characters; default: the topic itself)"),
   messages: z
     .strictObject({
-      stopped: z.string().default("You're unsubscribed. Send START any time to subscribe again."),
-      started: z.string().default("You're subscribed. Send STOP any time to unsubscribe."),
+      stopped: z
+        .string()
+        .default(STOPPED)
+        .describe('reply to stop: every topic and running sequence was withdrawn (sent once; see already_stopped)'),
+      already_stopped: z
+        .string()
+        .default(ALREADY_STOPPED)
+        .describe('reply to stop when nothing was left to withdraw; empty = say nothing'),
+      started: z.string().default(STARTED).describe('reply to tapping a topic in the start question; may use {{topic}}'),
+      start_ask: z
+        .string()
+        .default(START_ASK)
+        .describe('the start keyword asks this, with one quick reply per withdrawn topic (see topic_titles)'),
+      start_no_thanks: z
+        .string()
+        .default('No thanks')
+        .describe("the start question's quick reply that changes nothing (1 to 20 characters)"),
+      start_declined: z.string().default(START_DECLINED).describe('reply to that quick reply; empty = say nothing'),
       handover: z.string().default('Connecting you with a person. They will reply here.'),
       offer_human: z.string().default('Would you like to talk to a person?'),
       offer_human_button: z.string().default('Talk to a person'),
@@ -281,8 +309,12 @@ export const settingsSchema = z.strictObject({
         ),
     })
     .default({
-      stopped: "You're unsubscribed. Send START any time to subscribe again.",
-      started: "You're subscribed. Send STOP any time to unsubscribe.",
+      stopped: STOPPED,
+      already_stopped: ALREADY_STOPPED,
+      started: STARTED,
+      start_ask: START_ASK,
+      start_no_thanks: 'No thanks',
+      start_declined: START_DECLINED,
       handover: 'Connecting you with a person. They will reply here.',
       offer_human: 'Would you like to talk to a person?',
       offer_human_button: 'Talk to a person',

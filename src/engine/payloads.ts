@@ -18,3 +18,15 @@ export function resolvePayload(flows: FlowSet, payload: string): ControlRef | un
   const [flow, node, control] = payload.slice(PREFIX.length).split('|');
   return flow && node && control ? { flow, node, control } : undefined;
 }
+
+/**
+ * START's question (see consentKeywords): one quick reply per topic to subscribe to again, and
+ * "no thanks". In the same `TS|_|…` namespace as the offer of a person, so they never collide with
+ * a flow's payloads; the topic is the rest of the payload, whatever characters it has.
+ */
+const RESUBSCRIBE_PREFIX = 'TS|_|_|subscribe|';
+export const START_DECLINED_PAYLOAD = 'TS|_|_|no_thanks';
+export const resubscribePayload = (topic: string): string => `${RESUBSCRIBE_PREFIX}${topic}`;
+/** The topic of a START quick reply, or undefined for any other payload. */
+export const resubscribeTopicOf = (payload: string): string | undefined =>
+  payload.startsWith(RESUBSCRIBE_PREFIX) ? payload.slice(RESUBSCRIBE_PREFIX.length) : undefined;

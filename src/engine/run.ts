@@ -3,6 +3,7 @@ import { clip } from '../platform/sendApiSchema';
 import type { Action, FlowNode } from './flowSchema';
 import { afterHoursNextOpen } from './businessHours';
 import { allHold } from './conditions';
+import { appendConsent, deriveConsent } from './consentLedger';
 import type { EngineEffect } from './effects';
 import type { FlowSet } from './flowSet';
 import { interpolate, type Scalar } from './interpolate';
@@ -22,9 +23,11 @@ export interface Run {
   messagesLeft: number;
   /** RESPONSE while answering what the user just did; UPDATE once nothing sent answers them (a resume). */
   messaging: 'RESPONSE' | 'UPDATE';
+  /** The event this run reacts to, as the runtime names it (see EngineEvent's `cause`); kept in the consent ledger. */
+  readonly cause?: string;
 }
 
-export function newRun(flows: FlowSet, prior: UserState, now: number): Run {
+export function newRun(flows: FlowSet, prior: UserState, now: number, cause?: string): Run {
   // The engine replaces position, pending and every map entry rather than editing them in place,
   // so copying the containers is enough to leave `prior` untouched (a test holds it to that).
   const state: UserState = {
@@ -32,10 +35,11 @@ export function newRun(flows: FlowSet, prior: UserState, now: number): Run {
     fields: { ...prior.fields },
     tags: [...prior.tags],
     consent: { ...prior.consent },
+    marketingTokens: { ...prior.marketingTokens },
     ab: { ...prior.ab },
     sequences: { ...prior.sequences },
   };
-  // transcript and threadLog are replaced, never edited, so sharing them with `prior` is safe.
+  // transcript, threadLog and consentLedger are replaced, never edited, so sharing them with `prior` is safe.
   return {
     flows,
     now,
@@ -44,6 +48,7 @@ export function newRun(flows: FlowSet, prior: UserState, now: number): Run {
     visited: new Set(),
     messagesLeft: flows.settings.max_messages_per_event,
     messaging: 'RESPONSE',
+    ...(cause === undefined ? {} : { cause }),
   };
 }
 
@@ -145,10 +150,26 @@ export function armHandoverTimer(run: Run): void {
   run.effects.push({ type: 'schedule', timer: 'handover_timeout', id: timer.id, at: timer.dueAt });
 }
 
-/** Records the user's consent to a topic in the state and tells the runtime (the one place both happen). */
+/**
+ * Records an opt-in or opt-out: appended to the ledger, the current consent derived from it, and
+ * the runtime told (the one place all three happen). A repeat of the current consent from the same
+ * source changes nothing and is not recorded again (a node that subscribes on every visit would
+ * otherwise push the history out of the capped ledger).
+ */
 export function setConsent(run: Run, topic: string, subscribed: boolean, source: string): void {
-  run.state.consent[topic] = { subscribed, at: run.now, source };
+  const { state } = run;
+  const current = state.consent[topic];
+  if (current && current.subscribed === subscribed && current.source === source) return;
+  const entry = { at: run.now, topic, subscribed, source, ...(run.cause === undefined ? {} : { cause: run.cause }) };
+  state.consentLedger = appendConsent(state.consentLedger, entry);
+  state.consent = deriveConsent(state.consentLedger);
   run.effects.push({ type: 'consent', topic, subscribed, source });
+}
+
+/** Stops a running sequence (the sender's scheduler learns it from the effect). */
+export function stopSequence(run: Run, sequence: string): void {
+  delete run.state.sequences[sequence];
+  run.effects.push({ type: 'sequence', action: 'stop', sequence });
 }
 
 /** Runs a node's or a control's actions; returns the last `goto` target, if any. */
@@ -172,10 +193,8 @@ export function runActions(run: Run, flow: string, node: string, actions: readon
     else if ('start_sequence' in a) {
       state.sequences[a.start_sequence] = { startedAt: run.now };
       run.effects.push({ type: 'sequence', action: 'start', sequence: a.start_sequence });
-    } else if ('stop_sequence' in a) {
-      delete state.sequences[a.stop_sequence];
-      run.effects.push({ type: 'sequence', action: 'stop', sequence: a.stop_sequence });
-    } else if ('handover' in a) startHandover(run, a.handover.reason);
+    } else if ('stop_sequence' in a) stopSequence(run, a.stop_sequence);
+    else if ('handover' in a) startHandover(run, a.handover.reason);
     else if ('notify' in a)
       run.effects.push({
         type: 'notify',

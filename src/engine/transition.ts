@@ -5,7 +5,8 @@ import { isThreadEvent, type EngineEvent } from './engineEvent';
 import { controlAt, forEachControl, type ControlRef, type FlowSet } from './flowSet';
 import { matchesKeyword, said, type Said } from './normalize';
 import { GET_STARTED_PAYLOAD, OFFER_HUMAN_PAYLOAD, resolvePayload } from './payloads';
-import { askAgain, enterNode, fillText, newRun, openWindow, runActions, send, setConsent, startHandover, type Run } from './run';
+import { onAdminConsent, onMarketingOptin, onStart, onStartAnswer, onStop } from './consentEvents';
+import { askAgain, enterNode, fillText, newRun, openWindow, runActions, send, startHandover, type Run } from './run';
 import { onThreadEvent, remember } from './threadEvents';
 import type { UserState } from './userState';
 import { validateAnswer } from './validateAnswer';
@@ -33,11 +34,21 @@ export function transition(
   profile?: ProfileLookup,
 ): TransitionResult {
   if (event.type === 'none') return { state: prior, effects: [] };
-  const run = newRun(flows, prior, now);
+  const run = newRun(flows, prior, now, 'cause' in event ? event.cause : undefined);
   const { state } = run;
   if (isThreadEvent(event)) {
     onThreadEvent(run, event);
     return { state, effects: run.effects };
+  }
+  // Consent changes whoever owns the thread. An admin's, and a stop or resume of marketing
+  // messages in Messenger's own menu, are not messages to the bot: no window, no reply.
+  if (event.type === 'admin_consent') {
+    onAdminConsent(run, event);
+    return { state, effects: run.effects };
+  }
+  if (event.type === 'optin' && event.marketing) {
+    onMarketingOptin(run, event.marketing);
+    if (event.marketing.status !== 'optin') return { state, effects: run.effects };
   }
   if (profile) {
     state.profile = { ...profile, at: now };
@@ -111,6 +122,7 @@ function onText(run: Run, text: string): void {
 function onPayload(run: Run, event: Extract<EngineEvent, { type: 'payload' }>): void {
   const { payload } = event;
   if (payload === OFFER_HUMAN_PAYLOAD) return startHandover(run, 'fallback_offer');
+  if (onStartAnswer(run, payload)) return;
   const ref = resolvePayload(run.flows, payload);
   if (ref && runControl(run, ref)) return;
   if (event.ref && startByTrigger(run, (t) => 'ref' in t && t.ref === event.ref)) return;
@@ -192,17 +204,12 @@ function answer(run: Run, input: string): void {
 
 /** Global keywords work anywhere, even while a question is pending. */
 function globalKeyword(run: Run, s: Said): boolean {
-  const { keywords, messages, topic } = run.flows.settings;
+  const { keywords } = run.flows.settings;
   const is = (list: readonly string[]) => list.some((k) => matchesKeyword(s, k, 'exact'));
   if (is(keywords.human)) startHandover(run, 'keyword');
-  else if (is(keywords.stop)) {
-    run.state.pending = null;
-    setConsent(run, topic, false, 'keyword');
-    send(run, { text: fillText(run, messages.stopped) });
-  } else if (is(keywords.start)) {
-    setConsent(run, topic, true, 'keyword');
-    send(run, { text: fillText(run, messages.started) });
-  } else if (is(keywords.menu)) {
+  else if (is(keywords.stop)) onStop(run);
+  else if (is(keywords.start)) onStart(run);
+  else if (is(keywords.menu)) {
     const loaded = run.flows.flows.get(run.flows.defaultFlow);
     startFlow(run, run.flows.defaultFlow, loaded?.flow.entry);
   } else return false;

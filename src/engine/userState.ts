@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MESSAGING_WINDOW } from '../platform/messagingRules';
+import { consentEntrySchema, consentSchema, deriveConsent, reconcileLedger } from './consentLedger';
 
 /**
  * A user's conversation state, versioned: `schema` says which shape it has, and decodeUserState
@@ -7,6 +8,17 @@ import { MESSAGING_WINDOW } from '../platform/messagingRules';
  */
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 const position = z.object({ flow: z.string(), version: z.string(), node: z.string() });
+
+export const marketingTokenSchema = z.object({
+  token: z.string(),
+  /** When Meta says the token expires (ms); null when it did not say. */
+  expiresAt: z.number().nullable(),
+  /** active: the person gets marketing messages on this topic; stopped: they turned them off in Messenger. */
+  status: z.enum(['active', 'stopped']),
+  /** When this record last changed. */
+  at: z.number(),
+});
+export type MarketingToken = z.infer<typeof marketingTokenSchema>;
 
 export const THREAD_STATES = ['bot', 'handing_over', 'human', 'paused'] as const;
 export type ThreadState = (typeof THREAD_STATES)[number];
@@ -19,7 +31,15 @@ export const userStateSchema = z.object({
   pending: position.extend({ retries: z.number().int().nonnegative() }).nullable(),
   fields: z.record(z.string(), scalar),
   tags: z.array(z.string()),
-  consent: z.record(z.string(), z.object({ subscribed: z.boolean(), at: z.number(), source: z.string() })),
+  /** The current consent per topic, derived from consentLedger (deriveConsent) and written with it. */
+  consent: consentSchema,
+  /** Every opt-in and opt-out, oldest first (capped: see CONSENT_LEDGER_CAP). */
+  consentLedger: z.array(consentEntrySchema).default([]),
+  /**
+   * Marketing Messages subscription tokens from Meta's opt-in webhooks, per topic. The token is a
+   * credential for messaging this person: never logged.
+   */
+  marketingTokens: z.record(z.string(), marketingTokenSchema).default({}),
   /** The customer's last own action (message, tap, referral…): the start of the messaging window. */
   lastInboundAt: z.number().nullable(),
   /** When the current messaging window closes (24 h, or 7 days after a click-to-Messenger ad). */
@@ -67,6 +87,8 @@ export const initialUserState = (): UserState => ({
   fields: {},
   tags: [],
   consent: {},
+  consentLedger: [],
+  marketingTokens: {},
   lastInboundAt: null,
   windowEndsAt: null,
   misses: 0,
@@ -82,13 +104,22 @@ export const initialUserState = (): UserState => ({
   controlSince: null,
 });
 
+/**
+ * States from before the ledger (or written by an older release, which drops it) keep their
+ * consent: the ledger is completed from it, and consent is derived from the ledger.
+ */
+function withLedger(state: UserState): UserState {
+  const ledger = reconcileLedger(state.consentLedger, state.consent);
+  return ledger === state.consentLedger ? state : { ...state, consentLedger: [...ledger], consent: deriveConsent(ledger) };
+}
+
 /** Schema 0: what the first version stored (a count of events and the last interaction), before flows existed. */
 const schema0 = z.object({ inbound: z.number(), lastInteractionAt: z.number().nullable() });
 
 export function decodeUserState(data: unknown): UserState {
   if (data === null || data === undefined) return initialUserState();
   const current = userStateSchema.safeParse(data);
-  if (current.success) return current.data;
+  if (current.success) return withLedger(current.data);
   const old = schema0.safeParse(data);
   if (old.success) {
     const last = old.data.lastInteractionAt;

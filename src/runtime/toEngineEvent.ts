@@ -1,4 +1,4 @@
-import { HANDOVER_OUTCOMES, type EngineEvent, type HandoverOutcome } from '../engine/engineEvent';
+import { HANDOVER_OUTCOMES, type EngineEvent, type HandoverOutcome, type MarketingOptin } from '../engine/engineEvent';
 import { clip, LIMITS } from '../platform/sendApiSchema';
 import type { MessengerEvent } from '../store/messengerEvent';
 
@@ -34,6 +34,26 @@ function referralOf(raw: unknown): { ref: string; fromAd: boolean } | undefined 
   return { ref: str(r.ref), fromAd: str(r.source) === 'ADS' || r.ad_id !== undefined };
 }
 
+/** Meta sends the expiry in seconds in its samples and in ms in some payloads: read both as ms. */
+const msOf = (v: unknown): number | undefined => {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+  if (!Number.isFinite(n) || n <= 0) return undefined;
+  return n < 1e12 ? n * 1000 : n;
+};
+
+/** A Marketing Messages opt-in (`optin.type: notification_messages`): subscribe, stop or resume. */
+function marketingOptinOf(o: Record<string, unknown>): MarketingOptin {
+  const status = str(o.notification_messages_status).toUpperCase();
+  const token = str(o.notification_messages_token);
+  const expiresAt = msOf(o.token_expiry_timestamp);
+  return {
+    status: status === 'STOP NOTIFICATIONS' ? 'stop' : status === 'RESUME NOTIFICATIONS' ? 'resume' : 'optin',
+    topic: str(o.payload) || str(o.title),
+    ...(token ? { token } : {}),
+    ...(expiresAt === undefined ? {} : { expiresAt }),
+  };
+}
+
 /**
  * Reads the parts of a Messenger event the engine uses. Events on `standby` and echoes never
  * drive a flow (someone else owns the thread, or it is our own message); they map to `none` here
@@ -56,6 +76,8 @@ export function toEngineEvent(e: MessengerEvent, ourAppId?: string): EngineEvent
       ? { type: 'standby_message', text: capped(m.text), sentAt: e.timestamp }
       : { type: 'none' };
   }
+  // Named in the consent ledger when the event changes consent: stable across Meta's redeliveries.
+  const cause = e.dedupeKey;
   switch (e.kind) {
     case 'pass_thread_control':
       return { type: 'control_returned', at: e.timestamp };
@@ -70,34 +92,45 @@ export function toEngineEvent(e: MessengerEvent, ourAppId?: string): EngineEvent
       if (command === 'pause') return { type: 'admin_pause' };
       if (command === 'resume') return { type: 'admin_resume' };
       if (command === 'notice') return { type: 'staff_notice', text: str(raw.text) };
+      if (command === 'consent')
+        return typeof raw.subscribed === 'boolean' && str(raw.topic) !== ''
+          ? {
+              type: 'admin_consent',
+              topic: str(raw.topic),
+              subscribed: raw.subscribed,
+              by: str(raw.by) || 'unknown',
+              cause: str(raw.requestId) ? `request:${str(raw.requestId)}` : cause,
+            }
+          : { type: 'none' };
       return command === 'reply' ? { type: 'agent_reply', text: str(raw.text) } : { type: 'none' };
     }
     case 'handover_result':
       return isOutcome(raw.outcome) ? { type: 'handover_result', outcome: raw.outcome, at: e.timestamp } : { type: 'none' };
     case 'message': {
       const m = obj(raw.message);
-      return typeof m.text === 'string' ? { type: 'text', text: capped(m.text), at } : { type: 'attachment', at };
+      return typeof m.text === 'string' ? { type: 'text', text: capped(m.text), at, cause } : { type: 'attachment', at, cause };
     }
     case 'quick_reply': {
       const m = obj(raw.message);
-      return { type: 'payload', payload: str(obj(m.quick_reply).payload), text: capped(m.text), at };
+      return { type: 'payload', payload: str(obj(m.quick_reply).payload), text: capped(m.text), at, cause };
     }
     case 'postback': {
       const p = obj(raw.postback);
       // A Get Started tap that came through an m.me link or ad carries the ref inside the postback.
       const referral = referralOf(p.referral);
-      return { type: 'payload', payload: str(p.payload), text: capped(p.title), ...(referral?.ref ? referral : {}), at };
+      return { type: 'payload', payload: str(p.payload), text: capped(p.title), ...(referral?.ref ? referral : {}), at, cause };
     }
     case 'referral': {
       const referral = referralOf(raw.referral);
-      return referral ? { type: 'referral', ...referral, at } : { type: 'none' };
+      return referral ? { type: 'referral', ...referral, at, cause } : { type: 'none' };
     }
     case 'optin': {
       const o = obj(raw.optin);
-      return { type: 'optin', ref: str(o.payload) || str(o.ref), at };
+      const marketing = o.type === 'notification_messages' ? marketingOptinOf(o) : undefined;
+      return { type: 'optin', ref: str(o.payload) || str(o.ref), at, cause, ...(marketing ? { marketing } : {}) };
     }
     case 'reaction':
-      return { type: 'reaction', at };
+      return { type: 'reaction', at, cause };
     default:
       return { type: 'none' };
   }

@@ -44,14 +44,15 @@ describe("a person's text is capped before the engine and the transcript", () =>
 
   it('leaves text within the cap as it is, and keeps the payload whole', () => {
     const exact = 'x'.repeat(TEXT_CAP);
-    expect(toEngineEvent(event({ raw: { message: { text: exact } } }))).toEqual({ type: 'text', text: exact, at: 1000 });
+    expect(toEngineEvent(event({ raw: { message: { text: exact } } }))).toEqual({ type: 'text', text: exact, at: 1000, cause: 'k' });
     expect(toEngineEvent(event({ raw: { message: { text: '😀'.repeat(TEXT_CAP) } } }))).toEqual({
       type: 'text',
       text: '😀'.repeat(TEXT_CAP),
       at: 1000,
+      cause: 'k',
     });
     const qr = toEngineEvent(event({ kind: 'quick_reply', raw: { message: { text: 'Yes', quick_reply: { payload: 'YES' } } } }));
-    expect(qr).toEqual({ type: 'payload', payload: 'YES', text: 'Yes', at: 1000 });
+    expect(qr).toEqual({ type: 'payload', payload: 'YES', text: 'Yes', at: 1000, cause: 'k' });
   });
 });
 
