@@ -91,6 +91,12 @@ export function createMetrics(sources: MetricsSources = {}) {
       labelNames: ['store', 'reason'] as const,
       registers,
     }),
+    consentChanges: new Counter({
+      name: 'talkshop_consent_changes_total',
+      help: 'Consent changes recorded in the ledger, by source kind (flow, keyword, messenger, admin, other) and direction (subscribed, unsubscribed); counted when the sender passes their consent effect',
+      labelNames: ['source', 'direction'] as const,
+      registers,
+    }),
     engineWarnings: new Counter({
       name: 'talkshop_engine_warnings_total',
       help: 'Flow problems the engine met while running (cycle, message_cap, missing_node), by code; each is logged at warn',

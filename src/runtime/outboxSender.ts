@@ -1,3 +1,4 @@
+import { sourceKind } from '../engine/consentLedger';
 import { decodeUserState } from '../engine/userState';
 import { backoffMs } from '../messenger/graphErrors';
 import type { SendMessage } from '../platform/sendApiSchema';
@@ -279,6 +280,11 @@ export class OutboxSender {
         case 'notify':
           return await notifyStaff(this.o, partition, { ...entry, effect }, psid);
         case 'consent':
+          this.o.metrics.consentChanges.inc({
+            source: sourceKind(effect.source),
+            direction: effect.subscribed ? 'subscribed' : 'unsubscribed',
+          });
+          return { type: 'done', outcome: 'not_a_send' };
         case 'sequence':
           // Deliberately not a send (yet): the engine already wrote consent and sequences into the
           // user's state, which the send policy reads; nothing acts on these entries until
