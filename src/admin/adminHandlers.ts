@@ -22,6 +22,18 @@ const psidParam = z.object({ psid: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'ex
 const replyBody = z.strictObject({
   text: z.string().trim().min(1, 'must not be empty').max(LIMITS.text, `must be at most ${LIMITS.text} characters`),
 });
+const consentBody = z.strictObject({
+  topic: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
+  subscribed: z.boolean({ error: 'must be true or false' }),
+});
+/** Who asked, as the gate recorded it (adminApp.ts): the token's name and the request id of the audit line. */
+const callerOf = (res: Response) => {
+  const locals = res.locals as { requestId?: unknown; audit?: { token?: unknown } };
+  return {
+    token: typeof locals.audit?.token === 'string' ? locals.audit.token : 'unknown',
+    requestId: typeof locals.requestId === 'string' ? locals.requestId : undefined,
+  };
+};
 const LISTED = ['handing_over', 'human', 'paused'] as const;
 const threadsQuery = z.strictObject({
   state: z
@@ -137,5 +149,17 @@ export function createAdminHandlers(deps: AdminHandlerDeps): Record<AdminAction,
       messaging: age <= MESSAGING_WINDOW.standardMs ? 'RESPONSE/UPDATE (inside the 24 h window)' : 'MESSAGE_TAG HUMAN_AGENT',
     });
   };
-  return { listThreads, readUser, pause: command('pause'), resume: command('resume'), reply };
+  // A marketer records an opt-in or opt-out (a consent given by phone, a complaint): applied in the
+  // user's lane like their own STOP, with the token's name as its source.
+  const consent: AdminHandler = async (req, res, params) => {
+    const p = psidParam.safeParse(params);
+    if (!p.success) return badRequest(res, p.error, 'path');
+    const body = consentBody.safeParse(req.body ?? {});
+    if (!body.success) return badRequest(res, body.error, 'body');
+    if (!(await load(p.data.psid))) return notFound(res, p.data.psid);
+    const { token, requestId } = callerOf(res);
+    await enqueue(p.data.psid, { command: 'consent', ...body.data, by: token, requestId });
+    res.status(202).json({ queued: 'consent', ...body.data, source: `admin:${token}` });
+  };
+  return { consent, listThreads, readUser, pause: command('pause'), resume: command('resume'), reply };
 }

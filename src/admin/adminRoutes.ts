@@ -24,6 +24,8 @@ export const ADMIN_ROUTES = {
   pause: { method: 'POST', path: '/users/:psid/pause', roles: ['agent'], audit: true, body: false },
   resume: { method: 'POST', path: '/users/:psid/resume', roles: ['agent'], audit: true, body: false },
   reply: { method: 'POST', path: '/users/:psid/messages', roles: ['agent'], audit: true, body: true },
+  // Recorded in the user's consent ledger with source admin:<token name>, ordered with their conversation.
+  consent: { method: 'POST', path: '/users/:psid/consent', roles: ['marketer'], audit: true, body: true },
 } as const satisfies Record<string, AdminRoute>;
 
 export type AdminAction = keyof typeof ADMIN_ROUTES;
