@@ -99,6 +99,14 @@ async function openStore(config: Config, logger: Logger, requireEmpty: boolean):
   return store;
 }
 
+/**
+ * The configured store, claimed for this Page, for commands that work on the data of a running
+ * service (e.g. `talkshop users export`) without starting one. The caller closes it.
+ */
+export function openStoreFromConfig(config: Config, logger: Logger): Promise<Store> {
+  return openStore(config, logger, false);
+}
+
 function listen(server: Server, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);

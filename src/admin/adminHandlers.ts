@@ -5,8 +5,8 @@ import { DAY_MS, HUMAN_AGENT_MS, MESSAGING_WINDOW } from '../platform/messagingR
 import { LIMITS } from '../platform/sendApiSchema';
 import { partitionOf, psidOf, userKeyOf } from '../store/partitionOf';
 import type { Store } from '../store/ports';
-import { internalEvent } from '../store/messengerEvent';
 import type { AdminAction } from './adminRoutes';
+import { enqueueCommand, enqueueForget, exportUser } from './userRecord';
 
 export interface AdminHandlerDeps {
   readonly store: Store;
@@ -65,12 +65,8 @@ export function createAdminHandlers(deps: AdminHandlerDeps): Record<AdminAction,
     const stored = await deps.store.states.load(partition, userKey);
     return stored.version === 0 ? undefined : { version: stored.version, state: decodeUserState(stored.data) };
   };
-  const enqueue = async (psid: string, raw: Record<string, unknown>) => {
-    const at = deps.now();
-    const dedupeKey = `admin:${psid}:${at}:${JSON.stringify(raw)}`;
-    const event = internalEvent('admin_command', deps.pageId, psid, at, dedupeKey, raw);
-    await deps.store.inbox.append([{ partition: locate(psid).partition, dedupeKey, record: { source: 'admin', event } }]);
-  };
+  const address = (psid: string) => ({ pageId: deps.pageId, partitions: deps.partitions, psid });
+  const enqueue = (psid: string, raw: Record<string, unknown>) => enqueueCommand(deps.store, address(psid), deps.now(), raw);
 
   const notFound = (res: Response, psid: string) =>
     void res.status(404).json({ error: 'not_found', message: `No conversation with ${psid} on this Page` });
@@ -149,6 +145,24 @@ export function createAdminHandlers(deps: AdminHandlerDeps): Record<AdminAction,
       messaging: age <= MESSAGING_WINDOW.standardMs ? 'RESPONSE/UPDATE (inside the 24 h window)' : 'MESSAGE_TAG HUMAN_AGENT',
     });
   };
+
+  // Everything the store holds that names the user, as JSON (a subject access request).
+  const exportOne: AdminHandler = async (_req, res, params) => {
+    const p = psidParam.safeParse(params);
+    if (!p.success) return badRequest(res, p.error, 'path');
+    res.json(await exportUser(deps.store, address(p.data.psid), deps.now()));
+  };
+
+  // Erasing goes through the user's lane like every command, so it is ordered with their
+  // conversation; queued even with no state, since an outbox entry or a timer may still name them.
+  const forget: AdminHandler = async (_req, res, params) => {
+    const p = psidParam.safeParse(params);
+    if (!p.success) return badRequest(res, p.error, 'path');
+    const { partition, userKey } = locate(p.data.psid);
+    const known = (await deps.store.states.load(partition, userKey)).version > 0;
+    await enqueueForget(deps.store, address(p.data.psid), deps.now());
+    res.status(202).json({ queued: 'forget', known });
+  };
   // A marketer records an opt-in or opt-out (a consent given by phone, a complaint): applied in the
   // user's lane like their own STOP, with the token's name as its source.
   const consent: AdminHandler = async (req, res, params) => {
@@ -161,5 +175,14 @@ export function createAdminHandlers(deps: AdminHandlerDeps): Record<AdminAction,
     await enqueue(p.data.psid, { command: 'consent', ...body.data, by: token, requestId });
     res.status(202).json({ queued: 'consent', ...body.data, source: `admin:${token}` });
   };
-  return { consent, listThreads, readUser, pause: command('pause'), resume: command('resume'), reply };
+  return {
+    consent,
+    listThreads,
+    readUser,
+    pause: command('pause'),
+    resume: command('resume'),
+    reply,
+    exportUser: exportOne,
+    forgetUser: forget,
+  };
 }

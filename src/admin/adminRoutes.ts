@@ -7,7 +7,7 @@
 export type AdminRole = 'agent' | 'marketer' | 'operator';
 
 export interface AdminRoute {
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'DELETE';
   /** Under /admin; `:name` is one path segment. */
   readonly path: string;
   /** Roles allowed besides `operator`, who may call every route. */
@@ -26,6 +26,9 @@ export const ADMIN_ROUTES = {
   reply: { method: 'POST', path: '/users/:psid/messages', roles: ['agent'], audit: true, body: true },
   // Recorded in the user's consent ledger with source admin:<token name>, ordered with their conversation.
   consent: { method: 'POST', path: '/users/:psid/consent', roles: ['marketer'], audit: true, body: true },
+  // A person's whole record, and erasing it: operators only (README: Export and delete).
+  exportUser: { method: 'GET', path: '/users/:psid/export', roles: [], audit: true, body: false },
+  forgetUser: { method: 'DELETE', path: '/users/:psid', roles: [], audit: true, body: false },
 } as const satisfies Record<string, AdminRoute>;
 
 export type AdminAction = keyof typeof ADMIN_ROUTES;

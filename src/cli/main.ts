@@ -3,13 +3,14 @@ import { Command } from 'commander';
 import { config as loadDotenv } from 'dotenv';
 import { loadConfig } from '../config/config';
 import { ConfigError, TalkshopError } from '../errors';
-import { startService, WEBHOOK_PATH } from '../server';
+import { openStoreFromConfig, startService, WEBHOOK_PATH } from '../server';
 import { DEMO_IDENTITY, demoEnv, describeIgnored } from './demoEnv';
 import { startFakeGraphApi } from '../emulator/fakeGraphApi';
 import { describeCall } from './describeCall';
 import { addFlowsCommand } from './flowsCommand';
 import { addProfileCommand } from './profileCommand';
 import { sendEvent } from './sendEvent';
+import { addUsersCommand } from './usersCommand';
 
 function configOrExit(env: Record<string, string | undefined>) {
   try {
@@ -119,6 +120,7 @@ program
 
 addFlowsCommand(program);
 addProfileCommand(program, () => configOrExit(process.env));
+addUsersCommand(program, { config: () => configOrExit(process.env), openStore: openStoreFromConfig });
 
 program.parseAsync().catch((err: unknown) => {
   process.stderr.write(`talkshop: ${err instanceof Error ? err.message : String(err)}\n`);

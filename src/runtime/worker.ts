@@ -11,6 +11,8 @@ import { Signal } from './signal';
 import { StateCache } from './stateCache';
 import { storeBackoffMs } from './storeRetry';
 import { DEFAULT_MAX_ATTEMPTS, PoisonGuard } from './poisonGuard';
+import { forgetUser, isForgetItem } from './forgetUser';
+import { userKeyOf } from '../store/partitionOf';
 
 export interface WorkerOptions<S> {
   readonly store: Store;
@@ -276,6 +278,15 @@ export class Worker<S> {
       const head = lease.queue[0];
       if (head?.type === 'unknown') return this.hold(lease, head);
       try {
+        if (isForgetItem(head)) {
+          // An erase: not the engine's (see forgetUser); the user leaves the cache either way.
+          lease.cache.delete(userKeyOf(head.record.event.pageId, head.record.event.userId));
+          if ((await forgetUser(this.ctx, lease.token, head)) === 'lease_lost') return this.lose(lease);
+          lease.applied = lease.queue.shift()?.id ?? lease.applied;
+          lease.signal.notify();
+          failures = 0;
+          continue;
+        }
         const batch = leadingItems(lease.queue, lease.guard.batchSize(APPLY_BATCH));
         const verdict = head?.type === 'corrupt' ? await lease.guard.corrupt(head) : await lease.guard.before(batch[0]);
         if (verdict === 'lease_lost') return this.lose(lease);
@@ -327,7 +338,7 @@ interface ReadFor<S> {
 function leadingItems(queue: readonly InboxRead[], max: number): InboxItem[] {
   const items: InboxItem[] = [];
   for (const read of queue) {
-    if (read.type !== 'item' || items.length === max) break;
+    if (read.type !== 'item' || items.length === max || isForgetItem(read)) break;
     items.push(read);
   }
   return items;

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * Every Redis key Talkshop uses is named here and nowhere else. Keys of one inbox partition share
  * the hash tag `{p<N>}` so the Lua scripts that touch them together run on one Redis Cluster slot.
@@ -27,6 +29,10 @@ export interface Keys {
   /** Hash userKey → thread mark JSON: the partition's users whose conversation is not with the bot. */
   threads(partition: number): string;
   delivery(partition: number, userKey: string): string;
+  /** Hash userKey → the user's audience entry (filters over it stream per partition; written with the state). */
+  audience(partition: number): string;
+  /** Hash tombstoneIdOf(userKey) → when the user was erased (ms): what is kept of an erased user. */
+  tombstones(partition: number): string;
   workers(): string;
   /** One token bucket (a hash); `bucket` comes from pageRateBucket. */
   rateBucket(bucket: string): string;
@@ -37,6 +43,12 @@ export interface Keys {
    */
   owner(): string;
 }
+
+/**
+ * An erased user's tombstone field: sha256 of their user key ("<pageId>:<psid>"), hex, so the
+ * tombstone keeps them from being messaged again without naming them.
+ */
+export const tombstoneIdOf = (userKey: string): string => createHash('sha256').update(userKey).digest('hex');
 
 export function keysFor(prefix: string): Keys {
   const slot = (p: number) => `${prefix}:{p${p}}`;
@@ -55,6 +67,8 @@ export function keysFor(prefix: string): Keys {
     timerRecords: (p) => `${slot(p)}:timer-records`,
     threads: (p) => `${slot(p)}:threads`,
     delivery: (p, userKey) => `${slot(p)}:delivery:${userKey}`,
+    audience: (p) => `${slot(p)}:audience`,
+    tombstones: (p) => `${slot(p)}:tombstones`,
     workers: () => `${prefix}:workers`,
     rateBucket: (bucket) => `${prefix}:rate:${bucket}`,
     owner: () => `${prefix}:owner`,

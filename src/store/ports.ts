@@ -232,7 +232,37 @@ export interface StateStore {
   markUnreachable(partition: number, userKey: string, at: number): Promise<void>;
   /** The partition's thread list (users whose conversation is not with the bot), in no order. */
   threads(partition: number): Promise<ThreadEntry[]>;
+  /**
+   * Erases a user (the admin `forget` command, applied in their lane), atomically, under the lease
+   * and only if `itemId` is after the cursor: their state and delivery facts, their entries in the
+   * partition's thread list and audience index, their outbox entries, timers and set-aside items;
+   * then advances the cursor to `itemId`, removes it from the inbox and records the tombstone.
+   * Inbox items of theirs after `itemId` stay: they wrote again, and those start a new conversation.
+   */
+  forget(partition: number, leaseToken: string, itemId: string, userKey: string, tombstone: Tombstone): Promise<ForgetOutcome>;
+  /** When the user was erased (their tombstone), or null if never. Broadcasts and sequences skip such a user. */
+  forgottenAt(partition: number, userKey: string): Promise<number | null>;
+  /** The user's entries still in the partition's outbox (not yet delivered), oldest first. */
+  userOutbox(partition: number, userKey: string): Promise<OutboxEntry[]>;
 }
+
+/**
+ * What is kept of an erased user: a digest of their user key (tombstoneIdOf: the tombstone does
+ * not name them) and when they were erased.
+ */
+export interface Tombstone {
+  readonly id: string;
+  readonly deletedAt: number;
+}
+
+export type ForgetOutcome = 'forgotten' | 'already_applied' | 'lease_lost';
+
+/** The admin command that erases a user: an `admin_command` inbox item with raw `{ command: 'forget' }`. */
+export const FORGET_COMMAND = 'forget';
+
+/** Whether an inbox record is the erase command (the worker applies it with StateStore.forget, not the engine). */
+export const isForgetRecord = (record: InboxRecord): boolean =>
+  record.source === 'admin' && record.event.kind === 'admin_command' && record.event.raw.command === FORGET_COMMAND;
 
 /** Live replies (a user is waiting) or bulk traffic (broadcasts, sequence steps). */
 export type RatePriority = 'live' | 'bulk';
@@ -287,6 +317,14 @@ export interface TimerStore {
   clear(partition: number, slot: string): Promise<void>;
   /** Moves up to `limit` timers due at `now` into the inbox; -1 without the lease. */
   fireDue(partition: number, leaseToken: string, now: number, limit: number): Promise<number>;
+  /** The partition's pending timers whose slot starts with `slotPrefix` (e.g. one user's), by due time. */
+  pending(partition: number, slotPrefix: string): Promise<PendingTimer[]>;
+}
+
+export interface PendingTimer {
+  readonly slot: string;
+  readonly dueAt: number;
+  readonly record: InboxRecord;
 }
 
 export interface Store {

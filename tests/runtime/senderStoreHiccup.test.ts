@@ -199,6 +199,9 @@ it('a single timeout on an outbox ack: the ack is retried, the partition goes on
     deliveryFacts: (p, u) => real.deliveryFacts(p, u),
     markUnreachable: (p, u, at) => real.markUnreachable(p, u, at),
     threads: (p) => real.threads(p),
+    forget: (p, token, id, u, t) => real.forget(p, token, id, u, t),
+    forgottenAt: (p, u) => real.forgottenAt(p, u),
+    userOutbox: (p, u) => real.userOutbox(p, u),
   };
   const store: Store = {
     kind: base.kind,

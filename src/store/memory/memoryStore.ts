@@ -6,6 +6,7 @@ import type {
   CommitOutcome,
   CommitRequest,
   DeliveryFacts,
+  ForgetOutcome,
   InboxRead,
   InboxStore,
   LeaseStore,
@@ -21,10 +22,14 @@ import type {
   StoredState,
   ThreadEntry,
   TimerStore,
+  Tombstone,
 } from '../ports';
 import { SET_ASIDE_KEPT } from '../ports';
+import { tombstoneIdOf } from '../keys';
+import { psidOf } from '../partitionOf';
 import {
   decodeInboxRead,
+  decodeInboxRecord,
   decodeStateData,
   decodeStoredEffect,
   decodeThreadMark,
@@ -109,6 +114,14 @@ class MemoryStore implements OwnedStore, InboxStore, LeaseStore, StateStore {
       if (due.length > 0) this.appended.emit('append');
       return due.length;
     },
+    pending: async (p, slotPrefix) =>
+      [...this.timerSet(p)]
+        .filter(([slot]) => slot.startsWith(slotPrefix))
+        .sort((a, b) => a[1].at - b[1].at || (a[0] < b[0] ? -1 : 1))
+        .flatMap(([slot, t]) => {
+          const decoded = decodeInboxRecord(t.json, `memory timer ${slot}`);
+          return decoded.type === 'record' ? [{ slot, dueAt: t.at, record: decoded.record }] : [];
+        }),
   };
   private readonly streams = new Map<number, MemoryStream>();
   private readonly outboxes = new Map<number, MemoryStream>();
@@ -333,6 +346,56 @@ class MemoryStore implements OwnedStore, InboxStore, LeaseStore, StateStore {
         const row = outboxRowSchema.parse(JSON.parse(e.json));
         return { id: e.id, userKey: row.u, itemId: row.i, effect: decodeStoredEffect(row.v, row.e, `memory outbox ${e.id}`) };
       });
+  }
+
+  /** Per partition: tombstone id (a digest of the user key) → when the user was erased. */
+  private readonly tombstones = new Map<number, Map<string, number>>();
+
+  async forget(
+    partition: number,
+    leaseToken: string,
+    itemId: string,
+    userKey: string,
+    tombstone: Tombstone,
+  ): Promise<ForgetOutcome> {
+    if (this.holder(partition) !== leaseToken) return 'lease_lost';
+    if (!streamIdAfter(itemId, this.cursors.get(partition) ?? '0-0')) return 'already_applied';
+    const rowKey = `${partition}:${userKey}`;
+    for (const map of [this.stateRows, this.unreachable, this.expiries, this.threadMarks]) map.delete(rowKey);
+    const outbox = this.stream(this.outboxes, partition);
+    const theirs = (e: StreamEntry) => outboxRowSchema.parse(JSON.parse(e.json)).u === userKey;
+    for (const e of outbox.entries.filter(theirs)) outbox.delete(e.id);
+    for (const slot of [...this.timerSet(partition).keys()])
+      if (slot.startsWith(`${userKey}|`)) this.timerSet(partition).delete(slot);
+    const psid = psidOf(userKey);
+    const named = (raw: string): boolean => {
+      try {
+        const decoded = decodeInboxRecord(raw, 'set-aside');
+        return decoded.type === 'record' ? decoded.record.event.userId === psid : raw.includes(psid);
+      } catch {
+        return raw.includes(psid);
+      }
+    };
+    const kept = this.setAsideRows.get(partition);
+    if (kept)
+      this.setAsideRows.set(
+        partition,
+        kept.filter((e) => !named(e.raw)),
+      );
+    const stones = this.tombstones.get(partition) ?? new Map<string, number>();
+    stones.set(tombstone.id, tombstone.deletedAt);
+    this.tombstones.set(partition, stones);
+    this.cursors.set(partition, itemId);
+    this.stream(this.streams, partition).delete(itemId);
+    return 'forgotten';
+  }
+
+  async forgottenAt(partition: number, userKey: string): Promise<number | null> {
+    return this.tombstones.get(partition)?.get(tombstoneIdOf(userKey)) ?? null;
+  }
+
+  async userOutbox(partition: number, userKey: string): Promise<OutboxEntry[]> {
+    return (await this.readOutbox(partition, '0-0', Number.MAX_SAFE_INTEGER)).filter((e) => e.userKey === userKey);
   }
 
   /** The owner marker (keys.ts `owner` in Redis); a memory store starts empty, so only a second claim can be refused. */

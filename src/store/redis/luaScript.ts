@@ -6,6 +6,7 @@ export type ScriptName =
   | 'append'
   | 'commit'
   | 'commitDeliveryMark'
+  | 'forgetUser'
   | 'inboxAttempt'
   | 'inboxSetAside'
   | 'leaseAcquire'
@@ -18,7 +19,7 @@ export type ScriptName =
   | 'timersFire';
 
 /** Scripts that call id_after() get the shared helper prepended. */
-const NEEDS_STREAM_IDS: ReadonlySet<ScriptName> = new Set(['commit', 'inboxSetAside']);
+const NEEDS_STREAM_IDS: ReadonlySet<ScriptName> = new Set(['commit', 'forgetUser', 'inboxSetAside']);
 
 export interface LuaScript {
   readonly name: ScriptName;

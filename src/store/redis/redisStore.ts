@@ -1,5 +1,6 @@
 import type { Logger } from '../../logger';
-import { keysFor, type Keys } from '../keys';
+import { keysFor, tombstoneIdOf, type Keys } from '../keys';
+import { psidOf } from '../partitionOf';
 import type {
   AppendOutcome,
   AppendRequest,
@@ -9,7 +10,10 @@ import type {
   SetAsideOutcome,
   SetAsideReason,
   DeliveryFacts,
+  ForgetOutcome,
   InboxRead,
+  PendingTimer,
+  Tombstone,
   InboxStore,
   LeaseStore,
   OutboxCursorMove,
@@ -22,6 +26,7 @@ import type {
 import { SET_ASIDE_KEPT } from '../ports';
 import {
   decodeInboxRead,
+  decodeInboxRecord,
   decodeSetAside,
   decodeStateData,
   decodeStoredEffect,
@@ -49,6 +54,7 @@ function loadScripts(): Scripts {
     'append',
     'commit',
     'commitDeliveryMark',
+    'forgetUser',
     'inboxAttempt',
     'inboxSetAside',
     'leaseAcquire',
@@ -259,6 +265,50 @@ class RedisStates implements StateStore {
     return entries;
   }
 
+  async forget(
+    partition: number,
+    leaseToken: string,
+    itemId: string,
+    userKey: string,
+    tombstone: Tombstone,
+  ): Promise<ForgetOutcome> {
+    const p = partition;
+    const keys = [
+      this.keys.lease(p),
+      this.keys.cursor(p),
+      this.keys.inbox(p),
+      this.keys.state(p, userKey),
+      this.keys.delivery(p, userKey),
+      this.keys.threads(p),
+      this.keys.audience(p),
+      this.keys.outbox(p),
+      this.keys.timers(p),
+      this.keys.timerRecords(p),
+      this.keys.inboxSetAside(p),
+      this.keys.tombstones(p),
+    ];
+    const args = [leaseToken, itemId, userKey, psidOf(userKey), tombstone.id, String(tombstone.deletedAt)];
+    const reply = await this.conn.run(this.scripts.forgetUser, keys, args);
+    if (reply === 'forgotten' || reply === 'already_applied' || reply === 'lease_lost') return reply;
+    throw new Error(`forgetUser script answered ${JSON.stringify(reply)}; is the Lua source in sync with redisStore.ts?`);
+  }
+
+  async forgottenAt(partition: number, userKey: string): Promise<number | null> {
+    const reply = await this.conn.send('tombstone', ['HGET', this.keys.tombstones(partition), tombstoneIdOf(userKey)]);
+    return typeof reply === 'string' ? Number(reply) : null;
+  }
+
+  async userOutbox(partition: number, userKey: string): Promise<OutboxEntry[]> {
+    // One pass over the partition's outbox, a page at a time (an export, not a hot path).
+    const found: OutboxEntry[] = [];
+    for (let after = '0-0'; ;) {
+      const page = await this.readOutbox(partition, after, 1000);
+      found.push(...page.filter((e) => e.userKey === userKey));
+      if (page.length < 1000) return found;
+      after = page[page.length - 1]?.id ?? after;
+    }
+  }
+
   async readOutbox(partition: number, afterId: string, count: number): Promise<OutboxEntry[]> {
     const key = this.keys.outbox(partition);
     const reply = await this.conn.send('outbox read', ['XRANGE', key, `(${afterId}`, '+', 'COUNT', String(count)]);
@@ -301,6 +351,22 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Owne
             [token, String(now), String(limit)],
           ),
         ),
+      pending: async (p, slotPrefix) => {
+        const reply = await conn.send('timers read', ['ZRANGE', keys.timers(p), '0', '-1', 'WITHSCORES']);
+        const flat = Array.isArray(reply) ? reply.map(String) : [];
+        const slots: Array<{ slot: string; dueAt: number }> = [];
+        for (let i = 0; i + 1 < flat.length; i += 2)
+          if ((flat[i] as string).startsWith(slotPrefix)) slots.push({ slot: flat[i] as string, dueAt: Number(flat[i + 1]) });
+        if (slots.length === 0) return [];
+        const records = await conn.send('timer records', ['HMGET', keys.timerRecords(p), ...slots.map((t) => t.slot)]);
+        const texts = Array.isArray(records) ? records : [];
+        return slots.flatMap(({ slot, dueAt }, i): PendingTimer[] => {
+          const text = texts[i];
+          if (typeof text !== 'string') return [];
+          const decoded = decodeInboxRecord(text, `${keys.timerRecords(p)} ${slot}`);
+          return decoded.type === 'record' ? [{ slot, dueAt, record: decoded.record }] : [];
+        });
+      },
     },
     claimOwner: (pageId, claim) => claimRedisOwner(conn, keys, options.keyPrefix, pageId, claim),
     ping: async () => {
