@@ -87,7 +87,8 @@ export function onMarketingOptin(run: Run, m: MarketingOptin): void {
   if (token !== undefined) {
     state.marketingTokens[topic] = {
       token,
-      expiresAt: m.expiresAt ?? (m.token === undefined ? (known?.expiresAt ?? null) : null),
+      // A stop or resume of the same token rarely repeats its expiry: keep the one we know.
+      expiresAt: m.expiresAt ?? (known?.token === token ? known.expiresAt : null),
       status: m.status === 'stop' ? 'stopped' : 'active',
       at: run.now,
     };

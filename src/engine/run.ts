@@ -3,7 +3,7 @@ import { clip } from '../platform/sendApiSchema';
 import type { Action, FlowNode } from './flowSchema';
 import { afterHoursNextOpen } from './businessHours';
 import { allHold } from './conditions';
-import { appendConsent, deriveConsent } from './consentLedger';
+import { appendConsent, deriveConsent, reconcileLedger } from './consentLedger';
 import type { EngineEffect } from './effects';
 import type { FlowSet } from './flowSet';
 import { interpolate, type Scalar } from './interpolate';
@@ -161,7 +161,8 @@ export function setConsent(run: Run, topic: string, subscribed: boolean, source:
   const current = state.consent[topic];
   if (current && current.subscribed === subscribed && current.source === source) return;
   const entry = { at: run.now, topic, subscribed, source, ...(run.cause === undefined ? {} : { cause: run.cause }) };
-  state.consentLedger = appendConsent(state.consentLedger, entry);
+  // A state built without decodeUserState may carry consent its ledger does not explain: keep it.
+  state.consentLedger = appendConsent(reconcileLedger(state.consentLedger, state.consent), entry);
   state.consent = deriveConsent(state.consentLedger);
   run.effects.push({ type: 'consent', topic, subscribed, source });
 }
