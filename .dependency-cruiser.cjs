@@ -7,6 +7,7 @@
  *   config/ · logger.ts · metrics.ts
  *   engine/ (pure: flows' types, transition)       store/ (ports, keys, inbox events, adapters)
  *   flows/ (loader, linter)  messenger/ (Graph I/O, policy)  emulator/ (the fake Meta)  http/
+ *   audience/ (cards, filters, the index walk)
  *   webhook/ · admin/ · runtime/
  *   server.ts (composition root) · cli/
  */
@@ -46,7 +47,9 @@ module.exports = {
       'metrics\\.ts$',
       'config/',
     ]),
+    layer('audience', '^src/audience/', ['store/(?!redis/|memory/)', 'engine/', 'platform/', 'errors\\.ts$']),
     layer('admin', '^src/admin/', [
+      'audience/',
       'store/(?!redis/|memory/)',
       'engine/',
       'platform/',
@@ -55,6 +58,7 @@ module.exports = {
       'metrics\\.ts$',
     ]),
     layer('runtime', '^src/runtime/', [
+      'audience/',
       'store/(?!redis/|memory/)',
       'engine/',
       'flows/',

@@ -68,6 +68,35 @@ function threadChange<S>(handler: Handler<S>, before: Current<S>, after: Current
   return handler.threadMark(before.state) ? null : undefined;
 }
 
+/** The card as the index keeps it (with the retention expiry, so a forgotten user counts as gone), or null. */
+function cardText<S>(handler: Handler<S>, state: S, now: number): string | null {
+  const card = handler.audienceCard?.(state);
+  if (!card) return null;
+  const exp = handler.expireAt?.(state, now);
+  return JSON.stringify(exp === undefined ? card : { ...card, exp });
+}
+
+/**
+ * The audience-index write for one step: only when the card differs from the one of the state
+ * before (two small JSON texts compared), so an event that changes nothing a filter reads costs
+ * nothing. `fresh`: the state before came from the store, not from what this worker committed;
+ * then the card is written anyway, because the index may not have it yet (a state committed before
+ * the index existed, or by an older release): every user's card heals on their next event after a
+ * restart or a lease move, and `talkshop audience reindex` sends that event to everyone.
+ */
+function audienceChange<S>(
+  handler: Handler<S>,
+  before: Current<S>,
+  after: Current<S>,
+  fresh: boolean,
+  now: number,
+): string | null | undefined {
+  if (!handler.audienceCard || !('state' in after)) return undefined;
+  const card = cardText(handler, after.state, now);
+  if (fresh || !('state' in before)) return card;
+  return card === cardText(handler, before.state, now) ? undefined : card;
+}
+
 /**
  * Applies a run of one partition's items, in order: each user's state comes from the cache or
  * the store (loads of a batch go out together), the handler runs item after item (a user with
@@ -110,6 +139,7 @@ export async function applyBatch<S>(
   const prepared = new Map([...firstOf].map(([k, i]) => [i, prepare(current(k), items[i] as InboxItem)] as const));
 
   const commits: CommitItem[] = [];
+  const fresh = new Set(misses);
   for (const [i, item] of items.entries()) {
     const userKey = keys[i] as string;
     const now = current(userKey);
@@ -124,6 +154,7 @@ export async function applyBatch<S>(
       data,
       effects: effects.map(encodeEffect),
       thread: threadChange(ctx.handler, now, next),
+      audience: audienceChange(ctx.handler, now, next, fresh.delete(userKey), ctx.now()),
       ...(expireAt === undefined ? {} : { expireAt }),
     });
   }

@@ -1,3 +1,4 @@
+import { audienceCardOf } from '../audience/audienceCard';
 import { isThreadEvent } from '../engine/engineEvent';
 import { toEngineEvent } from './toEngineEvent';
 import type { FlowSet } from '../engine/flowSet';
@@ -81,6 +82,7 @@ export function flowHandler(flows: FlowSet, options: FlowHandlerOptions = {}): H
       return { ...result, state: trimTranscript(result.state, now - transcriptDays * DAY_MS) };
     },
     threadMark: threadMarkOf,
+    audienceCard: audienceCardOf,
     ...(inactiveUserDays === undefined
       ? {}
       : { expireAt: (state: UserState, now: number) => expiryOf(state, now, inactiveUserDays) }),

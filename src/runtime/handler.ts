@@ -1,3 +1,4 @@
+import type { AudienceCard } from '../audience/audienceCard';
 import type { EngineEffect } from '../engine/effects';
 import type { InboxItem, ThreadMark } from '../store/ports';
 
@@ -21,6 +22,11 @@ export interface Handler<S> {
   prepare?(state: S, item: InboxItem, now: number): Promise<InboxItem>;
   /** Optional: the user's entry in the admin's thread list for this state, or null (not listed). */
   threadMark?(state: S): ThreadMark | null;
+  /**
+   * Optional: the user's card in the partition's audience index (what audience filters read), or
+   * null to keep them out of it. Written with the state whenever it changes (src/audience/).
+   */
+  audienceCard?(state: S): AudienceCard | null;
   /**
    * Optional (inactive-user retention): when the store may forget the user whose state this is
    * (ms since the epoch), or undefined to keep them. Asked on every commit of the user's state.

@@ -101,6 +101,11 @@ export interface CommitItem {
   /** The user's entry in the partition's thread list: set it, remove it (null), or leave it (undefined). */
   readonly thread?: ThreadMark | null;
   /**
+   * The user's audience card (JSON text, src/audience/audienceCard.ts; the store keeps it as is):
+   * set it, remove it (null), or leave it (undefined: the card did not change).
+   */
+  readonly audience?: string | null;
+  /**
    * Inactive-user retention: when (ms since the epoch) the store forgets the user, their state and
    * delivery facts alike (at once if that time has passed). Absent: kept for good, and an expiry an
    * earlier commit set is removed. The runtime decides; the store only applies it.
@@ -126,6 +131,29 @@ export interface ThreadMark {
 export interface ThreadEntry {
   readonly userKey: string;
   readonly mark: ThreadMark;
+}
+
+/** One stored audience card: whose, and its JSON text as the commit wrote it. */
+export interface AudienceCardRow {
+  readonly userKey: string;
+  readonly json: string;
+}
+
+/** A chunk of a partition's audience cards and where the next chunk starts (null: none left). */
+export interface AudiencePage {
+  readonly cards: readonly AudienceCardRow[];
+  readonly next: string | null;
+}
+
+/**
+ * The per-partition audience index (keys.ts `audience`), written by StateStore.commit. Read in
+ * chunks so a walk over every user holds one chunk at a time. Redis walks with HSCAN: a card
+ * present for the whole walk comes back at least once; one written or removed meanwhile may or
+ * may not; Redis may repeat one only if the hash shrinks during the walk.
+ */
+export interface AudienceStore {
+  /** About `count` cards of the partition from `cursor` ('0' = the start). */
+  cards(partition: number, cursor: string, count: number): Promise<AudiencePage>;
 }
 
 export interface CommitRequest {
@@ -329,6 +357,8 @@ export interface PendingTimer {
 
 export interface Store {
   readonly kind: 'redis' | 'memory';
+  /** Both adapters have it; optional so test doubles of the other ports need not. */
+  readonly audience?: AudienceStore;
   readonly inbox: InboxStore;
   readonly leases: LeaseStore;
   readonly states: StateStore;

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { z } from 'zod';
 import type {
+  AudienceStore,
   AppendOutcome,
   AppendRequest,
   CommitOutcome,
@@ -131,6 +132,24 @@ class MemoryStore implements OwnedStore, InboxStore, LeaseStore, StateStore {
   private readonly outboxCursors = new Map<number, string>();
   /** "partition:userKey" → the user's thread-list entry (JSON, like Redis keeps it). */
   private readonly threadMarks = new Map<string, { userKey: string; json: string }>();
+  /** Per partition: userKey → audience card JSON, like the Redis hash (keys.ts `audience`). */
+  private readonly audienceCards = new Map<number, Map<string, string>>();
+  private audienceOf(p: number): Map<string, string> {
+    const cards = this.audienceCards.get(p) ?? new Map<string, string>();
+    this.audienceCards.set(p, cards);
+    return cards;
+  }
+  readonly audience: AudienceStore = {
+    // The cursor is the last user key returned (in key order), so a walk sees each card once.
+    cards: async (p, cursor, count) => {
+      const after = cursor === '0' ? undefined : cursor.slice(2);
+      const keys = [...this.audienceOf(p).keys()].filter((k) => after === undefined || k > after).sort();
+      const chunk = keys.slice(0, Math.max(1, count));
+      const cards = chunk.map((userKey) => ({ userKey, json: this.audienceOf(p).get(userKey) as string }));
+      const last = chunk[chunk.length - 1];
+      return { cards, next: last === undefined || keys.length <= chunk.length ? null : `k:${last}` };
+    },
+  };
   private readonly unreachable = new Map<string, number>();
   private readonly dedupe = new Map<string, number>();
   private readonly leaseHolders = new Map<number, { token: string; expiresAt: number }>();
@@ -301,6 +320,8 @@ class MemoryStore implements OwnedStore, InboxStore, LeaseStore, StateStore {
       this.forgetIfExpired(rowKey); // an expiry already past forgets the user at once, as in Redis
       if (item.thread) this.threadMarks.set(rowKey, { userKey: item.userKey, json: JSON.stringify(item.thread) });
       else if (item.thread === null) this.threadMarks.delete(rowKey);
+      if (typeof item.audience === 'string') this.audienceOf(c.partition).set(item.userKey, item.audience);
+      else if (item.audience === null) this.audienceOf(c.partition).delete(item.userKey);
       const outbox = this.stream(this.outboxes, c.partition);
       for (const { v, body } of item.effects)
         outbox.add(this.now(), JSON.stringify({ u: item.userKey, i: item.itemId, v: String(v), e: JSON.stringify(body) }));
@@ -362,6 +383,7 @@ class MemoryStore implements OwnedStore, InboxStore, LeaseStore, StateStore {
     if (!streamIdAfter(itemId, this.cursors.get(partition) ?? '0-0')) return 'already_applied';
     const rowKey = `${partition}:${userKey}`;
     for (const map of [this.stateRows, this.unreachable, this.expiries, this.threadMarks]) map.delete(rowKey);
+    this.audienceCards.get(partition)?.delete(userKey);
     const outbox = this.stream(this.outboxes, partition);
     const theirs = (e: StreamEntry) => outboxRowSchema.parse(JSON.parse(e.json)).u === userKey;
     for (const e of outbox.entries.filter(theirs)) outbox.delete(e.id);

@@ -209,7 +209,14 @@ class RedisStates implements StateStore {
 
   async commit(c: CommitRequest): Promise<CommitOutcome> {
     const p = c.partition;
-    const keys = [this.keys.lease(p), this.keys.cursor(p), this.keys.inbox(p), this.keys.outbox(p), this.keys.threads(p)];
+    const keys = [
+      this.keys.lease(p),
+      this.keys.cursor(p),
+      this.keys.inbox(p),
+      this.keys.outbox(p),
+      this.keys.threads(p),
+      this.keys.audience(p),
+    ];
     const args = [c.leaseToken, String(c.items.length)];
     keys.push(...c.items.map((item) => this.keys.state(p, item.userKey)));
     keys.push(...c.items.map((item) => this.keys.delivery(p, item.userKey)));
@@ -221,6 +228,7 @@ class RedisStates implements StateStore {
         String(item.expectedVersion),
         JSON.stringify(item.data),
         mark,
+        item.audience === undefined ? '' : item.audience === null ? '-' : item.audience,
         item.expireAt === undefined ? '' : String(Math.floor(item.expireAt)),
         String(item.effects.length),
       );
@@ -332,6 +340,20 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Owne
     leases: new RedisLeases(conn, keys, scripts),
     states: new RedisStates(conn, keys, scripts),
     rateLimits: new RedisRateLimits(conn, keys, scripts.rateLimit),
+    audience: {
+      cards: async (p, cursor, count) => {
+        const key = keys.audience(p);
+        // HSCAN, not HGETALL: a partition's index may hold many thousands of users; a walk holds one chunk.
+        const reply = await conn.send('audience scan', ['HSCAN', key, cursor, 'COUNT', String(count)]);
+        const [next, flat] = Array.isArray(reply) ? reply : [];
+        if (typeof next !== 'string' || !Array.isArray(flat))
+          throw new Error(`HSCAN ${key} answered ${JSON.stringify(reply)}; expected [cursor, [field, value, …]]`);
+        const items = flat.map(String);
+        const cards = [];
+        for (let i = 0; i + 1 < items.length; i += 2) cards.push({ userKey: items[i] as string, json: items[i + 1] as string });
+        return { cards, next: String(next) === '0' ? null : String(next) };
+      },
+    },
     timers: {
       set: async (p, slot, dueAt, record) => {
         await conn.run(

@@ -1,11 +1,13 @@
 -- commit: apply a batch of one partition's inbox items, in order; each item all or nothing.
 -- KEYS[1] lease key   KEYS[2] cursor key   KEYS[3] inbox stream   KEYS[4] outbox stream
 -- KEYS[5] thread list hash (user key -> thread mark JSON)
--- KEYS[5+i] user state hash of item i, for i = 1..n; KEYS[5+n+i] that user's delivery-facts hash
+-- KEYS[6] audience index hash (user key -> audience card JSON)
+-- KEYS[6+i] user state hash of item i, for i = 1..n; KEYS[6+n+i] that user's delivery-facts hash
 --   (all keys in one partition's hash tag)
 -- ARGV[1] lease token held by the caller   ARGV[2] n, the number of items
 -- then for each item, in order: item id, user key, expected state version, new state JSON,
 --   thread mark ('' = leave the list alone, '-' = remove the user, else the mark JSON to store),
+--   audience card (same convention: '' = unchanged, '-' = remove, else the card JSON),
 --   expire-at (ms since the epoch when Redis drops the user's state and delivery facts; '' = keep
 --   them: any earlier expiry is removed), e = number of effects, and e pairs of
 --   (format version, effect JSON), appended to the outbox in order as entries
@@ -20,8 +22,8 @@ local results = {'committed'}
 local a = 3
 for i = 1, n do
   local id, user, expected, state, mark = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2]), ARGV[a + 3], ARGV[a + 4]
-  local expireAt, e = ARGV[a + 5], tonumber(ARGV[a + 6])
-  local key, delivery = KEYS[5 + i], KEYS[5 + n + i]
+  local card, expireAt, e = ARGV[a + 5], ARGV[a + 6], tonumber(ARGV[a + 7])
+  local key, delivery = KEYS[6 + i], KEYS[6 + n + i]
   if not id_after(id, cursor) then
     results[#results + 1] = 0
   else
@@ -38,14 +40,15 @@ for i = 1, n do
       redis.call('PEXPIREAT', delivery, expireAt)
     end
     if mark == '-' then redis.call('HDEL', KEYS[5], user) elseif mark ~= '' then redis.call('HSET', KEYS[5], user, mark) end
+    if card == '-' then redis.call('HDEL', KEYS[6], user) elseif card ~= '' then redis.call('HSET', KEYS[6], user, card) end
     for j = 1, e do
-      redis.call('XADD', KEYS[4], '*', 'u', user, 'i', id, 'v', ARGV[a + 5 + 2 * j], 'e', ARGV[a + 6 + 2 * j])
+      redis.call('XADD', KEYS[4], '*', 'u', user, 'i', id, 'v', ARGV[a + 6 + 2 * j], 'e', ARGV[a + 7 + 2 * j])
     end
     redis.call('SET', KEYS[2], id)
     redis.call('XDEL', KEYS[3], id)
     cursor = id
     results[#results + 1] = 1
   end
-  a = a + 7 + 2 * e
+  a = a + 8 + 2 * e
 end
 return results

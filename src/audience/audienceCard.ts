@@ -1,0 +1,81 @@
+import { z } from 'zod';
+import type { UserState } from '../engine/userState';
+
+/**
+ * The facts about one user that audience filters read, kept per partition in the audience index
+ * (keys.ts `audience`) and written in the same commit as the state. Derived from the state only,
+ * so it can always be rebuilt from it. Kept small: every user has one, and a segment count reads
+ * every card of the Page.
+ */
+const scalar = z.union([z.string(), z.number(), z.boolean()]);
+
+export const audienceCardSchema = z.object({
+  tags: z.array(z.string()),
+  /** Scalar fields as the state holds them. */
+  fields: z.record(z.string(), scalar),
+  /** Consent per topic: subscribed (true) or withdrawn (false); a topic never asked is absent. */
+  consent: z.record(z.string(), z.boolean()),
+  /** The customer's last own action (Meta's time), null: never. The "last interaction". */
+  last: z.number().nullable(),
+  /** When their messaging window closes, null: never opened. */
+  window: z.number().nullable(),
+  /** The m.me / ad `ref` they came with, when the state records one (the `ref` field). */
+  ref: z.string().nullable(),
+  /** Where the conversation is (flow and node reached), null before any flow started. */
+  flow: z.string().nullable(),
+  node: z.string().nullable(),
+  thread: z.string(),
+  /** Until when the user has an active Marketing Messages token (ms), null: none. */
+  mm: z.number().nullable(),
+  /** Inactive-user retention: when the store forgets this user; past it the card counts as gone. */
+  exp: z.number().optional(),
+});
+export type AudienceCard = z.infer<typeof audienceCardSchema>;
+
+/** An active token without an expiry: valid until told otherwise. */
+const NO_EXPIRY = 8.64e15;
+
+/** The marketing-message tokens, read structurally: older states have none. */
+const tokensSchema = z.record(z.string(), z.object({ status: z.string(), expiresAt: z.number().nullable() })).catch({});
+
+function tokenUntil(state: UserState): number | null {
+  const tokens = tokensSchema.parse((state as { marketingTokens?: unknown }).marketingTokens ?? {});
+  let until: number | null = null;
+  for (const t of Object.values(tokens)) if (t.status === 'active') until = Math.max(until ?? 0, t.expiresAt ?? NO_EXPIRY);
+  return until;
+}
+
+/** The card of a state. Pure; the same state always gives the same JSON (keys in a fixed order). */
+export function audienceCardOf(state: UserState): AudienceCard {
+  const consent: Record<string, boolean> = {};
+  for (const [topic, c] of Object.entries(state.consent)) consent[topic] = c.subscribed;
+  const ref = state.fields.ref;
+  return {
+    tags: state.tags,
+    fields: state.fields,
+    consent,
+    last: state.lastInboundAt,
+    window: state.windowEndsAt,
+    ref: typeof ref === 'string' ? ref : null,
+    flow: state.position?.flow ?? null,
+    node: state.position?.node ?? null,
+    thread: state.thread,
+    mm: tokenUntil(state),
+  };
+}
+
+export type DecodedCard = { readonly ok: true; readonly card: AudienceCard } | { readonly ok: false; readonly reason: string };
+
+/** Reads a stored card (validated: the index may have been written by another release or by hand). */
+export function decodeAudienceCard(json: string): DecodedCard {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    return { ok: false, reason: 'not JSON' };
+  }
+  const parsed = audienceCardSchema.safeParse(value);
+  if (!parsed.success)
+    return { ok: false, reason: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') };
+  return { ok: true, card: parsed.data };
+}
