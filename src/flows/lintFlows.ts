@@ -111,13 +111,20 @@ function lintSettings(
   if (settings.default_flow !== undefined && !ids.includes(settings.default_flow)) {
     report.error(['default_flow'], `default_flow ${quote(settings.default_flow)} is not a flow`, `use one of: ${ids.join(', ')}`);
   }
-  const button = settings.messages.offer_human_button;
-  if (charCount(button) === 0 || charCount(button) > LIMITS.quickReplyTitle) {
-    report.error(
-      ['messages', 'offer_human_button'],
-      `messages.offer_human_button ${quote(button)} must have 1 to ${LIMITS.quickReplyTitle} characters (it is a quick reply)`,
-      `shorten it to ${LIMITS.quickReplyTitle} characters or fewer`,
-    );
+  // Sent as quick-reply titles: the offer of a person, START's "no thanks" and its topic titles.
+  const titles: Array<[string[], string]> = [
+    [['messages', 'offer_human_button'], settings.messages.offer_human_button],
+    [['messages', 'start_no_thanks'], settings.messages.start_no_thanks],
+    ...Object.entries(settings.topic_titles).map(([topic, title]): [string[], string] => [['topic_titles', topic], title]),
+  ];
+  for (const [path, button] of titles) {
+    if (charCount(button) === 0 || charCount(button) > LIMITS.quickReplyTitle) {
+      report.error(
+        path,
+        `${path.join('.')} ${quote(button)} must have 1 to ${LIMITS.quickReplyTitle} characters (it is a quick reply)`,
+        `shorten it to ${LIMITS.quickReplyTitle} characters or fewer`,
+      );
+    }
   }
   for (const [key, text] of Object.entries(settings.messages)) {
     if (charCount(text) > LIMITS.text)

@@ -568,3 +568,34 @@ describe('settings: handover', () => {
     ]);
   });
 });
+
+describe('settings: consent (STOP and START)', () => {
+  function loadWith(settingsYaml: string): readonly Problem[] {
+    const dir = mkdtempSync(join(tmpdir(), 'talkshop-consent-'));
+    writeFileSync(join(dir, 'settings.yaml'), settingsYaml);
+    writeFileSync(
+      join(dir, 'hello.yaml'),
+      'id: hello\nstart: a\ntriggers: [{ keyword: hi }]\nnodes:\n  a:\n    say: [{ text: hi }]\n    end: true\nfallback: { text: "?", escalate_after: 2 }\n',
+    );
+    try {
+      const result = loadFlows(dir);
+      return result.ok ? result.warnings : result.problems;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  test("START's quick-reply titles (topic_titles, messages.start_no_thanks) must fit Messenger's 20 characters", () => {
+    expect(loadWith('topic_titles:\n  offers: "Offers & deals"\nmessages:\n  start_no_thanks: "No, thanks"\n')).toEqual([]);
+    expect(loadWith('topic_titles:\n  offers: "Offers, deals and all the news"\n')).toEqual([
+      expect.objectContaining({
+        severity: 'error',
+        line: 2,
+        message: 'topic_titles.offers "Offers, deals and all the news" must have 1 to 20 characters (it is a quick reply)',
+      }),
+    ]);
+    expect(loadWith('messages:\n  start_no_thanks: ""\n')).toEqual([
+      expect.objectContaining({ severity: 'error', message: expect.stringContaining('messages.start_no_thanks') }),
+    ]);
+  });
+});
