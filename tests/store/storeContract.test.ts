@@ -1,5 +1,6 @@
 import pino from 'pino';
 import { decodeEffect, encodeEffect } from '../../src/runtime/decodeEffect';
+import { tombstoneIdOf } from '../../src/store/keys';
 import { createMemoryStore } from '../../src/store/memory/memoryStore';
 import type { AppendRequest, InboxRead, Store } from '../../src/store/ports';
 import type { OwnedStore } from '../../src/store/ports';
@@ -444,6 +445,99 @@ describe.each(adapters)('%s store contract', (_name, make) => {
       expect(await store.timers.fireDue(8, token, 3000, 10)).toBe(1);
       expect((await readAll(8)).map((i) => i.record)).toEqual([record('a2')]);
       expect(await store.timers.fireDue(8, token, 9000, 10)).toBe(0);
+    });
+  });
+
+  describe('forgetting a user', () => {
+    const forgetReq = (partition: number, userId: string, n: number): AppendRequest => ({
+      partition,
+      dedupeKey: `admin:forget-${n}`,
+      record: {
+        source: 'admin',
+        event: { ...event(userId, n), kind: 'admin_command', dedupeKey: `admin:forget-${n}`, raw: { command: 'forget' } },
+      },
+    });
+    const timerRecord = (userId: string) => ({
+      source: 'timer' as const,
+      event: {
+        ...event(userId, 0),
+        kind: 'timer_fired' as const,
+        dedupeKey: `timer:${userId}`,
+        raw: { timer: 'handover_timeout' },
+      },
+    });
+    const stone = { id: tombstoneIdOf('page:u'), deletedAt: 1_700_000_999_000 };
+    const mark = { state: 'human', since: 1, lastInboundAt: 1, waitingSince: null };
+    /** u and v talk, one item of each is set aside, both have a timer; then u is erased, then u writes again. */
+    const setup = async () => {
+      await store.inbox.append([
+        req(5, 'u', 1),
+        req(5, 'v', 2),
+        req(5, 'u', 3),
+        req(5, 'v', 4),
+        forgetReq(5, 'u', 5),
+        req(5, 'u', 6),
+      ]);
+      const [u1, v2, u3, v4, forget, u6] = (await readAll(5)).map((i) => i.id) as [
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+      ];
+      const token = (await store.leases.acquire(5, 'w', 10_000)) as string;
+      const said = (itemId: string, userKey: string) => ({
+        itemId,
+        userKey,
+        expectedVersion: 0,
+        data: { said: userKey },
+        effects: [{ v: 1, body: { type: 'send', to: userKey } }],
+        thread: mark,
+      });
+      await store.states.commit({ partition: 5, leaseToken: token, items: [said(u1, 'page:u'), said(v2, 'page:v')] });
+      await store.inbox.setAside(5, token, u3, 'attempts', 5, 'boom');
+      await store.inbox.setAside(5, token, v4, 'attempts', 5, 'boom');
+      await store.timers.set(5, 'page:u|handover_timeout', 9_000, timerRecord('u'));
+      await store.timers.set(5, 'page:v|handover_timeout', 9_000, timerRecord('v'));
+      await store.states.markUnreachable(5, 'page:u', 1234);
+      return { token, forget, u6 };
+    };
+
+    it("removes the user's state, delivery facts, thread entry, outbox entries, timers and set-aside items; keeps the tombstone and everyone else", async () => {
+      const { token, forget, u6 } = await setup();
+      expect((await store.states.userOutbox(5, 'page:u')).map((e) => e.effect.body)).toEqual([{ type: 'send', to: 'page:u' }]);
+      expect((await store.timers.pending(5, 'page:u|')).map((t) => [t.slot, t.dueAt, t.record])).toEqual([
+        ['page:u|handover_timeout', 9_000, timerRecord('u')],
+      ]);
+      expect(await store.states.forgottenAt(5, 'page:u')).toBeNull();
+
+      expect(await store.states.forget(5, token, forget, 'page:u', stone)).toBe('forgotten');
+      expect(await store.states.load(5, 'page:u')).toEqual({ version: 0, data: null });
+      expect(await store.states.deliveryFacts(5, 'page:u')).toEqual({});
+      expect((await store.states.threads(5)).map((t) => t.userKey)).toEqual(['page:v']);
+      expect((await store.states.readOutbox(5, '0-0', 10)).map((e) => e.userKey)).toEqual(['page:v']);
+      expect(await store.states.userOutbox(5, 'page:u')).toEqual([]);
+      expect(await store.timers.pending(5, 'page:u|')).toEqual([]);
+      expect((await store.timers.pending(5, 'page:')).map((t) => t.slot)).toEqual(['page:v|handover_timeout']);
+      const aside = await store.inbox.setAsideItems(5, 10);
+      expect(aside.map((e) => (JSON.parse(e.raw) as { event: { userId: string } }).event.userId)).toEqual(['v']);
+      // The cursor passed the erase, which left the inbox; what u wrote after it waits to be applied.
+      expect(await store.inbox.cursor(5)).toBe(forget);
+      expect((await readAll(5)).map((i) => i.id)).toEqual([u6]);
+      expect(await store.states.forgottenAt(5, 'page:u')).toBe(stone.deletedAt);
+      expect(await store.states.forgottenAt(5, 'page:v')).toBeNull();
+      expect(await store.states.load(5, 'page:v')).toEqual({ version: 1, data: { said: 'page:v' } });
+    });
+
+    it('changes nothing without the lease, or for an item at or before the cursor', async () => {
+      const { token, forget } = await setup();
+      expect(await store.states.forget(5, 'not-the-token', forget, 'page:u', stone)).toBe('lease_lost');
+      expect(await store.states.forget(5, token, '0-1', 'page:u', stone)).toBe('already_applied');
+      expect((await store.states.load(5, 'page:u')).version).toBe(1);
+      expect(await store.states.userOutbox(5, 'page:u')).toHaveLength(1);
+      expect(await store.timers.pending(5, 'page:u|')).toHaveLength(1);
+      expect(await store.states.forgottenAt(5, 'page:u')).toBeNull();
     });
   });
 
