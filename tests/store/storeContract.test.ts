@@ -494,6 +494,7 @@ describe.each(adapters)('%s store contract', (_name, make) => {
         data: { said: userKey },
         effects: [{ v: 1, body: { type: 'send', to: userKey } }],
         thread: mark,
+        audience: JSON.stringify({ of: userKey }),
       });
       await store.states.commit({ partition: 5, leaseToken: token, items: [said(u1, 'page:u'), said(v2, 'page:v')] });
       await store.inbox.setAside(5, token, u3, 'attempts', 5, 'boom');
@@ -516,6 +517,7 @@ describe.each(adapters)('%s store contract', (_name, make) => {
       expect(await store.states.load(5, 'page:u')).toEqual({ version: 0, data: null });
       expect(await store.states.deliveryFacts(5, 'page:u')).toEqual({});
       expect((await store.states.threads(5)).map((t) => t.userKey)).toEqual(['page:v']);
+      expect((await store.audience?.cards(5, '0', 100))?.cards.map((c) => c.userKey)).toEqual(['page:v']);
       expect((await store.states.readOutbox(5, '0-0', 10)).map((e) => e.userKey)).toEqual(['page:v']);
       expect(await store.states.userOutbox(5, 'page:u')).toEqual([]);
       expect(await store.timers.pending(5, 'page:u|')).toEqual([]);
