@@ -1,5 +1,6 @@
 import { LIMITS, type SendQuickReply } from '../platform/sendApiSchema';
 import type { EngineEvent, MarketingOptin } from './engineEvent';
+import { matchesKeyword, said } from './normalize';
 import { resubscribePayload, resubscribeTopicOf, START_DECLINED_PAYLOAD } from './payloads';
 import { fillText, send, setConsent, stopSequence, type Run } from './run';
 
@@ -19,18 +20,32 @@ const START_TOPICS_MAX = LIMITS.quickReplies - 1;
  * `messages.already_stopped` instead (nothing when it is empty), never the confirmation again.
  */
 export function onStop(run: Run): void {
+  const { messages } = run.flows.settings;
+  run.state.pending = null;
+  if (withdrawAll(run)) send(run, { text: fillText(run, messages.stopped) });
+  else if (messages.already_stopped.trim() !== '') send(run, { text: fillText(run, messages.already_stopped) });
+}
+
+/** Withdraws every topic and running sequence (see onStop); false when there was nothing to withdraw. */
+function withdrawAll(run: Run): boolean {
   const { state, flows } = run;
-  const { messages, topic } = flows.settings;
-  state.pending = null;
   const topics = Object.entries(state.consent)
     .filter(([, c]) => c.subscribed)
     .map(([t]) => t);
-  if (state.consent[topic] === undefined) topics.push(topic);
+  if (state.consent[flows.settings.topic] === undefined) topics.push(flows.settings.topic);
   const sequences = Object.keys(state.sequences);
   for (const t of topics) setConsent(run, t, false, 'keyword:stop');
   for (const s of sequences) stopSequence(run, s);
-  if (topics.length > 0 || sequences.length > 0) send(run, { text: fillText(run, messages.stopped) });
-  else if (messages.already_stopped.trim() !== '') send(run, { text: fillText(run, messages.already_stopped) });
+  return topics.length > 0 || sequences.length > 0;
+}
+
+/**
+ * STOP written while a person owns the thread (or the bot is paused): the bot may not speak, but
+ * the withdrawal counts all the same; the person sees the message in the transcript.
+ */
+export function silentStop(run: Run, text: string): void {
+  const s = said(text);
+  if (run.flows.settings.keywords.stop.some((k) => matchesKeyword(s, k, 'exact'))) withdrawAll(run);
 }
 
 /**

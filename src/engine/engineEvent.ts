@@ -39,7 +39,7 @@ export type EngineEvent =
   | ({ readonly type: 'optin'; readonly ref: string; readonly marketing?: MarketingOptin } & ActedAt)
   | ({ readonly type: 'reaction' } & ActedAt)
   /** The customer wrote while another app (the Page Inbox) owns the thread: record, do not answer. `sentAt`: Meta's time. */
-  | { readonly type: 'standby_message'; readonly text: string; readonly sentAt: number }
+  | { readonly type: 'standby_message'; readonly text: string; readonly sentAt: number; readonly cause?: string }
   /** A person (Page Inbox, another app, or no app) wrote to the customer: an echo not from us. */
   | { readonly type: 'agent_message'; readonly text: string }
   /** Thread control was passed to us (the person pressed Done, or another app handed back), at Meta's time `at`. */

@@ -2,6 +2,7 @@ import type { Settings } from './flowSchema';
 import type { ThreadEvent } from './engineEvent';
 import { clip } from '../platform/sendApiSchema';
 import { MESSAGING_WINDOW } from '../platform/messagingRules';
+import { silentStop } from './consentEvents';
 import { resumeConversation } from './resume';
 import { armHandoverTimer, fillText, logThread, moveThread, openWindow, send, type Run } from './run';
 import type { UserState } from './userState';
@@ -36,6 +37,7 @@ export function onThreadEvent(run: Run, e: ThreadEvent): void {
       // The customer wrote while another app owns the thread: keep the window and the transcript.
       openWindow(run, MESSAGING_WINDOW.standardMs, e.sentAt);
       remember(run, 'user', e.text);
+      silentStop(run, e.text);
       // On standby while we think the bot owns the thread: someone else has it (a routing page, a
       // missed take), unless it is late news, written before we got the thread back.
       if (state.thread === 'handing_over' || (state.thread === 'bot' && !lateNews(state, e.sentAt)))

@@ -5,7 +5,7 @@ import { isThreadEvent, type EngineEvent } from './engineEvent';
 import { controlAt, forEachControl, type ControlRef, type FlowSet } from './flowSet';
 import { matchesKeyword, said, type Said } from './normalize';
 import { GET_STARTED_PAYLOAD, OFFER_HUMAN_PAYLOAD, resolvePayload } from './payloads';
-import { onAdminConsent, onMarketingOptin, onStart, onStartAnswer, onStop } from './consentEvents';
+import { onAdminConsent, onMarketingOptin, onStart, onStartAnswer, onStop, silentStop } from './consentEvents';
 import { askAgain, enterNode, fillText, newRun, openWindow, runActions, send, startHandover, type Run } from './run';
 import { onThreadEvent, remember } from './threadEvents';
 import type { UserState } from './userState';
@@ -60,11 +60,11 @@ export function transition(
   run.effects.push({ type: 'mark_seen' });
   // The customer's recent words, so a person taking over (and the agents' notice) has context.
   if (event.type === 'text') remember(run, 'user', event.text);
-  // While a person owns the thread (or an admin paused the bot) the bot stays silent.
+  // While a person owns the thread (or an admin paused the bot) the bot stays silent; a STOP still counts.
   if (state.thread === 'bot') {
     reconcileVersions(run);
     route(run, event);
-  }
+  } else if (event.type === 'text') silentStop(run, event.text);
   return { state, effects: run.effects };
 }
 

@@ -73,7 +73,7 @@ export function toEngineEvent(e: MessengerEvent, ourAppId?: string): EngineEvent
   if (e.channel === 'standby') {
     const m = obj(raw.message);
     return e.kind === 'message' || e.kind === 'quick_reply'
-      ? { type: 'standby_message', text: capped(m.text), sentAt: e.timestamp }
+      ? { type: 'standby_message', text: capped(m.text), sentAt: e.timestamp, cause: e.dedupeKey }
       : { type: 'none' };
   }
   // Named in the consent ledger when the event changes consent: stable across Meta's redeliveries.

@@ -153,6 +153,18 @@ describe('STOP', () => {
     expect(stop.state.consent).toEqual({ offers: { subscribed: false, at: T0, source: 'keyword:stop' } });
     expect(texts(stop.effects)).toEqual(["You're unsubscribed. Send START any time to subscribe again."]);
   });
+
+  it('still counts while a person owns the thread or the bot is paused, without a word from the bot', () => {
+    const subscribed = step(initialUserState(), say('join', 'h0'), T0).state;
+    for (const thread of ['human', 'paused'] as const) {
+      const standby: EngineEvent =
+        thread === 'human' ? { type: 'standby_message', text: 'STOP', sentAt: T0 + 1, cause: 'mid:h1' } : say('stop', 'h1');
+      const r = step({ ...subscribed, thread }, standby, T0 + HOUR);
+      expect(r.state.consent.offers).toEqual({ subscribed: false, at: T0 + HOUR, source: 'keyword:stop' });
+      expect(r.state.consentLedger.at(-1)?.cause).toBe('mid:h1');
+      expect(ofType(r.effects, 'send')).toEqual([]);
+    }
+  });
 });
 
 describe('START', () => {

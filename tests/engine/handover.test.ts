@@ -38,6 +38,7 @@ describe('reading thread events', () => {
       type: 'standby_message',
       text: 'still there?',
       sentAt: T0,
+      cause: 'k',
     });
     expect(
       toEngineEvent(event({ kind: 'pass_thread_control', raw: { pass_thread_control: { new_owner_app_id: '1234' } } })),
