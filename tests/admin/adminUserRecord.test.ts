@@ -104,4 +104,29 @@ describe('export and delete through the admin API', () => {
     ]);
     expect(JSON.stringify(logLines)).not.toContain('sam@example.com');
   });
+
+  it('orders the erase between what came before and after it: the message after it starts a new conversation', async () => {
+    const other = 'user-record-7730';
+    const at = { partition: partitionOf(TEST_PAGE, other, 16), userKey: userKeyOf(TEST_PAGE, other) };
+    const sayAs = async (text: string) =>
+      expect(
+        (await postSigned(service.port, textMessageBody(TEST_PAGE, other, text, Date.now(), `m_record_${++mids}`))).status,
+      ).toBe(200);
+    const before = await service.store.states.forgottenAt(at.partition, at.userKey);
+    await sayAs('before the erase');
+    expect((await admin('DELETE', `/users/${other}`, OPERATOR)).status).toBe(202);
+    await sayAs('after the erase');
+    await waitFor(
+      'the tombstone',
+      async () => (await service.store.states.forgottenAt(at.partition, at.userKey)) ?? before ?? undefined,
+    );
+    const state = await waitFor('the new conversation', async () => {
+      const s = await service.store.states.load(at.partition, at.userKey);
+      return s.version > 0 ? s : undefined;
+    });
+    expect(state.version).toBe(1);
+    const texts = (state.data as { transcript: Array<{ text: string }> }).transcript.map((t) => t.text);
+    expect(texts).toContain('after the erase');
+    expect(texts).not.toContain('before the erase');
+  });
 });
