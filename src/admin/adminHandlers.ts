@@ -6,6 +6,7 @@ import { LIMITS } from '../platform/sendApiSchema';
 import { partitionOf, psidOf, userKeyOf } from '../store/partitionOf';
 import type { Store } from '../store/ports';
 import type { AdminAction } from './adminRoutes';
+import { audienceCountHandler } from './audienceRoute';
 import { enqueueCommand, enqueueForget, exportUser } from './userRecord';
 
 export interface AdminHandlerDeps {
@@ -184,5 +185,6 @@ export function createAdminHandlers(deps: AdminHandlerDeps): Record<AdminAction,
     reply,
     exportUser: exportOne,
     forgetUser: forget,
+    audienceCount: audienceCountHandler(deps),
   };
 }

@@ -29,6 +29,8 @@ export const ADMIN_ROUTES = {
   // A person's whole record, and erasing it: operators only (README: Export and delete).
   exportUser: { method: 'GET', path: '/users/:psid/export', roles: [], audit: true, body: false },
   forgetUser: { method: 'DELETE', path: '/users/:psid', roles: [], audit: true, body: false },
+  // How many users a filter selects (counts only: no one is named, so not audited).
+  audienceCount: { method: 'GET', path: '/audience/count', roles: ['marketer'], audit: false, body: false },
 } as const satisfies Record<string, AdminRoute>;
 
 export type AdminAction = keyof typeof ADMIN_ROUTES;

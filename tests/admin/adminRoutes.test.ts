@@ -24,13 +24,13 @@ describe('the admin route table', () => {
       Object.entries(ADMIN_ROUTES)
         .filter(([, r]) => mayCall('marketer', r))
         .map(([a]) => a),
-    ).toEqual(['readUser', 'consent']);
+    ).toEqual(['readUser', 'consent', 'audienceCount']);
     // An agent calls the thread routes; a person's whole record and its erasure are for operators only.
     expect(
       Object.entries(ADMIN_ROUTES)
         .filter(([, r]) => !mayCall('agent', r))
         .map(([a]) => a),
-    ).toEqual(['consent', 'exportUser', 'forgetUser']);
+    ).toEqual(['consent', 'exportUser', 'forgetUser', 'audienceCount']);
     expect([ADMIN_ROUTES.exportUser.roles, ADMIN_ROUTES.forgetUser.roles]).toEqual([[], []]);
   });
 
