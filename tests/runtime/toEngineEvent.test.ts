@@ -44,7 +44,12 @@ describe("a person's text is capped before the engine and the transcript", () =>
 
   it('leaves text within the cap as it is, and keeps the payload whole', () => {
     const exact = 'x'.repeat(TEXT_CAP);
-    expect(toEngineEvent(event({ raw: { message: { text: exact } } }))).toEqual({ type: 'text', text: exact, at: 1000, cause: 'k' });
+    expect(toEngineEvent(event({ raw: { message: { text: exact } } }))).toEqual({
+      type: 'text',
+      text: exact,
+      at: 1000,
+      cause: 'k',
+    });
     expect(toEngineEvent(event({ raw: { message: { text: '😀'.repeat(TEXT_CAP) } } }))).toEqual({
       type: 'text',
       text: '😀'.repeat(TEXT_CAP),
@@ -68,5 +73,40 @@ describe("the customer's own time", () => {
       event({ kind: 'reaction', raw: { reaction: { reaction: 'love' } } }),
     ];
     for (const e of kinds) expect(toEngineEvent(e)).toMatchObject({ at: 1000 });
+  });
+});
+
+describe('consent events', () => {
+  it('reads a Marketing Messages opt-in (expiry in seconds or ms), a stop and a resume; a plugin opt-in has none', () => {
+    const optin = (o: Record<string, unknown>) => toEngineEvent(event({ kind: 'optin', raw: { optin: o } }));
+    const base = { type: 'notification_messages', payload: 'offers', notification_messages_token: 't1' };
+    expect(optin({ ...base, token_expiry_timestamp: 1810000000 })).toEqual({
+      type: 'optin',
+      ref: 'offers',
+      at: 1000,
+      cause: 'k',
+      marketing: { status: 'optin', topic: 'offers', token: 't1', expiresAt: 1810000000000 },
+    });
+    expect(optin({ ...base, token_expiry_timestamp: 1810000000000 })).toMatchObject({ marketing: { expiresAt: 1810000000000 } });
+    expect(optin({ ...base, notification_messages_status: 'STOP NOTIFICATIONS' })).toMatchObject({
+      marketing: { status: 'stop' },
+    });
+    expect(optin({ ...base, notification_messages_status: 'RESUME NOTIFICATIONS' })).toMatchObject({
+      marketing: { status: 'resume' },
+    });
+    expect(optin({ ref: 'checkout' })).not.toHaveProperty('marketing');
+  });
+
+  it('reads an admin consent command, naming the token and the request; a malformed one is nothing', () => {
+    const admin = (raw: Record<string, unknown>) => toEngineEvent(event({ kind: 'admin_command', raw }));
+    expect(admin({ command: 'consent', topic: 'news', subscribed: false, by: 'mark', requestId: 'r1' })).toEqual({
+      type: 'admin_consent',
+      topic: 'news',
+      subscribed: false,
+      by: 'mark',
+      cause: 'request:r1',
+    });
+    expect(admin({ command: 'consent', topic: 'news', subscribed: 'no' })).toEqual({ type: 'none' });
+    expect(admin({ command: 'consent', subscribed: true })).toEqual({ type: 'none' });
   });
 });
