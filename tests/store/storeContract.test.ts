@@ -532,6 +532,22 @@ describe.each(adapters)('%s store contract', (_name, make) => {
       expect(await store.states.load(5, 'page:v')).toEqual({ version: 1, data: { said: 'page:v' } });
     });
 
+    it("finds the user's outbox entries beyond the first thousand (the outbox is read a page at a time)", async () => {
+      await store.inbox.append([req(7, 'v', 1), req(7, 'u', 2), forgetReq(7, 'u', 3)]);
+      const [v1, u2, forget] = (await readAll(7)).map((i) => i.id) as [string, string, string];
+      const token = (await store.leases.acquire(7, 'w', 10_000)) as string;
+      const sends = (n: number, to: string) => Array.from({ length: n }, (_, i) => ({ v: 1, body: { type: 'send', to, i } }));
+      const items = [
+        { itemId: v1, userKey: 'page:v', expectedVersion: 0, data: {}, effects: sends(1_200, 'page:v') },
+        { itemId: u2, userKey: 'page:u', expectedVersion: 0, data: {}, effects: sends(3, 'page:u') },
+      ];
+      await store.states.commit({ partition: 7, leaseToken: token, items });
+      expect(await store.states.userOutbox(7, 'page:u')).toHaveLength(3);
+      expect(await store.states.forget(7, token, forget, 'page:u', stone)).toBe('forgotten');
+      expect(await store.states.userOutbox(7, 'page:u')).toEqual([]);
+      expect(await store.states.userOutbox(7, 'page:v')).toHaveLength(1_200);
+    });
+
     it('changes nothing without the lease, or for an item at or before the cursor', async () => {
       const { token, forget } = await setup();
       expect(await store.states.forget(5, 'not-the-token', forget, 'page:u', stone)).toBe('lease_lost');
