@@ -36,7 +36,13 @@ export type EngineEvent =
     } & ActedAt)
   | ({ readonly type: 'attachment' } & ActedAt)
   | ({ readonly type: 'referral'; readonly ref: string; readonly fromAd: boolean } & ActedAt)
-  | ({ readonly type: 'optin'; readonly ref: string; readonly marketing?: MarketingOptin } & ActedAt)
+  | ({
+      readonly type: 'optin';
+      readonly ref: string;
+      readonly marketing?: MarketingOptin;
+      /** Arrived on standby (another app owns the thread): only the consent and the token count, no flow runs. */
+      readonly standby?: boolean;
+    } & ActedAt)
   | ({ readonly type: 'reaction' } & ActedAt)
   /** The customer wrote while another app (the Page Inbox) owns the thread: record, do not answer. `sentAt`: Meta's time. */
   | { readonly type: 'standby_message'; readonly text: string; readonly sentAt: number; readonly cause?: string }

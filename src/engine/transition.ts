@@ -48,7 +48,7 @@ export function transition(
   }
   if (event.type === 'optin' && event.marketing) {
     onMarketingOptin(run, event.marketing);
-    if (event.marketing.status !== 'optin') return { state, effects: run.effects };
+    if (event.marketing.status !== 'optin' || event.standby === true) return { state, effects: run.effects };
   }
   if (profile) {
     state.profile = { ...profile, at: now };

@@ -71,6 +71,10 @@ export function toEngineEvent(e: MessengerEvent, ourAppId?: string): EngineEvent
       : { type: 'agent_message', text: capped(m.text) };
   }
   if (e.channel === 'standby') {
+    // A person stopping marketing messages while the Page Inbox owns the thread still counts.
+    const o = obj(raw.optin);
+    if (e.kind === 'optin' && o.type === 'notification_messages')
+      return { type: 'optin', ref: '', marketing: marketingOptinOf(o), standby: true, at, cause: e.dedupeKey };
     const m = obj(raw.message);
     return e.kind === 'message' || e.kind === 'quick_reply'
       ? { type: 'standby_message', text: capped(m.text), sentAt: e.timestamp, cause: e.dedupeKey }

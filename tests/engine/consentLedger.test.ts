@@ -226,6 +226,17 @@ describe("Meta's Marketing Messages opt-in webhooks", () => {
     expect(b.effects).toEqual([{ type: 'consent', topic: 'offers', subscribed: false, source: 'messenger:optout' }]);
     expect(b.state.windowEndsAt).toBe(a.state.windowEndsAt);
 
+    // The same stop on standby, while a person owns the thread: recorded, nothing else.
+    const standby: EngineEvent = {
+      type: 'optin',
+      ref: '',
+      standby: true,
+      marketing: { status: 'stop', topic: '', token: 'mm-token-secret-4' },
+    };
+    const quiet = step({ ...a.state, thread: 'human' }, standby, 1795000000600);
+    expect(quiet.state.consent.offers).toMatchObject({ subscribed: false, source: 'messenger:optout' });
+    expect(quiet.effects.map((e) => e.type)).toEqual(['consent']);
+
     const c = step(b.state, resume.engine, 1795000000700);
     expect(c.state.marketingTokens.offers?.status).toBe('active');
     expect(c.state.consentLedger.map((e) => [e.subscribed, e.source])).toEqual([

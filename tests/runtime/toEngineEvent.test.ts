@@ -95,6 +95,15 @@ describe('consent events', () => {
       marketing: { status: 'resume' },
     });
     expect(optin({ ref: 'checkout' })).not.toHaveProperty('marketing');
+    // On standby (the Page Inbox owns the thread) a stop still reaches the engine; a plugin opt-in does not.
+    const standby = (o: Record<string, unknown>) =>
+      toEngineEvent(event({ kind: 'optin', channel: 'standby', raw: { optin: o } }));
+    expect(standby({ ...base, notification_messages_status: 'STOP NOTIFICATIONS' })).toMatchObject({
+      type: 'optin',
+      standby: true,
+      marketing: { status: 'stop', token: 't1' },
+    });
+    expect(standby({ ref: 'checkout' })).toEqual({ type: 'none' });
   });
 
   it('reads an admin consent command, naming the token and the request; a malformed one is nothing', () => {
