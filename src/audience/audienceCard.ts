@@ -64,6 +64,10 @@ export function audienceCardOf(state: UserState): AudienceCard {
   };
 }
 
+/** The card as the index stores it: with the retention expiry, when there is one. */
+export const cardJson = (card: AudienceCard, exp: number | undefined): string =>
+  JSON.stringify(exp === undefined ? card : { ...card, exp });
+
 export type DecodedCard = { readonly ok: true; readonly card: AudienceCard } | { readonly ok: false; readonly reason: string };
 
 /** Reads a stored card (validated: the index may have been written by another release or by hand). */

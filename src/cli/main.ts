@@ -11,6 +11,7 @@ import { addFlowsCommand } from './flowsCommand';
 import { addProfileCommand } from './profileCommand';
 import { sendEvent } from './sendEvent';
 import { addUsersCommand } from './usersCommand';
+import { addAudienceCommand } from './audienceCommand';
 
 function configOrExit(env: Record<string, string | undefined>) {
   try {
@@ -121,6 +122,7 @@ program
 addFlowsCommand(program);
 addProfileCommand(program, () => configOrExit(process.env));
 addUsersCommand(program, { config: () => configOrExit(process.env), openStore: openStoreFromConfig });
+addAudienceCommand(program, { config: () => configOrExit(process.env), openStore: openStoreFromConfig });
 
 program.parseAsync().catch((err: unknown) => {
   process.stderr.write(`talkshop: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -1,3 +1,4 @@
+import { cardJson } from '../audience/audienceCard';
 import type { EngineEffect } from '../engine/effects';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
@@ -72,8 +73,7 @@ function threadChange<S>(handler: Handler<S>, before: Current<S>, after: Current
 function cardText<S>(handler: Handler<S>, state: S, now: number): string | null {
   const card = handler.audienceCard?.(state);
   if (!card) return null;
-  const exp = handler.expireAt?.(state, now);
-  return JSON.stringify(exp === undefined ? card : { ...card, exp });
+  return cardJson(card, handler.expireAt?.(state, now));
 }
 
 /**

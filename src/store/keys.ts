@@ -21,6 +21,10 @@ export interface Keys {
   leaseEpoch(partition: number): string;
   dedupe(partition: number, dedupeKey: string): string;
   state(partition: number, userKey: string): string;
+  /** A SCAN pattern for every user's state key, all partitions (the audience backfill walks it). */
+  statePattern(): string;
+  /** The partition and user key of a state key, or undefined for any other key. */
+  parseState(key: string): { partition: number; userKey: string } | undefined;
   outbox(partition: number): string;
   outboxCursor(partition: number): string;
   /** Sorted set of timer slots by due time; the records fired into the inbox are in timerRecords. */
@@ -61,6 +65,14 @@ export function keysFor(prefix: string): Keys {
     leaseEpoch: (p) => `${slot(p)}:lease-epoch`,
     dedupe: (p, key) => `${slot(p)}:dedupe:${key}`,
     state: (p, userKey) => `${slot(p)}:state:${userKey}`,
+    // SCAN's glob: a prefix with * ? [ or \ in it is escaped, so it matches only itself.
+    statePattern: () => `${prefix.replace(/[*?[\]\\]/g, '\\$&')}:{p*}:state:*`,
+    parseState: (key) => {
+      const head = `${prefix}:{p`;
+      if (!key.startsWith(head)) return undefined;
+      const m = /^(\d+)\}:state:(.+)$/.exec(key.slice(head.length));
+      return m ? { partition: Number(m[1]), userKey: m[2] as string } : undefined;
+    },
     outbox: (p) => `${slot(p)}:outbox`,
     outboxCursor: (p) => `${slot(p)}:outbox-cursor`,
     timers: (p) => `${slot(p)}:timers`,

@@ -154,6 +154,22 @@ export interface AudiencePage {
 export interface AudienceStore {
   /** About `count` cards of the partition from `cursor` ('0' = the start). */
   cards(partition: number, cursor: string, count: number): Promise<AudiencePage>;
+  /**
+   * Users with a stored state, every partition, about `count` at a time from `cursor` ('0' = the
+   * start; Redis SCAN: a user may come twice). For the backfill of states older than the index.
+   */
+  users(cursor: string, count: number): Promise<{ readonly users: readonly StoredUser[]; readonly next: string | null }>;
+  /**
+   * Writes the user's card if their state is still at `version` (the state the card was made
+   * from); false, writing nothing, when it is gone or a commit moved it on (that commit keeps the
+   * card itself). Needs no lease: it can never put an older card over a newer one.
+   */
+  setCardIf(partition: number, userKey: string, version: number, json: string): Promise<boolean>;
+}
+
+export interface StoredUser {
+  readonly partition: number;
+  readonly userKey: string;
 }
 
 export interface CommitRequest {

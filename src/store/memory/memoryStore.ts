@@ -149,6 +149,20 @@ class MemoryStore implements OwnedStore, InboxStore, LeaseStore, StateStore {
       const last = chunk[chunk.length - 1];
       return { cards, next: last === undefined || keys.length <= chunk.length ? null : `k:${last}` };
     },
+    users: async () => {
+      for (const rowKey of [...this.stateRows.keys()]) this.forgetIfExpired(rowKey);
+      const users = [...this.stateRows.keys()].map((rowKey) => {
+        const at = rowKey.indexOf(':');
+        return { partition: Number(rowKey.slice(0, at)), userKey: rowKey.slice(at + 1) };
+      });
+      return { users, next: null };
+    },
+    setCardIf: async (p, userKey, version, json) => {
+      this.forgetIfExpired(`${p}:${userKey}`);
+      if (this.stateRows.get(`${p}:${userKey}`)?.version !== version) return false;
+      this.audienceOf(p).set(userKey, json);
+      return true;
+    },
   };
   private readonly unreachable = new Map<string, number>();
   private readonly dedupe = new Map<string, number>();

@@ -52,6 +52,7 @@ type Scripts = Record<ScriptName, LuaScript>;
 function loadScripts(): Scripts {
   const names: ScriptName[] = [
     'append',
+    'audienceSetIf',
     'commit',
     'commitDeliveryMark',
     'forgetUser',
@@ -353,6 +354,21 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Owne
         for (let i = 0; i + 1 < items.length; i += 2) cards.push({ userKey: items[i] as string, json: items[i + 1] as string });
         return { cards, next: String(next) === '0' ? null : String(next) };
       },
+      users: async (cursor, count) => {
+        const reply = await conn.send('state scan', ['SCAN', cursor, 'MATCH', keys.statePattern(), 'COUNT', String(count)]);
+        const [next, found] = Array.isArray(reply) ? reply : [];
+        if (typeof next !== 'string' || !Array.isArray(found))
+          throw new Error(`SCAN answered ${JSON.stringify(reply)}; expected [cursor, [key, …]]`);
+        const users = found.flatMap((k) => {
+          const parsed = keys.parseState(String(k));
+          return parsed ? [parsed] : [];
+        });
+        return { users, next: next === '0' ? null : next };
+      },
+      setCardIf: async (p, userKey, version, json) =>
+        Number(
+          await conn.run(scripts.audienceSetIf, [keys.state(p, userKey), keys.audience(p)], [String(version), userKey, json]),
+        ) === 1,
     },
     timers: {
       set: async (p, slot, dueAt, record) => {
