@@ -111,3 +111,11 @@ const THREAD_EVENTS: ReadonlySet<EngineEvent['type']> = new Set([
   'timer',
 ]);
 export const isThreadEvent = (e: EngineEvent): e is ThreadEvent => THREAD_EVENTS.has(e.type);
+
+/**
+ * Consent changes that are not a message to the bot (an admin's, a stop or resume of marketing
+ * messages, anything on standby): the engine records them and nothing else runs.
+ */
+export const isConsentOnly = (e: EngineEvent): boolean =>
+  e.type === 'admin_consent' ||
+  (e.type === 'optin' && e.marketing !== undefined && (e.marketing.status !== 'optin' || e.standby === true));

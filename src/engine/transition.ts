@@ -1,7 +1,7 @@
 import { MESSAGING_WINDOW } from '../platform/messagingRules';
 import type { Trigger } from './flowSchema';
 import type { EngineEffect } from './effects';
-import { isThreadEvent, type EngineEvent } from './engineEvent';
+import { isConsentOnly, isThreadEvent, type EngineEvent } from './engineEvent';
 import { controlAt, forEachControl, type ControlRef, type FlowSet } from './flowSet';
 import { matchesKeyword, said, type Said } from './normalize';
 import { GET_STARTED_PAYLOAD, OFFER_HUMAN_PAYLOAD, resolvePayload } from './payloads';
@@ -48,7 +48,7 @@ export function transition(
   }
   if (event.type === 'optin' && event.marketing) {
     onMarketingOptin(run, event.marketing);
-    if (event.marketing.status !== 'optin' || event.standby === true) return { state, effects: run.effects };
+    if (isConsentOnly(event)) return { state, effects: run.effects };
   }
   if (profile) {
     state.profile = { ...profile, at: now };

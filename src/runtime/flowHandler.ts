@@ -1,5 +1,5 @@
 import { audienceCardOf } from '../audience/audienceCard';
-import { isThreadEvent } from '../engine/engineEvent';
+import { isConsentOnly, isThreadEvent } from '../engine/engineEvent';
 import { toEngineEvent } from './toEngineEvent';
 import type { FlowSet } from '../engine/flowSet';
 import { transition } from '../engine/transition';
@@ -89,7 +89,14 @@ export function flowHandler(flows: FlowSet, options: FlowHandlerOptions = {}): H
     async prepare(state, item, now): Promise<InboxItem> {
       const event = item.record.event;
       const engineEvent = toEngineEvent(event, options.appId);
-      if (!fetchProfile || engineEvent.type === 'none' || isThreadEvent(engineEvent) || !profileDue(state, now, ttl)) return item;
+      if (
+        !fetchProfile ||
+        engineEvent.type === 'none' ||
+        isThreadEvent(engineEvent) ||
+        isConsentOnly(engineEvent) ||
+        !profileDue(state, now, ttl)
+      )
+        return item;
       // Fetched before the engine runs so the very first reply can greet by name; a failure or a
       // slow answer only means the declared default is used (and another try in an hour).
       const lookup = fetchProfile(event.userId).then(
