@@ -6,6 +6,7 @@ import type { EngineEvent } from '../../src/engine/engineEvent';
 import { resubscribePayload, START_DECLINED_PAYLOAD } from '../../src/engine/payloads';
 import { transition } from '../../src/engine/transition';
 import { decodeUserState, initialUserState, type UserState } from '../../src/engine/userState';
+import { messageSchema } from '../../src/platform/sendApiSchema';
 import { toEngineEvent } from '../../src/runtime/toEngineEvent';
 import { parseWebhook } from '../../src/webhook/parseWebhook';
 import { HOUR, T0, flowSet } from './engineFixtures';
@@ -91,6 +92,8 @@ describe('consent ledger: opt-in by a flow, STOP, START, re-subscribe', () => {
         { content_type: 'text', title: 'No thanks', payload: START_DECLINED_PAYLOAD },
       ],
     });
+
+    expect(messageSchema.safeParse(question).success).toBe(true);
 
     // 4. tapping the topic re-subscribes, with START as its source
     const again = step(s, tap(resubscribePayload('offers'), 'Offers & deals', 'm4'), T0 + 3 * HOUR);
