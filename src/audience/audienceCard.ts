@@ -35,13 +35,11 @@ export type AudienceCard = z.infer<typeof audienceCardSchema>;
 /** An active token without an expiry: valid until told otherwise. */
 const NO_EXPIRY = 8.64e15;
 
-/** The marketing-message tokens, read structurally: older states have none. */
-const tokensSchema = z.record(z.string(), z.object({ status: z.string(), expiresAt: z.number().nullable() })).catch({});
-
+/** Until when the user holds an active Marketing Messages token (the latest expiry of those), or null. */
 function tokenUntil(state: UserState): number | null {
-  const tokens = tokensSchema.parse((state as { marketingTokens?: unknown }).marketingTokens ?? {});
   let until: number | null = null;
-  for (const t of Object.values(tokens)) if (t.status === 'active') until = Math.max(until ?? 0, t.expiresAt ?? NO_EXPIRY);
+  for (const t of Object.values(state.marketingTokens))
+    if (t.status === 'active') until = Math.max(until ?? 0, t.expiresAt ?? NO_EXPIRY);
   return until;
 }
 
