@@ -74,6 +74,7 @@ export function audienceCountHandler(deps: AudienceRouteDeps) {
       count: counted.count,
       scanned: counted.scanned,
       unreadable: counted.unreadable,
+      pruned: counted.pruned,
       perPartition: counted.perPartition,
       at,
       filter: parsed.filter,

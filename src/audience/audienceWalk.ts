@@ -18,6 +18,42 @@ export interface WalkOptions {
   readonly onUnreadable?: (partition: number, userKey: string, reason: string) => void;
 }
 
+/** What a pass over the cards met, beyond the members. */
+interface PassStats {
+  scanned: number;
+  unreadable: number;
+  pruned: number;
+}
+
+/**
+ * A partition's live cards, one chunk in memory at a time. A card past its retention expiry is
+ * removed on the way if the user's state is gone (Redis expired the state; a hash field cannot
+ * expire with it), so the index forgets inactive users too; it is no one either way.
+ */
+async function* liveCards(
+  store: AudienceStore,
+  partition: number,
+  now: number,
+  stats: PassStats,
+  options: WalkOptions,
+): AsyncGenerator<{ readonly userKey: string; readonly card: AudienceCard }> {
+  let cursor: string | null = '0';
+  while (cursor !== null) {
+    const page = await store.cards(partition, cursor, options.chunk ?? AUDIENCE_CHUNK);
+    for (const row of page.cards) {
+      stats.scanned += 1;
+      const decoded = decodeAudienceCard(row.json);
+      if (!decoded.ok) {
+        stats.unreadable += 1;
+        options.onUnreadable?.(partition, row.userKey, decoded.reason);
+      } else if (decoded.card.exp !== undefined && decoded.card.exp <= now) {
+        if (await store.prune(partition, row.userKey)) stats.pruned += 1;
+      } else yield { userKey: row.userKey, card: decoded.card };
+    }
+    cursor = page.next;
+  }
+}
+
 /**
  * The users of the audience at `now`, partition by partition, in chunks: never more than one
  * chunk of cards in memory, so a walk over a million users costs what one chunk does. For the
@@ -31,19 +67,10 @@ export async function* audienceWalk(
   now: number,
   options: WalkOptions = {},
 ): AsyncGenerator<AudienceMember> {
-  const chunk = options.chunk ?? AUDIENCE_CHUNK;
-  for (const partition of partitions) {
-    let cursor: string | null = '0';
-    while (cursor !== null) {
-      const page = await store.cards(partition, cursor, chunk);
-      for (const row of page.cards) {
-        const decoded = decodeAudienceCard(row.json);
-        if (!decoded.ok) options.onUnreadable?.(partition, row.userKey, decoded.reason);
-        else if (matches(decoded.card, filter, now)) yield { partition, userKey: row.userKey, card: decoded.card };
-      }
-      cursor = page.next;
-    }
-  }
+  const stats: PassStats = { scanned: 0, unreadable: 0, pruned: 0 };
+  for (const partition of partitions)
+    for await (const { userKey, card } of liveCards(store, partition, now, stats, options))
+      if (matches(card, filter, now)) yield { partition, userKey, card };
 }
 
 export interface AudienceCount {
@@ -53,6 +80,8 @@ export interface AudienceCount {
   readonly scanned: number;
   /** Cards that could not be read (skipped). */
   readonly unreadable: number;
+  /** Cards of users retention forgot, removed on the way. */
+  readonly pruned: number;
   /** Per partition, in the order asked: the audience in it. */
   readonly perPartition: readonly number[];
 }
@@ -68,27 +97,14 @@ export async function audienceCount(
   now: number,
   options: WalkOptions & { readonly onPartition?: (done: number, total: number) => void } = {},
 ): Promise<AudienceCount> {
-  const chunk = options.chunk ?? AUDIENCE_CHUNK;
+  const stats: PassStats = { scanned: 0, unreadable: 0, pruned: 0 };
   const perPartition: number[] = [];
-  let scanned = 0;
-  let unreadable = 0;
   for (const [i, partition] of partitions.entries()) {
     let inPartition = 0;
-    let cursor: string | null = '0';
-    while (cursor !== null) {
-      const page = await store.cards(partition, cursor, chunk);
-      for (const row of page.cards) {
-        scanned += 1;
-        const decoded = decodeAudienceCard(row.json);
-        if (!decoded.ok) {
-          unreadable += 1;
-          options.onUnreadable?.(partition, row.userKey, decoded.reason);
-        } else if (matches(decoded.card, filter, now)) inPartition += 1;
-      }
-      cursor = page.next;
-    }
+    for await (const { card } of liveCards(store, partition, now, stats, options))
+      if (matches(card, filter, now)) inPartition += 1;
     perPartition.push(inPartition);
     options.onPartition?.(i + 1, partitions.length);
   }
-  return { count: perPartition.reduce((a, b) => a + b, 0), scanned, unreadable, perPartition };
+  return { count: perPartition.reduce((a, b) => a + b, 0), ...stats, perPartition };
 }

@@ -165,6 +165,11 @@ export interface AudienceStore {
    * card itself). Needs no lease: it can never put an older card over a newer one.
    */
   setCardIf(partition: number, userKey: string, version: number, json: string): Promise<boolean>;
+  /**
+   * Removes the user's card if their state is gone (retention expired it: Redis cannot expire a
+   * hash field with the state). True when a card was removed; never removes the card of a state.
+   */
+  prune(partition: number, userKey: string): Promise<boolean>;
 }
 
 export interface StoredUser {

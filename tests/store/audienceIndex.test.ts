@@ -1,4 +1,7 @@
 import pino from 'pino';
+import { audienceCardOf } from '../../src/audience/audienceCard';
+import { audienceCount } from '../../src/audience/audienceWalk';
+import { initialUserState } from '../../src/engine/userState';
 import { createMemoryStore } from '../../src/store/memory/memoryStore';
 import type { AudienceStore, CommitItem, Store } from '../../src/store/ports';
 import { createRedisStore } from '../../src/store/redis/redisStore';
@@ -28,6 +31,8 @@ const adapters: Array<[string, Factory]> = [
     },
   ],
 ];
+
+const card = audienceCardOf(initialUserState());
 
 /** Item ids only need to be after the cursor: the commit does not read the inbox entry. */
 let seq = 0;
@@ -97,6 +102,21 @@ describe.each(adapters)('%s audience index', (_name, make) => {
     expect((await allCards(audience, 3, 10)).seen).toEqual([['page:b', '{"n":3}']]);
     // Other partitions have their own index.
     expect((await allCards(audience, 4, 10)).seen).toEqual([]);
+  });
+
+  it('prunes the card of a user whose state retention removed, never the card of a live state', async () => {
+    const token = (await store.leases.acquire(6, 'w', 10_000)) as string;
+    const gone = { ...item('page:gone', 0, JSON.stringify({ ...card, exp: 1 })), expireAt: 1 }; // expired at once
+    const live = item('page:live', 0, JSON.stringify(card));
+    await store.states.commit({ partition: 6, leaseToken: token, items: [gone, live] });
+    expect((await store.states.load(6, 'page:gone')).version).toBe(0);
+    expect((await allCards(audience, 6, 10)).seen.map(([u]) => u)).toEqual(['page:gone', 'page:live']);
+    expect(await audience.prune(6, 'page:live')).toBe(false);
+    // A count meets the expired card and removes it on the way; it never counts it.
+    const counted = await audienceCount(audience, [6], { all: [] }, Date.now());
+    expect(counted).toMatchObject({ count: 1, scanned: 2, pruned: 1 });
+    expect((await allCards(audience, 6, 10)).seen.map(([u]) => u)).toEqual(['page:live']);
+    expect(await audience.prune(6, 'page:gone')).toBe(false); // nothing left to remove
   });
 
   it('reads a partition in chunks: every card exactly once across chunk boundaries', async () => {

@@ -157,6 +157,10 @@ class MemoryStore implements OwnedStore, InboxStore, LeaseStore, StateStore {
       });
       return { users, next: null };
     },
+    prune: async (p, userKey) => {
+      this.forgetIfExpired(`${p}:${userKey}`);
+      return !this.stateRows.has(`${p}:${userKey}`) && this.audienceOf(p).delete(userKey);
+    },
     setCardIf: async (p, userKey, version, json) => {
       this.forgetIfExpired(`${p}:${userKey}`);
       if (this.stateRows.get(`${p}:${userKey}`)?.version !== version) return false;

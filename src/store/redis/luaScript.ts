@@ -4,6 +4,7 @@ import { join } from 'node:path';
 
 export type ScriptName =
   | 'append'
+  | 'audiencePrune'
   | 'audienceSetIf'
   | 'commit'
   | 'commitDeliveryMark'

@@ -52,6 +52,7 @@ type Scripts = Record<ScriptName, LuaScript>;
 function loadScripts(): Scripts {
   const names: ScriptName[] = [
     'append',
+    'audiencePrune',
     'audienceSetIf',
     'commit',
     'commitDeliveryMark',
@@ -365,6 +366,8 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Owne
         });
         return { users, next: next === '0' ? null : next };
       },
+      prune: async (p, userKey) =>
+        Number(await conn.run(scripts.audiencePrune, [keys.state(p, userKey), keys.audience(p)], [userKey])) === 1,
       setCardIf: async (p, userKey, version, json) =>
         Number(
           await conn.run(scripts.audienceSetIf, [keys.state(p, userKey), keys.audience(p)], [String(version), userKey, json]),
