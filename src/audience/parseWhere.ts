@@ -15,6 +15,7 @@ export const WHERE_FORMS = [
   'flow=FLOW, node=FLOW/NODE',
   'thread=bot|handing_over|human|paused',
   'mmtoken=yes, mmtoken=no (an active Marketing Messages token)',
+  'A | B (spaces around the bar): either one holds, e.g. tag=vip | field.plan=gold',
 ] as const;
 
 export type WhereResult =
@@ -123,13 +124,26 @@ function parseClause(clause: string): Clause {
   }
 }
 
+/** `A | B | …`: one condition of several (JSON `any`); a single clause is itself. */
+function parseEither(clause: string): Clause {
+  const parts = clause.split(/\s+\|\s+/);
+  if (parts.length === 1) return parseClause(clause);
+  const any: Condition[] = [];
+  for (const part of parts) {
+    const parsed = part.trim() === '' ? fail('empty') : parseClause(part.trim());
+    if (!parsed.ok) return fail(`"${part.trim()}": ${parsed.why}`);
+    any.push(parsed.condition);
+  }
+  return ok({ any });
+}
+
 /** Parses `--where` clauses (all must hold) into a filter; every bad clause is reported, not just the first. */
 export function parseWhere(clauses: readonly string[]): WhereResult {
   const all: Condition[] = [];
   const problems: string[] = [];
   for (const raw of clauses) {
     const clause = raw.trim();
-    const parsed = clause === '' ? fail('empty') : parseClause(clause);
+    const parsed = clause === '' ? fail('empty') : parseEither(clause);
     if (parsed.ok) all.push(parsed.condition);
     else problems.push(`--where "${raw}": ${parsed.why}`);
   }

@@ -73,6 +73,26 @@ describe('parseWhere', () => {
     expect(parsed.problems.at(-1)).toContain('field.NAME in A,B,C');
   });
 
+  it('A | B is either one (JSON any); a bad alternative names itself', () => {
+    expect(parseWhere(['tag=vip | field.plan in gold,silver'])).toEqual({
+      ok: true,
+      filter: {
+        all: [
+          {
+            any: [
+              { tag: 'vip', has: true },
+              { field: 'plan', in: ['gold', 'silver'] },
+            ],
+          },
+        ],
+      },
+    });
+    // Without spaces around it the bar is part of a value.
+    expect(parseWhere(['field.note contains a|b'])).toEqual({ ok: true, filter: { all: [{ field: 'note', contains: 'a|b' }] } });
+    const bad = parseWhere(['tag=vip | window=ajar']);
+    expect(bad.ok ? '' : bad.problems[0]).toBe('--where "tag=vip | window=ajar": "window=ajar": "ajar" is not open or closed');
+  });
+
   it('reports every bad clause, not just the first', () => {
     const parsed = parseWhere(['tag>x', 'window=ajar', 'tag=ok']);
     expect(parsed.ok ? [] : parsed.problems.filter((p) => p.startsWith('--where'))).toHaveLength(2);
