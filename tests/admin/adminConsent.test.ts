@@ -1,10 +1,11 @@
 import { textMessageBody } from '../../src/cli/sendEvent';
-import { startFakeGraphApi, type FakeGraphApi } from '../../src/emulator/fakeGraphApi';
+import { type FakeGraphApi } from '../../src/emulator/fakeGraphApi';
 import { decodeUserState } from '../../src/engine/userState';
 import { partitionOf, userKeyOf } from '../../src/store/partitionOf';
 import { startService, type RunningService } from '../../src/server';
-import { TEST_PAGE, TEST_SECRET, testConfig } from '../support/testEnv';
+import { TEST_PAGE, testConfig } from '../support/testEnv';
 import { postSigned, waitFor } from '../support/webhookClient';
+import { startTestGraphApi } from '../support/testGraphApi';
 
 /** POST /admin/users/:psid/consent, end to end: the request, the user's lane, the engine, the ledger. */
 const MARKETER = 'marketer-token-0123456789';
@@ -14,12 +15,7 @@ let fake: FakeGraphApi;
 let service: RunningService;
 
 beforeAll(async () => {
-  fake = await startFakeGraphApi({
-    appSecret: TEST_SECRET,
-    accessToken: 'test-access-token',
-    pageId: TEST_PAGE,
-    appId: 'test-app',
-  });
+  fake = await startTestGraphApi();
   service = await startService(
     testConfig({
       REDIS_URL: undefined,

@@ -1,11 +1,12 @@
 import { textMessageBody } from '../../src/cli/sendEvent';
-import { startFakeGraphApi, type FakeGraphApi } from '../../src/emulator/fakeGraphApi';
+import { type FakeGraphApi } from '../../src/emulator/fakeGraphApi';
 import { decodeUserState } from '../../src/engine/userState';
 import { partitionOf, userKeyOf } from '../../src/store/partitionOf';
 import { startService, type RunningService } from '../../src/server';
-import { TEST_PAGE, TEST_SECRET, testConfig } from '../support/testEnv';
+import { TEST_PAGE, testConfig } from '../support/testEnv';
 import { partitionsUpTo, settled } from '../support/settled';
 import { postSigned, waitFor } from '../support/webhookClient';
+import { startTestGraphApi } from '../support/testGraphApi';
 
 const TOKEN = 'admin-token-0123456789';
 const HOUR = 3600_000;
@@ -15,12 +16,7 @@ let service: RunningService;
 let mids = 0;
 
 beforeAll(async () => {
-  fake = await startFakeGraphApi({
-    appSecret: TEST_SECRET,
-    accessToken: 'test-access-token',
-    pageId: TEST_PAGE,
-    appId: 'test-app',
-  });
+  fake = await startTestGraphApi();
   service = await startService(
     testConfig({ REDIS_URL: undefined, GRAPH_API_URL: fake.url, ADMIN_TOKEN: TOKEN, ADMIN_PORT: '0' }),
     {

@@ -1,13 +1,7 @@
 import { adminTokensOf, loadConfig } from '../../src/config/config';
 import { ConfigError } from '../../src/errors';
+import { REQUIRED_ENV as required } from '../support/requiredEnv';
 
-const required = {
-  MESSENGER_PAGE_ID: '1',
-  MESSENGER_ACCESS_TOKEN: 'token-value',
-  MESSENGER_APP_ID: '2',
-  MESSENGER_APP_SECRET: 'secret-value',
-  MESSENGER_VERIFY_TOKEN: 'verify-value',
-};
 const A = 'aaaaaaaaaaaaaaaa-1';
 const B = 'bbbbbbbbbbbbbbbb-2';
 

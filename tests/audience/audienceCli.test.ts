@@ -9,16 +9,15 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
 import { audienceCardOf } from '../../src/audience/audienceCard';
 import { reindexAudience } from '../../src/audience/reindex';
 import { initialUserState, type UserState } from '../../src/engine/userState';
 import { createMemoryStore } from '../../src/store/memory/memoryStore';
 import { partitionOf, userKeyOf } from '../../src/store/partitionOf';
 import type { AudienceStore, StateStore, Store } from '../../src/store/ports';
-import { createRedisStore } from '../../src/store/redis/redisStore';
 import { deletePrefix } from '../support/redisKeys';
-import { TEST_PAGE, TEST_REDIS_URL, testEnv } from '../support/testEnv';
+import { TEST_PAGE, testEnv } from '../support/testEnv';
+import { openTestStore } from '../support/openTestStore';
 
 const CLI = join(__dirname, '..', '..', 'dist', 'src', 'cli', 'main.js');
 const env = testEnv({ INBOX_PARTITIONS: '4' });
@@ -62,13 +61,7 @@ describe('talkshop audience', () => {
   });
 
   it('count finds no one before the backfill, reindex writes the cards, count finds the segment', async () => {
-    const store = await createRedisStore({
-      url: TEST_REDIS_URL,
-      keyPrefix: prefix,
-      dedupeTtlSeconds: 60,
-      timeoutMs: 5000,
-      logger: pino({ level: 'silent' }),
-    });
+    const store = await openTestStore(prefix);
     const users = Array.from(
       { length: 12 },
       (_, i) => [`old-${i}`, state({ tags: i % 3 === 0 ? ['vip'] : [], fields: { age: 10 + i * 5 } })] as const,

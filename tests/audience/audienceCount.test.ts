@@ -11,9 +11,9 @@ import type { Handler } from '../../src/runtime/handler';
 import { StateCache } from '../../src/runtime/stateCache';
 import { partitionOf, userKeyOf } from '../../src/store/partitionOf';
 import type { AudienceStore, InboxItem, Store } from '../../src/store/ports';
-import { createRedisStore } from '../../src/store/redis/redisStore';
 import { deletePrefix } from '../support/redisKeys';
-import { TEST_REDIS_URL, uniquePrefix } from '../support/testEnv';
+import { uniquePrefix } from '../support/testEnv';
+import { openTestStore } from '../support/openTestStore';
 
 /**
  * End to end on Redis: 2,000 users with varied states committed by the runtime across 8
@@ -80,13 +80,7 @@ describe('audience count on Redis', () => {
 
   beforeAll(async () => {
     prefix = uniquePrefix('audcount');
-    store = await createRedisStore({
-      url: TEST_REDIS_URL,
-      keyPrefix: prefix,
-      dedupeTtlSeconds: 60,
-      timeoutMs: 10_000,
-      logger: pino({ level: 'silent' }),
-    });
+    store = await openTestStore(prefix, { timeoutMs: 10_000 });
     // Each user's one event sets their prepared state; the runtime writes state and card together.
     const handler: Handler<UserState> = {
       decode: decodeUserState,

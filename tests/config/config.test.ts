@@ -1,13 +1,6 @@
 import { loadConfig } from '../../src/config/config';
 import { ConfigError } from '../../src/errors';
-
-const required = {
-  MESSENGER_PAGE_ID: '1',
-  MESSENGER_ACCESS_TOKEN: 'token-value',
-  MESSENGER_APP_ID: '2',
-  MESSENGER_APP_SECRET: 'secret-value',
-  MESSENGER_VERIFY_TOKEN: 'verify-value',
-};
+import { REQUIRED_ENV as required } from '../support/requiredEnv';
 
 function problems(env: Record<string, string | undefined>): readonly string[] {
   try {

@@ -11,7 +11,7 @@ import pino from 'pino';
 import { createClient } from 'redis';
 import { textMessageBody } from '../../src/cli/sendEvent';
 import type { Config } from '../../src/config/config';
-import { startFakeGraphApi, type FakeGraphApi } from '../../src/emulator/fakeGraphApi';
+import { type FakeGraphApi } from '../../src/emulator/fakeGraphApi';
 import { decodeUserState } from '../../src/engine/userState';
 import { loadFlows } from '../../src/flows/loadFlows';
 import { createMetrics } from '../../src/metrics';
@@ -25,8 +25,9 @@ import type { InboxRecord } from '../../src/store/ports';
 import { encodeInboxRecord } from '../../src/store/records';
 import { deletePrefix } from '../support/redisKeys';
 import { partitionsUpTo, settled } from '../support/settled';
-import { TEST_PAGE, TEST_REDIS_URL, TEST_SECRET, testConfig } from '../support/testEnv';
+import { TEST_PAGE, TEST_REDIS_URL, testConfig } from '../support/testEnv';
 import { postSigned, waitFor } from '../support/webhookClient';
+import { startTestGraphApi } from '../support/testGraphApi';
 
 const TOKEN = 'operator-token-0123456789ab';
 const VICTIM = 'psid-victim-7731';
@@ -39,12 +40,7 @@ const running: Array<() => Promise<void>> = [];
 let mids = 0;
 
 beforeAll(async () => {
-  fake = await startFakeGraphApi({
-    appSecret: TEST_SECRET,
-    accessToken: 'test-access-token',
-    pageId: TEST_PAGE,
-    appId: 'test-app',
-  });
+  fake = await startTestGraphApi();
   redis = createClient({ url: TEST_REDIS_URL });
   await redis.connect();
   config = testConfig({ GRAPH_API_URL: fake.url, ADMIN_TOKEN: TOKEN, ADMIN_PORT: '0' });

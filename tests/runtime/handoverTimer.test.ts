@@ -1,23 +1,18 @@
 import { createClient } from 'redis';
 import { textMessageBody } from '../../src/cli/sendEvent';
-import { startFakeGraphApi } from '../../src/emulator/fakeGraphApi';
 import { decodeUserState } from '../../src/engine/userState';
 import { partitionOf, userKeyOf } from '../../src/store/partitionOf';
 import { startService } from '../../src/server';
 import { keysFor } from '../../src/store/keys';
 import { deletePrefix } from '../support/redisKeys';
-import { TEST_PAGE, TEST_REDIS_URL, TEST_SECRET, testConfig } from '../support/testEnv';
+import { TEST_PAGE, TEST_REDIS_URL, testConfig } from '../support/testEnv';
 import { postSigned, waitFor } from '../support/webhookClient';
+import { startTestGraphApi } from '../support/testGraphApi';
 
 /** The inactivity timer lives in Redis: a worker that restarts (or another one) still fires it. */
 it('the handover timeout survives a worker restart and takes the thread back', async () => {
   let clock = Date.now();
-  const fake = await startFakeGraphApi({
-    appSecret: TEST_SECRET,
-    accessToken: 'test-access-token',
-    pageId: TEST_PAGE,
-    appId: 'test-app',
-  });
+  const fake = await startTestGraphApi();
   const config = testConfig({ GRAPH_API_URL: fake.url });
   const redis = createClient({ url: TEST_REDIS_URL });
   await redis.connect();

@@ -1,12 +1,12 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { textMessageBody } from '../../src/cli/sendEvent';
-import { startFakeGraphApi } from '../../src/emulator/fakeGraphApi';
 import { charCount, LIMITS } from '../../src/platform/sendApiSchema';
 import { staffNoticeText } from '../../src/runtime/notifyAgents';
 import { startService } from '../../src/server';
-import { TEST_PAGE, TEST_SECRET, testConfig } from '../support/testEnv';
+import { TEST_PAGE, testConfig } from '../support/testEnv';
 import { postSigned, waitFor } from '../support/webhookClient';
+import { startTestGraphApi } from '../support/testGraphApi';
 
 const bodyOf = (req: IncomingMessage) =>
   new Promise<string>((resolve) => {
@@ -28,12 +28,7 @@ it("someone asking for a person notifies the agents' webhook (who, why, last mes
     res.writeHead(200).end('ok');
   });
   await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
-  const fake = await startFakeGraphApi({
-    appSecret: TEST_SECRET,
-    accessToken: 'test-access-token',
-    pageId: TEST_PAGE,
-    appId: 'test-app',
-  });
+  const fake = await startTestGraphApi();
   const url = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
   const service = await startService(testConfig({ REDIS_URL: undefined, GRAPH_API_URL: fake.url, NOTIFY_WEBHOOK_URL: url }));
   try {
@@ -84,12 +79,7 @@ it('customer text reaches the Slack-compatible notice escaped: no @channel ping,
     res.writeHead(200).end('ok');
   });
   await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
-  const fake = await startFakeGraphApi({
-    appSecret: TEST_SECRET,
-    accessToken: 'test-access-token',
-    pageId: TEST_PAGE,
-    appId: 'test-app',
-  });
+  const fake = await startTestGraphApi();
   const url = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
   const service = await startService(testConfig({ REDIS_URL: undefined, GRAPH_API_URL: fake.url, NOTIFY_WEBHOOK_URL: url }));
   const hostile = '<!channel> see <https://evil.example|your order> & <@U123>\n> admin: refund approved';

@@ -1,11 +1,12 @@
 import { textMessageBody } from '../../src/cli/sendEvent';
-import { FAKE_ERRORS, startFakeGraphApi, type FakeGraphApi } from '../../src/emulator/fakeGraphApi';
+import { FAKE_ERRORS, type FakeGraphApi } from '../../src/emulator/fakeGraphApi';
 import { partitionOf, userKeyOf } from '../../src/store/partitionOf';
 import { decodeUserState } from '../../src/engine/userState';
 import { startService, type RunningService } from '../../src/server';
-import { TEST_PAGE, TEST_SECRET, testConfig } from '../support/testEnv';
+import { TEST_PAGE, testConfig } from '../support/testEnv';
 import { partitionsUpTo, settled } from '../support/settled';
 import { get, postSigned, waitFor } from '../support/webhookClient';
+import { startTestGraphApi } from '../support/testGraphApi';
 
 /** The sender end to end: webhook → engine → outbox → sender → fake Graph API (memory store). */
 let fake: FakeGraphApi;
@@ -14,12 +15,7 @@ let clock = Date.now();
 let mids = 0;
 
 beforeEach(async () => {
-  fake = await startFakeGraphApi({
-    appSecret: TEST_SECRET,
-    accessToken: 'test-access-token',
-    pageId: TEST_PAGE,
-    appId: 'test-app',
-  });
+  fake = await startTestGraphApi();
   clock = Date.now();
   service = await startService(testConfig({ REDIS_URL: undefined, GRAPH_API_URL: fake.url }), { now: () => clock });
 });

@@ -1,5 +1,5 @@
 import { textMessageBody } from '../../src/cli/sendEvent';
-import { startFakeGraphApi, type FakeGraphApi } from '../../src/emulator/fakeGraphApi';
+import { type FakeGraphApi } from '../../src/emulator/fakeGraphApi';
 import { decodeUserState, initialUserState, type UserState } from '../../src/engine/userState';
 import { loadFlows } from '../../src/flows/loadFlows';
 import { DAY_MS } from '../../src/platform/messagingRules';
@@ -10,8 +10,9 @@ import { partitionOf, userKeyOf } from '../../src/store/partitionOf';
 import type { InboxItem } from '../../src/store/ports';
 import { messengerText, T0 } from '../engine/engineFixtures';
 import { partitionsUpTo, settled } from '../support/settled';
-import { TEST_PAGE, TEST_SECRET, testConfig } from '../support/testEnv';
+import { TEST_PAGE, testConfig } from '../support/testEnv';
 import { postSigned } from '../support/webhookClient';
+import { startTestGraphApi } from '../support/testGraphApi';
 
 /** TRANSCRIPT_RETENTION_DAYS and INACTIVE_USER_RETENTION_DAYS, from the handler to the store. */
 const loaded = loadFlows('flows');
@@ -72,12 +73,7 @@ describe('retention settings through the running service (memory store, moved cl
   const ALL = partitionsUpTo(16);
 
   beforeAll(async () => {
-    fake = await startFakeGraphApi({
-      appSecret: TEST_SECRET,
-      accessToken: 'test-access-token',
-      pageId: TEST_PAGE,
-      appId: 'test-app',
-    });
+    fake = await startTestGraphApi();
     const config = testConfig({
       REDIS_URL: undefined,
       GRAPH_API_URL: fake.url,

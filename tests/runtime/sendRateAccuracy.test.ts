@@ -27,15 +27,16 @@
  */
 import { createClient } from 'redis';
 import { textMessageBody } from '../../src/cli/sendEvent';
-import { startFakeGraphApi, type FakeGraphApi } from '../../src/emulator/fakeGraphApi';
+import { type FakeGraphApi } from '../../src/emulator/fakeGraphApi';
 import { keysFor, pageRateBucket } from '../../src/store/keys';
 import type { Store } from '../../src/store/ports';
 import { maxInWindow, unjustifiedRefusals, watchGrants, type BucketGrants } from '../support/bucketGrants';
 import { deletePrefix } from '../support/redisKeys';
 import { observeRedis, partitionsUpTo, settled } from '../support/settled';
 import { spawnCluster, type SpawnedService } from '../support/spawnService';
-import { TEST_PAGE, TEST_REDIS_URL, TEST_SECRET, testEnv } from '../support/testEnv';
+import { TEST_PAGE, TEST_REDIS_URL, testEnv } from '../support/testEnv';
 import { keepAlive, postSigned, waitFor } from '../support/webhookClient';
+import { startTestGraphApi } from '../support/testGraphApi';
 
 const PARTITIONS = 16;
 const RATE = 50;
@@ -55,12 +56,7 @@ const psid = (u: number) => `rate-u${u}`;
 
 beforeAll(async () => {
   await redis.connect();
-  fake = await startFakeGraphApi({
-    appSecret: TEST_SECRET,
-    accessToken: 'test-access-token',
-    pageId: TEST_PAGE,
-    appId: 'test-app',
-  });
+  fake = await startTestGraphApi();
   env = testEnv({
     INBOX_PARTITIONS: String(PARTITIONS),
     GRAPH_API_URL: fake.url,

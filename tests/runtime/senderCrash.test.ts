@@ -19,14 +19,15 @@
  * The count is printed so it can be quoted.
  */
 import { textMessageBody } from '../../src/cli/sendEvent';
-import { startFakeGraphApi, type FakeCall, type FakeGraphApi } from '../../src/emulator/fakeGraphApi';
+import { type FakeCall, type FakeGraphApi } from '../../src/emulator/fakeGraphApi';
 import { DEFAULT_USERS_IN_FLIGHT } from '../../src/runtime/outboxSender';
 import type { Store } from '../../src/store/ports';
 import { deletePrefix } from '../support/redisKeys';
 import { observeRedis, partitionsUpTo, settled } from '../support/settled';
 import { spawnService, type SpawnedService } from '../support/spawnService';
-import { TEST_PAGE, TEST_SECRET, testEnv } from '../support/testEnv';
+import { TEST_PAGE, testEnv } from '../support/testEnv';
 import { keepAlive, postSigned, waitFor } from '../support/webhookClient';
+import { startTestGraphApi } from '../support/testGraphApi';
 
 const PARTITIONS = 16;
 const USERS = 2_000;
@@ -44,12 +45,7 @@ const isReply = (c: FakeCall) => c.endpoint === 'messages' && c.status === 200;
 const textOf = (c: FakeCall) => (c.body as { message?: { text?: string } }).message?.text;
 
 beforeAll(async () => {
-  fake = await startFakeGraphApi({
-    appSecret: TEST_SECRET,
-    accessToken: 'test-access-token',
-    pageId: TEST_PAGE,
-    appId: 'test-app',
-  });
+  fake = await startTestGraphApi();
   env = testEnv({
     INBOX_PARTITIONS: String(PARTITIONS),
     GRAPH_API_URL: fake.url,

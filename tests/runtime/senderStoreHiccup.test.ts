@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { createClient } from 'redis';
 import { textMessageBody } from '../../src/cli/sendEvent';
-import { startFakeGraphApi, type FakeCall, type FakeGraphApi } from '../../src/emulator/fakeGraphApi';
+import { type FakeCall, type FakeGraphApi } from '../../src/emulator/fakeGraphApi';
 import { StoreUnavailableError } from '../../src/errors';
 import { createMetrics } from '../../src/metrics';
 import { decodeUserState } from '../../src/engine/userState';
@@ -27,13 +27,14 @@ import { startService, type RunningService } from '../../src/server';
 import { createMemoryStore } from '../../src/store/memory/memoryStore';
 import { partitionOf, userKeyOf } from '../../src/store/partitionOf';
 import type { StateStore, Store } from '../../src/store/ports';
-import { createRedisStore } from '../../src/store/redis/redisStore';
 import { counterHandler } from '../support/counterHandler';
 import { freePort, startPrivateRedis, type PrivateRedis } from '../support/privateRedis';
 import { deletePrefix } from '../support/redisKeys';
 import { partitionsUpTo, settled } from '../support/settled';
-import { TEST_PAGE, TEST_REDIS_URL, TEST_SECRET, testConfig, uniquePrefix } from '../support/testEnv';
+import { TEST_PAGE, TEST_REDIS_URL, testConfig, uniquePrefix } from '../support/testEnv';
 import { get, keepAlive, postSigned, waitFor } from '../support/webhookClient';
+import { startTestGraphApi } from '../support/testGraphApi';
+import { openTestStore } from '../support/openTestStore';
 
 const PARTITIONS = 8;
 const REPLY = 'Pick one, or just type your question.';
@@ -44,12 +45,7 @@ let fake: FakeGraphApi;
 let service: RunningService | undefined;
 
 beforeEach(async () => {
-  fake = await startFakeGraphApi({
-    appSecret: TEST_SECRET,
-    accessToken: 'test-access-token',
-    pageId: TEST_PAGE,
-    appId: 'test-app',
-  });
+  fake = await startTestGraphApi();
 });
 afterEach(async () => {
   await service?.stop();
@@ -145,13 +141,7 @@ describe('a store hiccup in the middle of a stream of conversations', () => {
     await watchReadiness;
     unsubscribe();
     await admin.quit();
-    const observer = await createRedisStore({
-      url: redis.url,
-      keyPrefix: prefix,
-      dedupeTtlSeconds: 60,
-      timeoutMs: 10_000,
-      logger: pino({ level: 'silent' }),
-    });
+    const observer = await openTestStore(prefix, { url: redis.url, timeoutMs: 10_000 });
     try {
       const duplicates = await everyReplyOnce(observer, users);
       const recoveredMs = Date.now() - (pause as { until: number }).until;
@@ -174,13 +164,7 @@ describe('a store hiccup in the middle of a stream of conversations', () => {
 
 it('a single timeout on an outbox ack: the ack is retried, the partition goes on, every reply delivered once', async () => {
   const prefix = uniquePrefix('acktimeout');
-  const base = await createRedisStore({
-    url: TEST_REDIS_URL,
-    keyPrefix: prefix,
-    dedupeTtlSeconds: 60,
-    timeoutMs: 5_000,
-    logger: pino({ level: 'silent' }),
-  });
+  const base = await openTestStore(prefix);
   // The 30th ack reaches Redis and is recorded, but its answer is lost: the caller sees a timeout.
   let acks = 0;
   let failedAck: number | undefined;

@@ -2,13 +2,12 @@ import { join } from 'node:path';
 import { createClient } from 'redis';
 import { keysFor } from '../../src/store/keys';
 import { userKeyOf } from '../../src/store/partitionOf';
-import { createRedisStore } from '../../src/store/redis/redisStore';
-import pino from 'pino';
 import { deletePrefix } from '../support/redisKeys';
 import { spawnReady, type ReadyProcess } from '../support/spawnReady';
 import { TEST_REDIS_URL, uniquePrefix } from '../support/testEnv';
 import { textRecord } from '../support/inboxRecords';
 import { waitFor } from '../support/webhookClient';
+import { openTestStore } from '../support/openTestStore';
 
 /**
  * The poisoned item the hardening review found: an item that freezes the event loop (a regular
@@ -36,13 +35,7 @@ afterAll(async () => {
 });
 
 it('sets aside an item that freezes every worker that takes it, after MAX_ATTEMPTS workers froze on it', async () => {
-  const store = await createRedisStore({
-    url: TEST_REDIS_URL,
-    keyPrefix: prefix,
-    dedupeTtlSeconds: 60,
-    timeoutMs: 5000,
-    logger: pino({ level: 'silent' }),
-  });
+  const store = await openTestStore(prefix);
   try {
     await store.inbox.append([
       { partition: 0, dedupeKey: 'f1', record: textRecord('a', 1, 'hello') },
