@@ -268,16 +268,19 @@ export class OutboxSender {
         case 'send':
           return await this.send(partition, { ...entry, effect }, psid);
         case 'handover':
+          if (await this.erasedSince(partition, entry)) return { type: 'done', outcome: 'erased' };
           return effect.take
             ? await takeBack(this.o, partition, { ...entry, effect }, psid)
             : await handOver(this.o, partition, { ...entry, effect }, psid);
         case 'schedule':
+          if (await this.erasedSince(partition, entry)) return { type: 'done', outcome: 'erased' };
           await schedule(this.o, partition, { ...entry, effect }, psid);
           return { type: 'done', outcome: 'scheduled' };
         case 'cancel_timer':
           await this.o.store.timers.clear(partition, timerSlot(entry.userKey, effect.timer));
           return { type: 'done', outcome: 'cancelled' };
         case 'notify':
+          if (await this.erasedSince(partition, entry)) return { type: 'done', outcome: 'erased' };
           return await notifyStaff(this.o, partition, { ...entry, effect }, psid);
         case 'consent':
           this.o.metrics.consentChanges.inc({
@@ -303,6 +306,16 @@ export class OutboxSender {
     } catch (err) {
       return onDeliveryError(this.o, this.rateLimited, partition, entry, err);
     }
+  }
+
+  /**
+   * Whether the user was erased after this entry's event: then a handover, a timer or a notice
+   * must not act (its report or its timer would bring a state back for the erased user). Sends
+   * need no check: with the state gone, the policy finds no open window.
+   */
+  private async erasedSince(partition: number, entry: Delivery): Promise<boolean> {
+    const at = await this.o.store.states.forgottenAt(partition, entry.userKey);
+    return at !== null && at >= Number(entry.itemId.split('-', 1)[0]);
   }
 
   private async send(partition: number, entry: Delivery<'send'>, psid: string): Promise<Step> {
