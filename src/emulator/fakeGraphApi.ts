@@ -15,6 +15,11 @@ import {
   type UserProfile,
 } from '../platform/graphRequestSchemas';
 import { senderActionSchema, sendRequestSchema } from '../platform/sendApiSchema';
+import { DEFAULT_MESSAGES, FAKE_ERRORS, type FakeGraphError, type FakeHandlerKit } from './fakeGraphError';
+import { createFakeMarketing, type FakeMarketingControls } from './fakeMarketingMessages';
+import { createFakeWebhookEmitter, type FakeWebhookControls } from './fakeWebhookEmitter';
+
+export { FAKE_ERRORS, type FakeGraphError } from './fakeGraphError';
 
 /**
  * A fake of the part of Meta's Graph API Talkshop calls, as a real HTTP server on loopback. It
@@ -22,56 +27,29 @@ import { senderActionSchema, sendRequestSchema } from '../platform/sendApiSchema
  * Authorization header or the access_token parameter, recording which) and appsecret_proof, answers what Meta answers (including its error envelope), records every call,
  * and can be told to fail. Used by tests, benchmarks, the demo and the browser emulator; it has no
  * test-only imports. Facts: docs/messenger-platform.md §3 (Send API, §3.5 errors), §4.4, §5.2, §6.5.
+ * The Marketing Message API (§4.3) is in fakeMarketingMessages.ts; the webhooks the fake posts back
+ * to the service (deliveries, reads, opt-ins) in fakeWebhookEmitter.ts.
  */
 
 export type FakeEndpoint =
-  'messages' | 'sender_action' | 'thread_control' | 'thread_owner' | 'user_profile' | 'messenger_profile' | 'unknown';
+  | 'messages'
+  | 'sender_action'
+  | 'thread_control'
+  | 'thread_owner'
+  | 'user_profile'
+  | 'messenger_profile'
+  | 'message_campaign'
+  | 'marketing_messages'
+  | 'notification_message_tokens'
+  | 'unknown';
 const RECIPIENT_ENDPOINTS: readonly FakeEndpoint[] = [
   'messages',
+  'marketing_messages',
   'sender_action',
   'thread_control',
   'thread_owner',
   'user_profile',
 ];
-
-/** What the fake answers instead of success. */
-export interface FakeGraphError {
-  readonly code: number;
-  readonly subcode?: number;
-  /** Default: Meta's wording for the code (DEFAULT_MESSAGES) or a generic one. */
-  readonly message?: string;
-  /** HTTP status; default 500 for codes 1 and 2, else 400. */
-  readonly status?: number;
-  /** Default OAuthException. */
-  readonly type?: string;
-}
-
-/** The errors tests and demos ask for most, with Meta's codes (§3.5). */
-export const FAKE_ERRORS = {
-  unavailable: { code: 551, subcode: 1545041 },
-  outsideWindow: { code: 10, subcode: 2018278 },
-  noMatchingUser: { code: 100, subcode: 2018001 },
-  rateLimit: { code: 613 },
-  pageRateLimit: { code: 32 },
-  transient: { code: 2, status: 500 },
-  temporarySendFailure: { code: 1200, subcode: 2018024, status: 500 },
-  tokenInvalid: { code: 190 },
-  permission: { code: 200 },
-} as const satisfies Record<string, FakeGraphError>;
-
-const DEFAULT_MESSAGES: Readonly<Record<string, string>> = {
-  '1': 'An unknown error occurred',
-  '2': 'An unexpected error has occurred. Please retry your request later.',
-  '4': '(#4) Application request limit reached',
-  '10/2018278': '(#10) This message is sent outside of allowed window.',
-  '32': '(#32) Page request limit reached',
-  '100/2018001': '(#100) No matching user found',
-  '190': 'Invalid OAuth access token - Cannot parse access token',
-  '200': "(#200) This person isn't receiving messages from you right now.",
-  '551': "(#551) This person isn't available right now.",
-  '613': '(#613) Calls to this API have exceeded the rate limit.',
-  '1200': 'Temporary send message failure. Please try again later',
-};
 
 export const HANDOVER_DISABLED_MESSAGE = 'Handover Protocol APIs disabled for this page.';
 
@@ -153,6 +131,8 @@ export interface FakeGraphApiOptions {
   readonly profileCallLimit?: { readonly calls: number; readonly windowMs: number };
   /** Profile fields answered for a PSID with none set. Default first_name Sam. */
   readonly defaultUserProfile?: UserProfile;
+  /** Ad accounts (digits, `act_` optional) the Marketing Message API accepts; more with marketing.addAdAccount. */
+  readonly adAccountIds?: readonly string[];
 }
 
 export interface FakeGraphApi {
@@ -165,6 +145,10 @@ export interface FakeGraphApi {
   /** Calls processed, including those past maxRecordedCalls. */
   readonly callCount: number;
   readonly fail: FakeFailControls;
+  /** The Marketing Message API's ad accounts, campaigns, subscribers and accepted sends. */
+  readonly marketing: FakeMarketingControls;
+  /** Webhooks the fake posts to the service: deliveries, reads, opt-ins, and automatic deliveries. */
+  readonly webhooks: FakeWebhookControls;
   clearCalls(): void;
   /** Successful Send API message calls (not sender actions), optionally for one PSID. */
   sentMessages(psid?: string): FakeCall[];
@@ -176,7 +160,10 @@ export interface FakeGraphApi {
   setUserProfile(psid: string, profile: UserProfile): void;
   /** The stored Messenger Profile. */
   messengerProfile(): Readonly<Record<string, unknown>>;
-  /** Clears calls, failures, owners, user profiles and the Messenger Profile. */
+  /**
+   * Clears calls, failures, owners, user profiles, the Messenger Profile, marketing state (back to
+   * options.adAccountIds) and pending automatic webhooks; the webhook target stays configured.
+   */
   reset(): void;
   stop(): Promise<void>;
 }
@@ -260,6 +247,23 @@ export async function startFakeGraphApi(options: FakeGraphApiOptions): Promise<F
     return parsed.data;
   }
 
+  const kit: FakeHandlerKit = { fail, parse: parseBody, now };
+  const marketing = createFakeMarketing(kit, options.adAccountIds);
+  const webhooks = createFakeWebhookEmitter({
+    pageId: options.pageId,
+    appSecret: options.appSecret,
+    now,
+    maxRecorded,
+    onOptin(psid, o) {
+      if (o.status === 'stop' || o.status === 'resume') {
+        marketing.controls.setTokenStatus(o.token, o.status === 'stop' ? 'stopped' : 'active');
+      } else {
+        marketing.controls.addToken({ token: o.token, psid, topic: o.topic, expiresAt: o.expiresAt, status: 'active' });
+      }
+    },
+  });
+  let selfUrl = '';
+
   /** The bearer token of an Authorization header, if it has one. */
   const headerToken = (headers: http.IncomingHttpHeaders): string | undefined =>
     headers.authorization?.match(/^(?:Bearer|OAuth)\s+(\S+)$/i)?.[1];
@@ -313,6 +317,26 @@ export async function startFakeGraphApi(options: FakeGraphApiOptions): Promise<F
     }
     const isPage = node === 'me' || node === options.pageId;
     const unsupported = (): never => invalid(`(#100) Unsupported ${method.toLowerCase()} request.`, 33);
+    if (node.startsWith('act_')) {
+      if (edge === 'message_campaign')
+        return {
+          endpoint: 'message_campaign',
+          handle: method === 'POST' ? (c) => marketing.campaign(node, c.body) : unsupported,
+        };
+      if (edge === 'messages')
+        return {
+          endpoint: 'marketing_messages',
+          handle:
+            method === 'POST'
+              ? (c) =>
+                  marketing.send(node, c.body, (psid) => {
+                    c.setRecipient(psid);
+                    checkRecipient('marketing_messages', psid);
+                  })
+              : unsupported,
+        };
+      return { endpoint: 'unknown', handle: () => fail({ code: 2500, message: `Unknown path components: /${edge ?? ''}` }) };
+    }
     if (!isPage) {
       if (edge !== undefined)
         return { endpoint: 'unknown', handle: () => fail({ code: 2500, message: `Unknown path components: /${edge}` }) };
@@ -336,6 +360,14 @@ export async function startFakeGraphApi(options: FakeGraphApiOptions): Promise<F
         return { endpoint: 'thread_owner', handle: method === 'GET' ? (c) => threadOwner(c.query, c.setRecipient) : unsupported };
       case 'messenger_profile':
         return { endpoint: 'messenger_profile', handle: (c) => profile(method, c.query, c.body) };
+      case 'notification_message_tokens':
+        return {
+          endpoint: 'notification_message_tokens',
+          handle:
+            method === 'GET'
+              ? (c) => marketing.tokens(c.query, (q) => `${selfUrl}/${segments.join('/')}?${new URLSearchParams(q).toString()}`)
+              : unsupported,
+        };
       default:
         return { endpoint: 'unknown', handle: () => fail({ code: 2500, message: `Unknown path components: /${edge ?? ''}` }) };
     }
@@ -543,6 +575,8 @@ export async function startFakeGraphApi(options: FakeGraphApiOptions): Promise<F
       status: answer.status,
       response: answer.raw ?? answer.body,
     });
+    const mid = (answer.body as { message_id?: unknown } | undefined)?.message_id;
+    if (answer.status === 200 && recipientId !== undefined && typeof mid === 'string') webhooks.accepted(recipientId, mid);
     if (latencyMs > 0) await delay(latencyMs);
     if (res.destroyed || res.writableEnded) return;
     if (answer.raw !== undefined) {
@@ -571,6 +605,7 @@ export async function startFakeGraphApi(options: FakeGraphApiOptions): Promise<F
   });
   const { port } = server.address() as AddressInfo;
   const host = options.host ?? '127.0.0.1';
+  selfUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
   const failControls: FakeFailControls = {
     recipient(psid, error, opts = {}) {
@@ -613,7 +648,7 @@ export async function startFakeGraphApi(options: FakeGraphApiOptions): Promise<F
   };
 
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    url: selfUrl,
     port,
     appId,
     calls,
@@ -621,6 +656,8 @@ export async function startFakeGraphApi(options: FakeGraphApiOptions): Promise<F
       return callCount;
     },
     fail: failControls,
+    marketing: marketing.controls,
+    webhooks: webhooks.controls,
     clearCalls() {
       calls.length = 0;
     },
@@ -646,8 +683,11 @@ export async function startFakeGraphApi(options: FakeGraphApiOptions): Promise<F
       userProfiles.clear();
       messengerProfile = {};
       profileCallTimes.length = 0;
+      marketing.reset();
+      webhooks.reset();
     },
     async stop() {
+      await webhooks.stop();
       for (const t of pendingTimers) clearTimeout(t);
       pendingTimers.clear();
       listeners.clear();

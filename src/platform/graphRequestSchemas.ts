@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { chars, httpsUrl, LIMITS } from './sendApiSchema';
+import { chars, httpsUrl, LIMITS, messageSchema } from './sendApiSchema';
 
 /**
  * zod schemas of the Graph requests Talkshop makes besides the Send API (sendApiSchema.ts):
- * thread control (docs/messenger-platform.md §5.2), the Messenger Profile (§4.4) and the user profile
- * fields. The Graph client validates what it sends with them and the fake Graph API validates what
+ * thread control (docs/messenger-platform.md §5.2), the Messenger Profile (§4.4), the user profile
+ * fields and the Marketing Message API for Messenger (§4.3). The Graph client validates what it sends with them and the fake Graph API validates what
  * it receives with the same ones.
  */
 
@@ -115,6 +115,73 @@ export type MessengerProfileField = (typeof MESSENGER_PROFILE_FIELDS)[number];
 export const deleteMessengerProfileSchema = z.strictObject({
   fields: z.array(z.enum(MESSENGER_PROFILE_FIELDS)).min(1),
 });
+
+// ---- Marketing Message API for Messenger (docs/messenger-platform.md §4.3) ----
+
+/** An ad account id as it appears in paths (`act_<digits>`) or settings (digits). */
+export const adAccountIdSchema = z
+  .string()
+  .regex(/^(act_)?\d{1,30}$/, 'must be an ad account id (digits, optionally prefixed act_)')
+  .transform((s) => s.replace(/^act_/, ''));
+
+/** Graph numbers arrive as numbers or numeric strings (form posts); budgets are in the account's minor units. */
+const graphAmount = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/).transform(Number)]);
+
+/**
+ * `POST act_<AD_ACCOUNT_ID>/message_campaign`: one campaign (objective, subscriber audience, budget)
+ * under which messages are sent. Checked loosely: the digest documents the fields, not every value,
+ * so unknown fields pass and only the name is required.
+ */
+export const messageCampaignRequestSchema = z.looseObject({
+  name: chars(400),
+  objective: z.string().min(1).optional(),
+  daily_budget: graphAmount.optional(),
+  lifetime_budget: graphAmount.optional(),
+  status: z.enum(['ACTIVE', 'PAUSED']).optional(),
+});
+export type MessageCampaignRequest = z.infer<typeof messageCampaignRequestSchema>;
+/** The campaign's message id, given to every send under it. */
+export const messageCampaignResponseSchema = z.looseObject({ id: z.string().min(1) });
+
+/**
+ * `POST act_<AD_ACCOUNT_ID>/messages`: one marketing message to one subscriber, named by the
+ * subscription token from their opt-in (never the PSID). The message is the Send API's.
+ */
+export const marketingMessageRequestSchema = z.strictObject({
+  message_id: z.string().min(1),
+  messenger_delivery_data: z.strictObject({ subscription_token: z.string().min(1) }),
+  message: messageSchema,
+});
+export type MarketingMessageRequest = z.infer<typeof marketingMessageRequestSchema>;
+export const marketingMessageResponseSchema = z.looseObject({ message_id: z.string().min(1) });
+
+export const NOTIFICATION_TOKENS_LIMIT = { default: 100, max: 1000 } as const;
+/** Graph times here are unix seconds, as numbers or strings. */
+const unixTime = z.union([z.number(), z.string().regex(/^\d+$/).transform(Number)]);
+/** One subscriber of `GET /<PAGE_ID>/notification_message_tokens`, with the documented fields. */
+export const notificationMessageTokenSchema = z.looseObject({
+  notification_messages_token: z.string().min(1),
+  recipient_id: z.string().min(1),
+  notification_messages_reoptin: z.enum(['ENABLED', 'DISABLED']).optional(),
+  creation_timestamp: unixTime.optional(),
+  token_expiry_timestamp: unixTime.optional(),
+  user_token_status: z.enum(['REFRESHED', 'NOT_REFRESHED']).optional(),
+  topic_title: z.string().optional(),
+  notification_messages_timezone: z.string().optional(),
+  next_eligible_time: unixTime.optional(),
+});
+export type NotificationMessageToken = z.infer<typeof notificationMessageTokenSchema>;
+/** One page of tokens; `paging.next` is absent on the last page. */
+export const notificationMessageTokensPageSchema = z.looseObject({
+  data: z.array(notificationMessageTokenSchema),
+  paging: z
+    .looseObject({
+      cursors: z.looseObject({ before: z.string().optional(), after: z.string().optional() }).optional(),
+      next: z.string().optional(),
+    })
+    .optional(),
+});
+export type NotificationMessageTokensPage = z.infer<typeof notificationMessageTokensPageSchema>;
 
 /** Formats a zod issue path the way Graph names params: `message[quick_replies][0][title]`. */
 export function graphParamPath(path: ReadonlyArray<PropertyKey>): string {
