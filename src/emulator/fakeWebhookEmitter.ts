@@ -22,6 +22,8 @@ export interface FakeWebhookTarget {
   readonly appSecret?: string;
   /** Off unless given. */
   readonly autoDeliver?: FakeAutoDeliver;
+  /** Posts in flight at once, the rest wait their turn (a 100,000-user broadcast must not open 100,000 sockets). Default 32. */
+  readonly maxInFlight?: number;
 }
 
 export type FakeWebhookKind = 'delivery' | 'read' | 'optin' | 'event';
@@ -98,6 +100,20 @@ export function createFakeWebhookEmitter(o: FakeWebhookEmitterOptions): FakeWebh
   const inFlight = new Set<AbortController>();
   let pending = 0;
   let idleWaiters: Array<() => void> = [];
+  let posting = 0;
+  const queue: Array<() => void> = [];
+  const slot = async (): Promise<void> => {
+    if (posting < (target?.maxInFlight ?? 32)) {
+      posting += 1;
+      return;
+    }
+    await new Promise<void>((resolve) => queue.push(resolve));
+  };
+  const freeSlot = (): void => {
+    const next = queue.shift();
+    if (next !== undefined) next();
+    else posting -= 1;
+  };
 
   const settle = (): void => {
     pending -= 1;
@@ -126,6 +142,7 @@ export function createFakeWebhookEmitter(o: FakeWebhookEmitterOptions): FakeWebh
     const signature = `sha256=${createHmac('sha256', t.appSecret ?? o.appSecret)
       .update(raw)
       .digest('hex')}`;
+    await slot();
     const abort = new AbortController();
     inFlight.add(abort);
     const timeout = setTimeout(() => abort.abort(), POST_TIMEOUT_MS);
@@ -144,6 +161,7 @@ export function createFakeWebhookEmitter(o: FakeWebhookEmitterOptions): FakeWebh
     } finally {
       clearTimeout(timeout);
       inFlight.delete(abort);
+      freeSlot();
     }
     if (emitted.length < o.maxRecorded) emitted.push({ kind, psid, at: o.now(), status });
     return status;

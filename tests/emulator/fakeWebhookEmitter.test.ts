@@ -31,16 +31,25 @@ let receiver: http.Server;
 let receiverUrl: string;
 let received: Received[] = [];
 let answerStatus = 200;
+/** Answers wait this long, so posts overlap; the most open at once is recorded. */
+let answerDelayMs = 0;
+let open = 0;
+let mostOpen = 0;
 
 beforeAll(async () => {
   fake = await startFakeGraphApi({ appSecret: SECRET, accessToken: TOKEN, pageId: PAGE, adAccountIds: ['777'] });
   receiver = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
+    open += 1;
+    mostOpen = Math.max(mostOpen, open);
     req.on('end', () => {
       received.push({ raw: Buffer.concat(chunks), signature: req.headers['x-hub-signature-256'], path: req.url ?? '' });
-      res.writeHead(answerStatus);
-      res.end('EVENT_RECEIVED');
+      setTimeout(() => {
+        open -= 1;
+        res.writeHead(answerStatus);
+        res.end('EVENT_RECEIVED');
+      }, answerDelayMs);
     });
   });
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
@@ -55,6 +64,8 @@ beforeEach(() => {
   fake.webhooks.configure({ url: receiverUrl });
   received = [];
   answerStatus = 200;
+  answerDelayMs = 0;
+  mostOpen = 0;
 });
 
 /** What the service does with a body: check the signature with its secret, then parse it for this Page. */
@@ -131,6 +142,15 @@ describe('emitted webhooks', () => {
     fake.webhooks.unconfigure();
     await expect(fake.webhooks.read('p', { watermark: 1 })).rejects.toThrow(/configure/);
   });
+});
+
+it('keeps at most maxInFlight posts open at once, and posts them all', async () => {
+  fake.webhooks.configure({ url: receiverUrl, maxInFlight: 2 });
+  answerDelayMs = 20;
+  const statuses = await Promise.all(Array.from({ length: 10 }, (_, i) => fake.webhooks.read(`p${i}`, { watermark: 1 })));
+  expect(statuses).toEqual(Array(10).fill(200));
+  expect(received).toHaveLength(10);
+  expect(mostOpen).toBeLessThanOrEqual(2);
 });
 
 describe('autoDeliver', () => {
