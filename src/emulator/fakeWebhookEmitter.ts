@@ -101,6 +101,7 @@ export function createFakeWebhookEmitter(o: FakeWebhookEmitterOptions): FakeWebh
   let pending = 0;
   let idleWaiters: Array<() => void> = [];
   let posting = 0;
+  let stopped = false;
   const queue: Array<() => void> = [];
   const slot = async (): Promise<void> => {
     if (posting < (target?.maxInFlight ?? 32)) {
@@ -143,6 +144,10 @@ export function createFakeWebhookEmitter(o: FakeWebhookEmitterOptions): FakeWebh
       .update(raw)
       .digest('hex')}`;
     await slot();
+    if (stopped) {
+      freeSlot();
+      return 0;
+    }
     const abort = new AbortController();
     inFlight.add(abort);
     const timeout = setTimeout(() => abort.abort(), POST_TIMEOUT_MS);
@@ -250,6 +255,7 @@ export function createFakeWebhookEmitter(o: FakeWebhookEmitterOptions): FakeWebh
       emitted.length = 0;
     },
     async stop() {
+      stopped = true;
       target = undefined;
       dropPending();
       for (const a of inFlight) a.abort();
