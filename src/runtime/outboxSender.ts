@@ -1,18 +1,11 @@
-import { sourceKind } from '../engine/consentLedger';
-import { decodeUserState } from '../engine/userState';
+import { EffectDelivery } from './effectDelivery';
 import { backoffMs } from '../messenger/graphErrors';
-import type { SendMessage } from '../platform/sendApiSchema';
-import { decideSend } from '../messenger/sendPolicy';
-import { pageRateBucket, type RateLane } from '../store/keys';
 import type { OutboxEntry } from '../store/ports';
 import { decodeEffect, type DecodedEffect } from './decodeEffect';
-import type { Delivery, SenderOptions, Step } from './senderOptions';
-import { psidOf } from '../store/partitionOf';
+import type { SenderOptions, Step } from './senderOptions';
 import { HeldRecords, heldRetryMs } from './heldRecords';
 import { OutboxWindow } from './outboxWindow';
-import { onDeliveryError, type RateLimitStreak } from './senderErrors';
 import { retryStore, storeBackoffMs } from './storeRetry';
-import { handOver, notifyStaff, schedule, takeBack, timerSlot } from './threadEffects';
 import { BlockedUsers, isBotAnswer, ReplyLimiter } from './userFairness';
 
 const OUTBOX_BATCH = 50;
@@ -32,9 +25,6 @@ type Round =
   | { readonly type: 'blocked'; readonly ms: number }
   | { readonly type: 'lease_lost' };
 
-const laneOf = (m: SendMessage): RateLane =>
-  'attachment' in m && (m.attachment.type === 'video' || m.attachment.type === 'audio') ? 'media' : 'text';
-
 /**
  * Delivers a partition's outbox to Meta: each user's entries in order (so their messages arrive
  * in the order the engine produced them), a few users at a time. An entry is recorded as done
@@ -44,15 +34,14 @@ const laneOf = (m: SendMessage): RateLane =>
  * user in flight.
  */
 export class OutboxSender {
-  private readonly rateLimited: RateLimitStreak = { count: 0 };
-  /** Per user, the inbox item whose replies already got their typing indicator (recent users only). */
-  private readonly typedFor = new Map<string, string>();
+  private readonly effects: EffectDelivery;
   private readonly held: HeldRecords;
   private readonly replies: ReplyLimiter;
 
   constructor(private readonly o: SenderOptions) {
     this.held = new HeldRecords('outbox', o.metrics, o.logger);
     this.replies = new ReplyLimiter(o.replyLimit ?? { perMinute: 0, burst: 0 });
+    this.effects = new EffectDelivery(o);
   }
 
   /** Runs until `active()` turns false; `wake` resolves when new entries may exist (or times out). */
@@ -228,7 +217,7 @@ export class OutboxSender {
         if (limited.fresh && !limited.answered) this.o.metrics.repliesLimited.inc();
         if (!limited.answered) return { type: 'done', outcome: 'refused_flood' };
       }
-      return this.deliver(partition, { ...entry, effect: decoded.effect });
+      return this.effects.deliver(partition, { ...entry, effect: decoded.effect });
     }
     this.o.logger.warn(
       { partition, entryId: entry.id, effect: decoded.kind, detail: decoded.detail },
@@ -249,135 +238,5 @@ export class OutboxSender {
 
   private ctx(partition: number, active: () => boolean) {
     return { logger: this.o.logger, metrics: this.o.metrics, sleep: this.o.sleep, active, partition };
-  }
-
-  /** Every kind is handled here by name: a kind added to the engine and not to this switch fails to compile. */
-  private async deliver(partition: number, entry: Delivery): Promise<Step> {
-    const psid = psidOf(entry.userKey);
-    const { effect } = entry;
-    try {
-      switch (effect.type) {
-        case 'mark_seen':
-          await this.o.graph.senderAction(psid, 'mark_seen');
-          return { type: 'done', outcome: 'sent' };
-        case 'typing': {
-          await this.o.graph.senderAction(psid, 'typing_on');
-          await this.o.sleep(Math.min(effect.ms, this.o.maxTypingMs ?? 3000));
-          return { type: 'done', outcome: 'sent' };
-        }
-        case 'send':
-          return await this.send(partition, { ...entry, effect }, psid);
-        case 'handover':
-          if (await this.erasedSince(partition, entry)) return { type: 'done', outcome: 'erased' };
-          return effect.take
-            ? await takeBack(this.o, partition, { ...entry, effect }, psid)
-            : await handOver(this.o, partition, { ...entry, effect }, psid);
-        case 'schedule':
-          if (await this.erasedSince(partition, entry)) return { type: 'done', outcome: 'erased' };
-          await schedule(this.o, partition, { ...entry, effect }, psid);
-          return { type: 'done', outcome: 'scheduled' };
-        case 'cancel_timer':
-          await this.o.store.timers.clear(partition, timerSlot(entry.userKey, effect.timer));
-          return { type: 'done', outcome: 'cancelled' };
-        case 'notify':
-          if (await this.erasedSince(partition, entry)) return { type: 'done', outcome: 'erased' };
-          return await notifyStaff(this.o, partition, { ...entry, effect }, psid);
-        case 'consent':
-          this.o.metrics.consentChanges.inc({
-            source: sourceKind(effect.source),
-            direction: effect.subscribed ? 'subscribed' : 'unsubscribed',
-          });
-          return { type: 'done', outcome: 'not_a_send' };
-        case 'sequence':
-          // Deliberately not a send (yet): the engine already wrote consent and sequences into the
-          // user's state, which the send policy reads; nothing acts on these entries until
-          // broadcasts and drip sequences are delivered. Counted as outcome "not_a_send".
-          return { type: 'done', outcome: 'not_a_send' };
-        case 'warning':
-          // A flow problem the linter could not see (a cycle, the message cap, a missing node).
-          this.o.metrics.engineWarnings.inc({ code: effect.code });
-          this.o.logger.warn({ partition, entryId: entry.id, code: effect.code, detail: effect.detail }, 'flow engine warning');
-          return { type: 'done', outcome: 'logged' };
-        default: {
-          const unhandled: never = effect;
-          throw new Error(`the sender has no case for ${JSON.stringify(unhandled)}`);
-        }
-      }
-    } catch (err) {
-      return onDeliveryError(this.o, this.rateLimited, partition, entry, err);
-    }
-  }
-
-  /**
-   * Whether the user was erased after this entry's event: then a handover, a timer or a notice
-   * must not act (its report or its timer would bring a state back for the erased user). Sends
-   * need no check: with the state gone, the policy finds no open window.
-   */
-  private async erasedSince(partition: number, entry: Delivery): Promise<boolean> {
-    const at = await this.o.store.states.forgottenAt(partition, entry.userKey);
-    return at !== null && at >= Number(entry.itemId.split('-', 1)[0]);
-  }
-
-  private async send(partition: number, entry: Delivery<'send'>, psid: string): Promise<Step> {
-    const { effect } = entry;
-    const [stored, facts] = await Promise.all([
-      this.o.store.states.load(partition, entry.userKey),
-      this.o.store.states.deliveryFacts(partition, entry.userKey),
-    ]);
-    const state = decodeUserState(stored.data);
-    const decision = decideSend(
-      { messaging: effect.messaging, promotional: effect.promotional, byHumanAgent: effect.byHumanAgent },
-      {
-        lastInboundAt: state.lastInboundAt,
-        windowEndsAt: state.windowEndsAt,
-        // handing_over: the engine is already silent, so every send still queued was produced
-        // before the handover; it goes out (the pass comes after it in this same outbox).
-        botOwnsThread: state.thread === 'bot' || state.thread === 'handing_over',
-        unreachable: facts.unreachableAt !== undefined,
-        consent: state.consent,
-        replyToInbound: effect.messaging === 'RESPONSE',
-      },
-      this.o.now(),
-    );
-    if (decision.type === 'refuse') {
-      this.o.logger.info({ partition, entryId: entry.id, reason: decision.reason }, 'send refused by policy');
-      return { type: 'done', outcome: `refused_${decision.reason}` };
-    }
-    const waited = await this.waitForToken(laneOf(effect.message), effect.messaging === 'RESPONSE' ? 'live' : 'bulk');
-    if (waited !== 0) return { type: 'retry', ms: waited, why: 'rate_limit' };
-    if (this.typedFor.get(entry.userKey) !== entry.itemId) {
-      // One "typing…" before the replies to each inbound event, as its own sender-action request.
-      await this.o.graph.senderAction(psid, 'typing_on');
-      if (this.typedFor.size >= 10_000) this.typedFor.clear(); // only the latest item per user matters
-      this.typedFor.set(entry.userKey, entry.itemId);
-    }
-    const tag = decision.messagingType === 'MESSAGE_TAG' ? { tag: decision.tag } : {};
-    await this.o.graph.sendMessage({
-      recipient: { id: psid },
-      messaging_type: decision.messagingType,
-      ...tag,
-      message: effect.message,
-    });
-    this.rateLimited.count = 0;
-    return { type: 'done', outcome: 'sent' };
-  }
-
-  /**
-   * Takes a send token from the Page's shared bucket. Short waits happen right here, asking again
-   * the moment the token is due: with a small bucket every millisecond spent re-reading the outbox
-   * would be capacity lost. Returns 0 when granted, or the wait for long pauses (the caller backs off).
-   */
-  private async waitForToken(lane: RateLane, priority: 'live' | 'bulk'): Promise<number> {
-    for (;;) {
-      const token = await this.o.store.rateLimits.take(
-        pageRateBucket(this.o.pageId, lane),
-        this.o.rates[lane],
-        this.o.rates.burst,
-        { priority },
-      );
-      if (token.granted) return 0;
-      if (token.retryInMs > 1000) return token.retryInMs;
-      await this.o.sleep(token.retryInMs);
-    }
   }
 }
