@@ -19,8 +19,17 @@ export const audienceCardSchema = z.object({
   last: z.number().nullable(),
   /** When their messaging window closes, null: never opened. */
   window: z.number().nullable(),
-  /** The m.me / ad `ref` they came with, when the state records one (the `ref` field). */
+  /**
+   * The `ref` of their latest referral (m.me link or ad); without one, a `ref` field a flow stored
+   * (how segments by ref worked before states recorded referrals).
+   */
   ref: z.string().nullable(),
+  /**
+   * Their latest referral's source (SHORTLINK, ADS, CUSTOMER_CHAT_PLUGIN…) and its ad id. Absent
+   * when there is none (most users: no bytes spent on them) and on cards from before referrals.
+   */
+  src: z.string().optional(),
+  ad: z.string().optional(),
   /** Where the conversation is (flow and node reached), null before any flow started. */
   flow: z.string().nullable(),
   node: z.string().nullable(),
@@ -47,14 +56,17 @@ function tokenUntil(state: UserState): number | null {
 export function audienceCardOf(state: UserState): AudienceCard {
   const consent: Record<string, boolean> = {};
   for (const [topic, c] of Object.entries(state.consent)) consent[topic] = c.subscribed;
-  const ref = state.fields.ref;
+  const field = state.fields.ref;
+  const referral = state.referral;
   return {
     tags: state.tags,
     fields: state.fields,
     consent,
     last: state.lastInboundAt,
     window: state.windowEndsAt,
-    ref: typeof ref === 'string' ? ref : null,
+    ref: referral?.ref ?? (typeof field === 'string' ? field : null),
+    ...(referral ? { src: referral.source } : {}),
+    ...(referral?.adId ? { ad: referral.adId } : {}),
     flow: state.position?.flow ?? null,
     node: state.position?.node ?? null,
     thread: state.thread,

@@ -51,6 +51,9 @@ const lastCondition = z
   });
 
 const refCondition = z.strictObject({ ref: name });
+/** The latest referral's source (ADS, SHORTLINK, CUSTOMER_CHAT_PLUGIN…; any case) or its ad id. */
+const sourceCondition = z.strictObject({ source: name });
+const adCondition = z.strictObject({ adId: name });
 const positionCondition = z.strictObject({ flow: name, node: name.optional() });
 const threadCondition = z.strictObject({ thread: z.enum(THREAD) });
 const tokenCondition = z.strictObject({ marketingToken: z.boolean() });
@@ -62,6 +65,8 @@ export type Condition =
   | z.infer<typeof windowCondition>
   | z.infer<typeof lastCondition>
   | z.infer<typeof refCondition>
+  | z.infer<typeof sourceCondition>
+  | z.infer<typeof adCondition>
   | z.infer<typeof positionCondition>
   | z.infer<typeof threadCondition>
   | z.infer<typeof tokenCondition>
@@ -84,6 +89,8 @@ const BRANCHES: ReadonlyArray<readonly [string, z.ZodType]> = [
   ['closesWithinHours', windowCondition],
   ['lastInteraction', lastCondition],
   ['ref', refCondition],
+  ['source', sourceCondition],
+  ['adId', adCondition],
   ['flow', positionCondition],
   ['thread', threadCondition],
   ['marketingToken', tokenCondition],

@@ -46,6 +46,8 @@ function holds(card: AudienceCard, c: Condition, now: number): boolean {
     return true;
   }
   if ('ref' in c) return card.ref === c.ref;
+  if ('source' in c) return card.src !== undefined && card.src === c.source.toUpperCase();
+  if ('adId' in c) return card.ad === c.adId;
   if ('flow' in c) return card.flow === c.flow && (c.node === undefined || card.node === c.node);
   if ('thread' in c) return card.thread === c.thread;
   if ('marketingToken' in c) return (card.mm !== null && card.mm > now) === c.marketingToken;

@@ -11,7 +11,7 @@ export const WHERE_FORMS = [
   'consent.TOPIC=yes, consent.TOPIC=no',
   'window=open, window=closed, window<6h (open and closing within 6 hours)',
   'last<7d (interacted within 7 days), last>30d (longer ago, or never; also h for hours)',
-  'ref=NAME',
+  'ref=NAME, source=ads|shortlink|customer_chat_plugin|… (their latest referral), ad=AD_ID',
   'flow=FLOW, node=FLOW/NODE',
   'thread=bot|handing_over|human|paused',
   'mmtoken=yes, mmtoken=no (an active Marketing Messages token)',
@@ -103,6 +103,10 @@ function parseClause(clause: string): Clause {
     }
     case 'ref':
       return only('=') ?? ok({ ref: value });
+    case 'source':
+      return only('=') ?? ok({ source: value });
+    case 'ad':
+      return only('=') ?? ok({ adId: value });
     case 'flow':
       return only('=') ?? ok({ flow: value });
     case 'node': {

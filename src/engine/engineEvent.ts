@@ -9,7 +9,22 @@ interface ActedAt {
    * message), recorded with any consent change it makes.
    */
   readonly cause?: string;
+  /** The m.me link, ad or plugin the customer came through, when the event carries Meta's `referral`. */
+  readonly referral?: Referral;
 }
+
+/** Meta's `referral` (a referral event, or inside a postback or a message), as the state records it. */
+export interface Referral {
+  /** The m.me `?ref=` value or the ad's ref; null when it had none. */
+  readonly ref: string | null;
+  /** Meta's `source`, upper case: SHORTLINK, ADS, CUSTOMER_CHAT_PLUGIN…; UNKNOWN when absent. */
+  readonly source: string;
+  /** The click-to-Messenger ad's id; null for anything but an ad. */
+  readonly adId: string | null;
+}
+
+/** A click-to-Messenger ad: its first message gives the Page a 7-day window. */
+export const isAdReferral = (r: Referral | undefined): boolean => r !== undefined && (r.source === 'ADS' || r.adId !== null);
 
 /**
  * A Marketing Messages opt-in webhook (`optin.type: notification_messages`): the person subscribed
@@ -45,7 +60,18 @@ export type EngineEvent =
     } & ActedAt)
   | ({ readonly type: 'reaction' } & ActedAt)
   /** The customer wrote while another app (the Page Inbox) owns the thread: record, do not answer. `sentAt`: Meta's time. */
-  | { readonly type: 'standby_message'; readonly text: string; readonly sentAt: number; readonly cause?: string }
+  | {
+      readonly type: 'standby_message';
+      readonly text: string;
+      readonly sentAt: number;
+      readonly cause?: string;
+      readonly referral?: Referral;
+    }
+  /**
+   * Meta's receipts (`message_deliveries`, `message_reads`): every message sent at or before
+   * `watermark` (Meta's time, ms) was delivered / read. Not the customer's own action: no window, no reply.
+   */
+  | { readonly type: 'delivered' | 'read'; readonly watermark: number }
   /** A person (Page Inbox, another app, or no app) wrote to the customer: an echo not from us. */
   | { readonly type: 'agent_message'; readonly text: string }
   /** Thread control was passed to us (the person pressed Done, or another app handed back), at Meta's time `at`. */
@@ -111,6 +137,10 @@ const THREAD_EVENTS: ReadonlySet<EngineEvent['type']> = new Set([
   'timer',
 ]);
 export const isThreadEvent = (e: EngineEvent): e is ThreadEvent => THREAD_EVENTS.has(e.type);
+
+export type ReceiptEvent = Extract<EngineEvent, { type: 'delivered' | 'read' }>;
+/** Delivery and read receipts: they move the state's watermarks and nothing else. */
+export const isReceipt = (e: EngineEvent): e is ReceiptEvent => e.type === 'delivered' || e.type === 'read';
 
 /**
  * Consent changes that are not a message to the bot (an admin's, a stop or resume of marketing

@@ -3,6 +3,8 @@ import type { ThreadEvent } from './engineEvent';
 import { clip } from '../platform/sendApiSchema';
 import { MESSAGING_WINDOW } from '../platform/messagingRules';
 import { silentStop } from './consentEvents';
+import { isAdReferral } from './engineEvent';
+import { recordReferral } from './referrals';
 import { resumeConversation } from './resume';
 import { armHandoverTimer, fillText, logThread, moveThread, openWindow, send, type Run } from './run';
 import type { UserState } from './userState';
@@ -34,8 +36,10 @@ export function onThreadEvent(run: Run, e: ThreadEvent): void {
   const { state } = run;
   switch (e.type) {
     case 'standby_message':
-      // The customer wrote while another app owns the thread: keep the window and the transcript.
-      openWindow(run, MESSAGING_WINDOW.standardMs, e.sentAt);
+      // The customer wrote while another app owns the thread: keep the window, the transcript and
+      // where they came from (an m.me link or an ad opened while a person had the thread).
+      if (e.referral) recordReferral(run, e.referral, e.sentAt);
+      openWindow(run, isAdReferral(e.referral) ? MESSAGING_WINDOW.adReferralMs : MESSAGING_WINDOW.standardMs, e.sentAt);
       remember(run, 'user', e.text);
       silentStop(run, e.text);
       // On standby while we think the bot owns the thread: someone else has it (a routing page, a

@@ -1,12 +1,13 @@
 import { MESSAGING_WINDOW } from '../platform/messagingRules';
 import type { Trigger } from './flowSchema';
 import type { EngineEffect } from './effects';
-import { isConsentOnly, isThreadEvent, type EngineEvent } from './engineEvent';
+import { isAdReferral, isConsentOnly, isReceipt, isThreadEvent, type EngineEvent } from './engineEvent';
 import { controlAt, forEachControl, type ControlRef, type FlowSet } from './flowSet';
 import { matchesKeyword, said, type Said } from './normalize';
 import { GET_STARTED_PAYLOAD, OFFER_HUMAN_PAYLOAD, resolvePayload } from './payloads';
 import { onAdminConsent, onMarketingOptin, onStart, onStartAnswer, onStop, silentStop } from './consentEvents';
 import { askAgain, enterNode, fillText, newRun, openWindow, runActions, send, startHandover, type Run } from './run';
+import { onReceipt, recordReferral, referralIn } from './referrals';
 import { onThreadEvent, remember } from './threadEvents';
 import type { UserState } from './userState';
 import { validateAnswer } from './validateAnswer';
@@ -36,6 +37,11 @@ export function transition(
   if (event.type === 'none') return { state: prior, effects: [] };
   const run = newRun(flows, prior, now, 'cause' in event ? event.cause : undefined);
   const { state } = run;
+  // Meta's receipts are not the customer's action: the watermark moves, nothing else (whoever owns the thread).
+  if (isReceipt(event)) {
+    onReceipt(run, event);
+    return { state, effects: run.effects };
+  }
   if (isThreadEvent(event)) {
     onThreadEvent(run, event);
     return { state, effects: run.effects };
@@ -55,7 +61,10 @@ export function transition(
     // The user's own answers win; the profile only fills a name they never gave.
     if (profile.ok && profile.first_name && state.fields.first_name === undefined) state.fields.first_name = profile.first_name;
   }
-  const fromAd = (event.type === 'referral' || event.type === 'payload') && event.fromAd === true;
+  // Where they came from, for audiences and statistics, whoever owns the thread.
+  const referral = referralIn(event);
+  if (referral) recordReferral(run, referral, event.at);
+  const fromAd = ((event.type === 'referral' || event.type === 'payload') && event.fromAd === true) || isAdReferral(referral);
   openWindow(run, fromAd ? MESSAGING_WINDOW.adReferralMs : MESSAGING_WINDOW.standardMs, event.at);
   run.effects.push({ type: 'mark_seen' });
   // The customer's recent words, so a person taking over (and the agents' notice) has context.

@@ -20,6 +20,18 @@ export const marketingTokenSchema = z.object({
 });
 export type MarketingToken = z.infer<typeof marketingTokenSchema>;
 
+/** A referral as the state keeps it: Meta's `referral` (see engineEvent Referral) and when it came (ms). */
+export const referralSchema = z.object({
+  ref: z.string().nullable(),
+  source: z.string(),
+  adId: z.string().nullable(),
+  at: z.number(),
+});
+export type ReferralRecord = z.infer<typeof referralSchema>;
+
+/** How many referrals the state keeps (the latest last): enough to see a path, never unbounded. */
+export const REFERRAL_HISTORY = 10;
+
 export const THREAD_STATES = ['bot', 'handing_over', 'human', 'paused'] as const;
 export type ThreadState = (typeof THREAD_STATES)[number];
 
@@ -73,6 +85,17 @@ export const userStateSchema = z.object({
    * written before that is late news, not a sign that someone took the thread again.
    */
   controlSince: z.number().nullable().default(null),
+  /** The latest referral (m.me link, click-to-Messenger ad, chat plugin…); null: none seen. */
+  referral: referralSchema.nullable().default(null),
+  /** The last REFERRAL_HISTORY referrals, oldest first (the latest is also `referral`). */
+  referrals: z.array(referralSchema).default([]),
+  /**
+   * Meta's receipts as watermarks (Meta's time, ms): every message sent at or before `deliveredUpTo`
+   * was delivered, at or before `readUpTo` read. Only move forward; null: no receipt yet.
+   */
+  delivery: z
+    .object({ deliveredUpTo: z.number().nullable(), readUpTo: z.number().nullable() })
+    .default(() => ({ deliveredUpTo: null, readUpTo: null })),
   /** Recent changes of thread owner, with time and cause (bounded). */
   threadLog: z
     .array(z.object({ at: z.number(), from: z.enum(THREAD_STATES), to: z.enum(THREAD_STATES), cause: z.string() }))
@@ -102,6 +125,9 @@ export const initialUserState = (): UserState => ({
   timer: null,
   takePending: false,
   controlSince: null,
+  referral: null,
+  referrals: [],
+  delivery: { deliveredUpTo: null, readUpTo: null },
 });
 
 /**

@@ -1,5 +1,5 @@
 import { audienceCardOf } from '../audience/audienceCard';
-import { isConsentOnly, isThreadEvent } from '../engine/engineEvent';
+import { isConsentOnly, isReceipt, isThreadEvent } from '../engine/engineEvent';
 import { toEngineEvent } from './toEngineEvent';
 import type { FlowSet } from '../engine/flowSet';
 import { transition } from '../engine/transition';
@@ -93,6 +93,7 @@ export function flowHandler(flows: FlowSet, options: FlowHandlerOptions = {}): H
         !fetchProfile ||
         engineEvent.type === 'none' ||
         isThreadEvent(engineEvent) ||
+        isReceipt(engineEvent) ||
         isConsentOnly(engineEvent) ||
         !profileDue(state, now, ttl)
       )

@@ -1,4 +1,11 @@
-import { HANDOVER_OUTCOMES, type EngineEvent, type HandoverOutcome, type MarketingOptin } from '../engine/engineEvent';
+import {
+  HANDOVER_OUTCOMES,
+  isAdReferral,
+  type EngineEvent,
+  type HandoverOutcome,
+  type MarketingOptin,
+  type Referral,
+} from '../engine/engineEvent';
 import { clip, LIMITS } from '../platform/sendApiSchema';
 import type { MessengerEvent } from '../store/messengerEvent';
 
@@ -28,11 +35,25 @@ const capped = (v: unknown): string => {
 };
 const obj = (v: unknown): Record<string, unknown> => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>) : {});
 
-function referralOf(raw: unknown): { ref: string; fromAd: boolean } | undefined {
+/**
+ * Longest ref, source and ad id the state keeps. Meta caps an m.me ref well below this; anything
+ * longer is not a ref a flow or an audience names, and every state write carries it.
+ */
+const REFERRAL_TEXT_CAP = 256;
+const short = (v: unknown): string => clip(str(v), REFERRAL_TEXT_CAP);
+
+/** Meta's `referral` object (a referral event, `postback.referral`, `message.referral`), or none. */
+function referralOf(raw: unknown): Referral | undefined {
   const r = obj(raw);
   if (Object.keys(r).length === 0) return undefined;
-  return { ref: str(r.ref), fromAd: str(r.source) === 'ADS' || r.ad_id !== undefined };
+  return { ref: short(r.ref) || null, source: short(r.source).toUpperCase() || 'UNKNOWN', adId: short(r.ad_id) || null };
 }
+
+/** What the triggers read of a referral (`ref`, '' for none) and whether it came from an ad, with the whole of it. */
+const triggerFields = (r: Referral) => ({ ref: r.ref ?? '', fromAd: isAdReferral(r), referral: r });
+
+/** Meta's receipt watermark (ms, or s in some payloads), or undefined when there is none to read. */
+const watermarkOf = (raw: unknown): number | undefined => msOf(obj(raw).watermark);
 
 /** Meta sends the expiry in seconds in its samples and in ms in some payloads: read both as ms. */
 const msOf = (v: unknown): number | undefined => {
@@ -52,6 +73,14 @@ function marketingOptinOf(o: Record<string, unknown>): MarketingOptin {
     ...(token ? { token } : {}),
     ...(expiresAt === undefined ? {} : { expiresAt }),
   };
+}
+
+/** A delivery or read receipt with its watermark; undefined for anything else (or one without a watermark). */
+function receiptOf(e: MessengerEvent): EngineEvent | undefined {
+  if (e.kind !== 'delivery' && e.kind !== 'read') return undefined;
+  // `mids` (deliveries only, optional) name messages sent before the watermark: it says it all.
+  const watermark = watermarkOf(e.kind === 'delivery' ? e.raw.delivery : e.raw.read);
+  return watermark === undefined ? undefined : { type: e.kind === 'delivery' ? 'delivered' : 'read', watermark };
 }
 
 /**
@@ -75,10 +104,21 @@ export function toEngineEvent(e: MessengerEvent, ourAppId?: string): EngineEvent
     const o = obj(raw.optin);
     if (e.kind === 'optin' && o.type === 'notification_messages')
       return { type: 'optin', ref: '', marketing: marketingOptinOf(o), standby: true, at, cause: e.dedupeKey };
+    // Receipts on standby still say how far our messages got; they change nothing about the thread.
+    const receipt = receiptOf(e);
+    if (receipt) return receipt;
     const m = obj(raw.message);
-    return e.kind === 'message' || e.kind === 'quick_reply'
-      ? { type: 'standby_message', text: capped(m.text), sentAt: e.timestamp, cause: e.dedupeKey }
-      : { type: 'none' };
+    const referral = referralOf(e.kind === 'referral' ? raw.referral : m.referral);
+    // An m.me link or ad opened while a person has the thread: recorded like a message on standby (no text).
+    if (e.kind === 'message' || e.kind === 'quick_reply' || (e.kind === 'referral' && referral))
+      return {
+        type: 'standby_message',
+        text: capped(m.text),
+        sentAt: e.timestamp,
+        cause: e.dedupeKey,
+        ...(referral ? { referral } : {}),
+      };
+    return { type: 'none' };
   }
   // Named in the consent ledger when the event changes consent: stable across Meta's redeliveries.
   const cause = e.dedupeKey;
@@ -112,22 +152,43 @@ export function toEngineEvent(e: MessengerEvent, ourAppId?: string): EngineEvent
       return isOutcome(raw.outcome) ? { type: 'handover_result', outcome: raw.outcome, at: e.timestamp } : { type: 'none' };
     case 'message': {
       const m = obj(raw.message);
-      return typeof m.text === 'string' ? { type: 'text', text: capped(m.text), at, cause } : { type: 'attachment', at, cause };
+      // The first message after a click-to-Messenger ad carries the ad's referral.
+      const referral = referralOf(m.referral);
+      const acted = { at, cause, ...(referral ? { referral } : {}) };
+      return typeof m.text === 'string' ? { type: 'text', text: capped(m.text), ...acted } : { type: 'attachment', ...acted };
     }
     case 'quick_reply': {
       const m = obj(raw.message);
-      return { type: 'payload', payload: str(obj(m.quick_reply).payload), text: capped(m.text), at, cause };
+      const referral = referralOf(m.referral);
+      return {
+        type: 'payload',
+        payload: str(obj(m.quick_reply).payload),
+        text: capped(m.text),
+        at,
+        cause,
+        ...(referral ? { referral } : {}),
+      };
     }
     case 'postback': {
       const p = obj(raw.postback);
       // A Get Started tap that came through an m.me link or ad carries the ref inside the postback.
       const referral = referralOf(p.referral);
-      return { type: 'payload', payload: str(p.payload), text: capped(p.title), ...(referral?.ref ? referral : {}), at, cause };
+      return {
+        type: 'payload',
+        payload: str(p.payload),
+        text: capped(p.title),
+        ...(referral ? triggerFields(referral) : {}),
+        at,
+        cause,
+      };
     }
     case 'referral': {
       const referral = referralOf(raw.referral);
-      return referral ? { type: 'referral', ...referral, at, cause } : { type: 'none' };
+      return referral ? { type: 'referral', ...triggerFields(referral), at, cause } : { type: 'none' };
     }
+    case 'delivery':
+    case 'read':
+      return receiptOf(e) ?? { type: 'none' };
     case 'optin': {
       const o = obj(raw.optin);
       const marketing = o.type === 'notification_messages' ? marketingOptinOf(o) : undefined;

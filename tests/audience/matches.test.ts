@@ -12,6 +12,8 @@ const card: AudienceCard = {
   last: NOW - 3 * 24 * H,
   window: NOW + 5 * H,
   ref: 'summer-sale',
+  src: 'ADS',
+  ad: '6045246247433',
   flow: 'shop',
   node: 'checkout',
   thread: 'bot',
@@ -65,6 +67,10 @@ describe('matches: one condition at a time', () => {
     ['last interaction after a time', { lastInteraction: { after: NOW - 24 * H } }, false],
     ['ref', { ref: 'summer-sale' }, true],
     ['ref (other)', { ref: 'winter' }, false],
+    ['source, any case', { source: 'ads' }, true],
+    ['source (other)', { source: 'SHORTLINK' }, false],
+    ['ad id', { adId: '6045246247433' }, true],
+    ['ad id (other)', { adId: '1' }, false],
     ['flow', { flow: 'shop' }, true],
     ['flow and node', { flow: 'shop', node: 'checkout' }, true],
     ['flow and another node', { flow: 'shop', node: 'menu' }, false],
@@ -98,6 +104,11 @@ describe('matches: one condition at a time', () => {
   it('never interacted: older than anything, within nothing', () => {
     expect(one({ lastInteraction: { olderThanHours: 1 } }, { last: null })).toBe(true);
     expect(one({ lastInteraction: { withinHours: 10_000 } }, { last: null })).toBe(false);
+  });
+
+  it('no referral on the card (or a card from before referrals): no source and no ad match', () => {
+    expect(one({ source: 'ADS' }, { src: undefined, ad: undefined })).toBe(false);
+    expect(one({ adId: '6045246247433' }, { ad: undefined })).toBe(false);
   });
 
   it('an expired marketing token is no token', () => {

@@ -119,3 +119,81 @@ describe('consent events', () => {
     expect(admin({ command: 'consent', subscribed: true })).toEqual({ type: 'none' });
   });
 });
+
+describe('referrals and receipts', () => {
+  it("reads Meta's referral wherever it comes: the referral event, a postback, a message, a quick reply", () => {
+    const ad = { ref: 'spring', ad_id: 6045246247433, source: 'ADS', type: 'OPEN_THREAD' };
+    const referral = { ref: 'spring', source: 'ADS', adId: '6045246247433' };
+    expect(toEngineEvent(event({ kind: 'referral', raw: { referral: ad } }))).toEqual({
+      type: 'referral',
+      ref: 'spring',
+      fromAd: true,
+      referral,
+      at: 1000,
+      cause: 'k',
+    });
+    expect(
+      toEngineEvent(event({ kind: 'postback', raw: { postback: { payload: 'GET_STARTED', title: 'Go', referral: ad } } })),
+    ).toMatchObject({
+      type: 'payload',
+      ref: 'spring',
+      fromAd: true,
+      referral,
+    });
+    expect(toEngineEvent(event({ raw: { message: { text: 'hi', referral: ad } } }))).toMatchObject({ type: 'text', referral });
+    expect(toEngineEvent(event({ raw: { message: { attachments: [], referral: ad } } }))).toMatchObject({
+      type: 'attachment',
+      referral,
+    });
+    expect(
+      toEngineEvent(event({ kind: 'quick_reply', raw: { message: { text: 'Y', quick_reply: { payload: 'Y' }, referral: ad } } })),
+    ).toMatchObject({ type: 'payload', referral });
+  });
+
+  it('an m.me link has no ad id; a source is upper-cased (UNKNOWN when absent); a long ref is cut', () => {
+    const of = (r: Record<string, unknown>) => toEngineEvent(event({ kind: 'referral', raw: { referral: r } }));
+    expect(of({ ref: 'summer', source: 'shortlink' })).toMatchObject({
+      fromAd: false,
+      referral: { ref: 'summer', source: 'SHORTLINK', adId: null },
+    });
+    expect(of({ ref: 'x' })).toMatchObject({ referral: { source: 'UNKNOWN' } });
+    expect(of({ source: 'ADS', ad_id: '1' })).toMatchObject({ ref: '', fromAd: true, referral: { ref: null, adId: '1' } });
+    const long = of({ ref: 'r'.repeat(5000), source: 'SHORTLINK' });
+    expect(long.type === 'referral' && charCount(long.referral?.ref ?? '')).toBe(256);
+  });
+
+  it('a delivery and a read become their watermark (ms; seconds read as ms); without one, nothing', () => {
+    expect(
+      toEngineEvent(event({ kind: 'delivery', raw: { delivery: { mids: ['m_1'], watermark: 1458668856253, seq: 37 } } })),
+    ).toEqual({
+      type: 'delivered',
+      watermark: 1458668856253,
+    });
+    expect(toEngineEvent(event({ kind: 'read', raw: { read: { watermark: '1458668856' } } }))).toEqual({
+      type: 'read',
+      watermark: 1458668856000,
+    });
+    expect(toEngineEvent(event({ kind: 'delivery', raw: { delivery: { mids: ['m_1'] } } }))).toEqual({ type: 'none' });
+    // On standby too: how far our messages got says nothing about who owns the thread.
+    expect(toEngineEvent(event({ kind: 'read', channel: 'standby', raw: { read: { watermark: 5e12 } } }))).toEqual({
+      type: 'read',
+      watermark: 5e12,
+    });
+  });
+
+  it('a referral on standby is recorded like a standby message (no text); other standby events stay nothing', () => {
+    const r = toEngineEvent(
+      event({ kind: 'referral', channel: 'standby', raw: { referral: { ref: 'summer', source: 'SHORTLINK' } } }),
+    );
+    expect(r).toEqual({
+      type: 'standby_message',
+      text: '',
+      sentAt: 1000,
+      cause: 'k',
+      referral: { ref: 'summer', source: 'SHORTLINK', adId: null },
+    });
+    expect(toEngineEvent(event({ kind: 'postback', channel: 'standby', raw: { postback: { title: 'x' } } }))).toEqual({
+      type: 'none',
+    });
+  });
+});
