@@ -8,6 +8,7 @@
  *   engine/ (pure: flows' types, transition)       store/ (ports, keys, inbox events, adapters)
  *   flows/ (loader, linter)  messenger/ (Graph I/O, policy)  emulator/ (the fake Meta)  http/
  *   audience/ (cards, filters, the index walk)
+ *   broadcasts/ (definitions: schema, linter, loader)
  *   webhook/ · admin/ · runtime/
  *   server.ts (composition root) · cli/
  */
@@ -48,8 +49,10 @@ module.exports = {
       'config/',
     ]),
     layer('audience', '^src/audience/', ['store/(?!redis/|memory/)', 'engine/', 'platform/', 'errors\\.ts$']),
+    layer('broadcasts', '^src/broadcasts/', ['audience/', 'engine/', 'flows/', 'platform/', 'errors\\.ts$']),
     layer('admin', '^src/admin/', [
       'audience/',
+      'broadcasts/',
       'store/(?!redis/|memory/)',
       'engine/',
       'platform/',
@@ -59,6 +62,7 @@ module.exports = {
     ]),
     layer('runtime', '^src/runtime/', [
       'audience/',
+      'broadcasts/',
       'store/(?!redis/|memory/)',
       'engine/',
       'flows/',

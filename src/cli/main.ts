@@ -12,6 +12,7 @@ import { addProfileCommand } from './profileCommand';
 import { sendEvent } from './sendEvent';
 import { addUsersCommand } from './usersCommand';
 import { addAudienceCommand } from './audienceCommand';
+import { addBroadcastCommand } from './broadcastCommand';
 
 function configOrExit(env: Record<string, string | undefined>) {
   try {
@@ -120,6 +121,7 @@ program
   });
 
 addFlowsCommand(program);
+addBroadcastCommand(program);
 addProfileCommand(program, () => configOrExit(process.env));
 addUsersCommand(program, { config: () => configOrExit(process.env), openStore: openStoreFromConfig });
 addAudienceCommand(program, { config: () => configOrExit(process.env), openStore: openStoreFromConfig });

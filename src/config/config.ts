@@ -61,6 +61,15 @@ function duplicateIn(tokens: readonly AdminTokenSetting[]): string | undefined {
 }
 
 /**
+ * The Marketing Messages API's ad account (Meta Business Settings): act_<digits>, or the digits
+ * alone, always read as act_<digits>. Exported for `broadcast check`, which needs no other setting.
+ */
+export const adAccountIdSchema = z
+  .string()
+  .regex(/^(act_)?\d{1,20}$/, 'expected act_<digits> or the digits of the ad account id')
+  .transform((s) => (s.startsWith('act_') ? s : `act_${s}`));
+
+/**
  * Every setting Talkshop reads, validated once at start-up. Defaults exist only where a wrong guess
  * cannot hurt (ports, timings); secrets and identities never get a silent default.
  */
@@ -134,6 +143,8 @@ const envShape = z.object({
   // Personal data: unset = kept for good (as before these settings existed). README "Personal data and retention".
   TRANSCRIPT_RETENTION_DAYS: positiveInt('days', 3650).optional(),
   INACTIVE_USER_RETENTION_DAYS: positiveInt('days', 3650).optional(),
+  // Unset = no marketing_message broadcasts (refused when checked). README "Broadcasts (definitions)".
+  MARKETING_AD_ACCOUNT_ID: adAccountIdSchema.optional(),
 });
 
 const envSchema = envShape
