@@ -88,3 +88,29 @@ describe('talkshop broadcast check', () => {
     expect((await cli(['broadcast', 'check', join(dir, 'missing'), '--flows', FLOWS])).code).toBe(1);
   });
 });
+
+describe('loadBroadcasts', () => {
+  it('refuses two files with the same id, naming the first', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'talkshop-broadcasts-'));
+    const text = (name: string) =>
+      [
+        'id: same',
+        `name: ${name}`,
+        'kind: tagged',
+        'tag: ACCOUNT_UPDATE',
+        'audience: { where: [tag=a] }',
+        'messages: [{ text: hi }]',
+      ].join('\n');
+    writeFileSync(join(dir, 'a.yaml'), text('A'));
+    writeFileSync(join(dir, 'b.yaml'), text('B'));
+    const result = loadBroadcasts(dir);
+    expect(result.ok).toBe(false);
+    expect(result.ok ? [] : result.problems).toEqual([
+      expect.objectContaining({
+        file: expect.stringMatching(/b\.yaml$/),
+        line: 1,
+        message: expect.stringMatching(/id "same" is already used by .*a\.yaml/),
+      }),
+    ]);
+  });
+});
