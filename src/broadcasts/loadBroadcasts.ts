@@ -1,9 +1,9 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { extname, join, relative } from 'node:path';
 import type { z } from 'zod';
 import { WHERE_FORMS } from '../audience/parseWhere';
 import { quote } from '../flows/lintScope';
-import type { Problem } from '../flows/problem';
+import { listDir, type Problem } from '../flows/problem';
 import { lineOf, parseYamlDocument, syntaxErrors, type YamlDocument } from '../flows/yamlDocument';
 import { BROADCAST_TAGS, broadcastSchema, type Broadcast } from './broadcastSchema';
 import { lintBroadcast, type BroadcastLintOptions } from './lintBroadcast';
@@ -77,24 +77,9 @@ export function checkBroadcast(text: string, file: string, options: BroadcastLin
  * Any error refuses the whole directory (`broadcast check` exits 1).
  */
 export function loadBroadcasts(dir: string, options: BroadcastLintOptions = {}): BroadcastsOutcome {
-  let names: string[];
-  try {
-    names = readdirSync(dir)
-      .filter((n) => EXTENSIONS.has(extname(n)))
-      .sort();
-  } catch {
-    return {
-      ok: false,
-      problems: [
-        {
-          severity: 'error',
-          file: dir,
-          message: 'cannot read the broadcasts directory',
-          fix: 'name a directory of broadcast files',
-        },
-      ],
-    };
-  }
+  const listed = listDir(dir, (n) => EXTENSIONS.has(extname(n)), 'broadcasts', 'name a directory of broadcast files');
+  if (!listed.ok) return listed;
+  const { names } = listed;
   const problems: Problem[] = [];
   const loaded: LoadedBroadcast[] = [];
   const seen = new Map<string, string>();

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename, extname, join, relative } from 'node:path';
 import type { z } from 'zod';
 import { buildFlowSet, type FlowSet, type LoadedFlow } from '../engine/flowSet';
 import { flowSchema, settingsSchema, type Settings } from '../engine/flowSchema';
 import { lintFlows } from './lintFlows';
-import type { Locate, Problem } from './problem';
+import { listDir, type Locate, type Problem } from './problem';
 import { MESSENGER_PROFILE_FILE } from './profileFile';
 import { lineOf, parseYamlDocument, syntaxErrors, type YamlDocument } from './yamlDocument';
 
@@ -81,25 +81,15 @@ function loadSettings(dir: string, names: readonly string[]): { settings?: Setti
  * engine runs. Any error refuses the load (start-up stops; `flows check` exits non-zero).
  */
 export function loadFlows(dir: string): LoadOutcome {
-  let names: string[];
-  try {
-    names = readdirSync(dir)
-      // The Messenger Profile (talkshop profile sync) sits beside the flows but is not one.
-      .filter((n) => FLOW_EXTENSIONS.has(extname(n)) && n !== MESSENGER_PROFILE_FILE)
-      .sort();
-  } catch {
-    return {
-      ok: false,
-      problems: [
-        {
-          severity: 'error',
-          file: dir,
-          message: 'cannot read the flows directory',
-          fix: 'set FLOWS_DIR to a directory of flow files',
-        },
-      ],
-    };
-  }
+  // The Messenger Profile (talkshop profile sync) sits beside the flows but is not one.
+  const listed = listDir(
+    dir,
+    (n) => FLOW_EXTENSIONS.has(extname(n)) && n !== MESSENGER_PROFILE_FILE,
+    'flows',
+    'set FLOWS_DIR to a directory of flow files',
+  );
+  if (!listed.ok) return listed;
+  const { names } = listed;
   const { settings, parsed: settingsFile, problems } = loadSettings(dir, names);
   // The settings file is located like a flow, so its lint problems name their line too.
   const files = new Map<string, ParsedFile>(settingsFile ? [[settingsFile.file, settingsFile]] : []);

@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 /** One finding of the flow loader or linter: where, what, and how to fix it. */
 export interface Problem {
   readonly severity: 'error' | 'warning';
@@ -17,4 +18,18 @@ export function formatProblem(p: Problem): string {
     .filter(Boolean)
     .join(' ');
   return `${p.severity}: ${where}: ${p.message}\n  fix: ${p.fix}`;
+}
+
+/** The sorted names in `dir` that `accept` takes, or the problem to report when it cannot be read. */
+export function listDir(
+  dir: string,
+  accept: (name: string) => boolean,
+  what: string,
+  fix: string,
+): { readonly ok: true; readonly names: string[] } | { readonly ok: false; readonly problems: Problem[] } {
+  try {
+    return { ok: true, names: readdirSync(dir).filter(accept).sort() };
+  } catch {
+    return { ok: false, problems: [{ severity: 'error', file: dir, message: `cannot read the ${what} directory`, fix }] };
+  }
 }
