@@ -36,12 +36,13 @@ function step<S>(
   ctx: ApplyContext<S>,
   now: Current<S>,
   item: InboxItem,
-): { next: Current<S>; data: unknown; effects: readonly EngineEffect[] } {
+): { next: Current<S>; data: unknown; effects: readonly EngineEffect[]; writeState?: false } {
   const started = process.hrtime.bigint();
   const version = now.version + 1;
   try {
     if (!('state' in now)) throw new Error('stored state is unreadable (decode failed)');
     const result = ctx.handler.handle(now.state, item, ctx.now());
+    if (result.keep === false && now.version === 0) return { next: now, data: null, effects: [], writeState: false };
     return { next: { version, state: result.state }, data: result.state, effects: result.effects };
   } catch (err) {
     ctx.metrics.handlerErrors.inc();
@@ -144,8 +145,12 @@ export async function applyBatch<S>(
     const userKey = keys[i] as string;
     const now = current(userKey);
     const ready = await (prepared.get(i) ?? prepare(now, item));
-    const { next, data, effects } = step(ctx, now, ready);
+    const { next, data, effects, writeState } = step(ctx, now, ready);
     working.set(userKey, next);
+    if (writeState === false) {
+      commits.push({ itemId: item.id, userKey, expectedVersion: now.version, data, effects: [], writeState });
+      continue;
+    }
     const expireAt = 'state' in next ? ctx.handler.expireAt?.(next.state, ctx.now()) : undefined;
     commits.push({
       itemId: item.id,

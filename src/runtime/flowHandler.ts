@@ -76,7 +76,11 @@ export function flowHandler(flows: FlowSet, options: FlowHandlerOptions = {}): H
   return {
     decode: decodeUserState,
     handle: (state, item, now) => {
-      const result = transition(flows, state, toEngineEvent(item.record.event, options.appId), now, item.profile);
+      const event = toEngineEvent(item.record.event, options.appId);
+      // A receipt (or an event the engine ignores) for someone who never wrote is nothing to keep.
+      if ((event.type === 'none' || isReceipt(event)) && state.inbound === 0 && state.position === null)
+        return { state, effects: [], keep: false };
+      const result = transition(flows, state, event, now, item.profile);
       // The state every applied item writes comes from here: old lines go on the user's next write.
       if (transcriptDays === undefined) return result;
       return { ...result, state: trimTranscript(result.state, now - transcriptDays * DAY_MS) };

@@ -5,6 +5,12 @@ import type { InboxItem, ThreadMark } from '../store/ports';
 export interface HandlerResult<S> {
   readonly state: S;
   readonly effects: readonly EngineEffect[];
+  /**
+   * false: the event leaves nothing worth keeping about a user the store holds no state for (a
+   * late delivery receipt for an erased customer, say); the item is applied without writing a
+   * state, so no key names them. Ignored for a user who has a state.
+   */
+  readonly keep?: boolean;
 }
 
 /**

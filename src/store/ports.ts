@@ -97,6 +97,8 @@ export interface CommitItem {
   readonly userKey: string;
   readonly expectedVersion: number;
   readonly data: unknown;
+  /** false: apply the item (cursor, ack) without writing any state (nothing to keep; the user has none). */
+  readonly writeState?: false;
   readonly effects: readonly StoredEffect[];
   /** The user's entry in the partition's thread list: set it, remove it (null), or leave it (undefined). */
   readonly thread?: ThreadMark | null;

@@ -332,10 +332,12 @@ class MemoryStore implements OwnedStore, InboxStore, LeaseStore, StateStore {
       this.forgetIfExpired(rowKey);
       const current = this.stateRows.get(rowKey)?.version ?? 0;
       if (current !== item.expectedVersion) return { type: 'stale_version', index, currentVersion: current };
-      this.stateRows.set(rowKey, { version: current + 1, json: JSON.stringify(item.data) });
-      if (item.expireAt === undefined) this.expiries.delete(rowKey);
-      else this.expiries.set(rowKey, item.expireAt);
-      this.forgetIfExpired(rowKey); // an expiry already past forgets the user at once, as in Redis
+      if (item.writeState !== false) {
+        this.stateRows.set(rowKey, { version: current + 1, json: JSON.stringify(item.data) });
+        if (item.expireAt === undefined) this.expiries.delete(rowKey);
+        else this.expiries.set(rowKey, item.expireAt);
+        this.forgetIfExpired(rowKey); // an expiry already past forgets the user at once, as in Redis
+      }
       if (item.thread) this.threadMarks.set(rowKey, { userKey: item.userKey, json: JSON.stringify(item.thread) });
       else if (item.thread === null) this.threadMarks.delete(rowKey);
       if (typeof item.audience === 'string') this.audienceOf(c.partition).set(item.userKey, item.audience);

@@ -228,7 +228,7 @@ class RedisStates implements StateStore {
         item.itemId,
         item.userKey,
         String(item.expectedVersion),
-        JSON.stringify(item.data),
+        item.writeState === false ? '' : JSON.stringify(item.data),
         mark,
         item.audience === undefined ? '' : item.audience === null ? '-' : item.audience,
         item.expireAt === undefined ? '' : String(Math.floor(item.expireAt)),

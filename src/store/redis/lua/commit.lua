@@ -5,7 +5,8 @@
 -- KEYS[6+i] user state hash of item i, for i = 1..n; KEYS[6+n+i] that user's delivery-facts hash
 --   (all keys in one partition's hash tag)
 -- ARGV[1] lease token held by the caller   ARGV[2] n, the number of items
--- then for each item, in order: item id, user key, expected state version, new state JSON,
+-- then for each item, in order: item id, user key, expected state version, new state JSON ('' =
+--   write no state: the item leaves nothing to keep about the user; the version stays),
 --   thread mark ('' = leave the list alone, '-' = remove the user, else the mark JSON to store),
 --   audience card (same convention: '' = unchanged, '-' = remove, else the card JSON),
 --   expire-at (ms since the epoch when Redis drops the user's state and delivery facts; '' = keep
@@ -29,15 +30,17 @@ for i = 1, n do
   else
     local current = tonumber(redis.call('HGET', key, 'v') or '0')
     if current ~= expected then return {'stale_version', i, current} end
-    redis.call('HSET', key, 'v', current + 1, 's', state)
-    -- Inactive-user retention: the user's data goes at once when the time has passed (an expiry in
-    -- the past deletes the key), and a write without one (the setting is off) keeps it for good.
-    if expireAt == '' then
-      redis.call('PERSIST', key)
-      redis.call('PERSIST', delivery)
-    else
-      redis.call('PEXPIREAT', key, expireAt)
-      redis.call('PEXPIREAT', delivery, expireAt)
+    if state ~= '' then
+      redis.call('HSET', key, 'v', current + 1, 's', state)
+      -- Inactive-user retention: the user's data goes at once when the time has passed (an expiry in
+      -- the past deletes the key), and a write without one (the setting is off) keeps it for good.
+      if expireAt == '' then
+        redis.call('PERSIST', key)
+        redis.call('PERSIST', delivery)
+      else
+        redis.call('PEXPIREAT', key, expireAt)
+        redis.call('PEXPIREAT', delivery, expireAt)
+      end
     end
     if mark == '-' then redis.call('HDEL', KEYS[5], user) elseif mark ~= '' then redis.call('HSET', KEYS[5], user, mark) end
     if card == '-' then redis.call('HDEL', KEYS[6], user) elseif card ~= '' then redis.call('HSET', KEYS[6], user, card) end
