@@ -33,6 +33,10 @@ export async function onDeliveryError(
   }
 }
 
+/** Pauses both of the Page's send lanes in the shared bucket: every process stops sending for it. */
+const pausePage = (o: SenderOptions, ms: number): Promise<unknown> =>
+  Promise.all((['text', 'media'] as const).map((lane) => o.store.rateLimits.pause(pageRateBucket(o.pageId, lane), ms)));
+
 async function onGraphError(
   o: SenderOptions,
   streak: RateLimitStreak,
@@ -50,9 +54,7 @@ async function onGraphError(
       // The whole Page backs off, every process: the pause lives in the shared bucket.
       streak.count += 1;
       const pauseMs = backoffMs(streak.count, Math.random, { baseMs: 1000, capMs: 60_000 });
-      await Promise.all(
-        (['text', 'media'] as const).map((lane) => o.store.rateLimits.pause(pageRateBucket(o.pageId, lane), pauseMs)),
-      );
+      await pausePage(o, pauseMs);
       o.logger.warn({ ...where, pauseMs }, 'Meta rate-limited the Page; all sends for it pause');
       return { type: 'retry', ms: pauseMs, why: kind };
     }
@@ -67,9 +69,7 @@ async function onGraphError(
         'ALERT: Meta refused the Page token or permission; sending paused for this Page, outbox kept',
       );
       const pauseMs = o.authPauseMs ?? 60_000;
-      await Promise.all(
-        (['text', 'media'] as const).map((lane) => o.store.rateLimits.pause(pageRateBucket(o.pageId, lane), pauseMs)),
-      );
+      await pausePage(o, pauseMs);
       return { type: 'retry', ms: pauseMs, why: kind };
     }
     default:
