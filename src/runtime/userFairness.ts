@@ -105,7 +105,12 @@ export class BlockedUsers {
   /** Milliseconds until the first blocked user may be tried again (undefined: nobody is blocked). */
   nextIn(now: number): number | undefined {
     let first: number | undefined;
-    for (const t of this.until.values()) first = first === undefined ? t : Math.min(first, t);
-    return first === undefined ? undefined : Math.max(1, first - now);
+    for (const [user, t] of this.until) {
+      // A wait that is over (a user with nothing left to send is never looked at again) is dropped,
+      // else it would answer 1 ms for ever and the sender would spin.
+      if (t <= now) this.until.delete(user);
+      else first = first === undefined ? t : Math.min(first, t);
+    }
+    return first === undefined ? undefined : first - now;
   }
 }
