@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { Config } from '../config/config';
 import type { Logger } from '../logger';
 import { GraphApiError, type GraphTransportFailure } from './graphErrors';
+import { marketingCalls } from './marketingCalls';
 import {
   deleteMessengerProfileSchema,
   describeIssues,
@@ -16,6 +17,9 @@ import {
   successResponseSchema,
   takeThreadControlSchema,
   userProfileSchema,
+  type MarketingMessageRequest,
+  type MessageCampaignRequest,
+  type NotificationMessageTokensPage,
   type MessengerProfile,
   type MessengerProfileField,
   type UserProfile,
@@ -51,6 +55,15 @@ export interface GraphClient {
   getMessengerProfile(fields: readonly MessengerProfileField[]): Promise<Readonly<Record<string, unknown>>>;
   setMessengerProfile(body: MessengerProfile): Promise<void>;
   deleteMessengerProfile(fields: readonly MessengerProfileField[]): Promise<void>;
+  /**
+   * Marketing Messages (docs/messenger-platform.md §4.3): creates a message campaign under the ad
+   * account (digits, no act_) and returns its message id, given to every send under it.
+   */
+  createMessageCampaign(adAccountId: string, request: MessageCampaignRequest): Promise<string>;
+  /** One marketing message to one subscriber, named by their subscription token (never the PSID). */
+  sendMarketingMessage(adAccountId: string, request: MarketingMessageRequest): Promise<SendResult>;
+  /** One page of the Page's Marketing Messages subscribers; `after` continues from the previous page's cursor. */
+  notificationMessageTokens(after?: string): Promise<NotificationMessageTokensPage>;
 }
 
 export interface GraphClientOptions {
@@ -309,6 +322,9 @@ export function createGraphClient(options: GraphClientOptions): ClosableGraphCli
       const body = validated(deleteMessengerProfileSchema, { fields }, 'DELETE /me/messenger_profile');
       await call({ method: 'DELETE', path: '/me/messenger_profile', body, response: profileResultSchema });
     },
+
+    // Marketing Messages (§4.3): campaigns, sends by subscription token, the Page's token list.
+    ...marketingCalls({ call, validated, pageId: options.pageId }),
 
     close() {
       httpAgent.destroy();

@@ -13,10 +13,20 @@ import { TalkshopError } from '../errors';
  * - outside_window: the 24 h / 7 day window is closed; drop and record, never retry.
  * - auth: token or permission problem; alert loudly and stop sending for the Page (keep the outbox).
  * - handover_disabled: the Page uses Conversation Routing; Handover Protocol calls do not work.
+ * - campaign: a Marketing Messages send failed for every recipient alike (campaign not active, unknown
+ *   message id or ad account): stop the broadcast and fix the campaign; no retry, no user is at fault.
  * - unknown: log and do not retry.
  */
 export type GraphErrorClass =
-  'retryable' | 'rate_limited' | 'unreachable_user' | 'drop' | 'outside_window' | 'auth' | 'handover_disabled' | 'unknown';
+  | 'retryable'
+  | 'rate_limited'
+  | 'unreachable_user'
+  | 'drop'
+  | 'outside_window'
+  | 'auth'
+  | 'handover_disabled'
+  | 'campaign'
+  | 'unknown';
 
 export const GRAPH_ERROR_CLASSES: readonly GraphErrorClass[] = [
   'retryable',
@@ -26,6 +36,7 @@ export const GRAPH_ERROR_CLASSES: readonly GraphErrorClass[] = [
   'outside_window',
   'auth',
   'handover_disabled',
+  'campaign',
   'unknown',
 ];
 
@@ -115,6 +126,8 @@ export interface GraphErrorMatch {
   /** 'none' = no HTTP answer at all (network error or timeout); '5xx' = any 500–599. */
   readonly http?: 'none' | '5xx' | number;
   readonly messageIncludes?: string;
+  /** Matched against GraphErrorDetails.endpoint (`METHOD /path`). */
+  readonly endpoint?: RegExp;
 }
 
 export interface GraphErrorRule {
@@ -123,6 +136,13 @@ export interface GraphErrorRule {
   /** Why (docs/messenger-platform.md §3.5), for readers and for logs. */
   readonly why: string;
 }
+
+/** `POST /act_<id>/messages`: the Marketing Message API's send (docs/messenger-platform.md §4.3). */
+export const MARKETING_SEND_ENDPOINT = /^POST \/act_\d+\/messages$/;
+/** Marketing Message API: campaign not active, invalid message id (§3.5, [S36b]). */
+const CAMPAIGN_NOT_ACTIVE = 2300000;
+const INVALID_MESSAGE_ID = 2300001;
+const CAMPAIGN_CODES = [CAMPAIGN_NOT_ACTIVE, INVALID_MESSAGE_ID] as const;
 
 /**
  * The classification, as data. First matching rule wins, so specific code/subcode pairs come
@@ -136,6 +156,22 @@ export const GRAPH_ERROR_RULES: readonly GraphErrorRule[] = [
     why: 'HOP call on a Conversation Routing page; pause the bot / use CR thread control',
   },
   { match: { http: 'none' }, class: 'retryable', why: 'network error or timeout: no answer from Graph' },
+  {
+    match: { codes: [...CAMPAIGN_CODES] },
+    class: 'campaign',
+    why: '2300000 / 2300001: message campaign not active / invalid message id; every send under it fails',
+  },
+  {
+    // The digest's table ("code / subcode") reads either way; the numbers mean the same as subcodes.
+    match: { subcodes: [...CAMPAIGN_CODES] },
+    class: 'campaign',
+    why: '…/2300000, …/2300001: message campaign not active / invalid message id',
+  },
+  {
+    match: { codes: [100], subcodes: [33], endpoint: MARKETING_SEND_ENDPOINT },
+    class: 'campaign',
+    why: '100/33 on act_<id>/messages: the ad account does not exist or this token cannot use it',
+  },
   {
     match: { subcodes: [1545041] },
     class: 'unreachable_user',
@@ -197,6 +233,7 @@ function matches(m: GraphErrorMatch, e: GraphErrorDetails): boolean {
   if (m.codes !== undefined && (e.graphCode === undefined || !m.codes.includes(e.graphCode))) return false;
   if (m.subcodes !== undefined && (e.errorSubcode === undefined || !m.subcodes.includes(e.errorSubcode))) return false;
   if (m.messageIncludes !== undefined && !e.graphMessage.includes(m.messageIncludes)) return false;
+  if (m.endpoint !== undefined && !m.endpoint.test(e.endpoint)) return false;
   if (m.http === 'none' && !(e.httpStatus === 0 || e.transport !== undefined)) return false;
   if (m.http === '5xx' && !(e.httpStatus >= 500 && e.httpStatus <= 599)) return false;
   if (typeof m.http === 'number' && e.httpStatus !== m.http) return false;
@@ -212,6 +249,71 @@ export function graphErrorRule(e: GraphErrorDetails): GraphErrorRule | undefined
 export function classifyGraphError(e: unknown): GraphErrorClass {
   if (!(e instanceof GraphApiError)) return 'unknown';
   return graphErrorRule(e)?.class ?? 'unknown';
+}
+
+/**
+ * A Marketing Messages send refused because this subscriber cannot be reached by marketing messages
+ * (token unknown, expired or stopped; a recipient region Meta refuses): skip them, with Meta's
+ * message as the reason. Not a failure of the broadcast.
+ */
+export interface MarketingRefusal {
+  readonly type: 'ineligible';
+  readonly reason: 'region' | 'not_subscribed';
+  readonly detail: string;
+}
+
+/** A Marketing Messages send that fails for every recipient alike (the 'campaign' class): stop the broadcast. */
+export interface MarketingCampaignFailure {
+  readonly type: 'campaign';
+  readonly reason: 'not_active' | 'invalid_message_id' | 'ad_account';
+  readonly detail: string;
+}
+
+/**
+ * The fake Graph API's subcode for a refused recipient region (src/emulator/fakeMarketingMessages.ts
+ * INELIGIBLE_SUBCODE, repeated because messenger/ may not import the emulator). Not Meta's: Meta
+ * documents no code for it.
+ */
+const FAKE_REGION_SUBCODE = 2300102;
+/** Regions are refused by where the recipient is (§4.3: EU, Japan, South Korea, Australia, UK). */
+const REGION_WORDS = /\b(region|country|countries)\b/i;
+
+/** A GraphApiError Meta answered (not a request refused before sending) to `POST /act_<id>/messages`. */
+const marketingSendAnswer = (err: unknown): err is GraphApiError =>
+  err instanceof GraphApiError && err.sent && MARKETING_SEND_ENDPOINT.test(err.endpoint);
+
+/**
+ * Why the campaign, not the recipient, made a Marketing Messages send fail, or undefined. The codes
+ * are the API reference's (§3.5); 100/33 is Graph's answer for an object (here the ad account) that
+ * does not exist or this token cannot use.
+ */
+export function marketingCampaignFailure(err: unknown): MarketingCampaignFailure | undefined {
+  if (!marketingSendAnswer(err)) return undefined;
+  const detail = err.graphMessage;
+  const numbers = [err.graphCode, err.errorSubcode];
+  if (numbers.includes(CAMPAIGN_NOT_ACTIVE)) return { type: 'campaign', reason: 'not_active', detail };
+  if (numbers.includes(INVALID_MESSAGE_ID)) return { type: 'campaign', reason: 'invalid_message_id', detail };
+  if (err.graphCode === 100 && err.errorSubcode === 33) return { type: 'campaign', reason: 'ad_account', detail };
+  return undefined;
+}
+
+/**
+ * Whether a failed `sendMarketingMessage` says this recipient is not eligible, or undefined when the
+ * refusal is something else (the campaign: marketingCampaignFailure; a rate limit, a token problem,
+ * a request refused before sending: classifyGraphError decides those).
+ *
+ * Meta documents no code for a subscriber who cannot be reached (§4.3 says only "stopped users →
+ * error"), so every code 100 answered by this endpoint, other than the ad account's 100/33, is
+ * taken as "this recipient is not eligible" and Meta's message kept as the reason; its subcodes
+ * are not relied on. Telling a region refusal apart needs more than the code: the subcode tested is
+ * the fake's own (2300102) and the message test a guess at Meta's wording, so a real refusal whose
+ * message names no region reads as not_subscribed, which is skipped all the same.
+ */
+export function marketingRefusal(err: unknown): MarketingRefusal | undefined {
+  if (!marketingSendAnswer(err) || err.graphCode !== 100 || marketingCampaignFailure(err) !== undefined) return undefined;
+  const detail = err.graphMessage;
+  const region = err.errorSubcode === FAKE_REGION_SUBCODE || REGION_WORDS.test(detail);
+  return { type: 'ineligible', reason: region ? 'region' : 'not_subscribed', detail };
 }
 
 export interface BackoffOptions {

@@ -5,6 +5,8 @@ import {
   GRAPH_ERROR_CLASSES,
   GRAPH_ERROR_RULES,
   GraphApiError,
+  marketingCampaignFailure,
+  marketingRefusal,
   type GraphErrorClass,
   type GraphErrorDetails,
 } from '../../src/messenger/graphErrors';
@@ -43,6 +45,16 @@ describe('classifyGraphError (docs/messenger-platform.md §3.5)', () => {
       { graphCode: 10, graphMessage: '(#10) Handover Protocol APIs disabled for this page.' },
       'handover_disabled',
     ],
+    ['2300000 campaign not active', { graphCode: 2300000 }, 'campaign'],
+    ['2300001 invalid message id', { graphCode: 2300001 }, 'campaign'],
+    ['100/2300001 (as a subcode)', { graphCode: 100, errorSubcode: 2300001 }, 'campaign'],
+    [
+      '100/33 on a marketing send: the ad account',
+      { graphCode: 100, errorSubcode: 33, endpoint: 'POST /act_12/messages' },
+      'campaign',
+    ],
+    ['100/33 elsewhere', { graphCode: 100, errorSubcode: 33, endpoint: 'GET /psid-1' }, 'drop'],
+    ['100 on a marketing send: skip the subscriber', { graphCode: 100, endpoint: 'POST /act_12/messages' }, 'drop'],
     ['plain 500', { httpStatus: 500 }, 'retryable'],
     ['502 without envelope', { httpStatus: 502 }, 'retryable'],
     ['503 with code 100 (code wins)', { httpStatus: 503, graphCode: 100 }, 'drop'],
@@ -70,6 +82,39 @@ describe('classifyGraphError (docs/messenger-platform.md §3.5)', () => {
       expect(GRAPH_ERROR_CLASSES).toContain(r.class);
       expect(r.why.length).toBeGreaterThan(5);
     }
+  });
+});
+
+describe('marketingRefusal / marketingCampaignFailure', () => {
+  const send = (d: Partial<GraphErrorDetails>): GraphApiError => err({ endpoint: 'POST /act_12/messages', graphCode: 100, ...d });
+  it('code 100 on the marketing send: not eligible, Meta’s message kept; region by subcode or wording', () => {
+    const message = '(#100) The subscriber cannot be reached: unknown subscription token';
+    expect(marketingRefusal(send({ graphMessage: message }))).toEqual({
+      type: 'ineligible',
+      reason: 'not_subscribed',
+      detail: message,
+    });
+    expect(marketingRefusal(send({ errorSubcode: 2300102 }))?.reason).toBe('region');
+    expect(marketingRefusal(send({ graphMessage: 'Recipient country is not supported' }))?.reason).toBe('region');
+  });
+  it('not a recipient refusal: another endpoint, another code, refused before sending, the campaign', () => {
+    expect(marketingRefusal(send({ endpoint: 'POST /me/messages' }))).toBeUndefined();
+    expect(marketingRefusal(send({ graphCode: 613 }))).toBeUndefined();
+    expect(marketingRefusal(send({ sent: false }))).toBeUndefined();
+    expect(marketingRefusal(send({ errorSubcode: 33 }))).toBeUndefined();
+    expect(marketingRefusal(send({ errorSubcode: 2300000 }))).toBeUndefined();
+    expect(marketingRefusal(new Error('x'))).toBeUndefined();
+  });
+  it('campaign failures by code or subcode; nothing for a subscriber refusal', () => {
+    expect(marketingCampaignFailure(send({ graphCode: 2300000, graphMessage: 'm' }))).toEqual({
+      type: 'campaign',
+      reason: 'not_active',
+      detail: 'm',
+    });
+    expect(marketingCampaignFailure(send({ errorSubcode: 2300001 }))?.reason).toBe('invalid_message_id');
+    expect(marketingCampaignFailure(send({ errorSubcode: 33 }))?.reason).toBe('ad_account');
+    expect(marketingCampaignFailure(send({}))).toBeUndefined();
+    expect(marketingCampaignFailure(send({ graphCode: 2300000, endpoint: 'POST /me/messages' }))).toBeUndefined();
   });
 });
 
