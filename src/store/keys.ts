@@ -37,6 +37,24 @@ export interface Keys {
   audience(partition: number): string;
   /** Hash tombstoneIdOf(userKey) → when the user was erased (ms): what is kept of an erased user. */
   tombstones(partition: number): string;
+  /**
+   * Hash `<broadcastId>|<counter>` → count: the partition's broadcast statistics, written by the
+   * commit and the outbox ack in the same step as what they count (so in the partition's slot).
+   * Names no user, so forgetting a user leaves it alone.
+   */
+  broadcastStats(partition: number): string;
+  /**
+   * Hash of one broadcast's record (d definition JSON, s status, c created at, b created by,
+   * t start at, u updated at, m campaign). The broadcast registry keys share the hash tag
+   * `{broadcasts}` so the scripts that touch several of them run on one Redis Cluster slot.
+   */
+  broadcast(id: string): string;
+  /** Sorted set broadcast id → created at (ms): every broadcast ever created, for the list. */
+  broadcastIndex(): string;
+  /** Set of the ids of broadcasts that are scheduled, running or paused (what the pumps look at). */
+  broadcastActive(): string;
+  /** Hash partition → the fan-out's audience cursor there, or 'done'. */
+  broadcastFanout(id: string): string;
   workers(): string;
   /** One token bucket (a hash); `bucket` comes from pageRateBucket. */
   rateBucket(bucket: string): string;
@@ -81,6 +99,11 @@ export function keysFor(prefix: string): Keys {
     delivery: (p, userKey) => `${slot(p)}:delivery:${userKey}`,
     audience: (p) => `${slot(p)}:audience`,
     tombstones: (p) => `${slot(p)}:tombstones`,
+    broadcastStats: (p) => `${slot(p)}:broadcast-stats`,
+    broadcast: (id) => `${prefix}:{broadcasts}:broadcast:${id}`,
+    broadcastIndex: () => `${prefix}:{broadcasts}:index`,
+    broadcastActive: () => `${prefix}:{broadcasts}:active`,
+    broadcastFanout: (id) => `${prefix}:{broadcasts}:fanout:${id}`,
     workers: () => `${prefix}:workers`,
     rateBucket: (bucket) => `${prefix}:rate:${bucket}`,
     owner: () => `${prefix}:owner`,

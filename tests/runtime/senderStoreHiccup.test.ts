@@ -174,8 +174,9 @@ it('a single timeout on an outbox ack: the ack is retried, the partition goes on
     commit: (r) => real.commit(r),
     readOutbox: (p, after, count) => real.readOutbox(p, after, count),
     outboxCursor: (p) => real.outboxCursor(p),
-    ackOutbox: async (p, token, id, cursor) => {
-      const recorded = await real.ackOutbox(p, token, id, cursor);
+    outboxBacklog: (p) => real.outboxBacklog(p),
+    ackOutbox: async (p, token, id, cursor, stat) => {
+      const recorded = await real.ackOutbox(p, token, id, cursor, stat);
       if (++acks !== 30) return recorded;
       failedAck = p;
       throw new StoreUnavailableError('outbox ack (no answer in 1500 ms)');

@@ -2,7 +2,7 @@ import pino from 'pino';
 import { decodeEffect, encodeEffect } from '../../src/runtime/decodeEffect';
 import { tombstoneIdOf } from '../../src/store/keys';
 import { createMemoryStore } from '../../src/store/memory/memoryStore';
-import type { AppendRequest, InboxRead, Store } from '../../src/store/ports';
+import type { AppendRequest, BroadcastRecord, BroadcastStatus, BroadcastStore, InboxRead, Store } from '../../src/store/ports';
 import type { OwnedStore } from '../../src/store/ports';
 import { createRedisStore } from '../../src/store/redis/redisStore';
 import type { MessengerEvent } from '../../src/store/messengerEvent';
@@ -556,6 +556,204 @@ describe.each(adapters)('%s store contract', (_name, make) => {
       expect(await store.states.userOutbox(5, 'page:u')).toHaveLength(1);
       expect(await store.timers.pending(5, 'page:u|')).toHaveLength(1);
       expect(await store.states.forgottenAt(5, 'page:u')).toBeNull();
+    });
+  });
+
+  describe('broadcasts', () => {
+    const record = (id: string, createdAt: number, status: BroadcastStatus = 'scheduled'): BroadcastRecord => ({
+      id,
+      definition: JSON.stringify({ id, name: `Broadcast ${id}` }),
+      status,
+      createdAt,
+      createdBy: 'cli',
+      startAt: createdAt + 60_000,
+      updatedAt: createdAt,
+    });
+    const broadcasts = () => store.broadcasts as BroadcastStore;
+    /** Appends one item per user to the partition, takes its lease, and returns the item ids. */
+    const itemsIn = async (p: number, users: string[]) => {
+      await store.inbox.append(users.map((u, n) => req(p, u, n + 1)));
+      const ids = (await readAll(p)).map((i) => i.id);
+      const token = (await store.leases.acquire(p, 'w', 10_000)) as string;
+      return { token, ids };
+    };
+    const counted = (itemId: string, userKey: string, stats: string[], effects = 0) => ({
+      itemId,
+      userKey,
+      expectedVersion: 0,
+      data: {},
+      effects: Array.from({ length: effects }, (_, n) => ({ v: 1, body: { type: 'send', n } })),
+      stats,
+    });
+
+    it('counts a commit item’s stats once: a replayed item and a refused commit count nothing', async () => {
+      const { token, ids } = await itemsIn(9, ['u', 'v', 'w']);
+      const [id1, id2, id3] = ids as [string, string, string];
+      expect(
+        await store.states.commit({
+          partition: 9,
+          leaseToken: token,
+          items: [
+            counted(id1, 'page:u', ['a|queued', 'a|audience']),
+            { ...counted(id2, 'page:v', ['a|skipped']), writeState: false },
+          ],
+        }),
+      ).toEqual({ type: 'committed', applied: [true, true] });
+      expect(await broadcasts().stats('a', [9])).toEqual({ queued: 1, audience: 1, skipped: 1 });
+      // Redelivered after a crash: both are at or before the cursor.
+      expect(
+        await store.states.commit({
+          partition: 9,
+          leaseToken: token,
+          items: [counted(id1, 'page:u', ['a|queued']), counted(id2, 'page:v', ['a|skipped'])],
+        }),
+      ).toEqual({ type: 'committed', applied: [false, false] });
+      // Without the lease, and at a stale version: nothing counted.
+      expect(
+        await store.states.commit({ partition: 9, leaseToken: 'someone-else#1', items: [counted(id3, 'page:w', ['a|queued'])] }),
+      ).toEqual({ type: 'lease_lost' });
+      expect(
+        await store.states.commit({
+          partition: 9,
+          leaseToken: token,
+          items: [{ ...counted(id3, 'page:u', ['a|queued']), expectedVersion: 0 }],
+        }),
+      ).toEqual({ type: 'stale_version', index: 0, currentVersion: 1 });
+      expect(await broadcasts().stats('a', [9])).toEqual({ queued: 1, audience: 1, skipped: 1 });
+      // The item after, without stats, leaves the counters alone and is applied as ever.
+      expect(
+        await store.states.commit({
+          partition: 9,
+          leaseToken: token,
+          items: [{ ...counted(id3, 'page:w', []), stats: undefined }],
+        }),
+      ).toEqual({ type: 'committed', applied: [true] });
+      expect(await store.states.load(9, 'page:w')).toEqual({ version: 1, data: {} });
+      expect(await broadcasts().stats('a', [9])).toEqual({ queued: 1, audience: 1, skipped: 1 });
+    });
+
+    it('counts an ack’s stat once per ack, only under the lease; the outbox backlog counts entries not yet done', async () => {
+      const { token, ids } = await itemsIn(10, ['u']);
+      expect(await store.states.outboxBacklog(10)).toBe(0);
+      await store.states.commit({ partition: 10, leaseToken: token, items: [counted(ids[0] as string, 'page:u', [], 3)] });
+      expect(await store.states.outboxBacklog(10)).toBe(3);
+      expect(await store.states.outboxBacklog(11)).toBe(0);
+      const [e1, e2, e3] = (await store.states.readOutbox(10, '0-0', 10)).map((e) => e.id) as [string, string, string];
+      expect(await store.states.ackOutbox(10, 'someone-else#1', e1, undefined, 'a|sent')).toBe(false);
+      expect(await broadcasts().stats('a', [10])).toEqual({});
+      expect(await store.states.outboxBacklog(10)).toBe(3);
+      expect(await store.states.ackOutbox(10, token, e1, undefined, 'a|sent')).toBe(true);
+      expect(await store.states.ackOutbox(10, token, e2, 'stay', 'a|failed')).toBe(true);
+      expect(await store.states.outboxCursor(10)).toBe(e1);
+      expect(await store.states.ackOutbox(10, token, e3)).toBe(true); // no stat: four arguments, as before
+      expect(await store.states.outboxCursor(10)).toBe(e3);
+      expect(await store.states.outboxBacklog(10)).toBe(0);
+      expect(await broadcasts().stats('a', [10])).toEqual({ sent: 1, failed: 1 });
+    });
+
+    it('sums stats across the given partitions and never mixes two broadcasts (a, a-b, ab)', async () => {
+      const one = await itemsIn(12, ['u', 'v']);
+      await store.states.commit({
+        partition: 12,
+        leaseToken: one.token,
+        items: [
+          counted(one.ids[0] as string, 'page:u', ['a|sent', 'a-b|sent', 'ab|sent'], 1),
+          counted(one.ids[1] as string, 'page:v', ['a|sent']),
+        ],
+      });
+      const [entry] = await store.states.readOutbox(12, '0-0', 10);
+      await store.states.ackOutbox(12, one.token, entry?.id as string, undefined, 'a|delivered');
+      const two = await itemsIn(13, ['w']);
+      await store.states.commit({
+        partition: 13,
+        leaseToken: two.token,
+        items: [counted(two.ids[0] as string, 'page:w', ['a|sent', 'a|failed', 'a-b|failed'])],
+      });
+      expect(await broadcasts().stats('a', [12, 13, 14])).toEqual({ sent: 3, delivered: 1, failed: 1 });
+      expect(await broadcasts().stats('a', [12])).toEqual({ sent: 2, delivered: 1 });
+      expect(await broadcasts().stats('a-b', [12, 13])).toEqual({ sent: 1, failed: 1 });
+      expect(await broadcasts().stats('ab', [12, 13])).toEqual({ sent: 1 });
+      expect(await broadcasts().stats('b', [12, 13])).toEqual({});
+      expect(await broadcasts().stats('a', [])).toEqual({});
+    });
+
+    it('creates a record once: a second create is refused and writes nothing', async () => {
+      const first = record('summer-sale', 1_000);
+      expect(await broadcasts().create(first)).toBe('created');
+      expect(await broadcasts().get('summer-sale')).toEqual(first);
+      expect(await broadcasts().create({ ...first, definition: '{"other":true}', status: 'done', createdAt: 9_000 })).toBe(
+        'exists',
+      );
+      expect(await broadcasts().get('summer-sale')).toEqual(first);
+      expect((await broadcasts().list(10)).map((r) => r.id)).toEqual(['summer-sale']);
+      expect(await broadcasts().active()).toEqual(['summer-sale']);
+      expect(await broadcasts().get('nothing')).toBeNull();
+      // A record created with a campaign keeps it; one created done is not active.
+      const done = { ...record('old', 500, 'done'), campaign: 'm-1' };
+      expect(await broadcasts().create(done)).toBe('created');
+      expect(await broadcasts().get('old')).toEqual(done);
+      expect(await broadcasts().active()).toEqual(['summer-sale']);
+    });
+
+    it('moves a status only from the expected ones (compare-and-set), keeping the active set in step', async () => {
+      await broadcasts().create(record('b1', 1_000));
+      expect(await broadcasts().setStatus('b1', ['running', 'paused'], 'cancelled', 2_000)).toBe(false);
+      expect(await broadcasts().get('b1')).toMatchObject({ status: 'scheduled', updatedAt: 1_000 });
+      expect(await broadcasts().setStatus('b1', ['scheduled'], 'running', 2_000)).toBe(true);
+      expect(await broadcasts().setStatus('b1', ['scheduled'], 'running', 2_500)).toBe(false);
+      expect(await broadcasts().get('b1')).toMatchObject({ status: 'running', updatedAt: 2_000 });
+      expect(await broadcasts().active()).toEqual(['b1']);
+      expect(await broadcasts().setStatus('b1', ['running'], 'paused', 3_000)).toBe(true);
+      expect(await broadcasts().active()).toEqual(['b1']);
+      expect(await broadcasts().setStatus('b1', ['running', 'paused'], 'done', 4_000)).toBe(true);
+      expect(await broadcasts().active()).toEqual([]);
+      expect(await broadcasts().get('b1')).toMatchObject({ status: 'done', updatedAt: 4_000, createdAt: 1_000 });
+      expect(await broadcasts().setStatus('b1', ['done'], 'running', 5_000)).toBe(true); // the store does not judge moves
+      expect(await broadcasts().active()).toEqual(['b1']);
+      // No such broadcast: refused, and nothing created.
+      expect(await broadcasts().setStatus('ghost', ['scheduled'], 'running', 1)).toBe(false);
+      expect(await broadcasts().get('ghost')).toBeNull();
+      expect(await broadcasts().active()).toEqual(['b1']);
+    });
+
+    it('lists newest first, at most the limit', async () => {
+      for (const [id, at] of [
+        ['first', 1_000],
+        ['third', 3_000],
+        ['second', 2_000],
+      ] as const)
+        await broadcasts().create(record(id, at));
+      expect((await broadcasts().list(10)).map((r) => r.id)).toEqual(['third', 'second', 'first']);
+      expect((await broadcasts().list(2)).map((r) => r.id)).toEqual(['third', 'second']);
+      expect(await broadcasts().list(0)).toEqual([]);
+      expect((await broadcasts().list(1))[0]).toEqual(record('third', 3_000));
+    });
+
+    it('keeps the first campaign recorded; refuses one for a broadcast that does not exist', async () => {
+      await broadcasts().create(record('mm', 1_000));
+      expect(await broadcasts().setCampaign('mm', 'message-1')).toBe('message-1');
+      expect(await broadcasts().setCampaign('mm', 'message-2')).toBe('message-1');
+      expect(await broadcasts().get('mm')).toEqual({ ...record('mm', 1_000), campaign: 'message-1' });
+      await expect(broadcasts().setCampaign('ghost', 'message-3')).rejects.toThrow(/ghost/);
+      expect(await broadcasts().get('ghost')).toBeNull();
+    });
+
+    it('keeps the fan-out position per broadcast and partition, and counts the partitions done', async () => {
+      expect(await broadcasts().fanout('f', 0)).toEqual({ type: 'at', cursor: '0' });
+      expect(await broadcasts().fanoutDone('f')).toBe(0);
+      await broadcasts().setFanout('f', 0, { type: 'at', cursor: '1234' });
+      await broadcasts().setFanout('f', 1, { type: 'done' });
+      await broadcasts().setFanout('f', 2, { type: 'at', cursor: 'k:page:u' });
+      await broadcasts().setFanout('g', 0, { type: 'done' });
+      expect(await broadcasts().fanout('f', 0)).toEqual({ type: 'at', cursor: '1234' });
+      expect(await broadcasts().fanout('f', 1)).toEqual({ type: 'done' });
+      expect(await broadcasts().fanout('f', 2)).toEqual({ type: 'at', cursor: 'k:page:u' });
+      expect(await broadcasts().fanoutDone('f')).toBe(1);
+      await broadcasts().setFanout('f', 0, { type: 'done' });
+      await broadcasts().setFanout('f', 2, { type: 'done' });
+      expect(await broadcasts().fanoutDone('f')).toBe(3);
+      expect(await broadcasts().fanoutDone('g')).toBe(1);
+      expect(await broadcasts().fanout('g', 1)).toEqual({ type: 'at', cursor: '0' });
     });
   });
 

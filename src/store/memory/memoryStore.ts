@@ -37,6 +37,7 @@ import {
   encodeInboxRecord,
   streamIdAfter,
 } from '../records';
+import { MemoryBroadcasts } from './memoryBroadcasts';
 import { MemoryRateLimits } from './memoryRateLimits';
 
 export interface MemoryStoreOptions {
@@ -87,6 +88,7 @@ class MemoryStore implements OwnedStore, InboxStore, LeaseStore, StateStore {
   readonly leases = this;
   readonly states = this;
   readonly rateLimits = new MemoryRateLimits(() => this.now());
+  readonly broadcasts = new MemoryBroadcasts();
   /** Per partition: slot → due time and the inbox record (JSON) it fires. */
   private readonly timerSets = new Map<number, Map<string, { at: number; json: string }>>();
   private timerSet(p: number): Map<string, { at: number; json: string }> {
@@ -345,6 +347,7 @@ class MemoryStore implements OwnedStore, InboxStore, LeaseStore, StateStore {
       const outbox = this.stream(this.outboxes, c.partition);
       for (const { v, body } of item.effects)
         outbox.add(this.now(), JSON.stringify({ u: item.userKey, i: item.itemId, v: String(v), e: JSON.stringify(body) }));
+      this.broadcasts.count(c.partition, item.stats ?? []);
       this.cursors.set(c.partition, item.itemId);
       this.stream(this.streams, c.partition).delete(item.itemId);
       applied.push(true);
@@ -356,10 +359,21 @@ class MemoryStore implements OwnedStore, InboxStore, LeaseStore, StateStore {
     return this.outboxCursors.get(partition) ?? '0-0';
   }
 
-  async ackOutbox(partition: number, leaseToken: string, entryId: string, cursor?: OutboxCursorMove): Promise<boolean> {
+  async outboxBacklog(partition: number): Promise<number> {
+    return this.stream(this.outboxes, partition).entries.length;
+  }
+
+  async ackOutbox(
+    partition: number,
+    leaseToken: string,
+    entryId: string,
+    cursor?: OutboxCursorMove,
+    stat?: string,
+  ): Promise<boolean> {
     if (this.holder(partition) !== leaseToken) return false;
     if (cursor !== 'stay') this.outboxCursors.set(partition, cursor?.to ?? entryId);
     this.stream(this.outboxes, partition).delete(entryId);
+    if (stat !== undefined && stat !== '') this.broadcasts.count(partition, [stat]);
     return true;
   }
 

@@ -35,6 +35,7 @@ import {
 } from '../records';
 import { loadScript, type LuaScript, type ScriptName } from './luaScript';
 import { RedisConnection } from './redisConnection';
+import { RedisBroadcasts } from './redisBroadcasts';
 import { RedisRateLimits } from './redisRateLimits';
 import { claimRedisOwner } from './redisOwner';
 import { parseEntries, streamsOf } from './streamReply';
@@ -54,6 +55,9 @@ function loadScripts(): Scripts {
     'append',
     'audiencePrune',
     'audienceSetIf',
+    'broadcastCampaign',
+    'broadcastCreate',
+    'broadcastStatus',
     'commit',
     'commitDeliveryMark',
     'forgetUser',
@@ -218,6 +222,7 @@ class RedisStates implements StateStore {
       this.keys.outbox(p),
       this.keys.threads(p),
       this.keys.audience(p),
+      this.keys.broadcastStats(p),
     ];
     const args = [c.leaseToken, String(c.items.length)];
     keys.push(...c.items.map((item) => this.keys.state(p, item.userKey)));
@@ -235,6 +240,8 @@ class RedisStates implements StateStore {
         String(item.effects.length),
       );
       for (const e of item.effects) args.push(String(e.v), JSON.stringify(e.body));
+      const stats = item.stats ?? [];
+      args.push(String(stats.length), ...stats);
     }
     const reply = await this.conn.run(this.scripts.commit, keys, args);
     const [type, ...rest] = Array.isArray(reply) ? reply : [];
@@ -249,10 +256,21 @@ class RedisStates implements StateStore {
     return typeof reply === 'string' ? reply : '0-0';
   }
 
-  async ackOutbox(partition: number, leaseToken: string, entryId: string, cursor?: OutboxCursorMove): Promise<boolean> {
-    const keys = [this.keys.lease(partition), this.keys.outboxCursor(partition), this.keys.outbox(partition)];
+  async outboxBacklog(partition: number): Promise<number> {
+    return Number(await this.conn.send('outbox backlog', ['XLEN', this.keys.outbox(partition)]));
+  }
+
+  async ackOutbox(
+    partition: number,
+    leaseToken: string,
+    entryId: string,
+    cursor?: OutboxCursorMove,
+    stat?: string,
+  ): Promise<boolean> {
+    const p = partition;
+    const keys = [this.keys.lease(p), this.keys.outboxCursor(p), this.keys.outbox(p), this.keys.broadcastStats(p)];
     const to = cursor === 'stay' ? '' : (cursor?.to ?? entryId);
-    return Number(await this.conn.run(this.scripts.outboxAck, keys, [leaseToken, entryId, to])) === 1;
+    return Number(await this.conn.run(this.scripts.outboxAck, keys, [leaseToken, entryId, to, stat ?? ''])) === 1;
   }
 
   async deliveryFacts(partition: number, userKey: string): Promise<DeliveryFacts> {
@@ -342,6 +360,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Owne
     leases: new RedisLeases(conn, keys, scripts),
     states: new RedisStates(conn, keys, scripts),
     rateLimits: new RedisRateLimits(conn, keys, scripts.rateLimit),
+    broadcasts: new RedisBroadcasts(conn, keys, scripts),
     audience: {
       cards: async (p, cursor, count) => {
         const key = keys.audience(p);

@@ -2,7 +2,8 @@
 -- KEYS[1] lease key   KEYS[2] cursor key   KEYS[3] inbox stream   KEYS[4] outbox stream
 -- KEYS[5] thread list hash (user key -> thread mark JSON)
 -- KEYS[6] audience index hash (user key -> audience card JSON)
--- KEYS[6+i] user state hash of item i, for i = 1..n; KEYS[6+n+i] that user's delivery-facts hash
+-- KEYS[7] broadcast statistics hash (`<broadcast id>|<counter>` -> count)
+-- KEYS[7+i] user state hash of item i, for i = 1..n; KEYS[7+n+i] that user's delivery-facts hash
 --   (all keys in one partition's hash tag)
 -- ARGV[1] lease token held by the caller   ARGV[2] n, the number of items
 -- then for each item, in order: item id, user key, expected state version, new state JSON ('' =
@@ -12,7 +13,9 @@
 --   expire-at (ms since the epoch when Redis drops the user's state and delivery facts; '' = keep
 --   them: any earlier expiry is removed), e = number of effects, and e pairs of
 --   (format version, effect JSON), appended to the outbox in order as entries
---   {u = user key, i = item id, v = version, e = effect JSON}
+--   {u = user key, i = item id, v = version, e = effect JSON},
+--   then s = number of statistics and s field names, each counted once (HINCRBY 1) in KEYS[7]
+--   when the item is applied, so a replayed item never counts twice
 -- Returns: {'committed', r1, …, rn} where ri = 1 (applied) or 0 (id at or before the cursor: skipped)
 --        | {'stale_version', i, current}: items before i (1-based) were applied; i and later were not
 --        | {'lease_lost'}: nothing was applied
@@ -24,7 +27,8 @@ local a = 3
 for i = 1, n do
   local id, user, expected, state, mark = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2]), ARGV[a + 3], ARGV[a + 4]
   local card, expireAt, e = ARGV[a + 5], ARGV[a + 6], tonumber(ARGV[a + 7])
-  local key, delivery = KEYS[6 + i], KEYS[6 + n + i]
+  local key, delivery = KEYS[7 + i], KEYS[7 + n + i]
+  local s = tonumber(ARGV[a + 8 + 2 * e])
   if not id_after(id, cursor) then
     results[#results + 1] = 0
   else
@@ -47,11 +51,12 @@ for i = 1, n do
     for j = 1, e do
       redis.call('XADD', KEYS[4], '*', 'u', user, 'i', id, 'v', ARGV[a + 6 + 2 * j], 'e', ARGV[a + 7 + 2 * j])
     end
+    for k = 1, s do redis.call('HINCRBY', KEYS[7], ARGV[a + 8 + 2 * e + k], 1) end
     redis.call('SET', KEYS[2], id)
     redis.call('XDEL', KEYS[3], id)
     cursor = id
     results[#results + 1] = 1
   end
-  a = a + 8 + 2 * e
+  a = a + 9 + 2 * e + s
 end
 return results
