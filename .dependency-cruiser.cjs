@@ -49,7 +49,14 @@ module.exports = {
       'config/',
     ]),
     layer('audience', '^src/audience/', ['store/(?!redis/|memory/)', 'engine/', 'platform/', 'errors\\.ts$']),
-    layer('broadcasts', '^src/broadcasts/', ['audience/', 'engine/', 'flows/', 'platform/', 'errors\\.ts$']),
+    layer('broadcasts', '^src/broadcasts/', [
+      'audience/',
+      'store/(?!redis/|memory/)',
+      'engine/',
+      'flows/',
+      'platform/',
+      'errors\\.ts$',
+    ]),
     layer('admin', '^src/admin/', [
       'audience/',
       'broadcasts/',

@@ -91,6 +91,18 @@ export function createMetrics(sources: MetricsSources = {}) {
       labelNames: ['store', 'reason'] as const,
       registers,
     }),
+    broadcastFanout: new Counter({
+      name: 'talkshop_broadcast_fanout_total',
+      help: "Broadcast items the fan-out put into users' inbox lanes (appended), and appends that were already there (duplicate: a step repeated after a crash)",
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
+    broadcastCounts: new Counter({
+      name: 'talkshop_broadcast_total',
+      help: 'Broadcast outcomes as this process recorded them, by broadcast id and counter (targeted, queued, sent, skipped:<reason>, failed:<class>, delivered, read, clicked, replied, repeat); the exact totals across processes: GET /admin/broadcasts/:id',
+      labelNames: ['broadcast', 'counter'] as const,
+      registers,
+    }),
     consentChanges: new Counter({
       name: 'talkshop_consent_changes_total',
       help: 'Consent changes recorded in the ledger, by source kind (flow, keyword, messenger, admin, other) and direction (subscribed, unsubscribed); counted when the sender passes their consent effect',

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { adminTokensOf, type Config } from './config/config';
 import { createAdminApp } from './admin/adminApp';
+import { BroadcastControl } from './broadcasts/broadcastControl';
 import { createOpsApp, type Readiness } from './http/opsApp';
 import { createLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
@@ -10,10 +11,13 @@ import { FlowsInvalidError, StoreOwnerError } from './errors';
 import { loadFlows } from './flows/loadFlows';
 import { formatProblem } from './flows/problem';
 import { flowHandler } from './runtime/flowHandler';
+import type { FlowSet } from './engine/flowSet';
 import type { Handler } from './runtime/handler';
 import { createGraphClient, graphClientOptions, type GraphClient } from './messenger/graphClient';
 import { OutboxSender } from './runtime/outboxSender';
 import { pumpTimers } from './runtime/timerPump';
+import { BroadcastBook } from './runtime/broadcastBook';
+import { BroadcastFanout, pumpBroadcasts } from './runtime/broadcastFanout';
 import { sideBySide } from './runtime/partitionTask';
 import { createNotifier } from './runtime/notifyAgents';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -54,17 +58,27 @@ export interface StartOptions {
 }
 
 /** Loads and lints FLOWS_DIR; refuses to start on any error, naming file, line, node and fix. */
-function loadFlowHandler(config: Config, logger: Logger, graph: GraphClient | undefined): Handler<unknown> {
+function loadFlowSet(config: Config, logger: Logger): FlowSet {
   const result = loadFlows(config.FLOWS_DIR);
   if (!result.ok) throw new FlowsInvalidError(config.FLOWS_DIR, result.problems.map(formatProblem));
   for (const w of result.warnings) logger.warn({ file: w.file, line: w.line, flow: w.flow, node: w.node, fix: w.fix }, w.message);
   logger.info({ flows: [...result.flowSet.flows.keys()], dir: config.FLOWS_DIR }, 'flows loaded');
+  return result.flowSet;
+}
+
+/** The flow engine as the worker's handler, with the profile lookup and the broadcasts it needs. */
+function flowHandlerOf(
+  config: Config,
+  flowSet: FlowSet,
+  graph: GraphClient | undefined,
+  broadcasts: BroadcastBook | undefined,
+): Handler<unknown> {
   const fetchProfile = graph && ((psid: string) => graph.userProfile(psid, ['first_name', 'locale', 'timezone']));
   const retention = {
     transcriptDays: config.TRANSCRIPT_RETENTION_DAYS,
     inactiveUserDays: config.INACTIVE_USER_RETENTION_DAYS,
   };
-  return flowHandler(result.flowSet, { fetchProfile, appId: config.MESSENGER_APP_ID, retention }) as Handler<unknown>;
+  return flowHandler(flowSet, { fetchProfile, appId: config.MESSENGER_APP_ID, retention, broadcasts }) as Handler<unknown>;
 }
 
 /**
@@ -160,8 +174,10 @@ export async function startService(config: Config, options: StartOptions = {}): 
   const runsWorker = config.ROLE !== 'web';
   const ownGraph = runsWorker && !options.graph ? createGraphClient(graphClientOptions(config, { logger })) : undefined;
   const graph = runsWorker ? (options.graph ?? ownGraph) : undefined;
-  const handler = runsWorker ? (options.handler ?? loadFlowHandler(config, logger, graph)) : undefined;
+  const flowSet = runsWorker ? loadFlowSet(config, logger) : undefined;
   const store = options.store ?? (await openStore(config, logger, options.requireOwnStore ?? false));
+  const book = flowSet && store.broadcasts ? new BroadcastBook(store.broadcasts, flowSet.settings) : undefined;
+  const handler = runsWorker ? (options.handler ?? (flowSet && flowHandlerOf(config, flowSet, graph, book))) : undefined;
   const partitions = Array.from({ length: config.INBOX_PARTITIONS }, (_, p) => p);
   const metrics = createMetrics({ pendingCounts: () => store.inbox.pendingCounts(partitions) });
 
@@ -179,8 +195,22 @@ export async function startService(config: Config, options: StartOptions = {}): 
         staffPsids: config.NOTIFY_ADMIN_PSIDS,
         partitions: config.INBOX_PARTITIONS,
         replyLimit: { perMinute: config.USER_REPLIES_PER_MINUTE, burst: config.USER_REPLY_BURST },
+        broadcasts: book,
+        marketing: config.MARKETING_AD_ACCOUNT_ID ? { adAccountId: config.MARKETING_AD_ACCOUNT_ID } : undefined,
       })
     : undefined;
+  const withBroadcasts = store.broadcasts ? { ...store, broadcasts: store.broadcasts } : undefined;
+  const fanout =
+    withBroadcasts &&
+    new BroadcastFanout({
+      store: withBroadcasts,
+      pageId: config.MESSENGER_PAGE_ID,
+      partitions: config.INBOX_PARTITIONS,
+      logger,
+      metrics,
+      now,
+      timezone: flowSet?.settings.timezone,
+    });
   const worker = handler
     ? new Worker<unknown>({
         partitionTask:
@@ -188,6 +218,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
           sideBySide(
             (p, token, active, wake) => sender.run(p, token, active, wake),
             (p, token, active) => pumpTimers(store, p, token, active, now, logger),
+            (p, _token, active) => (fanout ? pumpBroadcasts(fanout, p, active, logger, sleep) : Promise.resolve()),
           ),
         store,
         handler,
@@ -221,9 +252,23 @@ export async function startService(config: Config, options: StartOptions = {}): 
   // The admin API can reply as the Page, so it has a listener of its own (loopback by default),
   // never the public one; without a token it does not listen at all.
   const adminTokens = adminTokensOf(config);
+  const adAccount = config.MARKETING_AD_ACCOUNT_ID;
+  const broadcastControl =
+    store.broadcasts &&
+    new BroadcastControl({
+      broadcasts: store.broadcasts,
+      inbox: store.inbox,
+      pageId: config.MESSENGER_PAGE_ID,
+      partitions: config.INBOX_PARTITIONS,
+      now,
+      flows: flowSet,
+      adAccountId: adAccount,
+      createCampaign: graph && adAccount ? (b) => graph.createMessageCampaign(adAccount, { name: b.name }) : undefined,
+    });
   const admin = adminTokens.length
     ? createAdminApp({
         store,
+        broadcasts: broadcastControl,
         tokens: adminTokens,
         pageId: config.MESSENGER_PAGE_ID,
         partitions: config.INBOX_PARTITIONS,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isTimeZone } from '../engine/businessHours';
 import type { UserState } from '../engine/userState';
 
 /**
@@ -36,6 +37,11 @@ export const audienceCardSchema = z.object({
   thread: z.string(),
   /** Until when the user has an active Marketing Messages token (ms), null: none. */
   mm: z.number().nullable(),
+  /**
+   * The user's time zone for sends at their local hour: an IANA name they gave (field `timezone`),
+   * else the profile's UTC offset in hours (no DST). Absent: unknown (the Page's zone is used).
+   */
+  tz: z.union([z.string(), z.number()]).optional(),
   /** Inactive-user retention: when the store forgets this user; past it the card counts as gone. */
   exp: z.number().optional(),
 });
@@ -71,7 +77,16 @@ export function audienceCardOf(state: UserState): AudienceCard {
     node: state.position?.node ?? null,
     thread: state.thread,
     mm: tokenUntil(state),
+    ...zoneOf(state),
   };
+}
+
+/** The card's `tz`: a valid IANA zone the user gave wins over the profile's fixed offset. */
+function zoneOf(state: UserState): { tz?: string | number } {
+  const given = state.fields.timezone;
+  if (typeof given === 'string' && isTimeZone(given)) return { tz: given };
+  const offset = state.profile?.ok ? state.profile.timezone : undefined;
+  return offset === undefined ? {} : { tz: offset };
 }
 
 /** The card as the index stores it: with the retention expiry, when there is one. */

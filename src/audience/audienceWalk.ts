@@ -108,3 +108,36 @@ export async function audienceCount(
   }
   return { count: perPartition.reduce((a, b) => a + b, 0), ...stats, perPartition };
 }
+
+/** One chunk of a partition's audience and where the next starts (null: the partition is done). */
+export interface AudienceChunk {
+  readonly members: readonly AudienceMember[];
+  /** Cards read in this chunk (members or not). */
+  readonly scanned: number;
+  readonly next: string | null;
+}
+
+/**
+ * One chunk of the audience in a partition, from `cursor` ('0' = the start): for a caller that
+ * keeps its place between chunks (the broadcast fan-out records it, so a restart goes on from
+ * there). Unreadable cards and cards past their retention are skipped as in audienceWalk.
+ */
+export async function audienceChunk(
+  store: AudienceStore,
+  partition: number,
+  cursor: string,
+  filter: AudienceFilter,
+  now: number,
+  count: number,
+  options: WalkOptions = {},
+): Promise<AudienceChunk> {
+  const page = await store.cards(partition, cursor, count);
+  const members: AudienceMember[] = [];
+  for (const row of page.cards) {
+    const decoded = decodeAudienceCard(row.json);
+    if (!decoded.ok) options.onUnreadable?.(partition, row.userKey, decoded.reason);
+    else if (decoded.card.exp !== undefined && decoded.card.exp <= now) await store.prune(partition, row.userKey);
+    else if (matches(decoded.card, filter, now)) members.push({ partition, userKey: row.userKey, card: decoded.card });
+  }
+  return { members, scanned: page.cards.length, next: page.next };
+}

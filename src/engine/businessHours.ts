@@ -115,3 +115,26 @@ export function afterHoursNextOpen(bh: BusinessHours | undefined, now: number): 
   const next = nextOpening(bh, now);
   return next && describeOpening(next);
 }
+
+/** A user's time zone: an IANA name (DST-correct), or a fixed UTC offset in hours (Meta's profile: no DST). */
+export type UserZone = string | number;
+
+/**
+ * The first instant at or after `now` when the wall clock in `zone` shows `hour:minute` (within the
+ * next 24 hours, DST-correct for an IANA zone: a time skipped by a spring-forward comes an hour
+ * later that day's; a repeated one comes the first time).
+ */
+export function nextLocalTime(now: number, zone: UserZone, hour: number, minute: number): number {
+  const target = hour * 60 + minute;
+  const minuteStart = now - (now % 60_000);
+  const localMinutes = (at: number) =>
+    typeof zone === 'number' ? Math.floor((at + zone * 3_600_000) / 60_000) % DAY : localTime(at, zone).minutes;
+  const ahead = (from: number) => (((target - localMinutes(from)) % DAY) + DAY) % DAY;
+  let at = minuteStart + ahead(minuteStart) * 60_000;
+  // Across a DST change the first guess is an hour off: correct it against the zone at that moment.
+  for (let i = 0; i < 2 && localMinutes(at) !== target; i++) {
+    const diff = ahead(at);
+    at += (diff > DAY / 2 ? diff - DAY : diff) * 60_000;
+  }
+  return at < now ? at + DAY * 60_000 : at;
+}

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { messageSchema } from '../platform/sendApiSchema';
+import { broadcastMarkSchema } from './broadcastSend';
 
 /**
  * What the engine asks the outside world to do. Plain data: the runtime commits these with the
@@ -22,6 +23,8 @@ const send = z.object({
   promotional: z.boolean(),
   /** A person's own words (admin API): may use HUMAN_AGENT up to 7 days, and goes out while a person owns the thread. */
   byHumanAgent: z.boolean().optional(),
+  /** Part of a broadcast: the sender applies its kind's rules (tag, Marketing Messages, bulk rate) and counts the outcome. */
+  broadcast: broadcastMarkSchema.optional(),
 });
 
 /** Pass thread control (to the Page Inbox unless `targetAppId` names another app), or `take` it back. */

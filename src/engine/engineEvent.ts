@@ -1,3 +1,4 @@
+import type { BroadcastSend } from './broadcastSend';
 /**
  * When the customer acted, by Meta's clock (ms). The messaging window runs from then, not from when
  * a worker got round to the event; absent, the engine uses `now`.
@@ -37,6 +38,19 @@ export interface MarketingOptin {
   readonly token?: string;
   /** ms */
   readonly expiresAt?: number;
+}
+
+/**
+ * A broadcast reached the user's lane. `send` is the definition (null: unknown to this process,
+ * e.g. deleted); `cancelled`: the marketer cancelled it after the user was queued; `test`: a test
+ * send to an admin (no statistics, no history, no caps).
+ */
+export interface BroadcastDue {
+  readonly type: 'broadcast';
+  readonly id: string;
+  readonly send: BroadcastSend | null;
+  readonly cancelled: boolean;
+  readonly test: boolean;
 }
 
 /** What the engine reacts to, distilled from a Messenger event. */
@@ -101,6 +115,7 @@ export type EngineEvent =
    * through or was refused (a Conversation Routing page); our take went through or was refused.
    */
   | { readonly type: 'handover_result'; readonly outcome: HandoverOutcome; readonly at: number }
+  | BroadcastDue
   | { readonly type: 'none' };
 
 export const HANDOVER_OUTCOMES = ['passed', 'handover_disabled', 'taken', 'take_failed'] as const;

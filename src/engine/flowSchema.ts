@@ -336,6 +336,20 @@ export const settingsSchema = z.strictObject({
     .default(true)
     .describe('a person replying from the Page Inbox while the bot owns the thread pauses the bot for that user'),
   max_messages_per_event: z.number().int().min(1).max(30).default(10),
+  timezone: z
+    .string()
+    .refine(isTimeZone, 'an IANA time zone such as Europe/Paris')
+    .optional()
+    .describe("the Page's time zone: local-hour sends use it for users whose own zone is unknown (default UTC)"),
+  proactive_caps: z
+    .strictObject({
+      per_day: z.number().int().min(0).max(100).optional(),
+      per_week: z.number().int().min(0).max(1000).optional(),
+    })
+    .default({})
+    .describe(
+      'most proactive messages (broadcasts and sequence steps together) one user gets per day and per week; a broadcast may set its own caps',
+    ),
   defaults: z.record(field, scalar).default({ first_name: 'there' }).describe('value of {{field}} when the user has none'),
 });
 export type Settings = z.infer<typeof settingsSchema>;

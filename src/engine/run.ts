@@ -19,6 +19,8 @@ export interface Run {
   readonly now: number;
   readonly state: UserState;
   readonly effects: EngineEffect[];
+  /** Broadcast counters this step adds (broadcastStatField), committed with the state. */
+  readonly stats: string[];
   readonly visited: Set<string>;
   messagesLeft: number;
   /** RESPONSE while answering what the user just did; UPDATE once nothing sent answers them (a resume). */
@@ -45,6 +47,7 @@ export function newRun(flows: FlowSet, prior: UserState, now: number, cause?: st
     now,
     state,
     effects: [],
+    stats: [],
     visited: new Set(),
     messagesLeft: flows.settings.max_messages_per_event,
     messaging: 'RESPONSE',

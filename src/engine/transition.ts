@@ -8,6 +8,7 @@ import { GET_STARTED_PAYLOAD, OFFER_HUMAN_PAYLOAD, resolvePayload } from './payl
 import { onAdminConsent, onMarketingOptin, onStart, onStartAnswer, onStop, silentStop } from './consentEvents';
 import { askAgain, enterNode, fillText, newRun, openWindow, runActions, send, startHandover, type Run } from './run';
 import { onReceipt, recordReferral, referralIn } from './referrals';
+import { attributeAction, attributeReceipt, onBroadcast } from './broadcastEvents';
 import { onThreadEvent, remember } from './threadEvents';
 import type { UserState } from './userState';
 import { validateAnswer } from './validateAnswer';
@@ -15,7 +16,14 @@ import { validateAnswer } from './validateAnswer';
 export interface TransitionResult {
   readonly state: UserState;
   readonly effects: readonly EngineEffect[];
+  /** Broadcast counters (broadcastStatField) to commit with the state; absent or empty: none. */
+  readonly stats?: readonly string[];
 }
+
+const done = (run: Run): TransitionResult =>
+  run.stats.length > 0
+    ? { state: run.state, effects: run.effects, stats: run.stats }
+    : { state: run.state, effects: run.effects };
 
 /** What the runtime learned from Meta's user profile before this event (see profileLookup). */
 export type ProfileLookup =
@@ -40,21 +48,27 @@ export function transition(
   // Meta's receipts are not the customer's action: the watermark moves, nothing else (whoever owns the thread).
   if (isReceipt(event)) {
     onReceipt(run, event);
-    return { state, effects: run.effects };
+    attributeReceipt(run);
+    return done(run);
+  }
+  // A broadcast is not the customer's action either: no window, no "seen".
+  if (event.type === 'broadcast') {
+    onBroadcast(run, event);
+    return done(run);
   }
   if (isThreadEvent(event)) {
     onThreadEvent(run, event);
-    return { state, effects: run.effects };
+    return done(run);
   }
   // Consent changes whoever owns the thread. An admin's, and a stop or resume of marketing
   // messages in Messenger's own menu, are not messages to the bot: no window, no reply.
   if (event.type === 'admin_consent') {
     onAdminConsent(run, event);
-    return { state, effects: run.effects };
+    return done(run);
   }
   if (event.type === 'optin' && event.marketing) {
     onMarketingOptin(run, event.marketing);
-    if (isConsentOnly(event)) return { state, effects: run.effects };
+    if (isConsentOnly(event)) return done(run);
   }
   if (profile) {
     state.profile = { ...profile, at: now };
@@ -67,6 +81,8 @@ export function transition(
   const fromAd = ((event.type === 'referral' || event.type === 'payload') && event.fromAd === true) || isAdReferral(referral);
   openWindow(run, fromAd ? MESSAGING_WINDOW.adReferralMs : MESSAGING_WINDOW.standardMs, event.at);
   run.effects.push({ type: 'mark_seen' });
+  if (event.type === 'text' || event.type === 'payload' || event.type === 'attachment')
+    attributeAction(run, event.type === 'payload' ? event.payload : undefined);
   // The customer's recent words, so a person taking over (and the agents' notice) has context.
   if (event.type === 'text') remember(run, 'user', event.text);
   // While a person owns the thread (or an admin paused the bot) the bot stays silent; a STOP still counts.
@@ -74,7 +90,7 @@ export function transition(
     reconcileVersions(run);
     route(run, event);
   } else if (event.type === 'text') silentStop(run, event.text);
-  return { state, effects: run.effects };
+  return done(run);
 }
 
 /** After a flow file changed: keep users on nodes that still exist, else move them to the entry. */

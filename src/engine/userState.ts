@@ -32,6 +32,29 @@ export type ReferralRecord = z.infer<typeof referralSchema>;
 /** How many referrals the state keeps (the latest last): enough to see a path, never unbounded. */
 export const REFERRAL_HISTORY = 10;
 
+/**
+ * A broadcast the user's lane met: queued for sending or skipped (and why, in the statistics), and
+ * what they did after it (receipts, a tap on one of its buttons, a reply), each counted once.
+ */
+export const receivedBroadcastSchema = z.object({
+  id: z.string(),
+  /** When the lane applied it (ms): receipts with a watermark at or after it count as its delivery. */
+  at: z.number(),
+  outcome: z.enum(['queued', 'skipped']),
+  /** The postback and quick-reply payloads it carried: a tap on one of them within CLICK_WINDOW_MS is its click. */
+  payloads: z.array(z.string()).default([]),
+  delivered: z.boolean().default(false),
+  read: z.boolean().default(false),
+  clicked: z.boolean().default(false),
+  replied: z.boolean().default(false),
+});
+export type ReceivedBroadcast = z.infer<typeof receivedBroadcastSchema>;
+
+/** Broadcasts the state remembers (the latest last): a user meets each once; older ones drop off. */
+export const BROADCAST_HISTORY = 50;
+/** Proactive send times kept for the per-day and per-week caps (a week's worth at most). */
+export const PROACTIVE_HISTORY = 200;
+
 export const THREAD_STATES = ['bot', 'handing_over', 'human', 'paused'] as const;
 export type ThreadState = (typeof THREAD_STATES)[number];
 
@@ -96,6 +119,10 @@ export const userStateSchema = z.object({
   delivery: z
     .object({ deliveredUpTo: z.number().nullable(), readUpTo: z.number().nullable() })
     .default(() => ({ deliveredUpTo: null, readUpTo: null })),
+  /** The last BROADCAST_HISTORY broadcasts the user's lane met, oldest first. */
+  broadcasts: z.array(receivedBroadcastSchema).default([]),
+  /** When proactive messages (broadcasts, sequence steps) were queued for the user, last 7 days, oldest first. */
+  proactive: z.array(z.number()).default([]),
   /** Recent changes of thread owner, with time and cause (bounded). */
   threadLog: z
     .array(z.object({ at: z.number(), from: z.enum(THREAD_STATES), to: z.enum(THREAD_STATES), cause: z.string() }))
@@ -128,6 +155,8 @@ export const initialUserState = (): UserState => ({
   referral: null,
   referrals: [],
   delivery: { deliveredUpTo: null, readUpTo: null },
+  broadcasts: [],
+  proactive: [],
 });
 
 /**

@@ -1,5 +1,6 @@
 import { cardJson } from '../audience/audienceCard';
 import type { EngineEffect } from '../engine/effects';
+import { parseBroadcastStatField } from '../engine/broadcastSend';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { CommitItem, InboxItem, StateStore, ThreadMark } from '../store/ports';
@@ -36,14 +37,15 @@ function step<S>(
   ctx: ApplyContext<S>,
   now: Current<S>,
   item: InboxItem,
-): { next: Current<S>; data: unknown; effects: readonly EngineEffect[]; writeState?: false } {
+): { next: Current<S>; data: unknown; effects: readonly EngineEffect[]; writeState?: false; stats?: readonly string[] } {
   const started = process.hrtime.bigint();
   const version = now.version + 1;
   try {
     if (!('state' in now)) throw new Error('stored state is unreadable (decode failed)');
     const result = ctx.handler.handle(now.state, item, ctx.now());
-    if (result.keep === false && now.version === 0) return { next: now, data: null, effects: [], writeState: false };
-    return { next: { version, state: result.state }, data: result.state, effects: result.effects };
+    const stats = result.stats && result.stats.length > 0 ? { stats: result.stats } : {};
+    if (result.keep === false && now.version === 0) return { next: now, data: null, effects: [], writeState: false, ...stats };
+    return { next: { version, state: result.state }, data: result.state, effects: result.effects, ...stats };
   } catch (err) {
     ctx.metrics.handlerErrors.inc();
     const { kind, channel } = item.record.event;
@@ -145,10 +147,11 @@ export async function applyBatch<S>(
     const userKey = keys[i] as string;
     const now = current(userKey);
     const ready = await (prepared.get(i) ?? prepare(now, item));
-    const { next, data, effects, writeState } = step(ctx, now, ready);
+    const { next, data, effects, writeState, stats } = step(ctx, now, ready);
     working.set(userKey, next);
+    const counted = stats ? { stats } : {};
     if (writeState === false) {
-      commits.push({ itemId: item.id, userKey, expectedVersion: now.version, data, effects: [], writeState });
+      commits.push({ itemId: item.id, userKey, expectedVersion: now.version, data, effects: [], writeState, ...counted });
       continue;
     }
     const expireAt = 'state' in next ? ctx.handler.expireAt?.(next.state, ctx.now()) : undefined;
@@ -161,6 +164,7 @@ export async function applyBatch<S>(
       thread: threadChange(ctx.handler, now, next),
       audience: audienceChange(ctx.handler, now, next, fresh.delete(userKey), ctx.now()),
       ...(expireAt === undefined ? {} : { expireAt }),
+      ...counted,
     });
   }
   const outcome = await ctx.states.commit({ partition, leaseToken, items: commits });
@@ -178,8 +182,9 @@ export async function applyBatch<S>(
     return { type: 'applied', count: outcome.index };
   }
   outcome.applied.forEach((applied, i) => {
-    if (applied) ctx.metrics.eventsApplied.inc({ kind: items[i]?.record.event.kind ?? 'unknown' });
-    else ctx.metrics.commitRefused.inc({ outcome: 'already_applied' });
+    if (!applied) return ctx.metrics.commitRefused.inc({ outcome: 'already_applied' });
+    ctx.metrics.eventsApplied.inc({ kind: items[i]?.record.event.kind ?? 'unknown' });
+    for (const field of commits[i]?.stats ?? []) ctx.metrics.broadcastCounts.inc(parseBroadcastStatField(field));
   });
   // Keep what was committed for the next batch; anything unusual (a skipped item, an unreadable
   // state) is simply reloaded next time.

@@ -6,6 +6,7 @@ import { pageRateBucket, type RateLane } from '../store/keys';
 import { psidOf } from '../store/partitionOf';
 import type { Delivery, SenderOptions, Step } from './senderOptions';
 import { onDeliveryError, type RateLimitStreak } from './senderErrors';
+import { broadcastOutcome, deliverBroadcast, isBroadcastDelivery } from './broadcastDelivery';
 import { handOver, notifyStaff, schedule, takeBack, timerSlot } from './threadEffects';
 
 const laneOf = (m: SendMessage): RateLane =>
@@ -36,8 +37,12 @@ export class EffectDelivery {
           await this.o.sleep(Math.min(effect.ms, this.o.maxTypingMs ?? 3000));
           return { type: 'done', outcome: 'sent' };
         }
-        case 'send':
-          return await this.send(partition, { ...entry, effect }, psid);
+        case 'send': {
+          const send = { ...entry, effect };
+          if (isBroadcastDelivery(send))
+            return await deliverBroadcast(this.o, partition, send, psid, () => this.waitForToken(laneOf(effect.message), 'bulk'));
+          return await this.send(partition, send, psid);
+        }
         case 'handover':
           if (await this.erasedSince(partition, entry)) return { type: 'done', outcome: 'erased' };
           return effect.take
@@ -75,7 +80,8 @@ export class EffectDelivery {
         }
       }
     } catch (err) {
-      return onDeliveryError(this.o, this.rateLimited, partition, entry, err);
+      const step = await onDeliveryError(this.o, this.rateLimited, partition, entry, err);
+      return effect.type === 'send' && effect.broadcast ? broadcastOutcome(effect.broadcast, step) : step;
     }
   }
 

@@ -8,6 +8,8 @@ import type { UserProfile } from '../platform/graphRequestSchemas';
 import { DAY_MS, HOUR_MS } from '../platform/messagingRules';
 import type { InboxItem, ThreadMark } from '../store/ports';
 import type { Handler } from './handler';
+import type { BroadcastBook } from './broadcastBook';
+import { broadcastStatField } from '../engine/broadcastSend';
 
 export interface FlowHandlerOptions {
   /** Meta's user profile for a PSID (first name, locale, timezone). Absent: no lookups. */
@@ -19,6 +21,37 @@ export interface FlowHandlerOptions {
   readonly appId?: string;
   /** How long personal data is kept; each one unset = for good. */
   readonly retention?: RetentionOptions;
+  /** Where broadcast definitions and statuses come from; absent: every broadcast item is skipped as unknown. */
+  readonly broadcasts?: BroadcastBook;
+}
+
+/** The broadcast an inbox item delivers (kind `broadcast`, raw { broadcast, test? }), or undefined for any other item. */
+function broadcastOf(item: InboxItem): { readonly id: string; readonly test: boolean } | undefined {
+  const { kind, raw } = item.record.event;
+  if (kind !== 'broadcast' || typeof raw.broadcast !== 'string') return undefined;
+  return { id: raw.broadcast, test: raw.test === true };
+}
+
+/** A broadcast reached the user's lane: the engine decides, with the definition the prepare step looked up. */
+function broadcastStep(
+  flows: FlowSet,
+  book: BroadcastBook | undefined,
+  state: UserState,
+  due: { id: string; test: boolean },
+  now: number,
+) {
+  // Nobody to send to: the user's state is gone (erased, or expired by retention) or never was.
+  if (state.inbound === 0 && state.position === null) {
+    const stats = due.test ? [] : [broadcastStatField(due.id, 'targeted'), broadcastStatField(due.id, 'skipped:deleted')];
+    return { state, effects: [], keep: false, stats };
+  }
+  const info = book?.peek(due.id);
+  return transition(
+    flows,
+    state,
+    { type: 'broadcast', id: due.id, send: info?.send ?? null, cancelled: info?.status === 'cancelled', test: due.test },
+    now,
+  );
 }
 
 export interface RetentionOptions {
@@ -76,6 +109,8 @@ export function flowHandler(flows: FlowSet, options: FlowHandlerOptions = {}): H
   return {
     decode: decodeUserState,
     handle: (state, item, now) => {
+      const due = broadcastOf(item);
+      if (due) return broadcastStep(flows, options.broadcasts, state, due, now);
       const event = toEngineEvent(item.record.event, options.appId);
       // A receipt (or an event the engine ignores) for someone who never wrote is nothing to keep.
       if ((event.type === 'none' || isReceipt(event)) && state.inbound === 0 && state.position === null)
@@ -91,6 +126,12 @@ export function flowHandler(flows: FlowSet, options: FlowHandlerOptions = {}): H
       ? {}
       : { expireAt: (state: UserState, now: number) => expiryOf(state, now, inactiveUserDays) }),
     async prepare(state, item, now): Promise<InboxItem> {
+      const due = broadcastOf(item);
+      // A store failure here propagates: the batch is retried, the broadcast never skipped for it.
+      if (due) {
+        await options.broadcasts?.lookup(due.id);
+        return item;
+      }
       const event = item.record.event;
       const engineEvent = toEngineEvent(event, options.appId);
       if (

@@ -11,6 +11,8 @@ export interface HandlerResult<S> {
    * state, so no key names them. Ignored for a user who has a state.
    */
   readonly keep?: boolean;
+  /** Broadcast counters (broadcastStatField) this item adds, committed with it (also when keep is false). */
+  readonly stats?: readonly string[];
 }
 
 /**
@@ -23,7 +25,8 @@ export interface Handler<S> {
   handle(state: S, item: InboxItem, now: number): HandlerResult<S>;
   /**
    * Optional I/O the runtime performs before `handle` (so the handler itself stays pure): it may
-   * return the item with facts attached (e.g. the user's profile). Must not throw.
+   * return the item with facts attached (e.g. the user's profile). Throws only when the store fails
+   * (the batch is then retried); a failed lookup elsewhere is a fact (e.g. `profile: { ok: false }`).
    */
   prepare?(state: S, item: InboxItem, now: number): Promise<InboxItem>;
   /** Optional: the user's entry in the admin's thread list for this state, or null (not listed). */

@@ -1,4 +1,5 @@
 import { EffectDelivery } from './effectDelivery';
+import { parseBroadcastStatField } from '../engine/broadcastSend';
 import { backoffMs } from '../messenger/graphErrors';
 import type { OutboxEntry } from '../store/ports';
 import { decodeEffect, type DecodedEffect } from './decodeEffect';
@@ -196,8 +197,11 @@ export class OutboxSender {
           const passed = window.finish(entry.id);
           // Retried until recorded (the script is idempotent) or the lease is gone: an entry Meta
           // accepted and that is not recorded would go again.
-          const ack = () => this.o.store.states.ackOutbox(partition, leaseToken, entry.id, passed ? { to: passed } : 'stay');
+          const stat = step.type === 'done' ? step.stat : undefined;
+          const ack = () =>
+            this.o.store.states.ackOutbox(partition, leaseToken, entry.id, passed ? { to: passed } : 'stay', stat);
           if ((await retryStore('outbox ack', ack, this.ctx(partition, active))) !== true) outcome = { type: 'lease_lost' };
+          else if (stat !== undefined) this.o.metrics.broadcastCounts.inc(parseBroadcastStatField(stat));
         }
       }
     };

@@ -6,6 +6,7 @@ import type { Metrics } from '../metrics';
 import type { Store } from '../store/ports';
 import type { AgentNotice } from './notifyAgents';
 import type { ReplyLimit } from './userFairness';
+import type { BroadcastBook } from './broadcastBook';
 
 /** What the outbox sender and the thread-control effects it runs are given, and what one delivery attempt decides. */
 export interface SenderOptions {
@@ -41,6 +42,10 @@ export interface SenderOptions {
   readonly userBackoff?: BackoffOptions;
   /** How many of one user's events get an answer (see ReplyLimit); absent: no limit. */
   readonly replyLimit?: ReplyLimit;
+  /** Broadcast statuses and campaigns (a cancelled broadcast's queued entries are skipped); absent: none cancelled. */
+  readonly broadcasts?: BroadcastBook;
+  /** Marketing Messages: the ad account sends go through (MARKETING_AD_ACCOUNT_ID); absent: such sends fail. */
+  readonly marketing?: { readonly adAccountId: string };
 }
 
 /** An outbox entry whose effect this code knows, typed by its kind (`Delivery<'send'>`). */
@@ -54,6 +59,10 @@ interface Entry<E extends EngineEffect> {
   readonly effect: E;
 }
 
-/** done: record the entry as delivered (or deliberately dropped); retry: try it again after `ms`. */
+/**
+ * done: record the entry as delivered (or deliberately dropped), counting `stat` (a broadcast's
+ * counter) with the record; retry: try it again after `ms`.
+ */
 export type Step =
-  { readonly type: 'done'; readonly outcome: string } | { readonly type: 'retry'; readonly ms?: number; readonly why: string };
+  | { readonly type: 'done'; readonly outcome: string; readonly stat?: string }
+  | { readonly type: 'retry'; readonly ms?: number; readonly why: string };

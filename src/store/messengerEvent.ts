@@ -21,6 +21,8 @@ export const EVENT_KINDS = [
   'admin_command',
   // Internal: a timer (e.g. the handover inactivity timeout) that came due.
   'timer_fired',
+  // Internal: a broadcast reached this user (raw { broadcast: id, test?: true }), from the fan-out.
+  'broadcast',
 ] as const;
 
 export type EventKind = (typeof EVENT_KINDS)[number];
@@ -42,7 +44,7 @@ export interface MessengerEvent {
 }
 
 /** The kinds Talkshop writes itself (never parsed from a webhook). */
-export type InternalKind = Extract<EventKind, 'handover_result' | 'admin_command' | 'timer_fired'>;
+export type InternalKind = Extract<EventKind, 'handover_result' | 'admin_command' | 'timer_fired' | 'broadcast'>;
 
 /**
  * An event Talkshop writes into a user's lane itself (a sender report, an admin command, a timer),

@@ -113,6 +113,12 @@ export interface CommitItem {
    * earlier commit set is removed. The runtime decides; the store only applies it.
    */
   readonly expireAt?: number;
+  /**
+   * Broadcast statistics this item adds to its partition's counters (keys.ts `broadcastStats`,
+   * fields from broadcastStatField), once, in the same atomic step: a redelivered or replayed item
+   * cannot count twice. Written even with writeState false.
+   */
+  readonly stats?: readonly string[];
 }
 
 /**
@@ -274,10 +280,15 @@ export interface StateStore {
   commit(request: CommitRequest): Promise<CommitOutcome>;
   /** Outbox entries after `afterId`, in order (the outbox sender consumes these). */
   readOutbox(partition: number, afterId: string, count: number): Promise<OutboxEntry[]>;
+  /** Entries in the partition's outbox not yet done (Redis XLEN): the broadcast fan-out paces itself by it. */
+  outboxBacklog(partition: number): Promise<number>;
   /** Id of the last outbox entry delivered (or dropped on purpose) in the partition; '0-0' when none. */
   outboxCursor(partition: number): Promise<string>;
-  /** Records an entry as done (removes it), under the partition's lease; false (nothing changed) without it. */
-  ackOutbox(partition: number, leaseToken: string, entryId: string, cursor?: OutboxCursorMove): Promise<boolean>;
+  /**
+   * Records an entry as done (removes it), under the partition's lease; false (nothing changed)
+   * without it. `stat`: a broadcast statistic (broadcastStatField) counted in the same atomic step.
+   */
+  ackOutbox(partition: number, leaseToken: string, entryId: string, cursor?: OutboxCursorMove, stat?: string): Promise<boolean>;
   /** What the sender learned about a user from Meta (e.g. 551: not reachable); forgotten with the user's state (CommitItem.expireAt). */
   deliveryFacts(partition: number, userKey: string): Promise<DeliveryFacts>;
   markUnreachable(partition: number, userKey: string, at: number): Promise<void>;
@@ -378,8 +389,63 @@ export interface PendingTimer {
   readonly record: InboxRecord;
 }
 
+/** Where a broadcast is in its life (see src/broadcasts/broadcastControl.ts for the moves between them). */
+export const BROADCAST_STATUSES = ['scheduled', 'running', 'paused', 'cancelled', 'done'] as const;
+export type BroadcastStatus = (typeof BROADCAST_STATUSES)[number];
+
+/** A broadcast as the store keeps it: the definition as created (immutable) and where it stands. */
+export interface BroadcastRecord {
+  readonly id: string;
+  /** The definition's JSON (what broadcastSchema parsed it from), never changed after creation. */
+  readonly definition: string;
+  readonly status: BroadcastStatus;
+  readonly createdAt: number;
+  /** Who created it (admin token name, or "cli"). */
+  readonly createdBy: string;
+  /** When the fan-out may start (ms). */
+  readonly startAt: number;
+  /** Last status change (ms). */
+  readonly updatedAt: number;
+  /** Marketing Messages: the campaign's message_id from Meta, once created. */
+  readonly campaign?: string;
+}
+
+/** The fan-out's place in one partition: an audience cursor to go on from, or done. */
+export type FanoutPosition = { readonly type: 'at'; readonly cursor: string } | { readonly type: 'done' };
+
+/**
+ * Broadcasts: their records (global keys, one per broadcast, each command on one key) and the
+ * fan-out's progress per partition. The statistics live in per-partition counters written by
+ * StateStore.commit and ackOutbox (`stats`/`stat`), read here.
+ */
+export interface BroadcastStore {
+  /** Creates the record; 'exists' (writing nothing) when a broadcast with that id was ever created. */
+  create(record: BroadcastRecord): Promise<'created' | 'exists'>;
+  get(id: string): Promise<BroadcastRecord | null>;
+  /** Every broadcast, newest first (at most `limit`). */
+  list(limit: number): Promise<BroadcastRecord[]>;
+  /**
+   * Moves the status to `to` if it is one of `from` (atomic compare-and-set), at `at`; false when
+   * it was not (or there is no such broadcast).
+   */
+  setStatus(id: string, from: readonly BroadcastStatus[], to: BroadcastStatus, at: number): Promise<boolean>;
+  /** Records the Marketing Messages campaign (message_id) if none is recorded; returns the one kept. */
+  setCampaign(id: string, campaign: string): Promise<string>;
+  /** Ids of broadcasts that are scheduled, running or paused (the pumps look at these). */
+  active(): Promise<string[]>;
+  /** The fan-out's place in a partition; { type: 'at', cursor: '0' } before it started there. */
+  fanout(id: string, partition: number): Promise<FanoutPosition>;
+  setFanout(id: string, partition: number, position: FanoutPosition): Promise<void>;
+  /** How many partitions the fan-out finished. */
+  fanoutDone(id: string): Promise<number>;
+  /** The broadcast's counters summed over the given partitions (field → count; absent = 0). */
+  stats(id: string, partitions: readonly number[]): Promise<Record<string, number>>;
+}
+
 export interface Store {
   readonly kind: 'redis' | 'memory';
+  /** Both adapters have it; optional so test doubles of the other ports need not. */
+  readonly broadcasts?: BroadcastStore;
   /** Both adapters have it; optional so test doubles of the other ports need not. */
   readonly audience?: AudienceStore;
   readonly inbox: InboxStore;

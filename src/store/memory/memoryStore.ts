@@ -71,9 +71,11 @@ class MemoryStream {
     return this.entries.filter((e) => streamIdAfter(e.id, afterId)).slice(0, count);
   }
 
-  delete(id: string): void {
+  /** Removes the entry; false when it was not there (as Redis XDEL answers 0). */
+  delete(id: string): boolean {
     const i = this.entries.findIndex((e) => e.id === id);
     if (i >= 0) this.entries.splice(i, 1);
+    return i >= 0;
   }
 }
 
@@ -372,8 +374,9 @@ class MemoryStore implements OwnedStore, InboxStore, LeaseStore, StateStore {
   ): Promise<boolean> {
     if (this.holder(partition) !== leaseToken) return false;
     if (cursor !== 'stay') this.outboxCursors.set(partition, cursor?.to ?? entryId);
-    this.stream(this.outboxes, partition).delete(entryId);
-    if (stat !== undefined && stat !== '') this.broadcasts.count(partition, [stat]);
+    // Counted only when the entry was still there: an ack retried after a lost answer counts once.
+    const removed = this.stream(this.outboxes, partition).delete(entryId);
+    if (stat !== undefined && stat !== '' && removed) this.broadcasts.count(partition, [stat]);
     return true;
   }
 
