@@ -16,7 +16,7 @@ export interface AdminAppDeps extends AdminHandlerDeps {
   readonly throttle?: AuthThrottleOptions;
 }
 
-/** Admin bodies are a reply text and little else; 64 KB is far above any legitimate one. */
+/** Admin bodies are a reply text or a broadcast definition; 64 KB is far above any legitimate one. */
 export const ADMIN_BODY_LIMIT = '64kb';
 const AUDIT_ALWAYS = new Set([401, 403, 429]);
 

@@ -7,9 +7,10 @@ import { partitionOf, psidOf, userKeyOf } from '../store/partitionOf';
 import type { Store } from '../store/ports';
 import type { AdminAction } from './adminRoutes';
 import { audienceCountHandler } from './audienceRoute';
+import { broadcastHandlers, type BroadcastRouteDeps } from './broadcastRoutes';
 import { enqueueCommand, enqueueForget, exportUser } from './userRecord';
 
-export interface AdminHandlerDeps {
+export interface AdminHandlerDeps extends BroadcastRouteDeps {
   readonly store: Store;
   readonly pageId: string;
   readonly partitions: number;
@@ -186,5 +187,6 @@ export function createAdminHandlers(deps: AdminHandlerDeps): Record<AdminAction,
     exportUser: exportOne,
     forgetUser: forget,
     audienceCount: audienceCountHandler(deps),
+    ...broadcastHandlers(deps),
   };
 }

@@ -31,6 +31,14 @@ export const ADMIN_ROUTES = {
   forgetUser: { method: 'DELETE', path: '/users/:psid', roles: [], audit: true, body: false },
   // How many users a filter selects (counts only: no one is named, so not audited).
   audienceCount: { method: 'GET', path: '/audience/count', roles: ['marketer'], audit: false, body: false },
+  // Broadcasts (broadcastRoutes.ts): reads name no one, so only the changes are audited.
+  createBroadcast: { method: 'POST', path: '/broadcasts', roles: ['marketer'], audit: true, body: true },
+  listBroadcasts: { method: 'GET', path: '/broadcasts', roles: ['marketer'], audit: false, body: false },
+  readBroadcast: { method: 'GET', path: '/broadcasts/:id', roles: ['marketer'], audit: false, body: false },
+  pauseBroadcast: { method: 'POST', path: '/broadcasts/:id/pause', roles: ['marketer'], audit: true, body: false },
+  resumeBroadcast: { method: 'POST', path: '/broadcasts/:id/resume', roles: ['marketer'], audit: true, body: false },
+  cancelBroadcast: { method: 'POST', path: '/broadcasts/:id/cancel', roles: ['marketer'], audit: true, body: false },
+  testBroadcast: { method: 'POST', path: '/broadcasts/:id/test', roles: ['marketer'], audit: true, body: true },
 } as const satisfies Record<string, AdminRoute>;
 
 export type AdminAction = keyof typeof ADMIN_ROUTES;

@@ -11,6 +11,8 @@ export interface AuditEntry {
   /** The route's name in ADMIN_ROUTES, or "unknown". */
   readonly action: string;
   readonly psid: string | undefined;
+  /** The broadcast a broadcast route acted on (set by its handler once the id is known). */
+  broadcast?: string;
   /** A reply's length in characters; its text is the customer's business, not the log's. */
   textLength?: number;
   readonly address: string | undefined;

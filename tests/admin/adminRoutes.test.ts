@@ -24,13 +24,36 @@ describe('the admin route table', () => {
       Object.entries(ADMIN_ROUTES)
         .filter(([, r]) => mayCall('marketer', r))
         .map(([a]) => a),
-    ).toEqual(['readUser', 'consent', 'audienceCount']);
+    ).toEqual([
+      'readUser',
+      'consent',
+      'audienceCount',
+      'createBroadcast',
+      'listBroadcasts',
+      'readBroadcast',
+      'pauseBroadcast',
+      'resumeBroadcast',
+      'cancelBroadcast',
+      'testBroadcast',
+    ]);
     // An agent calls the thread routes; a person's whole record and its erasure are for operators only.
     expect(
       Object.entries(ADMIN_ROUTES)
         .filter(([, r]) => !mayCall('agent', r))
         .map(([a]) => a),
-    ).toEqual(['consent', 'exportUser', 'forgetUser', 'audienceCount']);
+    ).toEqual([
+      'consent',
+      'exportUser',
+      'forgetUser',
+      'audienceCount',
+      'createBroadcast',
+      'listBroadcasts',
+      'readBroadcast',
+      'pauseBroadcast',
+      'resumeBroadcast',
+      'cancelBroadcast',
+      'testBroadcast',
+    ]);
     expect([ADMIN_ROUTES.exportUser.roles, ADMIN_ROUTES.forgetUser.roles]).toEqual([[], []]);
   });
 
