@@ -29,6 +29,8 @@ export interface FanoutOptions {
   /** The Page's zone (settings.timezone) for users whose own zone is unknown; default UTC. */
   readonly timezone?: string;
   readonly backlog?: number;
+  /** How long the list of running broadcasts is reused (default ACTIVE_TTL_MS; tests use 0). */
+  readonly activeTtlMs?: number;
 }
 
 interface Plan {
@@ -81,7 +83,7 @@ export class BroadcastFanout {
   /** Running broadcasts (a scheduled one whose time came is started here: compare-and-set, once). */
   private running(): Promise<BroadcastRecord[]> {
     const now = Date.now();
-    if (this.active && now - this.active.at < ACTIVE_TTL_MS) return this.active.records;
+    if (this.active && now - this.active.at < (this.o.activeTtlMs ?? ACTIVE_TTL_MS)) return this.active.records;
     const records = this.load();
     this.active = { at: now, records };
     records.catch(() => (this.active = undefined));

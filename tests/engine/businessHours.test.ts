@@ -1,4 +1,5 @@
 import {
+  nextLocalTime,
   afterHoursNextOpen,
   describeOpening,
   isOpen,
@@ -120,5 +121,43 @@ describe('settings: handover.business_hours', () => {
     expect(issues({ app_id: 263902037430900 })).toEqual([expect.stringContaining('app_id must be a quoted string of digits')]);
     expect(issues({ app_id: 'inbox' })).toEqual([expect.stringContaining('app_id must be digits only')]);
     expect(issues({ resume_at: 'shop/menu' })).toEqual([expect.stringContaining('resume_at is "<flow>:<node>"')]);
+  });
+});
+
+describe('nextLocalTime (sends at each user local hour)', () => {
+  const at = (iso: string) => Date.parse(iso);
+  it('finds the next HH:MM in an IANA zone, today or tomorrow', () => {
+    // 15:00 UTC is 16:00 in Paris (winter, UTC+1): 18:00 Paris is 17:00 UTC the same day.
+    expect(new Date(nextLocalTime(at('2026-11-23T15:00:00Z'), 'Europe/Paris', 18, 0)).toISOString()).toBe(
+      '2026-11-23T17:00:00.000Z',
+    );
+    // Past 18:00 Paris: tomorrow.
+    expect(new Date(nextLocalTime(at('2026-11-23T17:30:00Z'), 'Europe/Paris', 18, 0)).toISOString()).toBe(
+      '2026-11-24T17:00:00.000Z',
+    );
+    // Exactly now counts.
+    expect(nextLocalTime(at('2026-11-23T17:00:00Z'), 'Europe/Paris', 18, 0)).toBe(at('2026-11-23T17:00:00Z'));
+  });
+
+  it('follows DST: the same local hour is a different UTC hour before and after the change', () => {
+    // Paris leaves summer time on 2026-10-25: 18:00 is 16:00 UTC on the 24th and 17:00 UTC on the 25th.
+    expect(new Date(nextLocalTime(at('2026-10-24T12:00:00Z'), 'Europe/Paris', 18, 0)).toISOString()).toBe(
+      '2026-10-24T16:00:00.000Z',
+    );
+    expect(new Date(nextLocalTime(at('2026-10-25T00:30:00Z'), 'Europe/Paris', 18, 0)).toISOString()).toBe(
+      '2026-10-25T17:00:00.000Z',
+    );
+    // New York springs forward on 2026-03-08: 09:00 is 14:00 UTC the day before and 13:00 UTC that day.
+    expect(new Date(nextLocalTime(at('2026-03-07T12:00:00Z'), 'America/New_York', 9, 0)).toISOString()).toBe(
+      '2026-03-07T14:00:00.000Z',
+    );
+    expect(new Date(nextLocalTime(at('2026-03-08T06:00:00Z'), 'America/New_York', 9, 0)).toISOString()).toBe(
+      '2026-03-08T13:00:00.000Z',
+    );
+  });
+
+  it('a fixed UTC offset (the Messenger profile) has no DST', () => {
+    expect(new Date(nextLocalTime(at('2026-11-23T15:00:00Z'), -5, 18, 0)).toISOString()).toBe('2026-11-23T23:00:00.000Z');
+    expect(new Date(nextLocalTime(at('2026-11-23T15:00:00Z'), 5.5, 18, 30)).toISOString()).toBe('2026-11-24T13:00:00.000Z');
   });
 });

@@ -1,0 +1,158 @@
+import pino from 'pino';
+import type { BroadcastMark } from '../../src/engine/broadcastSend';
+import type { EngineEffect } from '../../src/engine/effects';
+import { initialUserState, type UserState } from '../../src/engine/userState';
+import { createMetrics } from '../../src/metrics';
+import { createGraphClient } from '../../src/messenger/graphClient';
+import { BroadcastBook } from '../../src/runtime/broadcastBook';
+import { encodeEffect } from '../../src/runtime/decodeEffect';
+import { OutboxSender } from '../../src/runtime/outboxSender';
+import { tombstoneIdOf } from '../../src/store/keys';
+import { createMemoryStore } from '../../src/store/memory/memoryStore';
+import type { BroadcastStore, Store } from '../../src/store/ports';
+import type { FakeGraphApi } from '../../src/emulator/fakeGraphApi';
+import { startTestGraphApi } from '../support/testGraphApi';
+import { waitFor } from '../support/webhookClient';
+
+/**
+ * The sender's side of a broadcast: the policy again at the moment of sending (a consent withdrawn
+ * after the lane queued it), an erased user, a cancelled broadcast, a tag outside the window, a
+ * test send counted nowhere; each outcome counted once with the ack.
+ */
+const NOW = Date.UTC(2026, 10, 23, 12);
+let fake: FakeGraphApi;
+let store: Store & { broadcasts: BroadcastStore };
+let token: string;
+let item = 0;
+
+const user = (over: Partial<UserState>): UserState => ({
+  ...initialUserState(),
+  inbound: 1,
+  lastInboundAt: NOW - 3_600_000,
+  windowEndsAt: NOW + 20 * 3_600_000,
+  consent: { offers: { subscribed: true, at: NOW - 3_600_000, source: 'test' } },
+  ...over,
+});
+
+/** Commits a user's state with one broadcast send effect in their outbox (what the lane produces). */
+async function queued(psid: string, state: UserState | null, mark: BroadcastMark, promotional = true): Promise<void> {
+  const effect: EngineEffect = {
+    type: 'send',
+    message: { text: `${mark.id} for ${psid}` },
+    messaging: 'UPDATE',
+    promotional,
+    broadcast: mark,
+  };
+  item += 1;
+  await store.states.commit({
+    partition: 0,
+    leaseToken: token,
+    items: [
+      {
+        itemId: `1-${item}`,
+        userKey: `p:${psid}`,
+        expectedVersion: 0,
+        data: state,
+        ...(state ? {} : { writeState: false as const }),
+        effects: [encodeEffect(effect)],
+      },
+    ],
+  });
+}
+
+const definition = (id: string) =>
+  JSON.stringify({ id, name: id, kind: 'promotional', topic: 'offers', audience: { all: [] }, messages: [{ text: 'x' }] });
+
+beforeAll(async () => {
+  fake = await startTestGraphApi({ pageId: 'p' });
+});
+afterAll(() => fake.stop());
+
+it('re-checks each send against the user at that moment and counts every outcome once', async () => {
+  store = createMemoryStore({ dedupeTtlSeconds: 60 }) as Store & { broadcasts: BroadcastStore };
+  token = (await store.leases.acquire(0, 'w', 600_000)) as string;
+  for (const [id, status] of [
+    ['promo', 'running'],
+    ['gone', 'cancelled'],
+  ] as const)
+    await store.broadcasts.create({
+      id,
+      definition: definition(id),
+      status,
+      createdAt: NOW,
+      createdBy: 't',
+      startAt: NOW,
+      updatedAt: NOW,
+    });
+  const promo: BroadcastMark = { id: 'promo', kind: 'promotional', topic: 'offers' };
+  await queued('ok', user({}), promo);
+  // Withdrew consent a second after the lane queued the broadcast (their state now says so).
+  await queued('withdrew', user({ consent: { offers: { subscribed: false, at: NOW, source: 'keyword' } } }), promo);
+  await queued('closed', user({ windowEndsAt: NOW - 1 }), promo);
+  await queued('human', user({ thread: 'human' }), promo);
+  await queued('erased', null, promo);
+  await queued('cancelled', user({}), { id: 'gone', kind: 'promotional', topic: 'offers' });
+  await queued('tagged', user({ windowEndsAt: NOW - 1 }), { id: 'promo', kind: 'tagged', tag: 'POST_PURCHASE_UPDATE' }, false);
+  await queued('tester', user({}), { ...promo, test: true });
+  // An erased user who wrote again: the tombstone keeps every broadcast from them.
+  item += 1;
+  await store.states.forget(0, token, `1-${item}`, 'p:tomb', { id: tombstoneIdOf('p:tomb'), deletedAt: NOW });
+  await queued('tomb', user({}), promo);
+
+  const graph = createGraphClient({
+    baseUrl: fake.url,
+    version: 'v26.0',
+    pageId: 'p',
+    accessToken: 'test-access-token',
+    appSecret: 'test-app-secret',
+  });
+  const metrics = createMetrics();
+  const sender = new OutboxSender({
+    store,
+    graph,
+    pageId: 'p',
+    partitions: 1,
+    logger: pino({ level: 'silent' }),
+    metrics,
+    now: () => NOW,
+    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    rates: { text: 1000, media: 10, burst: 100 },
+    broadcasts: new BroadcastBook(store.broadcasts, { proactive_caps: {} }),
+  });
+  let active = true;
+  const running = sender.run(
+    0,
+    token,
+    () => active,
+    (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 20))),
+  );
+  try {
+    await waitFor('the outbox is empty', async () => ((await store.states.outboxBacklog(0)) === 0 ? true : undefined));
+    expect(await store.broadcasts.stats('promo', [0])).toEqual({
+      sent: 2,
+      'skipped:no_consent': 1,
+      'skipped:outside_window': 1,
+      'skipped:human_owns_thread': 1,
+      'skipped:deleted': 2,
+    });
+    expect(await store.broadcasts.stats('gone', [0])).toEqual({ 'skipped:cancelled': 1 });
+    const sent = fake
+      .sentMessages()
+      .map((c) => [
+        c.recipientId,
+        (c.body as { messaging_type: string; tag?: string }).messaging_type,
+        (c.body as { tag?: string }).tag,
+      ]);
+    expect(sent.sort()).toEqual([
+      ['ok', 'UPDATE', undefined],
+      ['tagged', 'MESSAGE_TAG', 'POST_PURCHASE_UPDATE'],
+      ['tester', 'UPDATE', undefined],
+    ]);
+    // Bulk sends carry no typing indicator.
+    expect(fake.calls.filter((c) => c.endpoint === 'sender_action')).toEqual([]);
+  } finally {
+    active = false;
+    await running;
+    graph.close();
+  }
+});
