@@ -6,10 +6,18 @@ import { broadcastJsonSchema } from '../broadcasts/broadcastJsonSchema';
 import { BROADCAST_SCHEMA_FILE, loadBroadcasts } from '../broadcasts/loadBroadcasts';
 import { loadFlows } from '../flows/loadFlows';
 import { formatProblem, type Problem } from '../flows/problem';
+import { addBroadcastStoreCommands, type BroadcastStoreDeps } from './broadcastStoreCommands';
 
-/** `talkshop broadcast check|schema`: broadcast definitions checked before anything is sent (CI, editors). */
-export function addBroadcastCommand(program: Command): void {
-  const broadcast = program.command('broadcast').description('check broadcast files; publish their JSON Schema');
+/**
+ * `talkshop broadcast check|schema`: broadcast definitions checked before anything is sent (CI,
+ * editors); with the store, `create|list|status|pause|resume|cancel|test` (broadcastStoreCommands.ts).
+ */
+export function addBroadcastCommand(program: Command, store?: BroadcastStoreDeps): void {
+  const broadcast = program
+    .command('broadcast')
+    .description(
+      'check broadcast files and publish their JSON Schema; create, follow, pause, resume, cancel and test broadcasts',
+    );
   broadcast
     .command('check')
     .argument('[dir]', 'broadcasts directory (default ./broadcasts)')
@@ -56,4 +64,5 @@ export function addBroadcastCommand(program: Command): void {
       if (!opts.write) return void process.stdout.write(text);
       writeFileSync(join(process.cwd(), BROADCAST_SCHEMA_FILE), text);
     });
+  if (store) addBroadcastStoreCommands(broadcast, store);
 }

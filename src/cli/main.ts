@@ -121,7 +121,7 @@ program
   });
 
 addFlowsCommand(program);
-addBroadcastCommand(program);
+addBroadcastCommand(program, { config: () => configOrExit(process.env), openStore: openStoreFromConfig });
 addProfileCommand(program, () => configOrExit(process.env));
 addUsersCommand(program, { config: () => configOrExit(process.env), openStore: openStoreFromConfig });
 addAudienceCommand(program, { config: () => configOrExit(process.env), openStore: openStoreFromConfig });
