@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { decodeUserState } from '../engine/userState';
+import { decodeUserState, type ReceivedBroadcast, type UserState } from '../engine/userState';
 import { internalEvent } from '../store/messengerEvent';
 import { partitionOf, userKeyOf } from '../store/partitionOf';
 import { FORGET_COMMAND, SET_ASIDE_KEPT, type InboxRecord, type SetAsideEntry, type Store } from '../store/ports';
@@ -68,8 +68,12 @@ export interface UserExport {
   readonly timers: ReadonlyArray<{ readonly slot: string; readonly dueAt: number; readonly record: InboxRecord }>;
   /** Inbox items of theirs that could not be applied and were set aside. */
   readonly setAside: readonly SetAsideEntry[];
-  /** Broadcasts the user received: none exist yet; the broadcasts part (#10) fills this list. */
-  readonly broadcastsReceived: readonly unknown[];
+  /**
+   * Broadcasts the user's lane met (the last BROADCAST_HISTORY): each queued for them or skipped,
+   * and what they did after it (delivered, read, clicked, replied). Also inside `state`; here so an
+   * export answers "which broadcasts did I get" directly.
+   */
+  readonly broadcastsReceived: readonly ReceivedBroadcast[];
   /** When the user was erased before (a tombstone), or null. */
   readonly forgottenAt: number | null;
 }
@@ -86,15 +90,16 @@ export async function exportUser(store: Store, a: UserAddress, now: number): Pro
     store.inbox.setAsideItems(partition, SET_ASIDE_KEPT),
     store.states.forgottenAt(partition, userKey),
   ]);
-  let state: unknown = null;
+  let decoded: UserState | null = null;
   let undecodable = false;
   if (stored.version > 0) {
     try {
-      state = decodeUserState(stored.data);
+      decoded = decodeUserState(stored.data);
     } catch {
-      [state, undecodable] = [stored.data, true];
+      undecodable = true;
     }
   }
+  const state: unknown = undecodable ? stored.data : decoded;
   return {
     psid: a.psid,
     exportedAt: now,
@@ -107,7 +112,7 @@ export async function exportUser(store: Store, a: UserAddress, now: number): Pro
     outbox: outbox.map((e) => ({ id: e.id, itemId: e.itemId, effect: e.effect.body })),
     timers,
     setAside: setAside.filter((e) => names(e.raw, a.psid)),
-    broadcastsReceived: [],
+    broadcastsReceived: decoded?.broadcasts ?? [],
     forgottenAt,
   };
 }

@@ -8,7 +8,11 @@ import { loadFlows } from '../../src/flows/loadFlows';
 import { partitionOf, userKeyOf } from '../../src/store/partitionOf';
 import type { BroadcastStore } from '../../src/store/ports';
 import { startService, type RunningService } from '../../src/server';
-import { TEST_PAGE, testConfig } from '../support/testEnv';
+import { createClient, type RedisClientType } from 'redis';
+import type { Config } from '../../src/config/config';
+import { enqueueForget } from '../../src/admin/userRecord';
+import { createGraphClient, graphClientOptions } from '../../src/messenger/graphClient';
+import { TEST_PAGE, TEST_REDIS_URL, testConfig } from '../support/testEnv';
 import { postSigned, waitFor } from '../support/webhookClient';
 import { startTestGraphApi } from '../support/testGraphApi';
 
@@ -22,6 +26,7 @@ const INSIDE = Number(process.env.BC_INSIDE ?? 700);
 const PARTITIONS = 16;
 const DAY = 24 * 3600_000;
 const T0 = Date.UTC(2026, 10, 20, 12);
+const AD_ACCOUNT = '1234567890';
 let clock = T0;
 
 const dir = mkdtempSync(join(tmpdir(), 'talkshop-bc-'));
@@ -54,9 +59,12 @@ nodes:
 
 let fake: FakeGraphApi;
 let service: RunningService;
+let config: Config;
+let redis: RedisClientType;
 let control: BroadcastControl;
 let broadcasts: BroadcastStore;
 
+let mids = 0;
 const psids = (n: number, from: number) => Array.from({ length: n }, (_, i) => `u${from + i}`);
 
 /** One webhook POST carrying a text message from each of `users` (as Meta batches them). */
@@ -66,7 +74,7 @@ async function say(users: readonly string[], text: string): Promise<void> {
       sender: { id: u },
       recipient: { id: TEST_PAGE },
       timestamp: clock,
-      message: { mid: `m-${u}-${text}-${clock}`, text },
+      message: { mid: `m-${(mids += 1)}`, text },
     }));
     const body = JSON.stringify({ object: 'page', entry: [{ id: TEST_PAGE, time: clock, messaging }] });
     expect((await postSigned(service.port, body)).status).toBe(200);
@@ -100,16 +108,18 @@ async function settled(id: string, targeted: number) {
 
 beforeAll(async () => {
   fake = await startTestGraphApi({ now: () => clock });
-  service = await startService(
-    testConfig({
-      FLOWS_DIR: dir,
-      GRAPH_API_URL: fake.url,
-      INBOX_PARTITIONS: String(PARTITIONS),
-      SEND_RATE_PER_SEC: '1000',
-      SEND_BURST: '1000',
-    }),
-    { now: () => clock },
-  );
+  fake.marketing.addAdAccount(AD_ACCOUNT);
+  config = testConfig({
+    FLOWS_DIR: dir,
+    GRAPH_API_URL: fake.url,
+    INBOX_PARTITIONS: String(PARTITIONS),
+    SEND_RATE_PER_SEC: '1000',
+    SEND_BURST: '1000',
+    MARKETING_AD_ACCOUNT_ID: AD_ACCOUNT,
+  });
+  service = await startService(config, { now: () => clock });
+  redis = createClient({ url: TEST_REDIS_URL });
+  await redis.connect();
   fake.webhooks.configure({ url: `http://127.0.0.1:${service.port}/webhooks/messenger` });
   broadcasts = service.store.broadcasts as BroadcastStore;
   const flows = loadFlows(dir);
@@ -136,6 +146,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  await redis.quit();
   await service.stop();
   await fake.stop();
 });
@@ -227,4 +238,70 @@ messages: [{ text: "Your order is a day late" }]
     });
     expect(stats).toMatchObject({ delivered: 1, read: 1, clicked: 1, replied: 1 });
   }, 60_000);
+
+  it('sends a marketing_message broadcast through the campaign to the subscribers with a token; the others are skipped no_token', async () => {
+    const subscribers = psids(5, OUTSIDE);
+    for (const [i, u] of subscribers.entries())
+      expect(await fake.webhooks.optin(u, { token: `tok-${i}`, topic: 'offers' })).toBe(200);
+    await allHave(subscribers, (s) => s.marketingTokens.offers?.status === 'active', 'tokens recorded');
+    const graph = createGraphClient(graphClientOptions(config));
+    const mm = new BroadcastControl({
+      broadcasts,
+      inbox: service.store.inbox,
+      pageId: TEST_PAGE,
+      partitions: PARTITIONS,
+      now: () => clock,
+      adAccountId: AD_ACCOUNT,
+      createCampaign: (b) => graph.createMessageCampaign(AD_ACCOUNT, { name: b.name }),
+    });
+    expect(
+      (
+        await mm.create(
+          'id: mm-1\nname: MM\nkind: marketing_message\ntopic: offers\naudience: { where: ["consent.offers=yes"] }\nmessages: [{ text: "Members only" }]\n',
+          'test',
+          'tester',
+        )
+      ).type,
+    ).toBe('created');
+    const stats = await settled('mm-1', OUTSIDE + INSIDE);
+    graph.close();
+    expect(stats).toMatchObject({ sent: 5, 'skipped:no_token': OUTSIDE + INSIDE - 5 });
+    expect(
+      fake.marketing
+        .sent()
+        .map((s) => s.psid)
+        .sort(),
+    ).toEqual([...subscribers].sort());
+  }, 120_000);
+
+  it('an erased user is left out of later broadcasts, and no key, field, member or entry under the prefix names them', async () => {
+    const victim = `u${OUTSIDE + 1}`;
+    await enqueueForget(service.store, { pageId: TEST_PAGE, partitions: PARTITIONS, psid: victim }, clock);
+    await waitFor('the erase applied', async () => ((await stateOf(victim)).inbound === 0 ? true : undefined));
+    expect(
+      (
+        await control.create(
+          'id: after-erase\nname: A\nkind: tagged\ntag: ACCOUNT_UPDATE\naudience: { where: ["tag=recent-order"] }\nmessages: [{ text: "Account news" }]\n',
+          'test',
+          'tester',
+        )
+      ).type,
+    ).toBe('created');
+    await settled('after-erase', OUTSIDE + INSIDE - 1);
+    expect(broadcastTexts('Account news')).not.toContain(victim);
+    const naming: string[] = [];
+    for await (const batch of redis.scanIterator({ MATCH: `${config.REDIS_KEY_PREFIX}:*`, COUNT: 1000 }))
+      for (const key of batch) {
+        const type = await redis.type(key);
+        const texts = [key];
+        if (type === 'string') texts.push((await redis.get(key)) ?? '');
+        else if (type === 'hash') texts.push(...Object.entries(await redis.hGetAll(key)).flat());
+        else if (type === 'zset' || type === 'set')
+          texts.push(...(type === 'set' ? await redis.sMembers(key) : await redis.zRange(key, 0, -1)));
+        else if (type === 'stream')
+          for (const e of await redis.xRange(key, '-', '+')) texts.push(e.id, ...Object.entries(e.message).flat());
+        if (texts.some((t) => new RegExp(`\\b${victim}\\b`).test(t))) naming.push(key);
+      }
+    expect(naming).toEqual([]);
+  }, 120_000);
 });
