@@ -103,6 +103,12 @@ export function createMetrics(sources: MetricsSources = {}) {
       labelNames: ['broadcast', 'counter'] as const,
       registers,
     }),
+    nodesReached: new Counter({
+      name: 'talkshop_flow_node_reached_total',
+      help: 'Users reaching a flow node, once per user, node and day (the flow funnel; per day and A/B variant: GET /admin/funnels/:flow)',
+      labelNames: ['flow', 'node'] as const,
+      registers,
+    }),
     consentChanges: new Counter({
       name: 'talkshop_consent_changes_total',
       help: 'Consent changes recorded in the ledger, by source kind (flow, keyword, messenger, admin, other) and direction (subscribed, unsubscribed); counted when the sender passes their consent effect',

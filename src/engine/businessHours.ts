@@ -138,3 +138,15 @@ export function nextLocalTime(now: number, zone: UserZone, hour: number, minute:
   }
   return at < now ? at + DAY * 60_000 : at;
 }
+
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** The calendar date (YYYY-MM-DD) at `now` in an IANA zone. */
+export function localDate(now: number, zone: string): string {
+  let format = dateFormats.get(zone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    dateFormats.set(zone, format);
+  }
+  return format.format(now);
+}

@@ -7,6 +7,7 @@ import { appendConsent, deriveConsent, reconcileLedger } from './consentLedger';
 import type { EngineEffect } from './effects';
 import type { FlowSet } from './flowSet';
 import { interpolate, type Scalar } from './interpolate';
+import { reachNode } from './funnel';
 import { renderMessage, renderQuestion, type RenderContext } from './render';
 import type { UserState } from './userState';
 
@@ -277,6 +278,7 @@ export function enterNode(run: Run, flow: string, nodeId: string): void {
     }
     run.state.position = { flow, version: loaded.version, node: current };
     run.state.pending = null;
+    reachNode(run, flow, current);
     const jump = runActions(run, flow, current, node.actions ?? []);
     if (run.state.thread !== 'bot' || !say(run, flow, current, node)) return;
     current = jump ?? afterSay(run, flow, current, node, loaded.version);

@@ -1,6 +1,7 @@
 import { cardJson } from '../audience/audienceCard';
 import type { EngineEffect } from '../engine/effects';
 import { parseBroadcastStatField } from '../engine/broadcastSend';
+import { FUNNEL_ID } from '../engine/funnel';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { CommitItem, InboxItem, StateStore, ThreadMark } from '../store/ports';
@@ -100,6 +101,17 @@ function audienceChange<S>(
   return card === cardText(handler, before.state, now) ? undefined : card;
 }
 
+/** The Prometheus side of a committed counter: a flow funnel's node, or a broadcast's outcome. */
+function countStat(metrics: Metrics, field: string): void {
+  const { broadcast, counter } = parseBroadcastStatField(field);
+  if (broadcast !== FUNNEL_ID) return metrics.broadcastCounts.inc({ broadcast, counter });
+  // `<day>|<flow>/<node>`; the per-variant counts stay in the store only (labels would multiply).
+  const [, path, variant] = counter.split('|');
+  const slash = path?.indexOf('/') ?? -1;
+  if (path && variant === undefined && slash > 0)
+    metrics.nodesReached.inc({ flow: path.slice(0, slash), node: path.slice(slash + 1) });
+}
+
 /**
  * Applies a run of one partition's items, in order: each user's state comes from the cache or
  * the store (loads of a batch go out together), the handler runs item after item (a user with
@@ -184,7 +196,7 @@ export async function applyBatch<S>(
   outcome.applied.forEach((applied, i) => {
     if (!applied) return ctx.metrics.commitRefused.inc({ outcome: 'already_applied' });
     ctx.metrics.eventsApplied.inc({ kind: items[i]?.record.event.kind ?? 'unknown' });
-    for (const field of commits[i]?.stats ?? []) ctx.metrics.broadcastCounts.inc(parseBroadcastStatField(field));
+    for (const field of commits[i]?.stats ?? []) countStat(ctx.metrics, field);
   });
   // Keep what was committed for the next batch; anything unusual (a skipped item, an unreadable
   // state) is simply reloaded next time.

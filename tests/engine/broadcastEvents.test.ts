@@ -160,19 +160,25 @@ describe('a broadcast in the user lane', () => {
   });
 });
 
+/** The broadcast counters of a step (the flow funnel counts nodes reached too: tests/engine/funnel.test.ts). */
+const counted = (r: TransitionResult): readonly string[] | undefined => {
+  const own = r.stats?.filter((f) => !f.startsWith('_funnel|'));
+  return own && own.length > 0 ? own : undefined;
+};
+
 describe('what the user did after a broadcast', () => {
   const sent = () => transition(flows, subscriber(), due(promo), T0 + HOUR).state;
 
   it('counts delivered once a delivery watermark reaches the moment it was queued, and read (with delivered) once', () => {
     const early = transition(flows, sent(), { type: 'delivered', watermark: T0 + HOUR - 1 }, T0 + 2 * HOUR);
-    expect(early.stats).toBeUndefined();
+    expect(counted(early)).toBeUndefined();
     const delivered = transition(flows, early.state, { type: 'delivered', watermark: T0 + HOUR + 5 }, T0 + 2 * HOUR);
-    expect(delivered.stats).toEqual(['sale|delivered']);
+    expect(counted(delivered)).toEqual(['sale|delivered']);
     const read = transition(flows, delivered.state, { type: 'read', watermark: T0 + HOUR + 9 }, T0 + 2 * HOUR);
-    expect(read.stats).toEqual(['sale|read']);
-    expect(transition(flows, read.state, { type: 'read', watermark: T0 + 2 * HOUR }, T0 + 2 * HOUR).stats).toBeUndefined();
+    expect(counted(read)).toEqual(['sale|read']);
+    expect(counted(transition(flows, read.state, { type: 'read', watermark: T0 + 2 * HOUR }, T0 + 2 * HOUR))).toBeUndefined();
     // A read with no delivery receipt before it counts both.
-    expect(transition(flows, sent(), { type: 'read', watermark: T0 + 2 * HOUR }, T0 + 2 * HOUR).stats).toEqual([
+    expect(counted(transition(flows, sent(), { type: 'read', watermark: T0 + 2 * HOUR }, T0 + 2 * HOUR))).toEqual([
       'sale|delivered',
       'sale|read',
     ]);
@@ -180,17 +186,17 @@ describe('what the user did after a broadcast', () => {
 
   it('a tap on its payload within 7 days is its click; a message within 24 h its reply; each once', () => {
     const tapped = transition(flows, sent(), tap('DEAL_YES', 'Yes'), T0 + 2 * HOUR);
-    expect(tapped.stats).toEqual(['sale|replied', 'sale|clicked']);
-    expect(transition(flows, tapped.state, tap('DEAL_YES', 'Yes'), T0 + 3 * HOUR).stats).toBeUndefined();
+    expect(counted(tapped)).toEqual(['sale|replied', 'sale|clicked']);
+    expect(counted(transition(flows, tapped.state, tap('DEAL_YES', 'Yes'), T0 + 3 * HOUR))).toBeUndefined();
     const late = transition(flows, sent(), tap('DEAL_YES', 'Yes'), T0 + 3 * 24 * HOUR);
-    expect(late.stats).toEqual(['sale|clicked']); // no longer a reply
-    expect(transition(flows, sent(), tap('DEAL_YES', 'Yes'), T0 + 9 * 24 * HOUR).stats).toBeUndefined();
-    expect(transition(flows, sent(), text('hello'), T0 + 2 * HOUR).stats).toEqual(['sale|replied']);
+    expect(counted(late)).toEqual(['sale|clicked']); // no longer a reply
+    expect(counted(transition(flows, sent(), tap('DEAL_YES', 'Yes'), T0 + 9 * 24 * HOUR))).toBeUndefined();
+    expect(counted(transition(flows, sent(), text('hello'), T0 + 2 * HOUR))).toEqual(['sale|replied']);
   });
 
   it('gives the click to the latest broadcast carrying the payload', () => {
     const second = transition(flows, sent(), due({ ...promo, id: 'sale-2' }), T0 + 2 * HOUR).state;
-    expect(transition(flows, second, tap('DEAL_YES', 'Yes'), T0 + 3 * HOUR).stats).toEqual([
+    expect(counted(transition(flows, second, tap('DEAL_YES', 'Yes'), T0 + 3 * HOUR))).toEqual([
       'sale|replied',
       'sale-2|replied',
       'sale-2|clicked',
