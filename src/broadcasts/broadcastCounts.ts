@@ -32,7 +32,7 @@ export interface BroadcastProgress {
   readonly partitionsWalked: number;
   readonly partitions: number;
   readonly inFlight: number;
-  /** The fan-out walked every partition and nothing is in flight, or the broadcast was cancelled. */
+  /** Every partition walked and its items applied by the lanes (fanout done), nothing in flight; or cancelled. */
   readonly finished: boolean;
 }
 

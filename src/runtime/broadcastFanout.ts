@@ -59,22 +59,24 @@ export class BroadcastFanout {
       const position = await store.broadcasts.fanout(record.id, partition);
       if (position.type === 'done') continue;
       const [pending] = await store.inbox.pendingCounts([partition]);
+      if (position.type === 'draining') {
+        // Walked: done once the lanes applied everything it appended (the partition's inbox seen
+        // empty), so a broadcast marked done has every member's decision counted.
+        if (pending === 0) await this.finish(record.id, partition);
+        continue;
+      }
       const room = (this.o.backlog ?? DEFAULT_FANOUT_BACKLOG) - (pending ?? 0) - (await store.states.outboxBacklog(partition));
       if (room <= 0) return false;
       const plan = this.plan(record);
       if (!plan || !store.audience) {
-        await store.broadcasts.setFanout(record.id, partition, { type: 'done' });
+        await this.finish(record.id, partition);
         continue;
       }
       const now = this.o.now();
       const chunk = await audienceChunk(store.audience, partition, position.cursor, plan.filter, now, Math.min(CHUNK, room));
       await this.enqueue(partition, record.id, plan, chunk.members, now);
-      await store.broadcasts.setFanout(
-        record.id,
-        partition,
-        chunk.next === null ? { type: 'done' } : { type: 'at', cursor: chunk.next },
-      );
-      if (chunk.next === null) await this.finishIfWalked(record.id);
+      const next = chunk.next === null ? ({ type: 'draining' } as const) : ({ type: 'at', cursor: chunk.next } as const);
+      await store.broadcasts.setFanout(record.id, partition, next);
       return true;
     }
     return false;
@@ -146,8 +148,10 @@ export class BroadcastFanout {
     }
   }
 
-  private async finishIfWalked(id: string): Promise<void> {
+  /** The partition is done; the broadcast is done once every partition is. */
+  private async finish(id: string, partition: number): Promise<void> {
     const { broadcasts } = this.o.store;
+    await broadcasts.setFanout(id, partition, { type: 'done' });
     if ((await broadcasts.fanoutDone(id)) < this.o.partitions) return;
     if (await broadcasts.setStatus(id, ['running'], 'done', this.o.now())) {
       this.o.logger.info({ broadcast: id }, 'broadcast fan-out finished in every partition');

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { StoreCorruptError } from '../errors';
-import { BROADCAST_STATUSES, type BroadcastRecord, type BroadcastStatus } from './ports';
+import { BROADCAST_STATUSES, type BroadcastRecord, type BroadcastStatus, type FanoutPosition } from './ports';
 
 /**
  * A broadcast record as both adapters keep it: one flat hash of short fields (keys.ts `broadcast`),
@@ -59,3 +59,12 @@ export function decodeBroadcastFields(id: string, fields: Readonly<Record<string
 
 /** The statistic field prefix of a broadcast (`<id>|`): the counters of one broadcast are the fields that start with it. */
 export const broadcastStatPrefix = (id: string): string => `${id}|`;
+
+/** A fan-out position as the store keeps it: 'done', 'drain', or the audience cursor (digits). */
+export const encodeFanout = (p: FanoutPosition): string => (p.type === 'at' ? p.cursor : p.type === 'done' ? 'done' : 'drain');
+
+export function decodeFanout(value: string | undefined | null): FanoutPosition {
+  if (value === 'done') return { type: 'done' };
+  if (value === 'drain') return { type: 'draining' };
+  return { type: 'at', cursor: typeof value === 'string' ? value : '0' };
+}

@@ -410,8 +410,12 @@ export interface BroadcastRecord {
   readonly campaign?: string;
 }
 
-/** The fan-out's place in one partition: an audience cursor to go on from, or done. */
-export type FanoutPosition = { readonly type: 'at'; readonly cursor: string } | { readonly type: 'done' };
+/**
+ * The fan-out's place in one partition: an audience cursor to go on from; walked, waiting for the
+ * lanes to apply what it appended (the partition's inbox is seen empty once); or done.
+ */
+export type FanoutPosition =
+  { readonly type: 'at'; readonly cursor: string } | { readonly type: 'draining' } | { readonly type: 'done' };
 
 /**
  * Broadcasts: their records (global keys, one per broadcast, each command on one key) and the

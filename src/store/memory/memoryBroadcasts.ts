@@ -1,4 +1,11 @@
-import { broadcastFields, broadcastStatPrefix, decodeBroadcastFields, isActiveBroadcast } from '../broadcastFields';
+import {
+  broadcastFields,
+  broadcastStatPrefix,
+  decodeBroadcastFields,
+  decodeFanout,
+  encodeFanout,
+  isActiveBroadcast,
+} from '../broadcastFields';
 import type { BroadcastRecord, BroadcastStatus, BroadcastStore, FanoutPosition } from '../ports';
 
 /**
@@ -64,13 +71,12 @@ export class MemoryBroadcasts implements BroadcastStore {
   }
 
   async fanout(id: string, partition: number): Promise<FanoutPosition> {
-    const value = this.fanouts.get(id)?.get(partition);
-    return value === 'done' ? { type: 'done' } : { type: 'at', cursor: value ?? '0' };
+    return decodeFanout(this.fanouts.get(id)?.get(partition));
   }
 
   async setFanout(id: string, partition: number, position: FanoutPosition): Promise<void> {
     const positions = this.fanouts.get(id) ?? new Map<number, string>();
-    positions.set(partition, position.type === 'done' ? 'done' : position.cursor);
+    positions.set(partition, encodeFanout(position));
     this.fanouts.set(id, positions);
   }
 

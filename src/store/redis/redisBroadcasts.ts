@@ -1,4 +1,11 @@
-import { broadcastFields, broadcastStatPrefix, decodeBroadcastFields, isActiveBroadcast } from '../broadcastFields';
+import {
+  broadcastFields,
+  broadcastStatPrefix,
+  decodeBroadcastFields,
+  decodeFanout,
+  encodeFanout,
+  isActiveBroadcast,
+} from '../broadcastFields';
 import type { Keys } from '../keys';
 import type { BroadcastRecord, BroadcastStatus, BroadcastStore, FanoutPosition } from '../ports';
 import type { LuaScript, ScriptName } from './luaScript';
@@ -65,13 +72,11 @@ export class RedisBroadcasts implements BroadcastStore {
 
   async fanout(id: string, partition: number): Promise<FanoutPosition> {
     const reply = await this.conn.send('fanout read', ['HGET', this.keys.broadcastFanout(id), String(partition)]);
-    if (reply === 'done') return { type: 'done' };
-    return { type: 'at', cursor: typeof reply === 'string' ? reply : '0' };
+    return decodeFanout(typeof reply === 'string' ? reply : undefined);
   }
 
   async setFanout(id: string, partition: number, position: FanoutPosition): Promise<void> {
-    const value = position.type === 'done' ? 'done' : position.cursor;
-    await this.conn.send('fanout write', ['HSET', this.keys.broadcastFanout(id), String(partition), value]);
+    await this.conn.send('fanout write', ['HSET', this.keys.broadcastFanout(id), String(partition), encodeFanout(position)]);
   }
 
   async fanoutDone(id: string): Promise<number> {
