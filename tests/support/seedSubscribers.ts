@@ -76,12 +76,15 @@ export async function seedSubscribers(o: SeedOptions): Promise<{ readonly users:
     if (token === null)
       throw new Error(`seedSubscribers: partition ${partition} is leased by a worker; seed before starting one`);
     try {
-      let seq = 0;
+      // After the partition's cursor: an earlier seeding (another call on this prefix) may have moved it.
+      const [cursorMs = 0, cursorSeq = -1] = (await o.store.inbox.cursor(partition)).split('-').map(Number);
+      const ms = Math.max(idMs, cursorMs);
+      let seq = ms === cursorMs ? cursorSeq + 1 : 0;
       for (let i = 0; i < psids.length; i += batch) {
         const items: CommitItem[] = psids.slice(i, i + batch).map((psid) => {
           const state = subscriberState(psid, o.now, topic);
           return {
-            itemId: `${idMs}-${seq++}`,
+            itemId: `${ms}-${seq++}`,
             userKey: userKeyOf(o.pageId, psid),
             expectedVersion: 0,
             data: state,

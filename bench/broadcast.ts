@@ -1,0 +1,352 @@
+/**
+ * Broadcast benchmark: how fast a broadcast reaches 100,000 subscribers, what it costs in memory,
+ * how closely it keeps to a Page's rate limit while a live customer is served, and what a kill -9
+ * mid-broadcast costs in duplicates.
+ *
+ * Each phase has its own key prefix on Redis and its own subscribers, seeded through the store
+ * port (tests/support/seedSubscribers.ts: each state and audience card exactly as a worker commits
+ * them), then the real service runs as child processes (shipped flows, the admin API) against the
+ * fake Graph API, which runs in this process with no latency and counts every call as it arrives.
+ * The broadcast (promotional, topic offers, audience consent.offers=yes) is created through
+ * POST /admin/broadcasts. Phases, in one run so they compare on the same machine state:
+ *
+ * - unthrottled: BENCH_USERS subscribers, ROLE=all, SEND_RATE_PER_SEC and SEND_BURST at their
+ *   maxima: messages/s from creation to the last send at the fake, distinct PSIDs, duplicates,
+ *   peak RSS (VmHWM) of the service, this process (the fake) and Redis's memory;
+ * - cluster: the same with BENCH_WORKERS (2) worker processes and one web process;
+ * - limited: BENCH_LIMITED_USERS subscribers at SEND_RATE_PER_SEC=300 (Meta's Page limit) while a
+ *   live customer (a state, no consent: not in the audience) says "menu" every BENCH_LIVE_EVERY_MS:
+ *   the broadcast's send rate against the share live traffic leaves it (300/s − live sends/s),
+ *   and the live reply latency (webhook POST → the reply's Send API call at the fake);
+ * - crash (BENCH_CRASH=1): kill -9 of the service after BENCH_CRASH_AFTER sends, a new process on
+ *   the same prefix (LEASE_TTL_MS 2000), duplicates at the fake.
+ *
+ * Prints one JSON line on stdout, progress on stderr, asserts nothing. Knobs: BENCH_USERS (100000),
+ * BENCH_LIMITED_USERS (18000), BENCH_PARTITIONS (64), BENCH_WORKERS (2), BENCH_LIVE_EVERY_MS (500),
+ * BENCH_PHASES (unthrottled,cluster,limited), BENCH_CRASH, BENCH_CRASH_AFTER (BENCH_USERS/5), REDIS_URL.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pino from 'pino';
+import { startFakeGraphApi, type FakeCall, type FakeGraphApi } from '../src/emulator/fakeGraphApi';
+import { DEFAULT_USERS_IN_FLIGHT } from '../src/runtime/outboxSender';
+import type { BroadcastStore, Store } from '../src/store/ports';
+import { createRedisStore } from '../src/store/redis/redisStore';
+import { MARKETER_TOKENS_ENV, createBroadcast, progressOf, promoDefinition } from '../tests/support/adminBroadcast';
+import { seedSubscribers } from '../tests/support/seedSubscribers';
+import { spawnCluster, spawnService, type SpawnedService } from '../tests/support/spawnService';
+import { TEST_PAGE, TEST_SECRET, testEnv } from '../tests/support/testEnv';
+import { LiveCustomer } from './liveCustomer';
+import { deletePrefix, openRedis, processCpuSeconds, redisCpuSeconds, stopProcess, type Redis } from './processes';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const USERS = Number(process.env.BENCH_USERS ?? 100_000);
+const LIMITED_USERS = Number(process.env.BENCH_LIMITED_USERS ?? 18_000);
+const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 64);
+const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
+const LIVE_EVERY_MS = Number(process.env.BENCH_LIVE_EVERY_MS ?? 500);
+const PAGE_RATE = 300;
+const CRASH_AFTER = Number(process.env.BENCH_CRASH_AFTER ?? Math.round(USERS / 5));
+const PHASES = (process.env.BENCH_PHASES ?? 'unthrottled,cluster,limited').split(',').map((p) => p.trim());
+if (process.env.BENCH_CRASH === '1' && !PHASES.includes('crash')) PHASES.push('crash');
+const FLOWS_DIR = join(__dirname, '..', '..', 'flows'); // dist/bench → the repo root
+const SETTLE_TIMEOUT_MS = 30 * 60_000;
+
+const log = (msg: string) => process.stderr.write(`[bench:broadcast] ${new Date().toISOString().slice(11, 19)} ${msg}\n`);
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const mb = (bytes: number) => Math.round(bytes / 1024 / 102.4) / 10;
+const round1 = (n: number) => Math.round(n * 10) / 10;
+const textOf = (c: FakeCall) => (c.body as { message?: { text?: unknown } } | undefined)?.message?.text;
+
+/** Peak resident memory of a process so far (VmHWM), in MB; read before it exits. */
+function peakRssMb(pid: number | undefined): number {
+  const status = pid === undefined ? '' : readFileSync(`/proc/${pid}/status`, 'utf8');
+  return round1(Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024);
+}
+
+/** Sends of one broadcast text at the fake, per recipient, as they arrive. */
+class SendCounter {
+  readonly perUser = new Map<string, number>();
+  total = 0;
+  firstAt = 0;
+  lastAt = 0;
+  private readonly unsubscribe: () => void;
+  constructor(fake: FakeGraphApi, text: string, onSend?: (total: number) => void) {
+    this.unsubscribe = fake.onCall((c) => {
+      if (c.endpoint !== 'messages' || c.status !== 200 || textOf(c) !== text) return;
+      const to = c.recipientId ?? '';
+      this.perUser.set(to, (this.perUser.get(to) ?? 0) + 1);
+      this.total += 1;
+      this.firstAt ||= c.at;
+      this.lastAt = c.at;
+      onSend?.(this.total);
+    });
+  }
+  get duplicates(): number {
+    return this.total - this.perUser.size;
+  }
+  close(): void {
+    this.unsubscribe();
+  }
+}
+
+interface Phase {
+  readonly prefix: string;
+  readonly store: Store;
+  readonly env: Record<string, string | undefined>;
+  readonly procs: SpawnedService[];
+  readonly seedPerSec: number;
+}
+
+/** A fresh prefix with `users` subscribers seeded (and the extra users given, without consent). */
+async function openPhase(
+  name: string,
+  users: number,
+  fake: FakeGraphApi,
+  extraEnv: Record<string, string>,
+  noConsent: string[] = [],
+) {
+  const prefix = `bench-bc-${name}-${randomUUID().slice(0, 8)}`;
+  const store = await createRedisStore({
+    url: REDIS_URL,
+    keyPrefix: prefix,
+    dedupeTtlSeconds: 3600,
+    timeoutMs: 30_000,
+    logger: pino({ level: 'silent' }),
+  });
+  const now = Date.now();
+  const psids = Array.from({ length: users }, (_, i) => `bc-${name}-${i}`);
+  log(`${name}: seeding ${users} subscribers under ${prefix}`);
+  const seeded = await seedSubscribers({ store, pageId: TEST_PAGE, partitions: PARTITIONS, psids, now });
+  if (noConsent.length > 0)
+    await seedSubscribers({ store, pageId: TEST_PAGE, partitions: PARTITIONS, psids: noConsent, now, topic: null });
+  const seedPerSec = Math.round(users / (seeded.ms / 1000));
+  log(`${name}: seeded in ${seeded.ms} ms (${seedPerSec}/s)`);
+  const env = testEnv({
+    REDIS_URL,
+    REDIS_KEY_PREFIX: prefix,
+    INBOX_PARTITIONS: String(PARTITIONS),
+    GRAPH_API_URL: fake.url,
+    FLOWS_DIR,
+    LOG_LEVEL: 'warn',
+    ADMIN_TOKENS: MARKETER_TOKENS_ENV,
+    ADMIN_PORT: '0',
+    USER_REPLIES_PER_MINUTE: '0',
+    SEND_RATE_PER_SEC: '10000',
+    SEND_BURST: '1000',
+    ...extraEnv,
+  });
+  const phase: Phase = { prefix, store, env, procs: [], seedPerSec };
+  return phase;
+}
+
+async function closePhase(p: Phase, redis: Redis): Promise<void> {
+  await Promise.all(p.procs.map((s) => stopProcess(s.proc, s.exited())));
+  await p.store.close();
+  await deletePrefix(redis, p.prefix);
+}
+
+/** Waits until every member's lane decided and every queued send finished; the counters then. */
+async function settle(p: Phase, id: string, users: number) {
+  const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+  const partitions = Array.from({ length: PARTITIONS }, (_, i) => i);
+  let lastLog = Date.now();
+  for (;;) {
+    const progress = progressOf(await (p.store.broadcasts as BroadcastStore).stats(id, partitions));
+    if (progress.settled(users)) return progress;
+    if (Date.now() > deadline) throw new Error(`broadcast ${id} not settled: ${JSON.stringify(progress)}`);
+    if (Date.now() - lastLog > 5000) {
+      log(`  ${id}: targeted ${progress.targeted}, sent ${progress.sent}`);
+      lastLog = Date.now();
+    }
+    await sleep(200);
+  }
+}
+
+/** Sends `users` a broadcast on the phase's processes (`admin`: the one whose admin API creates it). */
+async function broadcast(p: Phase, fake: FakeGraphApi, redis: Redis, admin: SpawnedService, users: number) {
+  const id = `bench-${randomUUID().slice(0, 8)}`;
+  const text = `Offer ${id} for you`;
+  const counter = new SendCounter(fake, text);
+  let fakePeak = process.memoryUsage().rss;
+  const sampler = setInterval(() => (fakePeak = Math.max(fakePeak, process.memoryUsage().rss)), 250);
+  const cpu = async () => ({
+    services: p.procs.reduce((a, s) => a + processCpuSeconds(s.proc.pid), 0),
+    redis: await redisCpuSeconds(redis),
+    bench: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6,
+  });
+  const cpuBefore = await cpu();
+  const createdAt = Date.now();
+  await createBroadcast(admin, promoDefinition(id, text));
+  const progress = await settle(p, id, users);
+  clearInterval(sampler);
+  counter.close();
+  const cpuAfter = await cpu();
+  const seconds = (counter.lastAt - createdAt) / 1000;
+  return {
+    id,
+    counter,
+    progress,
+    figures: {
+      msgPerSec: Math.round(counter.total / seconds),
+      seconds: round1(seconds),
+      sent: counter.perUser.size,
+      duplicates: counter.duplicates,
+      counters: { targeted: progress.targeted, sent: progress.sent, skipped: progress.skippedByLane + progress.skippedBySender },
+      // Where the time went: CPU seconds each side spent on this broadcast (the machine has its cores shared with others).
+      cpuSeconds: {
+        services: round1(cpuAfter.services - cpuBefore.services),
+        redis: round1(cpuAfter.redis - cpuBefore.redis),
+        benchAndFake: round1(cpuAfter.bench - cpuBefore.bench),
+      },
+      rssMb: {
+        ...Object.fromEntries(p.procs.map((s, i) => [p.procs.length === 1 ? 'service' : `process${i}`, peakRssMb(s.proc.pid)])),
+        fake: mb(fakePeak),
+      },
+    },
+  };
+}
+
+async function unthrottled(fake: FakeGraphApi, redis: Redis) {
+  const p = await openPhase('free', USERS, fake, { ROLE: 'all' });
+  try {
+    const service = await spawnService(p.env);
+    p.procs.push(service);
+    const redisMb = mb(Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1] ?? 0));
+    log(`unthrottled: ${USERS} subscribers, one ROLE=all process (Redis now holds ${redisMb} MB in all)`);
+    const { figures } = await broadcast(p, fake, redis, service, USERS);
+    log(`unthrottled: ${JSON.stringify(figures)}`);
+    return { seedPerSec: p.seedPerSec, result: { ...figures, redisUsedMbAfterSeeding: redisMb } };
+  } finally {
+    await closePhase(p, redis);
+  }
+}
+
+async function cluster(fake: FakeGraphApi, redis: Redis) {
+  const p = await openPhase('cluster', USERS, fake, {});
+  try {
+    const { web } = await spawnCluster(p.env, WORKERS, p.procs);
+    log(`cluster: ${USERS} subscribers, ${WORKERS} worker processes + 1 web`);
+    const { figures } = await broadcast(p, fake, redis, web, USERS);
+    log(`cluster: ${JSON.stringify(figures)}`);
+    return { workers: WORKERS, ...figures };
+  } finally {
+    await closePhase(p, redis);
+  }
+}
+
+async function limited(fake: FakeGraphApi, redis: Redis) {
+  const livePsid = 'bc-live-customer';
+  const p = await openPhase(
+    'limited',
+    LIMITED_USERS,
+    fake,
+    { ROLE: 'all', SEND_RATE_PER_SEC: String(PAGE_RATE), SEND_BURST: '' },
+    [livePsid],
+  );
+  const service = await spawnService(p.env);
+  p.procs.push(service);
+  const live = new LiveCustomer(fake, livePsid, () => service.port);
+  try {
+    await live.ask(); // the first exchange outside the figures
+    let done = false;
+    const talking = live.talk(LIVE_EVERY_MS, () => done);
+    log(`limited: ${LIMITED_USERS} subscribers at ${PAGE_RATE}/s, a live customer every ${LIVE_EVERY_MS} ms`);
+    const sending = broadcast(p, fake, redis, service, LIMITED_USERS).finally(() => (done = true));
+    const [{ counter, figures }, liveFigures] = await Promise.all([sending, talking]);
+    // Both rates over the broadcast's own sending time (its first to its last send at the fake).
+    const seconds = (counter.lastAt - counter.firstAt) / 1000;
+    const livePerSec = live.sends.filter((t) => t >= counter.firstAt && t <= counter.lastAt).length / seconds;
+    const broadcastPerSec = (counter.total - 1) / seconds;
+    const bulkShare = PAGE_RATE - livePerSec;
+    const result = {
+      users: LIMITED_USERS,
+      broadcastPerSec: round1(broadcastPerSec),
+      livePerSec: round1(livePerSec),
+      bulkShare: round1(bulkShare),
+      ratio: Math.round((broadcastPerSec / bulkShare) * 1000) / 1000,
+      sendingSeconds: round1(seconds),
+      sent: figures.sent,
+      duplicates: figures.duplicates,
+      ...liveFigures,
+      rssMb: figures.rssMb,
+    };
+    log(`limited: ${JSON.stringify(result)}`);
+    return result;
+  } finally {
+    live.close();
+    await closePhase(p, redis);
+  }
+}
+
+async function crash(fake: FakeGraphApi, redis: Redis) {
+  const p = await openPhase('crash', USERS, fake, { ROLE: 'all', LEASE_TTL_MS: '2000' });
+  try {
+    const first = await spawnService(p.env);
+    p.procs.push(first);
+    let killedAt: number | undefined;
+    const id = `bench-${randomUUID().slice(0, 8)}`;
+    const text = `Offer ${id} for you`;
+    const counter = new SendCounter(fake, text, (total) => {
+      if (killedAt === undefined && total >= CRASH_AFTER) {
+        first.proc.kill('SIGKILL');
+        killedAt = total;
+      }
+    });
+    const createdAt = Date.now();
+    await createBroadcast(first, promoDefinition(id, text));
+    while (killedAt === undefined) await sleep(20);
+    await first.exited();
+    log(`crash: killed the service after ${killedAt} sends; starting another`);
+    p.procs.splice(0, 1);
+    p.procs.push(await spawnService(p.env));
+    const progress = await settle(p, id, USERS);
+    counter.close();
+    const result = {
+      users: USERS,
+      killedAfterSends: killedAt,
+      reached: counter.perUser.size,
+      duplicates: counter.duplicates,
+      inFlightBound: PARTITIONS * DEFAULT_USERS_IN_FLIGHT,
+      seconds: round1((counter.lastAt - createdAt) / 1000),
+      counters: { targeted: progress.targeted, queued: progress.queued, sent: progress.sent, failed: progress.failed },
+    };
+    log(`crash: ${JSON.stringify(result)}`);
+    return result;
+  } finally {
+    await closePhase(p, redis);
+  }
+}
+
+async function main(): Promise<void> {
+  const fake = await startFakeGraphApi({
+    appSecret: TEST_SECRET,
+    accessToken: 'test-access-token',
+    pageId: TEST_PAGE,
+    appId: 'test-app',
+    maxRecordedCalls: 0, // counted as they arrive; a record of 100k calls would weigh on the fake's memory
+  });
+  const redis = await openRedis(REDIS_URL);
+  const out: Record<string, unknown> = { bench: 'broadcast', users: USERS, partitions: PARTITIONS };
+  try {
+    if (PHASES.includes('unthrottled')) {
+      const { seedPerSec, result } = await unthrottled(fake, redis);
+      out.seedPerSec = seedPerSec;
+      out.unthrottled = result;
+    }
+    if (PHASES.includes('cluster')) out.cluster = await cluster(fake, redis);
+    if (PHASES.includes('limited')) out.limited = await limited(fake, redis);
+    if (PHASES.includes('crash')) out.crash = await crash(fake, redis);
+  } finally {
+    await fake.stop();
+    await redis.quit();
+  }
+  out.rssMb = { bench: mb(process.resourceUsage().maxRSS * 1024) };
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
