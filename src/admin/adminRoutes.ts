@@ -35,6 +35,8 @@ export const ADMIN_ROUTES = {
   createBroadcast: { method: 'POST', path: '/broadcasts', roles: ['marketer'], audit: true, body: true },
   listBroadcasts: { method: 'GET', path: '/broadcasts', roles: ['marketer'], audit: false, body: false },
   readBroadcast: { method: 'GET', path: '/broadcasts/:id', roles: ['marketer'], audit: false, body: false },
+  // A flow's funnel: users reaching each node per day and A/B variant (counts only, no one named).
+  readFunnel: { method: 'GET', path: '/funnels/:flow', roles: ['marketer'], audit: false, body: false },
   pauseBroadcast: { method: 'POST', path: '/broadcasts/:id/pause', roles: ['marketer'], audit: true, body: false },
   resumeBroadcast: { method: 'POST', path: '/broadcasts/:id/resume', roles: ['marketer'], audit: true, body: false },
   cancelBroadcast: { method: 'POST', path: '/broadcasts/:id/cancel', roles: ['marketer'], audit: true, body: false },

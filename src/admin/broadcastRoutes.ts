@@ -15,6 +15,7 @@ export type BroadcastAction =
   | 'createBroadcast'
   | 'listBroadcasts'
   | 'readBroadcast'
+  | 'readFunnel'
   | 'pauseBroadcast'
   | 'resumeBroadcast'
   | 'cancelBroadcast'
@@ -62,6 +63,11 @@ const notFound = (res: Response, id: string) =>
  * `talkshop broadcast check` does), list, report, pause/resume/cancel and test. Sending is the
  * workers'; these only write the record and the test sends' inbox items (BroadcastControl).
  */
+const funnelQuery = z.strictObject({
+  flow: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/i, 'expected a flow id'),
+  days: z.coerce.number().int().min(1).max(90).default(7),
+});
+
 export function broadcastHandlers(deps: BroadcastRouteDeps): Record<BroadcastAction, Handler> {
   const withControl =
     (
@@ -176,7 +182,14 @@ export function broadcastHandlers(deps: BroadcastRouteDeps): Record<BroadcastAct
     res.status(202).json({ queued: 'test', id, psids: outcome.psids });
   });
 
+  const funnel = withControl(async (control, req, res, params) => {
+    const q = funnelQuery.safeParse({ ...req.query, ...params });
+    if (!q.success) return badRequest(res, q.error, 'query');
+    res.json(await control.funnel(q.data.flow, q.data.days));
+  });
+
   return {
+    readFunnel: funnel,
     createBroadcast: create,
     listBroadcasts: list,
     readBroadcast: read,

@@ -6,6 +6,9 @@ import { partitionOf, userKeyOf } from '../store/partitionOf';
 import { broadcastRecord } from './broadcastRecord';
 import type { Broadcast } from './broadcastSchema';
 import { checkBroadcast } from './loadBroadcasts';
+import { dayRange, funnelReport, type FunnelReport } from './funnelReport';
+import { FUNNEL_ID } from '../engine/funnel';
+import { localDate } from '../engine/businessHours';
 
 export interface BroadcastControlOptions {
   readonly broadcasts: BroadcastStore;
@@ -133,6 +136,18 @@ export class BroadcastControl {
         return { record, stats, partitionsWalked: walked, partitions: this.o.partitions };
       }),
     );
+  }
+
+  /**
+   * A flow's funnel over the `days` days ending today (the Page's zone, as the counting uses): users
+   * reaching each node per day and per A/B variant, nodes in the flow's order.
+   */
+  async funnel(flow: string, days: number): Promise<FunnelReport> {
+    const partitions = Array.from({ length: this.o.partitions }, (_, p) => p);
+    const counters = await this.o.broadcasts.stats(FUNNEL_ID, partitions);
+    const today = localDate(this.o.now(), this.o.flows?.settings.timezone ?? 'UTC');
+    const order = Object.keys(this.o.flows?.flows.get(flow)?.flow.nodes ?? {});
+    return funnelReport(counters, flow, dayRange(today, days), order);
   }
 
   async change(id: string, change: Change): Promise<ChangeOutcome> {

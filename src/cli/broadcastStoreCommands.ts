@@ -13,7 +13,7 @@ import { formatProblem } from '../flows/problem';
 import type { Logger } from '../logger';
 import { createGraphClient, graphClientOptions } from '../messenger/graphClient';
 import type { Store } from '../store/ports';
-import { formatList, formatSummary } from './broadcastSummary';
+import { formatFunnel, formatList, formatSummary } from './broadcastSummary';
 import { watchBroadcast } from './broadcastWatch';
 import { inboxBarrier } from './inboxBarrier';
 
@@ -86,6 +86,11 @@ export function addBroadcastStoreCommands(broadcast: Command, deps: BroadcastSto
       graph?.close();
       await store.close();
     }
+  };
+  /** The flows for the node order of a funnel; a funnel reads the counters either way, so a flow set that does not load only loses the order. */
+  const flowsOrNone = (): FlowSet | undefined => {
+    const loaded = loadFlows(deps.config().FLOWS_DIR);
+    return loaded.ok ? loaded.flowSet : undefined;
   };
   const viewOf = async (control: BroadcastControl, id: string): Promise<BroadcastView | null> => {
     const report = await control.report(id);
@@ -229,6 +234,21 @@ export function addBroadcastStoreCommands(broadcast: Command, deps: BroadcastSto
   change('pause', 'stop the fan-out (what is already queued, at most 64 sends per partition, still goes)');
   change('resume', 'go on with a paused broadcast');
   change('cancel', 'stop it for good: no more fan-out, and queued sends are skipped as cancelled');
+
+  broadcast
+    .command('funnel')
+    .argument('<flow>', 'the flow id')
+    .option('--days <n>', 'how many days, ending today', (v) => Number(v), 7)
+    .option('--json', 'print one JSON object')
+    .description("a flow's funnel: users reaching each node per day, and per A/B variant")
+    .action((flow: string, opts: { days: number; json?: boolean }) =>
+      withControl(async ({ control }) => {
+        if (!Number.isInteger(opts.days) || opts.days < 1 || opts.days > 90) return fail('--days: expected 1 to 90', INVALID);
+        const report = await control.funnel(flow, opts.days);
+        if (opts.json) json(report);
+        else out(formatFunnel(report));
+      }, flowsOrNone()),
+    );
 
   broadcast
     .command('test')

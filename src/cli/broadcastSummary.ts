@@ -1,4 +1,5 @@
 import { failedTotal, skippedTotal, type BroadcastView } from '../broadcasts/broadcastCounts';
+import type { FunnelReport } from '../broadcasts/funnelReport';
 
 /*
  * What `talkshop broadcast` prints, as pure functions of the report (tested on their own): the
@@ -97,4 +98,26 @@ export function sendRate(samples: readonly Sample[], windowMs = 10_000): number 
   if (!last) return 0;
   const first = samples.find((s) => s.at >= last.at - windowMs) ?? last;
   return last.at > first.at ? ((last.done - first.done) * 1000) / (last.at - first.at) : 0;
+}
+
+/**
+ * A flow's funnel as a table: one row per node, one column per day (MM-DD) and the total; then
+ * each node's users per A/B variant, when there are any.
+ */
+export function formatFunnel(r: FunnelReport): string {
+  const head = ['node', ...r.days.map((d) => d.slice(5)), 'total'];
+  const rows = r.nodes.map((node) => [node.node, ...r.days.map((d) => n(node.perDay[d] ?? 0)), n(node.total)]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]?.length ?? 0)));
+  const line = (cells: readonly string[]) =>
+    `  ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ')}`.trimEnd();
+  const variants = r.nodes.flatMap((node) =>
+    Object.entries(node.perVariant).map(([v, count]) => `  ${node.node} [${v}]: ${n(count)}`),
+  );
+  const out = [
+    `${r.flow}: users reaching each node, ${r.days[0] ?? ''} to ${r.days.at(-1) ?? ''}`,
+    line(head),
+    ...rows.map(line),
+  ];
+  if (variants.length > 0) out.push('per A/B variant:', ...variants);
+  return `${out.join('\n')}\n`;
 }

@@ -178,6 +178,18 @@ describe('admin broadcast routes', () => {
     expect(listed[1]).toMatchObject({ status: 'cancelled' });
   });
 
+  it("reads a flow's funnel: users reaching each node per day, in the flow's order", async () => {
+    const r = await call(s, 'GET', '/funnels/shop?days=2');
+    expect(r.status).toBe(200);
+    expect(r.body.days).toEqual(['2026-11-22', '2026-11-23']);
+    const nodes = r.body.nodes as Array<{ node: string; perDay: Record<string, number>; total: number }>;
+    expect(nodes[0]?.node).toBe('welcome'); // the flow's first node first
+    // br-1 and br-2 said hi (the welcome, then the menu): each counted once.
+    expect(nodes.find((n) => n.node === 'welcome')).toMatchObject({ perDay: { '2026-11-23': 2 }, total: 2 });
+    expect((await call(s, 'GET', '/funnels/shop?days=0')).status).toBe(400);
+    expect((await call(s, 'GET', '/funnels/shop', undefined, AGENT)).status).toBe(403);
+  });
+
   it('test-sends to the given PSIDs (202), or asks for them when the definition has none (400)', async () => {
     expect(await call(s, 'POST', '/broadcasts/now-update/test')).toMatchObject({ status: 400, body: { field: 'psids' } });
     expect(await call(s, 'POST', '/broadcasts/now-update/test', { psids: ['bad psid'] })).toMatchObject({ status: 400 });

@@ -1,6 +1,6 @@
 import { broadcastView } from '../../src/broadcasts/broadcastCounts';
 import type { BroadcastRecord } from '../../src/store/ports';
-import { formatList, formatProgressLine, formatSummary, sendRate } from '../../src/cli/broadcastSummary';
+import { formatFunnel, formatList, formatProgressLine, formatSummary, sendRate } from '../../src/cli/broadcastSummary';
 
 const view = (stats: Record<string, number>, o: { walked?: number; status?: BroadcastRecord['status'] } = {}) =>
   broadcastView({
@@ -99,5 +99,29 @@ describe('broadcast CLI output', () => {
         { at: 30_000, done: 200 },
       ]),
     ).toBe(20);
+  });
+});
+
+describe('formatFunnel', () => {
+  it('prints a row per node and a column per day, then the A/B variants', () => {
+    const text = formatFunnel({
+      flow: 'shop',
+      days: ['2026-11-23', '2026-11-24'],
+      nodes: [
+        { node: 'welcome', perDay: { '2026-11-23': 1200, '2026-11-24': 7 }, total: 1207, perVariant: {} },
+        { node: 'upsell_a', perDay: { '2026-11-24': 3 }, total: 3, perVariant: { 'size_ok=upsell_a': 3 } },
+      ],
+    });
+    expect(text).toBe(
+      [
+        'shop: users reaching each node, 2026-11-23 to 2026-11-24',
+        '  node      11-23  11-24  total',
+        '  welcome   1,200      7  1,207',
+        '  upsell_a      0      3      3',
+        'per A/B variant:',
+        '  upsell_a [size_ok=upsell_a]: 3',
+        '',
+      ].join('\n'),
+    );
   });
 });
