@@ -9,6 +9,8 @@ import { broadcastView, type BroadcastView } from '../broadcasts/broadcastCounts
 import type { Config } from '../config/config';
 import type { FlowSet } from '../engine/flowSet';
 import { loadFlows } from '../flows/loadFlows';
+import { syncMarketingTokens } from '../messenger/marketingTokenSync';
+import { partitionOf } from '../store/partitionOf';
 import { formatProblem } from '../flows/problem';
 import type { Logger } from '../logger';
 import { createGraphClient, graphClientOptions } from '../messenger/graphClient';
@@ -234,6 +236,38 @@ export function addBroadcastStoreCommands(broadcast: Command, deps: BroadcastSto
   change('pause', 'stop the fan-out (what is already queued, at most 64 sends per partition, still goes)');
   change('resume', 'go on with a paused broadcast');
   change('cancel', 'stop it for good: no more fan-out, and queued sends are skipped as cancelled');
+
+  broadcast
+    .command('sync-tokens')
+    .option('--max-pages <n>', 'read at most this many pages of 1,000 subscribers', (v) => Number(v), 100)
+    .option('--json', 'print one JSON object')
+    .description(
+      "read Meta's Marketing Messages subscriber list (GET /<PAGE_ID>/notification_message_tokens) into the users' states: their tokens, and consent for topics they never answered",
+    )
+    .action((opts: { maxPages: number; json?: boolean }) =>
+      withControl(async ({ store, config }) => {
+        if (!Number.isInteger(opts.maxPages) || opts.maxPages < 1)
+          return fail('--max-pages: expected a whole number ≥ 1', INVALID);
+        const graph = createGraphClient(graphClientOptions(config, { logger: stderrLogger() }));
+        try {
+          const result = await syncMarketingTokens({
+            graph,
+            pageId: config.MESSENGER_PAGE_ID,
+            partitionOf: (psid) => partitionOf(config.MESSENGER_PAGE_ID, psid, config.INBOX_PARTITIONS),
+            append: (requests) => store.inbox.append(requests),
+            maxPages: opts.maxPages,
+            budgetMs: 10 * 60_000,
+          });
+          if (opts.json) json(result);
+          else
+            out(
+              `${result.tokens} subscriber(s) on ${result.pages} page(s): ${result.appended} new, ${result.duplicates} already synced${result.complete ? '' : ' (stopped early: run it again to go on)'}\n`,
+            );
+        } finally {
+          graph.close();
+        }
+      }),
+    );
 
   broadcast
     .command('funnel')

@@ -109,7 +109,10 @@ export function onMarketingOptin(run: Run, m: MarketingOptin): void {
     };
   }
   if (m.status === 'stop') setConsent(run, topic, false, 'messenger:optout');
-  else setConsent(run, topic, true, 'messenger:optin');
+  // A synced subscriber is news only for a topic the ledger knows nothing of.
+  else if (m.synced === true) {
+    if (state.consent[topic] === undefined) setConsent(run, topic, true, 'messenger:sync');
+  } else setConsent(run, topic, true, 'messenger:optin');
 }
 
 /** A consent change from the admin API, as the named token asked. Nothing is said to the user. */

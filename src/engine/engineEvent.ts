@@ -38,6 +38,8 @@ export interface MarketingOptin {
   readonly token?: string;
   /** ms */
   readonly expiresAt?: number;
+  /** From Talkshop's sync of Meta's subscriber list, not a webhook: keeps the token, never undoes a withdrawal. */
+  readonly synced?: boolean;
 }
 
 /**

@@ -91,6 +91,9 @@ export function tokenOptinAppend(
     // Meta's opt-in carries the request's payload and title; the list only knows the title.
     ...(topic === undefined ? {} : { payload: topic, title: topic }),
     notification_messages_token: entry.notification_messages_token,
+    // Ours, not Meta's: the engine keeps the token but lets a withdrawal it recorded win (Meta's
+    // list can lag a STOP said to the bot, and an admin's opt-out is not Meta's to undo).
+    talkshop_synced: true,
     ...(expiresAt === undefined ? {} : { token_expiry_timestamp: secondsOf(expiresAt) }),
     ...(entry.user_token_status === undefined ? {} : { user_token_status: entry.user_token_status }),
     ...(entry.notification_messages_timezone === undefined

@@ -72,6 +72,7 @@ function marketingOptinOf(o: Record<string, unknown>): MarketingOptin {
     topic: str(o.payload) || str(o.title),
     ...(token ? { token } : {}),
     ...(expiresAt === undefined ? {} : { expiresAt }),
+    ...(o.talkshop_synced === true ? { synced: true } : {}),
   };
 }
 

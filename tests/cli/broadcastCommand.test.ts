@@ -13,6 +13,8 @@ import { textMessageBody } from '../../src/cli/sendEvent';
 import { loadConfig } from '../../src/config/config';
 import type { FakeGraphApi } from '../../src/emulator/fakeGraphApi';
 import { startService, type RunningService } from '../../src/server';
+import { decodeUserState } from '../../src/engine/userState';
+import { partitionOf, userKeyOf } from '../../src/store/partitionOf';
 import { deletePrefix } from '../support/redisKeys';
 import { TEST_PAGE, testEnv } from '../support/testEnv';
 import { startTestGraphApi } from '../support/testGraphApi';
@@ -152,5 +154,21 @@ describe('talkshop broadcast', () => {
     });
     await waitFor('the test send', () => (fake.sentMessages('cb-1').length > before ? true : undefined));
     expect((await cli(['broadcast', 'test', 'now'])).code).toBe(1);
+  });
+
+  it("sync-tokens reads Meta's subscriber list into the users' states; a second run adds nothing", async () => {
+    const psid = 'synced-1';
+    fake.marketing.addToken({ token: 'tok-synced-1', psid, topic: 'offers', expiresAt: Date.now() + 90 * 86_400_000 });
+    const first = await cli(['broadcast', 'sync-tokens', '--json']);
+    expect(first.code).toBe(0);
+    expect(JSON.parse(first.stdout)).toMatchObject({ appended: 1, complete: true });
+    const partition = partitionOf(TEST_PAGE, psid, Number(env.INBOX_PARTITIONS));
+    const state = await waitFor('the token recorded', async () => {
+      const s = decodeUserState((await service.store.states.load(partition, userKeyOf(TEST_PAGE, psid))).data);
+      return s.marketingTokens.offers ? s : undefined;
+    });
+    expect(state.marketingTokens.offers).toMatchObject({ token: 'tok-synced-1', status: 'active' });
+    expect(state.consent.offers).toMatchObject({ subscribed: true, source: 'messenger:sync' });
+    expect(JSON.parse((await cli(['broadcast', 'sync-tokens', '--json'])).stdout)).toMatchObject({ appended: 0, duplicates: 1 });
   });
 });

@@ -288,3 +288,28 @@ describe('states from before the ledger, and the cap', () => {
     });
   });
 });
+
+describe("synced subscribers (Meta's token list)", () => {
+  const synced = (token: string, topic: string): EngineEvent => ({
+    type: 'optin',
+    ref: '',
+    standby: true,
+    marketing: { status: 'optin', topic, token, expiresAt: T0 + 100 * 24 * HOUR, synced: true },
+  });
+
+  it('keeps the token and subscribes a topic the ledger never heard of', () => {
+    const r = transition(flows, initialUserState(), synced('tok-1', 'offers'), T0);
+    expect(r.state.marketingTokens.offers).toMatchObject({ token: 'tok-1', status: 'active' });
+    expect(r.state.consent.offers).toMatchObject({ subscribed: true, source: 'messenger:sync' });
+  });
+
+  it('never undoes a withdrawal the ledger recorded (a STOP said to the bot, an admin opt-out)', () => {
+    const joined = transition(flows, initialUserState(), say('join', 'j1'), T0).state;
+    const stopped = transition(flows, joined, say('stop', 's1'), T0 + HOUR).state;
+    expect(stopped.consent.offers?.subscribed).toBe(false);
+    const r = transition(flows, stopped, synced('tok-2', 'offers'), T0 + 2 * HOUR);
+    expect(r.state.marketingTokens.offers).toMatchObject({ token: 'tok-2' });
+    expect(r.state.consent.offers?.subscribed).toBe(false);
+    expect(r.state.consentLedger).toEqual(stopped.consentLedger);
+  });
+});

@@ -101,7 +101,8 @@ describe('syncMarketingTokens', () => {
         source: 'admin',
         event: { kind: 'optin', pageId: TEST_PAGE, userId: psid, timestamp: createdAt, dedupeKey },
       });
-      // Meta's opt-in webhook event, field for field (docs/messenger-platform.md §2.5).
+      // Meta's opt-in webhook event, field for field (docs/messenger-platform.md §2.5), marked as
+      // synced so the engine never lets it undo a recorded withdrawal.
       expect(item.record.event.raw).toEqual({
         sender: { id: psid },
         recipient: { id: TEST_PAGE },
@@ -114,12 +115,13 @@ describe('syncMarketingTokens', () => {
           token_expiry_timestamp: Math.floor(expiresAt / SEC),
           user_token_status: 'NOT_REFRESHED',
           notification_messages_timezone: 'UTC',
+          talkshop_synced: true,
         },
       });
       const event = toEngineEvent(item.record.event);
       expect(event).toMatchObject({
         type: 'optin',
-        marketing: { status: 'optin', topic, token, expiresAt: Math.floor(expiresAt / SEC) * SEC },
+        marketing: { status: 'optin', topic, token, expiresAt: Math.floor(expiresAt / SEC) * SEC, synced: true },
         cause: dedupeKey,
       });
       // Recorded, not acted on: no window, no profile lookup, no opt-in flow for a past subscription.
