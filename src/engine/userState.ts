@@ -122,7 +122,10 @@ export const userStateSchema = z.object({
   /** The last BROADCAST_HISTORY broadcasts the user's lane met, oldest first. */
   broadcasts: z.array(receivedBroadcastSchema).default([]),
   /** The nodes the user reached today (the Page's day): each is counted once per user per day in the flow funnels. */
-  reached: z.object({ day: z.string(), nodes: z.array(z.string()) }).nullable().default(null),
+  reached: z
+    .object({ day: z.string(), nodes: z.array(z.string()) })
+    .nullable()
+    .default(null),
   /** When proactive messages (broadcasts, sequence steps) were queued for the user, last 7 days, oldest first. */
   proactive: z.array(z.number()).default([]),
   /** Recent changes of thread owner, with time and cause (bounded). */
