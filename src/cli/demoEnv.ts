@@ -12,6 +12,24 @@ export const DEMO_IDENTITY = {
   MESSENGER_VERIFY_TOKEN: 'demo-verify-token',
 } as const;
 
+/**
+ * The demo's admin API token (operator), printed in the demo's banner and used by
+ * `talkshop send-broadcast --demo`. Visibly not a secret: the demo's admin API listens on loopback
+ * only and serves a store holding nothing but demo data.
+ */
+export const DEMO_ADMIN_TOKEN = 'demo-admin-token-not-secret';
+const DEMO_ADMIN_HOST = '127.0.0.1';
+const PORT_DEFAULT = 3000;
+
+/**
+ * The demo's admin port: the one after its webhook port (3001 by default, as ADMIN_PORT's
+ * default), so two demos on different PORTs never fight over it; with PORT=0 (tests) any free port.
+ */
+export function demoAdminPort(port: string | undefined): number {
+  const web = port === undefined ? PORT_DEFAULT : Number(port);
+  return Number.isInteger(web) && web > 0 && web < 65535 ? web + 1 : 0;
+}
+
 /** The demo's own Redis key prefix (with `--redis`): whatever REDIS_KEY_PREFIX says is never used. */
 export const DEMO_KEY_PREFIX = 'talkshop-demo';
 
@@ -39,12 +57,19 @@ export interface DemoEnv {
 }
 
 /**
- * The demo's configuration from the process environment: its identity and store always win, and
+ * The demo's configuration from the process environment: its identity, admin API and store always win, and
  * of the environment only DEMO_ENV_ALLOWED is used. A demo identity value the environment repeats
  * is not reported as ignored (it changes nothing).
  */
 export function demoEnv(env: Readonly<Record<string, string | undefined>>, options: DemoEnvOptions): DemoEnv {
-  const fixed: Record<string, string> = { ...DEMO_IDENTITY, GRAPH_API_URL: options.graphApiUrl };
+  const fixed: Record<string, string> = {
+    ...DEMO_IDENTITY,
+    GRAPH_API_URL: options.graphApiUrl,
+    // Its own admin API, on loopback, whatever ADMIN_* says: production's tokens never open the demo.
+    ADMIN_TOKENS: `demo:operator:${DEMO_ADMIN_TOKEN}`,
+    ADMIN_HOST: DEMO_ADMIN_HOST,
+    ADMIN_PORT: String(demoAdminPort(env.PORT === '' ? undefined : env.PORT)),
+  };
   if (options.redisUrl !== undefined) Object.assign(fixed, { REDIS_URL: options.redisUrl, REDIS_KEY_PREFIX: DEMO_KEY_PREFIX });
   const taken: Record<string, string> = {};
   const ignored: string[] = [];
@@ -66,6 +91,6 @@ export function describeIgnored(ignored: readonly string[], onRedis: boolean): s
       : '';
   return (
     `demo: ignoring ${ignored.join(', ')} from the environment: the demo uses its own Page, credentials, ` +
-    `fake Graph API and store, and only ${DEMO_ENV_ALLOWED.join(', ')} from the environment${redis}`
+    `fake Graph API, admin API and store, and only ${DEMO_ENV_ALLOWED.join(', ')} from the environment${redis}`
   );
 }

@@ -4,7 +4,8 @@ import { config as loadDotenv } from 'dotenv';
 import { loadConfig } from '../config/config';
 import { ConfigError, TalkshopError } from '../errors';
 import { openStoreFromConfig, startService, WEBHOOK_PATH } from '../server';
-import { DEMO_IDENTITY, demoEnv, describeIgnored } from './demoEnv';
+import { DEMO_ADMIN_TOKEN, DEMO_IDENTITY, demoEnv, describeIgnored } from './demoEnv';
+import { sendBroadcast } from './demoBroadcast';
 import { startFakeGraphApi } from '../emulator/fakeGraphApi';
 import { describeCall } from './describeCall';
 import { addFlowsCommand } from './flowsCommand';
@@ -36,7 +37,15 @@ function stopOnSignals(stop: () => Promise<void>): void {
 
 /** The demo and `send-event --demo` run with the demo's identity, which a production .env must not reach. */
 const usesDemoIdentity = (command: Command): boolean =>
-  command.name() === 'demo' || (command.name() === 'send-event' && Boolean(command.opts<{ demo?: boolean }>().demo));
+  command.name() === 'demo' ||
+  (['send-event', 'send-broadcast'].includes(command.name()) && Boolean(command.opts<{ demo?: boolean }>().demo));
+
+/** In the demo, a message the fake accepted is delivered 0.3 s later and read 1 s after that. */
+const DEMO_AUTO_DELIVER = { delayMs: 300, readDelayMs: 1000 } as const;
+
+/** Where this machine reaches a service listening on `host` (a wildcard address is reached on loopback). */
+const loopbackOf = (host: string): string =>
+  ['0.0.0.0', '::', ''].includes(host) ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
 
 /** A discard address: `send-event` posts to the webhook and never calls the Graph API. */
 const NO_GRAPH_API = 'http://127.0.0.1:9';
@@ -85,7 +94,14 @@ program
     if (ignoredLine) process.stderr.write(`${ignoredLine}\n`);
     const config = configOrExit(demo.env);
     const service = await startService(config, { requireOwnStore: true });
+    // As Meta does, the fake reports each message it accepted as delivered, then read, to the
+    // webhook: so a broadcast's delivered and read counts move in the demo.
+    fake.webhooks.configure({
+      url: `http://${loopbackOf(config.HOST)}:${service.port}${WEBHOOK_PATH}`,
+      autoDeliver: DEMO_AUTO_DELIVER,
+    });
     stopOnSignals(async () => {
+      fake.webhooks.unconfigure();
       await service.stop();
       await fake.stop();
     });
@@ -93,8 +109,10 @@ program
       `\nTalkshop demo on http://127.0.0.1:${service.port}\n` +
         `  webhook   http://127.0.0.1:${service.port}${WEBHOOK_PATH}  (verify token: ${config.MESSENGER_VERIFY_TOKEN})\n` +
         `  metrics   http://127.0.0.1:${service.port}/metrics\n` +
-        `  Graph API ${fake.url}  (local fake: nothing leaves this machine)\n` +
-        `  say hi:   npm run demo:event -- --text "hello"   (the bot's replies are printed here)\n\n`,
+        `  admin API http://127.0.0.1:${service.adminPort ?? '?'}/admin  (token: ${DEMO_ADMIN_TOKEN}; loopback only)\n` +
+        `  Graph API ${fake.url}  (local fake: nothing leaves this machine; it reports each message delivered, then read)\n` +
+        `  say hi:   npm run demo:event -- --text "hello"   (the bot's replies are printed here)\n` +
+        `  broadcast: npm run demo:broadcast   (to the users who took "Get 10% off": README "Quick start")\n\n`,
     );
   });
 
@@ -118,6 +136,49 @@ program
     });
     process.stdout.write(`${result.status} ${result.body}\n`);
     process.exitCode = result.status === 200 ? 0 : 1;
+  });
+
+program
+  .command('send-broadcast')
+  .description("create a broadcast through a running service's admin API and follow its statistics to the summary")
+  .argument('[file]', 'the broadcast definition (YAML or JSON)', 'broadcasts/demo-news.yaml')
+  .option('--demo', "the running demo's admin API and token (as `talkshop demo` prints them)")
+  .option('--url <url>', 'the admin API base URL (default http://127.0.0.1:$ADMIN_PORT)')
+  .option('--id <id>', "send under this id instead of the file's (each id reaches a user at most once)")
+  .option('--follow <seconds>', 'after the sending, how long to wait for deliveries and reads', '10')
+  .action(async (file: string, opts: { demo?: boolean; url?: string; id?: string; follow: string }) => {
+    // Outside the demo the token comes from ADMIN_TOKEN (environment or .env), never from the
+    // command line, where other users of the host could read it.
+    const env = opts.demo ? demoEnv(process.env, { graphApiUrl: NO_GRAPH_API }).env : process.env;
+    const token = opts.demo ? DEMO_ADMIN_TOKEN : process.env.ADMIN_TOKEN;
+    const follow = Number(opts.follow);
+    if (!token || !Number.isFinite(follow) || follow < 0) {
+      process.stderr.write(
+        !token
+          ? 'send-broadcast: set ADMIN_TOKEN (an operator or marketer token), or use --demo for the running demo\n'
+          : 'send-broadcast: --follow expects a number of seconds\n',
+      );
+      process.exitCode = 2;
+      return;
+    }
+    const adminPort = env.ADMIN_PORT ?? '3001';
+    if (opts.url === undefined && adminPort === '0') {
+      process.stderr.write('send-broadcast: the demo listens on PORT=0 (any port): pass --url with the admin URL it printed\n');
+      process.exitCode = 2;
+      return;
+    }
+    process.exitCode = await sendBroadcast({
+      file,
+      adminUrl: (opts.url ?? `http://127.0.0.1:${adminPort}`).replace(/\/+$/, ''),
+      token,
+      ...(opts.id === undefined ? {} : { id: opts.id }),
+      pollMs: 1000,
+      followMs: follow * 1000,
+      out: process.stdout,
+      err: process.stderr,
+      now: Date.now,
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    });
   });
 
 addFlowsCommand(program);

@@ -1,5 +1,5 @@
-import { loadConfig } from '../../src/config/config';
-import { DEMO_IDENTITY, DEMO_KEY_PREFIX, demoEnv, describeIgnored } from '../../src/cli/demoEnv';
+import { adminTokensOf, loadConfig } from '../../src/config/config';
+import { DEMO_ADMIN_TOKEN, DEMO_IDENTITY, DEMO_KEY_PREFIX, demoAdminPort, demoEnv, describeIgnored } from '../../src/cli/demoEnv';
 
 /** What a production host's environment holds: the demo must use none of it but where it listens. */
 const PRODUCTION = {
@@ -12,6 +12,10 @@ const PRODUCTION = {
   MESSENGER_VERIFY_TOKEN: 'real-verify-token',
   GRAPH_API_URL: 'https://graph.facebook.com',
   NOTIFY_WEBHOOK_URL: 'https://hooks.example.com/real',
+  ADMIN_TOKEN: 'real-admin-token-0123456789',
+  ADMIN_TOKENS: 'ops:operator:real-ops-token-0123456789',
+  ADMIN_HOST: '0.0.0.0',
+  ADMIN_PORT: '9001',
   ROLE: 'worker',
   INBOX_PARTITIONS: '128',
   PORT: '4000',
@@ -37,6 +41,18 @@ describe('the demo configuration', () => {
     // Where it listens and how much it logs do come from the environment.
     expect(config.PORT).toBe(4000);
     expect(config.LOG_LEVEL).toBe('warn');
+    // Its own admin API: the demo's one token, on loopback, on the port after its own; production's tokens never open it.
+    expect(adminTokensOf(config)).toEqual([{ name: 'demo', role: 'operator', token: DEMO_ADMIN_TOKEN }]);
+    expect(config.ADMIN_HOST).toBe('127.0.0.1');
+    expect(config.ADMIN_PORT).toBe(4001);
+  });
+
+  it("puts its admin API on the port after the webhook's: 3001 by default, any free port with PORT=0", () => {
+    expect(loadConfig(demoEnv({}, { graphApiUrl: FAKE }).env).ADMIN_PORT).toBe(3001);
+    expect(loadConfig(demoEnv({ PORT: '' }, { graphApiUrl: FAKE }).env).ADMIN_PORT).toBe(3001);
+    expect(loadConfig(demoEnv({ PORT: '0' }, { graphApiUrl: FAKE }).env).ADMIN_PORT).toBe(0);
+    expect(demoAdminPort('65535')).toBe(0);
+    expect(demoAdminPort('8080')).toBe(8081);
   });
 
   it('names every setting it ignored, in one line that shows no value', () => {
@@ -52,6 +68,10 @@ describe('the demo configuration', () => {
         'MESSENGER_VERIFY_TOKEN',
         'GRAPH_API_URL',
         'NOTIFY_WEBHOOK_URL',
+        'ADMIN_TOKEN',
+        'ADMIN_TOKENS',
+        'ADMIN_HOST',
+        'ADMIN_PORT',
         'ROLE',
         'INBOX_PARTITIONS',
       ].sort(),

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createClient } from 'redis';
-import { DEMO_KEY_PREFIX } from '../../src/cli/demoEnv';
+import { DEMO_ADMIN_TOKEN, DEMO_KEY_PREFIX } from '../../src/cli/demoEnv';
 import { StoreOwnerError } from '../../src/errors';
 import { startService } from '../../src/server';
 import { freePort, startPrivateRedis, type PrivateRedis } from '../support/privateRedis';
@@ -112,6 +112,9 @@ beforeAll(() => {
     MESSENGER_APP_ID: 'real-app',
     MESSENGER_APP_SECRET: 'real-app-secret',
     MESSENGER_VERIFY_TOKEN: 'real-verify-token',
+    ADMIN_TOKENS: 'ops:operator:real-ops-token-0123456789',
+    // Any free port: the serve test below starts an admin API from these too.
+    ADMIN_PORT: '0',
   };
   // A .env also names flows that do not exist: a demo that read it would refuse to start.
   const dotenv = { ...production, FLOWS_DIR: './no-such-flows', PORT: '1' };
@@ -151,8 +154,15 @@ it('production settings in the environment: memory store, demo Page, one line na
   const demo = await demoConverses({ ...production, ...listenEnv }, plainDir);
   expect(demo.logs[0]).toMatchObject({ msg: expect.stringMatching(/IN-MEMORY/), store: 'memory' });
   expect(demo.stderr()).toMatch(/^demo: ignoring .*REDIS_URL.*MESSENGER_PAGE_ID.*MESSENGER_APP_SECRET/m);
-  for (const value of Object.values(production)) expect(demo.stderr()).not.toContain(value);
+  for (const [name, value] of Object.entries(production)) if (name !== 'ADMIN_PORT') expect(demo.stderr()).not.toContain(value);
   expect(await keysOf(TEST_REDIS_URL, `${prodPrefix}:*`)).toEqual([]);
+  // Its admin API: loopback, the demo's token only; production's token is refused.
+  const admin = demo.logs.find((l) => l.msg === 'admin API listening');
+  expect(admin).toMatchObject({ host: '127.0.0.1', tokens: ['demo:operator'] });
+  const list = (token: string) =>
+    fetch(`http://127.0.0.1:${String(admin?.port)}/admin/broadcasts`, { headers: { authorization: `Bearer ${token}` } });
+  expect((await list('real-ops-token-0123456789')).status).toBe(401);
+  expect((await list(DEMO_ADMIN_TOKEN)).status).toBe(200);
 });
 
 it('production settings in .env: the demo never reads it (nor does send-event --demo)', async () => {
