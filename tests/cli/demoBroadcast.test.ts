@@ -1,0 +1,129 @@
+/**
+ * The README's quick start for broadcasts, as someone would type it: `talkshop demo` (the build,
+ * as a child process, in-memory store, no Redis), a few users saying hi through
+ * `send-event --demo` (two of them taking "Get 10% off", which subscribes them to offers), then
+ * `talkshop send-broadcast --demo`, which must show the broadcast sent to those two and their
+ * deliveries and reads (posted back by the demo's fake Graph API) reaching the sent count.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { waitFor } from '../support/webhookClient';
+
+const ROOT = join(__dirname, '..', '..');
+const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+
+interface CliRun {
+  readonly proc: ChildProcess;
+  /** JSON log lines (pino) on stdout, in order. */
+  readonly logs: Array<Record<string, unknown>>;
+  /** Every other stdout line. */
+  readonly lines: string[];
+  stderr(): string;
+  readonly exit: Promise<number | null>;
+}
+
+function runCli(args: readonly string[], env: Record<string, string>, cwd: string): CliRun {
+  const proc = spawn(process.execPath, [CLI, ...args], {
+    env: { PATH: process.env.PATH, ...env },
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: Array<Record<string, unknown>> = [];
+  const lines: string[] = [];
+  let stderr = '';
+  proc.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+  createInterface({ input: proc.stdout! }).on('line', (line) => {
+    try {
+      logs.push(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      lines.push(line);
+    }
+  });
+  const exit = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  return { proc, logs, lines, stderr: () => stderr, exit };
+}
+
+/** A row of the summary table: `  delivered  2 (100.0%)` → 2. */
+function row(lines: readonly string[], label: string): number | undefined {
+  const m = lines.map((l) => new RegExp(`^  ${label} +(\\d+)`).exec(l)).find((x) => x !== null);
+  return m ? Number(m[1]) : undefined;
+}
+
+let cwd: string;
+let demo: CliRun | undefined;
+const env = { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' };
+
+beforeAll(() => {
+  cwd = mkdtempSync(join(tmpdir(), 'talkshop-demo-broadcast-'));
+  symlinkSync(join(ROOT, 'flows'), join(cwd, 'flows'));
+  symlinkSync(join(ROOT, 'broadcasts'), join(cwd, 'broadcasts'));
+});
+afterAll(async () => {
+  if (demo && demo.proc.exitCode === null && demo.proc.signalCode === null) demo.proc.kill('SIGTERM');
+  await demo?.exit;
+  rmSync(cwd, { recursive: true, force: true });
+});
+
+it('demo, users saying hi (two subscribe), send-broadcast --demo: sent to the subscribers, delivered and read reach sent', async () => {
+  const run = runCli(['demo'], env, cwd);
+  demo = run;
+  const ready = await Promise.race([
+    waitFor('the demo to log "talkshop ready"', () => run.logs.find((l) => l.msg === 'talkshop ready')),
+    run.exit.then((code) => {
+      throw new Error(`the demo exited with ${code} before it was ready:\n${run.stderr()}`);
+    }),
+  ]);
+  const admin = run.logs.find((l) => l.msg === 'admin API listening');
+  expect(admin).toMatchObject({ host: '127.0.0.1', tokens: ['demo:operator'] });
+  const adminUrl = `http://127.0.0.1:${String(admin?.port)}`;
+  expect(run.lines).toContain(`  admin API ${adminUrl}/admin  (token: demo-admin-token-not-secret; loopback only)`);
+
+  const say = async (user: string, text: string, reply: string) => {
+    const event = runCli(
+      ['send-event', '--demo', '--url', `http://127.0.0.1:${String(ready.port)}`, '--user', user, '--text', text],
+      env,
+      cwd,
+    );
+    expect(await event.exit).toBe(0);
+    await waitFor(`the demo to answer ${user}'s "${text}"`, () => run.lines.find((l) => l.startsWith(`bot → ${user}: ${reply}`)));
+  };
+  for (const user of ['fan-1', 'fan-2']) {
+    await say(user, 'hello', 'Pick one');
+    await say(user, 'Get 10% off', "Great! What's your email?");
+    await say(user, `${user}@example.com`, 'Done! Your code is WELCOME10');
+  }
+  await say('browser-1', 'hello', 'Pick one');
+
+  // --follow: the command waits for deliveries and reads up to this long, and returns as soon as they are in.
+  const broadcast = runCli(['send-broadcast', '--demo', '--url', adminUrl, '--follow', '60'], env, cwd);
+  expect(await broadcast.exit).toBe(0);
+  const out = [...broadcast.lines];
+  expect(out[0]).toBe('created broadcast demo-news (running)');
+  expect(out.some((l) => /^demo-news: (running|done) \| sent \d+ .* \| delivered \d+ \| read \d+$/.test(l))).toBe(true);
+  expect(out).toContain('demo-news "New trail shoes in the demo shop": done');
+  const sent = row(out, 'sent') ?? 0;
+  expect(sent).toBeGreaterThanOrEqual(1);
+  // Only the two who subscribed to offers were targeted: browser-1 only said hi.
+  expect(row(out, 'targeted')).toBe(2);
+  expect(sent).toBe(2);
+  expect(row(out, 'delivered')).toBe(sent);
+  expect(row(out, 'read')).toBe(sent);
+  expect(broadcast.stderr()).toBe('');
+
+  // The demo's call log shows the broadcast's sends as Graph calls; deliveries and reads are webhooks, not printed.
+  const sends = run.lines.filter((l) => l.includes('the Trail Pro now comes in blue'));
+  expect(sends.map((l) => l.split(':')[0]).sort()).toEqual(['bot → fan-1', 'bot → fan-2']);
+  const banner = run.lines.indexOf(
+    '  broadcast: npm run demo:broadcast   (to the users who took "Get 10% off": README "Quick start")',
+  );
+  expect(banner).toBeGreaterThan(0);
+  expect(run.lines.slice(banner + 1).filter((l) => l !== '' && !l.startsWith('bot → '))).toEqual([]);
+
+  // Sent once per id: the same file again is refused, with how to send it under a new id.
+  const again = runCli(['send-broadcast', '--demo', '--url', adminUrl], env, cwd);
+  expect(await again.exit).toBe(1);
+  expect(again.stderr()).toMatch(/409: A broadcast with the id "demo-news" was already created.*\n.*--id demo-news-2/);
+});
