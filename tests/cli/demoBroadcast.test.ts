@@ -6,7 +6,7 @@
  * deliveries and reads (posted back by the demo's fake Graph API) reaching the sent count.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -126,4 +126,48 @@ it('demo, users saying hi (two subscribe), send-broadcast --demo: sent to the su
   const again = runCli(['send-broadcast', '--demo', '--url', adminUrl], env, cwd);
   expect(await again.exit).toBe(1);
   expect(again.stderr()).toMatch(/409: A broadcast with the id "demo-news" was already created.*\n.*--id demo-news-2/);
+});
+
+it('send-broadcast refuses plainly: an invalid file (its problems with file and line), a missing file, no demo running', async () => {
+  const run = runCli(['demo'], env, cwd);
+  const stopDemo = async () => {
+    run.proc.kill('SIGTERM');
+    await run.exit;
+  };
+  try {
+    const admin = await waitFor('the demo to log "admin API listening"', () =>
+      run.logs.find((l) => l.msg === 'admin API listening'),
+    );
+    const adminUrl = `http://127.0.0.1:${String(admin.port)}`;
+    const bad = join(cwd, 'bad.yaml');
+    writeFileSync(
+      bad,
+      [
+        'id: bad-one',
+        'name: No topic',
+        'kind: promotional',
+        'audience:',
+        '  where: [window=open]',
+        'messages:',
+        '  - text: Hi',
+        '',
+      ].join('\n'),
+    );
+    const invalid = runCli(['send-broadcast', '--demo', '--url', adminUrl, bad], env, cwd);
+    expect(await invalid.exit).toBe(1);
+    expect(invalid.stderr()).toMatch(
+      /^send-broadcast: 400: The definition has \d+ error\(s\); nothing was stored\.\nerror: .*bad\.yaml:\d+/,
+    );
+    expect(invalid.lines).toEqual([]);
+
+    const missing = runCli(['send-broadcast', '--demo', '--url', adminUrl, 'broadcasts/no-such.yaml'], env, cwd);
+    expect(await missing.exit).toBe(2);
+    expect(missing.stderr()).toBe('send-broadcast: cannot read broadcasts/no-such.yaml: ENOENT\n');
+  } finally {
+    await stopDemo();
+  }
+  const admin = run.logs.find((l) => l.msg === 'admin API listening');
+  const gone = runCli(['send-broadcast', '--demo', '--url', `http://127.0.0.1:${String(admin?.port)}`], env, cwd);
+  expect(await gone.exit).toBe(1);
+  expect(gone.stderr()).toMatch(/no admin API at http:\/\/127\.0\.0\.1:\d+ .*is the service \(`npm run demo`\) running\?/);
 });
