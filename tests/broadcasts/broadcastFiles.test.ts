@@ -14,14 +14,14 @@ const FLOWS = join(root, 'flows');
 const CLI = join(root, 'dist', 'src', 'cli', 'main.js');
 
 describe('the sample broadcasts and the published JSON Schema', () => {
-  it('the samples pass without a warning: one promotional, one tagged POST_PURCHASE_UPDATE', () => {
+  it('the samples pass without a warning: two promotional (the demo news and a local-hour sale), one tagged POST_PURCHASE_UPDATE', () => {
     const flows = loadFlows(FLOWS);
     if (!flows.ok) throw new Error('the shop flows must load');
     const result = loadBroadcasts(SAMPLES, { flows: flows.flowSet });
     expect(result.ok ? result.warnings : result.problems).toEqual([]);
     if (!result.ok) return;
     const kinds = result.broadcasts.map(({ broadcast: b }) => (b.kind === 'tagged' ? `tagged ${b.tag}` : b.kind));
-    expect(kinds.sort()).toEqual(['promotional', 'tagged POST_PURCHASE_UPDATE']);
+    expect(kinds.sort()).toEqual(['promotional', 'promotional', 'tagged POST_PURCHASE_UPDATE']);
   });
 
   it('is in sync with the zod schema (regenerate: npm run broadcasts:schema)', () => {
@@ -58,7 +58,7 @@ function cli(args: readonly string[], settings: Record<string, string> = {}): Pr
 describe('talkshop broadcast check', () => {
   it('exits 0 on the samples, 1 on an error, printing file:line and the fix', async () => {
     const good = await cli(['broadcast', 'check', SAMPLES, '--flows', FLOWS]);
-    expect(good).toEqual({ code: 0, stdout: `${SAMPLES}: 2 broadcast(s) ok, 0 warning(s)\n` });
+    expect(good).toEqual({ code: 0, stdout: `${SAMPLES}: 3 broadcast(s) ok, 0 warning(s)\n` });
 
     const dir = mkdtempSync(join(tmpdir(), 'talkshop-broadcasts-'));
     const lines = [
