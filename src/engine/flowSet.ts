@@ -1,4 +1,5 @@
 import type { Action, Flow, Settings } from './flowSchema';
+import type { Sequence } from './sequenceSchema';
 
 /** A flow as loaded: its content, a version (hash of the file) and where it came from. */
 export interface LoadedFlow {
@@ -26,6 +27,8 @@ export interface FlowSet {
   readonly defaultFlow: string;
   /** Payloads marketers wrote by hand (for external ads or menus) → the control they name. */
   readonly customPayloads: ReadonlyMap<string, ControlRef>;
+  /** Drip sequences (FLOWS_DIR/sequences/), by id. */
+  readonly sequences: ReadonlyMap<string, Sequence>;
 }
 
 type ControlVisitor = (control: string, c: Control & { payload?: string; title?: string }) => void;
@@ -53,7 +56,7 @@ export function controlAt(flow: Flow, nodeId: string, control: string): Control 
   return found;
 }
 
-export function buildFlowSet(flows: readonly LoadedFlow[], settings: Settings): FlowSet {
+export function buildFlowSet(flows: readonly LoadedFlow[], settings: Settings, sequences: readonly Sequence[] = []): FlowSet {
   const first = flows[0];
   if (!first) throw new Error('no flows: add at least one flow file');
   const customPayloads = new Map<string, ControlRef>();
@@ -69,5 +72,6 @@ export function buildFlowSet(flows: readonly LoadedFlow[], settings: Settings): 
     settings,
     defaultFlow: settings.default_flow ?? first.flow.id,
     customPayloads,
+    sequences: new Map(sequences.map((s) => [s.id, s])),
   };
 }
