@@ -5,8 +5,8 @@ import { lintMessageLimits } from '../flows/lintLimits';
 import { backstopMessage } from '../flows/lintRender';
 import { quote, reporter, type FlowScope, type Path, type Reporter } from '../flows/lintScope';
 import type { Locate, Problem } from '../flows/problem';
+import { promotionalWordInMessage as firstPromotionalWord } from '../flows/promotionalWords';
 import type { Broadcast } from './broadcastSchema';
-import { promotionalWordIn } from './promotionalWords';
 
 export interface BroadcastLintOptions {
   /** The loaded flows: `start` is checked against them, their settings fill {{placeholders}}. Undefined when they did not load. */
@@ -155,21 +155,6 @@ const TAGGED_FIX =
   'keep a tagged update strictly about the event, purchase or account; send offers as kind: promotional (inside the window) or marketing_message';
 const taggedWordMessage = (tag: string, what: string, word: string): string =>
   `${what} contains ${quote(word)}, which reads as promotional; messages under the tag ${tag} must not be (Meta bans deals, offers, coupons and discounts under every tag)`;
-
-/** Every text a user reads in a message: text, card titles and subtitles, button and quick reply titles. */
-function textsOf(spec: MessageSpec): string[] {
-  if ('typing' in spec) return [];
-  const qr = (spec.quick_replies ?? []).flatMap((q) => ('title' in q ? [q.title] : []));
-  if ('text' in spec) return [spec.text, ...(spec.buttons ?? []).map((x) => x.title), ...qr];
-  if ('cards' in spec)
-    return [...spec.cards.flatMap((c) => [c.title, c.subtitle ?? '', ...(c.buttons ?? []).map((x) => x.title)]), ...qr];
-  return qr;
-}
-
-const firstPromotionalWord = (spec: MessageSpec): string | undefined =>
-  textsOf(spec)
-    .map(promotionalWordIn)
-    .find((w) => w !== undefined);
 
 type Tappable = { readonly goto?: string; readonly payload?: string };
 

@@ -3,13 +3,19 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { flowJsonSchema, settingsJsonSchema } from '../flows/flowJsonSchema';
 import { loadFlows } from '../flows/loadFlows';
+import { SEQUENCE_SCHEMA_FILE } from '../flows/loadSequences';
 import { formatProblem } from '../flows/problem';
+import { sequenceJsonSchema } from '../flows/sequenceJsonSchema';
 
-export const SCHEMA_FILES = { flow: 'schemas/flow.schema.json', settings: 'schemas/settings.schema.json' } as const;
+export const SCHEMA_FILES = {
+  flow: 'schemas/flow.schema.json',
+  settings: 'schemas/settings.schema.json',
+  sequence: SEQUENCE_SCHEMA_FILE,
+} as const;
 
 /** `talkshop flows check|schema`: the linter for CI and editors. */
 export function addFlowsCommand(program: Command): void {
-  const flows = program.command('flows').description('check flow files; publish their JSON Schema');
+  const flows = program.command('flows').description('check flow and sequence files; publish their JSON Schemas');
   flows
     .command('check')
     .argument('[dir]', 'flows directory (default: FLOWS_DIR, from the environment or .env, else ./flows)')
@@ -27,11 +33,15 @@ export function addFlowsCommand(program: Command): void {
     });
   flows
     .command('schema')
-    .option('--write', `write ${SCHEMA_FILES.flow} and ${SCHEMA_FILES.settings} instead of printing the flow schema`)
+    .option(
+      '--write',
+      `write ${SCHEMA_FILES.flow}, ${SCHEMA_FILES.settings} and ${SCHEMA_FILES.sequence} instead of printing the flow schema`,
+    )
     .description('print (or write) the JSON Schema of flow files, generated from the zod schema')
     .action((opts: { write?: boolean }) => {
       if (!opts.write) return void process.stdout.write(`${JSON.stringify(flowJsonSchema(), null, 2)}\n`);
       writeFileSync(join(process.cwd(), SCHEMA_FILES.flow), `${JSON.stringify(flowJsonSchema(), null, 2)}\n`);
       writeFileSync(join(process.cwd(), SCHEMA_FILES.settings), `${JSON.stringify(settingsJsonSchema(), null, 2)}\n`);
+      writeFileSync(join(process.cwd(), SCHEMA_FILES.sequence), `${JSON.stringify(sequenceJsonSchema(), null, 2)}\n`);
     });
 }

@@ -5,6 +5,8 @@ import type { z } from 'zod';
 import { buildFlowSet, type FlowSet, type LoadedFlow } from '../engine/flowSet';
 import { flowSchema, settingsSchema, type Settings } from '../engine/flowSchema';
 import { lintFlows } from './lintFlows';
+import { lintSequences } from './lintSequences';
+import { loadSequences } from './loadSequences';
 import { listDir, type Locate, type Problem } from './problem';
 import { MESSENGER_PROFILE_FILE } from './profileFile';
 import { lineOf, parseYamlDocument, syntaxErrors, type YamlDocument } from './yamlDocument';
@@ -114,12 +116,23 @@ export function loadFlows(dir: string): LoadOutcome {
       fix: 'add a flow; see flows/shop.yaml and docs/flows.md',
     });
   }
+  // Drip sequences (FLOWS_DIR/sequences/) are loaded with the flows, so whatever runs them has both.
+  const sequences = loadSequences(dir);
+  problems.push(...sequences.problems);
   const locate: Locate = (file, path) => {
-    const f = files.get(file);
+    const f = files.get(file) ?? sequences.documents.get(file);
     return f ? lineOf(f, path) : undefined;
   };
-  if (settings && loaded.length > 0) problems.push(...lintFlows(loaded, settings, locate, settingsFile?.file));
+  if (settings && loaded.length > 0) {
+    problems.push(...lintFlows(loaded, settings, locate, settingsFile?.file));
+    problems.push(...lintSequences(sequences.sequences, sequences.ids, loaded, settings, locate));
+  }
   const errors = problems.filter((p) => p.severity === 'error');
   if (errors.length > 0 || !settings) return { ok: false, problems };
-  return { ok: true, flowSet: buildFlowSet(loaded, settings), warnings: problems };
+  const flowSet = buildFlowSet(
+    loaded,
+    settings,
+    sequences.sequences.map((s) => s.sequence),
+  );
+  return { ok: true, flowSet, warnings: problems };
 }
