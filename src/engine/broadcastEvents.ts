@@ -25,11 +25,11 @@ export const REPLY_WINDOW_MS = DAY_MS;
 const WEEK_MS = 7 * DAY_MS;
 
 /** Counts one of a broadcast's counters in this step's commit. */
-const count = (run: Run, id: string, counter: BroadcastCounter): void => {
+export const count = (run: Run, id: string, counter: BroadcastCounter): void => {
   run.stats.push(broadcastStatField(id, counter));
 };
 
-function windowOpen(run: Run): boolean {
+export function windowOpen(run: Run): boolean {
   const { windowEndsAt, lastInboundAt } = run.state;
   const end = windowEndsAt ?? (lastInboundAt === null ? null : lastInboundAt + MESSAGING_WINDOW.standardMs);
   return end !== null && run.now < end;
@@ -43,11 +43,12 @@ function capped(run: Run, caps: BroadcastSend['caps']): boolean {
   );
 }
 
-/** Why this user does not get the broadcast now, or undefined: they do. First rule that applies wins. */
-function skipReason(run: Run, event: BroadcastDue): BroadcastSkipReason | undefined {
+/**
+ * Why this user may not get a proactive message of this kind now (broadcasts and sequence steps
+ * alike), or undefined: they may. First rule that applies wins.
+ */
+export function policySkip(run: Run, b: Pick<BroadcastSend, 'kind' | 'topic' | 'caps'>): BroadcastSkipReason | undefined {
   const { state } = run;
-  const b = event.send;
-  if (b === null || event.cancelled) return 'cancelled';
   if (state.thread !== 'bot') return 'human_owns_thread';
   if (b.topic !== undefined && state.consent[b.topic]?.subscribed !== true) return 'no_consent';
   if (b.kind === 'marketing_message') {
@@ -59,6 +60,13 @@ function skipReason(run: Run, event: BroadcastDue): BroadcastSkipReason | undefi
   if (b.kind === 'promotional' && !windowOpen(run)) return 'outside_window';
   if (capped(run, b.caps)) return 'capped';
   return undefined;
+}
+
+/** Why this user does not get the broadcast now, or undefined: they do. */
+function skipReason(run: Run, event: BroadcastDue): BroadcastSkipReason | undefined {
+  const b = event.send;
+  if (b === null || event.cancelled) return 'cancelled';
+  return policySkip(run, b);
 }
 
 /** The postback and quick-reply payloads of a message: what a tap on it sends back. */
@@ -78,9 +86,9 @@ function payloadsOf(message: SendMessage): string[] {
 
 /**
  * Queues the broadcast's messages (or starts its flow node) as UPDATE sends marked with the
- * broadcast, and returns the payloads they carry.
+ * broadcast (or sequence step: `source`), and returns the payloads they carry.
  */
-function queue(run: Run, b: BroadcastSend, test: boolean): string[] {
+export function queueProactive(run: Run, b: BroadcastSend, test: boolean, source?: 'sequence'): string[] {
   const first = run.effects.length;
   run.messaging = 'UPDATE';
   if (b.messages) {
@@ -96,6 +104,7 @@ function queue(run: Run, b: BroadcastSend, test: boolean): string[] {
     ...(b.tag ? { tag: b.tag } : {}),
     ...(b.topic ? { topic: b.topic } : {}),
     ...(test ? { test: true } : {}),
+    ...(source ? { source } : {}),
   };
   const payloads: string[] = [];
   for (let i = first; i < run.effects.length; i++) {
@@ -118,7 +127,7 @@ function remember(run: Run, entry: ReceivedBroadcast): void {
 export function onBroadcast(run: Run, event: BroadcastDue): void {
   const { state } = run;
   if (event.test) {
-    if (event.send && !event.cancelled) queue(run, event.send, true);
+    if (event.send && !event.cancelled) queueProactive(run, event.send, true);
     return;
   }
   if (state.broadcasts.some((b) => b.id === event.id)) {
@@ -133,10 +142,15 @@ export function onBroadcast(run: Run, event: BroadcastDue): void {
     count(run, event.id, `skipped:${reason ?? 'cancelled'}`);
     return;
   }
-  const payloads = queue(run, event.send, false);
+  const payloads = queueProactive(run, event.send, false);
   remember(run, { ...base, outcome: 'queued', payloads: [...new Set(payloads)] });
-  state.proactive = [...state.proactive.filter((t) => t > run.now - WEEK_MS), run.now].slice(-PROACTIVE_HISTORY);
+  noteProactive(run);
   count(run, event.id, 'queued');
+}
+
+/** Records a proactive message queued now, for the per-day and per-week caps. */
+export function noteProactive(run: Run): void {
+  run.state.proactive = [...run.state.proactive.filter((t) => t > run.now - WEEK_MS), run.now].slice(-PROACTIVE_HISTORY);
 }
 
 /** Updates the broadcasts the user was sent, counting each change once. */

@@ -28,6 +28,8 @@ export const broadcastMarkSchema = z.object({
   topic: z.string().optional(),
   /** A test send to an admin: counted nowhere. */
   test: z.boolean().optional(),
+  /** A drip sequence's step (id `seq.<sequence>.<step>`), not a broadcast: no broadcast record to look up. */
+  source: z.literal('sequence').optional(),
 });
 export type BroadcastMark = z.infer<typeof broadcastMarkSchema>;
 

@@ -150,3 +150,39 @@ export function localDate(now: number, zone: string): string {
   }
   return format.format(now);
 }
+
+/**
+ * A UTC offset in whole hours as an IANA zone (Etc/GMT+5 is UTC−5: the sign is inverted there);
+ * a fractional offset has no such zone: undefined.
+ */
+export function offsetZone(hours: number): string | undefined {
+  if (!Number.isInteger(hours) || hours < -14 || hours > 14) return undefined;
+  return hours === 0 ? 'UTC' : `Etc/GMT${hours > 0 ? '-' : '+'}${Math.abs(hours)}`;
+}
+
+/** When a proactive message may go out: between two local times, on some weekdays (default every day). */
+export interface SendWindow {
+  readonly hours?: readonly [string, string];
+  readonly days?: readonly Weekday[];
+}
+
+/**
+ * The first instant at or after `at` inside the window in `zone` (at itself when it is inside),
+ * DST-correct (via Intl, as business hours are). A window with no hours is open all day on its days.
+ */
+export function nextInWindow(at: number, zone: string, window: SendWindow): number {
+  const hours = window.hours ? `${window.hours[0]}-${window.hours[1]}` : '00:00-24:00';
+  const bh: BusinessHours = {
+    timezone: zone,
+    hours: Object.fromEntries((window.days ?? WEEKDAYS).map((d) => [d, hours])),
+  };
+  const open = parseRange(hours);
+  if (!open) return at;
+  let t = at;
+  // Each round moves to the next local opening time (≤ 24 h on); 8 rounds cover any weekday set.
+  for (let i = 0; i < 9; i++) {
+    if (isOpen(bh, t)) return t;
+    t = nextLocalTime(t + (i === 0 ? 0 : 60_000), zone, Math.floor(open.from / 60), open.from % 60);
+  }
+  return at;
+}

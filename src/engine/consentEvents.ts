@@ -35,7 +35,8 @@ function withdrawAll(run: Run): boolean {
   if (state.consent[flows.settings.topic] === undefined) topics.push(flows.settings.topic);
   const sequences = Object.keys(state.sequences);
   for (const t of topics) setConsent(run, t, false, 'keyword:stop');
-  for (const s of sequences) stopSequence(run, s);
+  // (A withdrawn topic already ended the sequences that need it.)
+  for (const s of sequences) if (s in state.sequences) stopSequence(run, s);
   return topics.length > 0 || sequences.length > 0;
 }
 

@@ -50,7 +50,10 @@ export const engineEffectSchema = z.discriminatedUnion('type', [
   schedule,
   cancelTimer,
   z.object({ type: z.literal('consent'), topic: z.string(), subscribed: z.boolean(), source: z.string() }),
+  /** A sequence started or ended (stop: its armed step timer is disarmed). */
   z.object({ type: z.literal('sequence'), action: z.enum(['start', 'stop']), sequence: z.string() }),
+  /** Arm the sequence's step timer (the user's `sequence:<id>` slot; it replaces the one armed before). */
+  z.object({ type: z.literal('sequence_timer'), sequence: z.string(), id: z.string(), at: z.number() }),
   z.object({ type: z.literal('notify'), text: z.string(), reason: z.string() }),
   z.object({ type: z.literal('warning'), code: z.enum(['message_cap', 'cycle', 'missing_node']), detail: z.string() }),
 ]);

@@ -22,6 +22,8 @@ export interface Run {
   readonly effects: EngineEffect[];
   /** Broadcast counters this step adds (broadcastStatField), committed with the state. */
   readonly stats: string[];
+  /** Sequences a flow action started in this step; transition starts them once the flow has run (sequenceEvents.ts). */
+  readonly sequenceStarts: string[];
   readonly visited: Set<string>;
   messagesLeft: number;
   /** RESPONSE while answering what the user just did; UPDATE once nothing sent answers them (a resume). */
@@ -49,6 +51,7 @@ export function newRun(flows: FlowSet, prior: UserState, now: number, cause?: st
     state,
     effects: [],
     stats: [],
+    sequenceStarts: [],
     visited: new Set(),
     messagesLeft: flows.settings.max_messages_per_event,
     messaging: 'RESPONSE',
@@ -169,11 +172,15 @@ export function setConsent(run: Run, topic: string, subscribed: boolean, source:
   state.consentLedger = appendConsent(reconcileLedger(state.consentLedger, state.consent), entry);
   state.consent = deriveConsent(state.consentLedger);
   run.effects.push({ type: 'consent', topic, subscribed, source });
+  // A withdrawn topic ends the sequences that need it.
+  if (!subscribed)
+    for (const id of Object.keys(state.sequences)) if (run.flows.sequences.get(id)?.topic === topic) stopSequence(run, id);
 }
 
-/** Stops a running sequence (the sender's scheduler learns it from the effect). */
+/** Stops a running sequence (the sender disarms its step timer when it meets the effect). */
 export function stopSequence(run: Run, sequence: string): void {
   delete run.state.sequences[sequence];
+  run.sequenceStarts.splice(0, run.sequenceStarts.length, ...run.sequenceStarts.filter((s) => s !== sequence));
   run.effects.push({ type: 'sequence', action: 'stop', sequence });
 }
 
@@ -195,10 +202,8 @@ export function runActions(run: Run, flow: string, node: string, actions: readon
     else if ('untag' in a) state.tags = state.tags.filter((t) => ![a.untag].flat().includes(t));
     else if ('subscribe' in a) setConsent(run, a.subscribe, true, source);
     else if ('unsubscribe' in a) setConsent(run, a.unsubscribe, false, source);
-    else if ('start_sequence' in a) {
-      state.sequences[a.start_sequence] = { startedAt: run.now };
-      run.effects.push({ type: 'sequence', action: 'start', sequence: a.start_sequence });
-    } else if ('stop_sequence' in a) stopSequence(run, a.stop_sequence);
+    else if ('start_sequence' in a) run.sequenceStarts.push(a.start_sequence);
+    else if ('stop_sequence' in a) stopSequence(run, a.stop_sequence);
     else if ('handover' in a) startHandover(run, a.handover.reason);
     else if ('notify' in a)
       run.effects.push({

@@ -9,6 +9,7 @@ import { onAdminConsent, onMarketingOptin, onStart, onStartAnswer, onStop, silen
 import { askAgain, enterNode, fillText, newRun, openWindow, runActions, send, startHandover, type Run } from './run';
 import { onReceipt, recordReferral, referralIn } from './referrals';
 import { attributeAction, attributeReceipt, onBroadcast } from './broadcastEvents';
+import { onSequenceTimer, SEQUENCE_TIMER_PREFIX, startSequence } from './sequenceEvents';
 import { onThreadEvent, remember } from './threadEvents';
 import type { UserState } from './userState';
 import { validateAnswer } from './validateAnswer';
@@ -20,10 +21,13 @@ export interface TransitionResult {
   readonly stats?: readonly string[];
 }
 
-const done = (run: Run): TransitionResult =>
-  run.stats.length > 0
+function done(run: Run): TransitionResult {
+  // Sequences the flow started (after its actions ran, so a stop in the same step wins).
+  for (const id of run.sequenceStarts.splice(0)) startSequence(run, id);
+  return run.stats.length > 0
     ? { state: run.state, effects: run.effects, stats: run.stats }
     : { state: run.state, effects: run.effects };
+}
 
 /** What the runtime learned from Meta's user profile before this event (see profileLookup). */
 export type ProfileLookup =
@@ -54,6 +58,11 @@ export function transition(
   // A broadcast is not the customer's action either: no window, no "seen".
   if (event.type === 'broadcast') {
     onBroadcast(run, event);
+    return done(run);
+  }
+  // A sequence's step came due: decided whoever owns the thread (it waits while a person does).
+  if (event.type === 'timer' && event.timer.startsWith(SEQUENCE_TIMER_PREFIX)) {
+    onSequenceTimer(run, event.timer.slice(SEQUENCE_TIMER_PREFIX.length), event.id);
     return done(run);
   }
   if (isThreadEvent(event)) {

@@ -83,7 +83,23 @@ export const userStateSchema = z.object({
   misses: z.number().int().nonnegative(),
   /** Sticky A/B assignments: "flow:node" → chosen target node. */
   ab: z.record(z.string(), z.string()),
-  sequences: z.record(z.string(), z.object({ startedAt: z.number() })),
+  /**
+   * Running drip sequences: when the user subscribed, the step due next (its index and id, so an
+   * edit of the file applies to steps not yet sent), when, and the timer armed for it (only that
+   * timer's firing counts). Entries from before sequences ran have only startedAt.
+   */
+  sequences: z.record(
+    z.string(),
+    z.object({
+      startedAt: z.number(),
+      next: z.number().int().nonnegative().optional(),
+      stepId: z.string().optional(),
+      dueAt: z.number().optional(),
+      timer: z.string().optional(),
+      /** When the previous step was decided (the subscription for the first): what `from: previous` counts from. */
+      prevAt: z.number().optional(),
+    }),
+  ),
   thread: z.enum(THREAD_STATES),
   inbound: z.number().int().nonnegative(),
   /** The Messenger profile as last fetched (ok) or the time a fetch failed; null: never tried. */

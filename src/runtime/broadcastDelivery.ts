@@ -68,7 +68,7 @@ export async function deliverBroadcast(
 ): Promise<Step> {
   const { effect } = entry;
   const mark = effect.broadcast;
-  if (mark.test !== true) {
+  if (mark.test !== true && mark.source !== 'sequence') {
     const info = await o.broadcasts?.lookup(mark.id);
     if (info?.status === 'cancelled') return skip(mark, 'cancelled');
   }

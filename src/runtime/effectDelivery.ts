@@ -7,7 +7,8 @@ import { psidOf } from '../store/partitionOf';
 import type { Delivery, SenderOptions, Step } from './senderOptions';
 import { onDeliveryError, type RateLimitStreak } from './senderErrors';
 import { broadcastOutcome, deliverBroadcast, isBroadcastDelivery } from './broadcastDelivery';
-import { handOver, notifyStaff, schedule, takeBack, timerSlot } from './threadEffects';
+import { armTimer, handOver, notifyStaff, schedule, takeBack, timerSlot } from './threadEffects';
+import { sequenceTimer } from '../engine/sequenceEvents';
 
 const laneOf = (m: SendMessage): RateLane =>
   'attachment' in m && (m.attachment.type === 'video' || m.attachment.type === 'audio') ? 'media' : 'text';
@@ -65,10 +66,18 @@ export class EffectDelivery {
           });
           return { type: 'done', outcome: 'not_a_send' };
         case 'sequence':
-          // Deliberately not a send (yet): the engine already wrote consent and sequences into the
-          // user's state, which the send policy reads; nothing acts on these entries until
-          // broadcasts and drip sequences are delivered. Counted as outcome "not_a_send".
-          return { type: 'done', outcome: 'not_a_send' };
+          // A start is armed by its sequence_timer; a stop disarms the sequence's step timer.
+          if (effect.action === 'start') return { type: 'done', outcome: 'not_a_send' };
+          await this.o.store.timers.clear(partition, timerSlot(entry.userKey, sequenceTimer(effect.sequence)));
+          return { type: 'done', outcome: 'cancelled' };
+        case 'sequence_timer':
+          if (await this.erasedSince(partition, entry)) return { type: 'done', outcome: 'erased' };
+          await armTimer(this.o, partition, entry.userKey, psid, {
+            timer: sequenceTimer(effect.sequence),
+            id: effect.id,
+            at: effect.at,
+          });
+          return { type: 'done', outcome: 'scheduled' };
         case 'warning':
           // A flow problem the linter could not see (a cycle, the message cap, a missing node).
           this.o.metrics.engineWarnings.inc({ code: effect.code });

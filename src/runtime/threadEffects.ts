@@ -114,7 +114,17 @@ async function noticeFor(o: SenderOptions, partition: number, entry: Delivery<'n
  */
 export async function schedule(o: SenderOptions, partition: number, entry: Delivery<'schedule'>, psid: string): Promise<void> {
   const { timer, id, at } = entry.effect;
-  const dedupeKey = `timer:${id}`;
-  const event = internalEvent('timer_fired', o.pageId, psid, at, dedupeKey, { timer, id });
-  await o.store.timers.set(partition, timerSlot(entry.userKey, timer), at, { source: 'timer', event });
+  await armTimer(o, partition, entry.userKey, psid, { timer, id, at });
+}
+
+/** Arms a per-user timer (slot `<user key>|<timer>`): the handover timeout, a sequence's step. */
+export async function armTimer(
+  o: SenderOptions,
+  partition: number,
+  userKey: string,
+  psid: string,
+  t: { readonly timer: string; readonly id: string; readonly at: number },
+): Promise<void> {
+  const event = internalEvent('timer_fired', o.pageId, psid, t.at, `timer:${t.id}`, { timer: t.timer, id: t.id });
+  await o.store.timers.set(partition, timerSlot(userKey, t.timer), t.at, { source: 'timer', event });
 }

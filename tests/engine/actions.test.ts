@@ -1,7 +1,7 @@
 import type { EngineEffect } from '../../src/engine/effects';
 import { transition } from '../../src/engine/transition';
 import { initialUserState, type UserState } from '../../src/engine/userState';
-import { HOUR, T0, flowSet, text } from './engineFixtures';
+import { HOUR, T0, flowSet, oneStepSequence, text } from './engineFixtures';
 
 const base: UserState = {
   ...initialUserState(),
@@ -12,7 +12,9 @@ const base: UserState = {
 };
 
 function run(nodes: Record<string, unknown>, state: UserState = base, now = T0, extra: Record<string, unknown> = {}) {
-  const fs = flowSet([{ id: 'f', start: 'go', triggers: [{ keyword: 'go' }], nodes, ...extra }]);
+  const fs = flowSet([{ id: 'f', start: 'go', triggers: [{ keyword: 'go' }], nodes, ...extra }], {}, 'v1', [
+    oneStepSequence('onboarding', 'news'),
+  ]);
   return transition(fs, state, text('go'), now);
 }
 
@@ -46,12 +48,17 @@ describe('actions', () => {
       offers: { subscribed: false, at: T0, source: 'flow:f/go' },
       news: { subscribed: true, at: T0, source: 'flow:f/go' },
     });
-    expect(r.state.sequences).toEqual({ onboarding: { startedAt: T0 } });
+    expect(r.state.sequences).toEqual({
+      onboarding: { startedAt: T0, next: 0, stepId: 'tip-1', dueAt: T0 + 24 * 3600_000, timer: expect.any(String), prevAt: T0 },
+    });
     expect(r.effects.filter((e) => e.type === 'consent' || e.type === 'sequence')).toEqual([
       { type: 'consent', topic: 'offers', subscribed: false, source: 'flow:f/go' },
       { type: 'consent', topic: 'news', subscribed: true, source: 'flow:f/go' },
       { type: 'sequence', action: 'stop', sequence: 'tips' },
       { type: 'sequence', action: 'start', sequence: 'onboarding' },
+    ]);
+    expect(r.effects.filter((e) => e.type === 'sequence_timer')).toEqual([
+      { type: 'sequence_timer', sequence: 'onboarding', id: r.state.sequences.onboarding?.timer, at: T0 + 24 * 3600_000 },
     ]);
   });
 

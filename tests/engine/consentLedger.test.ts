@@ -9,7 +9,7 @@ import { decodeUserState, initialUserState, type UserState } from '../../src/eng
 import { messageSchema } from '../../src/platform/sendApiSchema';
 import { toEngineEvent } from '../../src/runtime/toEngineEvent';
 import { parseWebhook } from '../../src/webhook/parseWebhook';
-import { HOUR, T0, flowSet } from './engineFixtures';
+import { HOUR, T0, flowSet, oneStepSequence } from './engineFixtures';
 
 /**
  * The consent ledger, step by step on a fake clock: every opt-in and opt-out is appended with its
@@ -32,7 +32,7 @@ const shop = {
     tips: { actions: [{ start_sequence: 'tips' }], say: [{ text: 'Tips on' }], end: true },
   },
 };
-const flows = flowSet([shop], { topic_titles: { offers: 'Offers & deals' } });
+const flows = flowSet([shop], { topic_titles: { offers: 'Offers & deals' } }, 'v1', [oneStepSequence('tips')]);
 
 const say = (text: string, mid: string): EngineEvent => ({ type: 'text', text, cause: `mid:${mid}` });
 const tap = (payload: string, title: string, mid: string): EngineEvent => ({

@@ -19,6 +19,7 @@ export const EFFECT_SAMPLES: { readonly [K in EffectType]: EffectOf<K> } = {
   cancel_timer: { type: 'cancel_timer', timer: 'handover_timeout' },
   consent: { type: 'consent', topic: 'deals', subscribed: true, source: 'flow:shop/optin' },
   sequence: { type: 'sequence', action: 'start', sequence: 'welcome' },
+  sequence_timer: { type: 'sequence_timer', sequence: 'welcome', id: 'sq-1', at: 1_700_000_000_000 },
   notify: { type: 'notify', text: 'Customer asked for a person (keyword)', reason: 'keyword' },
   warning: { type: 'warning', code: 'cycle', detail: 'node shop/start reached twice in one event; stopped' },
 };

@@ -1,5 +1,6 @@
 import { buildFlowSet, type FlowSet, type LoadedFlow } from '../../src/engine/flowSet';
 import { flowSchema, settingsSchema } from '../../src/engine/flowSchema';
+import { sequenceSchema } from '../../src/engine/sequenceSchema';
 import type { MessengerEvent } from '../../src/store/messengerEvent';
 
 /** Builds a FlowSet from plain objects, as the loader would from YAML. */
@@ -7,10 +8,23 @@ export function flowSet(
   flows: ReadonlyArray<Record<string, unknown>>,
   settings: Record<string, unknown> = {},
   version = 'v1',
+  sequences: ReadonlyArray<Record<string, unknown>> = [],
 ): FlowSet {
   const loaded: LoadedFlow[] = flows.map((f) => ({ flow: flowSchema.parse(f), version, file: `${String(f.id)}.yaml` }));
-  return buildFlowSet(loaded, settingsSchema.parse(settings));
+  return buildFlowSet(
+    loaded,
+    settingsSchema.parse(settings),
+    sequences.map((q) => sequenceSchema.parse(q)),
+  );
 }
+
+/** A one-step sequence on `topic` (a message a day after the subscription). */
+export const oneStepSequence = (id: string, topic = 'offers'): Record<string, unknown> => ({
+  id,
+  name: id,
+  topic,
+  steps: [{ id: 'tip-1', delay: '1d', kind: 'promotional', messages: [{ text: `${id} tip` }] }],
+});
 
 export const T0 = Date.UTC(2026, 10, 23, 15, 0, 0); // Monday 2026-11-23 15:00 UTC
 export const HOUR = 3600_000;

@@ -148,6 +148,7 @@ const OUTCOMES: { readonly [K in EffectType]: string } = {
   cancel_timer: 'cancelled',
   consent: 'not_a_send',
   sequence: 'not_a_send',
+  sequence_timer: 'scheduled',
   notify: 'no_notifier',
   warning: 'logged',
 };
