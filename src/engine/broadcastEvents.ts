@@ -119,7 +119,7 @@ export function queueProactive(run: Run, b: BroadcastSend, test: boolean, source
   return payloads;
 }
 
-function remember(run: Run, entry: ReceivedBroadcast): void {
+export function remember(run: Run, entry: ReceivedBroadcast): void {
   run.state.broadcasts = [...run.state.broadcasts, entry].slice(-BROADCAST_HISTORY);
 }
 

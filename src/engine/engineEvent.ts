@@ -108,6 +108,8 @@ export type EngineEvent =
       readonly by: string;
       readonly cause?: string;
     }
+  /** A sequence started or stopped for the user through the admin API or the CLI (`by`: the token or "cli"). */
+  | { readonly type: 'admin_sequence'; readonly sequence: string; readonly action: 'start' | 'stop'; readonly by: string }
   /** An alert for a staff member who is also a Messenger user of the Page (NOTIFY_ADMIN_PSIDS). */
   | { readonly type: 'staff_notice'; readonly text: string }
   /** Another app asks us for thread control. */
@@ -165,4 +167,5 @@ export const isReceipt = (e: EngineEvent): e is ReceiptEvent => e.type === 'deli
  */
 export const isConsentOnly = (e: EngineEvent): boolean =>
   e.type === 'admin_consent' ||
+  e.type === 'admin_sequence' ||
   (e.type === 'optin' && e.marketing !== undefined && (e.marketing.status !== 'optin' || e.standby === true));

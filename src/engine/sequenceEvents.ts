@@ -1,5 +1,5 @@
 import { DAY_MS, HOUR_MS } from '../platform/messagingRules';
-import { count, noteProactive, policySkip, queueProactive } from './broadcastEvents';
+import { count, noteProactive, policySkip, queueProactive, remember } from './broadcastEvents';
 import type { BroadcastSend } from './broadcastSend';
 import { isTimeZone, nextInWindow, offsetZone } from './businessHours';
 import type { Run } from './run';
@@ -116,9 +116,20 @@ export function onSequenceTimer(run: Run, sequence: string, timer: string): void
   const reason = policySkip(run, send);
   if (reason !== undefined) count(run, send.id, `skipped:${reason}`);
   else {
-    queueProactive(run, send, false, 'sequence');
+    const payloads = queueProactive(run, send, false, 'sequence');
     noteProactive(run);
     count(run, send.id, 'queued');
+    // Kept with the broadcasts the user got, so receipts, taps and replies count for the step too.
+    remember(run, {
+      id: send.id,
+      at: run.now,
+      outcome: 'queued',
+      payloads: [...new Set(payloads)],
+      delivered: false,
+      read: false,
+      clicked: false,
+      replied: false,
+    });
   }
   // The step is spent either way: the sequence goes on.
   armStep(run, def, index + 1, running.startedAt, run.now);

@@ -6,7 +6,18 @@ import { controlAt, forEachControl, type ControlRef, type FlowSet } from './flow
 import { matchesKeyword, said, type Said } from './normalize';
 import { GET_STARTED_PAYLOAD, OFFER_HUMAN_PAYLOAD, resolvePayload } from './payloads';
 import { onAdminConsent, onMarketingOptin, onStart, onStartAnswer, onStop, silentStop } from './consentEvents';
-import { askAgain, enterNode, fillText, newRun, openWindow, runActions, send, startHandover, type Run } from './run';
+import {
+  askAgain,
+  enterNode,
+  fillText,
+  newRun,
+  openWindow,
+  runActions,
+  send,
+  startHandover,
+  stopSequence,
+  type Run,
+} from './run';
 import { onReceipt, recordReferral, referralIn } from './referrals';
 import { attributeAction, attributeReceipt, onBroadcast } from './broadcastEvents';
 import { onSequenceTimer, SEQUENCE_TIMER_PREFIX, startSequence } from './sequenceEvents';
@@ -71,6 +82,11 @@ export function transition(
   }
   // Consent changes whoever owns the thread. An admin's, and a stop or resume of marketing
   // messages in Messenger's own menu, are not messages to the bot: no window, no reply.
+  if (event.type === 'admin_sequence') {
+    if (event.action === 'start') startSequence(run, event.sequence);
+    else if (event.sequence in state.sequences) stopSequence(run, event.sequence);
+    return done(run);
+  }
   if (event.type === 'admin_consent') {
     onAdminConsent(run, event);
     return done(run);

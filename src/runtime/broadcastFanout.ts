@@ -135,7 +135,10 @@ export class BroadcastFanout {
     const appends: AppendRequest[] = [];
     for (const m of members) {
       const local = plan.at?.kind === 'local' ? plan.at : undefined;
-      const due = local ? nextLocalTime(now, m.card.tz ?? this.o.timezone ?? 'UTC', local.hour, local.minute) : now;
+      // The user's IANA zone, else the Page's, else the profile's fixed offset (no DST), else UTC.
+      const { tz } = m.card;
+      const zone = typeof tz === 'string' ? tz : (this.o.timezone ?? tz ?? 'UTC');
+      const due = local ? nextLocalTime(now, zone, local.hour, local.minute) : now;
       const record = broadcastRecord(this.o.pageId, m.userKey, id, Math.max(due, now));
       if (due - now > LOCAL_SLACK_MS)
         await this.o.store.timers.set(partition, timerSlot(m.userKey, `broadcast:${id}`), due, record);

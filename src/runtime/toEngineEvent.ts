@@ -147,6 +147,10 @@ export function toEngineEvent(e: MessengerEvent, ourAppId?: string): EngineEvent
               cause: str(raw.requestId) ? `request:${str(raw.requestId)}` : cause,
             }
           : { type: 'none' };
+      if (command === 'sequence')
+        return str(raw.sequence) !== '' && (raw.action === 'start' || raw.action === 'stop')
+          ? { type: 'admin_sequence', sequence: str(raw.sequence), action: raw.action, by: str(raw.by) || 'unknown' }
+          : { type: 'none' };
       return command === 'reply' ? { type: 'agent_reply', text: str(raw.text) } : { type: 'none' };
     }
     case 'handover_result':

@@ -172,3 +172,35 @@ describe('sequences in the user lane', () => {
     expect(r.stats).toEqual(['seq.run.s0|targeted', 'seq.run.s0|skipped:human_owns_thread']);
   });
 });
+
+describe('sequences from the admin API and after a step', () => {
+  it('an admin starts and stops a sequence in the user lane (no window, no reply)', () => {
+    const fs = flows();
+    const known = transition(fs, initialUserState(), text('hello'), T0).state;
+    const started = transition(fs, known, { type: 'admin_sequence', sequence: 'run', action: 'start', by: 'mark' }, T0 + HOUR);
+    expect(Object.keys(started.state.sequences)).toEqual(['run']);
+    expect(started.effects.map((e) => e.type)).toEqual(['sequence', 'sequence_timer']);
+    expect(started.state.windowEndsAt).toBe(known.windowEndsAt);
+    const stopped = transition(
+      fs,
+      started.state,
+      { type: 'admin_sequence', sequence: 'run', action: 'stop', by: 'mark' },
+      T0 + 2 * HOUR,
+    );
+    expect(stopped.state.sequences).toEqual({});
+    expect(stopped.effects).toEqual([{ type: 'sequence', action: 'stop', sequence: 'run' }]);
+  });
+
+  it("a step's delivery, read, tap and reply count for the step, as for a broadcast", () => {
+    const fs = flows(
+      sequence([step('s0', '0m', { messages: [{ text: 'tip s0', quick_replies: [{ title: 'More', payload: 'MORE_TIPS' }] }] })]),
+    );
+    const start = transition(fs, initialUserState(), text('tips'), T0);
+    const sent = fire(fs, start.state, armed(start) as Armed);
+    expect(sent.state.broadcasts.map((b) => [b.id, b.payloads])).toEqual([['seq.run.s0', ['MORE_TIPS']]]);
+    const read = transition(fs, sent.state, { type: 'read', watermark: T0 + 1000 }, T0 + 2000);
+    expect(read.stats).toEqual(['seq.run.s0|delivered', 'seq.run.s0|read']);
+    const tap = transition(fs, read.state, { type: 'payload', payload: 'MORE_TIPS', text: 'More' }, T0 + HOUR);
+    expect(tap.stats?.filter((f) => f.startsWith('seq.'))).toEqual(['seq.run.s0|replied', 'seq.run.s0|clicked']);
+  });
+});
