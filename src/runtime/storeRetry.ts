@@ -29,7 +29,10 @@ export interface StoreRetryContext {
  * the store recorded.
  */
 export async function retryStore<T>(what: string, call: () => Promise<T>, ctx: StoreRetryContext): Promise<T | undefined> {
-  for (let attempt = 1; ctx.active(); attempt++) {
+  // The first try is made whatever active() says: a partition being handed over gracefully is
+  // inactive while its lease is still held, and the ack of a send that was in flight must still be
+  // recorded then (the store fences the call with the lease token anyway).
+  for (let attempt = 1; attempt === 1 || ctx.active(); attempt++) {
     try {
       return await call();
     } catch (err) {
