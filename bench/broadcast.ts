@@ -23,13 +23,13 @@
  *
  * Prints one JSON line on stdout, progress on stderr, asserts nothing. Knobs: BENCH_USERS (100000),
  * BENCH_LIMITED_USERS (18000), BENCH_PARTITIONS (64), BENCH_WORKERS (2), BENCH_LIVE_EVERY_MS (500),
- * BENCH_PHASES (unthrottled,cluster,limited), BENCH_CRASH, BENCH_CRASH_AFTER (BENCH_USERS/5), REDIS_URL.
+ * BENCH_PHASES (unthrottled,cluster,limited), BENCH_CRASH, BENCH_CRASH_AFTER (BENCH_USERS/5),
+ * BENCH_SERVICE_NODE_OPTIONS (NODE_OPTIONS of the service processes), REDIS_URL.
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
-import { startFakeGraphApi, type FakeCall, type FakeGraphApi } from '../src/emulator/fakeGraphApi';
+import { startFakeGraphApi, type FakeGraphApi } from '../src/emulator/fakeGraphApi';
 import { DEFAULT_USERS_IN_FLIGHT } from '../src/runtime/outboxSender';
 import type { BroadcastStore, Store } from '../src/store/ports';
 import { createRedisStore } from '../src/store/redis/redisStore';
@@ -38,6 +38,7 @@ import { seedSubscribers } from '../tests/support/seedSubscribers';
 import { spawnCluster, spawnService, type SpawnedService } from '../tests/support/spawnService';
 import { TEST_PAGE, TEST_SECRET, testEnv } from '../tests/support/testEnv';
 import { LiveCustomer } from './liveCustomer';
+import { SendCounter, peakRssMb } from './sendCounter';
 import { deletePrefix, openRedis, processCpuSeconds, redisCpuSeconds, stopProcess, type Redis } from './processes';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -57,39 +58,6 @@ const log = (msg: string) => process.stderr.write(`[bench:broadcast] ${new Date(
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const mb = (bytes: number) => Math.round(bytes / 1024 / 102.4) / 10;
 const round1 = (n: number) => Math.round(n * 10) / 10;
-const textOf = (c: FakeCall) => (c.body as { message?: { text?: unknown } } | undefined)?.message?.text;
-
-/** Peak resident memory of a process so far (VmHWM), in MB; read before it exits. */
-function peakRssMb(pid: number | undefined): number {
-  const status = pid === undefined ? '' : readFileSync(`/proc/${pid}/status`, 'utf8');
-  return round1(Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024);
-}
-
-/** Sends of one broadcast text at the fake, per recipient, as they arrive. */
-class SendCounter {
-  readonly perUser = new Map<string, number>();
-  total = 0;
-  firstAt = 0;
-  lastAt = 0;
-  private readonly unsubscribe: () => void;
-  constructor(fake: FakeGraphApi, text: string, onSend?: (total: number) => void) {
-    this.unsubscribe = fake.onCall((c) => {
-      if (c.endpoint !== 'messages' || c.status !== 200 || textOf(c) !== text) return;
-      const to = c.recipientId ?? '';
-      this.perUser.set(to, (this.perUser.get(to) ?? 0) + 1);
-      this.total += 1;
-      this.firstAt ||= c.at;
-      this.lastAt = c.at;
-      onSend?.(this.total);
-    });
-  }
-  get duplicates(): number {
-    return this.total - this.perUser.size;
-  }
-  close(): void {
-    this.unsubscribe();
-  }
-}
 
 interface Phase {
   readonly prefix: string;
@@ -97,10 +65,12 @@ interface Phase {
   readonly env: Record<string, string | undefined>;
   readonly procs: SpawnedService[];
   readonly seedPerSec: number;
+  closing: boolean;
 }
 
 /** A fresh prefix with `users` subscribers seeded (and the extra users given, without consent). */
 async function openPhase(
+  redis: Redis,
   name: string,
   users: number,
   fake: FakeGraphApi,
@@ -118,9 +88,16 @@ async function openPhase(
   const now = Date.now();
   const psids = Array.from({ length: users }, (_, i) => `bc-${name}-${i}`);
   log(`${name}: seeding ${users} subscribers under ${prefix}`);
-  const seeded = await seedSubscribers({ store, pageId: TEST_PAGE, partitions: PARTITIONS, psids, now });
-  if (noConsent.length > 0)
-    await seedSubscribers({ store, pageId: TEST_PAGE, partitions: PARTITIONS, psids: noConsent, now, topic: null });
+  let seeded: { ms: number };
+  try {
+    seeded = await seedSubscribers({ store, pageId: TEST_PAGE, partitions: PARTITIONS, psids, now });
+    if (noConsent.length > 0)
+      await seedSubscribers({ store, pageId: TEST_PAGE, partitions: PARTITIONS, psids: noConsent, now, topic: null });
+  } catch (err) {
+    await store.close();
+    await deletePrefix(redis, prefix);
+    throw err;
+  }
   const seedPerSec = Math.round(users / (seeded.ms / 1000));
   log(`${name}: seeded in ${seeded.ms} ms (${seedPerSec}/s)`);
   const env = testEnv({
@@ -135,13 +112,32 @@ async function openPhase(
     USER_REPLIES_PER_MINUTE: '0',
     SEND_RATE_PER_SEC: '10000',
     SEND_BURST: '1000',
+    // E.g. --max-old-space-size=256: how much of the peak RSS is garbage the collector had no reason to free yet.
+    ...(process.env.BENCH_SERVICE_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_SERVICE_NODE_OPTIONS } : {}),
     ...extraEnv,
   });
-  const phase: Phase = { prefix, store, env, procs: [], seedPerSec };
+  const phase: Phase = { prefix, store, env, procs: [], seedPerSec, closing: false };
   return phase;
 }
 
+/** Starts a service process of the phase; an exit before the phase closes is logged with its last warnings. */
+async function spawn(p: Phase, env: Record<string, string | undefined> = p.env): Promise<SpawnedService> {
+  const s = await spawnService(env);
+  watch(p, s);
+  return s;
+}
+
+function watch(p: Phase, s: SpawnedService): void {
+  p.procs.push(s);
+  s.proc.once('exit', (code, signal) => {
+    if (p.closing) return;
+    const last = s.logs.filter((l) => Number(l.level) >= 40).slice(-3);
+    log(`process ${s.proc.pid} exited (code ${code}, signal ${signal}); its last warnings: ${JSON.stringify(last)}`);
+  });
+}
+
 async function closePhase(p: Phase, redis: Redis): Promise<void> {
+  p.closing = true;
   await Promise.all(p.procs.map((s) => stopProcess(s.proc, s.exited())));
   await p.store.close();
   await deletePrefix(redis, p.prefix);
@@ -155,6 +151,8 @@ async function settle(p: Phase, id: string, users: number) {
   for (;;) {
     const progress = progressOf(await (p.store.broadcasts as BroadcastStore).stats(id, partitions));
     if (progress.settled(users)) return progress;
+    if (p.procs.every((s) => s.proc.exitCode !== null || s.proc.signalCode !== null))
+      throw new Error(`every service process exited before broadcast ${id} settled: ${JSON.stringify(progress)}`);
     if (Date.now() > deadline) throw new Error(`broadcast ${id} not settled: ${JSON.stringify(progress)}`);
     if (Date.now() - lastLog > 5000) {
       log(`  ${id}: targeted ${progress.targeted}, sent ${progress.sent}`);
@@ -204,15 +202,22 @@ async function broadcast(p: Phase, fake: FakeGraphApi, redis: Redis, admin: Spaw
         ...Object.fromEntries(p.procs.map((s, i) => [p.procs.length === 1 ? 'service' : `process${i}`, peakRssMb(s.proc.pid)])),
         fake: mb(fakePeak),
       },
+      warnings: warningsOf(p.procs),
     },
   };
 }
 
+/** The service processes' warnings and errors, counted by message (e.g. a lease lost mid-broadcast explains duplicates). */
+function warningsOf(procs: readonly SpawnedService[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const s of procs) for (const l of s.logs) if (Number(l.level) >= 40) out[String(l.msg)] = (out[String(l.msg)] ?? 0) + 1;
+  return out;
+}
+
 async function unthrottled(fake: FakeGraphApi, redis: Redis) {
-  const p = await openPhase('free', USERS, fake, { ROLE: 'all' });
+  const p = await openPhase(redis, 'free', USERS, fake, { ROLE: 'all' });
   try {
-    const service = await spawnService(p.env);
-    p.procs.push(service);
+    const service = await spawn(p);
     const redisMb = mb(Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1] ?? 0));
     log(`unthrottled: ${USERS} subscribers, one ROLE=all process (Redis now holds ${redisMb} MB in all)`);
     const { figures } = await broadcast(p, fake, redis, service, USERS);
@@ -224,9 +229,10 @@ async function unthrottled(fake: FakeGraphApi, redis: Redis) {
 }
 
 async function cluster(fake: FakeGraphApi, redis: Redis) {
-  const p = await openPhase('cluster', USERS, fake, {});
+  const p = await openPhase(redis, 'cluster', USERS, fake, {});
   try {
-    const { web } = await spawnCluster(p.env, WORKERS, p.procs);
+    const started: SpawnedService[] = [];
+    const { web } = await spawnCluster(p.env, WORKERS, started).finally(() => started.forEach((s) => watch(p, s)));
     log(`cluster: ${USERS} subscribers, ${WORKERS} worker processes + 1 web`);
     const { figures } = await broadcast(p, fake, redis, web, USERS);
     log(`cluster: ${JSON.stringify(figures)}`);
@@ -239,14 +245,14 @@ async function cluster(fake: FakeGraphApi, redis: Redis) {
 async function limited(fake: FakeGraphApi, redis: Redis) {
   const livePsid = 'bc-live-customer';
   const p = await openPhase(
+    redis,
     'limited',
     LIMITED_USERS,
     fake,
     { ROLE: 'all', SEND_RATE_PER_SEC: String(PAGE_RATE), SEND_BURST: '' },
     [livePsid],
   );
-  const service = await spawnService(p.env);
-  p.procs.push(service);
+  const service = await spawn(p);
   const live = new LiveCustomer(fake, livePsid, () => service.port);
   try {
     await live.ask(); // the first exchange outside the figures
@@ -260,12 +266,16 @@ async function limited(fake: FakeGraphApi, redis: Redis) {
     const livePerSec = live.sends.filter((t) => t >= counter.firstAt && t <= counter.lastAt).length / seconds;
     const broadcastPerSec = (counter.total - 1) / seconds;
     const bulkShare = PAGE_RATE - livePerSec;
+    const steady = counter.steadyPerSec;
     const result = {
       users: LIMITED_USERS,
       broadcastPerSec: round1(broadcastPerSec),
       livePerSec: round1(livePerSec),
       bulkShare: round1(bulkShare),
       ratio: Math.round((broadcastPerSec / bulkShare) * 1000) / 1000,
+      // The middle 80% of the sends: the limiter's own accuracy, without the fan-out's start and the last partitions' tail.
+      steadyPerSec: round1(steady),
+      steadyRatio: Math.round((steady / bulkShare) * 1000) / 1000,
       sendingSeconds: round1(seconds),
       sent: figures.sent,
       duplicates: figures.duplicates,
@@ -281,10 +291,9 @@ async function limited(fake: FakeGraphApi, redis: Redis) {
 }
 
 async function crash(fake: FakeGraphApi, redis: Redis) {
-  const p = await openPhase('crash', USERS, fake, { ROLE: 'all', LEASE_TTL_MS: '2000' });
+  const p = await openPhase(redis, 'crash', USERS, fake, { ROLE: 'all', LEASE_TTL_MS: '2000' });
   try {
-    const first = await spawnService(p.env);
-    p.procs.push(first);
+    const first = await spawn(p);
     let killedAt: number | undefined;
     const id = `bench-${randomUUID().slice(0, 8)}`;
     const text = `Offer ${id} for you`;
@@ -300,7 +309,7 @@ async function crash(fake: FakeGraphApi, redis: Redis) {
     await first.exited();
     log(`crash: killed the service after ${killedAt} sends; starting another`);
     p.procs.splice(0, 1);
-    p.procs.push(await spawnService(p.env));
+    await spawn(p);
     const progress = await settle(p, id, USERS);
     counter.close();
     const result = {
