@@ -77,7 +77,7 @@ function kindRules({ report, base, step }: StepScope, sinceSubscription: number)
   if (step.kind === 'marketing_message') {
     report.warn(
       [...base, 'kind'],
-      `step ${quote(step.id)} is a marketing_message: sent only when MARKETING_AD_ACCOUNT_ID is set and a campaign exists; otherwise skipped (Meta's paid Marketing Messages API, for subscribers of its own opt-in: docs/broadcasts.md)`,
+      `step ${quote(step.id)} is a marketing_message: a subscriber without an active Marketing Messages token is skipped (no_token), and sequences do not create their own campaign yet, so one with a token counts as failed (no_campaign) (Meta's paid Marketing Messages API: docs/broadcasts.md)`,
       'keep it if the Page uses Marketing Messages; otherwise remove the step, or make it promotional inside the first 24 h',
     );
     if (step.start !== undefined)
