@@ -55,6 +55,8 @@ export interface StartOptions {
    * of adopting it (a service adopts unmarked data: it is its own, from before markers existed).
    */
   readonly requireOwnStore?: boolean;
+  /** The demo's own routes on this listener (its GET /demo/clock): true when it answered the request. */
+  readonly routes?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
 /** Loads and lints FLOWS_DIR; refuses to start on any error, naming file, line, node and fix. */
@@ -306,7 +308,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
   const server = httpServer(config, (req, res) => {
     const path = req.url?.split('?', 1)[0];
     if (webhook && path === WEBHOOK_PATH) webhook(req, res);
-    else ops(req, res);
+    else if (!options.routes?.(req, res)) ops(req, res);
   });
   const adminServer = admin && httpServer(config, admin);
 

@@ -8,6 +8,7 @@ import { DEMO_ADMIN_TOKEN, DEMO_IDENTITY, demoEnv, describeIgnored } from './dem
 import { sendBroadcast } from './demoBroadcast';
 import { startFakeGraphApi } from '../emulator/fakeGraphApi';
 import { describeCall } from './describeCall';
+import { demoClockRoute, describeSpeed, MAX_DEMO_SPEED, parseSpeed, readDemoClock, scaledClock } from './demoClock';
 import { addFlowsCommand } from './flowsCommand';
 import { addProfileCommand } from './profileCommand';
 import { sendEvent } from './sendEvent';
@@ -47,6 +48,17 @@ const DEMO_AUTO_DELIVER = { delayMs: 300, readDelayMs: 1000 } as const;
 const loopbackOf = (host: string): string =>
   ['0.0.0.0', '::', ''].includes(host) ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
 
+/** The banner's clock line: real time, or how fast the demo's clock runs and what that does to the 24 h window. */
+const speedLine = (speed: number): string =>
+  speed === 1
+    ? 'real time  (--speed <n>: n times faster, e.g. --speed 3600: 1 second = 1 hour)'
+    : `${speed}× real time: ${describeSpeed(speed)}  (a customer's 24 h messaging window closes after ${realDuration(
+        (24 * 3600 * 1000) / speed,
+      )})`;
+
+const realDuration = (ms: number): string =>
+  ms >= 120_000 ? `${Math.round(ms / 60_000)} min` : `${Number((ms / 1000).toFixed(ms < 10_000 ? 1 : 0))} s`;
+
 /** A discard address: `send-event` posts to the webhook and never calls the Graph API. */
 const NO_GRAPH_API = 'http://127.0.0.1:9';
 
@@ -76,7 +88,22 @@ program
     '--redis <url>',
     'run the demo on this Redis, under its own key prefix (refused if that prefix holds data the demo did not write)',
   )
-  .action(async (opts: { redis?: string }) => {
+  .option(
+    '--speed <n>',
+    `run the demo's clock n times faster than real time (1 to ${MAX_DEMO_SPEED}; 3600: 1 second = 1 hour, 10080: 1 minute = 1 week)`,
+    '1',
+  )
+  .action(async (opts: { redis?: string; speed: string }) => {
+    const speed = parseSpeed(opts.speed);
+    if (!speed.ok) {
+      process.stderr.write(`demo: ${speed.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    // One business clock for the service and the fake, so the fake's delivery and read times
+    // agree with the sends' times; sequences' delays and windows run on it.
+    const startedAt = Date.now();
+    const clock = scaledClock(startedAt, speed.speed);
     // Meta is out of reach: the demo talks to the local fake Graph API, which checks every call
     // as Meta would, and prints what reached it.
     const fake = await startFakeGraphApi({
@@ -84,6 +111,7 @@ program
       accessToken: DEMO_IDENTITY.MESSENGER_ACCESS_TOKEN,
       pageId: DEMO_IDENTITY.MESSENGER_PAGE_ID,
       appId: DEMO_IDENTITY.MESSENGER_APP_ID,
+      now: clock,
     });
     fake.onCall((call) => {
       const line = describeCall(call);
@@ -93,7 +121,11 @@ program
     const ignoredLine = describeIgnored(demo.ignored, opts.redis !== undefined);
     if (ignoredLine) process.stderr.write(`${ignoredLine}\n`);
     const config = configOrExit(demo.env);
-    const service = await startService(config, { requireOwnStore: true });
+    const service = await startService(config, {
+      requireOwnStore: true,
+      now: clock,
+      routes: demoClockRoute(clock, speed.speed, startedAt),
+    });
     // As Meta does, the fake reports each message it accepted as delivered, then read, to the
     // webhook: so a broadcast's delivered and read counts move in the demo.
     fake.webhooks.configure({
@@ -111,6 +143,7 @@ program
         `  metrics   http://127.0.0.1:${service.port}/metrics\n` +
         `  admin API http://127.0.0.1:${service.adminPort ?? '?'}/admin  (token: ${DEMO_ADMIN_TOKEN}; loopback only)\n` +
         `  Graph API ${fake.url}  (local fake: nothing leaves this machine; it reports each message delivered, then read)\n` +
+        `  clock     ${speedLine(speed.speed)}\n` +
         `  say hi:   npm run demo:event -- --text "hello"   (the bot's replies are printed here)\n` +
         `  broadcast: npm run demo:broadcast   (to the users who took "Get 10% off": README "Quick start")\n\n`,
     );
@@ -126,13 +159,17 @@ program
   .action(async (opts: { text: string; user: string; url?: string; demo?: boolean }) => {
     const config = configOrExit(opts.demo ? demoEnv(process.env, { graphApiUrl: NO_GRAPH_API }).env : process.env);
     const base = opts.url ?? `http://127.0.0.1:${config.PORT}`;
+    // Meta stamps an event when the customer acts; the demo's clock may run faster than real time
+    // (--speed), and a message stamped with real time would then open a window that closed long
+    // ago, or be dropped as too old. So --demo asks the demo for its time.
+    const now = opts.demo ? ((await readDemoClock(base))?.now ?? Date.now()) : Date.now();
     const result = await sendEvent({
       url: `${base}${WEBHOOK_PATH}`,
       appSecret: config.MESSENGER_APP_SECRET,
       pageId: config.MESSENGER_PAGE_ID,
       userId: opts.user,
       text: opts.text,
-      now: Date.now(),
+      now,
     });
     process.stdout.write(`${result.status} ${result.body}\n`);
     process.exitCode = result.status === 200 ? 0 : 1;
