@@ -275,6 +275,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
     ? createAdminApp({
         store,
         broadcasts: broadcastControl,
+        flows: flowSet,
         tokens: adminTokens,
         pageId: config.MESSENGER_PAGE_ID,
         partitions: config.INBOX_PARTITIONS,

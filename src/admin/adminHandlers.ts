@@ -8,9 +8,10 @@ import type { Store } from '../store/ports';
 import type { AdminAction } from './adminRoutes';
 import { audienceCountHandler } from './audienceRoute';
 import { broadcastHandlers, type BroadcastRouteDeps } from './broadcastRoutes';
+import { sequenceHandlers, type SequenceRouteDeps } from './sequenceRoutes';
 import { enqueueCommand, enqueueForget, exportUser } from './userRecord';
 
-export interface AdminHandlerDeps extends BroadcastRouteDeps {
+export interface AdminHandlerDeps extends BroadcastRouteDeps, Pick<SequenceRouteDeps, 'flows'> {
   readonly store: Store;
   readonly pageId: string;
   readonly partitions: number;
@@ -188,5 +189,6 @@ export function createAdminHandlers(deps: AdminHandlerDeps): Record<AdminAction,
     forgetUser: forget,
     audienceCount: audienceCountHandler(deps),
     ...broadcastHandlers(deps),
+    ...sequenceHandlers(deps),
   };
 }

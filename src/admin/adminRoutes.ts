@@ -41,6 +41,10 @@ export const ADMIN_ROUTES = {
   resumeBroadcast: { method: 'POST', path: '/broadcasts/:id/resume', roles: ['marketer'], audit: true, body: false },
   cancelBroadcast: { method: 'POST', path: '/broadcasts/:id/cancel', roles: ['marketer'], audit: true, body: false },
   testBroadcast: { method: 'POST', path: '/broadcasts/:id/test', roles: ['marketer'], audit: true, body: true },
+  // Drip sequences (sequenceRoutes.ts): per-step counts name no one; starting or stopping one for a user is audited.
+  listSequences: { method: 'GET', path: '/sequences', roles: ['marketer'], audit: false, body: false },
+  readSequence: { method: 'GET', path: '/sequences/:id', roles: ['marketer'], audit: false, body: false },
+  userSequence: { method: 'POST', path: '/users/:psid/sequences', roles: ['marketer'], audit: true, body: true },
 } as const satisfies Record<string, AdminRoute>;
 
 export type AdminAction = keyof typeof ADMIN_ROUTES;

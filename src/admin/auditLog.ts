@@ -13,6 +13,8 @@ export interface AuditEntry {
   readonly psid: string | undefined;
   /** The broadcast a broadcast route acted on (set by its handler once the id is known). */
   broadcast?: string;
+  /** The sequence a sequence command started or stopped. */
+  sequence?: string;
   /** A reply's length in characters; its text is the customer's business, not the log's. */
   textLength?: number;
   readonly address: string | undefined;

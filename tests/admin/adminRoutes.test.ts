@@ -36,6 +36,9 @@ describe('the admin route table', () => {
       'resumeBroadcast',
       'cancelBroadcast',
       'testBroadcast',
+      'listSequences',
+      'readSequence',
+      'userSequence',
     ]);
     // An agent calls the thread routes; a person's whole record and its erasure are for operators only.
     expect(
@@ -55,6 +58,9 @@ describe('the admin route table', () => {
       'resumeBroadcast',
       'cancelBroadcast',
       'testBroadcast',
+      'listSequences',
+      'readSequence',
+      'userSequence',
     ]);
     expect([ADMIN_ROUTES.exportUser.roles, ADMIN_ROUTES.forgetUser.roles]).toEqual([[], []]);
   });
