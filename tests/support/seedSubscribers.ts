@@ -23,6 +23,8 @@ export interface SeedOptions {
   readonly topic?: string | null;
   /** Items per commit (one Lua call). */
   readonly batch?: number;
+  /** The state to commit for a user (default subscriberState(psid, now, topic)), e.g. with a sequence running. */
+  readonly state?: (psid: string) => UserState;
   /** Partitions seeded at once. */
   readonly concurrency?: number;
 }
@@ -82,7 +84,7 @@ export async function seedSubscribers(o: SeedOptions): Promise<{ readonly users:
       let seq = ms === cursorMs ? cursorSeq + 1 : 0;
       for (let i = 0; i < psids.length; i += batch) {
         const items: CommitItem[] = psids.slice(i, i + batch).map((psid) => {
-          const state = subscriberState(psid, o.now, topic);
+          const state = o.state?.(psid) ?? subscriberState(psid, o.now, topic);
           return {
             itemId: `${ms}-${seq++}`,
             userKey: userKeyOf(o.pageId, psid),
