@@ -15,6 +15,7 @@ import { sendEvent } from './sendEvent';
 import { addUsersCommand } from './usersCommand';
 import { addAudienceCommand } from './audienceCommand';
 import { addBroadcastCommand } from './broadcastCommand';
+import { addSequenceCommand } from './sequenceCommands';
 
 function configOrExit(env: Record<string, string | undefined>) {
   try {
@@ -223,6 +224,7 @@ addBroadcastCommand(program, { config: () => configOrExit(process.env), openStor
 addProfileCommand(program, () => configOrExit(process.env));
 addUsersCommand(program, { config: () => configOrExit(process.env), openStore: openStoreFromConfig });
 addAudienceCommand(program, { config: () => configOrExit(process.env), openStore: openStoreFromConfig });
+addSequenceCommand(program, { config: () => configOrExit(process.env), openStore: openStoreFromConfig });
 
 program.parseAsync().catch((err: unknown) => {
   process.stderr.write(`talkshop: ${err instanceof Error ? err.message : String(err)}\n`);
