@@ -4,7 +4,8 @@
  * process at a speed where "4 hours later" is a fraction of a second, a user walking hello → Get
  * 10% off → an email → "Yes, sign me up" through `send-event --demo`, and tip 1 then tip 2
  * reaching the fake Graph API. Customers' messages are still answered once the demo's clock is
- * days ahead of real time (send-event --demo stamps them with the demo's clock).
+ * days ahead of real time (send-event --demo stamps them with the demo's clock), and a week
+ * later the first weekly step is skipped (marketing_message without Marketing Messages).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
@@ -19,6 +20,7 @@ import {
   scaledClock,
   type DemoClockReading,
 } from '../../src/cli/demoClock';
+import { DEMO_ADMIN_TOKEN } from '../../src/cli/demoEnv';
 import { waitFor } from '../support/webhookClient';
 
 const HOUR = 3_600_000;
@@ -126,7 +128,7 @@ it('demo --speed refuses a speed it cannot run, before starting anything (exit 2
   expect(run.logs).toEqual([]);
 });
 
-it('demo --speed 20000: a user who signs up for the running tips gets tip 1 at once and tip 2 "4 hours later" within seconds; messages are answered days later', async () => {
+it('demo --speed 20000: a user who signs up for the running tips gets tip 1 at once and tip 2 "4 hours later" within seconds; messages are answered days later; the weekly step is skipped (no_token)', async () => {
   const speed = 20000;
   const run = runCli(['demo', '--speed', String(speed)], env, cwd);
   demo = run;
@@ -183,4 +185,25 @@ it('demo --speed 20000: a user who signs up for the running tips gets tip 1 at o
   await say('runner-2', 'hello', 'Pick one');
   const replies = run.lines.filter((l) => l.startsWith('bot → runner-2: '));
   expect(replies.every((l) => l.endsWith('(RESPONSE)'))).toBe(true);
-}, 90_000);
+
+  // A week after the tap (30 s here, plus at most 13 h of night before 09:00) the first weekly
+  // step is decided: marketing_message without Marketing Messages, so skipped for want of a token.
+  const admin = run.logs.find((l) => l.msg === 'admin API listening');
+  const stepCounts = async (step: string) => {
+    const res = await fetch(`http://127.0.0.1:${String(admin?.port)}/admin/sequences/running-tips`, {
+      headers: { authorization: `Bearer ${DEMO_ADMIN_TOKEN}` },
+    });
+    expect(res.status).toBe(200);
+    const report = (await res.json()) as {
+      steps: Array<{ id: string; counts: { sent: number; skipped: Record<string, number> } }>;
+    };
+    return report.steps.find((s) => s.id === step)?.counts;
+  };
+  const weekly = await waitFor('weekly-1 to be decided', async () => {
+    const counts = await stepCounts('weekly-1');
+    return counts && counts.sent + Object.values(counts.skipped).reduce((a, n) => a + n, 0) > 0 ? counts : undefined;
+  });
+  expect(weekly).toEqual({ ...weekly, sent: 0, skipped: { no_token: 1 } });
+  expect(await stepCounts('tip-later')).toMatchObject({ sent: 1, skipped: {} });
+  expect(run.lines.filter((l) => l.startsWith('bot → runner-1: ') && l.endsWith('(UPDATE)'))).toHaveLength(2);
+}, 150_000);
