@@ -320,6 +320,8 @@ async function crash(fake: FakeGraphApi, redis: Redis) {
       inFlightBound: PARTITIONS * DEFAULT_USERS_IN_FLIGHT,
       seconds: round1((counter.lastAt - createdAt) / 1000),
       counters: { targeted: progress.targeted, queued: progress.queued, sent: progress.sent, failed: progress.failed },
+      // A lease lost under load (LEASE_TTL_MS is short here) re-sends that partition's sends in flight too.
+      warnings: warningsOf([first, ...p.procs]),
     };
     log(`crash: ${JSON.stringify(result)}`);
     return result;
