@@ -18,6 +18,9 @@ export interface ApplyContext<S> {
   readonly now: () => number;
 }
 
+/** Inbox items that are not a user's own doing: their users are cached only if they were already. */
+const BULK_KINDS: ReadonlySet<string> = new Set(['broadcast', 'timer_fired']);
+
 /** How many of the items were applied (and may leave the queue), or the lease is gone. */
 export type ApplyOutcome = { readonly type: 'applied'; readonly count: number } | { readonly type: 'lease_lost' };
 
@@ -155,6 +158,7 @@ export async function applyBatch<S>(
 
   const commits: CommitItem[] = [];
   const fresh = new Set(misses);
+  const loadedNow: ReadonlySet<string> = new Set(misses);
   for (const [i, item] of items.entries()) {
     const userKey = keys[i] as string;
     const now = current(userKey);
@@ -199,11 +203,14 @@ export async function applyBatch<S>(
     for (const field of commits[i]?.stats ?? []) countStat(ctx.metrics, field);
   });
   // Keep what was committed for the next batch; anything unusual (a skipped item, an unreadable
-  // state) is simply reloaded next time.
+  // state) is simply reloaded next time. A user met only by bulk items (a broadcast, a timer) who
+  // was not cached is not added: a 100,000-user broadcast would otherwise push out the users who
+  // are talking to the bot, and hold every recipient's state in memory for nothing.
   const clean = outcome.applied.every(Boolean);
+  const live = new Set(keys.filter((_, i) => !BULK_KINDS.has(items[i]?.record.event.kind ?? '')));
   for (const [k, v] of working) {
-    if (clean && 'state' in v) cache.set(k, v);
-    else cache.delete(k);
+    if (!clean || !('state' in v)) cache.delete(k);
+    else if (live.has(k) || !loadedNow.has(k)) cache.set(k, v);
   }
   return { type: 'applied', count: items.length };
 }
