@@ -26,6 +26,24 @@ type Round =
   | { readonly type: 'blocked'; readonly ms: number }
   | { readonly type: 'lease_lost' };
 
+/** Whether an outbox entry is bulk traffic (a broadcast or sequence step), by its stored effect. */
+function isBulk(entry: OutboxEntry): boolean {
+  const body = entry.effect.body;
+  return typeof body === 'object' && body !== null && 'broadcast' in body && body.broadcast !== undefined;
+}
+
+/**
+ * A round's users: those with a live entry first (someone is waiting for that answer), then at
+ * most one bulk user per lane. Bulk sends wait for the Page's bulk share of the rate, so a round
+ * with many of them would last long, and an answer to a customer who writes meanwhile waits for
+ * the next round: keeping the bulk part to one send per lane keeps rounds (and that wait) short.
+ */
+export function liveFirst(queues: OutboxEntry[][], lanes: number): OutboxEntry[][] {
+  const live = queues.filter((q) => q[0] !== undefined && !isBulk(q[0]));
+  const bulk = queues.filter((q) => q[0] !== undefined && isBulk(q[0]));
+  return [...live, ...bulk.slice(0, lanes)];
+}
+
 /**
  * Delivers a partition's outbox to Meta: each user's entries in order (so their messages arrive
  * in the order the engine produced them), a few users at a time. An entry is recorded as done
@@ -140,7 +158,7 @@ export class OutboxSender {
       const queue = byUser.get(e.userKey) ?? [];
       if (queue.length < PER_USER_PER_ROUND) byUser.set(e.userKey, [...queue, e]);
     }
-    const queues = [...byUser.values()];
+    const queues = liveFirst([...byUser.values()], this.o.usersInFlight ?? DEFAULT_USERS_IN_FLIGHT);
     if (queues.length === 0) return { type: 'blocked', ms: blocked.nextIn(now) ?? 1000 };
     const failing = new Set<string>(); // users whose entry failed transiently this round
     let outcome: Round = { type: 'delivered' };
