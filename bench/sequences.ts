@@ -17,7 +17,7 @@
  *   step was decided (targeted) and settled, peak RSS of the service and of this process (the fake);
  * - crash (BENCH_CRASH=1): the same with a kill -9 of the service after BENCH_CRASH_AFTER sends
  *   and a new process on the same prefix (LEASE_TTL_MS 2000 on both): duplicates against the
- *   in-flight bound (4 users × partitions).
+ *   in-flight bound (4 users × (partitions + leases the new process lost itself)).
  *
  * Prints one JSON line on stdout, progress on stderr, asserts nothing. Knobs: BENCH_USERS (100000),
  * BENCH_PARTITIONS (64), BENCH_DUE_IN_MS (how far after seeding starts the steps fall due; default
@@ -25,6 +25,7 @@
  * BENCH_CRASH_AFTER (BENCH_USERS/5), BENCH_PHASES (burst), REDIS_URL.
  */
 import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import pino from 'pino';
 import { startFakeGraphApi, type FakeGraphApi } from '../src/emulator/fakeGraphApi';
 import { stepStatId } from '../src/engine/sequenceEvents';
@@ -119,6 +120,7 @@ async function closePhase(p: Phase, redis: Redis): Promise<void> {
   await Promise.all(p.procs.map((s) => stopProcess(s.proc, s.exited())));
   await p.store.close();
   await deletePrefix(redis, p.prefix);
+  if (p.env.FLOWS_DIR) rmSync(p.env.FLOWS_DIR, { recursive: true, force: true });
 }
 
 /** Timers of the phase still in the timer sets at or before the due time (not yet moved into an inbox). */
@@ -207,6 +209,9 @@ async function burst(fake: FakeGraphApi, redis: Redis) {
   }
 }
 
+const leasesLost = (procs: readonly SpawnedService[]) =>
+  procs.reduce((n, s) => n + s.logs.filter((l) => l.msg === 'lease lost; another worker owns this partition now').length, 0);
+
 async function crash(fake: FakeGraphApi, redis: Redis) {
   const p = await openPhase(redis, 'crash', fake, { LEASE_TTL_MS: '2000' });
   try {
@@ -231,7 +236,9 @@ async function crash(fake: FakeGraphApi, redis: Redis) {
       killedAfterSends: killedAt,
       reached: counter.perUser.size,
       duplicates: counter.duplicates,
-      inFlightBound: PARTITIONS * DEFAULT_USERS_IN_FLIGHT,
+      // Each lease the new process loses itself (the short TTL on a loaded machine) re-sends that partition's sends in flight too.
+      leasesLost: leasesLost(p.procs),
+      inFlightBound: (PARTITIONS + leasesLost(p.procs)) * DEFAULT_USERS_IN_FLIGHT,
       lastSendMs: counter.lastAt - p.dueAt,
       counters: { targeted: progress.targeted, queued: progress.queued, sent: progress.sent, failed: progress.failed },
     };
