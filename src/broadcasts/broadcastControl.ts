@@ -125,7 +125,8 @@ export class BroadcastControl {
 
   /** The newest `limit` broadcasts, each with its counters and progress (one stats read per broadcast). */
   async list(limit: number): Promise<BroadcastReport[]> {
-    const records = await this.o.broadcasts.list(limit);
+    // Drip sequences keep their campaign in the registry as `seq.<id>`: not broadcasts.
+    const records = (await this.o.broadcasts.list(limit)).filter((r) => !r.id.startsWith('seq.'));
     const partitions = Array.from({ length: this.o.partitions }, (_, p) => p);
     return Promise.all(
       records.map(async (record) => {

@@ -77,7 +77,7 @@ function kindRules({ report, base, step }: StepScope, sinceSubscription: number)
   if (step.kind === 'marketing_message') {
     report.warn(
       [...base, 'kind'],
-      `step ${quote(step.id)} is a marketing_message: a subscriber without an active Marketing Messages token is skipped (no_token), and sequences do not create their own campaign yet, so one with a token counts as failed (no_campaign) (Meta's paid Marketing Messages API: docs/broadcasts.md)`,
+      `step ${quote(step.id)} is a marketing_message: sent only when MARKETING_AD_ACCOUNT_ID is set (the sequence's campaign is made at Meta on its first send) and only to subscribers with an active Marketing Messages token; the others are skipped as no_token (Meta's paid Marketing Messages API: docs/broadcasts.md)`,
       'keep it if the Page uses Marketing Messages; otherwise remove the step, or make it promotional inside the first 24 h',
     );
     if (step.start !== undefined)

@@ -19,6 +19,9 @@ interface Entry {
   checkedAt: number;
 }
 
+/** Registry ids of the drip sequences' campaign records (never a broadcast: `.` is not in a broadcast id). */
+export const SEQUENCE_RECORD_PREFIX = 'seq.';
+
 /** Broadcasts remembered per process; definitions never change, statuses are looked at again after STATUS_TTL_MS. */
 const KEPT = 200;
 export const STATUS_TTL_MS = 1000;
@@ -31,6 +34,7 @@ export const STATUS_TTL_MS = 1000;
  */
 export class BroadcastBook {
   private readonly entries = new Map<string, Entry>();
+  private readonly campaigns = new Map<string, Promise<string>>();
 
   constructor(
     private readonly store: BroadcastStore,
@@ -56,6 +60,43 @@ export class BroadcastBook {
       this.entries.set(id, entry);
     }
     return this.info(entry);
+  }
+
+  /**
+   * The Marketing Messages campaign of a drip sequence: one per sequence, kept in the broadcast
+   * registry as `seq.<sequence>` (a `.` is never in a broadcast id, and lists leave these out),
+   * made at Meta with `create` on the sequence's first marketing message. Two processes racing may
+   * both make one; the registry keeps the first, and both send under it from then on.
+   */
+  sequenceCampaign(sequence: string, create: () => Promise<string>): Promise<string> {
+    const id = `${SEQUENCE_RECORD_PREFIX}${sequence}`;
+    // One lookup (and at most one campaign made) per process, however many lanes ask at once.
+    let campaign = this.campaigns.get(id);
+    if (!campaign) {
+      campaign = this.campaignOf(id, sequence, create);
+      this.campaigns.set(id, campaign);
+      campaign.catch(() => this.campaigns.delete(id)); // a failure is tried again by the next send
+    }
+    return campaign;
+  }
+
+  private async campaignOf(id: string, sequence: string, create: () => Promise<string>): Promise<string> {
+    let record = await this.store.get(id);
+    if (!record) {
+      const now = this.clock();
+      const fresh = {
+        id,
+        definition: JSON.stringify({ sequence }),
+        status: 'done' as const,
+        createdAt: now,
+        createdBy: 'sequence',
+        startAt: now,
+        updatedAt: now,
+      };
+      await this.store.create(fresh);
+      record = (await this.store.get(id)) ?? fresh;
+    }
+    return record.campaign ?? this.store.setCampaign(id, await create());
   }
 
   /** What the last lookup found, without I/O (the pure handler's view): undefined if never looked up. */

@@ -109,6 +109,17 @@ export async function deliverBroadcast(
   return broadcastDone(mark, 'sent', 'sent');
 }
 
+/** A broadcast's campaign (made when it was created), or a sequence's (made on its first marketing message). */
+async function campaignOf(o: SenderOptions, mark: BroadcastMark): Promise<string | undefined> {
+  if (mark.source !== 'sequence') return (await o.broadcasts?.lookup(mark.id))?.campaign;
+  const marketing = o.marketing;
+  const sequence = mark.id.split('.')[1];
+  if (!marketing || !o.broadcasts || sequence === undefined) return undefined;
+  return o.broadcasts.sequenceCampaign(sequence, () =>
+    o.graph.createMessageCampaign(marketing.adAccountId, { name: `Talkshop sequence ${sequence}` }),
+  );
+}
+
 async function sendMarketing(
   o: SenderOptions,
   entry: BroadcastDelivery,
@@ -121,7 +132,7 @@ async function sendMarketing(
   if (state.thread !== 'bot') return skip(mark, 'human_owns_thread');
   const subscription = marketingToken(state, mark.topic, o.now());
   if (subscription === 'no_consent' || subscription === 'no_token') return skip(mark, subscription);
-  const campaign = (await o.broadcasts?.lookup(mark.id))?.campaign;
+  const campaign = await campaignOf(o, mark);
   if (!o.marketing || campaign === undefined) return broadcastDone(mark, 'no_campaign', 'failed:no_campaign');
   const waited = await token();
   if (waited !== 0) return { type: 'retry', ms: waited, why: 'rate_limit' };

@@ -67,7 +67,7 @@ describe('lintSequences: errors refuse the load', () => {
     expect(r.sequence).toEqual([
       expect.stringMatching(
         new RegExp(
-          `^warning ${lineWith(text, 'kind:')}: step "mm" is a marketing_message: a subscriber without an active Marketing Messages token is skipped \\(no_token\\)`,
+          `^warning ${lineWith(text, 'kind:')}: step "mm" is a marketing_message: sent only when MARKETING_AD_ACCOUNT_ID is set`,
         ),
       ),
       `error ${lineWith(text, 'start:')}: step "mm": a marketing_message sends one message through Meta's campaign; it cannot start a flow node`,
@@ -153,7 +153,7 @@ describe('lintSequences: warnings are reported, the load goes on', () => {
     const r = lint(text);
     expect(r.ok).toBe(true);
     expect(r.sequence).toEqual([
-      `warning ${lineWith(text, 'kind:')}: step "weekly" is a marketing_message: a subscriber without an active Marketing Messages token is skipped (no_token), and sequences do not create their own campaign yet, so one with a token counts as failed (no_campaign) (Meta's paid Marketing Messages API: docs/broadcasts.md)`,
+      `warning ${lineWith(text, 'kind:')}: step "weekly" is a marketing_message: sent only when MARKETING_AD_ACCOUNT_ID is set (the sequence's campaign is made at Meta on its first send) and only to subscribers with an active Marketing Messages token; the others are skipped as no_token (Meta's paid Marketing Messages API: docs/broadcasts.md)`,
     ]);
   });
 

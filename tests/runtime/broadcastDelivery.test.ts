@@ -156,3 +156,66 @@ it('re-checks each send against the user at that moment and counts every outcome
     graph.close();
   }
 });
+
+it("sends a sequence's marketing_message steps under one campaign per sequence, made at Meta on the first one", async () => {
+  store = createMemoryStore({ dedupeTtlSeconds: 60 }) as Store & { broadcasts: BroadcastStore };
+  token = (await store.leases.acquire(0, 'w', 600_000)) as string;
+  fake.marketing.addAdAccount('777');
+  const mark: BroadcastMark = { id: 'seq.tips.weekly-1', kind: 'marketing_message', topic: 'tips', source: 'sequence' };
+  for (const psid of ['m1', 'm2']) {
+    fake.marketing.addToken({ token: `tok-${psid}`, psid, topic: 'tips', expiresAt: NOW + 90 * 86_400_000 });
+    const state = user({
+      consent: { tips: { subscribed: true, at: NOW, source: 'test' } },
+      marketingTokens: { tips: { token: `tok-${psid}`, expiresAt: NOW + 90 * 86_400_000, status: 'active', at: NOW } },
+      windowEndsAt: NOW - 1, // outside the window: only Marketing Messages may reach them
+    });
+    await queued(psid, state, mark, false);
+  }
+  const graph = createGraphClient({
+    baseUrl: fake.url,
+    version: 'v26.0',
+    pageId: 'p',
+    accessToken: 'test-access-token',
+    appSecret: 'test-app-secret',
+  });
+  const sender = new OutboxSender({
+    store,
+    graph,
+    pageId: 'p',
+    partitions: 1,
+    logger: pino({ level: 'silent' }),
+    metrics: createMetrics(),
+    now: () => NOW,
+    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    rates: { text: 1000, media: 10, burst: 100 },
+    broadcasts: new BroadcastBook(store.broadcasts, { proactive_caps: {} }),
+    marketing: { adAccountId: '777' },
+  });
+  let active = true;
+  const running = sender.run(
+    0,
+    token,
+    () => active,
+    (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 20))),
+  );
+  try {
+    await waitFor('both steps finished', async () => ((await store.states.outboxBacklog(0)) === 0 ? true : undefined));
+    expect(await store.broadcasts.stats('seq.tips.weekly-1', [0])).toEqual({ sent: 2 });
+    const campaigns = fake.marketing.campaigns().filter((c) => c.adAccountId === '777');
+    expect(campaigns).toHaveLength(1);
+    expect(
+      fake.marketing
+        .sent()
+        .map((s) => [s.psid, s.campaignId])
+        .sort(),
+    ).toEqual([
+      ['m1', campaigns[0]?.id],
+      ['m2', campaigns[0]?.id],
+    ]);
+    expect((await store.broadcasts.get('seq.tips'))?.campaign).toBe(campaigns[0]?.id);
+  } finally {
+    active = false;
+    await running;
+    graph.close();
+  }
+});
