@@ -5,46 +5,13 @@
  * `talkshop send-broadcast --demo`, which must show the broadcast sent to those two and their
  * deliveries and reads (posted back by the demo's fake Graph API) reaching the sent count.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { demoReady, runCli, stopRun, type CliRun } from '../support/spawnDemo';
 import { waitFor } from '../support/webhookClient';
 
 const ROOT = join(__dirname, '..', '..');
-const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
-
-interface CliRun {
-  readonly proc: ChildProcess;
-  /** JSON log lines (pino) on stdout, in order. */
-  readonly logs: Array<Record<string, unknown>>;
-  /** Every other stdout line. */
-  readonly lines: string[];
-  stderr(): string;
-  readonly exit: Promise<number | null>;
-}
-
-function runCli(args: readonly string[], env: Record<string, string>, cwd: string): CliRun {
-  const proc = spawn(process.execPath, [CLI, ...args], {
-    env: { PATH: process.env.PATH, ...env },
-    cwd,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const logs: Array<Record<string, unknown>> = [];
-  const lines: string[] = [];
-  let stderr = '';
-  proc.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
-  createInterface({ input: proc.stdout! }).on('line', (line) => {
-    try {
-      logs.push(JSON.parse(line) as Record<string, unknown>);
-    } catch {
-      lines.push(line);
-    }
-  });
-  const exit = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  return { proc, logs, lines, stderr: () => stderr, exit };
-}
 
 /** A row of the summary table: `  delivered  2 (100.0%)` → 2. */
 function row(lines: readonly string[], label: string): number | undefined {
@@ -62,20 +29,14 @@ beforeAll(() => {
   symlinkSync(join(ROOT, 'broadcasts'), join(cwd, 'broadcasts'));
 });
 afterAll(async () => {
-  if (demo && demo.proc.exitCode === null && demo.proc.signalCode === null) demo.proc.kill('SIGTERM');
-  await demo?.exit;
+  if (demo) await stopRun(demo);
   rmSync(cwd, { recursive: true, force: true });
 });
 
 it('demo, users saying hi (two subscribe), send-broadcast --demo: sent to the subscribers, delivered and read reach sent', async () => {
   const run = runCli(['demo'], env, cwd);
   demo = run;
-  const ready = await Promise.race([
-    waitFor('the demo to log "talkshop ready"', () => run.logs.find((l) => l.msg === 'talkshop ready')),
-    run.exit.then((code) => {
-      throw new Error(`the demo exited with ${code} before it was ready:\n${run.stderr()}`);
-    }),
-  ]);
+  const ready = await demoReady(run);
   const admin = run.logs.find((l) => l.msg === 'admin API listening');
   expect(admin).toMatchObject({ host: '127.0.0.1', tokens: ['demo:operator'] });
   const adminUrl = `http://127.0.0.1:${String(admin?.port)}`;

@@ -7,11 +7,9 @@
  * days ahead of real time (send-event --demo stamps them with the demo's clock), and a week
  * later the first weekly step is skipped (marketing_message without Marketing Messages).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import {
   demoClockSchema,
   describeSpeed,
@@ -21,6 +19,7 @@ import {
   type DemoClockReading,
 } from '../../src/cli/demoClock';
 import { DEMO_ADMIN_TOKEN } from '../../src/cli/demoEnv';
+import { demoReady, runCli, stopRun, type CliRun } from '../support/spawnDemo';
 import { waitFor } from '../support/webhookClient';
 
 const HOUR = 3_600_000;
@@ -74,38 +73,6 @@ describe('describeSpeed', () => {
 });
 
 const ROOT = join(__dirname, '..', '..');
-const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
-
-interface CliRun {
-  readonly proc: ChildProcess;
-  /** JSON log lines (pino) on stdout, in order. */
-  readonly logs: Array<Record<string, unknown>>;
-  /** Every other stdout line (the banner and the `bot → psid: …` sends). */
-  readonly lines: string[];
-  stderr(): string;
-  readonly exit: Promise<number | null>;
-}
-
-function runCli(args: readonly string[], env: Record<string, string>, cwd: string): CliRun {
-  const proc = spawn(process.execPath, [CLI, ...args], {
-    env: { PATH: process.env.PATH, ...env },
-    cwd,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const logs: Array<Record<string, unknown>> = [];
-  const lines: string[] = [];
-  let stderr = '';
-  proc.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
-  createInterface({ input: proc.stdout! }).on('line', (line) => {
-    try {
-      logs.push(JSON.parse(line) as Record<string, unknown>);
-    } catch {
-      lines.push(line);
-    }
-  });
-  const exit = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  return { proc, logs, lines, stderr: () => stderr, exit };
-}
 
 let cwd: string;
 let demo: CliRun | undefined;
@@ -116,8 +83,7 @@ beforeAll(() => {
   symlinkSync(join(ROOT, 'flows'), join(cwd, 'flows'));
 });
 afterAll(async () => {
-  if (demo && demo.proc.exitCode === null && demo.proc.signalCode === null) demo.proc.kill('SIGTERM');
-  await demo?.exit;
+  if (demo) await stopRun(demo);
   rmSync(cwd, { recursive: true, force: true });
 });
 
@@ -132,12 +98,7 @@ it('demo --speed 20000: a user who signs up for the running tips gets tip 1 at o
   const speed = 20000;
   const run = runCli(['demo', '--speed', String(speed)], env, cwd);
   demo = run;
-  const ready = await Promise.race([
-    waitFor('the demo to log "talkshop ready"', () => run.logs.find((l) => l.msg === 'talkshop ready')),
-    run.exit.then((code) => {
-      throw new Error(`the demo exited with ${code} before it was ready:\n${run.stderr()}`);
-    }),
-  ]);
+  const ready = await demoReady(run);
   const base = `http://127.0.0.1:${String(ready.port)}`;
   await waitFor('the banner', () => run.lines.find((l) => l.startsWith('  say hi:')));
   expect(run.lines).toContain(

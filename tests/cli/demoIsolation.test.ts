@@ -5,11 +5,9 @@
  * runs from the build as a child process, in a directory with a production `.env`, exactly as
  * someone would type it on that host.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { createClient } from 'redis';
 import { DEMO_ADMIN_TOKEN, DEMO_KEY_PREFIX } from '../../src/cli/demoEnv';
 import { StoreOwnerError } from '../../src/errors';
@@ -17,55 +15,10 @@ import { startService } from '../../src/server';
 import { freePort, startPrivateRedis, type PrivateRedis } from '../support/privateRedis';
 import { deletePrefix } from '../support/redisKeys';
 import { TEST_REDIS_URL, testConfig, uniquePrefix } from '../support/testEnv';
+import { demoReady, runCli, stopRun, type CliRun } from '../support/spawnDemo';
 import { waitFor } from '../support/webhookClient';
 
 const ROOT = join(__dirname, '..', '..');
-const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
-
-interface CliRun {
-  readonly proc: ChildProcess;
-  /** JSON log lines (pino) on stdout, in order. */
-  readonly logs: Array<Record<string, unknown>>;
-  /** Every other stdout line (the demo prints deliveries and its banner there). */
-  readonly lines: string[];
-  stderr(): string;
-  readonly exit: Promise<number | null>;
-}
-
-/** Runs the built CLI like a user would: in `cwd`, with exactly `env` (plus PATH). */
-function runCli(args: readonly string[], env: Record<string, string>, cwd: string): CliRun {
-  const proc = spawn(process.execPath, [CLI, ...args], {
-    env: { PATH: process.env.PATH, ...env },
-    cwd,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const logs: Array<Record<string, unknown>> = [];
-  const lines: string[] = [];
-  let stderr = '';
-  proc.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
-  createInterface({ input: proc.stdout! }).on('line', (line) => {
-    try {
-      logs.push(JSON.parse(line) as Record<string, unknown>);
-    } catch {
-      lines.push(line);
-    }
-  });
-  const exit = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  return { proc, logs, lines, stderr: () => stderr, exit };
-}
-
-const ready = (run: CliRun) =>
-  Promise.race([
-    waitFor('the demo to log "talkshop ready"', () => run.logs.find((l) => l.msg === 'talkshop ready')),
-    run.exit.then((code) => {
-      throw new Error(`the demo exited with ${code} before it was ready:\n${run.stderr()}`);
-    }),
-  ]);
-
-async function stop(run: CliRun): Promise<void> {
-  if (run.proc.exitCode === null && run.proc.signalCode === null) run.proc.kill('SIGTERM');
-  await run.exit;
-}
 
 async function keysOf(url: string, match: string): Promise<string[]> {
   const client = createClient({ url });
@@ -126,7 +79,7 @@ beforeAll(() => {
   );
 });
 afterEach(async () => {
-  await Promise.all(runs.splice(0).map(stop));
+  await Promise.all(runs.splice(0).map(stopRun));
   await Promise.all(servers.splice(0).map((s) => s.kill()));
 });
 afterAll(async () => {
@@ -141,7 +94,7 @@ const listenEnv = { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' };
 async function demoConverses(env: Record<string, string>, dir: string): Promise<CliRun> {
   const demo = runCli(['demo'], env, dir);
   runs.push(demo);
-  const readyLine = await ready(demo);
+  const readyLine = await demoReady(demo);
   const url = `http://127.0.0.1:${String(readyLine.port)}`;
   const event = runCli(['send-event', '--demo', '--url', url, '--text', 'hello'], env, dir);
   expect(await event.exit).toBe(0);
@@ -177,10 +130,10 @@ it('--redis on an empty Redis: only its own prefix, marked as the demo Page; a r
   servers.push(redis);
   const demo = runCli(['demo', '--redis', redis.url], { ...production, ...listenEnv }, cwd);
   runs.push(demo);
-  await ready(demo);
+  await demoReady(demo);
   expect(demo.logs[0]).toMatchObject({ store: 'redis', keyPrefix: DEMO_KEY_PREFIX });
   await waitFor('the demo to take its partitions', async () => ((await keysOf(redis.url, '*')).length > 10 ? true : undefined));
-  await stop(demo);
+  await stopRun(demo);
   const keys = await keysOf(redis.url, '*');
   expect(keys.filter((k) => !k.startsWith(`${DEMO_KEY_PREFIX}:`))).toEqual([]);
   expect(await redisDo(redis.url, ['GET', `${DEMO_KEY_PREFIX}:owner`])).toBe('demo-page');
@@ -227,11 +180,11 @@ it('every other command still reads .env: serve starts from it alone, with nothi
     );
     const serve = runCli(['serve'], {}, dir);
     runs.push(serve);
-    await ready(serve);
+    await demoReady(serve);
     expect(serve.logs[0]).toMatchObject({ store: 'memory' });
     expect(serve.lines).toEqual([]);
   } finally {
-    await Promise.all(runs.splice(0).map(stop));
+    await Promise.all(runs.splice(0).map(stopRun));
     rmSync(dir, { recursive: true, force: true });
   }
 });
