@@ -3,7 +3,6 @@
  * marketer would run it (no terminal: progress lines instead of the bar), on the Redis of a
  * running service under its own key prefix, with the fake Graph API answering the sends.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,11 +15,11 @@ import { startService, type RunningService } from '../../src/server';
 import { decodeUserState } from '../../src/engine/userState';
 import { partitionOf, userKeyOf } from '../../src/store/partitionOf';
 import { deletePrefix } from '../support/redisKeys';
+import { runBuiltCli } from '../support/runBuiltCli';
 import { TEST_PAGE, testEnv } from '../support/testEnv';
 import { startTestGraphApi } from '../support/testGraphApi';
 import { postSigned, waitFor } from '../support/webhookClient';
 
-const CLI = join(__dirname, '..', '..', 'dist', 'src', 'cli', 'main.js');
 const FLOWS = join(__dirname, '..', '..', 'flows');
 let env: Record<string, string | undefined>;
 let fake: FakeGraphApi;
@@ -38,24 +37,8 @@ afterAll(async () => {
   await deletePrefix(env.REDIS_KEY_PREFIX as string);
 });
 
-interface Ran {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-/** The built CLI in an empty directory (no .env), with exactly these settings, no terminal. */
-function cli(args: readonly string[], settings: Record<string, string | undefined> = env): Promise<Ran> {
-  const childEnv = Object.fromEntries(Object.entries({ PATH: process.env.PATH, ...settings }).filter(([, v]) => v !== undefined));
-  return new Promise((resolve) => {
-    const child = execFile(
-      process.execPath,
-      [CLI, ...args],
-      { cwd: dir, env: childEnv as NodeJS.ProcessEnv },
-      (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
-    );
-    child.stdin?.end();
-  });
-}
+/** The built CLI in an empty directory (no .env), with these settings. */
+const cli = (args: readonly string[], settings: Record<string, string | undefined> = env) => runBuiltCli(args, settings, dir);
 const file = (name: string, text: string) => {
   const path = join(dir, name);
   writeFileSync(path, text);

@@ -5,7 +5,6 @@
  * first step (due at once) reaches the fake Graph API and shows in `status`; a stop disarms the
  * second. Exit codes as the broadcast commands: 0, 1 (refused), 2 (no such sequence or user).
  */
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,11 +17,11 @@ import { decodeUserState } from '../../src/engine/userState';
 import { partitionOf, userKeyOf } from '../../src/store/partitionOf';
 import { startService, type RunningService } from '../../src/server';
 import { deletePrefix } from '../support/redisKeys';
+import { runBuiltCli } from '../support/runBuiltCli';
 import { TEST_PAGE, testEnv } from '../support/testEnv';
 import { startTestGraphApi } from '../support/testGraphApi';
 import { postSigned, waitFor } from '../support/webhookClient';
 
-const CLI = join(__dirname, '..', '..', 'dist', 'src', 'cli', 'main.js');
 const dir = mkdtempSync(join(tmpdir(), 'talkshop-seq-cli-'));
 mkdirSync(join(dir, 'sequences'));
 writeFileSync(join(dir, 'settings.yaml'), 'default_flow: t\n');
@@ -70,24 +69,8 @@ afterAll(async () => {
   await deletePrefix(env.REDIS_KEY_PREFIX as string);
 });
 
-interface Ran {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-/** The built CLI in the temp directory (no .env), with exactly these settings, no terminal. */
-function cli(args: readonly string[], settings: Record<string, string | undefined> = env): Promise<Ran> {
-  const childEnv = Object.fromEntries(Object.entries({ PATH: process.env.PATH, ...settings }).filter(([, v]) => v !== undefined));
-  return new Promise((resolve) => {
-    const child = execFile(
-      process.execPath,
-      [CLI, ...args],
-      { cwd: dir, env: childEnv as NodeJS.ProcessEnv },
-      (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
-    );
-    child.stdin?.end();
-  });
-}
+/** The built CLI in the temp directory (no .env), with these settings. */
+const cli = (args: readonly string[], settings: Record<string, string | undefined> = env) => runBuiltCli(args, settings, dir);
 const partitions = () => Number(env.INBOX_PARTITIONS);
 const stateOf = async (psid: string) =>
   decodeUserState((await service.store.states.load(partitionOf(TEST_PAGE, psid, partitions()), userKeyOf(TEST_PAGE, psid))).data);
