@@ -5,9 +5,6 @@
  * passed and its counters (sent, delivered, read) show in GET /admin/sequences/:id; a stop disarms
  * the rest. Refusals: agents (403), bad bodies (400), unknown sequences and users (404).
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { textMessageBody } from '../../src/cli/sendEvent';
@@ -15,6 +12,7 @@ import type { FakeGraphApi } from '../../src/emulator/fakeGraphApi';
 import { decodeUserState } from '../../src/engine/userState';
 import { partitionOf, userKeyOf } from '../../src/store/partitionOf';
 import { startService, type RunningService } from '../../src/server';
+import { dripFlowsDir } from '../support/dripFlowsDir';
 import { TEST_PAGE, testConfig } from '../support/testEnv';
 import { startTestGraphApi } from '../support/testGraphApi';
 import { postSigned, waitFor } from '../support/webhookClient';
@@ -27,38 +25,15 @@ const T0 = Date.UTC(2026, 10, 23, 12);
 const PARTITIONS = 4;
 let clock = T0;
 
-const dir = mkdtempSync(join(tmpdir(), 'talkshop-seq-admin-'));
-mkdirSync(join(dir, 'sequences'));
-writeFileSync(join(dir, 'settings.yaml'), 'default_flow: t\n');
 // The flow only subscribes: the sequence is started through the admin route.
-writeFileSync(
-  join(dir, 't.yaml'),
-  `id: t
-start: hello
-triggers:
-  - keyword: [tips]
-    goto: join
-fallback: { text: "Sorry?" }
-nodes:
-  hello:
-    say: [{ text: "Hi" }]
-    end: true
-  join:
-    actions: [{ subscribe: tips }]
-    say: [{ text: "Subscribed" }]
-    end: true
-`,
-);
-writeFileSync(
-  join(dir, 'sequences', 'drip.yaml'),
-  `id: drip
-name: Drip
-topic: tips
-steps:
-  - { id: first, delay: 1h, kind: promotional, messages: [{ text: "drip first" }] }
-  - { id: second, delay: 2h, window: { hours: ["08:00", "21:00"] }, kind: promotional, messages: [{ text: "drip second" }] }
-`,
-);
+const dir = dripFlowsDir({
+  prefix: 'talkshop-seq-admin-',
+  startsSequence: false,
+  steps: [
+    '{ id: first, delay: 1h, kind: promotional, messages: [{ text: "drip first" }] }',
+    '{ id: second, delay: 2h, window: { hours: ["08:00", "21:00"] }, kind: promotional, messages: [{ text: "drip second" }] }',
+  ],
+});
 
 const auditLines: Array<Record<string, unknown>> = [];
 const sink = new Writable({

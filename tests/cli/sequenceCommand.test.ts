@@ -5,8 +5,6 @@
  * first step (due at once) reaches the fake Graph API and shows in `status`; a stop disarms the
  * second. Exit codes as the broadcast commands: 0, 1 (refused), 2 (no such sequence or user).
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import type { SequenceReport } from '../../src/broadcasts/sequenceReport';
@@ -18,41 +16,19 @@ import { partitionOf, userKeyOf } from '../../src/store/partitionOf';
 import { startService, type RunningService } from '../../src/server';
 import { deletePrefix } from '../support/redisKeys';
 import { runBuiltCli } from '../support/runBuiltCli';
+import { dripFlowsDir } from '../support/dripFlowsDir';
 import { TEST_PAGE, testEnv } from '../support/testEnv';
 import { startTestGraphApi } from '../support/testGraphApi';
 import { postSigned, waitFor } from '../support/webhookClient';
 
-const dir = mkdtempSync(join(tmpdir(), 'talkshop-seq-cli-'));
-mkdirSync(join(dir, 'sequences'));
-writeFileSync(join(dir, 'settings.yaml'), 'default_flow: t\n');
-writeFileSync(
-  join(dir, 't.yaml'),
-  `id: t
-start: hello
-triggers:
-  - keyword: [tips]
-    goto: join
-fallback: { text: "Sorry?" }
-nodes:
-  hello:
-    say: [{ text: "Hi" }]
-    end: true
-  join:
-    actions: [{ subscribe: tips }]
-    say: [{ text: "Subscribed" }]
-    end: true
-`,
-);
-writeFileSync(
-  join(dir, 'sequences', 'drip.yaml'),
-  `id: drip
-name: Drip
-topic: tips
-steps:
-  - { id: now, delay: 0m, kind: promotional, messages: [{ text: "drip now" }] }
-  - { id: later, delay: 2h, kind: promotional, messages: [{ text: "drip later" }] }
-`,
-);
+const dir = dripFlowsDir({
+  prefix: 'talkshop-seq-cli-',
+  startsSequence: false,
+  steps: [
+    '{ id: now, delay: 0m, kind: promotional, messages: [{ text: "drip now" }] }',
+    '{ id: later, delay: 2h, kind: promotional, messages: [{ text: "drip later" }] }',
+  ],
+});
 
 let env: Record<string, string | undefined>;
 let fake: FakeGraphApi;

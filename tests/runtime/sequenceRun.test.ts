@@ -1,12 +1,10 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Config } from '../../src/config/config';
 import type { FakeGraphApi } from '../../src/emulator/fakeGraphApi';
 import { decodeUserState } from '../../src/engine/userState';
 import { partitionOf, userKeyOf } from '../../src/store/partitionOf';
 import type { BroadcastStore } from '../../src/store/ports';
 import { startService, type RunningService } from '../../src/server';
+import { dripFlowsDir } from '../support/dripFlowsDir';
 import { TEST_PAGE, testConfig } from '../support/testEnv';
 import { postSigned, waitFor } from '../support/webhookClient';
 import { startTestGraphApi } from '../support/testGraphApi';
@@ -20,39 +18,16 @@ import { textMessageBody } from '../../src/cli/sendEvent';
 const HOUR = 3600_000;
 const T0 = Date.UTC(2026, 10, 23, 12);
 let clock = T0;
-const dir = mkdtempSync(join(tmpdir(), 'talkshop-seq-'));
-mkdirSync(join(dir, 'sequences'));
-writeFileSync(join(dir, 'settings.yaml'), 'default_flow: t\n');
-writeFileSync(
-  join(dir, 't.yaml'),
-  `id: t
-start: hello
-triggers:
-  - keyword: [tips]
-    goto: join
-fallback: { text: "Sorry?" }
-nodes:
-  hello:
-    say: [{ text: "Hi" }]
-    end: true
-  join:
-    actions: [{ subscribe: tips }, { start_sequence: drip }]
-    say: [{ text: "Subscribed" }]
-    end: true
-`,
-);
-writeFileSync(
-  join(dir, 'sequences', 'drip.yaml'),
-  `id: drip
-name: Drip
-topic: tips
-steps:
-  - { id: s0, delay: 0m, kind: promotional, messages: [{ text: "drip s0" }] }
-  - { id: s1, delay: 1h, kind: promotional, messages: [{ text: "drip s1" }] }
-  - { id: s2, delay: 22h, kind: promotional, messages: [{ text: "drip s2" }] }
-  - { id: s3, delay: 2d, from: subscription, kind: promotional, messages: [{ text: "drip s3" }] }
-`,
-);
+const dir = dripFlowsDir({
+  prefix: 'talkshop-seq-',
+  startsSequence: true,
+  steps: [
+    '{ id: s0, delay: 0m, kind: promotional, messages: [{ text: "drip s0" }] }',
+    '{ id: s1, delay: 1h, kind: promotional, messages: [{ text: "drip s1" }] }',
+    '{ id: s2, delay: 22h, kind: promotional, messages: [{ text: "drip s2" }] }',
+    '{ id: s3, delay: 2d, from: subscription, kind: promotional, messages: [{ text: "drip s3" }] }',
+  ],
+});
 
 let fake: FakeGraphApi;
 let config: Config;
