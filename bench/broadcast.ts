@@ -28,18 +28,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import pino from 'pino';
-import { startFakeGraphApi, type FakeGraphApi } from '../src/emulator/fakeGraphApi';
+import type { FakeGraphApi } from '../src/emulator/fakeGraphApi';
 import { DEFAULT_USERS_IN_FLIGHT } from '../src/runtime/outboxSender';
-import type { BroadcastStore, Store } from '../src/store/ports';
-import { createRedisStore } from '../src/store/redis/redisStore';
+import type { BroadcastStore } from '../src/store/ports';
 import { MARKETER_TOKENS_ENV, createBroadcast, progressOf, promoDefinition } from '../tests/support/adminBroadcast';
 import { seedSubscribers } from '../tests/support/seedSubscribers';
 import { spawnCluster, spawnService, type SpawnedService } from '../tests/support/spawnService';
-import { TEST_PAGE, TEST_SECRET, testEnv } from '../tests/support/testEnv';
+import { TEST_PAGE, testEnv } from '../tests/support/testEnv';
 import { LiveCustomer } from './liveCustomer';
 import { SendCounter, peakRssMb } from './sendCounter';
-import { deletePrefix, openRedis, processCpuSeconds, redisCpuSeconds, stopProcess, type Redis } from './processes';
+import { processCpuSeconds, redisCpuSeconds, type Redis } from './processes';
+import { closeServices, openSeededStore, runBench, type ServicePhase } from './serviceRun';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const USERS = Number(process.env.BENCH_USERS ?? 100_000);
@@ -59,13 +58,9 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const mb = (bytes: number) => Math.round(bytes / 1024 / 102.4) / 10;
 const round1 = (n: number) => Math.round(n * 10) / 10;
 
-interface Phase {
-  readonly prefix: string;
-  readonly store: Store;
+interface Phase extends ServicePhase {
   readonly env: Record<string, string | undefined>;
-  readonly procs: SpawnedService[];
   readonly seedPerSec: number;
-  closing: boolean;
 }
 
 /** A fresh prefix with `users` subscribers seeded (and the extra users given, without consent). */
@@ -78,26 +73,15 @@ async function openPhase(
   noConsent: string[] = [],
 ) {
   const prefix = `bench-bc-${name}-${randomUUID().slice(0, 8)}`;
-  const store = await createRedisStore({
-    url: REDIS_URL,
-    keyPrefix: prefix,
-    dedupeTtlSeconds: 3600,
-    timeoutMs: 30_000,
-    logger: pino({ level: 'silent' }),
-  });
   const now = Date.now();
   const psids = Array.from({ length: users }, (_, i) => `bc-${name}-${i}`);
   log(`${name}: seeding ${users} subscribers under ${prefix}`);
-  let seeded: { ms: number };
-  try {
-    seeded = await seedSubscribers({ store, pageId: TEST_PAGE, partitions: PARTITIONS, psids, now });
+  const { store, seeded } = await openSeededStore(REDIS_URL, redis, prefix, async (store) => {
+    const result = await seedSubscribers({ store, pageId: TEST_PAGE, partitions: PARTITIONS, psids, now });
     if (noConsent.length > 0)
       await seedSubscribers({ store, pageId: TEST_PAGE, partitions: PARTITIONS, psids: noConsent, now, topic: null });
-  } catch (err) {
-    await store.close();
-    await deletePrefix(redis, prefix);
-    throw err;
-  }
+    return result;
+  });
   const seedPerSec = Math.round(users / (seeded.ms / 1000));
   log(`${name}: seeded in ${seeded.ms} ms (${seedPerSec}/s)`);
   const env = testEnv({
@@ -134,13 +118,6 @@ function watch(p: Phase, s: SpawnedService): void {
     const last = s.logs.filter((l) => Number(l.level) >= 40).slice(-3);
     log(`process ${s.proc.pid} exited (code ${code}, signal ${signal}); its last warnings: ${JSON.stringify(last)}`);
   });
-}
-
-async function closePhase(p: Phase, redis: Redis): Promise<void> {
-  p.closing = true;
-  await Promise.all(p.procs.map((s) => stopProcess(s.proc, s.exited())));
-  await p.store.close();
-  await deletePrefix(redis, p.prefix);
 }
 
 /** Waits until every member's lane decided and every queued send finished; the counters then. */
@@ -224,7 +201,7 @@ async function unthrottled(fake: FakeGraphApi, redis: Redis) {
     log(`unthrottled: ${JSON.stringify(figures)}`);
     return { seedPerSec: p.seedPerSec, result: { ...figures, redisUsedMbAfterSeeding: redisMb } };
   } finally {
-    await closePhase(p, redis);
+    await closeServices(p, redis);
   }
 }
 
@@ -238,7 +215,7 @@ async function cluster(fake: FakeGraphApi, redis: Redis) {
     log(`cluster: ${JSON.stringify(figures)}`);
     return { workers: WORKERS, ...figures };
   } finally {
-    await closePhase(p, redis);
+    await closeServices(p, redis);
   }
 }
 
@@ -286,7 +263,7 @@ async function limited(fake: FakeGraphApi, redis: Redis) {
     return result;
   } finally {
     live.close();
-    await closePhase(p, redis);
+    await closeServices(p, redis);
   }
 }
 
@@ -326,38 +303,18 @@ async function crash(fake: FakeGraphApi, redis: Redis) {
     log(`crash: ${JSON.stringify(result)}`);
     return result;
   } finally {
-    await closePhase(p, redis);
+    await closeServices(p, redis);
   }
 }
 
-async function main(): Promise<void> {
-  const fake = await startFakeGraphApi({
-    appSecret: TEST_SECRET,
-    accessToken: 'test-access-token',
-    pageId: TEST_PAGE,
-    appId: 'test-app',
-    maxRecordedCalls: 0, // counted as they arrive; a record of 100k calls would weigh on the fake's memory
-  });
-  const redis = await openRedis(REDIS_URL);
-  const out: Record<string, unknown> = { bench: 'broadcast', users: USERS, partitions: PARTITIONS };
-  try {
-    if (PHASES.includes('unthrottled')) {
-      const { seedPerSec, result } = await unthrottled(fake, redis);
-      out.seedPerSec = seedPerSec;
-      out.unthrottled = result;
-    }
-    if (PHASES.includes('cluster')) out.cluster = await cluster(fake, redis);
-    if (PHASES.includes('limited')) out.limited = await limited(fake, redis);
-    if (PHASES.includes('crash')) out.crash = await crash(fake, redis);
-  } finally {
-    await fake.stop();
-    await redis.quit();
+const out: Record<string, unknown> = { bench: 'broadcast', users: USERS, partitions: PARTITIONS };
+runBench(REDIS_URL, out, async (fake, redis) => {
+  if (PHASES.includes('unthrottled')) {
+    const { seedPerSec, result } = await unthrottled(fake, redis);
+    out.seedPerSec = seedPerSec;
+    out.unthrottled = result;
   }
-  out.rssMb = { bench: mb(process.resourceUsage().maxRSS * 1024) };
-  process.stdout.write(`${JSON.stringify(out)}\n`);
-}
-
-main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
-  process.exit(1);
+  if (PHASES.includes('cluster')) out.cluster = await cluster(fake, redis);
+  if (PHASES.includes('limited')) out.limited = await limited(fake, redis);
+  if (PHASES.includes('crash')) out.crash = await crash(fake, redis);
 });

@@ -26,19 +26,18 @@
  */
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import pino from 'pino';
-import { startFakeGraphApi, type FakeGraphApi } from '../src/emulator/fakeGraphApi';
+import type { FakeGraphApi } from '../src/emulator/fakeGraphApi';
 import { stepStatId } from '../src/engine/sequenceEvents';
 import { DEFAULT_USERS_IN_FLIGHT } from '../src/runtime/outboxSender';
 import { keysFor } from '../src/store/keys';
-import type { BroadcastStore, Store } from '../src/store/ports';
-import { createRedisStore } from '../src/store/redis/redisStore';
+import type { BroadcastStore } from '../src/store/ports';
 import { progressOf } from '../tests/support/adminBroadcast';
 import { SEQ_ID, SEQ_STEP, seedSequence, writeSequenceFlows } from '../tests/support/seedSequence';
 import { spawnService, type SpawnedService } from '../tests/support/spawnService';
-import { TEST_PAGE, TEST_SECRET, testEnv } from '../tests/support/testEnv';
+import { TEST_PAGE, testEnv } from '../tests/support/testEnv';
 import { percentile } from './loadgen';
-import { deletePrefix, openRedis, processCpuSeconds, redisCpuSeconds, stopProcess, type Redis } from './processes';
+import { processCpuSeconds, redisCpuSeconds, type Redis } from './processes';
+import { closeServices, openSeededStore, runBench, type ServicePhase } from './serviceRun';
 import { SendCounter, peakRssMb } from './sendCounter';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -57,38 +56,25 @@ const mb = (bytes: number) => Math.round(bytes / 1024 / 102.4) / 10;
 const round1 = (n: number) => Math.round(n * 10) / 10;
 const partitions = Array.from({ length: PARTITIONS }, (_, i) => i);
 
-interface Phase {
-  readonly prefix: string;
-  readonly store: Store;
+interface Phase extends ServicePhase {
   readonly env: Record<string, string | undefined>;
-  readonly procs: SpawnedService[];
   readonly dueAt: number;
   readonly seedPerSec: number;
-  closing: boolean;
 }
 
 /** A fresh prefix with every subscriber's step due at one moment, DUE_IN_MS after seeding starts. */
 async function openPhase(redis: Redis, name: string, fake: FakeGraphApi, extraEnv: Record<string, string>): Promise<Phase> {
   const prefix = `bench-seq-${name}-${randomUUID().slice(0, 8)}`;
-  const store = await createRedisStore({
-    url: REDIS_URL,
-    keyPrefix: prefix,
-    dedupeTtlSeconds: 3600,
-    timeoutMs: 30_000,
-    logger: pino({ level: 'silent' }),
-  });
   const now = Date.now();
   const dueAt = now + DUE_IN_MS;
   const psids = Array.from({ length: USERS }, (_, i) => `sq-${name}-${i}`);
   log(`${name}: seeding ${USERS} subscribers (states and timers) under ${prefix}, due in ${DUE_IN_MS} ms`);
-  let ms: number;
-  try {
-    ({ ms } = await seedSequence({ store, pageId: TEST_PAGE, partitions: PARTITIONS, psids, now, dueAt }));
-  } catch (err) {
-    await store.close();
-    await deletePrefix(redis, prefix);
-    throw err;
-  }
+  const {
+    store,
+    seeded: { ms },
+  } = await openSeededStore(REDIS_URL, redis, prefix, (store) =>
+    seedSequence({ store, pageId: TEST_PAGE, partitions: PARTITIONS, psids, now, dueAt }),
+  );
   const seedPerSec = Math.round(USERS / (ms / 1000));
   log(`${name}: seeded in ${ms} ms (${seedPerSec}/s)`);
   const env = testEnv({
@@ -116,10 +102,7 @@ async function spawn(p: Phase): Promise<SpawnedService> {
 }
 
 async function closePhase(p: Phase, redis: Redis): Promise<void> {
-  p.closing = true;
-  await Promise.all(p.procs.map((s) => stopProcess(s.proc, s.exited())));
-  await p.store.close();
-  await deletePrefix(redis, p.prefix);
+  await closeServices(p, redis);
   if (p.env.FLOWS_DIR) rmSync(p.env.FLOWS_DIR, { recursive: true, force: true });
 }
 
@@ -249,32 +232,12 @@ async function crash(fake: FakeGraphApi, redis: Redis) {
   }
 }
 
-async function main(): Promise<void> {
-  const fake = await startFakeGraphApi({
-    appSecret: TEST_SECRET,
-    accessToken: 'test-access-token',
-    pageId: TEST_PAGE,
-    appId: 'test-app',
-    maxRecordedCalls: 0, // counted as they arrive; a record of 100k calls would weigh on the fake's memory
-  });
-  const redis = await openRedis(REDIS_URL);
-  const out: Record<string, unknown> = { bench: 'sequences', users: USERS, partitions: PARTITIONS };
-  try {
-    if (PHASES.includes('burst')) {
-      const { seedPerSec, result } = await burst(fake, redis);
-      out.seedPerSec = seedPerSec;
-      out.burst = result;
-    }
-    if (PHASES.includes('crash')) out.crash = await crash(fake, redis);
-  } finally {
-    await fake.stop();
-    await redis.quit();
+const out: Record<string, unknown> = { bench: 'sequences', users: USERS, partitions: PARTITIONS };
+runBench(REDIS_URL, out, async (fake, redis) => {
+  if (PHASES.includes('burst')) {
+    const { seedPerSec, result } = await burst(fake, redis);
+    out.seedPerSec = seedPerSec;
+    out.burst = result;
   }
-  out.rssMb = { bench: mb(process.resourceUsage().maxRSS * 1024) };
-  process.stdout.write(`${JSON.stringify(out)}\n`);
-}
-
-main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
-  process.exit(1);
+  if (PHASES.includes('crash')) out.crash = await crash(fake, redis);
 });
