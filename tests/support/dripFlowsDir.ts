@@ -9,17 +9,25 @@ export interface DripFlowsOptions {
   readonly startsSequence: boolean;
   /** The sequence's steps, one YAML flow mapping each (`{ id: s0, delay: 0m, ... }`). */
   readonly steps: readonly string[];
+  /** The sequence's id and name: `drip`, `Drip` unless given. */
+  readonly sequenceId?: string;
+  readonly sequenceName?: string;
+  /** The topic the keyword subscribes to and the sequence runs on: `tips` unless given. */
+  readonly topic?: string;
 }
 
 /**
- * A temporary FLOWS_DIR: the default flow `t` (says hi; the keyword "tips" subscribes to the topic
- * `tips`) and the sequence `drip` on that topic with the given steps.
+ * A temporary FLOWS_DIR: the default flow `t` (says hi; the keyword "tips" subscribes to the topic)
+ * and the sequence on that topic with the given steps.
  */
 export function dripFlowsDir(options: DripFlowsOptions): string {
   const dir = mkdtempSync(join(tmpdir(), options.prefix));
   mkdirSync(join(dir, 'sequences'));
   writeFileSync(join(dir, 'settings.yaml'), 'default_flow: t\n');
-  const actions = options.startsSequence ? '[{ subscribe: tips }, { start_sequence: drip }]' : '[{ subscribe: tips }]';
+  const { sequenceId = 'drip', sequenceName = 'Drip', topic = 'tips' } = options;
+  const actions = options.startsSequence
+    ? `[{ subscribe: ${topic} }, { start_sequence: ${sequenceId} }]`
+    : `[{ subscribe: ${topic} }]`;
   writeFileSync(
     join(dir, 't.yaml'),
     `id: t
@@ -39,10 +47,10 @@ nodes:
 `,
   );
   writeFileSync(
-    join(dir, 'sequences', 'drip.yaml'),
-    `id: drip
-name: Drip
-topic: tips
+    join(dir, 'sequences', `${sequenceId}.yaml`),
+    `id: ${sequenceId}
+name: ${sequenceName}
+topic: ${topic}
 steps:
 ${options.steps.map((step) => `  - ${step}\n`).join('')}`,
   );

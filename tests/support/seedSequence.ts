@@ -1,12 +1,10 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { sequenceTimer } from '../../src/engine/sequenceEvents';
 import type { UserState } from '../../src/engine/userState';
 import { timerSlot } from '../../src/runtime/threadEffects';
 import { internalEvent } from '../../src/store/messengerEvent';
 import { partitionOf, userKeyOf } from '../../src/store/partitionOf';
 import type { InboxRecord, Store } from '../../src/store/ports';
+import { dripFlowsDir } from './dripFlowsDir';
 import { seedSubscribers, subscriberState } from './seedSubscribers';
 
 /**
@@ -27,38 +25,17 @@ export const SEQ_STEP = 's0';
  * later (still inside the window), which each user's decided s0 arms: the real per-user cost.
  */
 export function writeSequenceFlows(text: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'talkshop-seqburst-'));
-  mkdirSync(join(dir, 'sequences'));
-  writeFileSync(join(dir, 'settings.yaml'), 'default_flow: t\n');
-  writeFileSync(
-    join(dir, 't.yaml'),
-    `id: t
-start: hello
-triggers:
-  - keyword: [tips]
-    goto: join
-fallback: { text: "Sorry?" }
-nodes:
-  hello:
-    say: [{ text: "Hi" }]
-    end: true
-  join:
-    actions: [{ subscribe: ${SEQ_TOPIC} }, { start_sequence: ${SEQ_ID} }]
-    say: [{ text: "Subscribed" }]
-    end: true
-`,
-  );
-  writeFileSync(
-    join(dir, 'sequences', `${SEQ_ID}.yaml`),
-    `id: ${SEQ_ID}
-name: Burst drip
-topic: ${SEQ_TOPIC}
-steps:
-  - { id: ${SEQ_STEP}, delay: 0m, kind: promotional, messages: [{ text: ${JSON.stringify(text)} }] }
-  - { id: s1, delay: 4h, kind: promotional, messages: [{ text: "The second step" }] }
-`,
-  );
-  return dir;
+  return dripFlowsDir({
+    prefix: 'talkshop-seqburst-',
+    startsSequence: true,
+    sequenceId: SEQ_ID,
+    sequenceName: 'Burst drip',
+    topic: SEQ_TOPIC,
+    steps: [
+      `{ id: ${SEQ_STEP}, delay: 0m, kind: promotional, messages: [{ text: ${JSON.stringify(text)} }] }`,
+      '{ id: s1, delay: 4h, kind: promotional, messages: [{ text: "The second step" }] }',
+    ],
+  });
 }
 
 /** The id of the timer armed for step 0 (the form the engine's armStep gives it: subscription time, step, inbound count). */
