@@ -3,6 +3,7 @@ import { settingsSchema, type Flow, type MessageSpec, type Settings } from '../e
 import type { FlowSet, LoadedFlow } from '../engine/flowSet';
 import { lintMessageLimits } from '../flows/lintLimits';
 import { backstopMessage } from '../flows/lintRender';
+import { answeredPayloads, lintDetachedControls } from '../flows/lintDetachedControls';
 import { quote, reporter, type FlowScope, type Path, type Reporter } from '../flows/lintScope';
 import type { Locate, Problem } from '../flows/problem';
 import { promotionalWordInMessage as firstPromotionalWord } from '../flows/promotionalWords';
@@ -131,13 +132,14 @@ function lintMessages(
       'the broadcast has only typing indicators: nothing to send',
       'add a message (text, cards, image…)',
     );
+  const answered = flows ? answeredPayloads(flows.flows.values()) : undefined;
   messages.forEach((spec, i) => {
     if ('typing' in spec) return;
     const path = ['nodes', NODE, 'say', i];
     const before = report.errors();
     lintMessageLimits(scope, path, spec);
     if (report.errors() === before) backstopMessage(scope, NODE, i, spec);
-    controls(spec, ['messages', i], report, flows);
+    lintDetachedControls(spec, ['messages', i], report, answered, { sender: 'a broadcast', whole: 'broadcast' });
     if (b.kind === 'tagged') {
       if (spec.promotional === true)
         report.error(
@@ -155,51 +157,3 @@ const TAGGED_FIX =
   'keep a tagged update strictly about the event, purchase or account; send offers as kind: promotional (inside the window) or marketing_message';
 const taggedWordMessage = (tag: string, what: string, word: string): string =>
   `${what} contains ${quote(word)}, which reads as promotional; messages under the tag ${tag} must not be (Meta bans deals, offers, coupons and discounts under every tag)`;
-
-type Tappable = { readonly goto?: string; readonly payload?: string };
-
-/**
- * A broadcast belongs to no flow, so its buttons cannot `goto` a node; a hand-written payload must be
- * one a flow answers (a postback trigger or a flow button's payload), or the tap does nothing.
- */
-function controls(spec: MessageSpec, base: Path, report: Reporter, flows: FlowSet | undefined): void {
-  const found: Array<[Path, Tappable]> = [];
-  if ('quick_replies' in spec)
-    (spec.quick_replies ?? []).forEach((q, j) => 'title' in q && found.push([[...base, 'quick_replies', j], q]));
-  if ('buttons' in spec)
-    (spec.buttons ?? []).forEach((x, j) => !('url' in x) && !('call' in x) && found.push([[...base, 'buttons', j], x]));
-  if ('cards' in spec)
-    spec.cards.forEach((c, k) =>
-      (c.buttons ?? []).forEach(
-        (x, j) => !('url' in x) && !('call' in x) && found.push([[...base, 'cards', k, 'buttons', j], x]),
-      ),
-    );
-  const answered = flows ? answeredPayloads(flows) : undefined;
-  for (const [path, c] of found) {
-    if (c.goto !== undefined)
-      report.error(
-        [...path, 'goto'],
-        `goto ${quote(c.goto)}: a broadcast is not part of a flow, so its buttons cannot jump to a node`,
-        'give the button a payload that a flow answers (a postback trigger), or use start: FLOW/NODE for the whole broadcast',
-      );
-    if (c.payload === undefined) continue;
-    if (c.payload.startsWith('TS|'))
-      report.error(
-        [...path, 'payload'],
-        `payload ${quote(c.payload)}: TS| is reserved for generated payloads`,
-        'choose another payload',
-      );
-    else if (answered && !answered.has(c.payload))
-      report.warn(
-        [...path, 'payload'],
-        `payload ${quote(c.payload)} is answered by no flow: a tap is counted but nothing happens`,
-        `add a trigger { postback: ${c.payload}, goto: <node> } to a flow`,
-      );
-  }
-}
-
-function answeredPayloads(flows: FlowSet): Set<string> {
-  const out = new Set<string>(flows.customPayloads.keys());
-  for (const { flow } of flows.flows.values()) for (const t of flow.triggers) if ('postback' in t) out.add(t.postback);
-  return out;
-}

@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { extname, join, relative } from 'node:path';
-import type { z } from 'zod';
 import { WHERE_FORMS } from '../audience/parseWhere';
 import { quote } from '../flows/lintScope';
 import { listDir, type Problem } from '../flows/problem';
-import { lineOf, parseYamlDocument, syntaxErrors, type YamlDocument } from '../flows/yamlDocument';
+import { lineOf, parseYamlDocument, schemaIssues, syntaxErrors } from '../flows/yamlDocument';
 import { BROADCAST_TAGS, broadcastSchema, type Broadcast } from './broadcastSchema';
 import { lintBroadcast, type BroadcastLintOptions } from './lintBroadcast';
 
@@ -33,20 +32,6 @@ function fixFor(path: ReadonlyArray<string | number>): string {
   return `see README "Broadcasts (definitions)", or let your editor validate against ${BROADCAST_SCHEMA_FILE}`;
 }
 
-function schemaProblems(file: string, y: YamlDocument, error: z.ZodError): Problem[] {
-  return error.issues.map((issue) => {
-    const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
-    const line = lineOf(y, path);
-    return {
-      severity: 'error',
-      file,
-      ...(line !== undefined ? { line } : {}),
-      message: `${path.join('.') || '(file)'}: ${issue.message}`,
-      fix: fixFor(path),
-    };
-  });
-}
-
 /**
  * One broadcast definition (YAML or JSON text) parsed, validated and linted. `file` names it in
  * the problems (a path, or e.g. "admin request"). Any error refuses it.
@@ -65,7 +50,7 @@ export function checkBroadcast(text: string, file: string, options: BroadcastLin
       })),
     };
   const parsed = broadcastSchema.safeParse(y.doc.toJS() ?? {});
-  if (!parsed.success) return { ok: false, problems: schemaProblems(file, y, parsed.error) };
+  if (!parsed.success) return { ok: false, problems: schemaIssues(file, y, parsed.error, fixFor) };
   const problems = lintBroadcast(parsed.data, file, (_f, path) => lineOf(y, path), options);
   return problems.some((p) => p.severity === 'error')
     ? { ok: false, problems }

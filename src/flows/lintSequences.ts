@@ -3,6 +3,7 @@ import type { LoadedFlow } from '../engine/flowSet';
 import type { SequenceStep } from '../engine/sequenceSchema';
 import { lintMessageLimits } from './lintLimits';
 import { backstopMessage } from './lintRender';
+import { answeredPayloads, lintDetachedControls } from './lintDetachedControls';
 import { controlsOf, nodeEntries, quote, reporter, type FlowScope, type Path, type Reporter } from './lintScope';
 import type { LoadedSequence } from './loadSequences';
 import type { Locate, Problem } from './problem';
@@ -140,7 +141,7 @@ function lintMessages(s: StepScope, messages: readonly MessageSpec[], flows: rea
     const before = report.errors();
     lintMessageLimits(scope, ['nodes', NODE, 'say', j], spec);
     if (report.errors() === before) backstopMessage(scope, NODE, j, spec);
-    controls(spec, [...base, 'messages', j], report, answered);
+    lintDetachedControls(spec, [...base, 'messages', j], report, answered, { sender: 'a sequence step', whole: 'step' });
     if (step.kind !== 'tagged') return;
     if (spec.promotional === true)
       report.error(
@@ -157,57 +158,6 @@ const TAGGED_FIX =
   'keep a tagged step strictly about the event, purchase or account; send offers in a promotional step (inside the first 24 h) or a marketing_message step';
 const taggedWord = (step: SequenceStep, what: string, word: string): string =>
   `step ${quote(step.id)} is tagged ${step.tag ?? ''}, but ${what} contains ${quote(word)}, which reads as promotional (Meta bans deals, offers, coupons and discounts under every tag)`;
-
-type Tappable = { readonly goto?: string; readonly payload?: string };
-
-/**
- * A step belongs to no flow, so its buttons cannot `goto` a node; a hand-written payload must be one
- * a flow answers (a postback trigger or a flow button's payload), or the tap does nothing.
- */
-function controls(spec: MessageSpec, base: Path, report: Reporter, answered: ReadonlySet<string>): void {
-  const found: Array<[Path, Tappable]> = [];
-  if ('quick_replies' in spec)
-    (spec.quick_replies ?? []).forEach((q, k) => 'title' in q && found.push([[...base, 'quick_replies', k], q]));
-  if ('buttons' in spec)
-    (spec.buttons ?? []).forEach((x, k) => !('url' in x) && !('call' in x) && found.push([[...base, 'buttons', k], x]));
-  if ('cards' in spec)
-    spec.cards.forEach((c, n) =>
-      (c.buttons ?? []).forEach(
-        (x, k) => !('url' in x) && !('call' in x) && found.push([[...base, 'cards', n, 'buttons', k], x]),
-      ),
-    );
-  for (const [path, c] of found) {
-    if (c.goto !== undefined)
-      report.error(
-        [...path, 'goto'],
-        `goto ${quote(c.goto)}: a sequence step is not part of a flow, so its buttons cannot jump to a node`,
-        'give the button a payload that a flow answers (a postback trigger), or use start: FLOW/NODE for the whole step',
-      );
-    if (c.payload === undefined) continue;
-    if (c.payload.startsWith('TS|'))
-      report.error(
-        [...path, 'payload'],
-        `payload ${quote(c.payload)}: TS| is reserved for generated payloads`,
-        'choose another payload',
-      );
-    else if (!answered.has(c.payload))
-      report.warn(
-        [...path, 'payload'],
-        `payload ${quote(c.payload)} is answered by no flow: a tap does nothing`,
-        `add a trigger { postback: ${c.payload}, goto: <node> } to a flow`,
-      );
-  }
-}
-
-function answeredPayloads(flows: readonly LoadedFlow[]): Set<string> {
-  const out = new Set<string>();
-  for (const { flow } of flows) {
-    for (const t of flow.triggers) if ('postback' in t) out.add(t.postback);
-    for (const id of Object.keys(flow.nodes))
-      for (const c of controlsOf(flow, id)) if (c.control.payload !== undefined) out.add(c.control.payload);
-  }
-  return out;
-}
 
 /** Every action list of a flow with its path: each node's, and each button's or quick reply's. */
 function actionLists(flow: Flow): Array<[Path, readonly Action[]]> {

@@ -1,10 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { extname, join, relative } from 'node:path';
-import type { z } from 'zod';
 import { sequenceSchema, type Sequence } from '../engine/sequenceSchema';
 import { quote } from './lintScope';
 import { listDir, type Problem } from './problem';
-import { lineOf, parseYamlDocument, syntaxErrors, type YamlDocument } from './yamlDocument';
+import { lineOf, parseYamlDocument, schemaIssues, syntaxErrors, type YamlDocument } from './yamlDocument';
 
 /** Where sequence files live, inside FLOWS_DIR. */
 export const SEQUENCES_DIR = 'sequences';
@@ -36,20 +35,6 @@ function fixFor(path: ReadonlyArray<string | number>): string {
   if (last === 'tag')
     return 'use CONFIRMED_EVENT_UPDATE, POST_PURCHASE_UPDATE or ACCOUNT_UPDATE for a non-promotional update, or another kind (docs/sequences.md)';
   return `see docs/sequences.md for the field, or let your editor validate against ${SEQUENCE_SCHEMA_FILE}`;
-}
-
-function schemaProblems(file: string, y: YamlDocument, error: z.ZodError): Problem[] {
-  return error.issues.map((issue) => {
-    const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
-    const line = lineOf(y, path);
-    return {
-      severity: 'error',
-      file,
-      ...(line !== undefined ? { line } : {}),
-      message: `${path.join('.') || '(file)'}: ${issue.message}`,
-      fix: fixFor(path),
-    };
-  });
 }
 
 /**
@@ -90,7 +75,7 @@ export function loadSequences(flowsDir: string): SequencesLoad {
     if (typeof rawId === 'string') ids.add(rawId);
     const parsed = sequenceSchema.safeParse(raw ?? {});
     if (!parsed.success) {
-      problems.push(...schemaProblems(file, y, parsed.error));
+      problems.push(...schemaIssues(file, y, parsed.error, fixFor));
       continue;
     }
     const earlier = firstFile.get(parsed.data.id);

@@ -45,3 +45,29 @@ function keyRange(doc: Document, path: ReadonlyArray<string | number>): [number,
   const key = parent.items.find((pair) => isScalar(pair.key) && pair.key.value === last)?.key;
   return isScalar(key) ? (key.range ?? undefined) : undefined;
 }
+
+/** A zod issue's path without symbols: the keys and indexes a problem names and lineOf finds. */
+export type IssuePath = Array<string | number>;
+
+/**
+ * A schema's issues as problems at their lines in the file, each with the fix `fixFor` gives for
+ * its path (broadcast and sequence files; flows name their node too: loadFlows).
+ */
+export function schemaIssues(
+  file: string,
+  y: YamlDocument,
+  error: { readonly issues: ReadonlyArray<{ readonly path: ReadonlyArray<PropertyKey>; readonly message: string }> },
+  fixFor: (path: IssuePath) => string,
+): Array<{ severity: 'error'; file: string; line?: number; message: string; fix: string }> {
+  return error.issues.map((issue) => {
+    const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+    const line = lineOf(y, path);
+    return {
+      severity: 'error',
+      file,
+      ...(line !== undefined ? { line } : {}),
+      message: `${path.join('.') || '(file)'}: ${issue.message}`,
+      fix: fixFor(path),
+    };
+  });
+}
