@@ -209,7 +209,9 @@ describe('lintSequences: warnings are reported, the load goes on', () => {
     );
     expect(lint(text)).toEqual({
       ok: true,
-      sequence: [`warning ${lineWith(text, 'NOBODY')}: payload "NOBODY" is answered by no flow: a tap is counted but nothing happens`],
+      sequence: [
+        `warning ${lineWith(text, 'NOBODY')}: payload "NOBODY" is answered by no flow: a tap is counted but nothing happens`,
+      ],
       flow: [],
     });
   });
