@@ -17,7 +17,6 @@ import { createGraphClient, graphClientOptions } from '../messenger/graphClient'
 import type { Store } from '../store/ports';
 import { formatFunnel, formatList, formatSummary } from './broadcastSummary';
 import { watchBroadcast } from './broadcastWatch';
-import { inboxBarrier } from './inboxBarrier';
 
 export interface BroadcastStoreDeps {
   readonly config: () => Config;
@@ -101,7 +100,7 @@ export function addBroadcastStoreCommands(broadcast: Command, deps: BroadcastSto
   const json = (value: unknown) => out(`${JSON.stringify(value)}\n`);
 
   /** Follows the sending (bar or lines on stderr), then prints the summary (or the JSON report). */
-  const follow = async ({ control, store, config }: Session, id: string, asJson: boolean) => {
+  const follow = async ({ control }: Session, id: string, asJson: boolean) => {
     const tty = process.stderr.isTTY === true;
     const stopOnInterrupt = () => {
       process.stderr.write(
@@ -120,10 +119,6 @@ export function addBroadcastStoreCommands(broadcast: Command, deps: BroadcastSto
         lineEveryMs: LINE_EVERY_MS,
         now: Date.now,
         sleep: (ms) => sleep(ms),
-        lanesCaughtUp: inboxBarrier(
-          store.inbox,
-          Array.from({ length: config.INBOX_PARTITIONS }, (_, p) => p),
-        ),
       });
       if (!view) return fail(`no broadcast with the id "${id}"`, NOT_FOUND);
       if (asJson) json(view);

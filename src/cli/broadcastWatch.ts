@@ -14,16 +14,15 @@ export interface WatchOptions {
   readonly lineEveryMs: number;
   readonly now: () => number;
   readonly sleep: (ms: number) => Promise<void>;
-  /** Whether the lanes applied what the fan-out appended (inboxBarrier); asked once the counters say finished. */
-  readonly lanesCaughtUp?: () => Promise<boolean>;
 }
 
 const doneOf = (v: BroadcastView) => v.counts.sent + skippedTotal(v.counts) + failedTotal(v.counts);
 
 /**
- * Polls a broadcast's report until it finished (the fan-out walked every partition, the lanes
- * applied what it appended, and nothing is in flight) or was cancelled, showing the progress meanwhile; returns the last report. The bar's
- * total is the users targeted so far: it grows while the fan-out walks.
+ * Polls a broadcast's report until it finished (every partition walked and its items applied by
+ * the lanes, which the fan-out records itself, and nothing in flight) or was cancelled, showing
+ * the progress meanwhile; returns the last report. The bar's total is the users targeted so far:
+ * it grows while the fan-out walks.
  */
 export async function watchBroadcast(o: WatchOptions): Promise<BroadcastView | null> {
   const samples: Sample[] = [];
@@ -49,7 +48,7 @@ export async function watchBroadcast(o: WatchOptions): Promise<BroadcastView | n
         o.stream.write(`${view.id}: ${line}\n`);
         lastLine = at;
       }
-      if (view.progress.finished && (view.status === 'cancelled' || !o.lanesCaughtUp || (await o.lanesCaughtUp()))) return view;
+      if (view.progress.finished) return view;
       await o.sleep(o.pollMs);
     }
   } finally {
