@@ -17,9 +17,11 @@ import {
 import { senderActionSchema, sendRequestSchema } from '../platform/sendApiSchema';
 import { DEFAULT_MESSAGES, FAKE_ERRORS, type FakeGraphError, type FakeHandlerKit } from './fakeGraphError';
 import { createFakeMarketing, type FakeMarketingControls } from './fakeMarketingMessages';
+import { RateWindow, type RateLimit } from './fakeRateWindow';
 import { createFakeWebhookEmitter, type FakeWebhookControls } from './fakeWebhookEmitter';
 
 export { FAKE_ERRORS, type FakeGraphError } from './fakeGraphError';
+export type { RateLimit } from './fakeRateWindow';
 
 /**
  * A fake of the part of Meta's Graph API Talkshop calls, as a real HTTP server on loopback. It
@@ -50,6 +52,16 @@ const RECIPIENT_ENDPOINTS: readonly FakeEndpoint[] = [
   'thread_owner',
   'user_profile',
 ];
+
+/** The Messenger Platform's calls, which the Page's call budget counts (the Marketing Message API is apart). */
+const MESSENGER_ENDPOINTS: ReadonlySet<FakeEndpoint> = new Set<FakeEndpoint>([
+  'messages',
+  'sender_action',
+  'thread_control',
+  'thread_owner',
+  'user_profile',
+  'messenger_profile',
+]);
 
 export const HANDOVER_DISABLED_MESSAGE = 'Handover Protocol APIs disabled for this page.';
 
@@ -128,7 +140,22 @@ export interface FakeGraphApiOptions {
   /** Answer 100 to calls without a correct appsecret_proof ("Require App Secret" on). Default true. */
   readonly requireAppsecretProof?: boolean;
   /** Enforce the Messenger Profile API's call limit (10 per 10 min per Page) with 613. Default off. */
-  readonly profileCallLimit?: { readonly calls: number; readonly windowMs: number };
+  readonly profileCallLimit?: RateLimit;
+  /**
+   * Hold the Page to the Send API's rates (docs/messenger-platform.md §6.1: 300 calls/s, 10/s for
+   * audio and video): every /me/messages call, a message or a sender action, counts by arrival time
+   * in a sliding window of `windowMs`; at most `calls` are served, the others are answered 613
+   * "Calls to this API have exceeded the rate limit" (the Send API's own limit, §6.2). Audio and
+   * video attachments count in their own lane of `mediaCalls` (default 10) instead. Default off.
+   */
+  readonly sendRateLimit?: RateLimit & { readonly mediaCalls?: number };
+  /**
+   * The Page's Messenger API budget over every Messenger Platform call made with its token (sends,
+   * sender actions, profile lookups, thread control, Messenger Profile; §6.1: 200 × engaged users
+   * per rolling 24 h), answered with 32 "Page request limit reached": 32 is the Page's limit, 4 an
+   * app token's (Talkshop only ever uses the Page's), 613 the Send API's per-second rate. Default off.
+   */
+  readonly pageCallBudget?: RateLimit;
   /** Profile fields answered for a PSID with none set. Default first_name Sam. */
   readonly defaultUserProfile?: UserProfile;
   /** Ad accounts (digits, `act_` optional) the Marketing Message API accepts; more with marketing.addAdAccount. */
@@ -161,7 +188,7 @@ export interface FakeGraphApi {
   /** The stored Messenger Profile. */
   messengerProfile(): Readonly<Record<string, unknown>>;
   /**
-   * Clears calls, failures, owners, user profiles, the Messenger Profile, marketing state (back to
+   * Clears calls, failures, the rate limits' windows, owners, user profiles, the Messenger Profile, marketing state (back to
    * options.adAccountIds) and pending automatic webhooks; the webhook target stays configured.
    */
   reset(): void;
@@ -220,7 +247,12 @@ export async function startFakeGraphApi(options: FakeGraphApiOptions): Promise<F
   const owners = new Map<string, string | null>();
   const userProfiles = new Map<string, UserProfile>();
   let messengerProfile: Record<string, unknown> = {};
-  const profileCallTimes: number[] = [];
+  const profileWindow = options.profileCallLimit && new RateWindow(options.profileCallLimit);
+  const sendWindow = options.sendRateLimit && new RateWindow(options.sendRateLimit);
+  const mediaWindow =
+    options.sendRateLimit &&
+    new RateWindow({ calls: options.sendRateLimit.mediaCalls ?? 10, windowMs: options.sendRateLimit.windowMs });
+  const pageBudget = options.pageCallBudget && new RateWindow(options.pageCallBudget);
 
   const traceId = (): string => `AFake${(++traceCounter).toString(36).padStart(6, '0')}`;
 
@@ -375,16 +407,25 @@ export async function startFakeGraphApi(options: FakeGraphApiOptions): Promise<F
 
   // ---- endpoint handlers (throw GraphFailure to answer an error) ----
 
+  /** The Send API's per-Page rate (options.sendRateLimit): a valid call past it is answered 613. */
+  function admitSend(media: boolean): void {
+    const lane = media ? mediaWindow : sendWindow;
+    if (lane !== undefined && !lane.admit(now())) fail(FAKE_ERRORS.rateLimit);
+  }
+
   function messages(body: unknown, setRecipient: (psid: string) => void): unknown {
     const isAction = typeof body === 'object' && body !== null && 'sender_action' in body;
     if (isAction) {
       const action = parseBody(senderActionSchema, body);
       setRecipient(action.recipient.id);
+      admitSend(false);
       checkRecipient('sender_action', action.recipient.id);
       return { recipient_id: action.recipient.id };
     }
     const send = parseBody(sendRequestSchema, body);
     setRecipient(send.recipient.id);
+    const attachment = 'attachment' in send.message ? send.message.attachment : undefined;
+    admitSend(attachment?.type === 'audio' || attachment?.type === 'video');
     checkRecipient('messages', send.recipient.id);
     messageCounter += 1;
     return { recipient_id: send.recipient.id, message_id: `m_fake_${messageCounter.toString(36)}_${traceCounter.toString(36)}` };
@@ -443,13 +484,7 @@ export async function startFakeGraphApi(options: FakeGraphApiOptions): Promise<F
   }
 
   function profile(method: string, query: Record<string, string>, body: unknown): unknown {
-    if (options.profileCallLimit !== undefined) {
-      const { calls: limit, windowMs } = options.profileCallLimit;
-      const t = now();
-      while (profileCallTimes.length > 0 && (profileCallTimes[0] ?? 0) <= t - windowMs) profileCallTimes.shift();
-      if (profileCallTimes.length >= limit) fail(FAKE_ERRORS.rateLimit);
-      profileCallTimes.push(t);
-    }
+    if (profileWindow !== undefined && !profileWindow.admit(now())) fail(FAKE_ERRORS.rateLimit);
     if (method === 'GET') {
       const fields = fieldList(query.fields);
       const picked = Object.fromEntries(
@@ -545,6 +580,8 @@ export async function startFakeGraphApi(options: FakeGraphApiOptions): Promise<F
         fail(f);
       }
       if (now() < rateLimitedUntil) fail(rateLimitError);
+      if (pageBudget !== undefined && MESSENGER_ENDPOINTS.has(routed.endpoint) && !pageBudget.admit(now()))
+        fail(FAKE_ERRORS.pageRateLimit);
       if (typeof body === 'string') invalid('(#100) Invalid JSON in the request body');
       const result = routed.handle({ query, body, setRecipient: (psid) => (recipientId = psid) });
       answer = { status: 200, body: result };
@@ -682,7 +719,10 @@ export async function startFakeGraphApi(options: FakeGraphApiOptions): Promise<F
       owners.clear();
       userProfiles.clear();
       messengerProfile = {};
-      profileCallTimes.length = 0;
+      profileWindow?.clear();
+      sendWindow?.clear();
+      mediaWindow?.clear();
+      pageBudget?.clear();
       marketing.reset();
       webhooks.reset();
     },
