@@ -2,7 +2,12 @@
  * A stock Bottender 1.5 Messenger app for the webhook bench (bench/webhook.ts starts it through
  * ./server.js). Sessions live in Redis, as a production Bottender app keeps them; the bench gives
  * each run its own key prefix and deletes those keys afterwards. `skipLegacyProfile` keeps it
- * from ever calling the Graph API. Everything comes from the environment the bench sets.
+ * from ever looking up user profiles. Everything comes from the environment the bench sets.
+ *
+ * BENCH_BOTTENDER_REPLY=1 (bench/reply.ts) makes ./index.js answer every message; the replies go
+ * to BENCH_GRAPH_ORIGIN (the bench's fake Graph API), passed as the Messenger client's `origin`
+ * (messaging-api-messenger then posts to <origin>/v6.0/me/messages with appsecret_proof). Off,
+ * the app never calls the Graph API and `origin` stays Bottender's default.
  */
 const env = (name) => {
   const value = process.env[name];
@@ -10,6 +15,7 @@ const env = (name) => {
   return value;
 };
 const redisUrl = new URL(process.env.REDIS_URL || 'redis://127.0.0.1:6379');
+const reply = process.env.BENCH_BOTTENDER_REPLY === '1';
 
 module.exports = {
   session: {
@@ -35,6 +41,7 @@ module.exports = {
       appSecret: env('MESSENGER_APP_SECRET'),
       verifyToken: env('MESSENGER_VERIFY_TOKEN'),
       skipLegacyProfile: true,
+      ...(reply ? { origin: env('BENCH_GRAPH_ORIGIN') } : {}),
     },
   },
 };
