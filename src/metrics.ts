@@ -127,6 +127,12 @@ export function createMetrics(sources: MetricsSources = {}) {
       labelNames: ['class'] as const,
       registers,
     }),
+    graphCalls: new Counter({
+      name: 'talkshop_graph_calls_total',
+      help: 'Graph API requests sent, whatever the answer, by call (message, sender_action, profile, thread_control, thread_owner, messenger_profile, marketing, other): Meta holds a Page to 300 Send API calls a second, sender actions included',
+      labelNames: ['call'] as const,
+      registers,
+    }),
     storeRetries: new Counter({
       name: 'talkshop_sender_store_retries_total',
       help: 'Sender store calls that got no answer and were tried again, by operation (outbox ack, outbox cursor read, outbox read)',

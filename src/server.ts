@@ -174,14 +174,15 @@ export async function startService(config: Config, options: StartOptions = {}): 
       : 'talkshop starting on the IN-MEMORY store: single process, nothing survives a restart (set REDIS_URL for production)',
   );
   const runsWorker = config.ROLE !== 'web';
-  const ownGraph = runsWorker && !options.graph ? createGraphClient(graphClientOptions(config, { logger })) : undefined;
+  // Before the Graph client, which counts its calls in them; the store is read only at scrape time.
+  const partitions = Array.from({ length: config.INBOX_PARTITIONS }, (_, p) => p);
+  const metrics = createMetrics({ pendingCounts: () => store.inbox.pendingCounts(partitions) });
+  const ownGraph = runsWorker && !options.graph ? createGraphClient(graphClientOptions(config, { logger, metrics })) : undefined;
   const graph = runsWorker ? (options.graph ?? ownGraph) : undefined;
   const flowSet = runsWorker ? loadFlowSet(config, logger) : undefined;
   const store = options.store ?? (await openStore(config, logger, options.requireOwnStore ?? false));
   const book = flowSet && store.broadcasts ? new BroadcastBook(store.broadcasts, flowSet.settings) : undefined;
   const handler = runsWorker ? (options.handler ?? (flowSet && flowHandlerOf(config, flowSet, graph, book))) : undefined;
-  const partitions = Array.from({ length: config.INBOX_PARTITIONS }, (_, p) => p);
-  const metrics = createMetrics({ pendingCounts: () => store.inbox.pendingCounts(partitions) });
 
   const sender = graph
     ? new OutboxSender({

@@ -5,6 +5,7 @@ import axios, { isAxiosError, type AxiosInstance } from 'axios';
 import { z } from 'zod';
 import type { Config } from '../config/config';
 import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
 import { GraphApiError, type GraphTransportFailure } from './graphErrors';
 import { marketingCalls } from './marketingCalls';
 import {
@@ -80,6 +81,30 @@ export interface GraphClientOptions {
   readonly logger?: Logger;
   /** Keep-alive sockets per origin. Default 64. */
   readonly maxSockets?: number;
+  /** Counts every request sent, by kind (talkshop_graph_calls_total), whatever the answer. */
+  readonly metrics?: Pick<Metrics, 'graphCalls'>;
+}
+
+/**
+ * What a Graph request is, for talkshop_graph_calls_total: Meta's limits are per kind (the Send
+ * API's 300/s per Page counts messages and sender actions alike; profile lookups and the Messenger
+ * Profile have their own), so the count says where a Page's calls go.
+ */
+export type GraphCallKind =
+  'message' | 'sender_action' | 'profile' | 'thread_control' | 'thread_owner' | 'messenger_profile' | 'marketing' | 'other';
+
+/** The kind of a request from its method, path (after the version) and body. */
+export function graphCallKind(method: string, path: string, body: unknown): GraphCallKind {
+  const [node = '', edge, ...rest] = path.split('/').filter((s) => s !== '');
+  if (rest.length > 0) return 'other';
+  if (node.startsWith('act_') || edge === 'notification_message_tokens') return 'marketing';
+  if (edge === undefined) return method === 'GET' ? 'profile' : 'other';
+  if (edge === 'messages') {
+    return typeof body === 'object' && body !== null && 'sender_action' in body ? 'sender_action' : 'message';
+  }
+  if (edge.endsWith('_thread_control')) return 'thread_control';
+  if (edge === 'thread_owner' || edge === 'messenger_profile') return edge;
+  return 'other';
 }
 
 /** The adapter also lets its owner close its keep-alive sockets. */
@@ -185,6 +210,8 @@ export function createGraphClient(options: GraphClientOptions): ClosableGraphCli
     const started = Date.now();
     let status: number;
     let data: unknown;
+    // Counted as sent whatever comes back: a timeout or an error answer still used the Page's quota.
+    options.metrics?.graphCalls.inc({ call: graphCallKind(spec.method, spec.path, spec.body) });
     try {
       const res = await instance.request<unknown>({
         method: spec.method,
