@@ -206,6 +206,12 @@ runBench(REDIS_URL, out, async (fake, redis) => {
     out.bottender = bottender;
     const [a, b] = [talkshop.repliesPerSec, bottender.repliesPerSec];
     out.ratio = b > 0 ? Math.round((a / b) * 100) / 100 : null;
+    // Each round ran the two back to back: its ratio is the least disturbed by the machine's
+    // swings in speed (this 2-core VM is shared), and their spread shows how large those were.
+    out.ratioRounds = talkshop.repliesPerSecRounds.map((t, i) => {
+      const bt = bottender.repliesPerSecRounds[i] ?? 0;
+      return bt > 0 ? Math.round((t / bt) * 100) / 100 : null;
+    });
   } finally {
     for (const t of targets) await t.stop().catch((err: unknown) => log(`${t.name}: stop failed: ${String(err)}`));
     for (const prefix of Object.values(PREFIXES)) log(`deleted ${await deletePrefix(redis, prefix)} keys under ${prefix}:`);
