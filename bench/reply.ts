@@ -18,10 +18,11 @@
  * arrived, or when none came for BENCH_IDLE_S (10) seconds, at most BENCH_TIMEOUT_S (600).
  *
  * Knobs (environment): BENCH_USERS (1000), BENCH_MESSAGES (5), BENCH_CONNECTIONS (64),
- * BENCH_ROUNDS (2), BENCH_PATTERN (burst), BENCH_WARMUP_USERS (100, 0 = none),
+ * BENCH_ROUNDS (2), BENCH_PATTERN (burst), BENCH_WARMUP_USERS (half of BENCH_USERS, 0 = none),
  * BENCH_GRAPH_LATENCY_MS (0), BENCH_IDLE_S, BENCH_TIMEOUT_S, BENCH_PARTITIONS (Talkshop's
- * INBOX_PARTITIONS; default the service's), REDIS_URL. Prints one JSON line on stdout; progress on stderr. Every Redis key the run writes is
- * under a per-run prefix and deleted at the end; the child processes are stopped, also on error.
+ * INBOX_PARTITIONS; default the service's), REDIS_URL. Prints one JSON line on stdout; progress
+ * on stderr. Every Redis key the run writes is under a per-run prefix and deleted at the end; the
+ * child processes are stopped, also on error.
  */
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
@@ -43,7 +44,9 @@ const USERS = int('BENCH_USERS', 1000);
 const MESSAGES = int('BENCH_MESSAGES', 5);
 const CONNECTIONS = int('BENCH_CONNECTIONS', 64);
 const ROUNDS = int('BENCH_ROUNDS', 2);
-const WARMUP_USERS = int('BENCH_WARMUP_USERS', 100, 0);
+// The first rounds ran 15-90% slower than the second with 100 warm-up users (JIT, heap growth):
+// half a round evened them out.
+const WARMUP_USERS = int('BENCH_WARMUP_USERS', Math.ceil(USERS / 2), 0);
 const LATENCY_MS = int('BENCH_GRAPH_LATENCY_MS', 0, 0);
 const PATTERN = ((raw = process.env.BENCH_PATTERN || 'burst'): LoadPattern => {
   const known = LOAD_PATTERNS.find((p) => p === raw);
@@ -191,7 +194,7 @@ runBench(REDIS_URL, out, async (fake, redis) => {
     targets.push(await startTalkshop({ ...common, prefix: PREFIXES.talkshop, flowsDir }));
     targets.push(await startBottender({ ...common, prefix: PREFIXES.bottender }));
     log(`targets ready: ${targets.map((t) => `${t.name} pid ${t.pid}`).join(', ')}`);
-    // Both start cold: a short conversation each lets the JIT and the connection pools warm up.
+    // Both start cold: a conversation each, not measured, lets the JIT, heaps and pools warm up.
     const peerOf = (t: ReplyTarget) => targets.find((other) => other !== t);
     if (WARMUP_USERS > 0) for (const t of targets) await drive(fake, redis, t, peerOf(t), `${RUN}-${t.name}-warm`, WARMUP_USERS);
     const results = new Map<ReplyTarget['name'], Round[]>(targets.map((t) => [t.name, []]));
