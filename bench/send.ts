@@ -7,8 +7,10 @@
  * latency: a fresh key prefix; the web process starts and takes every event first (distinct users
  * each saying "menu": one mark_seen + one typing_on + one reply each with the shipped flows); then
  * the worker starts, drains the inboxes and sends. sends/s = reply (/messages) calls between the
- * first and the last one at the fake; graph calls/s counts sender actions too. Peak RSS is the
- * worker's VmHWM from /proc just before it is stopped.
+ * first and the last one at the fake; graph calls/s counts sender actions too. Graph calls per
+ * inbound message and per message sent are split by kind (messages, sender actions, and profile
+ * lookups apart: every user here is new to the service) and count every call the worker made,
+ * whatever its answer. Peak RSS is the worker's VmHWM from /proc just before it is stopped.
  *
  * Prints one JSON line on stdout; progress goes to stderr. Knobs: BENCH_SENDS_FAST (default
  * 6000), BENCH_SENDS_SLOW (default 480), BENCH_PARTITIONS (16), REDIS_URL.
@@ -20,6 +22,7 @@ import { startFakeGraphApi } from '../src/emulator/fakeGraphApi';
 import { spawnService } from '../tests/support/spawnService';
 import { TEST_PAGE, TEST_SECRET, testEnv } from '../tests/support/testEnv';
 import { keepAlive, postSigned } from '../tests/support/webhookClient';
+import { callsPerMessage, GraphCallTally, type GraphCallFigures } from './graphCallTally';
 import { deletePrefix, openRedis, processCpuSeconds, stopProcess } from './processes';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -45,6 +48,8 @@ interface RunResult {
   readonly graphCallsPerSec: number;
   readonly workerCpuSeconds: number;
   readonly workerPeakRssMb: number;
+  readonly graphCallsPer: ReturnType<typeof callsPerMessage>;
+  readonly calls: Omit<GraphCallFigures, 'firstMessageAt' | 'lastMessageAt'>;
 }
 
 async function run(latencyMs: number, sends: number): Promise<RunResult> {
@@ -67,6 +72,7 @@ async function run(latencyMs: number, sends: number): Promise<RunResult> {
     LOG_LEVEL: 'warn',
   });
   const procs: Array<Awaited<ReturnType<typeof spawnService>>> = [];
+  const tally = new GraphCallTally(fake);
   try {
     const web = await spawnService({ ...env, ROLE: 'web' });
     procs.push(web);
@@ -108,6 +114,7 @@ async function run(latencyMs: number, sends: number): Promise<RunResult> {
     const last = Math.max(...at);
     const seconds = (last - first) / 1000;
     const graphCalls = fake.calls.filter((c) => c.at >= first && c.at <= last && c.status === 200).length;
+    const { firstMessageAt: _first, lastMessageAt: _last, ...calls } = tally.figures();
     const result: RunResult = {
       latencyMs,
       sends,
@@ -116,10 +123,13 @@ async function run(latencyMs: number, sends: number): Promise<RunResult> {
       graphCallsPerSec: Math.round(graphCalls / seconds),
       workerCpuSeconds: Math.round((processCpuSeconds(worker.proc.pid) - cpuBefore) * 100) / 100,
       workerPeakRssMb: peakRssMb(worker.proc.pid),
+      graphCallsPer: callsPerMessage(tally.figures(), sends),
+      calls,
     };
     log(JSON.stringify(result));
     return result;
   } finally {
+    tally.close();
     for (const p of procs.reverse()) await stopProcess(p.proc, p.exited());
     await fake.stop();
     const redis = await openRedis(REDIS_URL);
@@ -139,6 +149,11 @@ async function main(): Promise<void> {
       throttle: 'off (SEND_RATE_PER_SEC 10000, SEND_BURST 1000)',
       sendsPerSec: { latency0ms: fast.sendsPerSec, latency100ms: slow.sendsPerSec },
       graphCallsPerSec: { latency0ms: fast.graphCallsPerSec, latency100ms: slow.graphCallsPerSec },
+      graphCallsPerInbound: { latency0ms: fast.graphCallsPer.perInbound, latency100ms: slow.graphCallsPer.perInbound },
+      graphCallsPerMessageSent: {
+        latency0ms: fast.graphCallsPer.perMessageSent,
+        latency100ms: slow.graphCallsPer.perMessageSent,
+      },
       workerPeakRssMb: Math.max(fast.workerPeakRssMb, slow.workerPeakRssMb),
       runs: [fast, slow],
     })}\n`,
