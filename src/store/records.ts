@@ -29,17 +29,19 @@ export const INBOX_FORMAT = 1;
 /** A format version; records written before formats were versioned have none and read as 1. */
 const formatSchema = z.number().int().positive().default(1);
 const versionedSchema = z.looseObject({ v: formatSchema });
-const eventKindSchema = z.looseObject({ event: z.looseObject({ kind: z.string() }) });
 const knownKinds: ReadonlySet<string> = new Set(EVENT_KINDS);
 
-function parseJson<T>(schema: z.ZodType<T>, text: string, where: string): T {
-  let value: unknown;
+/** Any JSON value. Not `parseJson(z.unknown(), …)`: that built a schema per call, on every inbox item and outbox entry read. */
+function parseAnyJson(text: string, where: string): unknown {
   try {
-    value = JSON.parse(text);
+    return JSON.parse(text) as unknown;
   } catch {
     throw new StoreCorruptError(where, 'not JSON');
   }
-  return parseValue(schema, value, where);
+}
+
+function parseJson<T>(schema: z.ZodType<T>, text: string, where: string): T {
+  return parseValue(schema, parseAnyJson(text, where), where);
 }
 
 function parseValue<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
@@ -61,13 +63,31 @@ export type DecodedRecord =
  * does not know) is `unknown`, for the worker to leave in place; anything else unreadable throws.
  */
 export function decodeInboxRecord(text: string, where: string): DecodedRecord {
-  const value = parseJson(z.unknown(), text, where);
+  const value = parseAnyJson(text, where);
   // The version first: a later format may have changed anything else.
-  const { v } = parseValue(versionedSchema, value, where);
+  const v = formatOf(value, where);
   if (v > INBOX_FORMAT) return { type: 'unknown', reason: 'version', detail: `format ${v}` };
-  const kind = eventKindSchema.safeParse(value).data?.event.kind;
+  const kind = kindOf(value);
   if (kind !== undefined && !knownKinds.has(kind)) return { type: 'unknown', reason: 'kind', detail: kind };
   return { type: 'record', record: parseValue(inboxRecordSchema, value, where) };
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The record's format, as versionedSchema reads it. The usual record (an object with v 1, or none)
+ * is read by hand: the schema's loose copy of every record cost as much as the parse that follows.
+ */
+function formatOf(value: unknown, where: string): number {
+  if (isObject(value) && value.v === undefined) return 1;
+  if (isObject(value) && Number.isSafeInteger(value.v) && (value.v as number) > 0) return value.v as number;
+  return parseValue(versionedSchema, value, where).v;
+}
+
+/** The record's event kind (a string `event.kind`), or undefined: the full parse then says what is wrong. */
+function kindOf(value: unknown): string | undefined {
+  const event = isObject(value) ? value.event : undefined;
+  return isObject(event) && typeof event.kind === 'string' ? event.kind : undefined;
 }
 
 /**
@@ -102,7 +122,7 @@ export function decodeSetAside(fields: Readonly<Record<string, string>>, where: 
 /** An outbox entry's effect: its format version (none: 1) and its JSON, which the store does not read. */
 export const decodeStoredEffect = (version: string | undefined, text: string, where: string): StoredEffect => ({
   v: parseValue(formatSchema, version === undefined ? undefined : Number(version), where),
-  body: parseJson(z.unknown(), text, where),
+  body: parseAnyJson(text, where),
 });
 
 const threadMarkSchema = z.object({
@@ -112,7 +132,7 @@ const threadMarkSchema = z.object({
   waitingSince: z.number().nullable().default(null),
 });
 export const decodeThreadMark = (text: string, where: string): ThreadMark => parseJson(threadMarkSchema, text, where);
-export const decodeStateData = (text: string, where: string): unknown => parseJson(z.unknown(), text, where);
+export const decodeStateData = (text: string, where: string): unknown => parseAnyJson(text, where);
 
 /** Stream ids compare by (ms, seq); string order is wrong once the ms part grows a digit. */
 export function streamIdAfter(a: string, b: string): boolean {

@@ -13,10 +13,12 @@ const SECONDS_BELOW = 100_000_000_000;
 export const toEpochMs = (t: number): number => (t < SECONDS_BELOW ? t * 1000 : t);
 const time = z.union([z.number().finite(), z.string().regex(/^\d+$/).transform(Number)]).transform(toEpochMs);
 
-const envelopeSchema = z.looseObject({
+// Plain objects (not loose): only these fields are read, so the envelope's and entries' other keys
+// need not be copied; each event keeps all of its own (below).
+const envelopeSchema = z.object({
   object: z.string(),
   entry: z.array(
-    z.looseObject({
+    z.object({
       id: id.optional(),
       time: time.optional(),
       messaging: z.array(z.unknown()).optional(),
@@ -24,6 +26,8 @@ const envelopeSchema = z.looseObject({
     }),
   ),
 });
+
+type Envelope = z.infer<typeof envelopeSchema>;
 
 const party = z.looseObject({ id: id.optional(), user_ref: id.optional() }).optional();
 const eventSchema = z.looseObject({
@@ -36,6 +40,59 @@ const eventSchema = z.looseObject({
   postback: z.looseObject({ mid: z.string().optional() }).optional(),
 });
 type RawEvent = z.infer<typeof eventSchema>;
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const plainId = (v: unknown): boolean => v === undefined || (typeof v === 'string' && v.length > 0);
+const plainParty = (v: unknown): boolean => v === undefined || (isObject(v) && plainId(v.id) && plainId(v.user_ref));
+const optional = (v: unknown, type: 'string' | 'boolean'): boolean => v === undefined || typeof v === type;
+/** A time zod would keep as it is: a number of epoch milliseconds (not seconds, not a string). */
+const plainTime = (v: unknown): boolean => v === undefined || (typeof v === 'number' && Number.isFinite(v) && v >= SECONDS_BELOW);
+const optionalArray = (v: unknown): boolean => v === undefined || Array.isArray(v);
+
+/**
+ * The envelope as envelopeSchema would read it, without zod, when every field read has the shape
+ * zod would leave as it is (as plainEvent below; a test holds the two to the same result). Its other
+ * keys stay on the object, unread. Undefined for anything else, which zod then parses.
+ */
+export function plainEnvelope(body: Record<string, unknown>): Envelope | undefined {
+  if (typeof body.object !== 'string' || !Array.isArray(body.entry)) return undefined;
+  for (const entry of body.entry as unknown[]) {
+    if (!isObject(entry) || !plainId(entry.id) || !plainTime(entry.time)) return undefined;
+    if (!optionalArray(entry.messaging) || !optionalArray(entry.standby)) return undefined;
+  }
+  return body as Envelope;
+}
+
+/** Only for tests: what zod alone makes of an envelope. */
+export const zodEnvelope = (body: unknown): Envelope | undefined => envelopeSchema.safeParse(body).data;
+
+/**
+ * The event as eventSchema would return it, without zod, when it has the shape nearly every event
+ * has (ids as strings, the time in ms, the message and postback fields of their types): then zod
+ * would transform nothing and its copy equals the input, so the input is used as it is (a test
+ * holds the two to the same result). Undefined for anything else, which zod then parses. Zod's
+ * copying of each event's objects was the largest part of parsing a body.
+ */
+export function plainEvent(value: unknown): RawEvent | undefined {
+  if (!isObject(value) || !plainParty(value.sender) || !plainParty(value.recipient)) return undefined;
+  if (!plainTime(value.timestamp)) return undefined;
+  const m = value.message;
+  if (m !== undefined && !(isObject(m) && optional(m.mid, 'string') && optional(m.is_echo, 'boolean'))) return undefined;
+  const p = value.postback;
+  if (p !== undefined && !(isObject(p) && optional(p.mid, 'string'))) return undefined;
+  return value as RawEvent;
+}
+
+/** An event checked against eventSchema (the plain shape without zod), or undefined when it does not fit. */
+export function readEvent(value: unknown): RawEvent | undefined {
+  const plain = plainEvent(value);
+  if (plain) return plain;
+  const parsed = eventSchema.safeParse(value);
+  return parsed.success ? parsed.data : undefined;
+}
+
+/** Only for tests: what zod alone makes of an event. */
+export const zodEvent = (value: unknown): RawEvent | undefined => eventSchema.safeParse(value).data;
 
 export type IgnoreReason = 'unknown_kind' | 'malformed_event' | 'no_user' | 'no_page' | 'other_page' | 'too_old';
 
@@ -106,9 +163,8 @@ function toEvent(
   entryTime: number,
   accept: Acceptance | undefined,
 ): MessengerEvent | IgnoreReason {
-  const parsed = eventSchema.safeParse(value);
-  if (!parsed.success) return 'malformed_event';
-  const e = parsed.data;
+  const e = readEvent(value);
+  if (!e) return 'malformed_event';
   const kind = kindOf(e);
   if (!kind) return 'unknown_kind';
   if (!pageId) return 'no_page';
@@ -123,6 +179,16 @@ function toEvent(
   return { kind, channel, pageId, userId, timestamp, dedupeKey, raw: e };
 }
 
+/** The envelope (the plain shape without zod), or what is wrong with it. */
+function readEnvelope(body: Record<string, unknown>): Envelope | string {
+  const plain = plainEnvelope(body);
+  if (plain) return plain;
+  const parsed = envelopeSchema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  return `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`;
+}
+
 /**
  * Splits a webhook body into events, tolerantly: every entry and both `messaging[]` and
  * `standby[]` are read; events Talkshop cannot route are returned as ignore reasons (counted by
@@ -133,19 +199,16 @@ export function parseWebhook(body: unknown, receivedAt: number, accept?: Accepta
     return { type: 'invalid', problem: 'body must be a JSON object' };
   const object = (body as { object?: unknown }).object;
   if (typeof object === 'string' && object !== 'page') return { type: 'not_page', object };
-  const parsed = envelopeSchema.safeParse(body);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    return { type: 'invalid', problem: `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}` };
-  }
+  const envelope = readEnvelope(body as Record<string, unknown>);
+  if (typeof envelope === 'string') return { type: 'invalid', problem: envelope };
   if (accept) {
     let count = 0;
-    for (const entry of parsed.data.entry) count += (entry.messaging?.length ?? 0) + (entry.standby?.length ?? 0);
+    for (const entry of envelope.entry) count += (entry.messaging?.length ?? 0) + (entry.standby?.length ?? 0);
     if (count > accept.maxEvents) return { type: 'too_many', count };
   }
   const events: MessengerEvent[] = [];
   const ignored: IgnoreReason[] = [];
-  for (const entry of parsed.data.entry) {
+  for (const entry of envelope.entry) {
     const entryTime = entry.time ?? receivedAt;
     for (const [channel, list] of [
       ['messaging', entry.messaging],
