@@ -79,6 +79,8 @@ interface Round extends ReplyCheck {
   readonly webhookFailures: number;
 }
 
+const perSec = (r: Round) => (r.seconds > 0 ? r1(r.replies / r.seconds) : 0);
+
 /** Runs one conversation of `users` fresh users against `t` and waits for its replies. */
 async function drive(
   fake: FakeGraphApi,
@@ -124,9 +126,10 @@ async function drive(
       webhookFailures: posted.failed,
       ...tally.check(MESSAGES),
     };
+    if (t.exited()) throw new Error(`${t.name} (pid ${t.pid}) exited during ${tag}`);
     if (outcome.kind !== 'complete') log(`${t.name} ${tag}: WARNING ${outcome.kind} at ${outcome.replies}/${expected} replies`);
     log(
-      `${t.name} ${tag}: ${round.replies}/${expected} replies in ${r3(round.seconds)} s (${r1(round.replies / round.seconds)}/s), ` +
+      `${t.name} ${tag}: ${round.replies}/${expected} replies in ${r3(round.seconds)} s (${perSec(round)}/s), ` +
         `cpu ${r3(round.cpuSeconds)} s, redis ${r3(round.redisCpuSeconds)} s, lost ${round.lostUpdates}, ` +
         `out of order ${round.usersOutOfOrder}, graph calls ${round.graphCalls} (${round.graphErrors} refused)`,
     );
@@ -170,7 +173,7 @@ function summary(rounds: readonly Round[]) {
     graphCallsByEndpoint: addUp(rounds.map((r) => r.byEndpoint)),
     graphErrors: sum((r) => r.graphErrors),
     webhookFailures: sum((r) => r.webhookFailures),
-    repliesPerSecRounds: rounds.map((r) => r1(r.replies / r.seconds)),
+    repliesPerSecRounds: rounds.map(perSec),
   };
 }
 

@@ -25,6 +25,8 @@ export interface ReplyTarget {
   readonly name: 'talkshop' | 'bottender';
   readonly port: number;
   readonly pid: number | undefined;
+  /** Whether the process has exited (a crash mid-run: its figures would mean nothing). */
+  exited(): boolean;
   stop(): Promise<void>;
 }
 
@@ -72,6 +74,7 @@ const running = (name: ReplyTarget['name'], p: ReadyProcess): ReplyTarget => ({
   name,
   port: p.port,
   pid: p.proc.pid,
+  exited: () => p.proc.exitCode !== null || p.proc.signalCode !== null,
   stop: () => stopProcess(p.proc, p.exited()),
 });
 
