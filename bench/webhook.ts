@@ -17,6 +17,8 @@
  *   talkshop_counter  ROLE=all with the counter handler instead of the flows, i.e. the same
  *             work per event as the Bottender app (bench/talkshopCounter.ts; diagnostic)
  *   talkshop_split  one ROLE=web + one ROLE=worker process (diagnostic; not run by default)
+ *   talkshop_ref  `talkshop` from another build, BENCH_REF_MAIN=<its dist/src/cli/main.js>: a
+ *             before/after pair measured in the same interleaved run (diagnostic)
  *   bottender bench/bottender-app: stock Bottender 1.5 Messenger app, Redis session store
  * Prints one JSON line on stdout; progress goes to stderr. Every Redis key it writes is under a
  * per-run prefix and deleted at the end.
@@ -25,12 +27,15 @@
  * BENCH_CONNECTIONS (64), BENCH_USERS (1000), BENCH_ROUNDS (4),
  * BENCH_TARGETS (floor,talkshop,bottender), REDIS_URL (redis://127.0.0.1:6379),
  * BENCH_FLOWS_DIR (the repo's flows/), BENCH_PROFILE_DIR (write a --cpu-prof profile of each
- * Talkshop ROLE=all/web process there; analyse the .cpuprofile in Chrome DevTools).
+ * Talkshop ROLE=all/web process there; `npm run bench:profile -- <file>` summarises one as text),
+ * BENCH_PROFILE_INTERVAL_US (the profile's sampling interval, default 200 µs; V8's own is 1 ms),
+ * BENCH_TALKSHOP_ENV (a JSON object of extra settings for the Talkshop processes; diagnostic).
  */
 import { randomUUID } from 'node:crypto';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
 import { spawnService } from '../tests/support/spawnService';
 import { LoadGenerator, percentile, type PhaseResult } from './loadgen';
 import type { PayloadSpec } from './payloads';
@@ -63,6 +68,10 @@ const TARGETS = (process.env.BENCH_TARGETS ?? 'floor,talkshop,bottender')
   .map((t) => t.trim())
   .filter(Boolean);
 const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
+/** A finer sampling interval than V8's 1 ms: a 40 s run then has enough samples per function. */
+const PROFILE_INTERVAL_US = Math.round(num('BENCH_PROFILE_INTERVAL_US', 200));
+/** Extra settings for the Talkshop processes (e.g. '{"INBOX_PARTITIONS":"16"}'), to try a setting out. */
+const TALKSHOP_ENV = z.record(z.string(), z.string()).parse(JSON.parse(process.env.BENCH_TALKSHOP_ENV ?? '{}'));
 /** Requests pre-built for the warm-up: more than any target acks per second here. */
 const WARMUP_RATE_CAP = 50_000;
 /** Upper bound of the measured pool (requests per second of the window); ~700 bytes each. */
@@ -121,15 +130,30 @@ function sumCounter(text: string, name: string): number {
   return sum;
 }
 
+/** The other build's CLI for `talkshop_ref` (before/after pairs in one run). */
+function refMain(): string {
+  const main = process.env.BENCH_REF_MAIN;
+  if (!main)
+    throw new Error('talkshop_ref needs BENCH_REF_MAIN: the dist/src/cli/main.js of another build (e.g. a git worktree)');
+  return resolve(main);
+}
+
+const profileFlags = (dir: string) => ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-interval=${PROFILE_INTERVAL_US}`];
+
 /**
  * `talkshop serve` as deployed: ROLE=all runs the webhook and the worker (with the flows in
  * FLOWS_DIR, the repo's ./flows unless BENCH_FLOWS_DIR says otherwise) in one process.
  * ROLE=web (target `talkshop_web`, not run by default) measures the ack path alone.
  */
-function talkshop(redis: Redis, role: 'all' | 'web', counter = false): Target {
-  const prefix = `bench-ts${role === 'web' ? 'w' : counter ? 'c' : ''}-${RUN}`;
-  const name = role === 'web' ? 'talkshop_web' : counter ? 'talkshop_counter' : 'talkshop';
-  const main = counter ? join(__dirname, 'talkshopCounter.js') : join(REPO, 'dist', 'src', 'cli', 'main.js');
+function talkshop(redis: Redis, role: 'all' | 'web', variant?: 'counter' | 'ref'): Target {
+  const counter = variant === 'counter';
+  const prefix = `bench-ts${role === 'web' ? 'w' : counter ? 'c' : variant === 'ref' ? 'r' : ''}-${RUN}`;
+  const name = role === 'web' ? 'talkshop_web' : variant ? `talkshop_${variant}` : 'talkshop';
+  const main = counter
+    ? join(__dirname, 'talkshopCounter.js')
+    : variant === 'ref'
+      ? refMain()
+      : join(REPO, 'dist', 'src', 'cli', 'main.js');
   const args = counter ? [main] : [main, 'serve'];
   return {
     name,
@@ -146,11 +170,12 @@ function talkshop(redis: Redis, role: 'all' | 'web', counter = false): Target {
         PORT: '0',
         HOST: '127.0.0.1',
         NODE_ENV: 'production',
+        ...TALKSHOP_ENV,
       };
       // --cpu-prof is not allowed in NODE_OPTIONS, so a profiled run spawns `serve` itself.
       const svc =
-        PROFILE_DIR || counter
-          ? await spawnReady([...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []), ...args], {
+        PROFILE_DIR || variant
+          ? await spawnReady([...(PROFILE_DIR ? profileFlags(PROFILE_DIR) : []), ...args], {
               env,
               readyMsg: 'talkshop ready',
             })
@@ -185,6 +210,10 @@ function talkshop(redis: Redis, role: 'all' | 'web', counter = false): Target {
             state_count_sum: stateSum,
             lost_updates: stateSum === null ? null : acked - stateSum,
             outbox_effects: (outbox as number[]).reduce((a, b) => a + b, 0),
+            // The sends wait in the outbox (nothing listens at GRAPH_API_URL): this is how often
+            // the sender tried anyway, each try a refused connection and an error to handle.
+            sender_graph_errors: sumCounter(text, 'talkshop_graph_errors_total'),
+            sender_users_postponed: sumCounter(text, 'talkshop_sender_users_postponed_total'),
           };
         },
         stop: () => stopProcess(svc.proc, svc.exited()),
@@ -213,6 +242,7 @@ function talkshopSplit(redis: Redis): Target {
         PORT: '0',
         HOST: '127.0.0.1',
         NODE_ENV: 'production',
+        ...TALKSHOP_ENV,
       });
       const worker = await spawnService(env('worker'), 20_000);
       const web = await spawnService(env('web'), 20_000).catch(async (err: unknown) => {
@@ -501,6 +531,9 @@ async function report(s: Session): Promise<Record<string, unknown>> {
       generator: r1((s.cpu.generator / seconds) * 100),
       other: r1(((s.cpu.machine - s.cpu.server - s.cpu.redis - s.cpu.generator) / seconds) * 100),
     },
+    // CPU time of the target's processes per acknowledged event: on this shared machine it varies
+    // far less than acks/s, which also depend on how much CPU other jobs leave over.
+    server_cpu_us_per_ack: acks > 0 ? Math.round((s.cpu.server / acks) * 1e6) : null,
     checks,
   };
 }
@@ -512,7 +545,8 @@ async function main(): Promise<void> {
     floor,
     talkshop: (r) => talkshop(r, 'all'),
     talkshop_web: (r) => talkshop(r, 'web'),
-    talkshop_counter: (r) => talkshop(r, 'all', true),
+    talkshop_counter: (r) => talkshop(r, 'all', 'counter'),
+    talkshop_ref: (r) => talkshop(r, 'all', 'ref'),
     talkshop_split: talkshopSplit,
     bottender,
   };
@@ -552,6 +586,11 @@ async function main(): Promise<void> {
       ...results,
       ratio_acks: ratio(rate('talkshop', 'acks_per_s'), rate('bottender', 'acks_per_s')),
       ratio_applied: ratio(rate('talkshop', 'applied_per_s'), rate('bottender', 'applied_per_s')),
+      ...(results.talkshop_ref
+        ? { ratio_acks_vs_ref: ratio(rate('talkshop', 'acks_per_s'), rate('talkshop_ref', 'acks_per_s')) }
+        : {}),
+      // Bottender's CPU per event over Talkshop's: how many events Talkshop handles for each of Bottender's on the same CPU.
+      ratio_cpu_per_ack: ratio(rate('bottender', 'server_cpu_us_per_ack'), rate('talkshop', 'server_cpu_us_per_ack')),
       floor_ratio_acks: ratio(rate('floor', 'acks_per_s'), rate('bottender', 'acks_per_s')),
       node: process.version,
       cpus: cpus().length,
