@@ -171,6 +171,7 @@ export async function applyBatch<S>(
       continue;
     }
     const expireAt = 'state' in next ? ctx.handler.expireAt?.(next.state, ctx.now()) : undefined;
+    const facts = 'state' in next ? ctx.handler.sendFacts?.(next.state) : undefined;
     commits.push({
       itemId: item.id,
       userKey,
@@ -180,6 +181,7 @@ export async function applyBatch<S>(
       thread: threadChange(ctx.handler, now, next),
       audience: audienceChange(ctx.handler, now, next, fresh.delete(userKey), ctx.now()),
       ...(expireAt === undefined ? {} : { expireAt }),
+      ...(facts === undefined ? {} : { facts }),
       ...counted,
     });
   }

@@ -1,9 +1,12 @@
 import { sourceKind } from '../engine/consentLedger';
 import { decodeUserState } from '../engine/userState';
+import type { SenderAction } from '../messenger/graphClient';
 import { decideSend } from '../messenger/sendPolicy';
 import type { SendMessage } from '../platform/sendApiSchema';
-import { pageRateBucket, type RateLane } from '../store/keys';
+import type { RateLane } from '../store/keys';
 import { psidOf } from '../store/partitionOf';
+import { PageTokens } from './pageTokens';
+import { decodeSendFacts, sendFactsOf, type SendFacts } from './sendFacts';
 import type { Delivery, SenderOptions, Step } from './senderOptions';
 import { onDeliveryError, type RateLimitStreak } from './senderErrors';
 import { broadcastOutcome, deliverBroadcast, isBroadcastDelivery } from './broadcastDelivery';
@@ -13,16 +16,28 @@ import { sequenceTimer } from '../engine/sequenceEvents';
 const laneOf = (m: SendMessage): RateLane =>
   'attachment' in m && (m.attachment.type === 'video' || m.attachment.type === 'audio') ? 'media' : 'text';
 
+/** Users whose last sender call from this process was a typing indicator (recent users only). */
+const TYPING_MEMORY = 10_000;
+
 /**
- * Carries out one outbox entry's effect: the Graph calls of a send (policy, rate token, typing),
- * thread control, timers, notices. Decides nothing about order or fairness: the OutboxSender does.
+ * Carries out one outbox entry's effect: the Graph calls of a send (policy, rate token), the
+ * cosmetic sender actions, thread control, timers, notices. Decides nothing about order or
+ * fairness: the OutboxSender does.
+ *
+ * Cosmetics come last: a seen marker or typing indicator goes out only while the Page's bucket is
+ * not under pressure (PageTokens.tryCosmetic), never waits for a token, and is dropped otherwise;
+ * a reply itself is never preceded by an indicator of its own (one call per message), only a
+ * flow's typing pause shows one, and never twice in a row.
  */
 export class EffectDelivery {
   private readonly rateLimited: RateLimitStreak = { count: 0 };
-  /** Per user, the inbox item whose replies already got their typing indicator (recent users only). */
-  private readonly typedFor = new Map<string, string>();
+  private readonly tokens: PageTokens;
+  /** Users whose last call was typing_on and who got no message since: a second one would say nothing. */
+  private readonly typing = new Set<string>();
 
-  constructor(private readonly o: SenderOptions) {}
+  constructor(private readonly o: SenderOptions) {
+    this.tokens = new PageTokens(o.store.rateLimits, o.pageId, o.rates, o.sleep);
+  }
 
   /** Every kind is handled here by name: a kind added to the engine and not to this switch fails to compile. */
   async deliver(partition: number, entry: Delivery): Promise<Step> {
@@ -31,17 +46,21 @@ export class EffectDelivery {
     try {
       switch (effect.type) {
         case 'mark_seen':
-          await this.o.graph.senderAction(psid, 'mark_seen');
-          return { type: 'done', outcome: 'sent' };
+          return await this.cosmetic(entry.userKey, psid, 'mark_seen');
         case 'typing': {
-          await this.o.graph.senderAction(psid, 'typing_on');
-          await this.o.sleep(Math.min(effect.ms, this.o.maxTypingMs ?? 3000));
-          return { type: 'done', outcome: 'sent' };
+          if (this.typing.has(entry.userKey)) {
+            await this.o.sleep(Math.min(effect.ms, this.o.maxTypingMs ?? 3000));
+            return { type: 'done', outcome: 'sent' };
+          }
+          // Dropped under pressure, the pause goes too: the queue already delays the next message.
+          const step = await this.cosmetic(entry.userKey, psid, 'typing_on');
+          if (step.outcome === 'sent') await this.o.sleep(Math.min(effect.ms, this.o.maxTypingMs ?? 3000));
+          return step;
         }
         case 'send': {
           const send = { ...entry, effect };
           if (isBroadcastDelivery(send))
-            return await deliverBroadcast(this.o, partition, send, psid, () => this.waitForToken(laneOf(effect.message), 'bulk'));
+            return await deliverBroadcast(this.o, partition, send, psid, () => this.tokens.wait(laneOf(effect.message), 'bulk'));
           return await this.send(partition, send, psid);
         }
         case 'handover':
@@ -104,23 +123,41 @@ export class EffectDelivery {
     return at !== null && at >= Number(entry.itemId.split('-', 1)[0]);
   }
 
+  /** A seen marker or typing indicator, if the Page has room for it now; dropped (and counted) if not. */
+  private async cosmetic(userKey: string, psid: string, action: SenderAction): Promise<Step & { type: 'done' }> {
+    if (!(await this.tokens.tryCosmetic('text'))) return { type: 'done', outcome: 'dropped_busy' };
+    await this.o.graph.senderAction(psid, action);
+    if (action === 'typing_on') {
+      if (this.typing.size >= TYPING_MEMORY) this.typing.clear(); // only the users of the last moments matter
+      this.typing.add(userKey);
+    }
+    return { type: 'done', outcome: 'sent' };
+  }
+
+  /** The recipient facts the policy needs: those the last commit wrote, else (older states) from the whole state. */
+  private async factsOf(partition: number, userKey: string): Promise<SendFacts & { readonly unreachable: boolean }> {
+    const row = await this.o.store.states.sendFacts(partition, userKey);
+    const unreachable = row.delivery.unreachableAt !== undefined;
+    const facts = decodeSendFacts(row.facts);
+    if (facts) return { ...facts, unreachable };
+    const stored = await this.o.store.states.load(partition, userKey);
+    return { ...sendFactsOf(decodeUserState(stored.data)), unreachable };
+  }
+
   private async send(partition: number, entry: Delivery<'send'>, psid: string): Promise<Step> {
     const { effect } = entry;
-    const [stored, facts] = await Promise.all([
-      this.o.store.states.load(partition, entry.userKey),
-      this.o.store.states.deliveryFacts(partition, entry.userKey),
-    ]);
-    const state = decodeUserState(stored.data);
+    const facts = await this.factsOf(partition, entry.userKey);
     const decision = decideSend(
       { messaging: effect.messaging, promotional: effect.promotional, byHumanAgent: effect.byHumanAgent },
       {
-        lastInboundAt: state.lastInboundAt,
-        windowEndsAt: state.windowEndsAt,
+        lastInboundAt: facts.lastInboundAt,
+        windowEndsAt: facts.windowEndsAt,
         // handing_over: the engine is already silent, so every send still queued was produced
         // before the handover; it goes out (the pass comes after it in this same outbox).
-        botOwnsThread: state.thread === 'bot' || state.thread === 'handing_over',
-        unreachable: facts.unreachableAt !== undefined,
-        consent: state.consent,
+        botOwnsThread: facts.thread === 'bot' || facts.thread === 'handing_over',
+        unreachable: facts.unreachable,
+        // A flow's own send names no consent topic (broadcasts and sequence steps go through deliverBroadcast).
+        consent: {},
         replyToInbound: effect.messaging === 'RESPONSE',
       },
       this.o.now(),
@@ -129,14 +166,8 @@ export class EffectDelivery {
       this.o.logger.info({ partition, entryId: entry.id, reason: decision.reason }, 'send refused by policy');
       return { type: 'done', outcome: `refused_${decision.reason}` };
     }
-    const waited = await this.waitForToken(laneOf(effect.message), effect.messaging === 'RESPONSE' ? 'live' : 'bulk');
+    const waited = await this.tokens.wait(laneOf(effect.message), effect.messaging === 'RESPONSE' ? 'live' : 'bulk');
     if (waited !== 0) return { type: 'retry', ms: waited, why: 'rate_limit' };
-    if (this.typedFor.get(entry.userKey) !== entry.itemId) {
-      // One "typing…" before the replies to each inbound event, as its own sender-action request.
-      await this.o.graph.senderAction(psid, 'typing_on');
-      if (this.typedFor.size >= 10_000) this.typedFor.clear(); // only the latest item per user matters
-      this.typedFor.set(entry.userKey, entry.itemId);
-    }
     const tag = decision.messagingType === 'MESSAGE_TAG' ? { tag: decision.tag } : {};
     await this.o.graph.sendMessage({
       recipient: { id: psid },
@@ -144,26 +175,8 @@ export class EffectDelivery {
       ...tag,
       message: effect.message,
     });
+    this.typing.delete(entry.userKey);
     this.rateLimited.count = 0;
     return { type: 'done', outcome: 'sent' };
-  }
-
-  /**
-   * Takes a send token from the Page's shared bucket. Short waits happen right here, asking again
-   * the moment the token is due: with a small bucket every millisecond spent re-reading the outbox
-   * would be capacity lost. Returns 0 when granted, or the wait for long pauses (the caller backs off).
-   */
-  private async waitForToken(lane: RateLane, priority: 'live' | 'bulk'): Promise<number> {
-    for (;;) {
-      const token = await this.o.store.rateLimits.take(
-        pageRateBucket(this.o.pageId, lane),
-        this.o.rates[lane],
-        this.o.rates.burst,
-        { priority },
-      );
-      if (token.granted) return 0;
-      if (token.retryInMs > 1000) return token.retryInMs;
-      await this.o.sleep(token.retryInMs);
-    }
   }
 }

@@ -10,6 +10,7 @@ import type { InboxItem, ThreadMark } from '../store/ports';
 import type { Handler } from './handler';
 import type { BroadcastBook } from './broadcastBook';
 import { broadcastStatField } from '../engine/broadcastSend';
+import { encodeSendFacts } from './sendFacts';
 
 export interface FlowHandlerOptions {
   /** Meta's user profile for a PSID (first name, locale, timezone). Absent: no lookups. */
@@ -122,6 +123,7 @@ export function flowHandler(flows: FlowSet, options: FlowHandlerOptions = {}): H
     },
     threadMark: threadMarkOf,
     audienceCard: audienceCardOf,
+    sendFacts: encodeSendFacts,
     ...(inactiveUserDays === undefined
       ? {}
       : { expireAt: (state: UserState, now: number) => expiryOf(state, now, inactiveUserDays) }),

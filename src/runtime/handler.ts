@@ -37,6 +37,11 @@ export interface Handler<S> {
    */
   audienceCard?(state: S): AudienceCard | null;
   /**
+   * Optional: what the sender checks before each send, encoded from the state (runtime/sendFacts.ts),
+   * stored with every write of it. Absent: the sender reads the whole state.
+   */
+  sendFacts?(state: S): string;
+  /**
    * Optional (inactive-user retention): when the store may forget the user whose state this is
    * (ms since the epoch), or undefined to keep them. Asked on every commit of the user's state.
    */

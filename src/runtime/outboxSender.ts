@@ -5,6 +5,7 @@ import type { OutboxEntry } from '../store/ports';
 import { decodeEffect, type DecodedEffect } from './decodeEffect';
 import type { SenderOptions, Step } from './senderOptions';
 import { HeldRecords, heldRetryMs } from './heldRecords';
+import { OutboxAcks } from './outboxAcks';
 import { OutboxWindow } from './outboxWindow';
 import { retryStore, storeBackoffMs } from './storeRetry';
 import { BlockedUsers, isBotAnswer, ReplyLimiter } from './userFairness';
@@ -25,6 +26,23 @@ type Round =
   /** Every user with entries waits out a transient failure of their own; new entries end the wait. */
   | { readonly type: 'blocked'; readonly ms: number }
   | { readonly type: 'lease_lost' };
+
+/**
+ * The seen markers a later one of the same user makes pointless: one mark_seen for the latest
+ * message of a burst, not one per message (the engine asks for one per inbound event).
+ */
+export function supersededSeen(entries: readonly OutboxEntry[]): Set<string> {
+  const last = new Map<string, string>();
+  const superseded = new Set<string>();
+  for (const e of entries) {
+    const body = e.effect.body;
+    if (typeof body !== 'object' || body === null || !('type' in body) || body.type !== 'mark_seen') continue;
+    const before = last.get(e.userKey);
+    if (before !== undefined) superseded.add(before);
+    last.set(e.userKey, e.id);
+  }
+  return superseded;
+}
 
 /** Whether an outbox entry is bulk traffic (a broadcast or sequence step), by its stored effect. */
 function isBulk(entry: OutboxEntry): boolean {
@@ -161,6 +179,8 @@ export class OutboxSender {
     const queues = liveFirst([...byUser.values()], this.o.usersInFlight ?? DEFAULT_USERS_IN_FLIGHT);
     if (queues.length === 0) return { type: 'blocked', ms: blocked.nextIn(now) ?? 1000 };
     const failing = new Set<string>(); // users whose entry failed transiently this round
+    const superseded = supersededSeen(entries);
+    const acks = new OutboxAcks((done, cursor) => this.o.store.states.ackOutbox(partition, leaseToken, done, cursor));
     let outcome: Round = { type: 'delivered' };
     let held = false;
     let finished = 0;
@@ -184,7 +204,9 @@ export class OutboxSender {
             held = true;
             break;
           }
-          let step = await this.attempt(partition, entry, decoded);
+          let step: Step = superseded.has(entry.id)
+            ? { type: 'done', outcome: 'superseded' }
+            : await this.attempt(partition, entry, decoded);
           if (step.type === 'retry' && step.why === 'retryable' && failing.size === 0) {
             const tried = blocked.failed(entry.userKey, entry.id, Date.now());
             this.o.logger.debug(
@@ -216,8 +238,7 @@ export class OutboxSender {
           // Retried until recorded (the script is idempotent) or the lease is gone: an entry Meta
           // accepted and that is not recorded would go again.
           const stat = step.type === 'done' ? step.stat : undefined;
-          const ack = () =>
-            this.o.store.states.ackOutbox(partition, leaseToken, entry.id, passed ? { to: passed } : 'stay', stat);
+          const ack = () => acks.ack({ id: entry.id, ...(stat === undefined ? {} : { stat }) }, passed);
           if ((await retryStore('outbox ack', ack, this.ctx(partition, active))) !== true) outcome = { type: 'lease_lost' };
           else if (stat !== undefined) this.o.metrics.broadcastCounts.inc(parseBroadcastStatField(stat));
         }

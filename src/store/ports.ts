@@ -114,6 +114,12 @@ export interface CommitItem {
    */
   readonly expireAt?: number;
   /**
+   * What the sender checks before each send, as the handler encoded it from the new state (opaque
+   * text, src/runtime/sendFacts.ts): kept with the state, written (or, when absent, removed)
+   * whenever the state is, so the sender reads these few bytes instead of the whole state.
+   */
+  readonly facts?: string;
+  /**
    * Broadcast statistics this item adds to its partition's counters (keys.ts `broadcastStats`,
    * fields from broadcastStatField), once, in the same atomic step: a redelivered or replayed item
    * cannot count twice. Written even with writeState false.
@@ -211,6 +217,20 @@ export interface OutboxEntry {
   readonly effect: StoredEffect;
 }
 
+/** An outbox entry done (delivered or dropped on purpose), and the broadcast statistic it counts, if any. */
+export interface OutboxDone {
+  readonly id: string;
+  /** A broadcast statistic (broadcastStatField) counted once with the ack. */
+  readonly stat?: string;
+}
+
+/** What the sender reads about a user before a send: the facts the last commit wrote, and Meta's verdicts. */
+export interface SendFactsRow {
+  /** CommitItem.facts as last written with the user's state; null when none (no state, or none kept). */
+  readonly facts: string | null;
+  readonly delivery: DeliveryFacts;
+}
+
 /**
  * Where an ack moves the outbox cursor: to the acked entry (the default, for in-order delivery),
  * to an earlier id (when entries are delivered out of order, the cursor only passes a run of
@@ -285,13 +305,17 @@ export interface StateStore {
   /** Id of the last outbox entry delivered (or dropped on purpose) in the partition; '0-0' when none. */
   outboxCursor(partition: number): Promise<string>;
   /**
-   * Records an entry as done (removes it), under the partition's lease; false (nothing changed)
-   * without it. `stat`: a broadcast statistic (broadcastStatField) counted in the same atomic step.
+   * Records entries as done (removes them), under the partition's lease, in one atomic step; false
+   * (nothing changed) without it. Each `stat` is counted in the same step, only for an entry still
+   * in the outbox (an ack retried after a lost answer counts once). The cursor moves as `cursor`
+   * says (default: to the last entry of `done`).
    */
-  ackOutbox(partition: number, leaseToken: string, entryId: string, cursor?: OutboxCursorMove, stat?: string): Promise<boolean>;
+  ackOutbox(partition: number, leaseToken: string, done: readonly OutboxDone[], cursor?: OutboxCursorMove): Promise<boolean>;
   /** What the sender learned about a user from Meta (e.g. 551: not reachable); forgotten with the user's state (CommitItem.expireAt). */
   deliveryFacts(partition: number, userKey: string): Promise<DeliveryFacts>;
   markUnreachable(partition: number, userKey: string, at: number): Promise<void>;
+  /** The user's send facts (CommitItem.facts) and delivery facts, in one round trip. */
+  sendFacts(partition: number, userKey: string): Promise<SendFactsRow>;
   /** The partition's thread list (users whose conversation is not with the bot), in no order. */
   threads(partition: number): Promise<ThreadEntry[]>;
   /**
@@ -326,8 +350,11 @@ export const FORGET_COMMAND = 'forget';
 export const isForgetRecord = (record: InboxRecord): boolean =>
   record.source === 'admin' && record.event.kind === 'admin_command' && record.event.raw.command === FORGET_COMMAND;
 
-/** Live replies (a user is waiting) or bulk traffic (broadcasts, sequence steps). */
-export type RatePriority = 'live' | 'bulk';
+/**
+ * Live replies (a user is waiting), bulk traffic (broadcasts, sequence steps), or cosmetics (the
+ * seen marker, typing indicators): in that order of precedence for the Page's rate.
+ */
+export type RatePriority = 'live' | 'bulk' | 'cosmetic';
 
 export interface TakeOptions {
   /** Default 'live'. */
@@ -335,26 +362,35 @@ export interface TakeOptions {
   /**
    * Bulk only: the fraction of `burst` kept for live replies (default DEFAULT_BULK_RESERVE, 0.2;
    * at most burst - 1 tokens). A bulk take is granted only when a token remains above the reserve.
+   * Cosmetic takes keep COSMETIC_RESERVE of the burst (more than bulk) whatever this says.
    */
   readonly bulkReserve?: number;
+  /**
+   * Take up to this many tokens in one call (default 1): as many as the bucket holds above the
+   * reserve, at least one or none. Several senders waiting at once share one store round trip.
+   */
+  readonly count?: number;
 }
 
-export type TakeOutcome = { readonly granted: true } | { readonly granted: false; readonly retryInMs: number };
+export type TakeOutcome =
+  { readonly granted: true; readonly count: number } | { readonly granted: false; readonly retryInMs: number };
 
 /**
  * Token buckets shared by every process (per Page and lane, see pageRateBucket in keys.ts).
  * A bucket holds up to `burst` tokens and refills at `ratePerSec`; each send takes one.
  *
  * Priority: a live take is granted whenever the bucket holds a token; a bulk take only when the
- * bucket holds more than the reserve. So bulk traffic keeps the bucket at the reserve at most,
- * live replies spend the reserve and whatever refills, and bulk gets only what live leaves over:
- * under contention live replies go first and can use the whole rate.
+ * bucket holds more than the bulk reserve, a cosmetic one only above the (larger) cosmetic reserve.
+ * So bulk traffic keeps the bucket at the bulk reserve at most, live replies spend the reserve and
+ * whatever refills, bulk gets only what live leaves over, and cosmetics only what both leave in a
+ * bucket that is not under pressure: under contention live replies go first and can use the
+ * whole rate.
  *
  * Time is the store's own clock (Redis TIME; an injected clock for memory), never the caller's,
  * so all processes agree. A bucket not used for a while is full (it expires in Redis).
  */
 export interface RateLimitStore {
-  /** Takes one token, or says how long until one would be granted at this priority (≥ 1 ms). */
+  /** Takes a token (up to `options.count`), or says how long until one would be granted at this priority (≥ 1 ms). */
   take(bucket: string, ratePerSec: number, burst: number, options?: TakeOptions): Promise<TakeOutcome>;
   /**
    * Page-wide back-off (after a 4/17/32/613 answer): every take is refused, with retryInMs up to

@@ -8,6 +8,14 @@ import type { TakeOptions, TakeOutcome } from './ports';
 
 /** Share of a bucket kept for live replies when bulk traffic asks (see TakeOptions). */
 export const DEFAULT_BULK_RESERVE = 0.2;
+/**
+ * Share of a bucket kept from cosmetic calls (seen markers, typing): they go out only while the
+ * bucket holds more than this, i.e. while the Page is not near its rate, and are dropped otherwise.
+ * Never granted with a burst of 1 (see bucketLimits).
+ */
+export const COSMETIC_RESERVE = 0.5;
+/** Most tokens one take may ask for. */
+export const MAX_TAKE_COUNT = 100;
 
 /** A bucket that expires (or was never used) is full; this is its stored form otherwise. */
 export interface BucketState {
@@ -22,8 +30,10 @@ export interface BucketState {
 export interface BucketLimits {
   readonly ratePerSec: number;
   readonly burst: number;
-  /** Tokens that must remain after the take: 0 for live, the reserve for bulk. */
+  /** Tokens that must remain after the take: 0 for live, the reserve for bulk and cosmetics. */
   readonly reserve: number;
+  /** Most tokens this take grants (≥ 1). */
+  readonly count: number;
 }
 
 /** Checks the caller's numbers once, for both adapters, and works out the reserve of a take. */
@@ -33,8 +43,18 @@ export function bucketLimits(ratePerSec: number, burst: number, options: TakeOpt
   if (!Number.isFinite(burst) || burst < 1) throw new RangeError(`rate limit: burst must be ≥ 1 (got ${burst})`);
   const fraction = options.bulkReserve ?? DEFAULT_BULK_RESERVE;
   if (!(fraction >= 0 && fraction < 1)) throw new RangeError(`rate limit: bulkReserve must be in [0, 1) (got ${fraction})`);
-  const reserve = options.priority === 'bulk' ? Math.min(burst * fraction, burst - 1) : 0;
-  return { ratePerSec, burst, reserve };
+  const count = options.count ?? 1;
+  if (!Number.isInteger(count) || count < 1 || count > MAX_TAKE_COUNT)
+    throw new RangeError(`rate limit: count must be an integer in [1, ${MAX_TAKE_COUNT}] (got ${count})`);
+  // A cosmetic reserve is not capped below the burst: with a burst of 1 nothing tells a quiet Page
+  // from a busy one, and a cosmetic must never take the token a reply needs, so none is granted.
+  const reserve =
+    options.priority === 'cosmetic'
+      ? burst * COSMETIC_RESERVE
+      : options.priority === 'bulk'
+        ? Math.min(burst * fraction, burst - 1)
+        : 0;
+  return { ratePerSec, burst, reserve, count };
 }
 
 export function assertPauseMs(forMs: number): void {
@@ -60,7 +80,8 @@ export function takeToken(
   if (tokens > l.burst) tokens = l.burst;
   const need = 1 + l.reserve;
   if (tokens < need) return { outcome: { granted: false, retryInMs: Math.max(1, Math.ceil((need - tokens) / ratePerMs)) } };
-  return { outcome: { granted: true }, next: { tokens: tokens - 1, at: now, pausedUntil: 0 } };
+  const count = Math.min(l.count, Math.floor(tokens - l.reserve));
+  return { outcome: { granted: true, count }, next: { tokens: tokens - count, at: now, pausedUntil: 0 } };
 }
 
 /** Pauses until now + forMs unless already paused longer; the bucket resumes with one token. */

@@ -235,7 +235,8 @@ describe('issue #5 handover, end to end on Redis', () => {
     await until('its mark_seen delivered (the outbox reached it)', () => seen() === seenBefore + 1);
     await quiet();
     expect(texts('p4')).toHaveLength(2);
-    expect(callsOf('p4').filter((c) => (c.body as { sender_action?: string }).sender_action === 'typing_on')).toHaveLength(1);
+    // No typing indicator at all: the welcome has no pause, and the bot says nothing while paused.
+    expect(callsOf('p4').filter((c) => (c.body as { sender_action?: string }).sender_action === 'typing_on')).toHaveLength(0);
     expect((await stateOf('p4')).thread).toBe('paused');
   });
 

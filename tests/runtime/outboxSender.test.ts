@@ -31,18 +31,19 @@ const texts = (psid: string) =>
     const m = (c.body as { message?: { text?: string } }).message;
     return c.status === 200 && m?.text ? [m.text] : [];
   });
+/** The user's Graph calls that reached the fake, in order: sender actions by name, else the endpoint. */
+const actionsOf = (psid: string) =>
+  fake.calls
+    .filter((c) => c.recipientId === psid && c.status === 200 && c.endpoint !== 'user_profile')
+    .map((c) => (c.endpoint === 'sender_action' ? (c.body as { sender_action: string }).sender_action : c.endpoint));
 /** true when /metrics has the line, else undefined (so waitFor keeps waiting). */
 const metric = async (line: string) => ((await get(service.port, '/metrics')).body.includes(line) ? true : undefined);
 
 describe('outbox sender', () => {
-  it("marks seen, then sends the replies in the engine's order as RESPONSE, once", async () => {
+  it("marks seen, then sends the replies in the engine's order as RESPONSE, once: one call per message", async () => {
     await say('u1', 'hello');
     await waitFor('two replies', () => (texts('u1').length >= 2 ? true : undefined));
-    const calls = fake.calls.filter((c) => c.recipientId === 'u1' && c.status === 200 && c.endpoint !== 'user_profile');
-    const actions = calls.map((c) =>
-      c.endpoint === 'sender_action' ? (c.body as { sender_action: string }).sender_action : c.endpoint,
-    );
-    expect(actions).toEqual(['mark_seen', 'typing_on', 'messages', 'messages']);
+    expect(actionsOf('u1')).toEqual(['mark_seen', 'messages', 'messages']);
     // The profile (first name) is fetched before the engine runs, so the first reply greets by name.
     expect(texts('u1')).toEqual([
       'Hi Sam! Welcome to Northwind Outfitters 👟 What can I do for you?',
@@ -51,6 +52,15 @@ describe('outbox sender', () => {
     expect(fake.calls.filter((c) => c.endpoint === 'user_profile' && c.recipientId === 'u1')).toHaveLength(1);
     expect(fake.sentMessages('u1').every((c) => (c.body as { messaging_type: string }).messaging_type === 'RESPONSE')).toBe(true);
     await waitFor('the outbox recorded as delivered', () => metric('talkshop_deliveries_total{type="send",outcome="sent"} 2'));
+  });
+
+  it('a lone user in a quiet moment gets the seen marker, and typing only where the flow pauses', async () => {
+    await say('quiet', 'hello');
+    await waitFor('the welcome', () => (texts('quiet').length >= 2 ? true : undefined));
+    await say('quiet', 'shoes'); // the shoes node pauses (typing: 800) before its carousel
+    await waitFor('the carousel', () => (fake.sentMessages('quiet').length >= 3 ? true : undefined));
+    expect(actionsOf('quiet')).toEqual(['mark_seen', 'messages', 'messages', 'mark_seen', 'typing_on', 'messages']);
+    await waitFor('both cosmetics counted as sent', () => metric('talkshop_deliveries_total{type="typing",outcome="sent"} 1'));
   });
 
   it('fetches the profile once; a failed lookup falls back to the declared default', async () => {

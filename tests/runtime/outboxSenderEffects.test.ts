@@ -127,7 +127,7 @@ describe.each([
     expect(rig.logs.filter((l) => l.msg.includes('newer Talkshop'))).toHaveLength(1);
 
     // A worker that knows the entry handles it (here: takes it out of the outbox); user a's lane goes on.
-    expect(await rig.store.states.ackOutbox(0, rig.token, heldId, 'stay')).toBe(true);
+    expect(await rig.store.states.ackOutbox(0, rig.token, [{ id: heldId }], 'stay')).toBe(true);
     await waitFor('a2', () => (texts('a').length === 2 ? true : undefined));
     expect(texts('a')).toEqual(['a1', 'a2']);
     await waitFor('the outbox empty and passed', async () => ((await outboxIds()).length === 0 ? true : undefined));

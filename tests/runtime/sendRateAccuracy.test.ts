@@ -6,8 +6,8 @@
  * One ROLE=web process and two ROLE=worker processes on Redis share the 16 partitions, so two
  * processes (and 16 partition senders) draw from the one per-Page bucket in Redis. 1,000 distinct
  * users each say "menu", which with the shipped flows produces exactly one `send` effect per event
- * (plus a mark_seen and a typing_on, which are sender actions and take no token): 1,000 calls to
- * /messages, the only ones counted.
+ * (plus a mark_seen, a cosmetic sender action: with a burst of 1 the bucket never has room for one,
+ * so none is sent and none takes a token): 1,000 calls to /messages, the only ones counted.
  *
  * SEND_BURST=1: a token bucket admits `rate × window + burst` in any window (it may start full and
  * refill during the window), so with the default burst of 10 a 1 s window could legitimately see
@@ -18,7 +18,7 @@
  * The windows are counted on the grants as the limiter timed them (the Redis server's clock, read
  * through MONITOR: tests/support/bucketGrants.ts), and every send must have had its own grant.
  * Timed at the fake Graph API instead, each send would carry its process's scheduling delay since
- * the grant (a typing_on and an HTTP hop in between), which on a busy machine bunches sends
+ * the grant (an HTTP hop in between), which on a busy machine bunches sends
  * together in a way the limiter never allowed. That the limiter gives the configured rate is
  * checked as "no take refused while a token was due"; how close the span comes to 19.98 s depends
  * on how promptly the senders ask (with burst 1 a late poll loses capacity: ~23 s on a quiet
@@ -131,6 +131,7 @@ it('1,000 sends at 50/s across two workers: each had its own grant, never more t
   expect(new Set(sends().map((c) => c.recipientId)).size).toBe(SENDS);
 
   // Every send took its own token from the one bucket, and no token was taken for anything else.
+  expect(fake.calls.filter((c) => c.endpoint === 'sender_action' && c.status === 200)).toHaveLength(0);
   const granted = [...grants.times].sort((a, b) => a - b);
   expect(granted).toHaveLength(SENDS);
   const spanMs = granted[granted.length - 1]! - granted[0]!;

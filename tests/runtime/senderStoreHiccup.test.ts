@@ -175,13 +175,14 @@ it('a single timeout on an outbox ack: the ack is retried, the partition goes on
     readOutbox: (p, after, count) => real.readOutbox(p, after, count),
     outboxCursor: (p) => real.outboxCursor(p),
     outboxBacklog: (p) => real.outboxBacklog(p),
-    ackOutbox: async (p, token, id, cursor, stat) => {
-      const recorded = await real.ackOutbox(p, token, id, cursor, stat);
+    ackOutbox: async (p, token, done, cursor) => {
+      const recorded = await real.ackOutbox(p, token, done, cursor);
       if (++acks !== 30) return recorded;
       failedAck = p;
       throw new StoreUnavailableError('outbox ack (no answer in 1500 ms)');
     },
     deliveryFacts: (p, u) => real.deliveryFacts(p, u),
+    sendFacts: (p, u) => real.sendFacts(p, u),
     markUnreachable: (p, u, at) => real.markUnreachable(p, u, at),
     threads: (p) => real.threads(p),
     forget: (p, token, id, u, t) => real.forget(p, token, id, u, t),

@@ -125,15 +125,15 @@ describe.each(adapters)('%s rate limits', (name, make) => {
   it('keeps buckets apart', async () => {
     // One token per 100 s: nothing refills while the test runs, however slowly.
     await takeN(3, pageRateBucket('p3', 'text'), 0.01, 3);
-    expect(await take(pageRateBucket('p3', 'media'), 0.01, 3)).toEqual({ granted: true });
-    expect(await take(pageRateBucket('p4', 'text'), 0.01, 3)).toEqual({ granted: true });
+    expect(await take(pageRateBucket('p3', 'media'), 0.01, 3)).toEqual({ granted: true, count: 1 });
+    expect(await take(pageRateBucket('p4', 'text'), 0.01, 3)).toEqual({ granted: true, count: 1 });
     expect((await take(pageRateBucket('p3', 'text'), 0.01, 3)).granted).toBe(false);
   });
 
   it('honours a page-wide pause: refused until its end, then one probe and the normal rate', async () => {
     const PAUSE = 1000;
     const bucket = pageRateBucket('p5', 'text');
-    expect(await take(bucket, 5, 10)).toEqual({ granted: true });
+    expect(await take(bucket, 5, 10)).toEqual({ granted: true, count: 1 });
     const pausedAt = h.now();
     /** Time since the pause began, at least (+1 ms for rounding). */
     const sincePause = () => h.now() - pausedAt + 1;
@@ -151,7 +151,7 @@ describe.each(adapters)('%s rate limits', (name, make) => {
     // 5/s since the pause ended.
     const after = await takeN(10, bucket, 5, 10);
     const grants = grantedCount(after);
-    expect(after[0]).toEqual({ granted: true });
+    expect(after[0]).toEqual({ granted: true, count: 1 });
     expect(grants).toBeLessThanOrEqual(1 + refillIn(sincePause() - PAUSE, 5));
     // And the next token comes at the rate (5/s: within 200 ms).
     expect(retryOf(after.find((o) => !o.granted))).toBeLessThanOrEqual(200);
@@ -205,7 +205,37 @@ describe.each(adapters)('%s rate limits', (name, make) => {
     expect((await bulk(0.5, 4)).granted).toBe(true);
     expect((await bulk(0.5, 4)).granted).toBe(false);
     const tiny = pageRateBucket('p9', 'text');
-    expect(await h.store.rateLimits.take(tiny, 1, 1, { priority: 'bulk', bulkReserve: 0.9 })).toEqual({ granted: true });
+    expect(await h.store.rateLimits.take(tiny, 1, 1, { priority: 'bulk', bulkReserve: 0.9 })).toEqual({
+      granted: true,
+      count: 1,
+    });
+  });
+
+  it('takes several tokens in one call, as many as the bucket holds above the reserve', async () => {
+    const bucket = pageRateBucket('p12', 'text');
+    // One token per 100 s: nothing refills while the test runs. Burst 10, bulk reserve 2.
+    const takeUpTo = (count: number, priority: 'live' | 'bulk') => h.store.rateLimits.take(bucket, 0.01, 10, { priority, count });
+    expect(await takeUpTo(4, 'live')).toEqual({ granted: true, count: 4 }); // 6 left
+    expect(await takeUpTo(9, 'bulk')).toEqual({ granted: true, count: 4 }); // down to the reserve
+    expect((await takeUpTo(3, 'bulk')).granted).toBe(false);
+    expect(await takeUpTo(5, 'live')).toEqual({ granted: true, count: 2 }); // live spends the reserve
+    expect((await takeUpTo(1, 'live')).granted).toBe(false);
+    await expect(takeUpTo(0, 'live')).rejects.toThrow(/count/);
+    await expect(takeUpTo(1.5, 'live')).rejects.toThrow(/count/);
+  });
+
+  it('grants cosmetic takes only while the bucket is at least half full', async () => {
+    const bucket = pageRateBucket('p13', 'text');
+    const cosmetic = () => h.store.rateLimits.take(bucket, 0.01, 10, { priority: 'cosmetic' });
+    // Burst 10, cosmetic reserve 5: five cosmetic tokens, then only live and bulk traffic is served.
+    expect(grantedCount(await Promise.all([1, 2, 3, 4, 5, 6].map(() => cosmetic())))).toBe(5);
+    expect((await take(bucket, 0.01, 10, 'bulk')).granted).toBe(true);
+    expect((await cosmetic()).granted).toBe(false);
+    expect((await take(bucket, 0.01, 10, 'live')).granted).toBe(true);
+    // With a burst of 1 a cosmetic could only ever take the token a reply needs: never granted.
+    const single = pageRateBucket('p14', 'text');
+    expect((await h.store.rateLimits.take(single, 0.01, 1, { priority: 'cosmetic' })).granted).toBe(false);
+    expect((await take(single, 0.01, 1, 'live')).granted).toBe(true);
   });
 
   it('rejects nonsense limits before touching the bucket', async () => {

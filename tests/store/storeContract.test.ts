@@ -328,9 +328,9 @@ describe.each(adapters)('%s store contract', (_name, make) => {
       ];
       await store.states.commit({ partition: 7, leaseToken: token, items });
       const [a, b] = await store.states.readOutbox(7, await store.states.outboxCursor(7), 10);
-      expect(await store.states.ackOutbox(7, 'someone-else#1', a?.id as string)).toBe(false);
+      expect(await store.states.ackOutbox(7, 'someone-else#1', [{ id: a?.id as string }])).toBe(false);
       expect(await store.states.outboxCursor(7)).toBe('0-0');
-      expect(await store.states.ackOutbox(7, token, a?.id as string)).toBe(true);
+      expect(await store.states.ackOutbox(7, token, [{ id: a?.id as string }])).toBe(true);
       expect(await store.states.outboxCursor(7)).toBe(a?.id);
       expect((await store.states.readOutbox(7, await store.states.outboxCursor(7), 10)).map((e) => e.id)).toEqual([b?.id]);
     });
@@ -350,10 +350,10 @@ describe.each(adapters)('%s store contract', (_name, make) => {
       ];
       await store.states.commit({ partition: 7, leaseToken: token, items });
       const [a, b, c] = await store.states.readOutbox(7, '0-0', 10);
-      expect(await store.states.ackOutbox(7, token, b?.id as string, 'stay')).toBe(true);
+      expect(await store.states.ackOutbox(7, token, [{ id: b?.id as string }], 'stay')).toBe(true);
       expect(await store.states.outboxCursor(7)).toBe('0-0');
       expect((await store.states.readOutbox(7, '0-0', 10)).map((e) => e.id)).toEqual([a?.id, c?.id]);
-      expect(await store.states.ackOutbox(7, token, a?.id as string, { to: b?.id as string })).toBe(true);
+      expect(await store.states.ackOutbox(7, token, [{ id: a?.id as string }], { to: b?.id as string })).toBe(true);
       expect(await store.states.outboxCursor(7)).toBe(b?.id);
       expect((await store.states.readOutbox(7, await store.states.outboxCursor(7), 10)).map((e) => e.id)).toEqual([c?.id]);
     });
@@ -639,18 +639,63 @@ describe.each(adapters)('%s store contract', (_name, make) => {
       expect(await store.states.outboxBacklog(10)).toBe(3);
       expect(await store.states.outboxBacklog(11)).toBe(0);
       const [e1, e2, e3] = (await store.states.readOutbox(10, '0-0', 10)).map((e) => e.id) as [string, string, string];
-      expect(await store.states.ackOutbox(10, 'someone-else#1', e1, undefined, 'a|sent')).toBe(false);
+      expect(await store.states.ackOutbox(10, 'someone-else#1', [{ id: e1, stat: 'a|sent' }])).toBe(false);
       expect(await broadcasts().stats('a', [10])).toEqual({});
       expect(await store.states.outboxBacklog(10)).toBe(3);
-      expect(await store.states.ackOutbox(10, token, e1, undefined, 'a|sent')).toBe(true);
-      expect(await store.states.ackOutbox(10, token, e2, 'stay', 'a|failed')).toBe(true);
+      expect(await store.states.ackOutbox(10, token, [{ id: e1, stat: 'a|sent' }])).toBe(true);
+      expect(await store.states.ackOutbox(10, token, [{ id: e2, stat: 'a|failed' }], 'stay')).toBe(true);
       // An ack retried after its answer was lost counts nothing more.
-      expect(await store.states.ackOutbox(10, token, e1, 'stay', 'a|sent')).toBe(true);
+      expect(await store.states.ackOutbox(10, token, [{ id: e1, stat: 'a|sent' }], 'stay')).toBe(true);
       expect(await store.states.outboxCursor(10)).toBe(e1);
-      expect(await store.states.ackOutbox(10, token, e3)).toBe(true); // no stat: four arguments, as before
+      expect(await store.states.ackOutbox(10, token, [{ id: e3 }])).toBe(true); // no stat
       expect(await store.states.outboxCursor(10)).toBe(e3);
       expect(await store.states.outboxBacklog(10)).toBe(0);
       expect(await broadcasts().stats('a', [10])).toEqual({ sent: 1, failed: 1 });
+    });
+
+    it('acks several entries in one step: all or nothing under the lease, each stat once, the cursor as asked', async () => {
+      const { token, ids } = await itemsIn(13, ['u']);
+      await store.states.commit({ partition: 13, leaseToken: token, items: [counted(ids[0] as string, 'page:u', [], 4)] });
+      const [e1, e2, e3, e4] = (await store.states.readOutbox(13, '0-0', 10)).map((e) => e.id) as [
+        string,
+        string,
+        string,
+        string,
+      ];
+      const batch = [{ id: e1, stat: 'a|sent' }, { id: e3, stat: 'a|sent' }, { id: e2 }];
+      expect(await store.states.ackOutbox(13, 'someone-else#1', batch, { to: e3 })).toBe(false);
+      expect(await store.states.outboxBacklog(13)).toBe(4);
+      expect(await store.states.ackOutbox(13, token, batch, { to: e3 })).toBe(true);
+      expect(await store.states.ackOutbox(13, token, batch, 'stay')).toBe(true); // a retry counts nothing more
+      expect(await store.states.outboxCursor(13)).toBe(e3);
+      expect((await store.states.readOutbox(13, '0-0', 10)).map((e) => e.id)).toEqual([e4]);
+      expect(await broadcasts().stats('a', [13])).toEqual({ sent: 2 });
+      expect(await store.states.ackOutbox(13, token, [{ id: e4 }])).toBe(true); // default: to the last acked
+      expect(await store.states.outboxCursor(13)).toBe(e4);
+    });
+
+    it('keeps send facts with the state: written and removed with it, read with the delivery facts', async () => {
+      const { token, ids } = await itemsIn(14, ['u', 'u', 'u']);
+      const [id1, id2, id3] = ids as [string, string, string];
+      expect(await store.states.sendFacts(14, 'page:u')).toEqual({ facts: null, delivery: {} });
+      const item = (itemId: string, expectedVersion: number, facts?: string) => ({
+        itemId,
+        userKey: 'page:u',
+        expectedVersion,
+        data: { n: expectedVersion },
+        effects: [],
+        ...(facts === undefined ? {} : { facts }),
+      });
+      await store.states.commit({ partition: 14, leaseToken: token, items: [item(id1, 0, '{"t":"bot"}')] });
+      await store.states.markUnreachable(14, 'page:u', 1234);
+      expect(await store.states.sendFacts(14, 'page:u')).toEqual({ facts: '{"t":"bot"}', delivery: { unreachableAt: 1234 } });
+      expect(await store.states.sendFacts(14, 'page:v')).toEqual({ facts: null, delivery: {} });
+      await store.states.commit({ partition: 14, leaseToken: token, items: [item(id2, 1, '{"t":"human"}')] });
+      expect((await store.states.sendFacts(14, 'page:u')).facts).toBe('{"t":"human"}');
+      // A state written without facts leaves none behind (never an older state's).
+      await store.states.commit({ partition: 14, leaseToken: token, items: [item(id3, 2)] });
+      expect((await store.states.sendFacts(14, 'page:u')).facts).toBeNull();
+      expect(await store.states.load(14, 'page:u')).toEqual({ version: 3, data: { n: 2 } });
     });
 
     it('sums stats across the given partitions and never mixes two broadcasts (a, a-b, ab)', async () => {
@@ -664,7 +709,7 @@ describe.each(adapters)('%s store contract', (_name, make) => {
         ],
       });
       const [entry] = await store.states.readOutbox(12, '0-0', 10);
-      await store.states.ackOutbox(12, one.token, entry?.id as string, undefined, 'a|delivered');
+      await store.states.ackOutbox(12, one.token, [{ id: entry?.id as string, stat: 'a|delivered' }]);
       const two = await itemsIn(13, ['w']);
       await store.states.commit({
         partition: 13,

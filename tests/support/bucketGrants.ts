@@ -5,16 +5,19 @@ import { createClient } from 'redis';
 export interface TakeAttempt {
   /** Server clock (ms) just before the script ran: its own `now` is at or after this. */
   readonly before: number;
-  /** Tokens the take needed: 1, plus the reserve it must leave (bulk). */
+  /** Tokens the take needed: 1, plus the reserve it must leave (bulk, cosmetic). */
   readonly need: number;
-  /** Set when the take was granted: the script's `now` and the tokens it left in the bucket. */
-  grant?: { readonly at: number; readonly left: number };
+  /** The bucket's rate (tokens/s) and burst as the take gave them. */
+  readonly rate: number;
+  readonly burst: number;
+  /** Set when the take was granted: the script's `now`, the tokens it left and how many it granted. */
+  grant?: { readonly at: number; readonly left: number; readonly count: number };
 }
 
 export interface BucketGrants {
   /** Every take on the bucket so far, in the order Redis ran them. */
   readonly attempts: TakeAttempt[];
-  /** Server-clock times (ms) of the grants so far, in the order Redis ran them. */
+  /** Server-clock times (ms) of the tokens granted so far (one per token), in the order Redis ran them. */
   readonly times: number[];
   /** Resolves once every command Redis ran before this call has been read. */
   flush(): Promise<void>;
@@ -44,7 +47,8 @@ export async function watchGrants(url: string, bucketKey: string): Promise<Bucke
   const read = `[0 lua] "HMGET" ${key} `;
   const write = `[0 lua] "HSET" ${key} "t" `;
   // The calling command is reported before its script runs: no other command runs in between.
-  let called: { at: number; need: number } | undefined;
+  let called: { at: number; need: number; rate: number; burst: number } | undefined;
+  let lastGrant: TakeAttempt['grant'];
   await monitor.monitor((line: string) => {
     if (line.includes(key)) {
       const at = line.indexOf(write);
@@ -52,16 +56,27 @@ export async function watchGrants(url: string, bucketKey: string): Promise<Bucke
         const grant = /^"([^"]+)" "at" "([^"]+)" "p" "0"$/.exec(line.slice(at + write.length));
         const last = attempts[attempts.length - 1];
         if (grant && last && !last.grant) {
-          last.grant = { at: Number(grant[2]), left: Number(grant[1]) };
-          times.push(last.grant.at);
+          // How many it granted (a take may ask for several): the tokens it found minus those it left.
+          const at = Number(grant[2]);
+          const left = Number(grant[1]);
+          const before = lastGrant;
+          const found = before ? Math.min(last.burst, before.left + ((at - before.at) * last.rate) / 1000) : last.burst;
+          last.grant = { at, left, count: Math.max(1, Math.round(found - left)) };
+          lastGrant = last.grant;
+          for (let i = 0; i < last.grant.count; i++) times.push(at);
         }
       } else if (line.includes(read)) {
         // NaN: a Redis that reports the call after its script.
-        attempts.push({ before: called?.at ?? Number.NaN, need: called?.need ?? Number.NaN });
+        attempts.push({
+          before: called?.at ?? Number.NaN,
+          need: called?.need ?? Number.NaN,
+          rate: called?.rate ?? Number.NaN,
+          burst: called?.burst ?? Number.NaN,
+        });
         called = undefined;
       } else if (/ "eval(sha)?" /i.test(line)) {
-        const take = /"take" "[^"]+" "[^"]+" "([^"]+)"$/.exec(line); // rate, burst, reserve
-        if (take) called = { at: monitorTime(line), need: 1 + Number(take[1]) };
+        const take = /"take" "([^"]+)" "([^"]+)" "([^"]+)" "[^"]+"$/.exec(line); // rate, burst, reserve, count
+        if (take) called = { at: monitorTime(line), need: 1 + Number(take[3]), rate: Number(take[1]), burst: Number(take[2]) };
       }
       return;
     }
@@ -105,9 +120,9 @@ export function unjustifiedRefusals(attempts: readonly TakeAttempt[], ratePerSec
     }
     if (Number.isNaN(attempt.before) || Number.isNaN(attempt.need))
       throw new Error('MONITOR reported a take after its script ran (another Redis version?): its refusals cannot be judged');
-    // The tokens it needed were there (the cap at `burst` never takes them away: a take never
-    // needs more than the burst); 1e-9 for float rounding.
-    const tokens = last ? last.left + ((attempt.before - last.at) * ratePerSec) / 1000 : burst;
+    // The tokens it needed were there (never more than `burst`: a cosmetic take may need more than
+    // a bucket of 1 can ever hold, and is then rightly refused); 1e-9 for float rounding.
+    const tokens = last ? Math.min(burst, last.left + ((attempt.before - last.at) * ratePerSec) / 1000) : burst;
     if (tokens >= attempt.need + 1e-9) unjustified.push(attempt.before);
   }
   return unjustified;

@@ -12,6 +12,8 @@ import type {
   InboxStore,
   LeaseStore,
   OutboxCursorMove,
+  OutboxDone,
+  SendFactsRow,
   OutboxEntry,
   SetAsideEntry,
   SetAsideOutcome,
@@ -177,7 +179,7 @@ class MemoryStore implements OwnedStore, InboxStore, LeaseStore, StateStore {
   private readonly leaseHolders = new Map<number, { token: string; expiresAt: number }>();
   private readonly epochs = new Map<number, number>();
   private readonly workers = new Map<string, number>();
-  private readonly stateRows = new Map<string, { version: number; json: string }>();
+  private readonly stateRows = new Map<string, { version: number; json: string; facts?: string }>();
   /** "partition:userKey" → when the user's state and delivery facts are forgotten (CommitItem.expireAt). */
   private readonly expiries = new Map<string, number>();
   private readonly appended = new EventEmitter().setMaxListeners(0);
@@ -337,7 +339,8 @@ class MemoryStore implements OwnedStore, InboxStore, LeaseStore, StateStore {
       const current = this.stateRows.get(rowKey)?.version ?? 0;
       if (current !== item.expectedVersion) return { type: 'stale_version', index, currentVersion: current };
       if (item.writeState !== false) {
-        this.stateRows.set(rowKey, { version: current + 1, json: JSON.stringify(item.data) });
+        const facts = item.facts === undefined ? {} : { facts: item.facts };
+        this.stateRows.set(rowKey, { version: current + 1, json: JSON.stringify(item.data), ...facts });
         if (item.expireAt === undefined) this.expiries.delete(rowKey);
         else this.expiries.set(rowKey, item.expireAt);
         this.forgetIfExpired(rowKey); // an expiry already past forgets the user at once, as in Redis
@@ -368,16 +371,24 @@ class MemoryStore implements OwnedStore, InboxStore, LeaseStore, StateStore {
   async ackOutbox(
     partition: number,
     leaseToken: string,
-    entryId: string,
+    done: readonly OutboxDone[],
     cursor?: OutboxCursorMove,
-    stat?: string,
   ): Promise<boolean> {
     if (this.holder(partition) !== leaseToken) return false;
-    if (cursor !== 'stay') this.outboxCursors.set(partition, cursor?.to ?? entryId);
-    // Counted only when the entry was still there: an ack retried after a lost answer counts once.
-    const removed = this.stream(this.outboxes, partition).delete(entryId);
-    if (stat !== undefined && stat !== '' && removed) this.broadcasts.count(partition, [stat]);
+    const to = cursor === 'stay' ? undefined : (cursor?.to ?? done.at(-1)?.id);
+    if (to !== undefined) this.outboxCursors.set(partition, to);
+    for (const { id, stat } of done) {
+      // Counted only when the entry was still there: an ack retried after a lost answer counts once.
+      const removed = this.stream(this.outboxes, partition).delete(id);
+      if (stat !== undefined && stat !== '' && removed) this.broadcasts.count(partition, [stat]);
+    }
     return true;
+  }
+
+  async sendFacts(partition: number, userKey: string): Promise<SendFactsRow> {
+    this.forgetIfExpired(`${partition}:${userKey}`);
+    const facts = this.stateRows.get(`${partition}:${userKey}`)?.facts ?? null;
+    return { facts, delivery: await this.deliveryFacts(partition, userKey) };
   }
 
   async deliveryFacts(partition: number, userKey: string): Promise<DeliveryFacts> {

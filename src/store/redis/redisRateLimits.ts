@@ -20,19 +20,23 @@ export class RedisRateLimits implements RateLimitStore {
     const reply = await this.conn.run(
       this.script,
       [this.keys.rateBucket(bucket)],
-      ['take', String(l.ratePerSec), String(l.burst), String(l.reserve)],
+      ['take', String(l.ratePerSec), String(l.burst), String(l.reserve), String(l.count)],
     );
-    const [granted, retryInMs] = replyPair(reply);
-    return granted === 1 ? { granted: true } : { granted: false, retryInMs: Math.max(1, retryInMs) };
+    const [granted, retryInMs, count] = replyTriple(reply);
+    return granted === 1 ? { granted: true, count: Math.max(1, count) } : { granted: false, retryInMs: Math.max(1, retryInMs) };
   }
 
   async pause(bucket: string, forMs: number): Promise<void> {
     assertPauseMs(forMs);
-    replyPair(await this.conn.run(this.script, [this.keys.rateBucket(bucket)], ['pause', String(forMs)]));
+    const reply = await this.conn.run(this.script, [this.keys.rateBucket(bucket)], ['pause', String(forMs)]);
+    if (!Array.isArray(reply) || reply.length !== 2) throw mismatch(reply);
   }
 }
 
-function replyPair(reply: unknown): [number, number] {
-  if (Array.isArray(reply) && reply.length === 2) return [Number(reply[0]), Number(reply[1])];
-  throw new Error(`rateLimit script answered ${JSON.stringify(reply)}; is the Lua source in sync with redisRateLimits.ts?`);
+function replyTriple(reply: unknown): [number, number, number] {
+  if (Array.isArray(reply) && reply.length === 3) return [Number(reply[0]), Number(reply[1]), Number(reply[2])];
+  throw mismatch(reply);
 }
+
+const mismatch = (reply: unknown): Error =>
+  new Error(`rateLimit script answered ${JSON.stringify(reply)}; is the Lua source in sync with redisRateLimits.ts?`);

@@ -17,6 +17,8 @@ import type {
   InboxStore,
   LeaseStore,
   OutboxCursorMove,
+  OutboxDone,
+  SendFactsRow,
   OutboxEntry,
   StateStore,
   OwnedStore,
@@ -236,6 +238,7 @@ class RedisStates implements StateStore {
         item.writeState === false ? '' : JSON.stringify(item.data),
         mark,
         item.audience === undefined ? '' : item.audience === null ? '-' : item.audience,
+        item.facts ?? '',
         item.expireAt === undefined ? '' : String(Math.floor(item.expireAt)),
         String(item.effects.length),
       );
@@ -263,14 +266,23 @@ class RedisStates implements StateStore {
   async ackOutbox(
     partition: number,
     leaseToken: string,
-    entryId: string,
+    done: readonly OutboxDone[],
     cursor?: OutboxCursorMove,
-    stat?: string,
   ): Promise<boolean> {
     const p = partition;
     const keys = [this.keys.lease(p), this.keys.outboxCursor(p), this.keys.outbox(p), this.keys.broadcastStats(p)];
-    const to = cursor === 'stay' ? '' : (cursor?.to ?? entryId);
-    return Number(await this.conn.run(this.scripts.outboxAck, keys, [leaseToken, entryId, to, stat ?? ''])) === 1;
+    const to = cursor === 'stay' ? '' : (cursor?.to ?? done.at(-1)?.id ?? '');
+    const args = [leaseToken, to, String(done.length), ...done.flatMap((d) => [d.id, d.stat ?? ''])];
+    return Number(await this.conn.run(this.scripts.outboxAck, keys, args)) === 1;
+  }
+
+  async sendFacts(partition: number, userKey: string): Promise<SendFactsRow> {
+    // Sent together: one round trip (the client pipelines commands issued in the same tick).
+    const [facts, delivery] = await Promise.all([
+      this.conn.send('send facts', ['HGET', this.keys.state(partition, userKey), 'f']),
+      this.deliveryFacts(partition, userKey),
+    ]);
+    return { facts: typeof facts === 'string' ? facts : null, delivery };
   }
 
   async deliveryFacts(partition: number, userKey: string): Promise<DeliveryFacts> {

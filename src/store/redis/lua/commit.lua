@@ -10,6 +10,7 @@
 --   write no state: the item leaves nothing to keep about the user; the version stays),
 --   thread mark ('' = leave the list alone, '-' = remove the user, else the mark JSON to store),
 --   audience card (same convention: '' = unchanged, '-' = remove, else the card JSON),
+--   send facts (field f of the state hash, written with the state; '' = none: removed),
 --   expire-at (ms since the epoch when Redis drops the user's state and delivery facts; '' = keep
 --   them: any earlier expiry is removed), e = number of effects, and e pairs of
 --   (format version, effect JSON), appended to the outbox in order as entries
@@ -26,9 +27,9 @@ local results = {'committed'}
 local a = 3
 for i = 1, n do
   local id, user, expected, state, mark = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2]), ARGV[a + 3], ARGV[a + 4]
-  local card, expireAt, e = ARGV[a + 5], ARGV[a + 6], tonumber(ARGV[a + 7])
+  local card, facts, expireAt, e = ARGV[a + 5], ARGV[a + 6], ARGV[a + 7], tonumber(ARGV[a + 8])
   local key, delivery = KEYS[7 + i], KEYS[7 + n + i]
-  local s = tonumber(ARGV[a + 8 + 2 * e])
+  local s = tonumber(ARGV[a + 9 + 2 * e])
   if not id_after(id, cursor) then
     results[#results + 1] = 0
   else
@@ -36,6 +37,7 @@ for i = 1, n do
     if current ~= expected then return {'stale_version', i, current} end
     if state ~= '' then
       redis.call('HSET', key, 'v', current + 1, 's', state)
+      if facts == '' then redis.call('HDEL', key, 'f') else redis.call('HSET', key, 'f', facts) end
       -- Inactive-user retention: the user's data goes at once when the time has passed (an expiry in
       -- the past deletes the key), and a write without one (the setting is off) keeps it for good.
       if expireAt == '' then
@@ -49,14 +51,14 @@ for i = 1, n do
     if mark == '-' then redis.call('HDEL', KEYS[5], user) elseif mark ~= '' then redis.call('HSET', KEYS[5], user, mark) end
     if card == '-' then redis.call('HDEL', KEYS[6], user) elseif card ~= '' then redis.call('HSET', KEYS[6], user, card) end
     for j = 1, e do
-      redis.call('XADD', KEYS[4], '*', 'u', user, 'i', id, 'v', ARGV[a + 6 + 2 * j], 'e', ARGV[a + 7 + 2 * j])
+      redis.call('XADD', KEYS[4], '*', 'u', user, 'i', id, 'v', ARGV[a + 7 + 2 * j], 'e', ARGV[a + 8 + 2 * j])
     end
-    for k = 1, s do redis.call('HINCRBY', KEYS[7], ARGV[a + 8 + 2 * e + k], 1) end
+    for k = 1, s do redis.call('HINCRBY', KEYS[7], ARGV[a + 9 + 2 * e + k], 1) end
     redis.call('SET', KEYS[2], id)
     redis.call('XDEL', KEYS[3], id)
     cursor = id
     results[#results + 1] = 1
   end
-  a = a + 9 + 2 * e + s
+  a = a + 10 + 2 * e + s
 end
 return results
