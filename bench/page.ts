@@ -18,6 +18,9 @@
  * their first webhook POST to that last message's arrival at the fake. Profile lookups are not
  * pre-cached: a new user costs one, and it is reported apart from the Send API calls.
  *
+ * Each phase says which of #16's goals it met (goalMet: ≥ 250 messages delivered a second, ≤ 1.2
+ * Send API calls per message sent, no 613, every user answered); profile lookups are counted apart.
+ *
  * Prints one JSON line on stdout and asserts nothing; progress goes to stderr. Knobs: BENCH_USERS
  * (2000), BENCH_GRAPH_LATENCY_MS (20), BENCH_CONNECTIONS (64), BENCH_BURST_MESSAGES (3),
  * BENCH_PHASES (single,burst), BENCH_PARTITIONS (the service's default), BENCH_TIMEOUT_SECONDS
@@ -44,6 +47,8 @@ const BURST_MESSAGES = Number(process.env.BENCH_BURST_MESSAGES ?? 3);
 const PHASES = (process.env.BENCH_PHASES ?? 'single,burst').split(',').map((p) => p.trim());
 const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_SECONDS ?? 600) * 1000;
 const FLOWS_DIR = join(__dirname, '..', '..', 'flows'); // dist/bench → the repo root
+/** Issue #16's acceptance figures, which each phase is checked against (reported, never asserted). */
+const GOAL = { deliveredPerSec: 250, sendApiCallsPerMessage: 1.2 } as const;
 /** Meta's Send API rate per Page (docs/messenger-platform.md §6.1). */
 const PAGE_RATE = { calls: 300, windowMs: 1000, mediaCalls: 10 } as const;
 
@@ -161,6 +166,8 @@ async function phase(fake: FakeGraphApi, name: string): Promise<Record<string, u
     const f = tally.figures();
     const latencies = Float64Array.from([...users.doneAt].map(([psid, at]) => at - (users.startedAt.get(psid) ?? at))).sort();
     const deliverySeconds = (f.lastMessageAt - f.firstMessageAt) / 1000;
+    const deliveredPerSec = deliverySeconds > 0 ? Math.round((f.messagesSent - 1) / deliverySeconds) : 0;
+    const perMessage = callsPerMessage(f, USERS * script.texts.length);
     const result = {
       users: USERS,
       textsPerUser: script.texts.length,
@@ -175,15 +182,21 @@ async function phase(fake: FakeGraphApi, name: string): Promise<Record<string, u
         users.doneAt.size === USERS - users.unreachable.size && users.doneAt.size > 0
           ? round2((Math.max(...users.doneAt.values()) - started) / 1000)
           : null,
-      deliveredPerSec: deliverySeconds > 0 ? Math.round((f.messagesSent - 1) / deliverySeconds) : 0,
+      deliveredPerSec,
       replyMs: {
         p50: Math.round(percentile(latencies, 50)),
         p99: Math.round(percentile(latencies, 99)),
         max: Math.round(percentile(latencies, 100)),
       },
-      ...callsPerMessage(f, USERS * script.texts.length),
+      ...perMessage,
       calls: f,
       serviceCpuSeconds: round2(cpu),
+      goalMet: {
+        deliveredPerSec: deliveredPerSec >= GOAL.deliveredPerSec,
+        sendApiCallsPerMessage: f.messagesSent > 0 && perMessage.perMessageSent.sendApi <= GOAL.sendApiCallsPerMessage,
+        no613: f.rateLimitAnswers['613'] === 0,
+        everyUserAnswered: users.doneAt.size === USERS,
+      },
     };
     log(`${name}: ${JSON.stringify(result)}`);
     return result;
