@@ -17,8 +17,9 @@
  *   talkshop_counter  ROLE=all with the counter handler instead of the flows, i.e. the same
  *             work per event as the Bottender app (bench/talkshopCounter.ts; diagnostic)
  *   talkshop_split  one ROLE=web + one ROLE=worker process (diagnostic; not run by default)
- *   talkshop_ref  `talkshop` from another build, BENCH_REF_MAIN=<its dist/src/cli/main.js>: a
- *             before/after pair measured in the same interleaved run (diagnostic)
+ *   talkshop_ref  `talkshop` from another build, BENCH_REF_MAIN=<its dist/src/cli/main.js> (default:
+ *             this build), with BENCH_REF_ENV's settings on top: a before/after pair measured in
+ *             the same interleaved run (diagnostic)
  *   bottender bench/bottender-app: stock Bottender 1.5 Messenger app, Redis session store
  * Prints one JSON line on stdout; progress goes to stderr. Every Redis key it writes is under a
  * per-run prefix and deleted at the end.
@@ -72,6 +73,8 @@ const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
 const PROFILE_INTERVAL_US = Math.round(num('BENCH_PROFILE_INTERVAL_US', 200));
 /** Extra settings for the Talkshop processes (e.g. '{"INBOX_PARTITIONS":"16"}'), to try a setting out. */
 const TALKSHOP_ENV = z.record(z.string(), z.string()).parse(JSON.parse(process.env.BENCH_TALKSHOP_ENV ?? '{}'));
+/** Extra settings for `talkshop_ref` only, over BENCH_TALKSHOP_ENV (e.g. another GRAPH_API_URL). */
+const REF_ENV = z.record(z.string(), z.string()).parse(JSON.parse(process.env.BENCH_REF_ENV ?? '{}'));
 /** Requests pre-built for the warm-up: more than any target acks per second here. */
 const WARMUP_RATE_CAP = 50_000;
 /** Upper bound of the measured pool (requests per second of the window); ~700 bytes each. */
@@ -130,13 +133,8 @@ function sumCounter(text: string, name: string): number {
   return sum;
 }
 
-/** The other build's CLI for `talkshop_ref` (before/after pairs in one run). */
-function refMain(): string {
-  const main = process.env.BENCH_REF_MAIN;
-  if (!main)
-    throw new Error('talkshop_ref needs BENCH_REF_MAIN: the dist/src/cli/main.js of another build (e.g. a git worktree)');
-  return resolve(main);
-}
+/** The CLI `talkshop_ref` runs: another build's (before/after pairs in one run), or this one. */
+const refMain = (): string => resolve(process.env.BENCH_REF_MAIN ?? join(REPO, 'dist', 'src', 'cli', 'main.js'));
 
 const profileFlags = (dir: string) => ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-interval=${PROFILE_INTERVAL_US}`];
 
@@ -171,6 +169,7 @@ function talkshop(redis: Redis, role: 'all' | 'web', variant?: 'counter' | 'ref'
         HOST: '127.0.0.1',
         NODE_ENV: 'production',
         ...TALKSHOP_ENV,
+        ...(variant === 'ref' ? REF_ENV : {}),
       };
       // --cpu-prof is not allowed in NODE_OPTIONS, so a profiled run spawns `serve` itself.
       const svc =
