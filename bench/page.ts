@@ -143,7 +143,11 @@ async function phase(fake: FakeGraphApi, name: string): Promise<Record<string, u
   const prefix = `bench-page-${randomUUID().slice(0, 8)}`;
   const service = await spawnService(serviceEnv(prefix, fake.url));
   const users = new Users(script.replies);
-  const tally = new GraphCallTally(fake, (psid, at) => users.message(psid, at));
+  const messageTimes: number[] = [];
+  const tally = new GraphCallTally(fake, (psid, at) => {
+    messageTimes.push(at);
+    users.message(psid, at);
+  });
   try {
     const cpuBefore = processCpuSeconds(service.proc.pid);
     const started = Date.now();
@@ -191,6 +195,8 @@ async function phase(fake: FakeGraphApi, name: string): Promise<Record<string, u
       ...perMessage,
       calls: f,
       serviceCpuSeconds: round2(cpu),
+      // Where the time went: messages the fake accepted in each second from the first POST.
+      messagesPerSecond: perSecond(messageTimes, started),
       goalMet: {
         deliveredPerSec: deliveredPerSec >= GOAL.deliveredPerSec,
         sendApiCallsPerMessage: f.messagesSent > 0 && perMessage.perMessageSent.sendApi <= GOAL.sendApiCallsPerMessage,
@@ -207,6 +213,17 @@ async function phase(fake: FakeGraphApi, name: string): Promise<Record<string, u
     await deletePrefix(redis, prefix);
     await redis.quit();
   }
+}
+
+/** How many of `times` fall in each whole second after `from`. */
+function perSecond(times: readonly number[], from: number): number[] {
+  const out: number[] = [];
+  for (const t of times) {
+    const s = Math.max(0, Math.floor((t - from) / 1000));
+    while (out.length <= s) out.push(0);
+    out[s] = (out[s] ?? 0) + 1;
+  }
+  return out;
 }
 
 /** The commit measured, marked -dirty when the working tree had uncommitted changes. */
