@@ -78,8 +78,11 @@ const running = (name: ReplyTarget['name'], p: ReadyProcess): ReplyTarget => ({
   stop: () => stopProcess(p.proc, p.exited()),
 });
 
+/** BENCH_PROFILE_DIR: the Talkshop process writes a --cpu-prof profile there (read it with `npm run bench:profile`). */
+const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
+
 export async function startTalkshop(o: TargetOptions & { readonly flowsDir: string }): Promise<ReplyTarget> {
-  const svc = await spawnService({
+  const env = {
     ...MESSENGER,
     REDIS_URL: o.redisUrl,
     REDIS_KEY_PREFIX: o.prefix,
@@ -95,7 +98,14 @@ export async function startTalkshop(o: TargetOptions & { readonly flowsDir: stri
     PORT: '0',
     HOST: '127.0.0.1',
     NODE_ENV: 'production',
-  });
+  };
+  // --cpu-prof is not allowed in NODE_OPTIONS, so a profiled run spawns `serve` itself.
+  const svc = PROFILE_DIR
+    ? await spawnReady(
+        ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, join(REPO, 'dist', 'src', 'cli', 'main.js'), 'serve'],
+        { env: { ...env, LOG_LEVEL: 'info' }, readyMsg: 'talkshop ready' },
+      )
+    : await spawnService(env);
   return running('talkshop', svc);
 }
 

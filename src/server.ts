@@ -46,7 +46,7 @@ export interface StartOptions {
   /** Defaults to the flow engine over the flows in FLOWS_DIR. */
   readonly handler?: Handler<unknown>;
   readonly now?: () => number;
-  /** Defaults to the axios client on GRAPH_API_URL. */
+  /** Defaults to the Graph client on GRAPH_API_URL. */
   readonly graph?: GraphClient;
   /** Defaults to the store REDIS_URL names (memory without it); tests pass one that fails on cue. Closed on stop. */
   readonly store?: Store;

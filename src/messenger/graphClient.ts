@@ -1,12 +1,10 @@
 import { createHmac } from 'node:crypto';
-import http from 'node:http';
-import https from 'node:https';
-import axios, { isAxiosError, type AxiosInstance } from 'axios';
 import { z } from 'zod';
 import type { Config } from '../config/config';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
-import { GraphApiError, type GraphTransportFailure } from './graphErrors';
+import { GraphApiError } from './graphErrors';
+import { createGraphTransport, GraphTransportError, type GraphMethod } from './graphTransport';
 import { marketingCalls } from './marketingCalls';
 import {
   deleteMessengerProfileSchema,
@@ -151,9 +149,8 @@ const threadOwnerResponseSchema = z.looseObject({
 const messengerProfileResponseSchema = z.looseObject({ data: z.array(z.record(z.string(), z.unknown())) });
 const profileResultSchema = z.looseObject({ result: z.string() });
 
-type Method = 'GET' | 'POST' | 'DELETE';
 interface CallSpec<S extends z.ZodType> {
-  readonly method: Method;
+  readonly method: GraphMethod;
   /** Path after the version, starting with '/', without the query. */
   readonly path: string;
   readonly query?: Readonly<Record<string, string>>;
@@ -161,27 +158,15 @@ interface CallSpec<S extends z.ZodType> {
   readonly response: S;
 }
 
-const TRANSPORT_TIMEOUT_CODES = new Set(['ECONNABORTED', 'ETIMEDOUT']);
-
 export function createGraphClient(options: GraphClientOptions): ClosableGraphClient {
   const { accessToken, logger } = options;
   const proof = appsecretProof(accessToken, options.appSecret);
-  const maxSockets = options.maxSockets ?? 64;
-  const httpAgent = new http.Agent({ keepAlive: true, maxSockets });
-  const httpsAgent = new https.Agent({ keepAlive: true, maxSockets });
-  const instance: AxiosInstance = axios.create({
-    baseURL: `${options.baseUrl.replace(/\/+$/, '')}/${options.version}`,
-    timeout: options.timeoutMs ?? 10_000,
-    httpAgent,
-    httpsAgent,
-    maxRedirects: 0,
-    proxy: false,
-    // Every status reaches our code; only transport failures throw.
-    validateStatus: () => true,
-    // The token travels in the Authorization header (OAuth bearer, which Graph accepts), never in
-    // the URL: URLs end up in proxy and access logs, and in the errors HTTP libraries build.
-    // appsecret_proof stays a query parameter: an HMAC of the token, useless without the token.
-    headers: { 'Content-Type': 'application/json', Accept: 'application/json', Authorization: `Bearer ${accessToken}` },
+  const transport = createGraphTransport({
+    baseUrl: options.baseUrl,
+    version: options.version,
+    accessToken,
+    timeoutMs: options.timeoutMs ?? 10_000,
+    connections: options.maxSockets ?? 64,
   });
 
   /** Meta's messages do not echo tokens, but nothing we build into an error may carry one. */
@@ -213,27 +198,17 @@ export function createGraphClient(options: GraphClientOptions): ClosableGraphCli
     // Counted as sent whatever comes back: a timeout or an error answer still used the Page's quota.
     options.metrics?.graphCalls.inc({ call: graphCallKind(spec.method, spec.path, spec.body) });
     try {
-      const res = await instance.request<unknown>({
-        method: spec.method,
-        url: spec.path,
-        params: { ...spec.query, appsecret_proof: proof },
-        data: spec.body,
-      });
-      status = res.status;
-      data = res.data;
+      ({ status, data } = await transport.send(spec.method, spec.path, { ...spec.query, appsecret_proof: proof }, spec.body));
     } catch (e) {
-      // Never attach the axios error: its config holds the token.
-      const errCode = isAxiosError(e) ? e.code : undefined;
-      const transport: GraphTransportFailure =
-        errCode !== undefined && TRANSPORT_TIMEOUT_CODES.has(errCode) ? 'timeout' : 'network';
+      const failure = e instanceof GraphTransportError ? e : new GraphTransportError('network', undefined);
       const err = new GraphApiError({
         httpStatus: 0,
         graphMessage:
-          transport === 'timeout'
+          failure.transport === 'timeout'
             ? `no answer within ${options.timeoutMs ?? 10_000} ms`
-            : `network error ${errCode ?? 'unknown'}`,
+            : `network error ${failure.code ?? 'unknown'}`,
         endpoint,
-        transport,
+        transport: failure.transport,
       });
       logger?.debug({ graph: err.toLog(), ms: Date.now() - started }, 'graph call failed');
       throw err;
@@ -354,8 +329,7 @@ export function createGraphClient(options: GraphClientOptions): ClosableGraphCli
     ...marketingCalls({ call, validated, pageId: options.pageId }),
 
     close() {
-      httpAgent.destroy();
-      httpsAgent.destroy();
+      transport.close();
     },
   };
 }
