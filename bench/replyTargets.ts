@@ -94,6 +94,8 @@ export async function startTalkshop(o: TargetOptions & { readonly flowsDir: stri
     SEND_RATE_PER_SEC: '10000',
     SEND_BURST: '1000',
     USER_REPLIES_PER_MINUTE: '0',
+    // Like the Bottender app (skipLegacyProfile): the counter flow never greets by name.
+    USER_PROFILE_LOOKUP: 'false',
     ...(process.env.BENCH_PARTITIONS ? { INBOX_PARTITIONS: process.env.BENCH_PARTITIONS } : {}),
     PORT: '0',
     HOST: '127.0.0.1',
@@ -101,10 +103,10 @@ export async function startTalkshop(o: TargetOptions & { readonly flowsDir: stri
   };
   // --cpu-prof is not allowed in NODE_OPTIONS, so a profiled run spawns `serve` itself.
   const svc = PROFILE_DIR
-    ? await spawnReady(
-        ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, join(REPO, 'dist', 'src', 'cli', 'main.js'), 'serve'],
-        { env: { ...env, LOG_LEVEL: 'info' }, readyMsg: 'talkshop ready' },
-      )
+    ? await spawnReady(['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, join(REPO, 'dist', 'src', 'cli', 'main.js'), 'serve'], {
+        env: { ...env, LOG_LEVEL: 'info' },
+        readyMsg: 'talkshop ready',
+      })
     : await spawnService(env);
   return running('talkshop', svc);
 }

@@ -75,7 +75,10 @@ function flowHandlerOf(
   graph: GraphClient | undefined,
   broadcasts: BroadcastBook | undefined,
 ): Handler<unknown> {
-  const fetchProfile = graph && ((psid: string) => graph.userProfile(psid, ['first_name', 'locale', 'timezone']));
+  const fetchProfile =
+    graph && config.USER_PROFILE_LOOKUP
+      ? (psid: string) => graph.userProfile(psid, ['first_name', 'locale', 'timezone'])
+      : undefined;
   const retention = {
     transcriptDays: config.TRANSCRIPT_RETENTION_DAYS,
     inactiveUserDays: config.INACTIVE_USER_RETENTION_DAYS,

@@ -106,6 +106,12 @@ const envShape = z.object({
     .enum(['true', 'false'], { error: 'expected true or false' })
     .default('true')
     .transform((v) => v === 'true'),
+  // A new customer's first name, locale and time zone cost a Graph call each (once a week per user).
+  // A Page whose flows never greet by name nor read locale or time zone can spare the call.
+  USER_PROFILE_LOOKUP: z
+    .enum(['true', 'false'], { error: 'expected true or false' })
+    .default('true')
+    .transform((v) => v === 'true'),
   NOTIFY_WEBHOOK_URL: z.url({ error: 'expected an http(s) URL, e.g. a Slack incoming webhook' }).optional(),
   NOTIFY_ADMIN_PSIDS: z
     .string()

@@ -69,3 +69,11 @@ it('under pressure the seen markers are dropped, never queued, and every reply s
   expect(seenMarks().length).toBeLessThan(users.length);
   expect(ok('sender_action').filter((c) => (c.body as { sender_action: string }).sender_action === 'typing_on')).toHaveLength(0);
 });
+
+it('USER_PROFILE_LOOKUP=false: no profile call, and the welcome uses the declared default name', async () => {
+  const s = await start({ USER_PROFILE_LOOKUP: 'false' });
+  await say(s, 'anon', 'hello');
+  await waitFor('the welcome', () => (ok('messages', 'anon').length >= 2 ? true : undefined));
+  expect((ok('messages', 'anon')[0]?.body as { message: { text: string } }).message.text).toMatch(/^Hi there!/);
+  expect(fake.calls.filter((c) => c.endpoint === 'user_profile')).toHaveLength(0);
+});
