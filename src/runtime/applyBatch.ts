@@ -141,15 +141,18 @@ export async function applyBatch<S>(
     const at = hit && ctx.handler.expireAt?.(hit.state, ctx.now());
     return at !== undefined && at <= ctx.now();
   };
-  for (const k of new Set(keys)) if (expired(k)) cache.delete(k);
-  const misses = [...new Set(keys.filter((k) => !cache.get(k)))];
+  const users = [...new Set(keys)];
+  for (const k of users) if (expired(k)) cache.delete(k);
+  const misses = users.filter((k) => !cache.get(k));
   const loaded = await Promise.all(misses.map((k) => load(ctx, partition, k)));
   misses.forEach((k, i) => working.set(k, loaded[i] as Current<S>));
+  // The cached users too, each looked up once (a lookup also moves the user up the cache's order).
+  for (const k of users) if (!working.has(k)) working.set(k, cache.get(k) as Current<S>);
 
   // Each user's first item is prepared (e.g. a profile lookup) for all users at once: under Graph
   // latency a batch of new users costs one round trip, not one per user. Later items of a user
   // are prepared in turn, against the state their earlier items left.
-  const current = (k: string) => working.get(k) ?? (cache.get(k) as Current<S>);
+  const current = (k: string) => working.get(k) as Current<S>;
   const prepare = (now: Current<S>, item: InboxItem): Promise<InboxItem> =>
     ctx.handler.prepare && 'state' in now ? ctx.handler.prepare(now.state, item, ctx.now()) : Promise.resolve(item);
   const firstOf = new Map<string, number>();

@@ -135,15 +135,10 @@ export function flowHandler(flows: FlowSet, options: FlowHandlerOptions = {}): H
         return item;
       }
       const event = item.record.event;
+      // The profile's age first: it is fresh for nearly every event, and then the event need not be read here.
+      if (!fetchProfile || !profileDue(state, now, ttl)) return item;
       const engineEvent = toEngineEvent(event, options.appId);
-      if (
-        !fetchProfile ||
-        engineEvent.type === 'none' ||
-        isThreadEvent(engineEvent) ||
-        isReceipt(engineEvent) ||
-        isConsentOnly(engineEvent) ||
-        !profileDue(state, now, ttl)
-      )
+      if (engineEvent.type === 'none' || isThreadEvent(engineEvent) || isReceipt(engineEvent) || isConsentOnly(engineEvent))
         return item;
       // Fetched before the engine runs so the very first reply can greet by name; a failure or a
       // slow answer only means the declared default is used (and another try in an hour).
