@@ -35,7 +35,7 @@ import { MARKETER_TOKENS_ENV, createBroadcast, progressOf, promoDefinition } fro
 import { seedSubscribers } from '../tests/support/seedSubscribers';
 import { spawnCluster, spawnService, type SpawnedService } from '../tests/support/spawnService';
 import { TEST_PAGE, testEnv } from '../tests/support/testEnv';
-import { LiveCustomer } from './liveCustomer';
+import { LiveCustomer, replyDelayBuckets } from './liveCustomer';
 import { SendCounter, peakRssMb } from './sendCounter';
 import { processCpuSeconds, redisCpuSeconds, type Redis } from './processes';
 import { closeServices, openSeededStore, runBench, type ServicePhase } from './serviceRun';
@@ -257,6 +257,7 @@ async function limited(fake: FakeGraphApi, redis: Redis) {
       sent: figures.sent,
       duplicates: figures.duplicates,
       ...liveFigures,
+      replyDelay: await replyDelayBuckets(service.port),
       rssMb: figures.rssMb,
     };
     log(`limited: ${JSON.stringify(result)}`);

@@ -2,7 +2,7 @@ import type { Agent } from 'node:http';
 import { textMessageBody } from '../src/cli/sendEvent';
 import type { FakeCall, FakeGraphApi } from '../src/emulator/fakeGraphApi';
 import { TEST_PAGE } from '../tests/support/testEnv';
-import { keepAlive, postSigned } from '../tests/support/webhookClient';
+import { get, keepAlive, postSigned } from '../tests/support/webhookClient';
 import { percentile } from './loadgen';
 
 /** The start of the shipped flows' answer to "menu": exactly one message per "menu". */
@@ -104,4 +104,20 @@ export class LiveCustomer {
     this.unsubscribe();
     this.agent.destroy();
   }
+}
+
+/**
+ * The service's talkshop_reply_delay_seconds histogram (the live customer's replies are its only
+ * RESPONSE sends): per stage (inbox: ingress to commit; outbox: commit to the call), how many
+ * replies took at most each bucket's seconds, so a slow reply's time can be placed.
+ */
+export async function replyDelayBuckets(port: number): Promise<Record<string, Record<string, number>>> {
+  const text = (await get(port, '/metrics')).body;
+  const out: Record<string, Record<string, number>> = {};
+  for (const m of text.matchAll(/^talkshop_reply_delay_seconds_bucket\{([^}]*)\} (\d+)$/gm)) {
+    const labels = Object.fromEntries([...(m[1] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
+    const stage = labels.stage ?? '?';
+    (out[stage] ??= {})[labels.le ?? '?'] = Number(m[2]);
+  }
+  return out;
 }

@@ -74,6 +74,13 @@ export function createMetrics(sources: MetricsSources = {}) {
       buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5],
       registers,
     }),
+    replyDelay: new Histogram({
+      name: 'talkshop_reply_delay_seconds',
+      help: 'A reply from webhook ingress to its Send API call, by stage: inbox (ingress to commit), outbox (commit to the call)',
+      labelNames: ['stage'],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
     partitionsHeld: new Gauge({
       name: 'talkshop_worker_partitions_held',
       help: 'Inbox partitions this worker currently holds a lease on',

@@ -134,6 +134,19 @@ export class EffectDelivery {
     return { type: 'done', outcome: 'sent' };
   }
 
+  /**
+   * How long a reply took, by stage, from the stream ids (their first part is the Redis server's
+   * clock in ms: the inbox item's at ingress, the outbox entry's at the commit) to now.
+   */
+  private observeDelay(entry: Delivery<'send'>): void {
+    const ingressAt = Number(entry.itemId.split('-', 1)[0]);
+    const committedAt = Number(entry.id.split('-', 1)[0]);
+    const now = Date.now();
+    if (!(ingressAt > 0 && committedAt >= ingressAt && now >= committedAt)) return; // another clock (tests)
+    this.o.metrics.replyDelay.observe({ stage: 'inbox' }, (committedAt - ingressAt) / 1000);
+    this.o.metrics.replyDelay.observe({ stage: 'outbox' }, (now - committedAt) / 1000);
+  }
+
   /** The recipient facts the policy needs: those the last commit wrote, else (older states) from the whole state. */
   private async factsOf(partition: number, userKey: string): Promise<SendFacts & { readonly unreachable: boolean }> {
     const row = await this.o.store.states.sendFacts(partition, userKey);
@@ -177,6 +190,7 @@ export class EffectDelivery {
     });
     this.typing.delete(entry.userKey);
     this.rateLimited.count = 0;
+    if (effect.messaging === 'RESPONSE') this.observeDelay(entry);
     return { type: 'done', outcome: 'sent' };
   }
 }

@@ -6,6 +6,8 @@ import { decodeEffect, type DecodedEffect } from './decodeEffect';
 import type { SenderOptions, Step } from './senderOptions';
 import { HeldRecords, heldRetryMs } from './heldRecords';
 import { OutboxAcks } from './outboxAcks';
+import { LIVE_PASS_AFTER_MS, livePass, type LivePassOutcome, type LiveSteps, type RoundShare } from './livePass';
+import { streamIdAfter } from '../store/records';
 import { OutboxWindow } from './outboxWindow';
 import { retryStore, storeBackoffMs } from './storeRetry';
 import { BlockedUsers, isBotAnswer, ReplyLimiter } from './userFairness';
@@ -62,6 +64,16 @@ export function liveFirst(queues: OutboxEntry[][], lanes: number): OutboxEntry[]
   return [...live, ...bulk.slice(0, lanes)];
 }
 
+/** One partition's sending while the sender holds it: what its rounds and live passes share. */
+interface PartitionRun {
+  readonly partition: number;
+  readonly active: () => boolean;
+  readonly wake: (ms: number) => Promise<void>;
+  readonly share: RoundShare;
+  readonly acks: OutboxAcks;
+  readonly blocked: BlockedUsers;
+}
+
 /**
  * Delivers a partition's outbox to Meta: each user's entries in order (so their messages arrive
  * in the order the engine produced them), a few users at a time. An entry is recorded as done
@@ -92,6 +104,9 @@ export class OutboxSender {
     if (cursor === undefined) return;
     const window = new OutboxWindow(cursor);
     const blocked = new BlockedUsers(this.o.userBackoff);
+    const share: RoundShare = { partition, window, claimed: new Set(), lastRead: cursor };
+    const acks = new OutboxAcks((done, to) => this.o.store.states.ackOutbox(partition, leaseToken, done, to));
+    const ctx: PartitionRun = { partition, active, wake, share, acks, blocked };
     let failures = 0; // consecutive rounds that had to postpone an entry
     let heldRounds = 0; // consecutive rounds that found only entries waiting behind a newer Talkshop's
     let readFailures = 0;
@@ -116,7 +131,11 @@ export class OutboxSender {
         continue;
       }
       window.track(entries.map((e) => e.id));
-      const round = await this.round(partition, leaseToken, entries, window, active, blocked);
+      share.claimed = new Set(entries.map((e) => e.userKey));
+      // A read cut short leaves entries after it unread by this round: a live pass must read from there.
+      const end = (entries.at(-1) as OutboxEntry).id;
+      share.lastRead = !complete || streamIdAfter(end, share.lastRead) ? end : share.lastRead;
+      const round = await this.round(ctx, entries);
       if (round.type === 'lease_lost') return;
       if (round.type === 'postponed') {
         failures += 1;
@@ -161,14 +180,8 @@ export class OutboxSender {
    * moment (≤ usersInFlight per partition) can be sent again. An entry a newer Talkshop wrote
    * stops its user's lane (their later entries must not overtake it); other users go on.
    */
-  private async round(
-    partition: number,
-    leaseToken: string,
-    entries: readonly OutboxEntry[],
-    window: OutboxWindow,
-    active: () => boolean,
-    blocked: BlockedUsers,
-  ): Promise<Round> {
+  private async round(run: PartitionRun, entries: readonly OutboxEntry[]): Promise<Round> {
+    const { partition, active, blocked } = run;
     const byUser = new Map<string, OutboxEntry[]>();
     const now = Date.now();
     for (const e of entries) {
@@ -180,7 +193,6 @@ export class OutboxSender {
     if (queues.length === 0) return { type: 'blocked', ms: blocked.nextIn(now) ?? 1000 };
     const failing = new Set<string>(); // users whose entry failed transiently this round
     const superseded = supersededSeen(entries);
-    const acks = new OutboxAcks((done, cursor) => this.o.store.states.ackOutbox(partition, leaseToken, done, cursor));
     let outcome: Round = { type: 'delivered' };
     let held = false;
     let finished = 0;
@@ -230,22 +242,75 @@ export class OutboxSender {
             postpone(step.ms);
             return;
           }
-          blocked.finished(entry.id, Date.now(), step.outcome === 'sent');
-          const type = decoded.type === 'effect' ? decoded.effect.type : decoded.kind;
-          this.o.metrics.deliveries.inc({ type, outcome: step.outcome });
           finished += 1;
-          const passed = window.finish(entry.id);
-          // Retried until recorded (the script is idempotent) or the lease is gone: an entry Meta
-          // accepted and that is not recorded would go again.
-          const stat = step.type === 'done' ? step.stat : undefined;
-          const ack = () => acks.ack({ id: entry.id, ...(stat === undefined ? {} : { stat }) }, passed);
-          if ((await retryStore('outbox ack', ack, this.ctx(partition, active))) !== true) outcome = { type: 'lease_lost' };
-          else if (stat !== undefined) this.o.metrics.broadcastCounts.inc(parseBroadcastStatField(stat));
+          if (!(await this.finish(run, entry, decoded, step))) outcome = { type: 'lease_lost' };
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.o.usersInFlight ?? DEFAULT_USERS_IN_FLIGHT, queues.length) }, lane));
+    const lanes = Promise.all(
+      Array.from({ length: Math.min(this.o.usersInFlight ?? DEFAULT_USERS_IN_FLIGHT, queues.length) }, lane),
+    );
+    if ((await this.liveWhile(run, lanes)) === 'lease_lost') return { type: 'lease_lost' };
     return outcome.type === 'delivered' && held && finished === 0 ? { type: 'held' } : outcome;
+  }
+
+  /**
+   * Runs live passes while the round's lanes are busy (see livePass): after the round has run
+   * LIVE_PASS_AFTER_MS, and again whenever the partition commits, until the lanes are done. The
+   * round ends only once a pass under way has finished, so rounds and passes never overlap.
+   */
+  private async liveWhile(run: PartitionRun, lanes: Promise<unknown>): Promise<LivePassOutcome> {
+    let done = false;
+    const finished = lanes.then(() => {
+      done = true;
+    });
+    // A real timer, not the injected sleep (that one is for backoffs, and tests move it).
+    await Promise.race([finished, new Promise((resolve) => setTimeout(resolve, LIVE_PASS_AFTER_MS))]);
+    const steps: LiveSteps = {
+      superseded: supersededSeen,
+      isBulk,
+      attempt: (entry, decoded) => this.attempt(run.partition, entry, decoded),
+      finish: (entry, decoded, step) => this.finish(run, entry, decoded, step),
+    };
+    const read = (after: string, count: number) => this.o.store.states.readOutbox(run.partition, after, count);
+    while (!done && run.active()) {
+      // Asked before the pass: a commit during the pass must bring the next one at once.
+      const committed = run.wake(1000);
+      let outcome: LivePassOutcome;
+      try {
+        outcome = await livePass(run.share, steps, read, this.o.usersInFlight ?? DEFAULT_USERS_IN_FLIGHT);
+      } catch (err) {
+        // A store hiccup: the round's own retries deal with the store; the pass just stops.
+        this.o.logger.debug({ err, partition: run.partition }, 'live pass failed; the next round delivers');
+        break;
+      }
+      if (outcome === 'lease_lost') return outcome;
+      await Promise.race([finished, committed]);
+    }
+    await finished;
+    return 'done';
+  }
+
+  /**
+   * Records a done entry: counted, the cursor moved past the run of done entries, acked with the
+   * entries other lanes finished meanwhile. Retried until recorded (the script is idempotent) or
+   * the lease is gone (false): an entry Meta accepted and that is not recorded would go again.
+   */
+  private async finish(
+    run: PartitionRun,
+    entry: OutboxEntry,
+    decoded: Exclude<DecodedEffect, { type: 'unknown' }>,
+    step: Step & { type: 'done' },
+  ): Promise<boolean> {
+    run.blocked.finished(entry.id, Date.now(), step.outcome === 'sent');
+    const type = decoded.type === 'effect' ? decoded.effect.type : decoded.kind;
+    this.o.metrics.deliveries.inc({ type, outcome: step.outcome });
+    const passed = run.share.window.finish(entry.id);
+    const stat = step.stat;
+    const ack = () => run.acks.ack({ id: entry.id, ...(stat === undefined ? {} : { stat }) }, passed);
+    if ((await retryStore('outbox ack', ack, this.ctx(run.partition, run.active))) !== true) return false;
+    if (stat !== undefined) this.o.metrics.broadcastCounts.inc(parseBroadcastStatField(stat));
+    return true;
   }
 
   /** A known effect is delivered; an unreadable one can never be, so it is dropped (and counted). */

@@ -1,0 +1,98 @@
+import type { OutboxEntry } from '../store/ports';
+import { streamIdAfter } from '../store/records';
+import { decodeEffect, type DecodedEffect } from './decodeEffect';
+import type { OutboxWindow } from './outboxWindow';
+import type { Step } from './senderOptions';
+
+/** A round must have run this long before live replies committed meanwhile are looked for. */
+export const LIVE_PASS_AFTER_MS = 50;
+/** Entries read per live pass. */
+const LIVE_READ = 50;
+
+/** What one partition's rounds and its live passes share while the sender holds the partition. */
+export interface RoundShare {
+  readonly partition: number;
+  readonly window: OutboxWindow;
+  /**
+   * Users with entries read and not all delivered: every user of the round's read, and the users a
+   * live pass read but did not finish. A live pass never touches them: their earlier entries must
+   * go first, and the round (or the next) delivers them.
+   */
+  claimed: Set<string>;
+  /** The newest outbox entry read so far, by the round's read or a live pass. */
+  lastRead: string;
+}
+
+/** How the live pass has an entry delivered and recorded (the OutboxSender's own steps). */
+export interface LiveSteps {
+  /** Superseded seen markers among `entries` (supersededSeen). */
+  superseded(entries: readonly OutboxEntry[]): ReadonlySet<string>;
+  attempt(entry: OutboxEntry, decoded: Exclude<DecodedEffect, { type: 'unknown' }>): Promise<Step>;
+  /** Records a done entry; false when the lease is gone. */
+  finish(
+    entry: OutboxEntry,
+    decoded: Exclude<DecodedEffect, { type: 'unknown' }>,
+    step: Step & { type: 'done' },
+  ): Promise<boolean>;
+  /** Whether the entry is bulk traffic (a broadcast or sequence step). */
+  isBulk(entry: OutboxEntry): boolean;
+}
+
+export type LivePassOutcome = 'done' | 'lease_lost';
+
+/**
+ * During a long round (bulk sends waiting for the Page's rate), the replies committed since the
+ * round's read would wait for the round to end. A live pass reads the entries after the newest one
+ * read and delivers, at once, those of users who have nothing else pending and whose next entry is
+ * a live one (a reply someone is waiting for), each user's in order. Everything else it leaves for
+ * the next round, which reads from the cursor again; a failed attempt too (the round's backoff
+ * rules apply there).
+ */
+export async function livePass(
+  share: RoundShare,
+  steps: LiveSteps,
+  read: (after: string, count: number) => Promise<OutboxEntry[]>,
+  lanes: number,
+): Promise<LivePassOutcome> {
+  const entries = await read(share.lastRead, LIVE_READ);
+  const last = entries.at(-1);
+  if (!last) return 'done';
+  share.window.track(entries.map((e) => e.id));
+  if (streamIdAfter(last.id, share.lastRead)) share.lastRead = last.id;
+  const byUser = new Map<string, OutboxEntry[]>();
+  for (const e of entries) byUser.set(e.userKey, [...(byUser.get(e.userKey) ?? []), e]);
+  const superseded = steps.superseded(entries);
+  const users = [...byUser].filter(([user, queue]) => {
+    const first = queue[0];
+    if (share.claimed.has(user) || !first || steps.isBulk(first)) {
+      share.claimed.add(user);
+      return false;
+    }
+    share.claimed.add(user);
+    return true;
+  });
+  let lost = false;
+  const lane = async (): Promise<void> => {
+    for (let next = users.shift(); next && !lost; next = users.shift()) {
+      const [user, queue] = next;
+      let finished = 0;
+      for (const entry of queue) {
+        const decoded = decodeEffect(entry.effect);
+        if (decoded.type === 'unknown' || steps.isBulk(entry)) break;
+        const step: Step = superseded.has(entry.id)
+          ? { type: 'done', outcome: 'superseded' }
+          : await steps.attempt(entry, decoded);
+        if (step.type !== 'done') break;
+        if (!(await steps.finish(entry, decoded, step))) {
+          lost = true;
+          return;
+        }
+        finished += 1;
+      }
+      // Everything of theirs read so far is delivered: their next entries may go in a later pass.
+      if (finished === queue.length) share.claimed.delete(user);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(lanes, users.length) }, lane));
+  return lost ? 'lease_lost' : 'done';
+}
