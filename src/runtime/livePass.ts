@@ -1,6 +1,7 @@
 import type { OutboxEntry } from '../store/ports';
 import { streamIdAfter } from '../store/records';
 import { decodeEffect, type DecodedEffect } from './decodeEffect';
+import { AckCarry } from './outboxAcks';
 import type { OutboxWindow } from './outboxWindow';
 import type { Step } from './senderOptions';
 
@@ -28,12 +29,15 @@ export interface LiveSteps {
   /** Superseded seen markers among `entries` (supersededSeen). */
   superseded(entries: readonly OutboxEntry[]): ReadonlySet<string>;
   attempt(entry: OutboxEntry, decoded: Exclude<DecodedEffect, { type: 'unknown' }>): Promise<Step>;
-  /** Records a done entry; false when the lease is gone. */
+  /** Records a done entry (a cosmetic one may wait in `carry` for the next); false when the lease is gone. */
   finish(
     entry: OutboxEntry,
     decoded: Exclude<DecodedEffect, { type: 'unknown' }>,
     step: Step & { type: 'done' },
+    carry: AckCarry,
   ): Promise<boolean>;
+  /** Acks what `carry` holds; false when the lease is gone. */
+  flush(carry: AckCarry): Promise<boolean>;
   /** Whether the entry is bulk traffic (a broadcast or sequence step). */
   isBulk(entry: OutboxEntry): boolean;
 }
@@ -73,6 +77,14 @@ export async function livePass(
   });
   let lost = false;
   const lane = async (): Promise<void> => {
+    const carry = new AckCarry();
+    try {
+      await serve(carry);
+    } finally {
+      if (!(await steps.flush(carry))) lost = true;
+    }
+  };
+  const serve = async (carry: AckCarry): Promise<void> => {
     for (let next = users.shift(); next && !lost; next = users.shift()) {
       const [user, queue] = next;
       let finished = 0;
@@ -83,7 +95,7 @@ export async function livePass(
           ? { type: 'done', outcome: 'superseded' }
           : await steps.attempt(entry, decoded);
         if (step.type !== 'done') break;
-        if (!(await steps.finish(entry, decoded, step))) {
+        if (!(await steps.finish(entry, decoded, step, carry))) {
           lost = true;
           return;
         }

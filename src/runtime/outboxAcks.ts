@@ -26,11 +26,14 @@ export class OutboxAcks {
   constructor(private readonly flush: AckFlush) {}
 
   /** Records `done` (and moves the cursor to `passed` if given) with whatever else is waiting. */
-  ack(done: OutboxDone, passed: string | undefined): Promise<boolean> {
+  ack(done: readonly OutboxDone[], passed: string | undefined): Promise<boolean> {
     // The furthest wins: acks retried after a failed flush may come back in any order.
-    if (passed !== undefined && (this.cursor === undefined || streamIdAfter(passed, this.cursor))) this.cursor = passed;
+    this.cursor = furthest(this.cursor, passed);
     return new Promise<boolean>((resolve, reject) => {
-      this.queue.push({ done, resolve, reject });
+      const [first, ...rest] = done;
+      if (!first) return resolve(true);
+      // One promise for the lot: rest ride along with the first.
+      this.queue.push({ done: first, resolve, reject }, ...rest.map((d) => ({ done: d, resolve: () => {}, reject: () => {} })));
       void this.next();
     });
   }
@@ -54,5 +57,31 @@ export class OutboxAcks {
       this.flushing = false;
       void this.next();
     }
+  }
+}
+
+const furthest = (a: string | undefined, b: string | undefined): string | undefined =>
+  a === undefined ? b : b === undefined || !streamIdAfter(b, a) ? a : b;
+
+/**
+ * A lane's done entries whose ack may wait for the lane's next one: seen markers and typing
+ * indicators (one sent again after a crash costs nothing), so a reply and the seen marker before
+ * it are recorded in one store call. Flushed with the next ack, or when the user's queue ends.
+ */
+export class AckCarry {
+  private done: OutboxDone[] = [];
+  private passed: string | undefined;
+
+  add(done: OutboxDone, passed: string | undefined): void {
+    this.done.push(done);
+    this.passed = furthest(this.passed, passed);
+  }
+
+  /** What is carried, plus `done` and `passed` if given; the carry is empty afterwards. */
+  take(done?: OutboxDone, passed?: string): { readonly done: readonly OutboxDone[]; readonly passed: string | undefined } {
+    const taken = { done: done ? [...this.done, done] : this.done, passed: furthest(this.passed, passed) };
+    this.done = [];
+    this.passed = undefined;
+    return taken;
   }
 }

@@ -1,11 +1,11 @@
 import { EffectDelivery } from './effectDelivery';
 import { parseBroadcastStatField } from '../engine/broadcastSend';
 import { backoffMs } from '../messenger/graphErrors';
-import type { OutboxEntry } from '../store/ports';
+import type { OutboxDone, OutboxEntry } from '../store/ports';
 import { decodeEffect, type DecodedEffect } from './decodeEffect';
 import type { SenderOptions, Step } from './senderOptions';
 import { HeldRecords, heldRetryMs } from './heldRecords';
-import { OutboxAcks } from './outboxAcks';
+import { AckCarry, OutboxAcks } from './outboxAcks';
 import { LIVE_PASS_AFTER_MS, livePass, type LivePassOutcome, type LiveSteps, type RoundShare } from './livePass';
 import { streamIdAfter } from '../store/records';
 import { OutboxWindow } from './outboxWindow';
@@ -203,48 +203,54 @@ export class OutboxSender {
         outcome = { type: 'postponed', ms };
     };
     const lane = async (): Promise<void> => {
-      // A page-wide postponement (rate limit, store, token) ends the round for every lane, and so
-      // does a second user failing transiently: a failing Graph API fails for every user, and
-      // trying each of them would turn one outage into a retry storm. One user failing alone
-      // waits on their own (BlockedUsers) and the others go on.
-      for (let queue = queues.shift(); queue && active() && outcome.type === 'delivered'; queue = queues.shift()) {
-        for (const entry of queue) {
-          if (!active() || outcome.type !== 'delivered') return;
-          const decoded = decodeEffect(entry.effect);
-          if (decoded.type === 'unknown') {
-            this.held.note(partition, entry.id, decoded); // it stays in the outbox
-            held = true;
-            break;
-          }
-          let step: Step = superseded.has(entry.id)
-            ? { type: 'done', outcome: 'superseded' }
-            : await this.attempt(partition, entry, decoded);
-          if (step.type === 'retry' && step.why === 'retryable' && failing.size === 0) {
-            const tried = blocked.failed(entry.userKey, entry.id, Date.now());
-            this.o.logger.debug(
-              { partition, entryId: entry.id, attempts: tried.attempts },
-              'delivery failed for one user; they wait',
-            );
-            if (tried.verdict === 'blocked') {
-              failing.add(entry.userKey);
-              this.o.metrics.usersPostponed.inc();
+      // Seen markers and typing indicators this lane finished, acked with its next entry (AckCarry).
+      const carry = new AckCarry();
+      try {
+        // A page-wide postponement (rate limit, store, token) ends the round for every lane, and so
+        // does a second user failing transiently: a failing Graph API fails for every user, and
+        // trying each of them would turn one outage into a retry storm. One user failing alone
+        // waits on their own (BlockedUsers) and the others go on.
+        for (let queue = queues.shift(); queue && active() && outcome.type === 'delivered'; queue = queues.shift()) {
+          for (const entry of queue) {
+            if (!active() || outcome.type !== 'delivered') return;
+            const decoded = decodeEffect(entry.effect);
+            if (decoded.type === 'unknown') {
+              this.held.note(partition, entry.id, decoded); // it stays in the outbox
+              held = true;
               break;
             }
-            this.o.logger.warn(
-              { partition, entryId: entry.id, attempts: tried.attempts },
-              'delivery given up after transient failures',
-            );
-            step = { type: 'done', outcome: 'gave_up' };
+            let step: Step = superseded.has(entry.id)
+              ? { type: 'done', outcome: 'superseded' }
+              : await this.attempt(partition, entry, decoded);
+            if (step.type === 'retry' && step.why === 'retryable' && failing.size === 0) {
+              const tried = blocked.failed(entry.userKey, entry.id, Date.now());
+              this.o.logger.debug(
+                { partition, entryId: entry.id, attempts: tried.attempts },
+                'delivery failed for one user; they wait',
+              );
+              if (tried.verdict === 'blocked') {
+                failing.add(entry.userKey);
+                this.o.metrics.usersPostponed.inc();
+                break;
+              }
+              this.o.logger.warn(
+                { partition, entryId: entry.id, attempts: tried.attempts },
+                'delivery given up after transient failures',
+              );
+              step = { type: 'done', outcome: 'gave_up' };
+            }
+            if (step.type === 'retry') {
+              this.o.logger.debug({ partition, entryId: entry.id, why: step.why, ms: step.ms }, 'delivery postponed');
+              blocked.unblock(failing);
+              postpone(step.ms);
+              return;
+            }
+            finished += 1;
+            if (!(await this.finish(run, entry, decoded, step, carry))) outcome = { type: 'lease_lost' };
           }
-          if (step.type === 'retry') {
-            this.o.logger.debug({ partition, entryId: entry.id, why: step.why, ms: step.ms }, 'delivery postponed');
-            blocked.unblock(failing);
-            postpone(step.ms);
-            return;
-          }
-          finished += 1;
-          if (!(await this.finish(run, entry, decoded, step))) outcome = { type: 'lease_lost' };
         }
+      } finally {
+        if (!(await this.flush(run, carry))) outcome = { type: 'lease_lost' };
       }
     };
     const lanes = Promise.all(
@@ -270,7 +276,8 @@ export class OutboxSender {
       superseded: supersededSeen,
       isBulk,
       attempt: (entry, decoded) => this.attempt(run.partition, entry, decoded),
-      finish: (entry, decoded, step) => this.finish(run, entry, decoded, step),
+      finish: (entry, decoded, step, carry) => this.finish(run, entry, decoded, step, carry),
+      flush: (carry) => this.flush(run, carry),
     };
     const read = (after: string, count: number) => this.o.store.states.readOutbox(run.partition, after, count);
     while (!done && run.active()) {
@@ -301,16 +308,29 @@ export class OutboxSender {
     entry: OutboxEntry,
     decoded: Exclude<DecodedEffect, { type: 'unknown' }>,
     step: Step & { type: 'done' },
+    carry: AckCarry,
   ): Promise<boolean> {
     run.blocked.finished(entry.id, Date.now(), step.outcome === 'sent');
     const type = decoded.type === 'effect' ? decoded.effect.type : decoded.kind;
     this.o.metrics.deliveries.inc({ type, outcome: step.outcome });
     const passed = run.share.window.finish(entry.id);
     const stat = step.stat;
-    const ack = () => run.acks.ack({ id: entry.id, ...(stat === undefined ? {} : { stat }) }, passed);
-    if ((await retryStore('outbox ack', ack, this.ctx(run.partition, run.active))) !== true) return false;
+    const done = { id: entry.id, ...(stat === undefined ? {} : { stat }) };
+    if (stat === undefined && (type === 'mark_seen' || type === 'typing')) {
+      carry.add(done, passed);
+      return true;
+    }
+    if (!(await this.flush(run, carry, done, passed))) return false;
     if (stat !== undefined) this.o.metrics.broadcastCounts.inc(parseBroadcastStatField(stat));
     return true;
+  }
+
+  /** Acks what the lane carries (and `done`); false when the lease is gone. */
+  private async flush(run: PartitionRun, carry: AckCarry, done?: OutboxDone, passed?: string): Promise<boolean> {
+    const batch = carry.take(done, passed);
+    if (batch.done.length === 0) return true;
+    const ack = () => run.acks.ack(batch.done, batch.passed);
+    return (await retryStore('outbox ack', ack, this.ctx(run.partition, run.active))) === true;
   }
 
   /** A known effect is delivered; an unreadable one can never be, so it is dropped (and counted). */

@@ -35,6 +35,7 @@ function rig(outbox: OutboxEntry[], options: { fail?: string; lose?: string } = 
       finished.push(e.id);
       return e.id !== options.lose;
     },
+    flush: async () => true,
   };
   const reads: string[] = [];
   const read = async (after: string, count: number) => {

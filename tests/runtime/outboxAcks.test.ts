@@ -1,4 +1,4 @@
-import { OutboxAcks } from '../../src/runtime/outboxAcks';
+import { AckCarry, OutboxAcks } from '../../src/runtime/outboxAcks';
 import type { OutboxCursorMove, OutboxDone } from '../../src/store/ports';
 
 /** A flush the test answers by hand, recording what each call carried. */
@@ -15,9 +15,9 @@ function rig() {
 
 it('entries finished while an ack is out are recorded together by the next call, the cursor at the furthest', async () => {
   const { acks, calls } = rig();
-  const first = acks.ack({ id: '1-0' }, '1-0');
-  const second = acks.ack({ id: '3-0', stat: 'b|sent' }, undefined);
-  const third = acks.ack({ id: '2-0' }, '3-0');
+  const first = acks.ack([{ id: '1-0' }], '1-0');
+  const second = acks.ack([{ id: '3-0', stat: 'b|sent' }], undefined);
+  const third = acks.ack([{ id: '2-0' }], '3-0');
   expect(calls).toHaveLength(1);
   expect(calls[0]).toMatchObject({ done: [{ id: '1-0' }], cursor: { to: '1-0' } });
   calls[0]?.answer(true);
@@ -30,13 +30,27 @@ it('entries finished while an ack is out are recorded together by the next call,
 
 it('leaves the cursor where it is when no entry of the batch let it pass, and keeps the furthest on retries', async () => {
   const { acks, calls } = rig();
-  const a = acks.ack({ id: '5-0' }, undefined);
+  const a = acks.ack([{ id: '5-0' }], undefined);
   expect(calls[0]?.cursor).toBe('stay');
-  const b = acks.ack({ id: '6-0' }, '6-0');
-  const c = acks.ack({ id: '4-0' }, '4-0'); // an ack retried late carries an older cursor
+  const b = acks.ack([{ id: '6-0' }], '6-0');
+  const c = acks.ack([{ id: '4-0' }], '4-0'); // an ack retried late carries an older cursor
   calls[0]?.answer(new Error('store timeout'));
   await expect(a).rejects.toThrow('store timeout');
   expect(calls[1]?.cursor).toEqual({ to: '6-0' });
   calls[1]?.answer(true);
   expect(await Promise.all([b, c])).toEqual([true, true]);
+});
+
+it('records several entries in one ack, and a carry hands over what it holds with the furthest cursor', async () => {
+  const { acks, calls } = rig();
+  const carry = new AckCarry();
+  carry.add({ id: '7-0' }, undefined);
+  carry.add({ id: '8-0' }, '8-0');
+  const batch = carry.take({ id: '9-0', stat: 'b|sent' }, '7-5');
+  expect(batch).toEqual({ done: [{ id: '7-0' }, { id: '8-0' }, { id: '9-0', stat: 'b|sent' }], passed: '8-0' });
+  expect(carry.take()).toEqual({ done: [], passed: undefined });
+  const recorded = acks.ack(batch.done, batch.passed);
+  expect(calls[0]).toMatchObject({ done: batch.done, cursor: { to: '8-0' } });
+  calls[0]?.answer(true);
+  expect(await recorded).toBe(true);
 });
