@@ -1,3 +1,4 @@
+import type { Logger } from '../logger';
 import type { OutboxEntry } from '../store/ports';
 import { streamIdAfter } from '../store/records';
 import { decodeEffect, type DecodedEffect } from './decodeEffect';
@@ -40,6 +41,50 @@ export interface LiveSteps {
   flush(carry: AckCarry): Promise<boolean>;
   /** Whether the entry is bulk traffic (a broadcast or sequence step). */
   isBulk(entry: OutboxEntry): boolean;
+  /** The partition's outbox entries after `after`, in order. */
+  read(after: string, count: number): Promise<OutboxEntry[]>;
+}
+
+export interface LiveWhile {
+  readonly partition: number;
+  readonly share: RoundShare;
+  readonly steps: LiveSteps;
+  /** Users delivered at the same time. */
+  readonly lanes: number;
+  readonly active: () => boolean;
+  /** Resolves at the partition's next commit, or after `ms`. */
+  readonly wake: (ms: number) => Promise<void>;
+  readonly logger: Logger;
+}
+
+/**
+ * Runs live passes while a round is busy: after the round has run LIVE_PASS_AFTER_MS, and again
+ * whenever the partition commits, until `round` settles. Returns only once a pass under way has
+ * finished, so rounds and passes never overlap.
+ */
+export async function liveWhile(o: LiveWhile, round: Promise<unknown>): Promise<LivePassOutcome> {
+  let done = false;
+  const finished = round.then(() => {
+    done = true;
+  });
+  // A real timer, not the injected sleep (that one is for backoffs, and tests move it).
+  await Promise.race([finished, new Promise((resolve) => setTimeout(resolve, LIVE_PASS_AFTER_MS))]);
+  while (!done && o.active()) {
+    // Asked before the pass: a commit during the pass must bring the next one at once.
+    const committed = o.wake(1000);
+    let outcome: LivePassOutcome;
+    try {
+      outcome = await livePass(o.share, o.steps, o.lanes);
+    } catch (err) {
+      // A store hiccup: the round's own retries deal with the store; the pass just stops.
+      o.logger.debug({ err, partition: o.partition }, 'live pass failed; the next round delivers');
+      break;
+    }
+    if (outcome === 'lease_lost') return outcome;
+    await Promise.race([finished, committed]);
+  }
+  await finished;
+  return 'done';
 }
 
 export type LivePassOutcome = 'done' | 'lease_lost';
@@ -52,13 +97,8 @@ export type LivePassOutcome = 'done' | 'lease_lost';
  * the next round, which reads from the cursor again; a failed attempt too (the round's backoff
  * rules apply there).
  */
-export async function livePass(
-  share: RoundShare,
-  steps: LiveSteps,
-  read: (after: string, count: number) => Promise<OutboxEntry[]>,
-  lanes: number,
-): Promise<LivePassOutcome> {
-  const entries = await read(share.lastRead, LIVE_READ);
+export async function livePass(share: RoundShare, steps: LiveSteps, lanes: number): Promise<LivePassOutcome> {
+  const entries = await steps.read(share.lastRead, LIVE_READ);
   const last = entries.at(-1);
   if (!last) return 'done';
   share.window.track(entries.map((e) => e.id));

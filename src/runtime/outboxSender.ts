@@ -6,7 +6,8 @@ import { decodeEffect, type DecodedEffect } from './decodeEffect';
 import type { SenderOptions, Step } from './senderOptions';
 import { HeldRecords, heldRetryMs } from './heldRecords';
 import { AckCarry, OutboxAcks } from './outboxAcks';
-import { LIVE_PASS_AFTER_MS, livePass, type LivePassOutcome, type LiveSteps, type RoundShare } from './livePass';
+import { isBulk, liveFirst, supersededSeen } from './roundOrder';
+import { liveWhile, type LivePassOutcome, type LiveSteps, type RoundShare } from './livePass';
 import { streamIdAfter } from '../store/records';
 import { OutboxWindow } from './outboxWindow';
 import { retryStore, storeBackoffMs } from './storeRetry';
@@ -28,41 +29,6 @@ type Round =
   /** Every user with entries waits out a transient failure of their own; new entries end the wait. */
   | { readonly type: 'blocked'; readonly ms: number }
   | { readonly type: 'lease_lost' };
-
-/**
- * The seen markers a later one of the same user makes pointless: one mark_seen for the latest
- * message of a burst, not one per message (the engine asks for one per inbound event).
- */
-export function supersededSeen(entries: readonly OutboxEntry[]): Set<string> {
-  const last = new Map<string, string>();
-  const superseded = new Set<string>();
-  for (const e of entries) {
-    const body = e.effect.body;
-    if (typeof body !== 'object' || body === null || !('type' in body) || body.type !== 'mark_seen') continue;
-    const before = last.get(e.userKey);
-    if (before !== undefined) superseded.add(before);
-    last.set(e.userKey, e.id);
-  }
-  return superseded;
-}
-
-/** Whether an outbox entry is bulk traffic (a broadcast or sequence step), by its stored effect. */
-function isBulk(entry: OutboxEntry): boolean {
-  const body = entry.effect.body;
-  return typeof body === 'object' && body !== null && 'broadcast' in body && body.broadcast !== undefined;
-}
-
-/**
- * A round's users: those with a live entry first (someone is waiting for that answer), then at
- * most one bulk user per lane. Bulk sends wait for the Page's bulk share of the rate, so a round
- * with many of them would last long, and an answer to a customer who writes meanwhile waits for
- * the next round: keeping the bulk part to one send per lane keeps rounds (and that wait) short.
- */
-export function liveFirst(queues: OutboxEntry[][], lanes: number): OutboxEntry[][] {
-  const live = queues.filter((q) => q[0] !== undefined && !isBulk(q[0]));
-  const bulk = queues.filter((q) => q[0] !== undefined && isBulk(q[0]));
-  return [...live, ...bulk.slice(0, lanes)];
-}
 
 /** One partition's sending while the sender holds it: what its rounds and live passes share. */
 interface PartitionRun {
@@ -190,6 +156,8 @@ export class OutboxSender {
       if (queue.length < PER_USER_PER_ROUND) byUser.set(e.userKey, [...queue, e]);
     }
     const queues = liveFirst([...byUser.values()], this.o.usersInFlight ?? DEFAULT_USERS_IN_FLIGHT);
+    // Only bulk sends hold a round up (they wait for the Page's rate behind live replies).
+    const bulkRound = queues.some((q) => q[0] !== undefined && isBulk(q[0]));
     if (queues.length === 0) return { type: 'blocked', ms: blocked.nextIn(now) ?? 1000 };
     const failing = new Set<string>(); // users whose entry failed transiently this round
     const superseded = supersededSeen(entries);
@@ -256,46 +224,23 @@ export class OutboxSender {
     const lanes = Promise.all(
       Array.from({ length: Math.min(this.o.usersInFlight ?? DEFAULT_USERS_IN_FLIGHT, queues.length) }, lane),
     );
-    if ((await this.liveWhile(run, lanes)) === 'lease_lost') return { type: 'lease_lost' };
+    if (!bulkRound) await lanes;
+    else if ((await this.liveWhile(run, lanes)) === 'lease_lost') return { type: 'lease_lost' };
     return outcome.type === 'delivered' && held && finished === 0 ? { type: 'held' } : outcome;
   }
 
-  /**
-   * Runs live passes while the round's lanes are busy (see livePass): after the round has run
-   * LIVE_PASS_AFTER_MS, and again whenever the partition commits, until the lanes are done. The
-   * round ends only once a pass under way has finished, so rounds and passes never overlap.
-   */
-  private async liveWhile(run: PartitionRun, lanes: Promise<unknown>): Promise<LivePassOutcome> {
-    let done = false;
-    const finished = lanes.then(() => {
-      done = true;
-    });
-    // A real timer, not the injected sleep (that one is for backoffs, and tests move it).
-    await Promise.race([finished, new Promise((resolve) => setTimeout(resolve, LIVE_PASS_AFTER_MS))]);
+  /** Live passes while a round with bulk sends is busy (see liveWhile). */
+  private liveWhile(run: PartitionRun, lanes: Promise<unknown>): Promise<LivePassOutcome> {
     const steps: LiveSteps = {
       superseded: supersededSeen,
       isBulk,
       attempt: (entry, decoded) => this.attempt(run.partition, entry, decoded),
       finish: (entry, decoded, step, carry) => this.finish(run, entry, decoded, step, carry),
       flush: (carry) => this.flush(run, carry),
+      read: (after, count) => this.o.store.states.readOutbox(run.partition, after, count),
     };
-    const read = (after: string, count: number) => this.o.store.states.readOutbox(run.partition, after, count);
-    while (!done && run.active()) {
-      // Asked before the pass: a commit during the pass must bring the next one at once.
-      const committed = run.wake(1000);
-      let outcome: LivePassOutcome;
-      try {
-        outcome = await livePass(run.share, steps, read, this.o.usersInFlight ?? DEFAULT_USERS_IN_FLIGHT);
-      } catch (err) {
-        // A store hiccup: the round's own retries deal with the store; the pass just stops.
-        this.o.logger.debug({ err, partition: run.partition }, 'live pass failed; the next round delivers');
-        break;
-      }
-      if (outcome === 'lease_lost') return outcome;
-      await Promise.race([finished, committed]);
-    }
-    await finished;
-    return 'done';
+    const lanesInFlight = this.o.usersInFlight ?? DEFAULT_USERS_IN_FLIGHT;
+    return liveWhile({ ...run, steps, lanes: lanesInFlight, logger: this.o.logger }, lanes);
   }
 
   /**

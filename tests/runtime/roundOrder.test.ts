@@ -1,4 +1,4 @@
-import { liveFirst } from '../../src/runtime/outboxSender';
+import { liveFirst } from '../../src/runtime/roundOrder';
 import type { OutboxEntry } from '../../src/store/ports';
 
 /** A round's order: users with a live entry first, then at most one bulk user per lane. */
