@@ -2,23 +2,9 @@ import { livePass, type LiveSteps, type RoundShare } from '../../src/runtime/liv
 import { OutboxWindow } from '../../src/runtime/outboxWindow';
 import type { Step } from '../../src/runtime/senderOptions';
 import type { OutboxEntry } from '../../src/store/ports';
+import { outboxEntry } from '../support/outboxEntry';
 
-/** An outbox entry: a live reply, or a broadcast's send (bulk). */
-const entry = (id: string, user: string, bulk = false): OutboxEntry => ({
-  id,
-  userKey: user,
-  itemId: `i-${id}`,
-  effect: {
-    v: 1,
-    body: {
-      type: 'send',
-      message: { text: id },
-      messaging: bulk ? 'UPDATE' : 'RESPONSE',
-      promotional: false,
-      ...(bulk ? { broadcast: { id: 'b', kind: 'promotional', topic: 'offers' } } : {}),
-    },
-  },
-});
+const entry = outboxEntry;
 
 function rig(outbox: OutboxEntry[], options: { fail?: string; lose?: string } = {}) {
   const delivered: string[] = [];

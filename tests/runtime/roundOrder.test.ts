@@ -1,22 +1,7 @@
 import { liveFirst } from '../../src/runtime/roundOrder';
-import type { OutboxEntry } from '../../src/store/ports';
+import { outboxEntry } from '../support/outboxEntry';
 
-/** A round's order: users with a live entry first, then at most one bulk user per lane. */
-const entry = (id: string, user: string, bulk: boolean): OutboxEntry => ({
-  id,
-  userKey: user,
-  itemId: `i-${id}`,
-  effect: {
-    v: 1,
-    body: {
-      type: 'send',
-      message: { text: id },
-      messaging: bulk ? 'UPDATE' : 'RESPONSE',
-      promotional: false,
-      ...(bulk ? { broadcast: { id: 'b', kind: 'promotional', topic: 'offers' } } : {}),
-    },
-  },
-});
+const entry = outboxEntry;
 
 it('puts users with a live entry first and keeps the bulk part to one user per lane, each queue in its own order', () => {
   const queues = [
