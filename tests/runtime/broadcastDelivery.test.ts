@@ -2,11 +2,12 @@ import pino from 'pino';
 import type { BroadcastMark } from '../../src/engine/broadcastSend';
 import type { EngineEffect } from '../../src/engine/effects';
 import { initialUserState, type UserState } from '../../src/engine/userState';
-import { createMetrics } from '../../src/metrics';
+import { createMetrics, type Metrics } from '../../src/metrics';
 import { createGraphClient } from '../../src/messenger/graphClient';
 import { BroadcastBook } from '../../src/runtime/broadcastBook';
 import { encodeEffect } from '../../src/runtime/decodeEffect';
 import { OutboxSender } from '../../src/runtime/outboxSender';
+import type { SenderOptions } from '../../src/runtime/senderOptions';
 import { tombstoneIdOf } from '../../src/store/keys';
 import { createMemoryStore } from '../../src/store/memory/memoryStore';
 import type { BroadcastStore, Store } from '../../src/store/ports';
@@ -68,6 +69,46 @@ beforeAll(async () => {
 });
 afterAll(() => fake.stop());
 
+/** The sender on partition 0 of `store`, against the fake; `stop` ends it and closes its client. */
+function runSender(over: Partial<SenderOptions> = {}): { stop: () => Promise<void>; metrics: Metrics } {
+  const graph = createGraphClient({
+    baseUrl: fake.url,
+    version: 'v26.0',
+    pageId: 'p',
+    accessToken: 'test-access-token',
+    appSecret: 'test-app-secret',
+  });
+  const metrics = createMetrics();
+  const sender = new OutboxSender({
+    store,
+    graph,
+    pageId: 'p',
+    partitions: 1,
+    logger: pino({ level: 'silent' }),
+    metrics,
+    now: () => NOW,
+    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    rates: { text: 1000, media: 10, burst: 100 },
+    broadcasts: new BroadcastBook(store.broadcasts, { proactive_caps: {} }),
+    ...over,
+  });
+  let active = true;
+  const running = sender.run(
+    0,
+    token,
+    () => active,
+    (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 20))),
+  );
+  return {
+    metrics,
+    stop: async () => {
+      active = false;
+      await running;
+      graph.close();
+    },
+  };
+}
+
 it('re-checks each send against the user at that moment and counts every outcome once', async () => {
   store = createMemoryStore({ dedupeTtlSeconds: 60 }) as Store & { broadcasts: BroadcastStore };
   token = (await store.leases.acquire(0, 'w', 600_000)) as string;
@@ -99,33 +140,7 @@ it('re-checks each send against the user at that moment and counts every outcome
   await store.states.forget(0, token, `1-${item}`, 'p:tomb', { id: tombstoneIdOf('p:tomb'), deletedAt: NOW });
   await queued('tomb', user({}), promo);
 
-  const graph = createGraphClient({
-    baseUrl: fake.url,
-    version: 'v26.0',
-    pageId: 'p',
-    accessToken: 'test-access-token',
-    appSecret: 'test-app-secret',
-  });
-  const metrics = createMetrics();
-  const sender = new OutboxSender({
-    store,
-    graph,
-    pageId: 'p',
-    partitions: 1,
-    logger: pino({ level: 'silent' }),
-    metrics,
-    now: () => NOW,
-    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-    rates: { text: 1000, media: 10, burst: 100 },
-    broadcasts: new BroadcastBook(store.broadcasts, { proactive_caps: {} }),
-  });
-  let active = true;
-  const running = sender.run(
-    0,
-    token,
-    () => active,
-    (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 20))),
-  );
+  const sender = runSender();
   try {
     await waitFor('the outbox is empty', async () => ((await store.states.outboxBacklog(0)) === 0 ? true : undefined));
     expect(await store.broadcasts.stats('promo', [0])).toEqual({
@@ -151,9 +166,7 @@ it('re-checks each send against the user at that moment and counts every outcome
     // Bulk sends carry no typing indicator.
     expect(fake.calls.filter((c) => c.endpoint === 'sender_action')).toEqual([]);
   } finally {
-    active = false;
-    await running;
-    graph.close();
+    await sender.stop();
   }
 });
 
@@ -171,33 +184,7 @@ it("sends a sequence's marketing_message steps under one campaign per sequence, 
     });
     await queued(psid, state, mark, false);
   }
-  const graph = createGraphClient({
-    baseUrl: fake.url,
-    version: 'v26.0',
-    pageId: 'p',
-    accessToken: 'test-access-token',
-    appSecret: 'test-app-secret',
-  });
-  const sender = new OutboxSender({
-    store,
-    graph,
-    pageId: 'p',
-    partitions: 1,
-    logger: pino({ level: 'silent' }),
-    metrics: createMetrics(),
-    now: () => NOW,
-    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-    rates: { text: 1000, media: 10, burst: 100 },
-    broadcasts: new BroadcastBook(store.broadcasts, { proactive_caps: {} }),
-    marketing: { adAccountId: '777' },
-  });
-  let active = true;
-  const running = sender.run(
-    0,
-    token,
-    () => active,
-    (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 20))),
-  );
+  const sender = runSender({ marketing: { adAccountId: '777' } });
   try {
     await waitFor('both steps finished', async () => ((await store.states.outboxBacklog(0)) === 0 ? true : undefined));
     expect(await store.broadcasts.stats('seq.tips.weekly-1', [0])).toEqual({ sent: 2 });
@@ -214,8 +201,42 @@ it("sends a sequence's marketing_message steps under one campaign per sequence, 
     ]);
     expect((await store.broadcasts.get('seq.tips'))?.campaign).toBe(campaigns[0]?.id);
   } finally {
-    active = false;
-    await running;
-    graph.close();
+    await sender.stop();
+  }
+});
+
+it('a reply committed while the round waits for the Page’s rate goes out at once, not after the round', async () => {
+  store = createMemoryStore({ dedupeTtlSeconds: 60 }) as Store & { broadcasts: BroadcastStore };
+  token = (await store.leases.acquire(0, 'w', 600_000)) as string;
+  await store.broadcasts.create({
+    id: 'slow',
+    definition: definition('slow'),
+    status: 'running',
+    createdAt: NOW,
+    createdBy: 't',
+    startAt: NOW,
+    updatedAt: NOW,
+  });
+  const mark: BroadcastMark = { id: 'slow', kind: 'promotional', topic: 'offers' };
+  for (const psid of ['b1', 'b2', 'b3', 'b4', 'b5']) await queued(psid, user({}), mark);
+  // A token a second, room for 3: two bulk sends go at once, then the round's other two bulk lanes
+  // wait in place (0.6 s, then 1 s more) for tokens above the live reserve.
+  const sender = runSender({ rates: { text: 1, media: 1, burst: 3 } });
+  const bulkSent = () => fake.sentMessages().filter((c) => c.recipientId?.startsWith('b')).length;
+  try {
+    await waitFor('two bulk sends out, the round waiting for the next token', () => (bulkSent() >= 2 ? true : undefined));
+    const reply: EngineEffect = { type: 'send', message: { text: 'your answer' }, messaging: 'RESPONSE', promotional: false };
+    item += 1;
+    await store.states.commit({
+      partition: 0,
+      leaseToken: token,
+      items: [{ itemId: `1-${item}`, userKey: 'p:live', expectedVersion: 0, data: user({}), effects: [encodeEffect(reply)] }],
+    });
+    await waitFor('the reply at the fake', () => (fake.sentMessages('live').length === 1 ? true : undefined), 4000);
+    // It did not wait for the round to end (the round's last bulk send is due ~1.6 s after its start).
+    expect(bulkSent()).toBeLessThan(4);
+    expect(await sender.metrics.replyDelay.get()).toBeDefined();
+  } finally {
+    await sender.stop();
   }
 });
