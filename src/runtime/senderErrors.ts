@@ -3,9 +3,15 @@ import { pageRateBucket } from '../store/keys';
 import type { Delivery, SenderOptions, Step } from './senderOptions';
 import { isStoreUnavailable } from './storeRetry';
 
-/** Consecutive page-wide rate-limit answers, kept by the sender: each one doubles the page's pause (with jitter). */
+/**
+ * Consecutive page-wide rate-limit answers, kept by the sender: each one doubles the page's pause
+ * (with jitter). Answers to calls that were already in flight when the Page paused say nothing new
+ * and do not count: the calls of one moment, refused together, pause the Page once, not once each.
+ */
 export interface RateLimitStreak {
   count: number;
+  /** When the pause this sender set last ends (ms, this process's clock); 0 = none. */
+  pausedUntil?: number;
 }
 
 /**
@@ -51,9 +57,13 @@ async function onGraphError(
     case 'retryable':
       return { type: 'retry', why: kind }; // exponential backoff with jitter, capped
     case 'rate_limited': {
+      const now = Date.now();
+      const pausedUntil = streak.pausedUntil ?? 0;
+      if (now < pausedUntil) return { type: 'retry', ms: pausedUntil - now, why: kind };
       // The whole Page backs off, every process: the pause lives in the shared bucket.
       streak.count += 1;
       const pauseMs = backoffMs(streak.count, Math.random, { baseMs: 1000, capMs: 60_000 });
+      streak.pausedUntil = now + pauseMs;
       await pausePage(o, pauseMs);
       o.logger.warn({ ...where, pauseMs }, 'Meta rate-limited the Page; all sends for it pause');
       return { type: 'retry', ms: pauseMs, why: kind };
