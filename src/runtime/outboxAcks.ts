@@ -60,28 +60,28 @@ export class OutboxAcks {
   }
 }
 
-const furthest = (a: string | undefined, b: string | undefined): string | undefined =>
+/** The later of two stream ids (either may be absent). */
+export const furthest = (a: string | undefined, b: string | undefined): string | undefined =>
   a === undefined ? b : b === undefined || !streamIdAfter(b, a) ? a : b;
 
 /**
  * A lane's done entries whose ack may wait for the lane's next one: seen markers and typing
  * indicators (one sent again after a crash costs nothing), so a reply and the seen marker before
- * it are recorded in one store call. Flushed with the next ack, or when the user's queue ends.
+ * it are recorded in one store call. They count as done in the outbox window only when they are
+ * acked (see OutboxSender.flush): the cursor must never pass an entry still in the outbox, or a
+ * crash would leave it there for good, behind the cursor.
  */
 export class AckCarry {
   private done: OutboxDone[] = [];
-  private passed: string | undefined;
 
-  add(done: OutboxDone, passed: string | undefined): void {
+  add(done: OutboxDone): void {
     this.done.push(done);
-    this.passed = furthest(this.passed, passed);
   }
 
-  /** What is carried, plus `done` and `passed` if given; the carry is empty afterwards. */
-  take(done?: OutboxDone, passed?: string): { readonly done: readonly OutboxDone[]; readonly passed: string | undefined } {
-    const taken = { done: done ? [...this.done, done] : this.done, passed: furthest(this.passed, passed) };
+  /** What is carried, in order; the carry is empty afterwards. */
+  take(): readonly OutboxDone[] {
+    const taken = this.done;
     this.done = [];
-    this.passed = undefined;
     return taken;
   }
 }

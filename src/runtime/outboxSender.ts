@@ -5,7 +5,7 @@ import type { OutboxDone, OutboxEntry } from '../store/ports';
 import { decodeEffect, type DecodedEffect } from './decodeEffect';
 import type { SenderOptions, Step } from './senderOptions';
 import { HeldRecords, heldRetryMs } from './heldRecords';
-import { AckCarry, OutboxAcks } from './outboxAcks';
+import { AckCarry, furthest, OutboxAcks } from './outboxAcks';
 import { isBulk, liveFirst, supersededSeen } from './roundOrder';
 import { liveWhile, type LivePassOutcome, type LiveSteps, type RoundShare } from './livePass';
 import { streamIdAfter } from '../store/records';
@@ -258,23 +258,28 @@ export class OutboxSender {
     run.blocked.finished(entry.id, Date.now(), step.outcome === 'sent');
     const type = decoded.type === 'effect' ? decoded.effect.type : decoded.kind;
     this.o.metrics.deliveries.inc({ type, outcome: step.outcome });
-    const passed = run.share.window.finish(entry.id);
     const stat = step.stat;
     const done = { id: entry.id, ...(stat === undefined ? {} : { stat }) };
     if (stat === undefined && (type === 'mark_seen' || type === 'typing')) {
-      carry.add(done, passed);
+      carry.add(done);
       return true;
     }
-    if (!(await this.flush(run, carry, done, passed))) return false;
+    if (!(await this.flush(run, carry, done))) return false;
     if (stat !== undefined) this.o.metrics.broadcastCounts.inc(parseBroadcastStatField(stat));
     return true;
   }
 
-  /** Acks what the lane carries (and `done`); false when the lease is gone. */
-  private async flush(run: PartitionRun, carry: AckCarry, done?: OutboxDone, passed?: string): Promise<boolean> {
-    const batch = carry.take(done, passed);
-    if (batch.done.length === 0) return true;
-    const ack = () => run.acks.ack(batch.done, batch.passed);
+  /**
+   * Acks what the lane carries and `done`, marking them done in the outbox window only now, as the
+   * ack goes out (the cursor moves with it to the furthest run of done entries); false when the
+   * lease is gone.
+   */
+  private async flush(run: PartitionRun, carry: AckCarry, done?: OutboxDone): Promise<boolean> {
+    const batch = [...carry.take(), ...(done ? [done] : [])];
+    if (batch.length === 0) return true;
+    let passed: string | undefined;
+    for (const d of batch) passed = furthest(passed, run.share.window.finish(d.id));
+    const ack = () => run.acks.ack(batch, passed);
     return (await retryStore('outbox ack', ack, this.ctx(run.partition, run.active))) === true;
   }
 

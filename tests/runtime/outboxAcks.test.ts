@@ -1,4 +1,4 @@
-import { AckCarry, OutboxAcks } from '../../src/runtime/outboxAcks';
+import { AckCarry, furthest, OutboxAcks } from '../../src/runtime/outboxAcks';
 import type { OutboxCursorMove, OutboxDone } from '../../src/store/ports';
 
 /** A flush the test answers by hand, recording what each call carried. */
@@ -41,16 +41,19 @@ it('leaves the cursor where it is when no entry of the batch let it pass, and ke
   expect(await Promise.all([b, c])).toEqual([true, true]);
 });
 
-it('records several entries in one ack, and a carry hands over what it holds with the furthest cursor', async () => {
+it('records several entries in one ack; a carry hands over what it holds, in order, once', async () => {
   const { acks, calls } = rig();
   const carry = new AckCarry();
-  carry.add({ id: '7-0' }, undefined);
-  carry.add({ id: '8-0' }, '8-0');
-  const batch = carry.take({ id: '9-0', stat: 'b|sent' }, '7-5');
-  expect(batch).toEqual({ done: [{ id: '7-0' }, { id: '8-0' }, { id: '9-0', stat: 'b|sent' }], passed: '8-0' });
-  expect(carry.take()).toEqual({ done: [], passed: undefined });
-  const recorded = acks.ack(batch.done, batch.passed);
-  expect(calls[0]).toMatchObject({ done: batch.done, cursor: { to: '8-0' } });
+  carry.add({ id: '7-0' });
+  carry.add({ id: '8-0' });
+  const batch = [...carry.take(), { id: '9-0', stat: 'b|sent' }];
+  expect(batch).toEqual([{ id: '7-0' }, { id: '8-0' }, { id: '9-0', stat: 'b|sent' }]);
+  expect(carry.take()).toEqual([]);
+  const recorded = acks.ack(batch, '9-0');
+  expect(calls[0]).toMatchObject({ done: batch, cursor: { to: '9-0' } });
   calls[0]?.answer(true);
   expect(await recorded).toBe(true);
+  expect(furthest('7-5', '8-0')).toBe('8-0');
+  expect(furthest('8-0', undefined)).toBe('8-0');
+  expect(furthest(undefined, '7-0')).toBe('7-0');
 });
