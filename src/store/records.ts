@@ -134,9 +134,21 @@ const threadMarkSchema = z.object({
 export const decodeThreadMark = (text: string, where: string): ThreadMark => parseJson(threadMarkSchema, text, where);
 export const decodeStateData = (text: string, where: string): unknown => parseAnyJson(text, where);
 
-/** Stream ids compare by (ms, seq); string order is wrong once the ms part grows a digit. */
+/**
+ * Stream ids compare by (ms, seq); string order is wrong once the ms part grows a digit. Read
+ * without splitting: the worker and the sender compare ids for every item and entry they handle.
+ */
 export function streamIdAfter(a: string, b: string): boolean {
-  const [ams = 0, aseq = 0] = a.split('-').map(Number);
-  const [bms = 0, bseq = 0] = b.split('-').map(Number);
-  return ams !== bms ? ams > bms : aseq > bseq;
+  const ad = a.indexOf('-');
+  const bd = b.indexOf('-');
+  const ams = Number(ad < 0 ? a : a.slice(0, ad));
+  const bms = Number(bd < 0 ? b : b.slice(0, bd));
+  return ams !== bms ? ams > bms : seqOf(a, ad) > seqOf(b, bd);
+}
+
+/** The part after the first '-' (up to a second one), as a number; 0 when there is none. */
+function seqOf(id: string, dash: number): number {
+  if (dash < 0) return 0;
+  const end = id.indexOf('-', dash + 1);
+  return Number(end < 0 ? id.slice(dash + 1) : id.slice(dash + 1, end));
 }

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { z } from 'zod';
 import { StoreCorruptError } from '../../src/errors';
 import { EVENT_KINDS } from '../../src/store/messengerEvent';
-import { decodeInboxRecord, INBOX_FORMAT } from '../../src/store/records';
+import { decodeInboxRecord, INBOX_FORMAT, streamIdAfter } from '../../src/store/records';
 
 /*
  * decodeInboxRecord reads a record's format and event kind by hand before the full parse. This
@@ -57,5 +57,33 @@ describe('inbox record probes', () => {
       }),
       { numRuns: 3000 },
     );
+  });
+});
+
+describe('streamIdAfter', () => {
+  /** The comparison as first written (split on '-'), which the faster one must match. */
+  const byParts = (a: string, b: string): boolean => {
+    const [ams = 0, aseq = 0] = a.split('-').map(Number);
+    const [bms = 0, bseq = 0] = b.split('-').map(Number);
+    return ams !== bms ? ams > bms : aseq > bseq;
+  };
+  const part = fc.oneof(fc.integer({ min: 0, max: 20 }).map(String), fc.nat().map(String), fc.constantFrom('', 'x', '01', '1e3'));
+  const id = fc.oneof(
+    fc.tuple(part, part).map(([ms, seq]) => `${ms}-${seq}`),
+    part,
+    fc.tuple(part, part, part).map((p) => p.join('-')),
+    fc.string({ maxLength: 6 }),
+  );
+
+  it('orders ids as comparing their split parts does', () => {
+    fc.assert(
+      fc.property(id, id, (a, b) => {
+        expect(streamIdAfter(a, b)).toBe(byParts(a, b));
+      }),
+      { numRuns: 5000 },
+    );
+    expect(streamIdAfter('10-0', '9-5')).toBe(true);
+    expect(streamIdAfter('9-5', '10-0')).toBe(false);
+    expect(streamIdAfter('5-10', '5-9')).toBe(true);
   });
 });
