@@ -249,6 +249,7 @@ export class Worker<S> {
    * same goes for a read issued before the queue was dropped to read again (see hold).
    */
   private enqueue(items: readonly InboxRead[], readFor: ReadonlyMap<number, ReadFor<S>>): void {
+    const fed = new Set<Lease<S>>();
     for (const item of items) {
       const lease = this.leases.get(item.partition);
       const read = readFor.get(item.partition);
@@ -256,8 +257,11 @@ export class Worker<S> {
         continue;
       lease.queue.push(item);
       lease.lastSeen = item.id;
-      this.kick(lease);
+      fed.add(lease);
     }
+    // Kicked once everything read is queued: a drain takes its first batch at once, so kicked per
+    // item it took only the partition's first item and committed the rest in a second round trip.
+    for (const lease of fed) this.kick(lease);
   }
 
   private kick(lease: Lease<S>): void {
