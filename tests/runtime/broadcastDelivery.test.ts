@@ -1,4 +1,3 @@
-import pino from 'pino';
 import type { BroadcastMark } from '../../src/engine/broadcastSend';
 import type { EngineEffect } from '../../src/engine/effects';
 import { initialUserState, type UserState } from '../../src/engine/userState';
@@ -7,6 +6,7 @@ import { createGraphClient } from '../../src/messenger/graphClient';
 import { BroadcastBook } from '../../src/runtime/broadcastBook';
 import { encodeEffect } from '../../src/runtime/decodeEffect';
 import { OutboxSender } from '../../src/runtime/outboxSender';
+import { testSenderOptions } from '../support/testSender';
 import type { SenderOptions } from '../../src/runtime/senderOptions';
 import { tombstoneIdOf } from '../../src/store/keys';
 import { createMemoryStore } from '../../src/store/memory/memoryStore';
@@ -79,19 +79,14 @@ function runSender(over: Partial<SenderOptions> = {}): { stop: () => Promise<voi
     appSecret: 'test-app-secret',
   });
   const metrics = createMetrics();
-  const sender = new OutboxSender({
-    store,
-    graph,
-    pageId: 'p',
-    partitions: 1,
-    logger: pino({ level: 'silent' }),
-    metrics,
-    now: () => NOW,
-    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-    rates: { text: 1000, media: 10, burst: 100 },
-    broadcasts: new BroadcastBook(store.broadcasts, { proactive_caps: {} }),
-    ...over,
-  });
+  const sender = new OutboxSender(
+    testSenderOptions(store, graph, {
+      metrics,
+      now: () => NOW,
+      broadcasts: new BroadcastBook(store.broadcasts, { proactive_caps: {} }),
+      ...over,
+    }),
+  );
   let active = true;
   const running = sender.run(
     0,

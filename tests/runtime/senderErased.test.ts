@@ -1,9 +1,9 @@
-import pino from 'pino';
 import type { EngineEffect } from '../../src/engine/effects';
 import { createMetrics } from '../../src/metrics';
 import { createGraphClient } from '../../src/messenger/graphClient';
 import { encodeEffect } from '../../src/runtime/decodeEffect';
 import { OutboxSender } from '../../src/runtime/outboxSender';
+import { testSenderOptions } from '../support/testSender';
 import { tombstoneIdOf } from '../../src/store/keys';
 import { createMemoryStore } from '../../src/store/memory/memoryStore';
 import type { StateStore, Store } from '../../src/store/ports';
@@ -63,17 +63,7 @@ it('entries of an erased user that the sender had already read do not act', asyn
   });
   const store: Store = Object.assign(Object.create(Object.getPrototypeOf(base) as object) as Store, base, { states });
   const metrics = createMetrics();
-  const sender = new OutboxSender({
-    store,
-    graph,
-    pageId: 'p',
-    partitions: 1,
-    logger: pino({ level: 'silent' }),
-    metrics,
-    now: Date.now,
-    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-    rates: { text: 1000, media: 10, burst: 100 },
-  });
+  const sender = new OutboxSender(testSenderOptions(store, graph, { metrics }));
   let active = true;
   const running = sender.run(
     0,

@@ -1,4 +1,3 @@
-import pino from 'pino';
 import { startFakeGraphApi, FAKE_ERRORS, type FakeGraphApi } from '../../src/emulator/fakeGraphApi';
 import type { EngineEffect } from '../../src/engine/effects';
 import { initialUserState } from '../../src/engine/userState';
@@ -6,6 +5,7 @@ import { createMetrics, type Metrics } from '../../src/metrics';
 import { createGraphClient, type GraphClient } from '../../src/messenger/graphClient';
 import { encodeEffect } from '../../src/runtime/decodeEffect';
 import { OutboxSender } from '../../src/runtime/outboxSender';
+import { testSenderOptions } from '../support/testSender';
 import type { ReplyLimit } from '../../src/runtime/userFairness';
 import { MAX_TRANSIENT_ATTEMPTS } from '../../src/runtime/userFairness';
 import { createMemoryStore } from '../../src/store/memory/memoryStore';
@@ -90,19 +90,15 @@ async function makeRig(): Promise<Rig> {
       await store.states.commit({ partition: 0, leaseToken: token, items: commits });
     },
     start(replyLimit) {
-      const sender = new OutboxSender({
-        store,
-        graph,
-        pageId: 'p',
-        partitions: 1,
-        logger: pino({ level: 'silent' }),
-        metrics,
-        now: () => now, // the business clock stands still: no reply tokens refill
-        sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-        rates: { text: 10_000, media: 10, burst: 1000 },
-        replyLimit,
-        userBackoff: { baseMs: 10, capMs: 40 },
-      });
+      const sender = new OutboxSender(
+        testSenderOptions(store, graph, {
+          metrics,
+          now: () => now, // the business clock stands still: no reply tokens refill
+          rates: { text: 10_000, media: 10, burst: 1000 },
+          replyLimit,
+          userBackoff: { baseMs: 10, capMs: 40 },
+        }),
+      );
       running = sender.run(
         0,
         token,
