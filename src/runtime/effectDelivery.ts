@@ -109,8 +109,6 @@ export class EffectDelivery {
       }
     } catch (err) {
       const step = await onDeliveryError(this.o, this.rateLimited, partition, entry, err);
-      // The Page is paused now (a rate limit, a refused token): no token kept ahead may go first.
-      if (step.type === 'retry' && (step.why === 'rate_limited' || step.why === 'auth')) this.tokens.clearSpare();
       return effect.type === 'send' && effect.broadcast ? broadcastOutcome(effect.broadcast, step) : step;
     }
   }
