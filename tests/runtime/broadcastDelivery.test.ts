@@ -6,7 +6,7 @@ import { createGraphClient } from '../../src/messenger/graphClient';
 import { BroadcastBook } from '../../src/runtime/broadcastBook';
 import { encodeEffect } from '../../src/runtime/decodeEffect';
 import { OutboxSender } from '../../src/runtime/outboxSender';
-import { testSenderOptions } from '../support/testSender';
+import { runOnPartition0, testSenderOptions } from '../support/testSender';
 import type { SenderOptions } from '../../src/runtime/senderOptions';
 import { tombstoneIdOf } from '../../src/store/keys';
 import { createMemoryStore } from '../../src/store/memory/memoryStore';
@@ -87,18 +87,11 @@ function runSender(over: Partial<SenderOptions> = {}): { stop: () => Promise<voi
       ...over,
     }),
   );
-  let active = true;
-  const running = sender.run(
-    0,
-    token,
-    () => active,
-    (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 20))),
-  );
+  const run = runOnPartition0(sender, token);
   return {
     metrics,
     stop: async () => {
-      active = false;
-      await running;
+      await run.stop();
       graph.close();
     },
   };

@@ -3,7 +3,7 @@ import { createMetrics } from '../../src/metrics';
 import { createGraphClient } from '../../src/messenger/graphClient';
 import { encodeEffect } from '../../src/runtime/decodeEffect';
 import { OutboxSender } from '../../src/runtime/outboxSender';
-import { testSenderOptions } from '../support/testSender';
+import { runOnPartition0, testSenderOptions } from '../support/testSender';
 import { tombstoneIdOf } from '../../src/store/keys';
 import { createMemoryStore } from '../../src/store/memory/memoryStore';
 import type { StateStore, Store } from '../../src/store/ports';
@@ -64,13 +64,7 @@ it('entries of an erased user that the sender had already read do not act', asyn
   const store: Store = Object.assign(Object.create(Object.getPrototypeOf(base) as object) as Store, base, { states });
   const metrics = createMetrics();
   const sender = new OutboxSender(testSenderOptions(store, graph, { metrics }));
-  let active = true;
-  const running = sender.run(
-    0,
-    token,
-    () => active,
-    (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 20))),
-  );
+  const run = runOnPartition0(sender, token);
   try {
     await waitFor('the three entries finished', async () => {
       const finished = (await metrics.deliveries.get()).values.reduce((sum, v) => sum + v.value, 0);
@@ -87,8 +81,7 @@ it('entries of an erased user that the sender had already read do not act', asyn
     expect(await base.inbox.pendingCounts([0])).toEqual([0]); // no report in the lane
     expect(await base.states.load(0, 'p:gone')).toEqual({ version: 0, data: null });
   } finally {
-    active = false;
-    await running;
+    await run.stop();
     graph.close();
     await fake.stop();
   }

@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { createMetrics } from '../../src/metrics';
 import type { GraphClient } from '../../src/messenger/graphClient';
+import type { OutboxSender } from '../../src/runtime/outboxSender';
 import type { SenderOptions } from '../../src/runtime/senderOptions';
 import type { Store } from '../../src/store/ports';
 
@@ -20,3 +21,23 @@ export const testSenderOptions = (store: Store, graph: GraphClient, over: Partia
   rates: { text: 1000, media: 10, burst: 100 },
   ...over,
 });
+
+/**
+ * Runs `sender` on partition 0 under `token`, looking for new entries every 20 ms at most;
+ * `stop` ends the run and waits for it.
+ */
+export function runOnPartition0(sender: OutboxSender, token: string): { stop: () => Promise<void> } {
+  let active = true;
+  const running = sender.run(
+    0,
+    token,
+    () => active,
+    (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 20))),
+  );
+  return {
+    stop: async () => {
+      active = false;
+      await running;
+    },
+  };
+}
