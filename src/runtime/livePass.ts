@@ -2,7 +2,7 @@ import type { Logger } from '../logger';
 import type { OutboxEntry } from '../store/ports';
 import { streamIdAfter } from '../store/records';
 import { decodeEffect, type DecodedEffect } from './decodeEffect';
-import { AckCarry } from './outboxAcks';
+import type { AckCarry } from './outboxAcks';
 import type { OutboxWindow } from './outboxWindow';
 import type { Step } from './senderOptions';
 
@@ -106,18 +106,15 @@ export async function livePass(share: RoundShare, steps: LiveSteps, lanes: numbe
   const byUser = new Map<string, OutboxEntry[]>();
   for (const e of entries) byUser.set(e.userKey, [...(byUser.get(e.userKey) ?? []), e]);
   const superseded = steps.superseded(entries);
+  // Every user read is claimed now; only those unclaimed before, whose next entry is live, go here.
   const users = [...byUser].filter(([user, queue]) => {
-    const first = queue[0];
-    if (share.claimed.has(user) || !first || steps.isBulk(first)) {
-      share.claimed.add(user);
-      return false;
-    }
+    const free = !share.claimed.has(user) && queue[0] !== undefined && !steps.isBulk(queue[0]);
     share.claimed.add(user);
-    return true;
+    return free;
   });
   let lost = false;
   const lane = async (): Promise<void> => {
-    const carry = new AckCarry();
+    const carry: AckCarry = [];
     try {
       await serve(carry);
     } finally {

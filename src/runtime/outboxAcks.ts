@@ -5,7 +5,7 @@ import { streamIdAfter } from '../store/records';
 export type AckFlush = (done: readonly OutboxDone[], cursor: OutboxCursorMove) => Promise<boolean>;
 
 interface Pending {
-  readonly done: OutboxDone;
+  readonly done: readonly OutboxDone[];
   readonly resolve: (recorded: boolean) => void;
   readonly reject: (err: unknown) => void;
 }
@@ -27,13 +27,11 @@ export class OutboxAcks {
 
   /** Records `done` (and moves the cursor to `passed` if given) with whatever else is waiting. */
   ack(done: readonly OutboxDone[], passed: string | undefined): Promise<boolean> {
+    if (done.length === 0) return Promise.resolve(true);
     // The furthest wins: acks retried after a failed flush may come back in any order.
     this.cursor = furthest(this.cursor, passed);
     return new Promise<boolean>((resolve, reject) => {
-      const [first, ...rest] = done;
-      if (!first) return resolve(true);
-      // One promise for the lot: rest ride along with the first.
-      this.queue.push({ done: first, resolve, reject }, ...rest.map((d) => ({ done: d, resolve: () => {}, reject: () => {} })));
+      this.queue.push({ done, resolve, reject });
       void this.next();
     });
   }
@@ -47,7 +45,7 @@ export class OutboxAcks {
     this.cursor = undefined;
     try {
       const recorded = await this.flush(
-        batch.map((p) => p.done),
+        batch.flatMap((p) => p.done),
         cursor,
       );
       batch.forEach((p) => p.resolve(recorded));
@@ -69,19 +67,6 @@ export const furthest = (a: string | undefined, b: string | undefined): string |
  * indicators (one sent again after a crash costs nothing), so a reply and the seen marker before
  * it are recorded in one store call. They count as done in the outbox window only when they are
  * acked (see OutboxSender.flush): the cursor must never pass an entry still in the outbox, or a
- * crash would leave it there for good, behind the cursor.
+ * crash would leave it there for good, behind the cursor. Taken whole with `splice(0)`.
  */
-export class AckCarry {
-  private done: OutboxDone[] = [];
-
-  add(done: OutboxDone): void {
-    this.done.push(done);
-  }
-
-  /** What is carried, in order; the carry is empty afterwards. */
-  take(): readonly OutboxDone[] {
-    const taken = this.done;
-    this.done = [];
-    return taken;
-  }
-}
+export type AckCarry = OutboxDone[];

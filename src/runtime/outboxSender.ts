@@ -5,7 +5,7 @@ import type { OutboxDone, OutboxEntry } from '../store/ports';
 import { decodeEffect, type DecodedEffect } from './decodeEffect';
 import type { SenderOptions, Step } from './senderOptions';
 import { HeldRecords, heldRetryMs } from './heldRecords';
-import { AckCarry, furthest, OutboxAcks } from './outboxAcks';
+import { furthest, OutboxAcks, type AckCarry } from './outboxAcks';
 import { isBulk, liveFirst, supersededSeen } from './roundOrder';
 import { liveWhile, type LivePassOutcome, type LiveSteps, type RoundShare } from './livePass';
 import { streamIdAfter } from '../store/records';
@@ -172,7 +172,7 @@ export class OutboxSender {
     };
     const lane = async (): Promise<void> => {
       // Seen markers and typing indicators this lane finished, acked with its next entry (AckCarry).
-      const carry = new AckCarry();
+      const carry: AckCarry = [];
       try {
         // A page-wide postponement (rate limit, store, token) ends the round for every lane, and so
         // does a second user failing transiently: a failing Graph API fails for every user, and
@@ -261,7 +261,7 @@ export class OutboxSender {
     const stat = step.stat;
     const done = { id: entry.id, ...(stat === undefined ? {} : { stat }) };
     if (stat === undefined && (type === 'mark_seen' || type === 'typing')) {
-      carry.add(done);
+      carry.push(done);
       return true;
     }
     if (!(await this.flush(run, carry, done))) return false;
@@ -275,7 +275,7 @@ export class OutboxSender {
    * lease is gone.
    */
   private async flush(run: PartitionRun, carry: AckCarry, done?: OutboxDone): Promise<boolean> {
-    const batch = [...carry.take(), ...(done ? [done] : [])];
+    const batch = [...carry.splice(0), ...(done ? [done] : [])];
     if (batch.length === 0) return true;
     let passed: string | undefined;
     for (const d of batch) passed = furthest(passed, run.share.window.finish(d.id));
