@@ -22,7 +22,7 @@ import { MARKETER_TOKENS_ENV, createBroadcast, progressOf, promoDefinition } fro
 import { deletePrefix } from '../support/redisKeys';
 import { seedSubscribers } from '../support/seedSubscribers';
 import { observeRedis, partitionsUpTo } from '../support/settled';
-import { spawnService, type SpawnedService } from '../support/spawnService';
+import { spawnService, type SpawnedService, killAll } from '../support/spawnService';
 import { TEST_PAGE, testEnv } from '../support/testEnv';
 import { startTestGraphApi } from '../support/testGraphApi';
 import { waitFor } from '../support/webhookClient';
@@ -61,8 +61,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const s of procs) if (s.proc.exitCode === null && s.proc.signalCode === null) s.proc.kill('SIGKILL');
-  await Promise.all(procs.map((s) => s.exited()));
+  await killAll(procs);
   await fake?.stop();
   await store?.close();
   if (env) await deletePrefix(env.REDIS_KEY_PREFIX as string);

@@ -33,7 +33,7 @@ import type { Store } from '../../src/store/ports';
 import { maxInWindow, unjustifiedRefusals, watchGrants, type BucketGrants } from '../support/bucketGrants';
 import { deletePrefix } from '../support/redisKeys';
 import { observeRedis, partitionsUpTo, settled } from '../support/settled';
-import { spawnCluster, type SpawnedService } from '../support/spawnService';
+import { spawnCluster, type SpawnedService, killAll } from '../support/spawnService';
 import { TEST_PAGE, TEST_REDIS_URL, testEnv } from '../support/testEnv';
 import { keepAlive, postSigned, waitFor } from '../support/webhookClient';
 import { startTestGraphApi } from '../support/testGraphApi';
@@ -66,8 +66,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const s of procs) if (s.proc.exitCode === null && s.proc.signalCode === null) s.proc.kill('SIGKILL');
-  await Promise.all(procs.map((s) => s.exited()));
+  await killAll(procs);
   await fake?.stop();
   await grants?.stop();
   await store?.close();

@@ -24,7 +24,7 @@ import { DEFAULT_USERS_IN_FLIGHT } from '../../src/runtime/outboxSender';
 import type { Store } from '../../src/store/ports';
 import { deletePrefix } from '../support/redisKeys';
 import { observeRedis, partitionsUpTo, settled } from '../support/settled';
-import { spawnService, type SpawnedService } from '../support/spawnService';
+import { spawnService, type SpawnedService, killAll } from '../support/spawnService';
 import { TEST_PAGE, testEnv } from '../support/testEnv';
 import { keepAlive, postSigned, waitFor } from '../support/webhookClient';
 import { startTestGraphApi } from '../support/testGraphApi';
@@ -56,8 +56,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const s of procs) if (s.proc.exitCode === null && s.proc.signalCode === null) s.proc.kill('SIGKILL');
-  await Promise.all(procs.map((s) => s.exited()));
+  await killAll(procs);
   await fake?.stop();
   await store?.close();
   if (env) await deletePrefix(env.REDIS_KEY_PREFIX as string);

@@ -25,7 +25,7 @@ import { progressOf } from '../support/adminBroadcast';
 import { deletePrefix } from '../support/redisKeys';
 import { SEQ_ID, SEQ_STEP, seedSequence, writeSequenceFlows } from '../support/seedSequence';
 import { observeRedis, partitionsUpTo } from '../support/settled';
-import { spawnService, type SpawnedService } from '../support/spawnService';
+import { spawnService, type SpawnedService, killAll } from '../support/spawnService';
 import { TEST_PAGE, testEnv } from '../support/testEnv';
 import { startTestGraphApi } from '../support/testGraphApi';
 import { waitFor } from '../support/webhookClient';
@@ -62,8 +62,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const s of procs) if (s.proc.exitCode === null && s.proc.signalCode === null) s.proc.kill('SIGKILL');
-  await Promise.all(procs.map((s) => s.exited()));
+  await killAll(procs);
   await fake?.stop();
   await store?.close();
   if (env) await deletePrefix(env.REDIS_KEY_PREFIX as string);

@@ -20,7 +20,7 @@ import { keysFor } from '../../src/store/keys';
 import { createMemoryStore } from '../../src/store/memory/memoryStore';
 import type { AppendRequest, Store } from '../../src/store/ports';
 import { deletePrefix } from '../support/redisKeys';
-import { spawnCluster, type SpawnedService } from '../support/spawnService';
+import { spawnCluster, type SpawnedService, killAll } from '../support/spawnService';
 import { TEST_PAGE, TEST_REDIS_URL, testEnv } from '../support/testEnv';
 import { keepAlive, postSigned, waitFor } from '../support/webhookClient';
 
@@ -50,8 +50,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const s of procs) if (s.proc.exitCode === null && s.proc.signalCode === null) s.proc.kill('SIGKILL');
-  await Promise.all(procs.map((s) => s.exited()));
+  await killAll(procs);
   await redis.quit();
   await deletePrefix(prefix);
 });

@@ -48,3 +48,9 @@ export async function spawnCluster(
   started.push(web);
   return { workers: ws, web };
 }
+
+/** Kills (SIGKILL) every process of a test still running and waits until all have exited. */
+export async function killAll(procs: readonly SpawnedService[]): Promise<void> {
+  for (const s of procs) if (s.proc.exitCode === null && s.proc.signalCode === null) s.proc.kill('SIGKILL');
+  await Promise.all(procs.map((s) => s.exited()));
+}
