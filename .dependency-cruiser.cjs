@@ -7,6 +7,7 @@
  *   config/ · logger.ts · metrics.ts
  *   engine/ (pure: flows' types, transition)       store/ (ports, keys, inbox events, adapters)
  *   flows/ (loader, linter)  messenger/ (Graph I/O, policy)  emulator/ (the fake Meta)  http/
+ *   requests/ (the safe outbound HTTP client: flow requests, outgoing webhooks)
  *   audience/ (cards, filters, the index walk)
  *   broadcasts/ (definitions: schema, linter, loader)
  *   webhook/ · admin/ · runtime/
@@ -39,6 +40,15 @@ module.exports = {
     layer('flows', '^src/flows/', ['engine/', 'platform/', 'errors\\.ts$']),
     layer('messenger', '^src/messenger/', ['platform/', 'errors\\.ts$', 'config/', 'logger\\.ts$', 'metrics\\.ts$']),
     layer('emulator', '^src/emulator/', ['platform/']),
+    layer('requests', '^src/requests/', [
+      'store/(?!redis/|memory/)',
+      'engine/',
+      'platform/',
+      'errors\\.ts$',
+      'logger\\.ts$',
+      'metrics\\.ts$',
+      'config/',
+    ]),
     layer('http', '^src/http/', ['metrics\\.ts$']),
     layer('webhook', '^src/webhook/', [
       'store/(?!redis/|memory/)',
@@ -69,6 +79,7 @@ module.exports = {
     ]),
     layer('runtime', '^src/runtime/', [
       'audience/',
+      'requests/',
       'broadcasts/',
       'store/(?!redis/|memory/)',
       'engine/',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { requestSettingsSchema, webhookSettingsSchema } from './requestSettings';
 import { PAGE_INBOX_APP_ID } from '../platform/messagingRules';
 import { isTimeZone, parseRange, WEEKDAYS } from './businessHours';
 
@@ -351,5 +352,7 @@ export const settingsSchema = z.strictObject({
       'most proactive messages (broadcasts and sequence steps together) one user gets per day and per week; a broadcast may set its own caps',
     ),
   defaults: z.record(field, scalar).default({ first_name: 'there' }).describe('value of {{field}} when the user has none'),
+  requests: requestSettingsSchema.describe('the APIs flows may call (docs/flows.md, "Requests")'),
+  webhooks: webhookSettingsSchema.describe('outgoing webhooks: tries and the signing key'),
 });
 export type Settings = z.infer<typeof settingsSchema>;
