@@ -163,6 +163,25 @@ export function createMetrics(sources: MetricsSources = {}) {
       labelNames: ['outcome'] as const,
       registers,
     }),
+    outboundRequests: new Counter({
+      name: 'talkshop_outbound_requests_total',
+      help: 'HTTP requests to outside APIs (flow requests and outgoing webhooks, src/requests/), by request name and outcome (2xx, 3xx, 4xx, 5xx, timeout, refused_<reason>, failed_<reason>)',
+      labelNames: ['name', 'outcome'] as const,
+      registers,
+    }),
+    outboundRequestSeconds: new Histogram({
+      name: 'talkshop_outbound_request_duration_seconds',
+      help: 'Time from asking for an outbound request to its outcome (waiting for a per-host slot included), by request name',
+      labelNames: ['name'] as const,
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
+    webhooksOut: new Counter({
+      name: 'talkshop_outgoing_webhooks_total',
+      help: 'Outgoing webhooks by name and outcome: enqueued, duplicate (same id enqueued again), refused (host not allowed, too large, queue full), delivered, retried, dropped (after webhooks.max_tries, or an answer that retrying cannot change)',
+      labelNames: ['name', 'outcome'] as const,
+      registers,
+    }),
     inboxLag: new Gauge({
       name: 'talkshop_inbox_lag',
       help: 'Items waiting in each inbox partition (appended, not yet applied)',
