@@ -55,6 +55,16 @@ export interface Keys {
   broadcastActive(): string;
   /** Hash partition → the fan-out's audience cursor there, or 'done'. */
   broadcastFanout(id: string): string;
+  /**
+   * Outgoing webhooks (src/requests/webhookPump.ts), under the hash tag `{webhooks}` so their
+   * scripts touch one Redis Cluster slot: a sorted set id → due time (ms; a claimed job's lease end),
+   * a hash id → job JSON, a hash id → `<tries>:<claim token>`, and a sorted set id → until when
+   * (ms) a second enqueue of the id is a duplicate.
+   */
+  webhookDue(): string;
+  webhookJobs(): string;
+  webhookClaims(): string;
+  webhookSeen(): string;
   workers(): string;
   /** One token bucket (a hash); `bucket` comes from pageRateBucket. */
   rateBucket(bucket: string): string;
@@ -104,6 +114,10 @@ export function keysFor(prefix: string): Keys {
     broadcastIndex: () => `${prefix}:{broadcasts}:index`,
     broadcastActive: () => `${prefix}:{broadcasts}:active`,
     broadcastFanout: (id) => `${prefix}:{broadcasts}:fanout:${id}`,
+    webhookDue: () => `${prefix}:{webhooks}:due`,
+    webhookJobs: () => `${prefix}:{webhooks}:jobs`,
+    webhookClaims: () => `${prefix}:{webhooks}:claims`,
+    webhookSeen: () => `${prefix}:{webhooks}:seen`,
     workers: () => `${prefix}:workers`,
     rateBucket: (bucket) => `${prefix}:rate:${bucket}`,
     owner: () => `${prefix}:owner`,

@@ -482,12 +482,65 @@ export interface BroadcastStore {
   stats(id: string, partitions: readonly number[]): Promise<Record<string, number>>;
 }
 
+/**
+ * An outgoing webhook as queued: where it goes and the exact JSON text that is signed and sent.
+ * `id` is the dedupe id the caller gives (the effect's id): the receiver sees it as the delivery id
+ * on every try, and a second enqueue with it is a duplicate.
+ */
+export interface WebhookJob {
+  readonly id: string;
+  readonly name: string;
+  readonly url: string;
+  readonly body: string;
+  readonly createdAt: number;
+}
+
+/** A job claimed for one try: `tries` counts this one (a try that died with its process counts too). */
+export interface ClaimedWebhook {
+  readonly job: WebhookJob;
+  readonly tries: number;
+  /** The claim's token: only its holder can complete, retry or drop the job. */
+  readonly claim: string;
+}
+
+export type WebhookEnqueueOutcome = 'enqueued' | 'duplicate' | 'full';
+
+/**
+ * Durable outgoing webhooks, shared by every process. A job is due at a time; claiming it makes it
+ * due again after the lease, so a pump that dies mid-try leaves it for another pump, and two pumps
+ * never hold one job at once. Settling (complete, retry, drop) needs the claim's token: a pump
+ * whose lease ran out cannot undo what the next holder did.
+ */
+export interface WebhookQueue {
+  /**
+   * Queues the job, due now, unless a job with its id was enqueued within `dedupeMs` (a replayed
+   * outbox entry: 'duplicate') or `maxQueued` jobs are waiting ('full'); atomic.
+   */
+  enqueue(
+    job: WebhookJob,
+    now: number,
+    options: { readonly dedupeMs: number; readonly maxQueued: number },
+  ): Promise<WebhookEnqueueOutcome>;
+  /** Up to `limit` jobs due at `now`, oldest due first, each claimed under `claim` until now + leaseMs. */
+  claimDue(now: number, limit: number, leaseMs: number, claim: string): Promise<ClaimedWebhook[]>;
+  /** Removes the job (delivered). False when `claim` no longer holds it. */
+  complete(id: string, claim: string): Promise<boolean>;
+  /** Makes the job due again at `dueAt`. False when `claim` no longer holds it. */
+  retry(id: string, claim: string, dueAt: number): Promise<boolean>;
+  /** Removes the job without delivering it (tries used up, or an answer retrying cannot change). */
+  drop(id: string, claim: string): Promise<boolean>;
+  /** Jobs queued (waiting or claimed). */
+  size(): Promise<number>;
+}
+
 export interface Store {
   readonly kind: 'redis' | 'memory';
   /** Both adapters have it; optional so test doubles of the other ports need not. */
   readonly broadcasts?: BroadcastStore;
   /** Both adapters have it; optional so test doubles of the other ports need not. */
   readonly audience?: AudienceStore;
+  /** Both adapters have it; optional so test doubles of the other ports need not. */
+  readonly webhooks?: WebhookQueue;
   readonly inbox: InboxStore;
   readonly leases: LeaseStore;
   readonly states: StateStore;

@@ -40,6 +40,7 @@ import {
   streamIdAfter,
 } from '../records';
 import { MemoryBroadcasts } from './memoryBroadcasts';
+import { MemoryWebhooks } from './memoryWebhooks';
 import { MemoryRateLimits } from './memoryRateLimits';
 
 export interface MemoryStoreOptions {
@@ -93,6 +94,7 @@ class MemoryStore implements OwnedStore, InboxStore, LeaseStore, StateStore {
   readonly states = this;
   readonly rateLimits = new MemoryRateLimits(() => this.now());
   readonly broadcasts = new MemoryBroadcasts();
+  readonly webhooks = new MemoryWebhooks();
   /** Per partition: slot → due time and the inbox record (JSON) it fires. */
   private readonly timerSets = new Map<number, Map<string, { at: number; json: string }>>();
   private timerSet(p: number): Map<string, { at: number; json: string }> {

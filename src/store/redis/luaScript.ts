@@ -21,7 +21,10 @@ export type ScriptName =
   | 'outboxAck'
   | 'rateLimit'
   | 'timerSet'
-  | 'timersFire';
+  | 'timersFire'
+  | 'webhookClaim'
+  | 'webhookEnqueue'
+  | 'webhookSettle';
 
 /** Scripts that call id_after() get the shared helper prepended. */
 const NEEDS_STREAM_IDS: ReadonlySet<ScriptName> = new Set(['commit', 'forgetUser', 'inboxSetAside']);

@@ -39,6 +39,7 @@ import { loadScript, type LuaScript, type ScriptName } from './luaScript';
 import { RedisConnection } from './redisConnection';
 import { RedisBroadcasts } from './redisBroadcasts';
 import { RedisRateLimits } from './redisRateLimits';
+import { RedisWebhooks } from './redisWebhooks';
 import { claimRedisOwner } from './redisOwner';
 import { parseEntries, streamsOf } from './streamReply';
 
@@ -73,6 +74,9 @@ function loadScripts(): Scripts {
     'rateLimit',
     'timerSet',
     'timersFire',
+    'webhookClaim',
+    'webhookEnqueue',
+    'webhookSettle',
   ];
   return Object.fromEntries(names.map((n) => [n, loadScript(n)])) as Scripts;
 }
@@ -373,6 +377,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Owne
     states: new RedisStates(conn, keys, scripts),
     rateLimits: new RedisRateLimits(conn, keys, scripts.rateLimit),
     broadcasts: new RedisBroadcasts(conn, keys, scripts),
+    webhooks: new RedisWebhooks(conn, keys, scripts),
     audience: {
       cards: async (p, cursor, count) => {
         const key = keys.audience(p);
