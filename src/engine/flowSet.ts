@@ -1,4 +1,5 @@
 import type { Action, Flow, Settings } from './flowSchema';
+import type { Catalog } from './catalog';
 import type { Sequence } from './sequenceSchema';
 
 /** A flow as loaded: its content, a version (hash of the file) and where it came from. */
@@ -29,6 +30,8 @@ export interface FlowSet {
   readonly customPayloads: ReadonlyMap<string, ControlRef>;
   /** Drip sequences (FLOWS_DIR/sequences/), by id. */
   readonly sequences: ReadonlyMap<string, Sequence>;
+  /** Product catalogs (FLOWS_DIR/catalogs/), by name, indexed for catalogCards(). */
+  readonly catalogs: ReadonlyMap<string, Catalog>;
 }
 
 type ControlVisitor = (control: string, c: Control & { payload?: string; title?: string }) => void;
@@ -56,7 +59,12 @@ export function controlAt(flow: Flow, nodeId: string, control: string): Control 
   return found;
 }
 
-export function buildFlowSet(flows: readonly LoadedFlow[], settings: Settings, sequences: readonly Sequence[] = []): FlowSet {
+export function buildFlowSet(
+  flows: readonly LoadedFlow[],
+  settings: Settings,
+  sequences: readonly Sequence[] = [],
+  catalogs: ReadonlyMap<string, Catalog> = new Map(),
+): FlowSet {
   const first = flows[0];
   if (!first) throw new Error('no flows: add at least one flow file');
   const customPayloads = new Map<string, ControlRef>();
@@ -73,5 +81,6 @@ export function buildFlowSet(flows: readonly LoadedFlow[], settings: Settings, s
     defaultFlow: settings.default_flow ?? first.flow.id,
     customPayloads,
     sequences: new Map(sequences.map((s) => [s.id, s])),
+    catalogs,
   };
 }

@@ -4,6 +4,7 @@ import { basename, extname, join, relative } from 'node:path';
 import type { z } from 'zod';
 import { buildFlowSet, type FlowSet, type LoadedFlow } from '../engine/flowSet';
 import { flowSchema, settingsSchema, type Settings } from '../engine/flowSchema';
+import { loadCatalogs } from './loadCatalog';
 import { lintFlows } from './lintFlows';
 import { lintSequences } from './lintSequences';
 import { loadSequences } from './loadSequences';
@@ -119,6 +120,9 @@ export function loadFlows(dir: string): LoadOutcome {
   // Drip sequences (FLOWS_DIR/sequences/) are loaded with the flows, so whatever runs them has both.
   const sequences = loadSequences(dir);
   problems.push(...sequences.problems);
+  // Product catalogs (FLOWS_DIR/catalogs/) too: a bad row stops the load like a bad flow.
+  const catalogs = loadCatalogs(dir);
+  problems.push(...catalogs.problems);
   const locate: Locate = (file, path) => {
     const f = files.get(file) ?? sequences.documents.get(file);
     return f ? lineOf(f, path) : undefined;
@@ -133,6 +137,7 @@ export function loadFlows(dir: string): LoadOutcome {
     loaded,
     settings,
     sequences.sequences.map((s) => s.sequence),
+    catalogs.catalogs,
   );
   return { ok: true, flowSet, warnings: problems };
 }
