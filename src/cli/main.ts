@@ -9,6 +9,7 @@ import { sendBroadcast } from './demoBroadcast';
 import { startFakeGraphApi } from '../emulator/fakeGraphApi';
 import { describeCall } from './describeCall';
 import { demoClockRoute, describeSpeed, MAX_DEMO_SPEED, parseSpeed, readDemoClock, scaledClock } from './demoClock';
+import { addCatalogCommand } from './catalogCommand';
 import { addFlowsCommand } from './flowsCommand';
 import { addProfileCommand } from './profileCommand';
 import { sendEvent } from './sendEvent';
@@ -220,6 +221,7 @@ program
   });
 
 addFlowsCommand(program);
+addCatalogCommand(program);
 addBroadcastCommand(program, { config: () => configOrExit(process.env), openStore: openStoreFromConfig });
 addProfileCommand(program, () => configOrExit(process.env));
 addUsersCommand(program, { config: () => configOrExit(process.env), openStore: openStoreFromConfig });
