@@ -134,6 +134,11 @@ export function createMetrics(sources: MetricsSources = {}) {
       labelNames: ['class'] as const,
       registers,
     }),
+    graphBreakerOpen: new Gauge({
+      name: 'talkshop_graph_breaker_open',
+      help: '1 while Graph API calls are paused because Graph has not been answering (network errors, timeouts, 5xx in a row), else 0',
+      registers,
+    }),
     graphCalls: new Counter({
       name: 'talkshop_graph_calls_total',
       help: 'Graph API requests sent, whatever the answer, by call (message, sender_action, profile, thread_control, thread_owner, messenger_profile, marketing, other): Meta holds a Page to 300 Send API calls a second, sender actions included',

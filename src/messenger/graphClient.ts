@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Config } from '../config/config';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
+import { GraphBreaker, type BreakerGate, type GraphBreakerOptions } from './graphBreaker';
 import { GraphApiError } from './graphErrors';
 import { createGraphTransport, GraphTransportError, type GraphMethod } from './graphTransport';
 import { marketingCalls } from './marketingCalls';
@@ -80,7 +81,12 @@ export interface GraphClientOptions {
   /** Keep-alive sockets per origin. Default 64. */
   readonly maxSockets?: number;
   /** Counts every request sent, by kind (talkshop_graph_calls_total), whatever the answer. */
-  readonly metrics?: Pick<Metrics, 'graphCalls'>;
+  readonly metrics?: Pick<Metrics, 'graphCalls' | 'graphBreakerOpen'>;
+  /**
+   * The circuit breaker's settings (graphBreaker.ts), or false for none. While it is open, calls
+   * fail at once with a GraphApiError carrying `retryAfterMs`, and nothing is sent.
+   */
+  readonly breaker?: GraphBreakerOptions | false;
 }
 
 /**
@@ -169,6 +175,24 @@ export function createGraphClient(options: GraphClientOptions): ClosableGraphCli
     connections: options.maxSockets ?? 64,
   });
 
+  const breaker =
+    options.breaker === false
+      ? undefined
+      : new GraphBreaker({
+          ...options.breaker,
+          onChange(change) {
+            options.metrics?.graphBreakerOpen.set(change.state === 'open' ? 1 : 0);
+            if (change.state === 'open')
+              logger?.warn(
+                { pauseMs: change.pauseMs, failures: change.failures },
+                'Graph API not answering: calls paused, then one is tried (the outbox keeps every send)',
+              );
+            else logger?.info({ outageMs: change.outageMs }, 'Graph API answering again: calls resume');
+            if (options.breaker !== false) options.breaker?.onChange?.(change);
+          },
+        });
+  const ALWAYS: BreakerGate = { admitted: true, probe: false };
+
   /** Meta's messages do not echo tokens, but nothing we build into an error may carry one. */
   const scrub = (s: string): string => (s.includes(accessToken) ? s.split(accessToken).join('[redacted]') : s);
 
@@ -192,6 +216,17 @@ export function createGraphClient(options: GraphClientOptions): ClosableGraphCli
 
   async function call<S extends z.ZodType>(spec: CallSpec<S>): Promise<z.output<S>> {
     const endpoint = `${spec.method} ${spec.path}`;
+    const gate = breaker?.admit() ?? ALWAYS;
+    if (!gate.admitted) {
+      throw new GraphApiError({
+        httpStatus: 0,
+        graphMessage: `Graph has not been answering; calls paused for another ${gate.retryInMs} ms`,
+        endpoint,
+        transport: 'network',
+        sent: false,
+        retryAfterMs: gate.retryInMs,
+      });
+    }
     const started = Date.now();
     let status: number;
     let data: unknown;
@@ -200,6 +235,7 @@ export function createGraphClient(options: GraphClientOptions): ClosableGraphCli
     try {
       ({ status, data } = await transport.send(spec.method, spec.path, { ...spec.query, appsecret_proof: proof }, spec.body));
     } catch (e) {
+      breaker?.failed(gate.probe);
       const failure = e instanceof GraphTransportError ? e : new GraphTransportError('network', undefined);
       const err = new GraphApiError({
         httpStatus: 0,
@@ -213,6 +249,8 @@ export function createGraphClient(options: GraphClientOptions): ClosableGraphCli
       logger?.debug({ graph: err.toLog(), ms: Date.now() - started }, 'graph call failed');
       throw err;
     }
+    if (status >= 500) breaker?.failed(gate.probe);
+    else breaker?.succeeded(gate.probe);
     const ms = Date.now() - started;
     if (status >= 200 && status < 300) {
       const parsed = spec.response.safeParse(data);

@@ -62,6 +62,11 @@ export interface GraphErrorDetails {
    * Meta with the same code); true otherwise.
    */
   readonly sent?: boolean | undefined;
+  /**
+   * Set when the client refused the call because Graph has not been answering (its circuit
+   * breaker is open): the earliest a call may be tried again, in ms.
+   */
+  readonly retryAfterMs?: number | undefined;
 }
 
 /** A Graph API call failed. Carries Meta's error fields; never the access token or message texts. */
@@ -75,6 +80,7 @@ export class GraphApiError extends TalkshopError implements GraphErrorDetails {
   readonly endpoint: string;
   readonly transport: GraphTransportFailure | undefined;
   readonly sent: boolean;
+  readonly retryAfterMs: number | undefined;
 
   constructor(details: GraphErrorDetails) {
     super('GRAPH_ERROR', describe(details));
@@ -87,6 +93,7 @@ export class GraphApiError extends TalkshopError implements GraphErrorDetails {
     this.endpoint = details.endpoint;
     this.transport = details.transport;
     this.sent = details.sent ?? true;
+    this.retryAfterMs = details.retryAfterMs;
   }
 
   /** What the sender should do about it (GRAPH_ERROR_RULES). */

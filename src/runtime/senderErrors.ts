@@ -1,4 +1,4 @@
-import { backoffMs, classifyGraphError } from '../messenger/graphErrors';
+import { backoffMs, classifyGraphError, GraphApiError } from '../messenger/graphErrors';
 import { pageRateBucket } from '../store/keys';
 import type { Delivery, SenderOptions, Step } from './senderOptions';
 import { isStoreUnavailable } from './storeRetry';
@@ -55,6 +55,9 @@ async function onGraphError(
   const where = { partition, entryId: entry.id, effect: entry.effect.type, class: kind };
   switch (kind) {
     case 'retryable':
+      // Graph has not been answering anyone (the client's breaker): the whole round waits it out.
+      if (err instanceof GraphApiError && err.retryAfterMs !== undefined)
+        return { type: 'retry', ms: err.retryAfterMs, why: 'graph_unavailable' };
       return { type: 'retry', why: kind }; // exponential backoff with jitter, capped
     case 'rate_limited': {
       const now = Date.now();

@@ -126,7 +126,15 @@ it('on 190 alerts loudly, pauses the page and loses nothing; delivers once the t
 /** A failing Graph API ends the round: only the users already in flight are tried, not all of them. */
 it('a failure ends the round for every lane: an outage costs one attempt per lane, not one per user', async () => {
   const fake = await startFakeGraphApi({ appSecret: 's', accessToken: 't', pageId: 'p' });
-  const graph = createGraphClient({ baseUrl: fake.url, version: 'v26.0', pageId: 'p', accessToken: 't', appSecret: 's' });
+  // Without the client's breaker (tests/messenger/graphBreaker.test.ts): this is the sender's own guard.
+  const graph = createGraphClient({
+    baseUrl: fake.url,
+    version: 'v26.0',
+    pageId: 'p',
+    accessToken: 't',
+    appSecret: 's',
+    breaker: false,
+  });
   const store = createMemoryStore({ dedupeTtlSeconds: 60 });
   const now = Date.now();
   const users = Array.from({ length: 12 }, (_, i) => `u${i}`);
