@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { messageSchema } from '../platform/sendApiSchema';
 import { broadcastMarkSchema } from './broadcastSend';
+import { REQUEST_METHODS } from './requestSchema';
 
 /**
  * What the engine asks the outside world to do. Plain data: the runtime commits these with the
@@ -42,9 +43,43 @@ const schedule = z.object({ type: z.literal('schedule'), timer: z.literal('hando
 /** Disarm the user's timer of that name (the thread is back with the bot, or paused). */
 const cancelTimer = z.object({ type: z.literal('cancel_timer'), timer: z.literal('handover_timeout') });
 
+/**
+ * Call an API for the flow (a node's `request`); the result comes back through the user's inbox as
+ * a `request_result` event with this id. Header values may hold `{{secret.NAME}}`, resolved only by
+ * the requester at call time (never in the URL or body); `body` is JSON text.
+ */
+const request = z.object({
+  type: z.literal('request'),
+  id: z.string(),
+  /** "<flow>/<node>": for logs and metrics. */
+  name: z.string(),
+  method: z.enum(REQUEST_METHODS),
+  url: z.string(),
+  headers: z.record(z.string(), z.string()),
+  body: z.string().optional(),
+  timeoutMs: z.number(),
+});
+
+/** Send data to a URL (a `webhook` action), fire and forget: POST, JSON `body`, retried and signed by the requester. */
+const webhook = z.object({
+  type: z.literal('webhook'),
+  id: z.string(),
+  /** "<flow>/<node>": for logs and metrics. */
+  name: z.string(),
+  url: z.string(),
+  body: z.string(),
+});
+
+/**
+ * Show "typing…" then pause `ms` before the lane's next effect. `request`: shown while that
+ * request is out; it comes with `ms: 0` (no pause: the result, not the sender, decides when the
+ * next message goes), and the indicator stays until that message, or Messenger's own ~20 s limit.
+ */
+const typing = z.object({ type: z.literal('typing'), ms: z.number(), request: z.string().optional() });
+
 export const engineEffectSchema = z.discriminatedUnion('type', [
   send,
-  z.object({ type: z.literal('typing'), ms: z.number() }),
+  typing,
   z.object({ type: z.literal('mark_seen') }),
   handover,
   schedule,
@@ -55,6 +90,8 @@ export const engineEffectSchema = z.discriminatedUnion('type', [
   /** Arm the sequence's step timer (the user's `sequence:<id>` slot; it replaces the one armed before). */
   z.object({ type: z.literal('sequence_timer'), sequence: z.string(), id: z.string(), at: z.number() }),
   z.object({ type: z.literal('notify'), text: z.string(), reason: z.string() }),
+  request,
+  webhook,
   z.object({ type: z.literal('warning'), code: z.enum(['message_cap', 'cycle', 'missing_node']), detail: z.string() }),
 ]);
 

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { BroadcastSend } from './broadcastSend';
 /**
  * When the customer acted, by Meta's clock (ms). The messaging window runs from then, not from when
@@ -120,7 +121,30 @@ export type EngineEvent =
    */
   | { readonly type: 'handover_result'; readonly outcome: HandoverOutcome; readonly at: number }
   | BroadcastDue
+  /**
+   * The requester's answer to a `request` effect with this id, through the user's own inbox lane.
+   * ok: a 2xx with `json` (absent when the body was not JSON); not_found: a 4xx; failed: a 5xx,
+   * a refused or unreachable host, a too large answer; timeout: no answer in time.
+   */
+  | {
+      readonly type: 'request_result';
+      readonly id: string;
+      readonly outcome: RequestOutcome;
+      readonly status?: number;
+      readonly json?: unknown;
+    }
   | { readonly type: 'none' };
+
+export const REQUEST_OUTCOMES = ['ok', 'not_found', 'failed', 'timeout'] as const;
+export type RequestOutcome = (typeof REQUEST_OUTCOMES)[number];
+/** A `request_result` as stored in the inbox (the runtime decodes it with this before the engine sees it). */
+export const requestResultSchema = z.object({
+  type: z.literal('request_result'),
+  id: z.string().max(200),
+  outcome: z.enum(REQUEST_OUTCOMES),
+  status: z.number().int().optional(),
+  json: z.unknown().optional(),
+});
 
 export const HANDOVER_OUTCOMES = ['passed', 'handover_disabled', 'taken', 'take_failed'] as const;
 export type HandoverOutcome = (typeof HANDOVER_OUTCOMES)[number];

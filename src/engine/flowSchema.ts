@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { requestSettingsSchema, webhookSettingsSchema } from './requestSettings';
+import { requestSpecSchema, webhookActionSchema } from './requestSchema';
 import { PAGE_INBOX_APP_ID } from '../platform/messagingRules';
 import { isTimeZone, parseRange, WEEKDAYS } from './businessHours';
 
@@ -66,6 +67,7 @@ export const actionSchema = z.union([
   }),
   z.strictObject({ notify: z.string().describe('message to the admins; may use {{field}}') }),
   z.strictObject({ goto: nodeRef }),
+  webhookActionSchema,
 ]);
 export type Action = z.infer<typeof actionSchema>;
 
@@ -141,6 +143,9 @@ export const nodeSchema = z.strictObject({
     .optional()
     .describe('sticky A/B split per user'),
   handover: z.strictObject({ message: z.string().optional(), reason: z.string().default('requested') }).optional(),
+  request: requestSpecSchema
+    .optional()
+    .describe('call an API after speaking, then continue by its outcome (docs/flows.md, "Requests")'),
   next: nodeRef.optional().describe('continue to this node without waiting'),
   wait: z.literal(true).optional().describe('stop here and wait for the user (quick replies/buttons imply it)'),
   end: z.literal(true).optional().describe('the conversation deliberately ends here'),
@@ -188,6 +193,8 @@ const ALREADY_STOPPED = "You're already unsubscribed. Send START any time to sub
 const STARTED = "You're subscribed. Send STOP any time to unsubscribe.";
 const START_ASK = 'Which updates would you like to get again?';
 const START_DECLINED = 'OK, nothing has changed.';
+const REQUEST_FAILED = "Sorry, I can't check that right now. Please try again in a few minutes.";
+const REQUEST_WAIT = 'One moment, I am checking…';
 const AFTER_HOURS =
   'Our team is away right now and will be back {{next_open}}. Leave your message here and a person will reply then.';
 /** Meta's Page Inbox: where a handover goes unless settings name another app. */
@@ -308,6 +315,14 @@ export const settingsSchema = z.strictObject({
         .describe(
           'sent after the handover message outside handover.business_hours; {{next_open}} says when, e.g. "tomorrow at 09:00"',
         ),
+      request_failed: z
+        .string()
+        .default(REQUEST_FAILED)
+        .describe("a flow's request failed and its node names no branch for that outcome"),
+      request_wait: z
+        .string()
+        .default(REQUEST_WAIT)
+        .describe("said (once per request) when the customer writes while a flow's request is out"),
     })
     .default({
       stopped: STOPPED,
@@ -321,6 +336,8 @@ export const settingsSchema = z.strictObject({
       offer_human_button: 'Talk to a person',
       welcome_back: "Hi again! You're chatting with our automated assistant now. Type MENU to see what I can do.",
       handover_after_hours: AFTER_HOURS,
+      request_failed: REQUEST_FAILED,
+      request_wait: REQUEST_WAIT,
     }),
   handover: handoverSettings,
   handover_timeout_minutes: z

@@ -9,6 +9,8 @@ import type { FlowSet } from './flowSet';
 import { interpolate, type Scalar } from './interpolate';
 import { reachNode } from './funnel';
 import { renderMessage, renderQuestion, type RenderContext } from './render';
+import { branchFor, buildRequest, buildWebhook, REQUEST_MARGIN_MS } from './requestBuild';
+import type { RequestSpec, WebhookSpec } from './requestSchema';
 import type { UserState } from './userState';
 
 /**
@@ -135,8 +137,10 @@ export function moveThread(run: Run, to: UserState['thread'], cause: string): vo
   if (from === to) return;
   run.state.thread = to;
   // A question asked before the change is never answered after it: whoever owns the thread now
-  // did not ask it, and the bot starts afresh when it gets the thread back.
+  // did not ask it, and the bot starts afresh when it gets the thread back. Nor is a request's
+  // result applied after it: the conversation moved on.
   run.state.pending = null;
+  run.state.request = null;
   logThread(run, cause, from);
   if (to === 'human' || to === 'handing_over') armHandoverTimer(run);
   else if (run.state.timer) {
@@ -205,6 +209,7 @@ export function runActions(run: Run, flow: string, node: string, actions: readon
     else if ('start_sequence' in a) run.sequenceStarts.push(a.start_sequence);
     else if ('stop_sequence' in a) stopSequence(run, a.stop_sequence);
     else if ('handover' in a) startHandover(run, a.handover.reason);
+    else if ('webhook' in a) sendWebhook(run, flow, node, a.webhook);
     else if ('notify' in a)
       run.effects.push({
         type: 'notify',
@@ -215,6 +220,42 @@ export function runActions(run: Run, flow: string, node: string, actions: readon
     if (state.thread !== 'bot') return undefined;
   }
   return jump;
+}
+
+/** The next id for a request or webhook: unique for the user, derived from the inputs (no randomness). */
+function callId(run: Run, kind: 'rq' | 'wh'): string {
+  run.state.calls += 1;
+  return `${kind}-${run.now.toString(36)}-${run.state.calls}`;
+}
+
+const fillContext = (run: Run) => ({ fields: run.state.fields, defaults: run.flows.settings.defaults });
+
+/** A `webhook` action: fire and forget (the requester retries it; the conversation goes on). */
+function sendWebhook(run: Run, flow: string, node: string, spec: WebhookSpec): void {
+  const built = buildWebhook(spec, callId(run, 'wh'), `${flow}/${node}`, fillContext(run));
+  // Only an unusable URL or an oversized body fail here; the linter refuses the first.
+  if (built.ok) run.effects.push(built.effect);
+}
+
+/**
+ * A node's `request`: the call goes out as an effect and the user waits for its result (see
+ * requestEvents.ts). The typing indicator has no pause (ms 0): the sender must not hold the
+ * user's lane for a time nobody knows; it shows until the result's first message. Returns the
+ * node to go to now when the request cannot even be made (its failed branch), else undefined.
+ */
+function startRequest(run: Run, flow: string, version: string, nodeId: string, spec: RequestSpec): string | undefined {
+  const id = callId(run, 'rq');
+  const built = buildRequest(spec, id, `${flow}/${nodeId}`, run.flows.settings.requests.timeout_ms, fillContext(run));
+  if (!built.ok) {
+    const target = branchFor(spec, 'failed');
+    if (target === undefined) send(run, { text: fillText(run, run.flows.settings.messages.request_failed) });
+    return target;
+  }
+  run.effects.push({ type: 'typing', ms: 0, request: id });
+  run.effects.push(built.effect);
+  const dueAt = run.now + built.effect.timeoutMs + REQUEST_MARGIN_MS;
+  run.state.request = { id, flow, version, node: nodeId, startedAt: run.now, dueAt, waitSaid: false };
+  return undefined;
 }
 
 /** Sticky weighted choice: the first assignment is derived from the inputs and then stored. */
@@ -244,6 +285,7 @@ function say(run: Run, flow: string, nodeId: string, node: FlowNode): boolean {
 
 /** What a node does after speaking: the next node to enter now, or undefined to wait. */
 function afterSay(run: Run, flow: string, nodeId: string, node: FlowNode, version: string): string | undefined {
+  if (node.request) return startRequest(run, flow, version, nodeId, node.request);
   if (node.ask) {
     // Wait for an answer only to a question the user actually got (the cap may have dropped it).
     if (send(run, renderQuestion(renderCtx(run, flow, nodeId), node.ask, false)))
@@ -283,6 +325,7 @@ export function enterNode(run: Run, flow: string, nodeId: string): void {
     }
     run.state.position = { flow, version: loaded.version, node: current };
     run.state.pending = null;
+    run.state.request = null;
     reachNode(run, flow, current);
     const jump = runActions(run, flow, current, node.actions ?? []);
     if (run.state.thread !== 'bot' || !say(run, flow, current, node)) return;

@@ -22,6 +22,7 @@ import { onReceipt, recordReferral, referralIn } from './referrals';
 import { attributeAction, attributeReceipt, onBroadcast } from './broadcastEvents';
 import { onSequenceTimer, SEQUENCE_TIMER_PREFIX, startSequence } from './sequenceEvents';
 import { onThreadEvent, remember } from './threadEvents';
+import { onRequestResult, whileWaiting } from './requestEvents';
 import type { UserState } from './userState';
 import { validateAnswer } from './validateAnswer';
 
@@ -74,6 +75,11 @@ export function transition(
   // A sequence's step came due: decided whoever owns the thread (it waits while a person does).
   if (event.type === 'timer' && event.timer.startsWith(SEQUENCE_TIMER_PREFIX)) {
     onSequenceTimer(run, event.timer.slice(SEQUENCE_TIMER_PREFIX.length), event.id);
+    return done(run);
+  }
+  // A flow's request answered: not the customer's action either (no window, no "seen").
+  if (event.type === 'request_result') {
+    onRequestResult(run, event);
     return done(run);
   }
   if (isThreadEvent(event)) {
@@ -131,9 +137,11 @@ function reconcileVersions(run: Run): void {
   }
   const p = state.pending;
   if (p && !flows.flows.get(p.flow)?.flow.nodes[p.node]?.ask) state.pending = null;
+  const r = state.request;
+  if (r && !flows.flows.get(r.flow)?.flow.nodes[r.node]?.request) state.request = null;
 }
 
-function route(run: Run, event: Exclude<EngineEvent, { type: 'none' }>): void {
+function route(run: Run, event: Exclude<EngineEvent, { type: 'none' | 'request_result' }>): void {
   switch (event.type) {
     case 'reaction':
       return;
@@ -145,7 +153,8 @@ function route(run: Run, event: Exclude<EngineEvent, { type: 'none' }>): void {
       startByTrigger(run, (t) => 'optin' in t && (t.optin === true || t.optin === event.ref));
       return;
     case 'attachment':
-      return run.state.pending ? answer(run, '') : fallback(run);
+      if (run.state.pending) return answer(run, '');
+      return run.state.request ? whileWaiting(run) : fallback(run);
     case 'payload':
       return onPayload(run, event);
     case 'text':
@@ -165,6 +174,8 @@ function onText(run: Run, text: string): void {
       ? matchesKeyword(s, t.keyword, t.match)
       : t.keyword.some((k) => matchesKeyword(s, k, t.match)));
   if (startByTrigger(run, heard, current)) return;
+  // Nothing above moved the conversation: a request's result is still awaited (requestEvents.ts).
+  if (run.state.request) return whileWaiting(run);
   if (!run.state.position) return startFlow(run, run.flows.defaultFlow);
   fallback(run);
 }
@@ -256,6 +267,9 @@ function answer(run: Run, input: string): void {
 function globalKeyword(run: Run, s: Said): boolean {
   const { keywords } = run.flows.settings;
   const is = (list: readonly string[]) => list.some((k) => matchesKeyword(s, k, 'exact'));
+  const any = [keywords.human, keywords.stop, keywords.start, keywords.menu].some(is);
+  // A global keyword also ends the wait for a request: its result, if it comes, is stale.
+  if (any) run.state.request = null;
   if (is(keywords.human)) startHandover(run, 'keyword');
   else if (is(keywords.stop)) onStop(run);
   else if (is(keywords.start)) onStart(run);

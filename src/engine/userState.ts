@@ -144,6 +144,24 @@ export const userStateSchema = z.object({
     .default(null),
   /** When proactive messages (broadcasts, sequence steps) were queued for the user, last 7 days, oldest first. */
   proactive: z.array(z.number()).default([]),
+  /**
+   * The flow's request that is out (a node's `request`): only a result with this id is applied, and
+   * only until `dueAt` (its timeout plus a margin); `waitSaid`: the customer was told to wait.
+   */
+  request: z
+    .object({
+      id: z.string(),
+      flow: z.string(),
+      version: z.string(),
+      node: z.string(),
+      startedAt: z.number(),
+      dueAt: z.number(),
+      waitSaid: z.boolean().default(false),
+    })
+    .nullable()
+    .default(null),
+  /** Requests and webhooks made so far: part of their ids, so each is unique for the user. */
+  calls: z.number().int().nonnegative().default(0),
   /** Recent changes of thread owner, with time and cause (bounded). */
   threadLog: z
     .array(z.object({ at: z.number(), from: z.enum(THREAD_STATES), to: z.enum(THREAD_STATES), cause: z.string() }))
@@ -179,6 +197,8 @@ export const initialUserState = (): UserState => ({
   broadcasts: [],
   proactive: [],
   reached: null,
+  request: null,
+  calls: 0,
 });
 
 /**

@@ -25,6 +25,8 @@ export function nodeRefs(flow: Flow, id: string): Ref[] {
     ...actionRefs(node.actions, ['nodes', id], id),
     ...(node.branch ?? []).flatMap((b, i) => ('else' in b ? at(b.else, 'branch', i, 'else') : at(b.goto, 'branch', i, 'goto'))),
     ...(node.randomize ?? []).flatMap((r, i) => at(r.goto, 'randomize', i, 'goto')),
+    ...(['ok', 'not_found', 'failed', 'timeout'] as const).flatMap((k) => at(node.request?.[k], 'request', k)),
+    ...at(node.request?.cards?.empty, 'request', 'cards', 'empty'),
     ...at(node.ask?.on_fail, 'ask', 'on_fail'),
     ...at(node.ask?.next, 'ask', 'next'),
     ...controlsOf(flow, id).flatMap(({ path, control }) => [
@@ -45,12 +47,17 @@ export function flowRefs(flow: Flow): Ref[] {
 
 /**
  * What the engine does after a node speaks (run.ts enterNode/afterSay): a `goto` action wins over
- * everything, then ask, branch, randomize, handover, next. A handover action ends the run.
+ * everything, then request, ask, branch, randomize, handover, next. A handover action ends the run.
+ * A request moves on without the user (its result does), so its branches count as moves.
  */
 export type Continuation =
   | { readonly kind: 'ends'; readonly by: 'handover action' | 'handover' }
   | { readonly kind: 'asks' }
-  | { readonly kind: 'moves'; readonly by: 'goto action' | 'branch' | 'randomize' | 'next'; readonly targets: readonly Ref[] }
+  | {
+      readonly kind: 'moves';
+      readonly by: 'goto action' | 'request' | 'branch' | 'randomize' | 'next';
+      readonly targets: readonly Ref[];
+    }
   | { readonly kind: 'stops' };
 
 export function continuation(flow: Flow, id: string, node: FlowNode): Continuation {
@@ -60,6 +67,7 @@ export function continuation(flow: Flow, id: string, node: FlowNode): Continuati
   const jumps = under('actions');
   const last = jumps[jumps.length - 1];
   if (last) return { kind: 'moves', by: 'goto action', targets: [last] };
+  if (node.request) return { kind: 'moves', by: 'request', targets: under('request') };
   if (node.ask) return { kind: 'asks' };
   if (node.branch) return { kind: 'moves', by: 'branch', targets: under('branch') };
   if (node.randomize) return { kind: 'moves', by: 'randomize', targets: under('randomize') };

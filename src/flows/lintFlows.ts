@@ -9,6 +9,7 @@ import { lintHandover } from './lintHandover';
 import { lintMessageLimits, lintText } from './lintLimits';
 import { lintPayloads } from './lintPayloads';
 import { lintPolicy } from './lintPolicy';
+import { lintRequests } from './lintRequests';
 import { backstopMessage, backstopQuestion } from './lintRender';
 import { controlsOf, nodeEntries, quote, reporter, where, type FlowScope } from './lintScope';
 import { lintTriggers } from './lintTriggers';
@@ -18,7 +19,7 @@ import type { Locate, Problem } from './problem';
  * The flow linter: everything the zod schema cannot see. Cross-references, reachability, dead
  * ends and loops without user input (lintGraph), questions (lintAsk), Messenger's limits
  * (lintLimits, with the rendered message validated as a backstop), payloads and triggers across
- * flows, conditions, and policy warnings. Pure: reads only its arguments, performs no I/O.
+ * flows, conditions, requests and webhooks (lintRequests), and policy warnings. Pure: reads only its arguments, performs no I/O.
  * Errors refuse the load; warnings are reported and the flows still run.
  */
 /** `settingsFile`: where the settings came from (settings.yaml, .yml or .json), for the messages. */
@@ -30,6 +31,7 @@ export function lintFlows(flows: readonly LoadedFlow[], settings: Settings, loca
     lintNodes(scope);
     lintConditions(scope);
     lintPolicy(scope);
+    lintRequests(scope);
   }
   flowIds(flows, locate, out);
   unenterable(flows, settings, locate, out);

@@ -102,7 +102,7 @@ function shadowed({ flow, report }: FlowScope, id: string, node: FlowNode): void
   const next = continuation(flow, id, node);
   if (next.kind === 'stops') return;
   const winner = next.kind === 'asks' ? 'ask' : next.by;
-  const order = ['ask', 'branch', 'randomize', 'handover', 'next'] as const;
+  const order = ['request', 'ask', 'branch', 'randomize', 'handover', 'next'] as const;
   const from = winner === 'goto action' || winner === 'handover action' ? 0 : order.indexOf(winner) + 1;
   const ignored: string[] = order.slice(from).filter((key) => node[key] !== undefined && !(key === 'next' && winner === 'ask'));
   if (winner === 'handover action' && node.say) {

@@ -12,7 +12,7 @@ export const EFFECT_SAMPLES: { readonly [K in EffectType]: EffectOf<K> } = {
     promotional: false,
     byHumanAgent: true,
   },
-  typing: { type: 'typing', ms: 0 },
+  typing: { type: 'typing', ms: 0, request: 'rq-1' },
   mark_seen: { type: 'mark_seen' },
   handover: { type: 'handover', reason: 'asked', metadata: { flow: 'shop', fields: { n: 1 } }, targetAppId: 'agent-app' },
   schedule: { type: 'schedule', timer: 'handover_timeout', id: 'ht-1', at: 1_700_000_000_000 },
@@ -22,6 +22,23 @@ export const EFFECT_SAMPLES: { readonly [K in EffectType]: EffectOf<K> } = {
   sequence_timer: { type: 'sequence_timer', sequence: 'welcome', id: 'sq-1', at: 1_700_000_000_000 },
   notify: { type: 'notify', text: 'Customer asked for a person (keyword)', reason: 'keyword' },
   warning: { type: 'warning', code: 'cycle', detail: 'node shop/start reached twice in one event; stopped' },
+  request: {
+    type: 'request',
+    id: 'rq-1',
+    name: 'shop/order_lookup',
+    method: 'POST',
+    url: 'https://shop.example.com/orders/104233?lang=en',
+    headers: { Authorization: 'Bearer {{secret.SHOP_API_TOKEN}}' },
+    body: '{"number":"104233"}',
+    timeoutMs: 5000,
+  },
+  webhook: {
+    type: 'webhook',
+    id: 'wh-1',
+    name: 'shop/subscribed',
+    url: 'https://crm.example.com/leads',
+    body: '{"email":"a@b.co"}',
+  },
 };
 
 export const ALL_EFFECTS = Object.values(EFFECT_SAMPLES);

@@ -2,6 +2,8 @@ import { buildFlowSet, type FlowSet, type LoadedFlow } from '../../src/engine/fl
 import { flowSchema, settingsSchema } from '../../src/engine/flowSchema';
 import { sequenceSchema } from '../../src/engine/sequenceSchema';
 import type { MessengerEvent } from '../../src/store/messengerEvent';
+import type { EffectOf, EngineEffect } from '../../src/engine/effects';
+import type { EngineEvent } from '../../src/engine/engineEvent';
 
 /** Builds a FlowSet from plain objects, as the loader would from YAML. */
 export function flowSet(
@@ -44,3 +46,31 @@ export function messengerText(userId: string, t: string, n: number): MessengerEv
     raw: { message: { mid: `${n}`, text: t } },
   };
 }
+
+/** A requester's answer to the request effect with this id (the stub conversation tests feed the engine). */
+export const requestResult = (
+  id: string,
+  outcome: 'ok' | 'not_found' | 'failed' | 'timeout',
+  json?: unknown,
+  status?: number,
+): EngineEvent => ({
+  type: 'request_result',
+  id,
+  outcome,
+  ...(status === undefined ? {} : { status }),
+  ...(json === undefined ? {} : { json }),
+});
+
+/** The `request` effects among a transition's effects (a flow makes at most one per event). */
+export const requestsIn = (effects: readonly EngineEffect[]): Array<EffectOf<'request'>> =>
+  effects.filter((e): e is EffectOf<'request'> => e.type === 'request');
+
+/** The texts the bot sends in these effects (text messages and button templates). */
+export const textsIn = (effects: readonly EngineEffect[]): string[] =>
+  effects.flatMap((e) => {
+    if (e.type !== 'send') return [];
+    const m = e.message;
+    if ('text' in m) return [m.text];
+    const p = m.attachment.payload;
+    return 'template_type' in p && p.template_type === 'button' ? [p.text] : [];
+  });
