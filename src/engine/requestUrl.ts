@@ -52,9 +52,10 @@ export function fillRequestUrl(
   if (!split.ok) return undefined;
   const url = split.parts.origin + interpolate(split.parts.rest, encoded(fields), encoded(defaults));
   try {
-    // Belt and braces: the filled URL still goes to the host written in the flow.
+    // Belt and braces: the filled URL still goes to the host written in the flow. The parser's
+    // form also encodes what an inline default ({{field|two words}}) left unencoded.
     const parsed = new URL(url);
-    return parsed.hostname.toLowerCase().replace(/^\[|\]$/g, '') === split.parts.host ? url : undefined;
+    return parsed.hostname.toLowerCase().replace(/^\[|\]$/g, '') === split.parts.host ? parsed.href : undefined;
   } catch {
     return undefined;
   }

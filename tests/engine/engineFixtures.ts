@@ -4,6 +4,8 @@ import { sequenceSchema } from '../../src/engine/sequenceSchema';
 import type { MessengerEvent } from '../../src/store/messengerEvent';
 import type { EffectOf, EngineEffect } from '../../src/engine/effects';
 import type { EngineEvent } from '../../src/engine/engineEvent';
+import { transition } from '../../src/engine/transition';
+import type { UserState } from '../../src/engine/userState';
 
 /** Builds a FlowSet from plain objects, as the loader would from YAML. */
 export function flowSet(
@@ -74,3 +76,34 @@ export const textsIn = (effects: readonly EngineEffect[]): string[] =>
     const p = m.attachment.payload;
     return 'template_type' in p && p.template_type === 'button' ? [p.text] : [];
   });
+
+/** A stubbed API: the answer a request would get (no network in flow tests). */
+export type RequestStub = (req: EffectOf<'request'>) => {
+  readonly outcome: 'ok' | 'not_found' | 'failed' | 'timeout';
+  readonly json?: unknown;
+  readonly status?: number;
+};
+
+/**
+ * Feeds `event`, then answers each request it makes with `stub`, through the engine as the
+ * runtime would (a `request_result` in the user's lane), until no request is out. Returns the
+ * final state and every effect, in order.
+ */
+export function withStubbedRequests(
+  flows: FlowSet,
+  state: UserState,
+  event: EngineEvent,
+  now: number,
+  stub: RequestStub,
+): { state: UserState; effects: EngineEffect[] } {
+  let r = transition(flows, state, event, now);
+  const effects = [...r.effects];
+  for (let i = 0; i < 10; i++) {
+    const [req] = requestsIn(r.effects);
+    if (!req) break;
+    const answer = stub(req);
+    r = transition(flows, r.state, requestResult(req.id, answer.outcome, answer.json, answer.status), now + i + 1);
+    effects.push(...r.effects);
+  }
+  return { state: r.state, effects };
+}

@@ -1,0 +1,102 @@
+import { join } from 'node:path';
+import type { EffectOf } from '../../src/engine/effects';
+import type { FlowSet } from '../../src/engine/flowSet';
+import { initialUserState, type UserState } from '../../src/engine/userState';
+import { loadFlows } from '../../src/flows/loadFlows';
+import { messageSchema } from '../../src/platform/sendApiSchema';
+import { T0, text, textsIn, withStubbedRequests, type RequestStub } from '../engine/engineFixtures';
+
+/**
+ * The example flow that calls APIs (tests/fixtures/flows/requests), loaded and linted as the
+ * service would, then run with stubbed answers: how conversation tests keep flows that call APIs
+ * testable without the network.
+ */
+function load(): FlowSet {
+  const outcome = loadFlows(join(__dirname, '..', 'fixtures', 'flows', 'requests'));
+  if (!outcome.ok) throw new Error(outcome.problems.map((p) => p.message).join('\n'));
+  return outcome.flowSet;
+}
+
+const flows = load();
+
+/** A user who typed these, each answered (requests included) by `stub`. */
+function chat(stub: RequestStub, ...typed: string[]): { state: UserState; said: string[]; effects: unknown[] } {
+  let state = initialUserState();
+  const said: string[] = [];
+  const effects: unknown[] = [];
+  typed.forEach((t, i) => {
+    const r = withStubbedRequests(flows, state, text(t), T0 + i * 1000, stub);
+    state = r.state;
+    said.push(...textsIn(r.effects));
+    effects.push(...r.effects);
+  });
+  return { state, said, effects };
+}
+
+const orders: Record<string, unknown> = { '104233': { order: { status: 'shipped', items: [{ name: 'Runner X' }] } } };
+const shop: RequestStub = (req) => {
+  const m = /\/api\/orders\/(\d+)$/.exec(req.url);
+  if (m)
+    return orders[m[1] ?? ''] ? { outcome: 'ok', json: orders[m[1] ?? ''], status: 200 } : { outcome: 'not_found', status: 404 };
+  return {
+    outcome: 'ok',
+    json: { products: [{ name: 'Trail Pro', price: 119, summary: 'grippy', link: 'https://shop.example.com/trail-pro' }] },
+  };
+};
+
+describe('the example order-status flow with a stubbed shop API', () => {
+  test('found: the real status', () => {
+    const { said } = chat(shop, 'order', '104233');
+    expect(said).toEqual([
+      "What's your order number? It's the 6 digits in your confirmation email.",
+      'Let me check order 104233…',
+      'Your order 104233 is shipped.',
+      'Hi there! What can I do for you?',
+    ]);
+  });
+
+  test('not found: asks again', () => {
+    const { said } = chat(shop, 'order', '999999');
+    expect(said.slice(-2)).toEqual([
+      "I can't find order 999999. Could you check the number?",
+      "What's your order number? It's the 6 digits in your confirmation email.",
+    ]);
+  });
+
+  test.each(['failed', 'timeout'] as const)('%s: the shop is not answering', (outcome) => {
+    const { said } = chat(() => ({ outcome }), 'order', '104233');
+    expect(said.slice(-2)).toEqual([
+      'The shop is not answering right now. Please try again in a few minutes.',
+      'Hi there! What can I do for you?',
+    ]);
+  });
+
+  test('the request carries the secret as a placeholder only', () => {
+    const seen: Array<EffectOf<'request'>> = [];
+    chat((req) => (seen.push(req), { outcome: 'ok', json: {} }), 'order', '104233');
+    expect(seen.map((r) => [r.method, r.url, r.headers])).toEqual([
+      ['GET', 'https://shop.example.com/api/orders/104233', { Authorization: 'Bearer {{secret.SHOP_API_TOKEN}}' }],
+    ]);
+  });
+
+  test('products: cards from the answer, valid for the Send API, then the ok node', () => {
+    const { said, effects } = chat(shop, 'shoes');
+    const cards = effects.filter(
+      (e) => typeof e === 'object' && e !== null && 'message' in e && 'attachment' in (e as { message: object }).message,
+    );
+    expect(cards).toHaveLength(1);
+    expect(messageSchema.safeParse((cards[0] as { message: unknown }).message).success).toBe(true);
+    expect(said).toEqual(['Tap a card to see more.']);
+  });
+
+  test('the lead goes to the CRM as a webhook, and the conversation does not wait', () => {
+    const { said, effects } = chat(shop, 'menu', 'Get 10% off', 'ann@example.com');
+    expect(effects.filter((e) => (e as { type: string }).type === 'webhook')).toEqual([
+      expect.objectContaining({
+        url: 'https://hooks.crm.example.com/leads',
+        body: JSON.stringify({ email: 'ann@example.com', source: 'messenger', first_name: 'there' }),
+      }),
+    ]);
+    expect(said.slice(-2)).toEqual(['Done! Your code is WELCOME10.', 'Hi there! What can I do for you?']);
+  });
+});
