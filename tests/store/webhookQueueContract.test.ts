@@ -120,7 +120,7 @@ describe.each(adapters)('%s webhook queue contract', (name, make) => {
     await store.close();
     store = await createRedisStore({
       url: TEST_REDIS_URL,
-      keyPrefix: prefix,
+      keyPrefix: prefix as string,
       dedupeTtlSeconds: 1,
       timeoutMs: 5000,
       logger: silent,
