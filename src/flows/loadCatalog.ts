@@ -13,6 +13,7 @@ import {
   type Product,
 } from '../engine/catalog';
 import { catalogNameSchema } from '../engine/catalogQuery';
+import { jsonErrorAt } from './jsonErrorAt';
 import { listDir, type Problem } from './problem';
 
 /** Where catalogs live, inside FLOWS_DIR: flows/catalogs/<name>.csv or <name>.json. */
@@ -29,7 +30,11 @@ interface Row {
   readonly line: number;
   readonly raw: unknown;
 }
-type Rows = { readonly ok: true; readonly rows: Row[] } | { readonly ok: false; readonly problems: Problem[] };
+/** The products read, and the rows that could not be (the file's other rows are still checked). */
+interface Rows {
+  readonly rows: Row[];
+  readonly problems: Problem[];
+}
 
 const error = (file: string, line: number | undefined, message: string, fix: string): Problem => ({
   severity: 'error',
@@ -101,19 +106,19 @@ function csvRows(file: string, text: string): Rows {
     // A broken quote makes every later row's cells uncertain: it is reported alone.
     const line = typeof (err as { lines?: unknown }).lines === 'number' ? (err as { lines: number }).lines : undefined;
     return {
-      ok: false,
+      rows: [],
       problems: [error(file, line, `not valid CSV: ${(err as Error).message}`, 'fix the quoting at that line')],
     };
   }
   const [head, ...body] = records;
-  if (!head) return { ok: false, problems: [error(file, undefined, 'the file is empty', 'add a header row and products')] };
+  if (!head) return { rows: [], problems: [error(file, undefined, 'the file is empty', 'add a header row and products')] };
   const header = head.record;
   const problems = headerProblems(file, header);
   if (body.length > CATALOG_LIMITS.products)
     problems.push(
       error(file, undefined, `more than ${CATALOG_LIMITS.products} products`, 'split the catalog into several files'),
     );
-  if (problems.length > 0) return { ok: false, problems };
+  if (problems.length > 0) return { rows: [], problems };
   const rows: Row[] = [];
   for (const { record, info, raw } of body) {
     const line = startLine(info.lines, raw);
@@ -136,7 +141,7 @@ function csvRows(file: string, text: string): Rows {
     });
     rows.push({ line, raw: product });
   }
-  return problems.length > 0 ? { ok: false, problems } : { ok: true, rows };
+  return { rows, problems };
 }
 
 /** The line each top-level element of a JSON array starts on (JSON.parse knows no lines). */
@@ -166,29 +171,23 @@ function elementLines(text: string): number[] {
 }
 
 function jsonRows(file: string, text: string): Rows {
+  const fail = (line: number | undefined, message: string, fix: string): Rows => ({
+    rows: [],
+    problems: [error(file, line, message, fix)],
+  });
   let data: unknown;
   try {
     data = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (err) {
-    const at = /position (\d+)/.exec((err as Error).message);
-    const line = at ? text.slice(0, Number(at[1])).split('\n').length : undefined;
-    return {
-      ok: false,
-      problems: [error(file, line, `not valid JSON: ${(err as Error).message}`, 'fix the JSON syntax at that line')],
-    };
+    const at = jsonErrorAt(text.replace(/^\uFEFF/, ''));
+    const line = at === undefined ? undefined : text.slice(0, at).split('\n').length;
+    return fail(line, `not valid JSON: ${(err as Error).message}`, 'fix the JSON syntax at that line');
   }
-  if (!Array.isArray(data))
-    return {
-      ok: false,
-      problems: [error(file, 1, 'not a JSON array', 'write the products as an array: [{"id": …, "title": …}, …]')],
-    };
+  if (!Array.isArray(data)) return fail(1, 'not a JSON array', 'write the products as an array: [{"id": …, "title": …}, …]');
   if (data.length > CATALOG_LIMITS.products)
-    return {
-      ok: false,
-      problems: [error(file, 1, `more than ${CATALOG_LIMITS.products} products`, 'split the catalog into several files')],
-    };
+    return fail(1, `more than ${CATALOG_LIMITS.products} products`, 'split the catalog into several files');
   const lines = elementLines(text);
-  return { ok: true, rows: data.map((raw: unknown, i) => ({ line: lines[i] ?? 1, raw })) };
+  return { rows: data.map((raw: unknown, i) => ({ line: lines[i] ?? 1, raw })), problems: [] };
 }
 
 function issueText(issue: z.core.$ZodIssue): string {
@@ -216,8 +215,8 @@ function warningsOf(file: string, line: number, p: Product): Problem[] {
 }
 
 /** Validates each product, reports every bad row and duplicate id by line, and indexes the rest. */
-function catalogOf(name: string, file: string, rows: readonly Row[]): CatalogLoad {
-  const problems: Problem[] = [];
+function catalogOf(name: string, file: string, { rows, problems: unread }: Rows): CatalogLoad {
+  const problems: Problem[] = [...unread];
   const warnings: Problem[] = [];
   const products: Product[] = [];
   const firstLine = new Map<string, number>();
@@ -239,8 +238,9 @@ function catalogOf(name: string, file: string, rows: readonly Row[]): CatalogLoa
     warnings.push(...warningsOf(file, line, parsed.data));
   }
   if (problems.length === 0 && products.length === 0) problems.push(error(file, undefined, 'no products', 'add products'));
+  const byLine = (a: Problem, b: Problem) => (a.line ?? 0) - (b.line ?? 0);
   return problems.length > 0
-    ? { ok: false, problems: [...problems, ...warnings] }
+    ? { ok: false, problems: [...problems.sort(byLine), ...warnings] }
     : { ok: true, catalog: buildCatalog(name, products), warnings };
 }
 
@@ -274,8 +274,10 @@ export function loadCatalogFile(path: string): CatalogLoad {
       ],
     };
   const text = readFileSync(path, 'utf8');
-  const rows = ext === '.csv' ? csvRows(file, text) : jsonRows(file, text);
-  return rows.ok ? catalogOf(name, file, rows.rows) : rows;
+  const read = ext === '.csv' ? csvRows(file, text) : jsonRows(file, text);
+  // A file that could not be read as rows at all (syntax, header, caps) says only that.
+  if (read.rows.length === 0 && read.problems.length > 0) return { ok: false, problems: read.problems };
+  return catalogOf(name, file, read);
 }
 
 export interface CatalogsLoad {
