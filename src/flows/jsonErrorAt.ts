@@ -7,14 +7,39 @@
  */
 const WS = new Set([' ', '\t', '\n', '\r']);
 const NUMBER = /-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
-// eslint-disable-next-line no-control-regex -- JSON strings may not hold raw control characters
-const STRING = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y;
+const ESCAPES = new Set(['"', '\\', '/', 'b', 'f', 'n', 'r', 't']);
+const HEX4 = /^[0-9a-fA-F]{4}$/;
+
+/**
+ * The end (just past the closing quote) of the JSON string opening at `i`, or -(where it breaks) - 1.
+ * A loop, not a regex: a regex over a string of millions of characters overflows V8's stack.
+ */
+function stringEnd(text: string, i: number): number {
+  if (text[i] !== '"') return -i - 1;
+  for (let j = i + 1; j < text.length; j++) {
+    const c = text.charCodeAt(j);
+    if (c === 0x22) return j + 1;
+    if (c < 0x20) return -j - 1;
+    if (c !== 0x5c) continue;
+    const e = text[j + 1] ?? '';
+    if (ESCAPES.has(e)) j++;
+    else if (e === 'u' && HEX4.test(text.slice(j + 2, j + 6))) j += 5;
+    else return -(j + 1) - 1;
+  }
+  return -text.length - 1;
+}
 const MAX_DEPTH = 512;
 
 export function jsonErrorAt(text: string): number | undefined {
   let i = 0;
   const skip = () => {
     while (i < text.length && WS.has(text[i] as string)) i++;
+  };
+  /** A string at i, consumed; false (i at the fault) when there is none. */
+  const string = () => {
+    const end = stringEnd(text, i);
+    i = end >= 0 ? end : -end - 1;
+    return end >= 0;
   };
   const match = (re: RegExp) => {
     re.lastIndex = i;
@@ -24,7 +49,7 @@ export function jsonErrorAt(text: string): number | undefined {
   };
   /** A scalar at i, consumed; false when there is none. */
   const scalar = () =>
-    match(STRING) || match(NUMBER) || ['true', 'false', 'null'].some((w) => text.startsWith(w, i) && ((i += w.length), true));
+    string() || match(NUMBER) || ['true', 'false', 'null'].some((w) => text.startsWith(w, i) && ((i += w.length), true));
   // Each open container: '[' or '{', and whether a value (array) or key (object) comes next.
   const stack: Array<'[' | '{'> = [];
   let wantValue = true;
@@ -45,7 +70,7 @@ export function jsonErrorAt(text: string): number | undefined {
           continue;
         }
         if (c === '{') {
-          if (!match(STRING)) return i;
+          if (!string()) return i;
           skip();
           if (text[i] !== ':') return i;
           i++;
@@ -63,7 +88,7 @@ export function jsonErrorAt(text: string): number | undefined {
       i++;
       if (top === '{') {
         skip();
-        if (!match(STRING)) return i;
+        if (!string()) return i;
         skip();
         if (text[i] !== ':') return i;
         i++;

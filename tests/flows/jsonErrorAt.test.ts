@@ -20,7 +20,7 @@ describe('jsonErrorAt', () => {
       ['{"a":1 "b":2}', 7],
       ['{a:1}', 1],
       ['[01]', 2],
-      ['["tab\there"]', 1],
+      ['["tab\there"]', 5],
       ['[1,2', 4],
       ['[] x', 3],
       ['', 0],
@@ -49,5 +49,12 @@ describe('jsonErrorAt', () => {
   it('refuses nesting deeper than 512 without overflowing the stack', () => {
     expect(jsonErrorAt('['.repeat(100_000))).toBe(512);
     expect(jsonErrorAt(`${'['.repeat(500)}${']'.repeat(500)}`)).toBeUndefined();
+  });
+});
+
+describe('jsonErrorAt on long strings', () => {
+  it('scans a string of millions of characters (a regex would overflow the stack)', () => {
+    const long = `["${'a'.repeat(15_000_000)}", x]`;
+    expect(jsonErrorAt(long)).toBe(long.length - 2);
   });
 });
