@@ -3,12 +3,13 @@ import { request as undiciRequest, type Dispatcher } from 'undici';
 import { MAX_REQUEST_TIMEOUT_MS, type RequestSettings } from '../engine/requestSettings';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
-import { findHost, isIpLiteral, isPublicAddress, normalHost } from './addressPolicy';
+import { normalHost } from './addressPolicy';
 import { guardedAgent, isAddressRefused, systemResolve, type Resolve } from './guardedAgent';
 import { HostSlots } from './hostSlots';
 import { outcomeLabel, type OutboundRequest, type RequestOutcome } from './outboundRequest';
 import { discard, readCapped } from './readCapped';
 import { resolveSecrets } from './resolveSecrets';
+import { checkUrl } from './urlPolicy';
 
 export interface Requester {
   /** Never throws for what an outside API can do: every such case is an outcome. */
@@ -47,19 +48,9 @@ export function createRequester(options: RequesterOptions): Requester {
 
   async function run(req: OutboundRequest, signal: AbortSignal | undefined, started: number): Promise<RequestOutcome> {
     const ms = () => Math.round(performance.now() - started);
-    let url: URL;
-    try {
-      url = new URL(req.url);
-    } catch {
-      return { kind: 'refused', reason: 'bad_url' };
-    }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') return { kind: 'refused', reason: 'scheme' };
-    if (url.username !== '' || url.password !== '') return { kind: 'refused', reason: 'bad_url' };
-    const host = findHost(settings.hosts, url.hostname);
-    if (!host) return { kind: 'refused', reason: 'host_not_allowed' };
-    if (url.protocol === 'http:' && !host.http) return { kind: 'refused', reason: 'scheme' };
-    if (!host.private && isIpLiteral(url.hostname) && !isPublicAddress(url.hostname))
-      return { kind: 'refused', reason: 'private_address' };
+    const checked = checkUrl(settings, req.url);
+    if (!checked.ok) return { kind: 'refused', reason: checked.reason };
+    const { url, host } = checked;
     const headers = resolveSecrets(req.headers, settings, options.secrets);
     if (!headers.ok) return { kind: 'refused', reason: headers.reason };
 
