@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { requestSettingsSchema, webhookSettingsSchema } from './requestSettings';
 import { requestSpecSchema, webhookActionSchema } from './requestSchema';
+import { catalogQuerySchema } from './catalogQuery';
 import { PAGE_INBOX_APP_ID } from '../platform/messagingRules';
 import { isTimeZone, parseRange, WEEKDAYS } from './businessHours';
 
@@ -128,6 +129,11 @@ export type Ask = z.infer<typeof askSchema>;
 export const nodeSchema = z.strictObject({
   actions: z.array(actionSchema).optional().describe('run on entering the node, before it speaks'),
   say: z.array(messageSpecSchema).optional(),
+  products: catalogQuerySchema
+    .optional()
+    .describe(
+      'after say: a carousel from a catalog in flows/catalogs/, filtered by the user\'s fields (docs/flows.md, "Catalogs")',
+    ),
   ask: askSchema.optional(),
   branch: z
     .array(

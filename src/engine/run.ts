@@ -11,6 +11,8 @@ import { reachNode } from './funnel';
 import { renderMessage, renderQuestion, type RenderContext } from './render';
 import { branchFor, buildRequest, buildWebhook, REQUEST_MARGIN_MS } from './requestBuild';
 import type { RequestSpec, WebhookSpec } from './requestSchema';
+import type { CatalogQuery } from './catalogQuery';
+import { renderProducts } from './productCards';
 import type { UserState } from './userState';
 
 /**
@@ -283,6 +285,17 @@ function say(run: Run, flow: string, nodeId: string, node: FlowNode): boolean {
   return true;
 }
 
+/**
+ * A node's `products` carousel, after its `say`. Returns the node to go to when nothing matched
+ * and `empty.goto` names one, false when the message cap stopped sending.
+ */
+function showProducts(run: Run, flow: string, nodeId: string, query: CatalogQuery): string | undefined | false {
+  const out = renderProducts(run.flows, { flow, node: nodeId }, query, run.state.fields);
+  if (out.kind === 'cards') return send(run, out.message) ? undefined : false;
+  if (query.empty?.text !== undefined && !send(run, { text: fillText(run, query.empty.text) })) return false;
+  return query.empty?.goto;
+}
+
 /** What a node does after speaking: the next node to enter now, or undefined to wait. */
 function afterSay(run: Run, flow: string, nodeId: string, node: FlowNode, version: string): string | undefined {
   if (node.request) return startRequest(run, flow, version, nodeId, node.request);
@@ -329,7 +342,9 @@ export function enterNode(run: Run, flow: string, nodeId: string): void {
     reachNode(run, flow, current);
     const jump = runActions(run, flow, current, node.actions ?? []);
     if (run.state.thread !== 'bot' || !say(run, flow, current, node)) return;
-    current = jump ?? afterSay(run, flow, current, node, loaded.version);
+    const shown: string | undefined | false = node.products ? showProducts(run, flow, current, node.products) : undefined;
+    if (shown === false) return;
+    current = jump ?? shown ?? afterSay(run, flow, current, node, loaded.version);
   }
 }
 

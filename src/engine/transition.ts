@@ -23,6 +23,7 @@ import { attributeAction, attributeReceipt, onBroadcast } from './broadcastEvent
 import { onSequenceTimer, SEQUENCE_TIMER_PREFIX, startSequence } from './sequenceEvents';
 import { onThreadEvent, remember } from './threadEvents';
 import { onRequestResult, whileWaiting } from './requestEvents';
+import { onProductTap } from './productTaps';
 import type { UserState } from './userState';
 import { validateAnswer } from './validateAnswer';
 
@@ -184,6 +185,7 @@ function onPayload(run: Run, event: Extract<EngineEvent, { type: 'payload' }>): 
   const { payload } = event;
   if (payload === OFFER_HUMAN_PAYLOAD) return startHandover(run, 'fallback_offer');
   if (onStartAnswer(run, payload)) return;
+  if (onProductTap(run, payload)) return;
   const ref = resolvePayload(run.flows, payload);
   if (ref && runControl(run, ref)) return;
   if (event.ref && startByTrigger(run, (t) => 'ref' in t && t.ref === event.ref)) return;

@@ -27,6 +27,8 @@ export function nodeRefs(flow: Flow, id: string): Ref[] {
     ...(node.randomize ?? []).flatMap((r, i) => at(r.goto, 'randomize', i, 'goto')),
     ...(['ok', 'not_found', 'failed', 'timeout'] as const).flatMap((k) => at(node.request?.[k], 'request', k)),
     ...at(node.request?.cards?.empty, 'request', 'cards', 'empty'),
+    ...(node.products?.buttons ?? []).flatMap((b, j) => ('goto' in b ? at(b.goto, 'products', 'buttons', j, 'goto') : [])),
+    ...at(node.products?.empty?.goto, 'products', 'empty', 'goto'),
     ...at(node.ask?.on_fail, 'ask', 'on_fail'),
     ...at(node.ask?.next, 'ask', 'next'),
     ...controlsOf(flow, id).flatMap(({ path, control }) => [

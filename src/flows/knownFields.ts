@@ -64,6 +64,10 @@ function outgoing(flow: Flow, id: string, after: ReadonlySet<string>): Array<{ t
     const [, , key, sub] = ref.path;
     if (ask && (key === 'next' || (key === 'ask' && (sub === 'next' || sub === 'choices'))))
       return { target: ref.target, known: answered };
+    // A product card's button stores the tapped product's id in its `into` field.
+    const product =
+      key === 'products' && sub === 'buttons' ? flow.nodes[id]?.products?.buttons?.[Number(ref.path[4])] : undefined;
+    if (product && 'into' in product) return { target: ref.target, known: new Set([...after, product.into]) };
     const control = controls.find((c) => c.path.every((p, i) => ref.path[i] === p));
     return { target: ref.target, known: control ? applyActions(after, control.control.actions) : after };
   });

@@ -10,6 +10,8 @@ import { lintMessageLimits, lintText } from './lintLimits';
 import { lintPayloads } from './lintPayloads';
 import { lintPolicy } from './lintPolicy';
 import { lintRequests } from './lintRequests';
+import { lintProducts } from './lintProducts';
+import type { Catalog } from '../engine/catalog';
 import { backstopMessage, backstopQuestion } from './lintRender';
 import { controlsOf, nodeEntries, quote, reporter, where, type FlowScope } from './lintScope';
 import { lintTriggers } from './lintTriggers';
@@ -22,8 +24,17 @@ import type { Locate, Problem } from './problem';
  * flows, conditions, requests and webhooks (lintRequests), and policy warnings. Pure: reads only its arguments, performs no I/O.
  * Errors refuse the load; warnings are reported and the flows still run.
  */
-/** `settingsFile`: where the settings came from (settings.yaml, .yml or .json), for the messages. */
-export function lintFlows(flows: readonly LoadedFlow[], settings: Settings, locate: Locate, settingsFile?: string): Problem[] {
+/**
+ * `settingsFile`: where the settings came from (settings.yaml, .yml or .json), for the messages;
+ * `catalogs`: the flows folder's catalogs, which `products` nodes name.
+ */
+export function lintFlows(
+  flows: readonly LoadedFlow[],
+  settings: Settings,
+  locate: Locate,
+  settingsFile?: string,
+  catalogs: ReadonlyMap<string, Catalog> = new Map(),
+): Problem[] {
   const out: Problem[] = [];
   for (const loaded of flows) {
     const scope: FlowScope = { loaded, flow: loaded.flow, settings, report: reporter(loaded.file, loaded.flow.id, locate, out) };
@@ -32,6 +43,7 @@ export function lintFlows(flows: readonly LoadedFlow[], settings: Settings, loca
     lintConditions(scope);
     lintPolicy(scope);
     lintRequests(scope);
+    lintProducts(scope, catalogs);
   }
   flowIds(flows, locate, out);
   unenterable(flows, settings, locate, out);

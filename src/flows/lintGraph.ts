@@ -62,7 +62,8 @@ function unreachableNodes({ flow, report }: FlowScope): void {
 }
 
 /** The user can tap something here: a text quick reply, a postback button or card button. */
-const hasTappable = (flow: Flow, id: string): boolean => controlsOf(flow, id).some((c) => !c.id.startsWith('a'));
+const hasTappable = (flow: Flow, id: string): boolean =>
+  controlsOf(flow, id).some((c) => !c.id.startsWith('a')) || (flow.nodes[id]?.products?.buttons ?? []).some((b) => 'goto' in b);
 
 function deadEnd({ flow, report }: FlowScope, id: string, node: FlowNode): void {
   const next = continuation(flow, id, node);

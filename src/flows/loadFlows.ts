@@ -128,7 +128,7 @@ export function loadFlows(dir: string): LoadOutcome {
     return f ? lineOf(f, path) : undefined;
   };
   if (settings && loaded.length > 0) {
-    problems.push(...lintFlows(loaded, settings, locate, settingsFile?.file));
+    problems.push(...lintFlows(loaded, settings, locate, settingsFile?.file, catalogs.catalogs));
     problems.push(...lintSequences(sequences.sequences, sequences.ids, loaded, settings, locate));
   }
   const errors = problems.filter((p) => p.severity === 'error');

@@ -81,6 +81,12 @@ describe('the linter on requests and webhooks', () => {
     errorAt('loop.yaml', 'ok: still_processing', 'poll', 'loop without user input: poll → still_processing → poll');
   });
 
+  test('products: an unknown catalog, a filter on something no product has, an unknown card button target', () => {
+    errorAt('products.yaml', 'catalog: shose', 'a', 'catalog "shose" does not exist');
+    errorAt('products.yaml', 'sise:', 'b', 'no product of catalog "shoes" has "sise"');
+    errorAt('products.yaml', 'goto: pickd', 'b', 'goes to "pickd", which is not a node of flow "products"');
+  });
+
   test('a valid request is not flagged', () => {
     expect(problems.filter((p) => p.severity === 'error' && p.file.endsWith('flow.yaml') && p.node === 'f')).toHaveLength(1);
   });

@@ -100,3 +100,35 @@ describe('the example order-status flow with a stubbed shop API', () => {
     expect(said.slice(-2)).toEqual(['Done! Your code is WELCOME10.', 'Hi there! What can I do for you?']);
   });
 });
+
+describe('the example flow: product cards from a catalog file', () => {
+  const tapOf = (effects: unknown[], title: string): string => {
+    for (const e of effects as Array<{
+      type: string;
+      message?: { attachment?: { payload?: { elements?: Array<{ buttons?: Array<{ title: string; payload?: string }> }> } } };
+    }>) {
+      for (const el of e.message?.attachment?.payload?.elements ?? [])
+        for (const b of el.buttons ?? []) if (b.title === title && b.payload) return b.payload;
+    }
+    throw new Error(`no button ${title}`);
+  };
+
+  test('filtered by the size the user gave, sorted, valid for the Send API; a card button stores the product and goes on', () => {
+    const { state, effects, said } = chat(shop, 'menu', 'By size', '42');
+    const carousels = effects.filter((e) => (e as { message?: { attachment?: unknown } }).message?.attachment);
+    expect(carousels).toHaveLength(1);
+    const message = (carousels[0] as { message: { attachment: { payload: { elements: Array<{ title: string }> } } } }).message;
+    expect(messageSchema.safeParse(message).success).toBe(true);
+    expect(message.attachment.payload.elements.map((e) => e.title)).toEqual(['Runner X', 'Trail Pro']);
+    expect(said.slice(-1)).toEqual(['In size 42:']);
+    const payload = tapOf(effects, 'I want this');
+    const r = withStubbedRequests(flows, state, { type: 'payload', payload, text: 'I want this' }, T0 + 10_000, shop);
+    expect(textsIn(r.effects)).toEqual(["Good choice! I'll put runner-x aside for you.", 'Hi there! What can I do for you?']);
+    expect(r.state.fields.product_id).toBe('runner-x');
+  });
+
+  test('no product in that size: the empty text, then its goto', () => {
+    const { said } = chat(shop, 'menu', 'By size', '47');
+    expect(said.slice(-2)).toEqual(['Nothing in size 47 right now.', 'Hi there! What can I do for you?']);
+  });
+});
