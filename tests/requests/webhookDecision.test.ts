@@ -1,6 +1,8 @@
 import { backoffMs, decideWebhook } from '../../src/requests/webhookDecision';
 import { webhookSigningKey } from '../../src/requests/webhookPump';
-import { signWebhook, verifyWebhook } from '../../src/requests/webhookSignature';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { signWebhook, verifyWebhook, WEBHOOK_HEADERS } from '../../src/requests/webhookSignature';
 import { ConfigError } from '../../src/errors';
 
 describe('decideWebhook', () => {
@@ -56,5 +58,26 @@ describe('signatures', () => {
     expect(webhookSigningKey(settings, (n) => (n === 'HOOK_KEY' ? 'a'.repeat(16) : undefined))).toBe('a'.repeat(16));
     expect(() => webhookSigningKey(settings, () => undefined)).toThrow(ConfigError);
     expect(() => webhookSigningKey(settings, () => 'short')).toThrow(/HOOK_KEY must be set/);
+  });
+});
+
+describe("docs/flows.md's receiver example", () => {
+  it('accepts what the pump signs, and refuses a changed body or an old timestamp', () => {
+    const doc = readFileSync(join(__dirname, '..', '..', 'docs', 'flows.md'), 'utf8');
+    const code = /```js\n([\s\S]*?function verifyTalkshop[\s\S]*?)```/.exec(doc)?.[1];
+    expect(code).toBeDefined();
+    type Verify = (raw: string, headers: Record<string, string>, secret: string) => boolean;
+    const verify = new Function('require', `${code}\nreturn verifyTalkshop;`)(require) as Verify;
+    const key = 'k'.repeat(32);
+    const body = '{"lead":{"email":"a@example.com"}}';
+    const headers = (ts: number, b = body) => ({
+      [WEBHOOK_HEADERS.timestamp]: String(ts),
+      [WEBHOOK_HEADERS.signature]: signWebhook(key, ts, b),
+    });
+    const now = Math.floor(Date.now() / 1000);
+    expect(verify(body, headers(now), key)).toBe(true);
+    expect(verify(body.replace('a@', 'b@'), headers(now), key)).toBe(false);
+    expect(verify(body, headers(now - 3600), key)).toBe(false);
+    expect(verify(body, headers(now), 'x'.repeat(32))).toBe(false);
   });
 });
