@@ -1,4 +1,6 @@
 import type { ServerResponse } from 'node:http';
+import { request } from 'undici';
+import { guardedAgent, isAddressRefused } from '../../src/requests/guardedAgent';
 import type { OutboundRequest } from '../../src/requests/outboundRequest';
 import { createRequester, type Requester } from '../../src/requests/safeRequester';
 import { waitFor } from '../support/webhookClient';
@@ -104,6 +106,18 @@ describe('refusals', () => {
     expect(await requester.request(get('file:///etc/passwd'))).toEqual({ kind: 'refused', reason: 'scheme' });
     expect(await requester.request(get('not a url'))).toEqual({ kind: 'refused', reason: 'bad_url' });
     expect(await requester.request(get('https://user:pw@secure.test/'))).toEqual({ kind: 'refused', reason: 'bad_url' });
+  });
+
+  it('checks the address the socket actually connected to, not only the lookup (an IP literal skips the lookup)', async () => {
+    const before = api.received.length;
+    const agent = guardedAgent(fakeDns({}), false, 5_000);
+    const err = await request(`http://127.0.0.1:${api.port}/`, { dispatcher: agent }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    await agent.close();
+    expect(isAddressRefused(err)).toBe(true);
+    expect(api.received.length).toBe(before);
   });
 
   it('reaches the same local server once its host entry says private: true', async () => {
