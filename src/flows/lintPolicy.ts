@@ -2,6 +2,7 @@ import { placeholders } from '../engine/interpolate';
 import { reachable, triggerTarget } from './flowGraph';
 import { knownFields } from './knownFields';
 import type { Action, FlowNode, MessageSpec } from '../engine/flowSchema';
+import type { RequestBody, RequestSpec } from '../engine/requestSchema';
 import { controlsOf, nodeEntries, quote, type FlowScope, type Path } from './lintScope';
 
 /**
@@ -19,9 +20,21 @@ interface Template {
   readonly text: string;
 }
 
+/** The strings of a JSON body (a request's or a webhook's), each with its path. */
+function bodyTemplates(body: RequestBody | undefined, path: Path): Template[] {
+  if (typeof body === 'string') return [{ path, text: body }];
+  if (Array.isArray(body)) return body.flatMap((b, i) => bodyTemplates(b, [...path, i]));
+  if (body !== null && typeof body === 'object') return Object.entries(body).flatMap(([k, v]) => bodyTemplates(v, [...path, k]));
+  return [];
+}
+
 const actionTemplates = (actions: readonly Action[] | undefined, base: Path): Template[] =>
   (actions ?? []).flatMap((a, i): Template[] => {
     if ('notify' in a) return [{ path: [...base, 'actions', i, 'notify'], text: a.notify }];
+    if ('webhook' in a) {
+      const at = [...base, 'actions', i, 'webhook'];
+      return [{ path: [...at, 'url'], text: a.webhook.url }, ...bodyTemplates(a.webhook.body, [...at, 'body'])];
+    }
     if (!('set' in a)) return [];
     return Object.entries(a.set).flatMap(([k, v]) =>
       typeof v === 'string' ? [{ path: [...base, 'actions', i, 'set', k], text: v }] : [],
@@ -47,6 +60,18 @@ function messageTemplates(m: MessageSpec, base: Path): Template[] {
   ];
 }
 
+/** A request's URL, header values, body strings and card texts (an unset field makes a wrong call). */
+function requestTemplates(r: RequestSpec | undefined, base: Path): Template[] {
+  if (!r) return [];
+  return [
+    { path: [...base, 'url'], text: r.url },
+    ...Object.entries(r.headers ?? {}).map(([name, text]) => ({ path: [...base, 'headers', name], text })),
+    ...bodyTemplates(r.body, [...base, 'body']),
+    ...(r.cards ? [{ path: [...base, 'cards', 'title'], text: r.cards.title }] : []),
+    ...(r.cards?.subtitle !== undefined ? [{ path: [...base, 'cards', 'subtitle'], text: r.cards.subtitle }] : []),
+  ];
+}
+
 /** Every string of a node the engine fills with {{placeholders}}. */
 function nodeTemplates(scope: FlowScope, id: string, node: FlowNode): Template[] {
   const base: Path = ['nodes', id];
@@ -58,6 +83,7 @@ function nodeTemplates(scope: FlowScope, id: string, node: FlowNode): Template[]
     ...(ask?.invalid !== undefined ? [{ path: [...base, 'ask', 'invalid'], text: ask.invalid }] : []),
     ...(ask?.choices ?? []).map((c, i) => ({ path: [...base, 'ask', 'choices', i, 'title'], text: c.title })),
     ...(node.handover?.message !== undefined ? [{ path: [...base, 'handover', 'message'], text: node.handover.message }] : []),
+    ...requestTemplates(node.request, [...base, 'request']),
     ...controlsOf(scope.flow, id).flatMap((c) => actionTemplates(c.control.actions, c.path)),
   ];
 }

@@ -87,6 +87,17 @@ describe('the linter on requests and webhooks', () => {
     errorAt('products.yaml', 'goto: pickd', 'b', 'goes to "pickd", which is not a node of flow "products"');
   });
 
+  test('a {{field}} in a request URL that may be unset is a warning, as in a message', () => {
+    expect(problems).toContainEqual(
+      expect.objectContaining({
+        severity: 'warning',
+        line: lineOf('loop.yaml', '{{job_id}}'),
+        node: 'poll',
+        message: expect.stringContaining('{{job_id}} has no default'),
+      }),
+    );
+  });
+
   test('a valid request is not flagged', () => {
     expect(problems.filter((p) => p.severity === 'error' && p.file.endsWith('flow.yaml') && p.node === 'f')).toHaveLength(1);
   });
