@@ -53,6 +53,17 @@ export function fillBody(body: RequestBody, ctx: FillContext): RequestBody {
   return body;
 }
 
+/** A filled URL longer than this is not sent (servers refuse long ones anyway): the request counts as failed. */
+export const MAX_URL_CHARS = 8192;
+
+function filledUrl(template: string, ctx: FillContext): Built<string> {
+  const url = fillRequestUrl(template, ctx.fields, ctx.defaults);
+  if (url === undefined) return { ok: false, reason: 'the URL is not valid once filled' };
+  return url.length > MAX_URL_CHARS
+    ? { ok: false, reason: `the URL is longer than ${MAX_URL_CHARS} characters` }
+    : { ok: true, effect: url };
+}
+
 export type Built<T> = { readonly ok: true; readonly effect: T } | { readonly ok: false; readonly reason: string };
 
 function bodyText(body: RequestBody | undefined, ctx: FillContext): Built<string | undefined> {
@@ -70,8 +81,8 @@ export function buildRequest(
   defaultTimeoutMs: number,
   ctx: FillContext,
 ): Built<EffectOf<'request'>> {
-  const url = fillRequestUrl(spec.url, ctx.fields, ctx.defaults);
-  if (url === undefined) return { ok: false, reason: 'the URL is not valid once filled' };
+  const url = filledUrl(spec.url, ctx);
+  if (!url.ok) return url;
   const body = bodyText(spec.body, ctx);
   if (!body.ok) return body;
   return {
@@ -81,7 +92,7 @@ export function buildRequest(
       id,
       name,
       method: spec.method,
-      url,
+      url: url.effect,
       headers: fillHeaders(spec.headers ?? {}, ctx),
       ...(body.effect === undefined ? {} : { body: body.effect }),
       timeoutMs: spec.timeout_ms ?? defaultTimeoutMs,
@@ -90,11 +101,11 @@ export function buildRequest(
 }
 
 export function buildWebhook(spec: WebhookSpec, id: string, name: string, ctx: FillContext): Built<EffectOf<'webhook'>> {
-  const url = fillRequestUrl(spec.url, ctx.fields, ctx.defaults);
-  if (url === undefined) return { ok: false, reason: 'the URL is not valid once filled' };
+  const url = filledUrl(spec.url, ctx);
+  if (!url.ok) return url;
   const body = bodyText(spec.body, ctx);
   if (!body.ok) return body;
-  return { ok: true, effect: { type: 'webhook', id, name, url, body: body.effect ?? '{}' } };
+  return { ok: true, effect: { type: 'webhook', id, name, url: url.effect, body: body.effect ?? '{}' } };
 }
 
 /** Where an outcome leads: not_found and timeout fall back to failed; undefined: say messages.request_failed and stay. */

@@ -124,6 +124,13 @@ describe('a request node', () => {
     expect(requestsIn(effects)[0]?.headers['X-Customer']).toBe('1X-Evil: 1 secret.SHOP_API_TOKEN');
   });
 
+  test('a URL too long once filled is not sent: the failed branch runs at once', () => {
+    const r = run(initialUserState(), text('order'), text('€'.repeat(1000)));
+    expect(requestsIn(r.effects)).toEqual([]);
+    expect(textsIn(r.effects).slice(-2)).toEqual(['The shop is not answering.', 'Menu']);
+    expect(r.state.request).toBeNull();
+  });
+
   test('the default method is GET and the default timeout is settings requests.timeout_ms', () => {
     const r = transition(
       flowSet([{ ...orders, start: 'bare' }], { requests: { ...settings.requests, timeout_ms: 1234 } }),
