@@ -22,7 +22,7 @@ export interface WebhookPumpOptions {
   readonly random?: () => number;
   /** How often an idle pump looks for due jobs (default 1 s). */
   readonly pollMs?: number;
-  /** Jobs claimed and sent at once by this pump (default 16). */
+  /** Tries this pump has in flight at most (default 16). */
   readonly batch?: number;
   /** How long a claim holds a job (default twice the request timeout plus 30 s: a try always ends first). */
   readonly leaseMs?: number;
@@ -147,13 +147,27 @@ export function startWebhookPump(options: WebhookPumpOptions): WebhookPump {
     );
   }
 
+  // Up to `batch` tries in flight; a slot freed by a quick receiver is refilled at once, without
+  // waiting for a slow one in the same claim.
+  const inFlight = new Set<Promise<void>>();
   const loop = (async () => {
     while (!stopping.signal.aborted) {
-      const claimed = await stored('claim', () => queue.claimDue(now(), batch, leaseMs, randomUUID()));
+      const room = batch - inFlight.size;
+      if (room === 0) {
+        await Promise.race(inFlight);
+        continue;
+      }
+      const claimed = await stored('claim', () => queue.claimDue(now(), room, leaseMs, randomUUID()));
       if (claimed === undefined) break;
-      if (claimed.length === 0) await pause(pollMs);
-      else await Promise.all(claimed.map((c) => deliver(c).catch((err: unknown) => unexpected(c, err))));
+      for (const c of claimed) {
+        const running: Promise<void> = deliver(c)
+          .catch((err: unknown) => unexpected(c, err))
+          .finally(() => inFlight.delete(running));
+        inFlight.add(running);
+      }
+      if (claimed.length < room) await pause(pollMs); // nothing more is due now
     }
+    await Promise.all(inFlight);
   })();
 
   return {

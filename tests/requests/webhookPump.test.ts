@@ -186,6 +186,26 @@ describe.each(adapters)('outgoing webhooks (%s queue)', (_name, make) => {
     expect(await count('delivered')).toBe(1);
   });
 
+  it('keeps sending to other receivers while one try hangs (a freed slot is refilled at once)', async () => {
+    answers = [0]; // the slow receiver's first try never answers
+    let fastCalls = 0;
+    const fast = await localServer((_req, res) => {
+      fastCalls += 1;
+      json(res, 200, {});
+    });
+    const fastUrl = `http://crm.test:${fast.port}/hooks`;
+    const send = (id: string, to: string) => enqueueWebhook(queue(), requests, { id, name: 'crm', url: to, body: { id } }, clock);
+    await send('slow-1', url());
+    pump({ batch: 2, settings: { requests: { ...requests, timeout_ms: 30_000 }, webhooks: webhookSettingsSchema.parse({}) } });
+    await waitFor('the slow try to start', () => (receiver.received.length === 1 ? true : undefined));
+    for (const id of ['fast-1', 'fast-2', 'fast-3']) await send(id, fastUrl);
+    await waitFor('three fast deliveries', async () => (fastCalls === 3 && (await queue().size()) === 1 ? true : undefined));
+    // Still hanging: the slow try has not ended, and did not hold the others up.
+    expect(await count('delivered')).toBe(3);
+    expect(receiver.received).toHaveLength(1);
+    await fast.close();
+  });
+
   it('retries store errors instead of dropping work', async () => {
     let failures = 3;
     const flaky: WebhookQueue = {
