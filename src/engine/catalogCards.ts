@@ -118,29 +118,46 @@ function plan(catalog: Catalog, query: CatalogQuery, fill: (s: string) => string
   return { lists, predicates, none: false };
 }
 
+const maskOf = (list: Int32Array, n: number): Uint8Array => {
+  const mask = new Uint8Array(n);
+  for (const i of list) mask[i] = 1;
+  return mask;
+};
+
+/**
+ * Below this many candidates, sorting them by rank is cheaper than walking the pre-sorted order
+ * (which visits about n / candidates positions per card shown).
+ */
+const SORT_BELOW = 256;
+
 /** The products that match, in the query's order, up to its limit (and whether there were more). */
 function select(catalog: Catalog, query: CatalogQuery, p: Plan): { positions: number[]; more: boolean } {
   const { items } = catalog;
+  const n = items.length;
   const keep = (i: number) => p.predicates.every((test) => test(items[i] as IndexedProduct));
   const positions: number[] = [];
-  if (p.lists.length === 0) {
-    // No indexed condition: walk the pre-sorted order and stop one past the limit.
-    const order = query.sort === 'catalog' ? undefined : catalog.orders[query.sort];
-    for (let r = 0; r < items.length && positions.length <= query.limit; r++) {
-      const i = order ? (order[r] as number) : r;
-      if (keep(i)) positions.push(i);
+  const want = query.limit + 1; // one past the limit says whether there are more
+  const order = query.sort === 'catalog' ? undefined : catalog.orders[query.sort];
+  // The smallest posting list drives; the others are masks tested per candidate.
+  const [first, ...rest] = [...p.lists].sort((a, b) => a.length - b.length);
+  const masks = rest.map((list) => maskOf(list, n));
+  const passes = (i: number) => masks.every((m) => m[i] === 1) && keep(i);
+  if (first && (!order || first.length < SORT_BELOW)) {
+    // Posting lists are in catalog order: stop early in it, or sort the few candidates by rank.
+    for (const i of first) {
+      if (passes(i)) positions.push(i);
+      if (!order && positions.length === want) break;
+    }
+    if (order) {
+      const rank = catalog.ranks[query.sort as Exclude<typeof query.sort, 'catalog'>];
+      positions.sort((a, b) => (rank[a] as number) - (rank[b] as number));
     }
   } else {
-    const [first, ...rest] = [...p.lists].sort((a, b) => a.length - b.length) as [Int32Array, ...Int32Array[]];
-    const masks = rest.map((list) => {
-      const mask = new Uint8Array(items.length);
-      for (const i of list) mask[i] = 1;
-      return mask;
-    });
-    for (const i of first) if (masks.every((m) => m[i] === 1) && keep(i)) positions.push(i);
-    if (query.sort !== 'catalog') {
-      const rank = catalog.ranks[query.sort];
-      positions.sort((a, b) => (rank[a] as number) - (rank[b] as number));
+    // No indexed condition, or many candidates in a sorted order: walk the pre-sorted order.
+    const firstMask = first ? maskOf(first, n) : undefined;
+    for (let r = 0; r < n && positions.length < want; r++) {
+      const i = order ? (order[r] as number) : r;
+      if ((!firstMask || firstMask[i] === 1) && passes(i)) positions.push(i);
     }
   }
   return { positions: positions.slice(0, query.limit), more: positions.length > query.limit };

@@ -75,6 +75,15 @@ describe('catalogCards: filters', () => {
     expect(ids(shoes, { where: { price: { min: 89, max: 119 } } })).toEqual(['runner-x', 'trail-pro']);
     expect(ids(shoes, { where: { price: { max: '{{budget}}' } } }, { budget: '100' })).toEqual(['runner-x', 'walker']);
     expect(ids(shoes, { where: { price: 69 } })).toEqual(['walker']);
+    const weights = catalogOf([
+      { id: 'n', title: 'N', price: 1, grams: 250 },
+      { id: 'list', title: 'L', price: 1, grams: [320, 280] },
+      { id: 'text', title: 'T', price: 1, grams: 'heavy' },
+      { id: 'none', title: 'X', price: 1 },
+    ]);
+    expect(ids(weights, { where: { grams: { max: 300 } } })).toEqual(['n', 'list']);
+    expect(ids(weights, { where: { grams: { min: 300 } } })).toEqual(['list']);
+    expect(ids(weights, { where: { grams: { min: 'lots' } } })).toEqual(['n', 'list', 'text', 'none']);
   });
 
   it('leaves out a condition whose field the user has not given', () => {
@@ -243,48 +252,55 @@ describe('catalogCards: the index agrees with a plain filter', () => {
       })
       .map((r) => product({ id: `p${i}`, ...r, ...(r.price === undefined ? {} : { price: r.price }) }));
 
-  it('finds the same products in the same order, and every message passes the Send API schema', () => {
-    fc.assert(
-      fc.property(
-        fc.integer({ min: 1, max: 40 }).chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => arbProduct(i)))),
-        fc.record({
-          color: fc.option(fc.constantFrom('red', 'grun', 'BLUE', 'black'), { nil: undefined }),
-          sizes: fc.option(
-            fc.oneof(
-              fc.integer({ min: 37, max: 46 }),
-              fc.constant(['40', '44']).map((a) => [...a]),
+  // Small catalogs, and large ones whose posting lists are long enough to be walked in sorted order.
+  it.each([
+    [1, 40, 300],
+    [300, 900, 25],
+  ])(
+    'finds the same products in the same order, and every message passes the Send API schema (%i to %i products)',
+    (least, most, numRuns) => {
+      fc.assert(
+        fc.property(
+          fc.integer({ min: least, max: most }).chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => arbProduct(i)))),
+          fc.record({
+            color: fc.option(fc.constantFrom('red', 'grun', 'BLUE', 'black'), { nil: undefined }),
+            sizes: fc.option(
+              fc.oneof(
+                fc.integer({ min: 37, max: 46 }),
+                fc.constant(['40', '44']).map((a) => [...a]),
+              ),
+              { nil: undefined },
             ),
-            { nil: undefined },
-          ),
-          min: fc.option(fc.integer({ min: 0, max: 300 }), { nil: undefined }),
-          sort: fc.constantFrom('catalog', 'price_asc', 'price_desc'),
-          limit: fc.integer({ min: 1, max: 10 }),
-        }),
-        (products, q) => {
-          const where: Record<string, string | number | string[]> = {};
-          if (q.color !== undefined) where.color = q.color;
-          if (q.sizes !== undefined) where.sizes = q.sizes;
-          const c = buildCatalog('shoes', products);
-          const result = catalogCards(
-            c,
-            query({
-              where: { ...where, ...(q.min === undefined ? {} : { price: { min: q.min } }) },
-              sort: q.sort as 'catalog',
-              limit: q.limit,
-              buttons: [{ title: 'Buy now, before it is gone', goto: 'buy' }],
-            }),
-            {},
-          );
-          const expected = reference(products, where, q.sort, q.min);
-          expect(result.productIds).toEqual(expected.slice(0, q.limit));
-          expect(result.more).toBe(expected.length > q.limit);
-          const message = asMessage(result.elements);
-          if (message) expect(messageSchema.safeParse(message).error).toBeUndefined();
-        },
-      ),
-      { numRuns: 300 },
-    );
-  });
+            min: fc.option(fc.integer({ min: 0, max: 300 }), { nil: undefined }),
+            sort: fc.constantFrom('catalog', 'price_asc', 'price_desc'),
+            limit: fc.integer({ min: 1, max: 10 }),
+          }),
+          (products, q) => {
+            const where: Record<string, string | number | string[]> = {};
+            if (q.color !== undefined) where.color = q.color;
+            if (q.sizes !== undefined) where.sizes = q.sizes;
+            const c = buildCatalog('shoes', products);
+            const result = catalogCards(
+              c,
+              query({
+                where: { ...where, ...(q.min === undefined ? {} : { price: { min: q.min } }) },
+                sort: q.sort as 'catalog',
+                limit: q.limit,
+                buttons: [{ title: 'Buy now, before it is gone', goto: 'buy' }],
+              }),
+              {},
+            );
+            const expected = reference(products, where, q.sort, q.min);
+            expect(result.productIds).toEqual(expected.slice(0, q.limit));
+            expect(result.more).toBe(expected.length > q.limit);
+            const message = asMessage(result.elements);
+            if (message) expect(messageSchema.safeParse(message).error).toBeUndefined();
+          },
+        ),
+        { numRuns },
+      );
+    },
+  );
 
   it('folds the filter values as keywords are folded', () => {
     expect(valueKey('Grün')).toBe(normalize('grun'));
