@@ -14,6 +14,7 @@ import { flowHandler } from './runtime/flowHandler';
 import type { FlowSet } from './engine/flowSet';
 import type { Handler } from './runtime/handler';
 import { createGraphClient, graphClientOptions, type GraphClient } from './messenger/graphClient';
+import { startOutboundCalls } from './runtime/outboundCalls';
 import { OutboxSender } from './runtime/outboxSender';
 import { pumpTimers } from './runtime/timerPump';
 import { BroadcastBook } from './runtime/broadcastBook';
@@ -187,6 +188,19 @@ export async function startService(config: Config, options: StartOptions = {}): 
   const book = flowSet && store.broadcasts ? new BroadcastBook(store.broadcasts, flowSet.settings) : undefined;
   const handler = runsWorker ? (options.handler ?? (flowSet && flowHandlerOf(config, flowSet, graph, book))) : undefined;
 
+  // Flows' requests to outside APIs and outgoing webhooks, with the settings' policy.
+  const outbound =
+    flowSet &&
+    startOutboundCalls({
+      flows: flowSet,
+      store,
+      pageId: config.MESSENGER_PAGE_ID,
+      env: (name) => process.env[name],
+      logger,
+      metrics,
+      now,
+      sleep: (ms) => sleep(ms),
+    });
   const sender = graph
     ? new OutboxSender({
         store,
@@ -203,6 +217,8 @@ export async function startService(config: Config, options: StartOptions = {}): 
         replyLimit: { perMinute: config.USER_REPLIES_PER_MINUTE, burst: config.USER_REPLY_BURST },
         broadcasts: book,
         marketing: config.MARKETING_AD_ACCOUNT_ID ? { adAccountId: config.MARKETING_AD_ACCOUNT_ID } : undefined,
+        requests: outbound?.requests,
+        webhooks: outbound?.webhooks,
       })
     : undefined;
   const withBroadcasts = store.broadcasts ? { ...store, broadcasts: store.broadcasts } : undefined;
@@ -331,6 +347,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
       const force = setTimeout(() => servers.forEach((s) => s.closeAllConnections()), 5_000);
       await closed;
       clearTimeout(force);
+      await outbound?.stop(); // before the store: the webhook pump settles its tries in it
       await store.close();
       ownGraph?.close();
       logger.info('talkshop stopped');

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { sourceKind } from '../engine/consentLedger';
 import { decodeUserState } from '../engine/userState';
 import type { SenderAction } from '../messenger/graphClient';
@@ -97,6 +98,12 @@ export class EffectDelivery {
             at: effect.at,
           });
           return { type: 'done', outcome: 'scheduled' };
+        case 'request':
+          // The OutboxSender starts requests beside its rounds (FlowRequests); one reaching here has no requester.
+          this.o.logger.warn({ partition, entryId: entry.id, request: effect.name }, 'flow request dropped: no requester');
+          return { type: 'done', outcome: 'no_requester' };
+        case 'webhook':
+          return await this.webhook(partition, { ...entry, effect });
         case 'warning':
           // A flow problem the linter could not see (a cycle, the message cap, a missing node).
           this.o.metrics.engineWarnings.inc({ code: effect.code });
@@ -121,6 +128,23 @@ export class EffectDelivery {
   private async erasedSince(partition: number, entry: Delivery): Promise<boolean> {
     const at = await this.o.store.states.forgottenAt(partition, entry.userKey);
     return at !== null && at >= Number(entry.itemId.split('-', 1)[0]);
+  }
+
+  /**
+   * Queues an outgoing webhook (durable, retried and signed by the webhook pump); the conversation
+   * never waits for it. The entry's id makes a replay after a crash one job.
+   */
+  private async webhook(partition: number, entry: Delivery<'webhook'>): Promise<Step> {
+    const enqueue = this.o.webhooks;
+    if (!enqueue) {
+      this.o.logger.warn({ partition, entryId: entry.id, webhook: entry.effect.name }, 'outgoing webhook dropped: no queue');
+      return { type: 'done', outcome: 'no_webhook_queue' };
+    }
+    const { id, name, url, body } = entry.effect;
+    // A digest, not the PSID: the job's id outlives the user's erasure in the queue's dedupe record.
+    const jobId = createHash('sha256').update(`${entry.userKey}|${id}`).digest('hex').slice(0, 32);
+    const outcome = await enqueue({ id: jobId, name, url, body: JSON.parse(body) as unknown });
+    return { type: 'done', outcome: outcome.kind === 'refused' ? `webhook_${outcome.reason}` : `webhook_${outcome.kind}` };
   }
 
   /** A seen marker or typing indicator, if the Page has room for it now; dropped (and counted) if not. */

@@ -4,7 +4,7 @@ import { streamIdAfter } from '../store/records';
 import { decodeEffect, type DecodedEffect } from './decodeEffect';
 import type { AckCarry } from './outboxAcks';
 import type { OutboxWindow } from './outboxWindow';
-import type { Step } from './senderOptions';
+import type { Attempt, Step } from './senderOptions';
 
 /** A round must have run this long before live replies committed meanwhile are looked for. */
 export const LIVE_PASS_AFTER_MS = 50;
@@ -29,7 +29,7 @@ export interface RoundShare {
 export interface LiveSteps {
   /** Superseded seen markers among `entries` (supersededSeen). */
   superseded(entries: readonly OutboxEntry[]): ReadonlySet<string>;
-  attempt(entry: OutboxEntry, decoded: Exclude<DecodedEffect, { type: 'unknown' }>): Promise<Step>;
+  attempt(entry: OutboxEntry, decoded: Exclude<DecodedEffect, { type: 'unknown' }>): Promise<Attempt>;
   /** Records a done entry (a cosmetic one may wait in `carry` for the next); false when the lease is gone. */
   finish(
     entry: OutboxEntry,
@@ -128,9 +128,13 @@ export async function livePass(share: RoundShare, steps: LiveSteps, lanes: numbe
       for (const entry of queue) {
         const decoded = decodeEffect(entry.effect);
         if (decoded.type === 'unknown' || steps.isBulk(entry)) break;
-        const step: Step = superseded.has(entry.id)
+        const step: Attempt = superseded.has(entry.id)
           ? { type: 'done', outcome: 'superseded' }
           : await steps.attempt(entry, decoded);
+        if (step.type === 'started') {
+          finished += 1; // a request now runs on its own; the user's next entries may go
+          continue;
+        }
         if (step.type !== 'done') break;
         if (!(await steps.finish(entry, decoded, step, carry))) {
           lost = true;

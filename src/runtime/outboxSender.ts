@@ -3,7 +3,7 @@ import { parseBroadcastStatField } from '../engine/broadcastSend';
 import { backoffMs } from '../messenger/graphErrors';
 import type { OutboxDone, OutboxEntry } from '../store/ports';
 import { decodeEffect, type DecodedEffect } from './decodeEffect';
-import type { SenderOptions, Step } from './senderOptions';
+import type { Attempt, SenderOptions, Step } from './senderOptions';
 import { HeldRecords, heldRetryMs } from './heldRecords';
 import { furthest, OutboxAcks, type AckCarry } from './outboxAcks';
 import { isBulk, liveFirst, supersededSeen } from './roundOrder';
@@ -73,6 +73,16 @@ export class OutboxSender {
     const share: RoundShare = { partition, window, claimed: new Set(), lastRead: cursor };
     const acks = new OutboxAcks((done, to) => this.o.store.states.ackOutbox(partition, leaseToken, done, to));
     const ctx: PartitionRun = { partition, active, wake, share, acks, blocked };
+    try {
+      await this.rounds(ctx, window, blocked);
+    } finally {
+      // Given up: requests still out are aborted, and their entries stay for the next holder.
+      this.o.requests?.abandon(partition);
+    }
+  }
+
+  private async rounds(ctx: PartitionRun, window: OutboxWindow, blocked: BlockedUsers): Promise<void> {
+    const { partition, active, wake, share } = ctx;
     let failures = 0; // consecutive rounds that had to postpone an entry
     let heldRounds = 0; // consecutive rounds that found only entries waiting behind a newer Talkshop's
     let readFailures = 0;
@@ -151,7 +161,7 @@ export class OutboxSender {
     const byUser = new Map<string, OutboxEntry[]>();
     const now = Date.now();
     for (const e of entries) {
-      if (blocked.isBlocked(e.userKey, now)) continue;
+      if (blocked.isBlocked(e.userKey, now) || this.o.requests?.has(e.id)) continue;
       const queue = byUser.get(e.userKey) ?? [];
       if (queue.length < PER_USER_PER_ROUND) byUser.set(e.userKey, [...queue, e]);
     }
@@ -187,9 +197,11 @@ export class OutboxSender {
               held = true;
               break;
             }
-            let step: Step = superseded.has(entry.id)
+            const tried: Attempt = superseded.has(entry.id)
               ? { type: 'done', outcome: 'superseded' }
-              : await this.attempt(partition, entry, decoded);
+              : await this.attempt(run, entry, decoded);
+            if (tried.type === 'started') continue; // a request: acked when its result is recorded
+            let step: Step = tried;
             if (step.type === 'retry' && step.why === 'retryable' && failing.size === 0) {
               const tried = blocked.failed(entry.userKey, entry.id, Date.now());
               this.o.logger.debug(
@@ -234,7 +246,7 @@ export class OutboxSender {
     const steps: LiveSteps = {
       superseded: supersededSeen,
       isBulk,
-      attempt: (entry, decoded) => this.attempt(run.partition, entry, decoded),
+      attempt: (entry, decoded) => this.attempt(run, entry, decoded),
       finish: (entry, decoded, step, carry) => this.finish(run, entry, decoded, step, carry),
       flush: (carry) => this.flush(run, carry),
       read: (after, count) => this.o.store.states.readOutbox(run.partition, after, count),
@@ -283,13 +295,27 @@ export class OutboxSender {
     return (await retryStore('outbox ack', ack, this.ctx(run.partition, run.active))) === true;
   }
 
-  /** A known effect is delivered; an unreadable one can never be, so it is dropped (and counted). */
+  /**
+   * A known effect is delivered; an unreadable one can never be, so it is dropped (and counted). A
+   * flow request is started beside the rounds (FlowRequests) and acknowledged once its result is in
+   * the user's inbox.
+   */
   private async attempt(
-    partition: number,
+    run: PartitionRun,
     entry: OutboxEntry,
     decoded: Exclude<DecodedEffect, { type: 'unknown' }>,
-  ): Promise<Step> {
+  ): Promise<Attempt> {
+    const partition = run.partition;
     if (decoded.type === 'effect') {
+      const requests = this.o.requests;
+      if (decoded.effect.type === 'request' && requests) {
+        if (requests.full) return { type: 'retry', why: 'requests_full' };
+        const started = { partition, id: entry.id, userKey: entry.userKey, effect: decoded.effect };
+        requests.start(started, run.active, async () => {
+          await this.finish(run, entry, decoded, { type: 'done', outcome: 'requested' }, []);
+        });
+        return { type: 'started' };
+      }
       if (isBotAnswer(decoded.effect)) {
         const limited = this.replies.answers(entry.userKey, entry.itemId, this.o.now());
         if (limited.fresh && !limited.answered) this.o.metrics.repliesLimited.inc();

@@ -7,6 +7,8 @@ import type { Store } from '../store/ports';
 import type { AgentNotice } from './notifyAgents';
 import type { ReplyLimit } from './userFairness';
 import type { BroadcastBook } from './broadcastBook';
+import type { FlowRequests } from './flowRequests';
+import type { EnqueueWebhookOutcome, WebhookRequest } from '../requests/enqueueWebhook';
 
 /** What the outbox sender and the thread-control effects it runs are given, and what one delivery attempt decides. */
 export interface SenderOptions {
@@ -44,6 +46,10 @@ export interface SenderOptions {
   readonly replyLimit?: ReplyLimit;
   /** Broadcast statuses and campaigns (a cancelled broadcast's queued entries are skipped); absent: none cancelled. */
   readonly broadcasts?: BroadcastBook;
+  /** Runs flows' requests to outside APIs; absent: a request entry is dropped with a warning (outcome no_requester). */
+  readonly requests?: FlowRequests;
+  /** Queues an outgoing webhook (src/requests/enqueueWebhook.ts); absent: webhook entries are dropped with a warning. */
+  readonly webhooks?: (request: WebhookRequest) => Promise<EnqueueWebhookOutcome>;
   /** Marketing Messages: the ad account sends go through (MARKETING_AD_ACCOUNT_ID); absent: such sends fail. */
   readonly marketing?: { readonly adAccountId: string };
 }
@@ -66,3 +72,9 @@ interface Entry<E extends EngineEffect> {
 export type Step =
   | { readonly type: 'done'; readonly outcome: string; readonly stat?: string }
   | { readonly type: 'retry'; readonly ms?: number; readonly why: string };
+
+/**
+ * What an attempt at an entry came to: a Step, or `started` (a flow request now runs beside the
+ * rounds; the entry is acknowledged when its result is in the user's inbox, see FlowRequests).
+ */
+export type Attempt = Step | { readonly type: 'started' };

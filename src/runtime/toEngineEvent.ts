@@ -1,6 +1,7 @@
 import {
   HANDOVER_OUTCOMES,
   isAdReferral,
+  requestResultSchema,
   type EngineEvent,
   type HandoverOutcome,
   type MarketingOptin,
@@ -155,6 +156,10 @@ export function toEngineEvent(e: MessengerEvent, ourAppId?: string): EngineEvent
     }
     case 'handover_result':
       return isOutcome(raw.outcome) ? { type: 'handover_result', outcome: raw.outcome, at: e.timestamp } : { type: 'none' };
+    case 'request_result': {
+      const parsed = requestResultSchema.safeParse({ ...raw, type: 'request_result' });
+      return parsed.success ? parsed.data : { type: 'none' };
+    }
     case 'message': {
       const m = obj(raw.message);
       // The first message after a click-to-Messenger ad carries the ad's referral.

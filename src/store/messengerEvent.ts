@@ -23,6 +23,8 @@ export const EVENT_KINDS = [
   'timer_fired',
   // Internal: a broadcast reached this user (raw { broadcast: id, test?: true }), from the fan-out.
   'broadcast',
+  // Internal: the answer to a flow's request (raw { id, outcome, status?, json? }), from the requester.
+  'request_result',
 ] as const;
 
 export type EventKind = (typeof EVENT_KINDS)[number];
@@ -44,7 +46,10 @@ export interface MessengerEvent {
 }
 
 /** The kinds Talkshop writes itself (never parsed from a webhook). */
-export type InternalKind = Extract<EventKind, 'handover_result' | 'admin_command' | 'timer_fired' | 'broadcast'>;
+export type InternalKind = Extract<
+  EventKind,
+  'handover_result' | 'admin_command' | 'timer_fired' | 'broadcast' | 'request_result'
+>;
 
 /**
  * An event Talkshop writes into a user's lane itself (a sender report, an admin command, a timer),

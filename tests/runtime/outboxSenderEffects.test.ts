@@ -150,6 +150,8 @@ const OUTCOMES: { readonly [K in EffectType]: string } = {
   sequence: 'not_a_send',
   sequence_timer: 'scheduled',
   notify: 'no_notifier',
+  request: 'no_requester',
+  webhook: 'no_webhook_queue',
   warning: 'logged',
 };
 
