@@ -104,10 +104,17 @@ function csvRows(file: string, text: string): Rows {
     records = csvRecords.parse(parsed);
   } catch (err) {
     // A broken quote makes every later row's cells uncertain: it is reported alone.
-    const line = typeof (err as { lines?: unknown }).lines === 'number' ? (err as { lines: number }).lines : undefined;
+    const { lines, code } = err as { lines?: unknown; code?: unknown };
+    const line = typeof lines === 'number' ? lines : undefined;
+    const tooLong = code === 'CSV_MAX_RECORD_SIZE';
+    const message = tooLong
+      ? `a row longer than ${CATALOG_LIMITS.columns * CATALOG_LIMITS.cell} characters`
+      : `not valid CSV: ${(err as Error).message}`;
     return {
       rows: [],
-      problems: [error(file, line, `not valid CSV: ${(err as Error).message}`, 'fix the quoting at that line')],
+      problems: [
+        error(file, line, message, tooLong ? 'shorten the row, or close the quote it opens' : 'fix the quoting at that line'),
+      ],
     };
   }
   const [head, ...body] = records;

@@ -117,6 +117,10 @@ describe('CSV catalogs', () => {
     expect(errors(file('l.csv', `${HEADER}\na,A,${long},,1,USD,,x,1\n`))).toEqual([
       [2, `subtitle: more than ${CATALOG_LIMITS.cell} characters`],
     ]);
+    const huge = 'y'.repeat(CATALOG_LIMITS.columns * CATALOG_LIMITS.cell + 1);
+    expect(errors(file('r.csv', `${HEADER}\na,A,,,1,USD,,x,1\nb,"${huge}",,,1,USD,,x,1\n`))).toEqual([
+      [3, 'a row longer than 128000 characters'],
+    ]);
     const rows = Array.from({ length: CATALOG_LIMITS.products + 1 }, (_, i) => `p${i},P`).join('\n');
     expect(errors(file('many.csv', `id,title\n${rows}\n`))).toEqual([
       [undefined, `more than ${CATALOG_LIMITS.products} products`],
