@@ -98,6 +98,17 @@ describe('the linter on requests and webhooks', () => {
     );
   });
 
+  test('what a request makes the engine ignore is warned about (a next beside it)', () => {
+    expect(problems).toContainEqual(
+      expect.objectContaining({
+        severity: 'warning',
+        line: lineOf('flow.yaml', 'next: b'),
+        node: 'a',
+        message: expect.stringContaining('next of node "a" is never used: the node\'s request decides'),
+      }),
+    );
+  });
+
   test('a valid request is not flagged', () => {
     expect(problems.filter((p) => p.severity === 'error' && p.file.endsWith('flow.yaml') && p.node === 'f')).toHaveLength(1);
   });
