@@ -10,15 +10,19 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pino from 'pino';
+import { createClient } from 'redis';
 import { textMessageBody } from '../../src/cli/sendEvent';
 import { startFakeGraphApi, type FakeGraphApi } from '../../src/emulator/fakeGraphApi';
 import { WEBHOOK_HEADERS, verifyWebhook } from '../../src/requests/webhookSignature';
 import { startService, type RunningService } from '../../src/server';
 import { deletePrefix } from '../support/redisKeys';
-import { TEST_PAGE, TEST_SECRET, testConfig } from '../support/testEnv';
+import { TEST_PAGE, TEST_REDIS_URL, TEST_SECRET, testConfig } from '../support/testEnv';
 import { postSigned, waitFor } from '../support/webhookClient';
 
 const TOKEN_VALUE = 'shop-secret-value-7f3a9c';
+const ADMIN_TOKEN = 'admin-token-requests-0123456789';
+const logLines: string[] = [];
 
 let fake: FakeGraphApi;
 let shop: Server;
@@ -146,9 +150,17 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'orders.yaml'), FLOW(shopPort));
   writeFileSync(join(dir, 'settings.yaml'), SETTINGS);
   fake = await startFakeGraphApi({ appSecret: TEST_SECRET, accessToken: 'test-access-token', pageId: TEST_PAGE });
-  const config = testConfig({ GRAPH_API_URL: fake.url, FLOWS_DIR: dir, USER_PROFILE_LOOKUP: 'false' });
+  const config = testConfig({
+    GRAPH_API_URL: fake.url,
+    FLOWS_DIR: dir,
+    USER_PROFILE_LOOKUP: 'false',
+    ADMIN_TOKEN: ADMIN_TOKEN,
+    ADMIN_PORT: '0',
+  });
   prefix = config.REDIS_KEY_PREFIX;
-  service = await startService(config);
+  // Every log line, at debug, to scan for the secret.
+  const logger = pino({ level: 'debug' }, { write: (line: string) => void logLines.push(line) });
+  service = await startService(config, { logger });
 });
 afterAll(async () => {
   for (const release of held.splice(0)) release();
@@ -196,6 +208,10 @@ it('a customer who writes while the request is out is told to wait once, then ge
   const psid = 'req-waiting';
   await askNumber(psid, '777777');
   await waitFor('the shop has the request', () => (held.length === 1 ? true : undefined));
+  // While it is out, the outbox holds the request with the placeholder, never the value.
+  const dump = await storeDump();
+  expect(dump).toContain('{{secret.TALKSHOP_TEST_SHOP_TOKEN}}');
+  expect(dump).not.toContain(TOKEN_VALUE);
   expect((await say(psid, 'hello?')).status).toBe(200);
   await waitFor('asked to wait', saidLast(psid, 'One moment, I am checking…'));
   expect((await say(psid, 'still there?')).status).toBe(200);
@@ -224,4 +240,54 @@ it('a captured lead goes to the CRM once, as a signed webhook, the conversation 
     ),
   ).toBe(true);
   expect(header(WEBHOOK_HEADERS.delivery)).toMatch(/\S/);
+});
+
+/** Everything under the test's key prefix, as text: strings, hashes, sets, sorted sets, lists and streams. */
+async function storeDump(): Promise<string> {
+  const redis = createClient({ url: TEST_REDIS_URL });
+  await redis.connect();
+  try {
+    const out: string[] = [];
+    for await (const batch of redis.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 }))
+      for (const key of batch) {
+        const type = await redis.type(key);
+        const value =
+          type === 'string'
+            ? await redis.get(key)
+            : type === 'hash'
+              ? await redis.hGetAll(key)
+              : type === 'set'
+                ? await redis.sMembers(key)
+                : type === 'zset'
+                  ? await redis.zRange(key, 0, -1)
+                  : type === 'list'
+                    ? await redis.lRange(key, 0, -1)
+                    : type === 'stream'
+                      ? await redis.xRange(key, '-', '+')
+                      : null;
+        out.push(key, JSON.stringify(value));
+      }
+    return out.join('\n');
+  } finally {
+    await redis.quit();
+  }
+}
+
+it('the secret header value is in no log line, no key of the store (states, transcripts, outbox, inbox) and no /admin answer', async () => {
+  const psid = 'req-secret-scan';
+  await askNumber(psid, '123456');
+  await waitFor('the answer', saidLast(psid, 'Order 123456 is shipped.'));
+  expect(seen.some((s) => s.auth === `Bearer ${TOKEN_VALUE}`)).toBe(true); // it was sent, to the shop only
+  const dump = await storeDump();
+  expect(dump).toContain('shipped'); // the user's state is in the dump
+  expect(dump).not.toContain(TOKEN_VALUE);
+  expect(logLines.length).toBeGreaterThan(0);
+  expect(logLines.join('\n')).not.toContain(TOKEN_VALUE);
+  const res = await fetch(`http://127.0.0.1:${service.adminPort}/admin/users/${psid}`, {
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+  });
+  expect(res.status).toBe(200);
+  const record = await res.text();
+  expect(record).toContain('shipped');
+  expect(record).not.toContain(TOKEN_VALUE);
 });
