@@ -43,6 +43,8 @@ export function parseCatalogPayload(payload: string): { catalog: string; button:
 }
 
 type Predicate = (item: IndexedProduct) => boolean;
+const isBare = (item: IndexedProduct) =>
+  item.product.price === undefined && item.product.subtitle === undefined && !item.imageUrl && !item.pageUrl;
 interface Plan {
   /** Posting lists that must all hold (each the union of one condition's values); null: no such condition. */
   readonly lists: Int32Array[];
@@ -115,6 +117,10 @@ function plan(catalog: Catalog, query: CatalogQuery, fill: (s: string) => string
   }
   const text = query.text === undefined ? '' : normalize(fill(query.text));
   if (text !== '') predicates.push((item) => item.haystack.includes(text));
+  // A product with nothing but a title makes no card unless the query gives it a text or a button
+  // of its own: passing over it here keeps the carousel full rather than a card short.
+  const givesMore = query.subtitle !== undefined || (query.buttons ?? []).some((b) => !('open' in b));
+  if (!givesMore) predicates.push((item) => !isBare(item));
   return { lists, predicates, none: false };
 }
 

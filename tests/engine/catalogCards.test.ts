@@ -202,6 +202,8 @@ describe('catalogCards: the cards', () => {
       {},
     );
     expect(open.productIds).toEqual(['js', 'ok']);
+    // The product left out does not take a card's place: a limit of 2 still shows two cards.
+    expect(catalogCards(c, query({ limit: 2 }), {}).productIds).toEqual(['js', 'ok']);
     expect(open.elements).toEqual([
       { title: 'Script', subtitle: 'kept' },
       { title: 'Fine', image_url: 'https://shop.example.com/b.jpg' },
