@@ -6,6 +6,7 @@ import { decideSend } from '../messenger/sendPolicy';
 import type { SendMessage } from '../platform/sendApiSchema';
 import type { RateLane } from '../store/keys';
 import { psidOf } from '../store/partitionOf';
+import { DispatchWindow } from './dispatchWindow';
 import { PageTokens } from './pageTokens';
 import { decodeSendFacts, sendFactsOf, type SendFacts } from './sendFacts';
 import type { Delivery, SenderOptions, Step } from './senderOptions';
@@ -36,8 +37,27 @@ export class EffectDelivery {
   /** Users whose last call was typing_on and who got no message since: a second one would say nothing. */
   private readonly typing = new Set<string>();
 
+  /** Per lane: the Send API calls this process makes, held to the bucket's own bound at the moment they leave. */
+  private readonly windows: Readonly<Record<RateLane, DispatchWindow>>;
+
   constructor(private readonly o: SenderOptions) {
     this.tokens = new PageTokens(o.store.rateLimits, o.pageId, o.rates, o.sleep);
+    this.windows = {
+      text: new DispatchWindow(o.rates.text + o.rates.burst),
+      media: new DispatchWindow(o.rates.media + o.rates.burst),
+    };
+  }
+
+  /**
+   * A token from the Page's bucket, then this process's moment to use it (DispatchWindow). 0 when
+   * the call may go now; else the wait of a long pause for the caller to back off.
+   */
+  private async grant(lane: RateLane, priority: 'live' | 'bulk'): Promise<number> {
+    const waited = await this.tokens.wait(lane, priority);
+    if (waited !== 0) return waited;
+    const ms = this.windows[lane].reserve() ?? 0;
+    if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms)); // real time: this is about Meta's clock
+    return 0;
   }
 
   /** Every kind is handled here by name: a kind added to the engine and not to this switch fails to compile. */
@@ -61,7 +81,7 @@ export class EffectDelivery {
         case 'send': {
           const send = { ...entry, effect };
           if (isBroadcastDelivery(send))
-            return await deliverBroadcast(this.o, partition, send, psid, () => this.tokens.wait(laneOf(effect.message), 'bulk'));
+            return await deliverBroadcast(this.o, partition, send, psid, () => this.grant(laneOf(effect.message), 'bulk'));
           return await this.send(partition, send, psid);
         }
         case 'handover':
@@ -150,6 +170,8 @@ export class EffectDelivery {
   /** A seen marker or typing indicator, if the Page has room for it now; dropped (and counted) if not. */
   private async cosmetic(userKey: string, psid: string, action: SenderAction): Promise<Step & { type: 'done' }> {
     if (!(await this.tokens.tryCosmetic('text'))) return { type: 'done', outcome: 'dropped_busy' };
+    // Granted, but the calls leaving this process are at their bound: a cosmetic never waits for a moment.
+    if (this.windows.text.reserve(0) === undefined) return { type: 'done', outcome: 'dropped_busy' };
     await this.o.graph.senderAction(psid, action);
     if (action === 'typing_on') {
       if (this.typing.size >= TYPING_MEMORY) this.typing.clear(); // only the users of the last moments matter
@@ -203,7 +225,7 @@ export class EffectDelivery {
       this.o.logger.info({ partition, entryId: entry.id, reason: decision.reason }, 'send refused by policy');
       return { type: 'done', outcome: `refused_${decision.reason}` };
     }
-    const waited = await this.tokens.wait(laneOf(effect.message), effect.messaging === 'RESPONSE' ? 'live' : 'bulk');
+    const waited = await this.grant(laneOf(effect.message), effect.messaging === 'RESPONSE' ? 'live' : 'bulk');
     if (waited !== 0) return { type: 'retry', ms: waited, why: 'rate_limit' };
     const tag = decision.messagingType === 'MESSAGE_TAG' ? { tag: decision.tag } : {};
     await this.o.graph.sendMessage({
