@@ -48,8 +48,11 @@ export function jsonErrorAt(text: string): number | undefined {
     return true;
   };
   /** A scalar at i, consumed; false when there is none. */
+  // A broken string leaves i at its fault, so nothing else may be tried after it.
   const scalar = () =>
-    string() || match(NUMBER) || ['true', 'false', 'null'].some((w) => text.startsWith(w, i) && ((i += w.length), true));
+    text[i] === '"'
+      ? string()
+      : match(NUMBER) || ['true', 'false', 'null'].some((w) => text.startsWith(w, i) && ((i += w.length), true));
   // Each open container: '[' or '{', and whether a value (array) or key (object) comes next.
   const stack: Array<'[' | '{'> = [];
   let wantValue = true;

@@ -1,20 +1,10 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname, join, relative } from 'node:path';
-import { parse } from 'csv-parse/sync';
-import { z } from 'zod';
-import {
-  buildCatalog,
-  CATALOG_LIMITS,
-  cardUrl,
-  PRODUCT_COLUMNS,
-  productSchema,
-  attributeNameSchema,
-  type Catalog,
-  type Product,
-} from '../engine/catalog';
+import type { z } from 'zod';
+import { buildCatalog, CATALOG_LIMITS, cardUrl, productSchema, type Catalog, type Product } from '../engine/catalog';
 import { catalogNameSchema } from '../engine/catalogQuery';
-import { jsonErrorAt } from './jsonErrorAt';
 import { listDir, type Problem } from './problem';
+import { catalogProblem as error, readCatalogRows, type Rows } from './readCatalogRows';
 
 /** Where catalogs live, inside FLOWS_DIR: flows/catalogs/<name>.csv or <name>.json. */
 export const CATALOGS_DIR = 'catalogs';
@@ -24,178 +14,6 @@ const DOCS = 'see docs/flows.md, "Catalogs"';
 export type CatalogLoad =
   | { readonly ok: true; readonly catalog: Catalog; readonly warnings: readonly Problem[] }
   | { readonly ok: false; readonly problems: readonly Problem[] };
-
-/** A product read from the file, and the line it starts on. */
-interface Row {
-  readonly line: number;
-  readonly raw: unknown;
-}
-/** The products read, and the rows that could not be (the file's other rows are still checked). */
-interface Rows {
-  readonly rows: Row[];
-  readonly problems: Problem[];
-}
-
-const error = (file: string, line: number | undefined, message: string, fix: string): Problem => ({
-  severity: 'error',
-  file,
-  ...(line !== undefined ? { line } : {}),
-  message,
-  fix,
-});
-
-const NUMBER = /^-?\d+(\.\d+)?$/;
-/** A CSV cell as a typed value: numbers and true/false as such, `a|b|c` as a list; empty is absent. */
-function typedCell(column: string, cell: string): unknown {
-  if (cell === '') return undefined;
-  if (column === 'price') return NUMBER.test(cell) ? Number(cell) : cell;
-  if ((PRODUCT_COLUMNS as readonly string[]).includes(column)) return cell;
-  const scalar = (s: string) => (NUMBER.test(s) ? Number(s) : s);
-  if (cell.includes('|')) {
-    const parts = cell
-      .split('|')
-      .map((s) => s.trim())
-      .filter((s) => s !== '');
-    return parts.map(scalar);
-  }
-  if (/^(true|false)$/i.test(cell)) return cell.toLowerCase() === 'true';
-  return scalar(cell);
-}
-
-function headerProblems(file: string, header: readonly string[]): Problem[] {
-  const problems: Problem[] = [];
-  const fix = `the first row names the columns: ${PRODUCT_COLUMNS.join(',')}, then attribute columns`;
-  for (const required of ['id', 'title']) {
-    if (!header.includes(required)) problems.push(error(file, 1, `no "${required}" column`, fix));
-  }
-  if (header.length > CATALOG_LIMITS.columns) problems.push(error(file, 1, `more than ${CATALOG_LIMITS.columns} columns`, fix));
-  header.forEach((name, i) => {
-    if (header.indexOf(name) !== i) problems.push(error(file, 1, `column "${name}" appears twice`, 'keep one of them'));
-    else if (!(PRODUCT_COLUMNS as readonly string[]).includes(name) && !attributeNameSchema.safeParse(name).success)
-      problems.push(error(file, 1, `column ${JSON.stringify(name)}: attribute names use letters, digits and _`, fix));
-  });
-  return problems;
-}
-
-const csvRecords = z.array(
-  z.object({ record: z.array(z.string()), info: z.object({ lines: z.number().int() }), raw: z.string() }),
-);
-type CsvRecord = z.infer<typeof csvRecords>[number];
-
-/** The first line of a record: csv-parse reports the line it ends on, and its raw text (with skipped empty lines before it). */
-function startLine(endLine: number, raw: string): number {
-  const inner = raw.replace(/^[\r\n]+/, '').replace(/\r?\n$/, '');
-  return endLine - (inner.match(/\n/g)?.length ?? 0);
-}
-
-function csvRows(file: string, text: string): Rows {
-  let records: CsvRecord[];
-  try {
-    // With info and raw, csv-parse returns {record, info, raw} objects, which its types do not say.
-    const parsed: unknown = parse(text, {
-      bom: true,
-      trim: true,
-      skip_empty_lines: true,
-      relax_column_count: true,
-      info: true,
-      raw: true,
-      max_record_size: CATALOG_LIMITS.columns * CATALOG_LIMITS.cell,
-    });
-    records = csvRecords.parse(parsed);
-  } catch (err) {
-    // A broken quote makes every later row's cells uncertain: it is reported alone.
-    const { lines, code } = err as { lines?: unknown; code?: unknown };
-    const line = typeof lines === 'number' ? lines : undefined;
-    const tooLong = code === 'CSV_MAX_RECORD_SIZE';
-    const message = tooLong
-      ? `a row longer than ${CATALOG_LIMITS.columns * CATALOG_LIMITS.cell} characters`
-      : `not valid CSV: ${(err as Error).message}`;
-    return {
-      rows: [],
-      problems: [
-        error(file, line, message, tooLong ? 'shorten the row, or close the quote it opens' : 'fix the quoting at that line'),
-      ],
-    };
-  }
-  const [head, ...body] = records;
-  if (!head) return { rows: [], problems: [error(file, undefined, 'the file is empty', 'add a header row and products')] };
-  const header = head.record;
-  const problems = headerProblems(file, header);
-  if (body.length > CATALOG_LIMITS.products)
-    problems.push(
-      error(file, undefined, `more than ${CATALOG_LIMITS.products} products`, 'split the catalog into several files'),
-    );
-  if (problems.length > 0) return { rows: [], problems };
-  const rows: Row[] = [];
-  for (const { record, info, raw } of body) {
-    const line = startLine(info.lines, raw);
-    if (record.every((c) => c === '')) continue;
-    if (record.length !== header.length) {
-      problems.push(
-        error(file, line, `${record.length} cells, the header has ${header.length}`, 'quote cells that contain commas: "a, b"'),
-      );
-      continue;
-    }
-    const long = record.findIndex((c) => c.length > CATALOG_LIMITS.cell);
-    if (long >= 0) {
-      problems.push(error(file, line, `${header[long]}: more than ${CATALOG_LIMITS.cell} characters`, 'shorten the cell'));
-      continue;
-    }
-    const product: Record<string, unknown> = {};
-    header.forEach((column, i) => {
-      const value = typedCell(column, record[i] ?? '');
-      if (value !== undefined) product[column] = value;
-    });
-    rows.push({ line, raw: product });
-  }
-  return { rows, problems };
-}
-
-/** The line each top-level element of a JSON array starts on (JSON.parse knows no lines). */
-function elementLines(text: string): number[] {
-  const lines: number[] = [];
-  let [line, depth, inString, escaped, expect] = [1, 0, false, false, false];
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === '\n') line++;
-    if (inString) {
-      if (escaped) escaped = false;
-      else if (c === '\\') escaped = true;
-      else if (c === '"') inString = false;
-      continue;
-    }
-    if (c === ' ' || c === '\t' || c === '\r' || c === '\n') continue;
-    if (expect && depth === 1 && c !== ']') lines.push(line);
-    expect = false;
-    if (c === '"') inString = true;
-    else if (c === '[' || c === '{') {
-      depth++;
-      expect = depth === 1;
-    } else if (c === ']' || c === '}') depth--;
-    else if (c === ',' && depth === 1) expect = true;
-  }
-  return lines;
-}
-
-function jsonRows(file: string, text: string): Rows {
-  const fail = (line: number | undefined, message: string, fix: string): Rows => ({
-    rows: [],
-    problems: [error(file, line, message, fix)],
-  });
-  let data: unknown;
-  try {
-    data = JSON.parse(text.replace(/^\uFEFF/, ''));
-  } catch (err) {
-    const at = jsonErrorAt(text.replace(/^\uFEFF/, ''));
-    const line = at === undefined ? undefined : text.slice(0, at).split('\n').length;
-    return fail(line, `not valid JSON: ${(err as Error).message}`, 'fix the JSON syntax at that line');
-  }
-  if (!Array.isArray(data)) return fail(1, 'not a JSON array', 'write the products as an array: [{"id": …, "title": …}, …]');
-  if (data.length > CATALOG_LIMITS.products)
-    return fail(1, `more than ${CATALOG_LIMITS.products} products`, 'split the catalog into several files');
-  const lines = elementLines(text);
-  return { rows: data.map((raw: unknown, i) => ({ line: lines[i] ?? 1, raw })), problems: [] };
-}
 
 function issueText(issue: z.core.$ZodIssue): string {
   const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol').join('.');
@@ -281,7 +99,7 @@ export function loadCatalogFile(path: string): CatalogLoad {
       ],
     };
   const text = readFileSync(path, 'utf8');
-  const read = ext === '.csv' ? csvRows(file, text) : jsonRows(file, text);
+  const read = readCatalogRows(file, ext === '.csv' ? 'csv' : 'json', text);
   // A file that could not be read as rows at all (syntax, header, caps) says only that.
   if (read.rows.length === 0 && read.problems.length > 0) return { ok: false, problems: read.problems };
   return catalogOf(name, file, read);

@@ -21,6 +21,8 @@ describe('jsonErrorAt', () => {
       ['{a:1}', 1],
       ['[01]', 2],
       ['["tab\there"]', 5],
+      ['"\\1', 2],
+      ['["\\u12G4"]', 3],
       ['[1,2', 4],
       ['[] x', 3],
       ['', 0],
@@ -31,7 +33,34 @@ describe('jsonErrorAt', () => {
   it('agrees with JSON.parse on what is valid', () => {
     fc.assert(
       fc.property(
-        fc.string({ unit: fc.constantFrom('[', ']', '{', '}', ',', ':', '"', '1', 'a', ' ', 'true', 'null', '\\') }),
+        fc.string({
+          unit: fc.constantFrom(
+            '[',
+            ']',
+            '{',
+            '}',
+            ',',
+            ':',
+            '"',
+            '1',
+            '0',
+            '-',
+            '.',
+            'e',
+            'E',
+            '+',
+            'a',
+            'u',
+            ' ',
+            '\n',
+            '\u0001',
+            'true',
+            'null',
+            '\\',
+            '\\u00e9',
+            'A0',
+          ),
+        }),
         (text) => {
           let valid = true;
           try {
@@ -42,7 +71,7 @@ describe('jsonErrorAt', () => {
           expect(jsonErrorAt(text) === undefined).toBe(valid);
         },
       ),
-      { numRuns: 2000 },
+      { numRuns: 3000 },
     );
   });
 
