@@ -46,7 +46,7 @@ type Predicate = (item: IndexedProduct) => boolean;
 const isBare = (item: IndexedProduct) =>
   item.product.price === undefined && item.product.subtitle === undefined && !item.imageUrl && !item.pageUrl;
 interface Plan {
-  /** Posting lists that must all hold (each the union of one condition's values); null: no such condition. */
+  /** Posting lists that must all hold, each the union of one condition's values (none: no indexed condition). */
   readonly lists: Int32Array[];
   readonly predicates: Predicate[];
   /** A condition no product can meet: nothing matches. */
