@@ -9,6 +9,7 @@ import { sendBroadcast } from './demoBroadcast';
 import { startFakeGraphApi } from '../emulator/fakeGraphApi';
 import { describeCall } from './describeCall';
 import { demoClockRoute, describeSpeed, MAX_DEMO_SPEED, parseSpeed, readDemoClock, scaledClock } from './demoClock';
+import { DEMO_SHOP_PORT_ENV, describeShopCall, shopBannerLine, startDemoShop } from './demoShop';
 import { addCatalogCommand } from './catalogCommand';
 import { addFlowsCommand } from './flowsCommand';
 import { addProfileCommand } from './profileCommand';
@@ -106,6 +107,15 @@ program
     // agree with the sends' times; sequences' delays and windows run on it.
     const startedAt = Date.now();
     const clock = scaledClock(startedAt, speed.speed);
+    // The shop flows/shop.yaml asks for an order's status (README "Try the demo").
+    const shop = await startDemoShop(process.env[DEMO_SHOP_PORT_ENV], clock);
+    if (!shop.ok) {
+      process.stderr.write(`demo: ${shop.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    if (shop.notice) process.stderr.write(`${shop.notice}\n`);
+    shop.shop?.onCall((call) => process.stdout.write(`${describeShopCall(call)}\n`));
     // Meta is out of reach: the demo talks to the local fake Graph API, which checks every call
     // as Meta would, and prints what reached it.
     const fake = await startFakeGraphApi({
@@ -138,6 +148,7 @@ program
       fake.webhooks.unconfigure();
       await service.stop();
       await fake.stop();
+      await shop.shop?.stop();
     });
     process.stdout.write(
       `\nTalkshop demo on http://127.0.0.1:${service.port}\n` +
@@ -146,6 +157,7 @@ program
         `  admin API http://127.0.0.1:${service.adminPort ?? '?'}/admin  (token: ${DEMO_ADMIN_TOKEN}; loopback only)\n` +
         `  Graph API ${fake.url}  (local fake: nothing leaves this machine; it reports each message delivered, then read)\n` +
         `  clock     ${speedLine(speed.speed)}\n` +
+        `${shopBannerLine(shop.url)}\n` +
         `  say hi:   npm run demo:event -- --text "hello"   (the bot's replies are printed here)\n` +
         `  broadcast: npm run demo:broadcast   (to the users who took "Get 10% off": README "Quick start")\n\n`,
     );
