@@ -2,17 +2,15 @@ import type { ServerResponse } from 'node:http';
 import pino from 'pino';
 import { startFakeGraphApi, type FakeGraphApi } from '../../src/emulator/fakeGraphApi';
 import type { EngineEffect } from '../../src/engine/effects';
-import { initialUserState } from '../../src/engine/userState';
 import { createGraphClient, type ClosableGraphClient } from '../../src/messenger/graphClient';
 import { createMetrics } from '../../src/metrics';
 import { createRequester, type Requester } from '../../src/requests/safeRequester';
-import { encodeEffect } from '../../src/runtime/decodeEffect';
 import { FlowRequests } from '../../src/runtime/flowRequests';
 import { OutboxSender } from '../../src/runtime/outboxSender';
 import { createMemoryStore } from '../../src/store/memory/memoryStore';
-import type { Store } from '../../src/store/ports';
 import { localServer, type LocalServer } from '../requests/localServer';
 import { settingsOf } from '../requests/requesterSupport';
+import { seedOutbox } from '../support/seedOutbox';
 import { runOnPartition0, testSenderOptions } from '../support/testSender';
 import { waitFor } from '../support/webhookClient';
 
@@ -50,29 +48,6 @@ afterAll(async () => {
   await api.close();
 });
 
-async function seed(store: Store, effects: EngineEffect[]): Promise<string> {
-  const now = Date.now();
-  await store.inbox.append([
-    {
-      partition: 0,
-      dedupeKey: 'mid:1',
-      record: {
-        source: 'webhook',
-        event: { kind: 'message', channel: 'messaging', pageId: 'p', userId: 'u', timestamp: now, dedupeKey: 'mid:1', raw: {} },
-      },
-    },
-  ]);
-  const [item] = await store.inbox.readNew(new Map([[0, '0-0']]), 1, 10);
-  const token = (await store.leases.acquire(0, 'w', 60_000)) as string;
-  const state = { ...initialUserState(), lastInboundAt: now, windowEndsAt: now + 24 * 3600_000 };
-  await store.states.commit({
-    partition: 0,
-    leaseToken: token,
-    items: [{ itemId: item?.id as string, userKey: 'p:u', expectedVersion: 0, data: state, effects: effects.map(encodeEffect) }],
-  });
-  return token;
-}
-
 it('a request out when the partition is given up is aborted, made again by the next holder, and its result recorded once', async () => {
   const store = createMemoryStore({ dedupeTtlSeconds: 600 });
   const metrics = createMetrics();
@@ -86,7 +61,7 @@ it('a request out when the partition is given up is aborted, made again by the n
     timeoutMs: 20_000,
   };
   const after: EngineEffect = { type: 'send', message: { text: 'after the request' }, messaging: 'RESPONSE', promotional: false };
-  const token = await seed(store, [request, after]);
+  const token = await seedOutbox(store, ['u'], () => [request, after]);
   const sender = () =>
     new OutboxSender(
       testSenderOptions(store, graph, {

@@ -6,6 +6,7 @@ import { encodeEffect } from '../../src/runtime/decodeEffect';
 import { DEFAULT_USERS_IN_FLIGHT, OutboxSender } from '../../src/runtime/outboxSender';
 import { initialUserState } from '../../src/engine/userState';
 import { createMemoryStore } from '../../src/store/memory/memoryStore';
+import { seedOutbox } from '../support/seedOutbox';
 import { waitFor } from '../support/webhookClient';
 
 /** 190 (token invalid): an operator alert, the Page stops sending, and the outbox is kept. */
@@ -136,41 +137,10 @@ it('a failure ends the round for every lane: an outage costs one attempt per lan
     breaker: false,
   });
   const store = createMemoryStore({ dedupeTtlSeconds: 60 });
-  const now = Date.now();
   const users = Array.from({ length: 12 }, (_, i) => `u${i}`);
-  await store.inbox.append(
-    users.map((u) => ({
-      partition: 0,
-      dedupeKey: `mid:${u}`,
-      record: {
-        source: 'webhook' as const,
-        event: {
-          kind: 'message' as const,
-          channel: 'messaging' as const,
-          pageId: 'p',
-          userId: u,
-          timestamp: now,
-          dedupeKey: `mid:${u}`,
-          raw: {},
-        },
-      },
-    })),
-  );
-  const items = await store.inbox.readNew(new Map([[0, '0-0']]), 100, 10);
-  const token = (await store.leases.acquire(0, 'w', 60_000)) as string;
-  const state = { ...initialUserState(), lastInboundAt: now, windowEndsAt: now + 24 * 3600_000 };
-  const send = encodeEffect({ type: 'send', message: { text: 'hi' }, messaging: 'UPDATE', promotional: false });
-  await store.states.commit({
-    partition: 0,
-    leaseToken: token,
-    items: items.map((item, i) => ({
-      itemId: item.id,
-      userKey: `p:${users[i]}`,
-      expectedVersion: 0,
-      data: state,
-      effects: [send],
-    })),
-  });
+  const token = await seedOutbox(store, users, () => [
+    { type: 'send', message: { text: 'hi' }, messaging: 'UPDATE', promotional: false },
+  ]);
 
   // A plain 500 (unlike 613 or 190) pauses no bucket: only the round's end keeps the sender from
   // trying every user of the partition in turn.

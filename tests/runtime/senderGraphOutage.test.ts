@@ -1,10 +1,9 @@
 import { startFakeGraphApi } from '../../src/emulator/fakeGraphApi';
-import { initialUserState } from '../../src/engine/userState';
 import { createGraphClient } from '../../src/messenger/graphClient';
 import { createMetrics } from '../../src/metrics';
-import { encodeEffect } from '../../src/runtime/decodeEffect';
 import { OutboxSender } from '../../src/runtime/outboxSender';
 import { createMemoryStore } from '../../src/store/memory/memoryStore';
+import { seedOutbox } from '../support/seedOutbox';
 import { runOnPartition0, testSenderOptions } from '../support/testSender';
 import { waitFor } from '../support/webhookClient';
 
@@ -29,32 +28,10 @@ it('during a Graph outage the sender stops calling after the breaker opens, lose
   });
   const store = createMemoryStore({ dedupeTtlSeconds: 60 });
   const metrics = createMetrics();
-  const now = Date.now();
   const users = Array.from({ length: USERS }, (_, i) => `u${i}`);
-  await store.inbox.append(
-    users.map((u) => ({
-      partition: 0,
-      dedupeKey: `mid:${u}`,
-      record: {
-        source: 'webhook' as const,
-        event: { kind: 'message', channel: 'messaging', pageId: 'p', userId: u, timestamp: now, dedupeKey: `mid:${u}`, raw: {} },
-      },
-    })),
-  );
-  const items = await store.inbox.readNew(new Map([[0, '0-0']]), USERS, 10);
-  const token = (await store.leases.acquire(0, 'w', 60_000)) as string;
-  const state = { ...initialUserState(), lastInboundAt: now, windowEndsAt: now + 24 * 3600_000 };
-  await store.states.commit({
-    partition: 0,
-    leaseToken: token,
-    items: items.map((item, i) => ({
-      itemId: item.id,
-      userKey: `p:${users[i]}`,
-      expectedVersion: 0,
-      data: state,
-      effects: [encodeEffect({ type: 'send', message: { text: `hi ${users[i]}` }, messaging: 'UPDATE', promotional: false })],
-    })),
-  });
+  const token = await seedOutbox(store, users, (u) => [
+    { type: 'send', message: { text: `hi ${u}` }, messaging: 'UPDATE', promotional: false },
+  ]);
   const refusals = async (): Promise<number> =>
     (await metrics.graphErrors.get()).values.reduce((sum, v) => sum + v.value, 0) - fake.calls.length;
 
