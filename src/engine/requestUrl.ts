@@ -61,13 +61,18 @@ export function fillRequestUrl(
   }
 }
 
+/**
+ * Whether a settings host pattern allows `host` (both already in one form: lower case, no
+ * brackets): an exact name or IP, or `*.example.com` for its subdomains (not the name itself).
+ * The linter and the requester (src/requests/addressPolicy.ts) share this rule.
+ */
+export const hostMatches = (pattern: string, host: string): boolean =>
+  pattern.startsWith('*.') ? host.endsWith(pattern.slice(1)) && host.length > pattern.length - 1 : host === pattern;
+
 /** The settings entry that allows `host`: an exact name or IP, or `*.example.com` for its subdomains. */
 export function allowedHost(hosts: readonly RequestHost[], host: string): RequestHost | undefined {
-  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
-  return hosts.find((entry) => {
-    const pattern = entry.host.toLowerCase().replace(/^\[|\]$/g, '');
-    return pattern.startsWith('*.') ? h.endsWith(pattern.slice(1)) && h.length > pattern.length - 1 : h === pattern;
-  });
+  const bare = (h: string) => h.toLowerCase().replace(/^\[|\]$/g, '');
+  return hosts.find((entry) => hostMatches(bare(entry.host), bare(host)));
 }
 
 /** `{{secret.NAME}}`: a named secret, left as written by the engine (only the requester reads its value). */

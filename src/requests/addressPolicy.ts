@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import type { RequestHost } from '../engine/requestSettings';
+import { hostMatches } from '../engine/requestUrl';
 
 /**
  * Which hosts and addresses outbound requests may reach (settings.yaml `requests.hosts`).
@@ -35,8 +36,7 @@ export function findHost(hosts: readonly RequestHost[], hostname: string): Reque
   const host = canonical(normalHost(hostname));
   return hosts.find((entry) => {
     const pattern = normalHost(entry.host);
-    if (pattern.startsWith('*.')) return host.endsWith(pattern.slice(1)) && host.length > pattern.length - 1;
-    return canonical(pattern) === host;
+    return hostMatches(pattern.startsWith('*.') ? pattern : canonical(pattern), host);
   });
 }
 
