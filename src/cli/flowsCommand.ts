@@ -1,19 +1,22 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { flowJsonSchema, settingsJsonSchema } from '../flows/flowJsonSchema';
+import { flowJsonSchema, flowTestJsonSchema, settingsJsonSchema } from '../flows/flowJsonSchema';
+import { FLOW_TEST_SCHEMA_FILE } from '../flows/loadFlowTests';
 import { loadFlows } from '../flows/loadFlows';
 import { SEQUENCE_SCHEMA_FILE } from '../flows/loadSequences';
 import { formatProblem } from '../flows/problem';
 import { sequenceJsonSchema } from '../flows/sequenceJsonSchema';
+import { addFlowsTestCommand } from './flowsTestCommand';
 
 export const SCHEMA_FILES = {
   flow: 'schemas/flow.schema.json',
   settings: 'schemas/settings.schema.json',
   sequence: SEQUENCE_SCHEMA_FILE,
+  flowTest: FLOW_TEST_SCHEMA_FILE,
 } as const;
 
-/** `talkshop flows check|schema`: the linter for CI and editors. */
+/** `talkshop flows check|schema|test`: the linter and the conversation tests for CI, the schemas for editors. */
 export function addFlowsCommand(program: Command): void {
   const flows = program.command('flows').description('check flow and sequence files; publish their JSON Schemas');
   flows
@@ -35,7 +38,7 @@ export function addFlowsCommand(program: Command): void {
     .command('schema')
     .option(
       '--write',
-      `write ${SCHEMA_FILES.flow}, ${SCHEMA_FILES.settings} and ${SCHEMA_FILES.sequence} instead of printing the flow schema`,
+      `write ${SCHEMA_FILES.flow}, ${SCHEMA_FILES.settings}, ${SCHEMA_FILES.sequence} and ${SCHEMA_FILES.flowTest} instead of printing the flow schema`,
     )
     .description('print (or write) the JSON Schema of flow files, generated from the zod schema')
     .action((opts: { write?: boolean }) => {
@@ -43,5 +46,7 @@ export function addFlowsCommand(program: Command): void {
       writeFileSync(join(process.cwd(), SCHEMA_FILES.flow), `${JSON.stringify(flowJsonSchema(), null, 2)}\n`);
       writeFileSync(join(process.cwd(), SCHEMA_FILES.settings), `${JSON.stringify(settingsJsonSchema(), null, 2)}\n`);
       writeFileSync(join(process.cwd(), SCHEMA_FILES.sequence), `${JSON.stringify(sequenceJsonSchema(), null, 2)}\n`);
+      writeFileSync(join(process.cwd(), SCHEMA_FILES.flowTest), `${JSON.stringify(flowTestJsonSchema(), null, 2)}\n`);
     });
+  addFlowsTestCommand(flows);
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { flowSchema, settingsSchema } from '../engine/flowSchema';
+import { flowTestSchema } from './flowTestSchema';
 
 /**
  * JSON Schemas generated from the zod schemas, committed under schemas/ so editors validate and
@@ -19,5 +20,13 @@ export function settingsJsonSchema(): Record<string, unknown> {
     ...z.toJSONSchema(settingsSchema, { io: 'input', reused: 'ref', target: 'draft-7' }),
     title: 'Talkshop flow settings',
     $id: 'https://talkshop.dev/schemas/settings.schema.json',
+  };
+}
+
+export function flowTestJsonSchema(): Record<string, unknown> {
+  return {
+    ...z.toJSONSchema(flowTestSchema, { io: 'input', reused: 'ref', target: 'draft-7' }),
+    title: 'Talkshop conversation test',
+    $id: 'https://talkshop.dev/schemas/flow-test.schema.json',
   };
 }

@@ -1,0 +1,72 @@
+import { readFileSync, statSync } from 'node:fs';
+import { extname, join, relative } from 'node:path';
+import { flowTestSchema, type FlowTest } from './flowTestSchema';
+import { listDir, type Problem } from './problem';
+import { lineOf, parseYamlDocument, schemaIssues, syntaxErrors } from './yamlDocument';
+
+/** Where conversation tests live, inside the flows directory. */
+export const FLOW_TESTS_DIR = 'tests';
+export const FLOW_TEST_SCHEMA_FILE = 'schemas/flow-test.schema.json';
+/** A test file is read whole: a bigger one is a mistake (a log pasted in), not a test. */
+const MAX_TEST_FILE_BYTES = 512 * 1024;
+const TEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
+
+/** A test as loaded: its file, and the line of each turn (for failures). */
+export interface LoadedFlowTest {
+  readonly file: string;
+  readonly test: FlowTest;
+  readonly turnLines: readonly number[];
+}
+
+export type FlowTestsOutcome =
+  | { readonly ok: true; readonly tests: readonly LoadedFlowTest[] }
+  | { readonly ok: false; readonly problems: readonly Problem[] };
+
+const fixFor = () => `see docs/flows.md "Testing conversations", or let your editor validate against ${FLOW_TEST_SCHEMA_FILE}`;
+
+function loadOne(path: string): { test?: LoadedFlowTest; problems: Problem[] } {
+  const file = relative(process.cwd(), path) || path;
+  if (statSync(path).size > MAX_TEST_FILE_BYTES)
+    return {
+      problems: [
+        { severity: 'error', file, message: `over ${MAX_TEST_FILE_BYTES / 1024} KiB`, fix: 'split it into smaller tests' },
+      ],
+    };
+  const y = parseYamlDocument(readFileSync(path, 'utf8'));
+  if (y.doc.errors.length > 0)
+    return {
+      problems: syntaxErrors(y).map((e) => ({
+        severity: 'error',
+        file,
+        line: e.line,
+        message: e.message,
+        fix: 'fix the YAML syntax at that line',
+      })),
+    };
+  const parsed = flowTestSchema.safeParse(y.doc.toJS());
+  if (!parsed.success) return { problems: schemaIssues(file, y, parsed.error, fixFor) };
+  const turnLines = parsed.data.turns.map((_, i) => lineOf(y, ['turns', i]) ?? 1);
+  return { test: { file, test: parsed.data, turnLines }, problems: [] };
+}
+
+/** Reads and validates every test file in `dir` (sorted by name); any invalid file refuses the run. */
+export function loadFlowTests(dir: string): FlowTestsOutcome {
+  const listed = listDir(dir, (n) => TEST_EXTENSIONS.has(extname(n)), 'tests', `add test files to ${dir} (see docs/flows.md)`);
+  if (!listed.ok) return listed;
+  const tests: LoadedFlowTest[] = [];
+  const problems: Problem[] = [];
+  for (const name of listed.names) {
+    const one = loadOne(join(dir, name));
+    problems.push(...one.problems);
+    if (one.test) tests.push(one.test);
+  }
+  if (problems.length > 0) return { ok: false, problems };
+  if (tests.length === 0)
+    return {
+      ok: false,
+      problems: [
+        { severity: 'error', file: dir, message: 'no test files (*.yaml)', fix: 'add one; see flows/tests/ and docs/flows.md' },
+      ],
+    };
+  return { ok: true, tests };
+}
