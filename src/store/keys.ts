@@ -66,6 +66,12 @@ export interface Keys {
   webhookClaims(): string;
   webhookSeen(): string;
   workers(): string;
+  /**
+   * Sorted set `<f|s>:<normalised text>` → count: one UTC day (YYYY-MM-DD) of texts the bot did not
+   * understand (f: fallback, s: "did you mean"); expires after UNMATCHED_RETENTION_DAYS. Under the
+   * hash tag `{insights}`, so one read covers many days on one Redis Cluster slot. Names no user.
+   */
+  unmatched(day: string): string;
   /** One token bucket (a hash); `bucket` comes from pageRateBucket. */
   rateBucket(bucket: string): string;
   /**
@@ -119,6 +125,7 @@ export function keysFor(prefix: string): Keys {
     webhookClaims: () => `${prefix}:{webhooks}:claims`,
     webhookSeen: () => `${prefix}:{webhooks}:seen`,
     workers: () => `${prefix}:workers`,
+    unmatched: (day) => `${prefix}:{insights}:unmatched:${day}`,
     rateBucket: (bucket) => `${prefix}:rate:${bucket}`,
     owner: () => `${prefix}:owner`,
   };

@@ -533,6 +533,38 @@ export interface WebhookQueue {
   size(): Promise<number>;
 }
 
+/** How the bot answered a text it did not understand: its fallback, or "did you mean" (the engine's `unmatched` effect). */
+export type UnmatchedOutcome = 'fallback' | 'suggested';
+
+/** One text the bot did not understand, as counted over some days: how often, how it answered, and when last. */
+export interface UnmatchedCount {
+  readonly text: string;
+  readonly count: number;
+  readonly fallback: number;
+  readonly suggested: number;
+  /** The last UTC day (YYYY-MM-DD) it was counted. */
+  readonly lastDay: string;
+}
+
+/** Days of counts kept (each UTC day's counts expire after it); the longest window `top` looks at. */
+export const UNMATCHED_RETENTION_DAYS = 90;
+/** Texts (per outcome) kept per day: a new one beyond this replaces the day's least counted. */
+export const UNMATCHED_TEXTS_PER_DAY = 1000;
+/** Characters of a text kept (the engine already cuts and normalises it). */
+export const UNMATCHED_TEXT_MAX = 200;
+
+/**
+ * What people wrote that the bot did not understand, counted per normalised text and UTC day,
+ * for the marketers (`talkshop insights unmatched`, GET /admin/insights/unmatched). It names no
+ * one: no PSID or user key is taken, so forgetting a user has nothing to remove here.
+ */
+export interface UnmatchedStore {
+  /** Counts `text` once on the UTC day of `at`. */
+  count(text: string, outcome: UnmatchedOutcome, at: number): Promise<void>;
+  /** The `limit` most counted texts over the `days` UTC days ending with the day of `now` (ties: by text). */
+  top(now: number, days: number, limit: number): Promise<UnmatchedCount[]>;
+}
+
 export interface Store {
   readonly kind: 'redis' | 'memory';
   /** Both adapters have it; optional so test doubles of the other ports need not. */
@@ -541,6 +573,8 @@ export interface Store {
   readonly audience?: AudienceStore;
   /** Both adapters have it; optional so test doubles of the other ports need not. */
   readonly webhooks?: WebhookQueue;
+  /** Both adapters have it; optional so test doubles of the other ports need not. */
+  readonly unmatched?: UnmatchedStore;
   readonly inbox: InboxStore;
   readonly leases: LeaseStore;
   readonly states: StateStore;

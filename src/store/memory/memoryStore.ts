@@ -41,6 +41,7 @@ import {
 } from '../records';
 import { MemoryBroadcasts } from './memoryBroadcasts';
 import { MemoryWebhooks } from './memoryWebhooks';
+import { MemoryUnmatched } from './memoryUnmatched';
 import { MemoryRateLimits } from './memoryRateLimits';
 
 export interface MemoryStoreOptions {
@@ -95,6 +96,7 @@ class MemoryStore implements OwnedStore, InboxStore, LeaseStore, StateStore {
   readonly rateLimits = new MemoryRateLimits(() => this.now());
   readonly broadcasts = new MemoryBroadcasts();
   readonly webhooks = new MemoryWebhooks();
+  readonly unmatched = new MemoryUnmatched();
   /** Per partition: slot → due time and the inbox record (JSON) it fires. */
   private readonly timerSets = new Map<number, Map<string, { at: number; json: string }>>();
   private timerSet(p: number): Map<string, { at: number; json: string }> {

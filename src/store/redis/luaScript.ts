@@ -22,6 +22,7 @@ export type ScriptName =
   | 'rateLimit'
   | 'timerSet'
   | 'timersFire'
+  | 'unmatchedCount'
   | 'webhookClaim'
   | 'webhookEnqueue'
   | 'webhookSettle';

@@ -40,6 +40,7 @@ import { RedisConnection } from './redisConnection';
 import { RedisBroadcasts } from './redisBroadcasts';
 import { RedisRateLimits } from './redisRateLimits';
 import { RedisWebhooks } from './redisWebhooks';
+import { RedisUnmatched } from './redisUnmatched';
 import { claimRedisOwner } from './redisOwner';
 import { parseEntries, streamsOf } from './streamReply';
 
@@ -74,6 +75,7 @@ function loadScripts(): Scripts {
     'rateLimit',
     'timerSet',
     'timersFire',
+    'unmatchedCount',
     'webhookClaim',
     'webhookEnqueue',
     'webhookSettle',
@@ -378,6 +380,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Owne
     rateLimits: new RedisRateLimits(conn, keys, scripts.rateLimit),
     broadcasts: new RedisBroadcasts(conn, keys, scripts),
     webhooks: new RedisWebhooks(conn, keys, scripts),
+    unmatched: new RedisUnmatched(conn, keys, scripts.unmatchedCount),
     audience: {
       cards: async (p, cursor, count) => {
         const key = keys.audience(p);
