@@ -26,7 +26,6 @@ const SHOP_URL = `http://127.0.0.1:${DEMO_SHOP_PORT}/api/orders/`;
 
 let cwd: string;
 let demo: CliRun;
-let port = 0;
 let shopPort = 0;
 let mids = 0;
 
@@ -38,38 +37,56 @@ async function freePort(): Promise<number> {
   return free;
 }
 
-beforeAll(async () => {
-  cwd = mkdtempSync(join(tmpdir(), 'talkshop-demo-shop-'));
-  cpSync(join(ROOT, 'flows'), join(cwd, 'flows'), { recursive: true });
-  const shopFile = join(cwd, 'flows', 'shop.yaml');
+/** A working directory whose flows/ is a copy of the shipped one, its shop URL on `shopUrlPort`. */
+async function demoDir(shopUrlPort: number): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'talkshop-demo-shop-'));
+  cpSync(join(ROOT, 'flows'), join(dir, 'flows'), { recursive: true });
+  const shopFile = join(dir, 'flows', 'shop.yaml');
   const flow = readFileSync(shopFile, 'utf8');
   expect(flow).toContain(SHOP_URL); // the shipped flow asks the port the demo serves by default
+  writeFileSync(shopFile, flow.replaceAll(SHOP_URL, `http://127.0.0.1:${shopUrlPort}/api/orders/`));
+  return dir;
+}
+
+interface Demo {
+  readonly run: CliRun;
+  readonly port: number;
+}
+let main: Demo;
+
+async function startDemo(env: Record<string, string>, dir: string): Promise<Demo> {
+  const run = runCli(['demo'], { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env }, dir);
+  const ready = await demoReady(run);
+  await waitFor('the banner', () => run.lines.find((l) => l.startsWith('  say hi:')));
+  return { run, port: Number(ready.port) };
+}
+
+beforeAll(async () => {
   shopPort = await freePort();
-  writeFileSync(shopFile, flow.replaceAll(SHOP_URL, `http://127.0.0.1:${shopPort}/api/orders/`));
-  demo = runCli(['demo'], { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', [DEMO_SHOP_PORT_ENV]: String(shopPort) }, cwd);
-  port = Number((await demoReady(demo)).port);
-  await waitFor('the banner', () => demo.lines.find((l) => l.startsWith('  say hi:')));
+  cwd = await demoDir(shopPort);
+  main = await startDemo({ [DEMO_SHOP_PORT_ENV]: String(shopPort) }, cwd);
+  demo = main.run;
 });
 afterAll(async () => {
   if (demo) await stopRun(demo);
   rmSync(cwd, { recursive: true, force: true });
 });
 
-async function say(psid: string, text: string): Promise<void> {
+async function say(psid: string, text: string, to: Demo = main): Promise<void> {
   const body = textMessageBody(DEMO_IDENTITY.MESSENGER_PAGE_ID, psid, text, Date.now(), `m_shop_${++mids}`);
-  expect((await postSigned(port, body, undefined, DEMO_IDENTITY.MESSENGER_APP_SECRET)).status).toBe(200);
+  expect((await postSigned(to.port, body, undefined, DEMO_IDENTITY.MESSENGER_APP_SECRET)).status).toBe(200);
 }
-/** The demo's printed replies to `psid`, without the "bot → psid: " prefix. */
-const replies = (psid: string): string[] =>
-  demo.lines.filter((l) => l.startsWith(`bot → ${psid}: `)).map((l) => l.slice(`bot → ${psid}: `.length));
-const replied = (psid: string, start: string) =>
-  waitFor(`the demo to tell ${psid} "${start}"`, () => replies(psid).find((r) => r.startsWith(start)));
+/** A demo's printed replies to `psid`, without the "bot → psid: " prefix. */
+const replies = (psid: string, to: Demo = main): string[] =>
+  to.run.lines.filter((l) => l.startsWith(`bot → ${psid}: `)).map((l) => l.slice(`bot → ${psid}: `.length));
+const replied = (psid: string, start: string, to: Demo = main) =>
+  waitFor(`the demo to tell ${psid} "${start}"`, () => replies(psid, to).find((r) => r.startsWith(start)));
 
-async function orderStatus(psid: string, number: string): Promise<void> {
-  await say(psid, 'order status');
-  await replied(psid, "Sure! What's your order number?");
-  await say(psid, number);
-  await replied(psid, `Let me check order ${number}…`);
+async function orderStatus(psid: string, number: string, to: Demo = main): Promise<void> {
+  await say(psid, 'order status', to);
+  await replied(psid, "Sure! What's your order number?", to);
+  await say(psid, number, to);
+  await replied(psid, `Let me check order ${number}…`, to);
 }
 
 it('prints where its shop is and which orders to try', () => {
@@ -133,33 +150,40 @@ it('a customer who writes while the shop is silent is asked to wait, then told t
   await replied(psid, 'The shop is not answering right now');
 });
 
-it("a taken shop port: another demo's shop is shared; another program is reported and the demo still runs; a bad DEMO_SHOP_PORT stops it", async () => {
+it("a taken shop port: another demo's shop is shared; another program is reported, the demo runs, and with nothing at its flow's URL order status says the shop is not answering; a bad DEMO_SHOP_PORT stops it", async () => {
   const foreign = createServer((req) => req.socket.destroy());
   await new Promise<void>((resolve) => foreign.listen(0, '127.0.0.1', resolve));
   const foreignPort = (foreign.address() as AddressInfo).port;
-  const env = { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' };
-  const runs = [
-    runCli(['demo'], { ...env, [DEMO_SHOP_PORT_ENV]: String(shopPort) }, cwd),
-    runCli(['demo'], { ...env, [DEMO_SHOP_PORT_ENV]: String(foreignPort) }, cwd),
-  ];
+  // As `npm start` on the shipped flows: nothing listens where the flow asks.
+  const silentDir = await demoDir(await freePort());
+  const started = await Promise.allSettled([
+    startDemo({ [DEMO_SHOP_PORT_ENV]: String(shopPort) }, cwd),
+    startDemo({ [DEMO_SHOP_PORT_ENV]: String(foreignPort) }, silentDir),
+  ]);
   try {
-    await Promise.all(runs.map(demoReady));
-    const [shared, blocked] = runs as [CliRun, CliRun];
-    await waitFor('the shared notice', () => (shared.stderr().includes('another demo') ? true : undefined));
-    expect(shared.stderr()).toBe(
+    const [shared, blocked] = started.map((r) => {
+      if (r.status === 'rejected') throw r.reason;
+      return r.value;
+    }) as [Demo, Demo];
+    expect(shared.run.stderr()).toBe(
       `demo: the fake shop API on http://127.0.0.1:${shopPort} is another demo's; its orders answer this one too\n`,
     );
-    expect(blocked.stderr()).toContain(
+    expect(blocked.run.stderr()).toContain(
       `demo: error: cannot serve the fake shop API on http://127.0.0.1:${foreignPort} (EADDRINUSE: another program has the port)`,
     );
-    expect(blocked.stderr()).toContain(
+    expect(blocked.run.stderr()).toContain(
       `set ${DEMO_SHOP_PORT_ENV}=<free port> and change ${DEMO_SHOP_PORT} in the URL in flows/shop.yaml`,
     );
+    await orderStatus('shop-shared', '104233', shared);
+    await replied('shop-shared', 'Order 104233 is on its way with DHL', shared);
+    await orderStatus('shop-nobody', '104233', blocked);
+    await replied('shop-nobody', 'The shop is not answering right now', blocked);
   } finally {
-    await Promise.all(runs.map(stopRun));
+    await Promise.all(started.flatMap((r) => (r.status === 'fulfilled' ? [stopRun(r.value.run)] : [])));
     await new Promise<void>((resolve) => foreign.close(() => resolve()));
+    rmSync(silentDir, { recursive: true, force: true });
   }
-  const bad = runCli(['demo'], { ...env, [DEMO_SHOP_PORT_ENV]: 'shop' }, cwd);
+  const bad = runCli(['demo'], { PORT: '0', HOST: '127.0.0.1', [DEMO_SHOP_PORT_ENV]: 'shop' }, cwd);
   expect(await bad.exit).toBe(2);
   expect(bad.stderr()).toBe(
     'demo: DEMO_SHOP_PORT expects a port from 1 to 65535 (where the demo serves its fake shop API); got "shop"\n',
@@ -180,7 +204,7 @@ function catalog(): Map<string, { sizes: number[]; price: number }> {
 
 it('shoes → a size → cards of shoes in that size only, cheapest first; shoes again uses the saved size', async () => {
   const psid = 'shop-shoes';
-  await say(psid, 'shoes');
+  await say(psid, 'shop shoes'); // as README's quick start types it
   await replied(psid, "What's your EU shoe size? (35–48)");
   await say(psid, '42');
   await replied(psid, "Here's what we have in EU 42, cheapest first:");
