@@ -18,9 +18,23 @@ export function windowDays(now: number, days: number): string[] {
 /** When a day's counts expire: UNMATCHED_RETENTION_DAYS after the day began (ms). */
 export const dayExpiresAt = (day: string): number => Date.parse(`${day}T00:00:00Z`) + UNMATCHED_RETENTION_DAYS * DAY_MS;
 
-/** The stored member of a text and outcome, cut to UNMATCHED_TEXT_MAX characters (whole code points); '' for an empty text. */
+const EMAIL = /[^\s@]+@[^\s@]+\.[^\s@]+/gu;
+/** Six digits or more, spaces, dots, dashes or brackets between them allowed: phone, order and card numbers. */
+const LONG_NUMBER = /\+?\d(?:[\s().-]{0,2}\d){5,}/gu;
+
+/**
+ * What may be kept of a customer's words: an email address or a long number names or points at
+ * someone, so it becomes <email> or <number> (which also counts "where is order 104233" and
+ * "where is order 104234" as one question).
+ */
+export const maskPersonal = (text: string): string => text.replace(EMAIL, '<email>').replace(LONG_NUMBER, '<number>');
+
+/**
+ * The stored member of a text and outcome: personal data masked, cut to UNMATCHED_TEXT_MAX
+ * characters (whole code points); '' for an empty text.
+ */
 export function memberOf(text: string, outcome: UnmatchedOutcome): string {
-  const kept = Array.from(text.trim()).slice(0, UNMATCHED_TEXT_MAX).join('');
+  const kept = Array.from(maskPersonal(text.trim())).slice(0, UNMATCHED_TEXT_MAX).join('');
   return kept === '' ? '' : `${outcome === 'fallback' ? 'f' : 's'}:${kept}`;
 }
 

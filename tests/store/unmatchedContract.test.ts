@@ -115,6 +115,22 @@ describe.each(adapters)('%s unmatched counts contract', (name, make) => {
     expect((await c.top(D0 + DAY, 1, 10)).map((r) => r.text)).toEqual(['next day']);
   });
 
+  it('masks email addresses and long numbers (phone, order, card numbers): they name someone', async () => {
+    const c = counts();
+    await c.count('where is order 104233', 'fallback', D0);
+    await c.count('where is order #104234', 'fallback', D0);
+    await c.count('call me on +1 (555) 123-4567 or bob.smith@example.com', 'fallback', D0);
+    await c.count('size 42 in 2026', 'fallback', D0);
+    expect((await c.top(D0, 1, 10)).map((r) => [r.text, r.count])).toEqual(
+      [
+        ['where is order #<number>', 1],
+        ['where is order <number>', 1],
+        ['call me on <number> or <email>', 1],
+        ['size 42 in 2026', 1],
+      ].sort((a, b) => ((a[0] as string) < (b[0] as string) ? -1 : 1)),
+    );
+  });
+
   it(`cuts a text to ${UNMATCHED_TEXT_MAX} characters (whole characters) and counts no empty text`, async () => {
     const c = counts();
     const long = `${'é'.repeat(UNMATCHED_TEXT_MAX - 1)}👟👟 and more`;
