@@ -105,6 +105,8 @@ function act(sim: Sim, t: FlowTestTurn, out: TurnOutput, profile: () => ProfileL
   else return undefined;
   if (typeof event === 'string') return event;
   step(sim, event, out, event.type === 'agent_message' || event.type.startsWith('control') ? undefined : profile());
+  // Timers due at once (a sequence's first step with no delay) fire right after, as the runtime's would.
+  wait(sim, 0, out);
   return undefined;
 }
 
