@@ -25,12 +25,13 @@ const { join, relative } = require('node:path');
 
 const ROOT = join(__dirname, '..');
 const MAIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
-// What `npm run build` reads (tsc: src/ and its config; the types come from the installed packages,
-// which the lockfile pins) and what it writes last: tsc rewrites every output, then the Lua scripts
-// are copied. A build that stopped halfway leaves the Lua copy older than the sources, so it counts as stale.
-const CODE = ['src', 'tsconfig.json'];
+// What `npm run build` reads (tsc: src/ and its config; web/, the demo page; the types come from the
+// installed packages, which the lockfile pins) and what it writes last: tsc rewrites every output,
+// then the Lua scripts are copied, then the demo page is bundled into dist/web/. A build that stopped
+// halfway leaves a later output older than the sources, so it counts as stale.
+const CODE = ['src', 'web', 'tsconfig.json'];
 const INPUTS = [...CODE, 'package.json', 'package-lock.json'];
-const OUTPUTS = [relative(ROOT, MAIN), join('dist', 'src', 'store', 'redis', 'lua')];
+const OUTPUTS = [relative(ROOT, MAIN), join('dist', 'src', 'store', 'redis', 'lua'), join('dist', 'web')];
 
 /** Every file and folder under `path` (itself included), with its modification time in ms. */
 function* entries(path) {

@@ -10,6 +10,7 @@ import { startFakeGraphApi } from '../emulator/fakeGraphApi';
 import { describeCall } from './describeCall';
 import { demoClockRoute, describeSpeed, MAX_DEMO_SPEED, parseSpeed, readDemoClock, scaledClock } from './demoClock';
 import { DEMO_SHOP_PORT_ENV, describeShopCall, shopBannerLine, startDemoShop } from './demoShop';
+import { DEMO_PAGE_PATH, startDemoWeb } from './demoWeb';
 import { addCatalogCommand } from './catalogCommand';
 import { addFlowsCommand } from './flowsCommand';
 import { addProfileCommand } from './profileCommand';
@@ -18,6 +19,7 @@ import { addUsersCommand } from './usersCommand';
 import { addAudienceCommand } from './audienceCommand';
 import { addBroadcastCommand } from './broadcastCommand';
 import { addSequenceCommand } from './sequenceCommands';
+import { addInsightsCommand } from './insightsCommand';
 
 function configOrExit(env: Record<string, string | undefined>) {
   try {
@@ -133,10 +135,18 @@ program
     const ignoredLine = describeIgnored(demo.ignored, opts.redis !== undefined);
     if (ignoredLine) process.stderr.write(`${ignoredLine}\n`);
     const config = configOrExit(demo.env);
+    // The demo's web page (src/cli/demoWeb.ts): customers in a browser, through the signed webhook.
+    const web = startDemoWeb({
+      appSecret: config.MESSENGER_APP_SECRET,
+      pageId: config.MESSENGER_PAGE_ID,
+      now: clock,
+      onCall: fake.onCall,
+    });
+    const clockRoute = demoClockRoute(clock, speed.speed, startedAt);
     const service = await startService(config, {
       requireOwnStore: true,
       now: clock,
-      routes: demoClockRoute(clock, speed.speed, startedAt),
+      routes: (req, res) => clockRoute(req, res) || web.route(req, res),
     });
     // As Meta does, the fake reports each message it accepted as delivered, then read, to the
     // webhook: so a broadcast's delivered and read counts move in the demo.
@@ -144,14 +154,17 @@ program
       url: `http://${loopbackOf(config.HOST)}:${service.port}${WEBHOOK_PATH}`,
       autoDeliver: DEMO_AUTO_DELIVER,
     });
+    web.attach(`http://${loopbackOf(config.HOST)}:${service.port}${WEBHOOK_PATH}`);
     stopOnSignals(async () => {
       fake.webhooks.unconfigure();
+      web.stop();
       await service.stop();
       await fake.stop();
       await shop.shop?.stop();
     });
     process.stdout.write(
       `\nTalkshop demo on http://127.0.0.1:${service.port}\n` +
+        `  page      http://127.0.0.1:${service.port}${DEMO_PAGE_PATH}  (open it in a browser: customers on Messenger talk to the bot)\n` +
         `  webhook   http://127.0.0.1:${service.port}${WEBHOOK_PATH}  (verify token: ${config.MESSENGER_VERIFY_TOKEN})\n` +
         `  metrics   http://127.0.0.1:${service.port}/metrics\n` +
         `  admin API http://127.0.0.1:${service.adminPort ?? '?'}/admin  (token: ${DEMO_ADMIN_TOKEN}; loopback only)\n` +
@@ -239,6 +252,7 @@ addProfileCommand(program, () => configOrExit(process.env));
 addUsersCommand(program, { config: () => configOrExit(process.env), openStore: openStoreFromConfig });
 addAudienceCommand(program, { config: () => configOrExit(process.env), openStore: openStoreFromConfig });
 addSequenceCommand(program, { config: () => configOrExit(process.env), openStore: openStoreFromConfig });
+addInsightsCommand(program, { config: () => configOrExit(process.env), openStore: openStoreFromConfig });
 
 program.parseAsync().catch((err: unknown) => {
   process.stderr.write(`talkshop: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -1,0 +1,184 @@
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import type { FakeGraphApi } from '../emulator/fakeGraphApi';
+import { signBody } from '../webhook/verifySignature';
+import { demoActionSchema, demoWebhookBody } from './demoWebEvents';
+import { createDemoStream, DEMO_STREAM_DEFAULTS, streamEventOf, type DemoStreamOptions } from './demoWebStream';
+
+/**
+ * The demo's web page (README "Try the demo"): a Messenger look-alike where simulated customers
+ * talk to the bot. Its routes live on the demo's webhook listener only (server.ts
+ * StartOptions.routes), never under `serve`:
+ *
+ *   GET  /demo/             the page (dist/web/, built by `npm run build` from web/)
+ *   POST /demo/api/events   {customer, type, …}: the demo builds the webhook body Meta would send,
+ *                           signs it with its app secret and posts it to its own /webhooks/messenger
+ *   GET  /demo/api/stream   server-sent events: what the bot sent each customer (fake Graph API calls)
+ */
+
+export const DEMO_PAGE_PATH = '/demo/';
+const EVENTS_PATH = '/demo/api/events';
+const STREAM_PATH = '/demo/api/stream';
+
+/** A customer action is a few hundred bytes; a text is at most 2,000 characters (8 KB as UTF-8). */
+export const DEMO_EVENT_BODY_LIMIT = 16 * 1024;
+/** The demo's own webhook answers in milliseconds; a stuck one is reported rather than waited on. */
+const WEBHOOK_TIMEOUT_MS = 10_000;
+
+/** The page's files (dist/web/ beside dist/src/): path under /demo/ → file name and content type. */
+const ASSETS: Readonly<Record<string, { file: string; type: string }>> = {
+  '/demo/': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/demo/demo.js': { file: 'demo.js', type: 'text/javascript; charset=utf-8' },
+  '/demo/demo.css': { file: 'demo.css', type: 'text/css; charset=utf-8' },
+};
+export const DEMO_WEB_DIR = join(__dirname, '..', '..', 'web');
+
+export interface DemoWebOptions {
+  readonly appSecret: string;
+  readonly pageId: string;
+  /** The demo's business clock: Meta stamps an event when the customer acts. */
+  readonly now: () => number;
+  /** The fake Graph API's call feed: what the bot sent. */
+  readonly onCall: FakeGraphApi['onCall'];
+  readonly webDir?: string;
+  readonly stream?: DemoStreamOptions;
+}
+
+export interface DemoWeb {
+  /** For StartOptions.routes: true when the request was one of the page's. */
+  route(req: IncomingMessage, res: ServerResponse): boolean;
+  /** Where the service's webhook listens, once it does: events are posted there. */
+  attach(webhookUrl: string): void;
+  stop(): void;
+}
+
+type Reply = { status: number; body: Record<string, unknown> };
+
+const json = (res: ServerResponse, { status, body }: Reply) =>
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(body));
+
+/** Reads a request body up to `limit` bytes; undefined when it is longer (the rest is not read). */
+function readCapped(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) return resolve(undefined);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        req.resume();
+        resolve(undefined);
+      } else chunks.push(c);
+    });
+    req.once('end', () => resolve(Buffer.concat(chunks)));
+    req.once('error', reject);
+  });
+}
+
+export function startDemoWeb(options: DemoWebOptions): DemoWeb {
+  const webDir = options.webDir ?? DEMO_WEB_DIR;
+  const stream = createDemoStream(options.stream ?? DEMO_STREAM_DEFAULTS);
+  let webhookUrl: string | undefined;
+  const unsubscribe = options.onCall((call) => {
+    const event = streamEventOf(call);
+    if (event) stream.publish(event);
+  });
+
+  function serveAsset(path: string, res: ServerResponse): void {
+    const asset = ASSETS[path];
+    if (!asset) return void json(res, { status: 404, body: { error: `no ${path} in the demo page` } });
+    let content: Buffer;
+    try {
+      content = readFileSync(join(webDir, asset.file));
+    } catch {
+      return void json(res, {
+        status: 503,
+        body: { error: `the demo page is not built (${join(webDir, asset.file)} is missing): run \`npm run build\`` },
+      });
+    }
+    // Only its own files: no script, style, font or image from anywhere else.
+    res
+      .writeHead(200, {
+        'content-type': asset.type,
+        'cache-control': 'no-cache',
+        'content-security-policy':
+          "default-src 'self'; img-src 'self' data:; connect-src 'self'; style-src 'self'; script-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+        'x-content-type-options': 'nosniff',
+      })
+      .end(content);
+  }
+
+  async function postEvent(req: IncomingMessage): Promise<Reply> {
+    // JSON only: a form post from another site (no CORS preflight) cannot make the demo sign for it.
+    if (!/^application\/json\b/i.test(req.headers['content-type'] ?? ''))
+      return { status: 415, body: { error: 'send the action as JSON (content-type: application/json)' } };
+    const raw = await readCapped(req, DEMO_EVENT_BODY_LIMIT);
+    if (raw === undefined) return { status: 413, body: { error: `an action is at most ${DEMO_EVENT_BODY_LIMIT} bytes` } };
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw.toString('utf8'));
+    } catch {
+      return { status: 400, body: { error: 'the body is not JSON' } };
+    }
+    const action = demoActionSchema.safeParse(parsed);
+    if (!action.success)
+      return {
+        status: 400,
+        body: {
+          error: 'not a customer action: {customer, type: text|quick_reply|postback|get_started|ref, …}',
+          problems: action.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`),
+        },
+      };
+    if (webhookUrl === undefined) return { status: 503, body: { error: 'the demo is still starting: try again' } };
+    const body = demoWebhookBody(action.data, options.pageId, options.now());
+    const res = await fetch(webhookUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-hub-signature-256': signBody(body, options.appSecret) },
+      body,
+      signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+    });
+    const answer = await res.text();
+    return res.status === 200
+      ? { status: 202, body: { accepted: true } }
+      : { status: 502, body: { error: `the webhook answered ${res.status}`, webhook: answer.slice(0, 500) } };
+  }
+
+  return {
+    route(req, res) {
+      const path = req.url?.split('?', 1)[0] ?? '';
+      if (path === '/demo') {
+        res.writeHead(308, { location: DEMO_PAGE_PATH }).end();
+        return true;
+      }
+      if (path === EVENTS_PATH) {
+        if (req.method !== 'POST') json(res, { status: 405, body: { error: 'POST an action' } });
+        else
+          postEvent(req).then(
+            (reply) => json(res, reply),
+            (err: unknown) =>
+              json(res, { status: 502, body: { error: `posting to the webhook failed: ${(err as Error).message}` } }),
+          );
+        return true;
+      }
+      if (path === STREAM_PATH) {
+        if (req.method !== 'GET') json(res, { status: 405, body: { error: 'GET the stream' } });
+        else stream.open(req, res);
+        return true;
+      }
+      if (!(path in ASSETS)) return false;
+      if (req.method !== 'GET' && req.method !== 'HEAD') json(res, { status: 405, body: { error: 'GET the page' } });
+      else serveAsset(path, res);
+      return true;
+    },
+    attach(url) {
+      webhookUrl = url;
+    },
+    stop() {
+      unsubscribe();
+      stream.close();
+    },
+  };
+}

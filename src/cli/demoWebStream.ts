@@ -1,0 +1,104 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FakeCall } from '../emulator/fakeGraphApi';
+import { messageSchema, senderActionSchema, type SendMessage } from '../platform/sendApiSchema';
+
+/**
+ * What the bot sent, as the demo page's server-sent events stream (GET /demo/api/stream) carries
+ * it: each message and sender action the fake Graph API accepted, for one customer. The page
+ * draws them; nothing polls.
+ */
+export type DemoStreamEvent =
+  | { readonly kind: 'message'; readonly customer: string; readonly at: number; readonly message: SendMessage }
+  | {
+      readonly kind: 'action';
+      readonly customer: string;
+      readonly at: number;
+      readonly action: 'typing_on' | 'typing_off' | 'mark_seen';
+    };
+
+/** What the page is shown of a call that reached the fake Graph API; undefined: nothing. */
+export function streamEventOf(call: FakeCall): DemoStreamEvent | undefined {
+  if (call.status !== 200 || call.endpoint !== 'messages' || !call.recipientId) return undefined;
+  const body = (call.body ?? {}) as { message?: unknown; sender_action?: unknown };
+  if (body.sender_action !== undefined) {
+    const parsed = senderActionSchema.safeParse(call.body);
+    return parsed.success
+      ? { kind: 'action', customer: call.recipientId, at: call.at, action: parsed.data.sender_action }
+      : undefined;
+  }
+  const message = messageSchema.safeParse(body.message);
+  return message.success ? { kind: 'message', customer: call.recipientId, at: call.at, message: message.data } : undefined;
+}
+
+export interface DemoStreamOptions {
+  /** Open streams beyond this are refused with 503 (each holds a socket and a timer). */
+  readonly maxStreams: number;
+  /** A comment line this often keeps proxies and the browser from closing a quiet stream. */
+  readonly heartbeatMs: number;
+  /** Events kept for a page that reconnects with Last-Event-ID (EventSource does so by itself). */
+  readonly replay: number;
+}
+
+export const DEMO_STREAM_DEFAULTS: DemoStreamOptions = { maxStreams: 16, heartbeatMs: 15_000, replay: 500 };
+
+export interface DemoStream {
+  publish(event: DemoStreamEvent): void;
+  /** Answers GET /demo/api/stream: holds the response open and writes events to it. */
+  open(req: IncomingMessage, res: ServerResponse): void;
+  readonly openStreams: number;
+  /** Ends every open stream (the demo is stopping). */
+  close(): void;
+}
+
+/** The server-sent events hub: one writer per open page, a bounded replay buffer, a heartbeat each. */
+export function createDemoStream(options: DemoStreamOptions = DEMO_STREAM_DEFAULTS): DemoStream {
+  const clients = new Set<ServerResponse>();
+  const recent: Array<{ id: number; frame: string }> = [];
+  let lastId = 0;
+
+  const frameOf = (id: number, event: DemoStreamEvent) => `id: ${id}\nevent: bot\ndata: ${JSON.stringify(event)}\n\n`;
+
+  return {
+    get openStreams() {
+      return clients.size;
+    },
+    publish(event) {
+      const id = ++lastId;
+      const frame = frameOf(id, event);
+      recent.push({ id, frame });
+      if (recent.length > options.replay) recent.shift();
+      for (const res of clients) res.write(frame);
+    },
+    open(req, res) {
+      if (clients.size >= options.maxStreams) {
+        res
+          .writeHead(503, { 'content-type': 'application/json', 'retry-after': '5' })
+          .end(JSON.stringify({ error: `at most ${options.maxStreams} demo pages can be open at once: close one and reload` }));
+        return;
+      }
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-store',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      // A reconnecting page gets what it missed, if the buffer still holds it; a new page starts now.
+      const since = Number(req.headers['last-event-id']);
+      const missed = Number.isSafeInteger(since) && since > 0 ? recent.filter((r) => r.id > since) : [];
+      res.write(`retry: 1000\n\n${missed.map((r) => r.frame).join('')}`);
+      clients.add(res);
+      const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), options.heartbeatMs);
+      heartbeat.unref();
+      const drop = () => {
+        clearInterval(heartbeat);
+        clients.delete(res);
+      };
+      res.once('close', drop);
+      res.once('error', drop);
+    },
+    close() {
+      for (const res of clients) res.end();
+      clients.clear();
+    },
+  };
+}

@@ -1,0 +1,58 @@
+import type { DemoAction } from '../src/cli/demoWebEvents';
+import type { DemoStreamEvent } from '../src/cli/demoWebStream';
+import { CustomerPanel } from './customerPanel';
+
+/**
+ * The demo page's entry: simulated customers side by side, each a Messenger thread with the bot.
+ * What a customer does is POSTed to /demo/api/events (the demo signs it and posts it to its own
+ * webhook, as Meta would); what the bot sends arrives on one server-sent events stream and is
+ * drawn in that customer's panel. Later panels (the agent's inbox, the marketer's) sit beside these.
+ */
+
+/** A page's customers get PSIDs of their own, so a reload starts new conversations instead of continuing old ones. */
+const session = Array.from(crypto.getRandomValues(new Uint8Array(4)), (b) => b.toString(36).padStart(2, '0')).join('');
+const panels = new Map<string, CustomerPanel>();
+const list = document.getElementById('customers');
+const connection = document.getElementById('connection');
+const addButton = document.getElementById('add-customer');
+
+async function send(action: DemoAction): Promise<string | undefined> {
+  try {
+    const res = await fetch('api/events', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(action),
+    });
+    if (res.ok) return undefined;
+    const body = (await res.json().catch(() => ({}))) as { error?: string };
+    return body.error ?? `the demo answered ${res.status}`;
+  } catch {
+    return 'the demo is not answering (is `npm run demo` still running?)';
+  }
+}
+
+function addCustomer(): CustomerPanel {
+  const n = panels.size + 1;
+  const panel = new CustomerPanel(`web-${session}-${n}`, `Customer ${n}`, send);
+  panels.set(panel.psid, panel);
+  list?.append(panel.element);
+  return panel;
+}
+
+function connect(): void {
+  const stream = new EventSource('api/stream');
+  const say = (text: string) => {
+    if (connection) connection.textContent = text;
+  };
+  stream.addEventListener('open', () => say('Connected: the bot’s messages appear as it sends them.'));
+  // EventSource reconnects by itself (and says which event it saw last, so nothing is missed).
+  stream.addEventListener('error', () => say('Connection to the demo lost: reconnecting…'));
+  stream.addEventListener('bot', (e) => {
+    const event = JSON.parse((e as MessageEvent<string>).data) as DemoStreamEvent;
+    panels.get(event.customer)?.receive(event);
+  });
+}
+
+addButton?.addEventListener('click', () => addCustomer().focus());
+addCustomer();
+connect();
