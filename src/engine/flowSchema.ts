@@ -377,5 +377,16 @@ export const settingsSchema = z.strictObject({
   defaults: z.record(field, scalar).default({ first_name: 'there' }).describe('value of {{field}} when the user has none'),
   requests: requestSettingsSchema.describe('the APIs flows may call (docs/flows.md, "Requests")'),
   webhooks: webhookSettingsSchema.describe('outgoing webhooks: tries and the signing key'),
+  tests: z
+    .strictObject({
+      min_coverage: z
+        .number()
+        .min(0)
+        .max(100)
+        .default(0)
+        .describe('talkshop flows test fails below this percentage of nodes whose output a test checked (0: no minimum)'),
+    })
+    .default({ min_coverage: 0 })
+    .describe('the conversation tests in flows/tests/ (docs/flows.md, "Testing conversations")'),
 });
 export type Settings = z.infer<typeof settingsSchema>;

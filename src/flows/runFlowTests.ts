@@ -18,12 +18,6 @@ export type FlowTestsReport =
       readonly ms: number;
     };
 
-/** settings.yaml `tests.min_coverage`, read loosely so the runner works with settings that predate it. */
-function minCoverageOf(settings: unknown): number {
-  const tests = (settings as { tests?: { min_coverage?: unknown } }).tests;
-  return typeof tests?.min_coverage === 'number' ? tests.min_coverage : 0;
-}
-
 /**
  * Loads the flows of `flowsDir` (as the service would: a flow error refuses the run) and the tests
  * of `testsDir` (default: its tests/), and runs every test. Synchronous and in memory.
@@ -37,7 +31,7 @@ export function runFlowTests(flowsDir: string, testsDir: string = join(flowsDir,
   const results = tests.tests.map((t) => runFlowTest(flows.flowSet, t));
   const ms = performance.now() - started;
   const coverage = coverageOf(flows.flowSet, mergeReached(results.map((r) => r.reached)));
-  const minCoverage = minCoverageOf(flows.flowSet.settings);
+  const minCoverage = flows.flowSet.settings.tests.min_coverage;
   const ok = results.every((r) => !r.failure) && percent(coverage.nodes) >= minCoverage;
   return { ok, kind: 'run', results, coverage, minCoverage, ms };
 }

@@ -222,6 +222,17 @@ turns:
     expect(report.ok).toBe(false);
   });
 
+  it('fails a run whose tests pass but check fewer nodes than tests.min_coverage', () => {
+    const tests = { 'yes.yaml': `name: yes\nturns:\n${GREET}  - tap: "Yes"\n    bot: ["Great.", "Nice to meet you."]\n` };
+    const low = ran(run(tests, `${DEMO_SETTINGS}tests: { min_coverage: 50 }\n`));
+    expect(low.results.map((r) => r.failure)).toEqual([undefined]);
+    expect(low).toMatchObject({ ok: false, minCoverage: 50, coverage: { nodes: { covered: 4, total: 13 } } });
+    expect(formatReport(low).join('\n')).toContain(
+      'coverage 30.7% of nodes is below tests.min_coverage 50% (settings.yaml): add tests for the nodes listed',
+    );
+    expect(ran(run(tests, `${DEMO_SETTINGS}tests: { min_coverage: 30 }\n`)).ok).toBe(true);
+  });
+
   it('prints JSON with each verdict and the coverage per flow', () => {
     const json = reportJson(ran(run({ 'yes.yaml': `name: yes\nturns:\n${GREET}` }))) as Record<string, unknown>;
     expect(json).toMatchObject({
