@@ -50,7 +50,8 @@ describe('docs/flows.md examples', () => {
     expect(blocks.length).toBeGreaterThan(10);
     expect(blocks.length).toBe(doc.match(/```yaml/g)?.length); // none indented or otherwise missed
     const unlabelled = blocks
-      .filter((b) => !['# flow', '# settings', '# fragment'].includes(b.label))
+      // `# conversation test`: a test of flows/tests/ (tests/docs/flowTestsDoc.test.ts runs it on the demo).
+      .filter((b) => !['# flow', '# settings', '# fragment', '# conversation test'].includes(b.label))
       .map((b) => `line ${b.line}: ${b.label}`);
     expect(unlabelled).toEqual([]);
     expect(of('# flow').length).toBeGreaterThanOrEqual(1);
