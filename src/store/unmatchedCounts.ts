@@ -1,5 +1,11 @@
 import { DAY_MS } from '../platform/messagingRules';
-import { UNMATCHED_RETENTION_DAYS, UNMATCHED_TEXT_MAX, type UnmatchedCount, type UnmatchedOutcome } from './ports';
+import {
+  UNMATCHED_RETENTION_DAYS,
+  UNMATCHED_TEXT_MAX,
+  type UnmatchedCount,
+  type UnmatchedOutcome,
+  type UnmatchedStore,
+} from './ports';
 
 /**
  * The counting rules both UnmatchedStore adapters share: how a text is kept (a member per text and
@@ -62,4 +68,25 @@ export function sumDays(days: readonly DayCounts[], limit: number): UnmatchedCou
   return [...byText.values()]
     .sort((a, b) => b.count - a.count || (a.text < b.text ? -1 : a.text > b.text ? 1 : 0))
     .slice(0, Math.max(0, limit));
+}
+
+/** What `talkshop insights unmatched` and GET /admin/insights/unmatched answer: the window and its most counted texts. */
+export interface UnmatchedReport {
+  readonly days: number;
+  /** The first and last UTC day of the window (YYYY-MM-DD). */
+  readonly from: string;
+  readonly to: string;
+  readonly limit: number;
+  readonly texts: readonly UnmatchedCount[];
+}
+
+export async function unmatchedReport(store: UnmatchedStore, now: number, days: number, limit: number): Promise<UnmatchedReport> {
+  const window = windowDays(now, days);
+  return {
+    days: window.length,
+    from: window[window.length - 1] ?? utcDay(now),
+    to: utcDay(now),
+    limit,
+    texts: await store.top(now, days, limit),
+  };
 }
