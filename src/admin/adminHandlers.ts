@@ -7,6 +7,7 @@ import { partitionOf, psidOf, userKeyOf } from '../store/partitionOf';
 import type { Store } from '../store/ports';
 import type { AdminAction } from './adminRoutes';
 import { audienceCountHandler } from './audienceRoute';
+import { unmatchedInsightsHandler } from './insightsRoute';
 import { broadcastHandlers, type BroadcastRouteDeps } from './broadcastRoutes';
 import { sequenceHandlers, type SequenceRouteDeps } from './sequenceRoutes';
 import { enqueueCommand, enqueueForget, exportUser } from './userRecord';
@@ -188,6 +189,7 @@ export function createAdminHandlers(deps: AdminHandlerDeps): Record<AdminAction,
     exportUser: exportOne,
     forgetUser: forget,
     audienceCount: audienceCountHandler(deps),
+    insightsUnmatched: unmatchedInsightsHandler(deps),
     ...broadcastHandlers(deps),
     ...sequenceHandlers(deps),
   };

@@ -41,6 +41,8 @@ export const ADMIN_ROUTES = {
   resumeBroadcast: { method: 'POST', path: '/broadcasts/:id/resume', roles: ['marketer'], audit: true, body: false },
   cancelBroadcast: { method: 'POST', path: '/broadcasts/:id/cancel', roles: ['marketer'], audit: true, body: false },
   testBroadcast: { method: 'POST', path: '/broadcasts/:id/test', roles: ['marketer'], audit: true, body: true },
+  // What customers wrote that the bot did not understand, counted per text (insightsRoute.ts; no one named).
+  insightsUnmatched: { method: 'GET', path: '/insights/unmatched', roles: ['marketer'], audit: false, body: false },
   // Drip sequences (sequenceRoutes.ts): per-step counts name no one; starting or stopping one for a user is audited.
   listSequences: { method: 'GET', path: '/sequences', roles: ['marketer'], audit: false, body: false },
   readSequence: { method: 'GET', path: '/sequences/:id', roles: ['marketer'], audit: false, body: false },
