@@ -4,6 +4,7 @@ import { requestSpecSchema, webhookActionSchema } from './requestSchema';
 import { catalogQuerySchema } from './catalogQuery';
 import { PAGE_INBOX_APP_ID } from '../platform/messagingRules';
 import { isTimeZone, parseRange, WEEKDAYS } from './businessHours';
+import { disclosureSettingsSchema } from './disclosureSettings';
 
 /**
  * The flow language: what a marketer writes in flows/*.yaml. Structure and types are checked
@@ -388,5 +389,8 @@ export const settingsSchema = z.strictObject({
     })
     .default({ min_coverage: 0 })
     .describe('the conversation tests in flows/tests/ (docs/flows.md, "Testing conversations")'),
+  disclosure: disclosureSettingsSchema.describe(
+    'saying the customer is talking to an automated assistant (docs/flows.md, "Disclosure: saying it is a bot")',
+  ),
 });
 export type Settings = z.infer<typeof settingsSchema>;

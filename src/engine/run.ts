@@ -1,5 +1,5 @@
 import { MESSAGING_WINDOW } from '../platform/messagingRules';
-import { clip } from '../platform/sendApiSchema';
+import { charCount, clip, LIMITS } from '../platform/sendApiSchema';
 import type { Action, FlowNode } from './flowSchema';
 import { afterHoursNextOpen } from './businessHours';
 import { allHold } from './conditions';
@@ -34,6 +34,8 @@ export interface Run {
   messaging: 'RESPONSE' | 'UPDATE';
   /** The event this run reacts to, as the runtime names it (see EngineEvent's `cause`); kept in the consent ledger. */
   readonly cause?: string;
+  /** The disclosure armed for this event (disclosure.ts): sent before its first message, then cleared. */
+  disclosure?: string;
 }
 
 export function newRun(flows: FlowSet, prior: UserState, now: number, cause?: string): Run {
@@ -92,8 +94,29 @@ export function send(
     return false;
   }
   run.messagesLeft -= 1;
-  run.effects.push({ type: 'send', message, messaging, promotional });
+  run.effects.push({ type: 'send', message: discloseFirst(run, message, messaging), messaging, promotional });
   return true;
+}
+
+type Message = Extract<EngineEffect, { type: 'send' }>['message'];
+
+/**
+ * The disclosure armed for this event (disclosure.ts) comes before its first message, once: as its
+ * first paragraph when that message is a text with room for it (no Send API call of its own),
+ * else as a message of its own, outside the per-event cap (a flow cannot crowd it out). Only a
+ * disclosure actually sent is remembered. Returns the message to send.
+ */
+function discloseFirst(run: Run, message: Message, messaging: 'RESPONSE' | 'UPDATE'): Message {
+  const disclosure = run.disclosure;
+  if (disclosure === undefined) return message;
+  run.disclosure = undefined;
+  run.state.disclosedAt = run.now;
+  if ('text' in message) {
+    const text = `${disclosure}\n\n${message.text}`;
+    if (charCount(text) <= LIMITS.text) return { ...message, text };
+  }
+  run.effects.push({ type: 'send', message: { text: disclosure }, messaging, promotional: false });
+  return message;
 }
 
 export function startHandover(run: Run, reason: string, message?: string): void {

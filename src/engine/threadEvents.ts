@@ -147,6 +147,7 @@ function welcomeBack(run: Run, cause: string): void {
   state.misses = 0;
   // The user did not just write: the welcome-back and whatever resume_at's node says are UPDATEs.
   run.messaging = 'UPDATE';
-  send(run, { text: fillText(run, run.flows.settings.messages.welcome_back) });
+  // The welcome-back says the bot is automated (docs/flows.md): it counts as the disclosure.
+  if (send(run, { text: fillText(run, run.flows.settings.messages.welcome_back) })) state.disclosedAt = run.now;
   resumeConversation(run);
 }

@@ -24,6 +24,7 @@ import { onSequenceTimer, SEQUENCE_TIMER_PREFIX, startSequence } from './sequenc
 import { onThreadEvent, remember } from './threadEvents';
 import { onRequestResult, whileWaiting } from './requestEvents';
 import { onProductTap } from './productTaps';
+import { armDisclosure } from './disclosure';
 import type { UserState } from './userState';
 import { validateAnswer } from './validateAnswer';
 
@@ -111,6 +112,7 @@ export function transition(
   const referral = referralIn(event);
   if (referral) recordReferral(run, referral, event.at);
   const fromAd = ((event.type === 'referral' || event.type === 'payload') && event.fromAd === true) || isAdReferral(referral);
+  const lastHeardAt = state.lastInboundAt; // before this event: how long the customer was silent
   openWindow(run, fromAd ? MESSAGING_WINDOW.adReferralMs : MESSAGING_WINDOW.standardMs, event.at);
   run.effects.push({ type: 'mark_seen' });
   if (event.type === 'text' || event.type === 'payload' || event.type === 'attachment')
@@ -119,6 +121,7 @@ export function transition(
   if (event.type === 'text') remember(run, 'user', event.text);
   // While a person owns the thread (or an admin paused the bot) the bot stays silent; a STOP still counts.
   if (state.thread === 'bot') {
+    armDisclosure(run, lastHeardAt);
     reconcileVersions(run);
     route(run, event);
   } else if (event.type === 'text') silentStop(run, event.text);

@@ -162,6 +162,8 @@ export const userStateSchema = z.object({
     .default(null),
   /** Requests and webhooks made so far: part of their ids, so each is unique for the user. */
   calls: z.number().int().nonnegative().default(0),
+  /** When the bot last told the customer it is an automated assistant (settings `disclosure`); null: never. */
+  disclosedAt: z.number().nullable().default(null),
   /** Recent changes of thread owner, with time and cause (bounded). */
   threadLog: z
     .array(z.object({ at: z.number(), from: z.enum(THREAD_STATES), to: z.enum(THREAD_STATES), cause: z.string() }))
@@ -199,6 +201,7 @@ export const initialUserState = (): UserState => ({
   reached: null,
   request: null,
   calls: 0,
+  disclosedAt: null,
 });
 
 /**

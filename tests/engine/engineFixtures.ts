@@ -7,7 +7,11 @@ import type { EngineEvent } from '../../src/engine/engineEvent';
 import { transition } from '../../src/engine/transition';
 import type { UserState } from '../../src/engine/userState';
 
-/** Builds a FlowSet from plain objects, as the loader would from YAML. */
+/**
+ * Builds a FlowSet from plain objects, as the loader would from YAML. The bot's disclosure (on by
+ * default in settings.yaml) is off unless `settings` sets `disclosure`: these tests count a flow's
+ * own messages; tests/engine/disclosure.test.ts covers the disclosure.
+ */
 export function flowSet(
   flows: ReadonlyArray<Record<string, unknown>>,
   settings: Record<string, unknown> = {},
@@ -17,7 +21,7 @@ export function flowSet(
   const loaded: LoadedFlow[] = flows.map((f) => ({ flow: flowSchema.parse(f), version, file: `${String(f.id)}.yaml` }));
   return buildFlowSet(
     loaded,
-    settingsSchema.parse(settings),
+    settingsSchema.parse({ disclosure: { enabled: false }, ...settings }),
     sequences.map((q) => sequenceSchema.parse(q)),
   );
 }

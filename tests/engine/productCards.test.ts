@@ -40,7 +40,12 @@ const flow = flowSchema.parse({
   },
 });
 const flows = (f = flow, catalogs = new Map([['shoes', shoes]])) =>
-  buildFlowSet([{ flow: f, version: 'v1', file: 'shop.yaml' }], settingsSchema.parse({}), [], catalogs);
+  buildFlowSet(
+    [{ flow: f, version: 'v1', file: 'shop.yaml' }],
+    settingsSchema.parse({ disclosure: { enabled: false } }),
+    [],
+    catalogs,
+  );
 
 const withSize = (size: number) => ({ ...initialUserState(), fields: { size } });
 const carousel = (effects: ReturnType<typeof transition>['effects']) =>
