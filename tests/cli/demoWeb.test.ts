@@ -1,0 +1,150 @@
+/**
+ * The demo page's routes over HTTP (src/cli/demoWeb.ts), on the built demo run as a child process
+ * as a user runs it: the page and its bundle, a customer action posted as JSON reaching the bot
+ * through the signed webhook and the bot's answer arriving on the stream for that customer only,
+ * and every malformed request refused with a status and a message. Under `serve` none of these
+ * routes exists.
+ */
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEMO_SHOP_PORT_ENV } from '../../src/cli/demoShop';
+import { DEMO_EVENT_BODY_LIMIT } from '../../src/cli/demoWeb';
+import type { DemoStreamEvent } from '../../src/cli/demoWebStream';
+import { freePort } from '../support/freePort';
+import { demoReady, runCli, stopRun, type CliRun } from '../support/spawnDemo';
+import { spawnService, type SpawnedService } from '../support/spawnService';
+import { openSse, type SseClient } from '../support/sseClient';
+import { testEnv } from '../support/testEnv';
+import { post, waitFor } from '../support/webhookClient';
+
+const ROOT = join(__dirname, '..', '..');
+let cwd: string;
+let demo: CliRun;
+let port: number;
+const streams: SseClient[] = [];
+
+const postAction = (body: string, contentType = 'application/json') =>
+  post(port, '/demo/api/events', body, { 'content-type': contentType });
+
+beforeAll(async () => {
+  cwd = mkdtempSync(join(tmpdir(), 'talkshop-demo-web-'));
+  symlinkSync(join(ROOT, 'flows'), join(cwd, 'flows'));
+  demo = runCli(
+    ['demo'],
+    { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', [DEMO_SHOP_PORT_ENV]: String(await freePort()) },
+    cwd,
+  );
+  port = Number((await demoReady(demo)).port);
+  await waitFor('the banner', () => demo.lines.find((l) => l.startsWith('  say hi:')));
+});
+afterAll(async () => {
+  for (const s of streams) s.close();
+  if (demo) await stopRun(demo);
+  rmSync(cwd, { recursive: true, force: true });
+});
+
+it("prints the page's URL in its banner, and serves the page, its script and its style from itself only", async () => {
+  expect(demo.lines).toContain(
+    `  page      http://127.0.0.1:${port}/demo/  (open it in a browser: customers on Messenger talk to the bot)`,
+  );
+  const page = await fetch(`http://127.0.0.1:${port}/demo/`);
+  expect(page.status).toBe(200);
+  expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+  expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
+  const html = await page.text();
+  expect(html).toContain('<script type="module" src="demo.js"></script>');
+  expect(html).not.toMatch(/(src|href)="(https?:)?\/\//); // nothing from another host
+  const script = await fetch(`http://127.0.0.1:${port}/demo/demo.js`);
+  expect(script.status).toBe(200);
+  expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+  expect(await script.text()).toContain('api/stream');
+  expect((await fetch(`http://127.0.0.1:${port}/demo/demo.css`)).status).toBe(200);
+  const bare = await fetch(`http://127.0.0.1:${port}/demo`, { redirect: 'manual' });
+  expect([bare.status, bare.headers.get('location')]).toEqual([308, '/demo/']);
+  expect((await fetch(`http://127.0.0.1:${port}/demo/other.js`)).status).toBe(404);
+});
+
+it('a customer action goes through the signed webhook; the bot answers on the stream, for that customer only', async () => {
+  const stream = await openSse(port, '/demo/api/stream');
+  streams.push(stream);
+  expect(stream.status).toBe(200);
+  const events = () => stream.frames.map((f) => JSON.parse(f.data) as DemoStreamEvent);
+  const said = (customer: string, text: string) =>
+    events().some((e) => e.customer === customer && e.kind === 'message' && 'text' in e.message && e.message.text.includes(text));
+
+  const sent = await postAction(JSON.stringify({ customer: 'http-1', type: 'text', text: 'hi' }));
+  expect([sent.status, JSON.parse(sent.body)]).toEqual([202, { accepted: true }]);
+  await waitFor('the welcome on the stream', () =>
+    said('http-1', 'Hi Sam! Welcome to Northwind Outfitters') ? true : undefined,
+  );
+  const menu = await waitFor('the menu', () =>
+    events().find((e) => e.customer === 'http-1' && e.kind === 'message' && e.message.quick_replies !== undefined),
+  );
+  const shop =
+    menu.kind === 'message' ? menu.message.quick_replies?.find((q) => 'title' in q && q.title === 'Shop shoes') : undefined;
+  expect(shop).toBeDefined();
+
+  // The quick reply's payload, tapped: the next node answers.
+  const tap = {
+    customer: 'http-1',
+    type: 'quick_reply',
+    title: 'Shop shoes',
+    payload: shop && 'payload' in shop ? shop.payload : '',
+  };
+  expect((await postAction(JSON.stringify(tap))).status).toBe(202);
+  await waitFor('the size question', () => (said('http-1', "What's your EU shoe size?") ? true : undefined));
+  expect(events().every((e) => e.customer === 'http-1')).toBe(true);
+});
+
+describe('refuses what is not a customer action', () => {
+  it.each([
+    ['a body that is not JSON', '{"customer":', 400, 'the body is not JSON'],
+    ['an unknown action', JSON.stringify({ customer: 'c-1', type: 'dance' }), 400, 'not a customer action'],
+    ['an action without a customer', JSON.stringify({ type: 'text', text: 'hi' }), 400, 'not a customer action'],
+    [
+      'a body over the cap',
+      JSON.stringify({ customer: 'c-1', type: 'text', text: 'x'.repeat(DEMO_EVENT_BODY_LIMIT) }),
+      413,
+      'at most',
+    ],
+  ])('%s', async (_what, body, status, error) => {
+    const res = await postAction(body);
+    expect(res.status).toBe(status);
+    expect((JSON.parse(res.body) as { error: string }).error).toContain(error);
+  });
+
+  it('a body that is not sent as JSON (as a form from another site would be): 415', async () => {
+    const res = await postAction(JSON.stringify({ customer: 'c-1', type: 'text', text: 'hi' }), 'text/plain');
+    expect(res.status).toBe(415);
+  });
+
+  it('the wrong method: 405', async () => {
+    expect((await fetch(`http://127.0.0.1:${port}/demo/api/events`)).status).toBe(405);
+    expect((await fetch(`http://127.0.0.1:${port}/demo/api/stream`, { method: 'POST' })).status).toBe(405);
+  });
+});
+
+it('under `serve` the page and its API do not exist', async () => {
+  let service: SpawnedService | undefined;
+  try {
+    service = await spawnService(testEnv({ REDIS_URL: undefined, REDIS_KEY_PREFIX: undefined }));
+    for (const [method, path] of [
+      ['GET', '/demo/'],
+      ['GET', '/demo/demo.js'],
+      ['POST', '/demo/api/events'],
+      ['GET', '/demo/api/stream'],
+    ] as const) {
+      const res = await fetch(`http://127.0.0.1:${service.port}${path}`, {
+        method,
+        ...(method === 'POST'
+          ? { body: '{"customer":"c-1","type":"text","text":"hi"}', headers: { 'content-type': 'application/json' } }
+          : {}),
+      });
+      expect([path, res.status]).toEqual([path, 404]);
+    }
+  } finally {
+    service?.proc.kill('SIGTERM');
+    await service?.exited();
+  }
+});
