@@ -1,6 +1,7 @@
 import { createClient, ErrorReply } from 'redis';
 import { StoreUnavailableError } from '../../errors';
 import type { Logger } from '../../logger';
+import { Deadlines } from './deadlines';
 import type { LuaScript } from './luaScript';
 
 export type RedisClient = ReturnType<typeof createClient>;
@@ -40,12 +41,17 @@ export function isTransientReply(err: unknown): err is ErrorReply {
  * background.
  */
 export class RedisConnection {
+  private readonly deadlines: Deadlines;
+
   private constructor(
     readonly client: RedisClient,
     private readonly timeoutMs: number,
     /** Until a connection made by duplicate() is first up, commands wait for it (within their deadline). */
     private readonly firstConnect?: Promise<unknown>,
-  ) {}
+  ) {
+    // A tenth of the timeout, between 10 and 100 ms: late by at most that.
+    this.deadlines = new Deadlines(Math.min(100, Math.max(10, Math.floor(timeoutMs / 10))));
+  }
 
   /** Connects, waiting for Redis as long as it takes (a service starts once its store answers). */
   static async open(url: string, timeoutMs: number, logger: Logger, name: string): Promise<RedisConnection> {
@@ -117,30 +123,44 @@ export class RedisConnection {
     if (this.client.isOpen) this.client.destroy();
   }
 
-  private async deadline<T>(operation: string, command: () => Promise<T>, extraMs = 0): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
+  private deadline<T>(operation: string, command: () => Promise<T>, extraMs = 0): Promise<T> {
+    const ms = this.timeoutMs + extraMs;
     let late = false;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        late = true;
-        reject(new StoreUnavailableError(`${operation} (no answer in ${this.timeoutMs + extraMs} ms)`));
-      }, this.timeoutMs + extraMs);
-    });
+    // A client that cannot send may throw at once: that is a failure like any other.
+    const send = (): Promise<T> => {
+      try {
+        return command();
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    };
     // A command that waited for the first connect past its deadline is not sent at all.
     const pending = this.firstConnect
-      ? this.firstConnect.then(() => (late ? Promise.reject(new StoreUnavailableError(operation)) : command()))
-      : command();
-    try {
-      return await Promise.race([pending, timeout]);
-    } catch (err) {
-      if (isTransientReply(err))
-        throw new StoreUnavailableError(`${operation} (Redis answered ${err.message.split(' ', 1)[0]})`, err);
-      // Any other error reply (NOSCRIPT, WRONGTYPE…) is an answer, not an outage: pass it on.
-      if (err instanceof StoreUnavailableError || err instanceof ErrorReply) throw err;
-      throw new StoreUnavailableError(operation, err);
-    } finally {
-      clearTimeout(timer);
-      pending.catch(() => undefined);
-    }
+      ? this.firstConnect.then(() => (late ? Promise.reject(new StoreUnavailableError(operation)) : send()))
+      : send();
+    return new Promise<T>((resolve, reject) => {
+      const deadline = this.deadlines.add(Date.now() + ms, () => {
+        late = true;
+        reject(new StoreUnavailableError(`${operation} (no answer in ${ms} ms)`));
+      });
+      pending.then(
+        (value) => {
+          this.deadlines.remove(deadline);
+          resolve(value);
+        },
+        (err: unknown) => {
+          this.deadlines.remove(deadline);
+          reject(storeFailure(operation, err));
+        },
+      );
+    });
   }
+}
+
+/** What a failed call means: an outage (StoreUnavailableError), or an answer to pass on (NOSCRIPT, WRONGTYPE…). */
+function storeFailure(operation: string, err: unknown): Error {
+  if (isTransientReply(err))
+    return new StoreUnavailableError(`${operation} (Redis answered ${err.message.split(' ', 1)[0]})`, err);
+  if (err instanceof StoreUnavailableError || err instanceof ErrorReply) return err;
+  return new StoreUnavailableError(operation, err);
 }
