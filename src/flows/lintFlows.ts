@@ -6,6 +6,7 @@ import { lintAsk } from './lintAsk';
 import { lintConditions } from './lintConditions';
 import { lintGraph } from './lintGraph';
 import { lintHandover } from './lintHandover';
+import { lintDisclosure } from './lintDisclosure';
 import { lintMessageLimits, lintText } from './lintLimits';
 import { lintPayloads } from './lintPayloads';
 import { lintPolicy } from './lintPolicy';
@@ -149,6 +150,7 @@ function lintSettings(
       );
   }
   lintHandover(flows, settings, report);
+  lintDisclosure(flows, settings, report);
 }
 
 /** By file, then line; problems without a line first; otherwise in the order found. */
