@@ -198,6 +198,29 @@ turns:
     expect(report.results[1]?.failure).toBeUndefined();
   });
 
+  it('starts from what `given` sets, and a person can take the conversation without being asked', () => {
+    const report = ran(
+      run({
+        'vip.yaml': `name: vip
+given: { fields: { vip: true }, tags: [old-customer] }
+turns:
+${GREET}  - tap: "Yes"
+    bot: ["Great.", "Welcome back, VIP."]
+    tags: [old-customer, keen]
+  - person: takes_over
+    silent: true
+    thread: human
+  - say: anyone there?
+    silent: true
+  - fields: { vip: true }
+    thread: human
+`,
+      }),
+    );
+    expect(report.results[0]?.failure).toBeUndefined();
+    expect(report.coverage.flows[0]?.branches.missing).not.toContain('demo/check → vip');
+  });
+
   it('an m.me link and an ad arrive with their ref; consent is checked', () => {
     const report = ran(
       run({
