@@ -51,6 +51,19 @@ function initialState(test: FlowTest): UserState {
   return g ? { ...s, fields: { ...g.fields }, tags: [...g.tags], ab: { ...g.ab } } : s;
 }
 
+/** A wait in words: "2 hours", "90 minutes", "45 seconds". */
+function spoken(ms: number): string {
+  const units: Array<[number, string]> = [
+    [86_400_000, 'day'],
+    [3_600_000, 'hour'],
+    [60_000, 'minute'],
+    [1_000, 'second'],
+  ];
+  const [size, name] = units.find(([u]) => ms % u === 0 && ms >= u) ?? [1_000, 'second'];
+  const n = Math.round(ms / size);
+  return `${n} ${name}${n === 1 ? '' : 's'}`;
+}
+
 function describeAction(t: FlowTestTurn): string {
   if (t.say !== undefined) return `customer says ${JSON.stringify(t.say)}`;
   if (t.tap !== undefined) return `customer taps ${JSON.stringify(typeof t.tap === 'string' ? t.tap : t.tap.title)}`;
@@ -59,7 +72,7 @@ function describeAction(t: FlowTestTurn): string {
   if (t.ref !== undefined) return `customer opens m.me/…?ref=${t.ref}`;
   if (t.ad) return `customer arrives from an ad${t.ad.ref ? ` (ref ${t.ad.ref})` : ''}`;
   if (t.attachment) return `customer sends a ${t.attachment}`;
-  if (t.wait !== undefined) return `${Math.round(t.wait / 60_000)} minutes pass`;
+  if (t.wait !== undefined) return `${spoken(t.wait)} pass`;
   if (t.person !== undefined)
     return typeof t.person === 'string'
       ? `a person ${t.person.replace('_', ' ')}`
