@@ -4,6 +4,7 @@ import { startService, type RunningService } from '../../src/server';
 import { TEST_PAGE, testConfig } from '../support/testEnv';
 import { get, postSigned, waitFor } from '../support/webhookClient';
 import { startTestGraphApi } from '../support/testGraphApi';
+import { disclosed } from '../support/demoDisclosure';
 
 /**
  * Issue #16: sender actions are calls against the Page's rate, so they come last. One seen marker
@@ -74,6 +75,8 @@ it('USER_PROFILE_LOOKUP=false: no profile call, and the welcome uses the declare
   const s = await start({ USER_PROFILE_LOOKUP: 'false' });
   await say(s, 'anon', 'hello');
   await waitFor('the welcome', () => (ok('messages', 'anon').length >= 2 ? true : undefined));
-  expect((ok('messages', 'anon')[0]?.body as { message: { text: string } }).message.text).toMatch(/^Hi there!/);
+  expect((ok('messages', 'anon')[0]?.body as { message: { text: string } }).message.text).toBe(
+    disclosed('Hi there! Welcome to Northwind Outfitters 👟 What can I do for you?'),
+  );
   expect(fake.calls.filter((c) => c.endpoint === 'user_profile')).toHaveLength(0);
 });

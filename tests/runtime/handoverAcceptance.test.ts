@@ -22,6 +22,7 @@ import { deletePrefix } from '../support/redisKeys';
 import { TEST_PAGE, TEST_REDIS_URL, TEST_SECRET, testConfig } from '../support/testEnv';
 import { isSettled, partitionsUpTo, settled } from '../support/settled';
 import { get, postSigned, waitFor } from '../support/webhookClient';
+import { disclosed } from '../support/demoDisclosure';
 
 const APP = 'test-app'; // MESSENGER_APP_ID in testEnv, and the fake's app
 const TOKEN = 'admin-token-0123456789';
@@ -278,7 +279,8 @@ describe('issue #5 handover, end to end on Redis', () => {
       error: { code: 10, message: 'Handover Protocol APIs disabled for this page.' },
     });
     expect(control('p5', 'take_thread_control')).toHaveLength(0);
-    expect(texts('p5')).toEqual([HANDOVER_TEXT]);
+    // Their first message: the demo's disclosure opens the reply.
+    expect(texts('p5')).toEqual([disclosed(HANDOVER_TEXT)]);
     // One notice for one request (sent when the customer asked; the failed pass adds none).
     expect(posts).toHaveLength(1);
     expect(posts[0]).toMatchObject({

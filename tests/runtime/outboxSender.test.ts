@@ -7,6 +7,7 @@ import { TEST_PAGE, testConfig } from '../support/testEnv';
 import { partitionsUpTo, settled } from '../support/settled';
 import { get, postSigned, waitFor } from '../support/webhookClient';
 import { startTestGraphApi } from '../support/testGraphApi';
+import { disclosed } from '../support/demoDisclosure';
 
 /** The sender end to end: webhook → engine → outbox → sender → fake Graph API (memory store). */
 let fake: FakeGraphApi;
@@ -46,7 +47,7 @@ describe('outbox sender', () => {
     expect(actionsOf('u1')).toEqual(['mark_seen', 'messages', 'messages']);
     // The profile (first name) is fetched before the engine runs, so the first reply greets by name.
     expect(texts('u1')).toEqual([
-      'Hi Sam! Welcome to Northwind Outfitters 👟 What can I do for you?',
+      disclosed('Hi Sam! Welcome to Northwind Outfitters 👟 What can I do for you?'),
       'Pick one, or just type your question.',
     ]);
     expect(fake.calls.filter((c) => c.endpoint === 'user_profile' && c.recipientId === 'u1')).toHaveLength(1);
@@ -67,7 +68,7 @@ describe('outbox sender', () => {
     fake.fail.recipient('private', FAKE_ERRORS.permission, { endpoints: ['user_profile'] });
     await say('private', 'hello');
     await waitFor('the welcome', () => (texts('private').length >= 2 ? true : undefined));
-    expect(texts('private')[0]).toBe('Hi there! Welcome to Northwind Outfitters 👟 What can I do for you?');
+    expect(texts('private')[0]).toBe(disclosed('Hi there! Welcome to Northwind Outfitters 👟 What can I do for you?'));
     await say('u2', 'hello');
     await say('u2', 'menu');
     await waitFor('three replies', () => (texts('u2').length >= 3 ? true : undefined));
@@ -184,7 +185,7 @@ describe('outbox sender', () => {
     await waitFor('every welcome', () => (users.every((u) => texts(u).length === 2) ? true : undefined));
     for (const u of users)
       expect(texts(u)).toEqual([
-        'Hi Sam! Welcome to Northwind Outfitters 👟 What can I do for you?',
+        disclosed('Hi Sam! Welcome to Northwind Outfitters 👟 What can I do for you?'),
         'Pick one, or just type your question.',
       ]);
     // Served concurrently: some user's first reply went out before another user's last one (one

@@ -28,12 +28,14 @@ import { spawnService, type SpawnedService, killAll } from '../support/spawnServ
 import { TEST_PAGE, testEnv } from '../support/testEnv';
 import { keepAlive, postSigned, waitFor } from '../support/webhookClient';
 import { startTestGraphApi } from '../support/testGraphApi';
+import { disclosed } from '../support/demoDisclosure';
 
 const PARTITIONS = 16;
 const USERS = 2_000;
 const KILL_AFTER_REPLIES = 500;
 const CONNECTIONS = 32;
-const REPLY = 'Pick one, or just type your question.';
+// Each user's only message is their first: the demo's disclosure opens the reply.
+const REPLY = disclosed('Pick one, or just type your question.');
 
 let fake: FakeGraphApi;
 let env: Record<string, string | undefined>;

@@ -35,9 +35,11 @@ import { TEST_PAGE, TEST_REDIS_URL, testConfig, uniquePrefix } from '../support/
 import { get, keepAlive, postSigned, waitFor } from '../support/webhookClient';
 import { startTestGraphApi } from '../support/testGraphApi';
 import { openTestStore } from '../support/openTestStore';
+import { disclosed } from '../support/demoDisclosure';
 
 const PARTITIONS = 8;
-const REPLY = 'Pick one, or just type your question.';
+// Each user's only message is their first: the demo's disclosure opens the reply.
+const REPLY = disclosed('Pick one, or just type your question.');
 const isReply = (c: FakeCall) => c.endpoint === 'messages' && c.status === 200;
 const textOf = (c: FakeCall) => (c.body as { message?: { text?: string } }).message?.text;
 
