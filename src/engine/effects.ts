@@ -92,6 +92,12 @@ export const engineEffectSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('notify'), text: z.string(), reason: z.string() }),
   request,
   webhook,
+  /**
+   * A typed text the bot did not understand: it ended in the fallback, or in "Did you mean…"
+   * (questionEvents.ts). Normalized and cut to 200 characters; the runtime counts it per text, never
+   * with who sent it, so marketers see which question to add next.
+   */
+  z.object({ type: z.literal('unmatched'), text: z.string(), outcome: z.enum(['fallback', 'suggested']) }),
   z.object({ type: z.literal('warning'), code: z.enum(['message_cap', 'cycle', 'missing_node']), detail: z.string() }),
 ]);
 

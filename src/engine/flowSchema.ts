@@ -5,6 +5,7 @@ import { catalogQuerySchema } from './catalogQuery';
 import { PAGE_INBOX_APP_ID } from '../platform/messagingRules';
 import { isTimeZone, parseRange, WEEKDAYS } from './businessHours';
 import { disclosureSettingsSchema } from './disclosureSettings';
+import { questionSchema, questionSettingsSchema } from './questionSchema';
 
 /**
  * The flow language: what a marketer writes in flows/*.yaml. Structure and types are checked
@@ -192,6 +193,13 @@ export const flowSchema = z.strictObject({
       escalate: z.enum(['offer', 'handover']).default('offer'),
     })
     .optional(),
+  questions: z
+    .array(questionSchema)
+    .max(500)
+    .optional()
+    .describe(
+      'questions typed text is matched against, each with the node that answers it (docs/flows.md, "Answering typed questions")',
+    ),
 });
 export type Flow = z.infer<typeof flowSchema>;
 
@@ -389,6 +397,7 @@ export const settingsSchema = z.strictObject({
     })
     .default({ min_coverage: 0 })
     .describe('the conversation tests in flows/tests/ (docs/flows.md, "Testing conversations")'),
+  questions: questionSettingsSchema.describe('how sure the matcher of typed questions must be to answer or to suggest'),
   disclosure: disclosureSettingsSchema.describe(
     'saying the customer is talking to an automated assistant (docs/flows.md, "Disclosure: saying it is a bot")',
   ),

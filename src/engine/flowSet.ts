@@ -1,6 +1,7 @@
 import type { Action, Flow, Settings } from './flowSchema';
 import type { Catalog } from './catalog';
 import type { Sequence } from './sequenceSchema';
+import { buildQuestionIndex, type QuestionIndex } from './questionIndex';
 
 /** A flow as loaded: its content, a version (hash of the file) and where it came from. */
 export interface LoadedFlow {
@@ -32,6 +33,8 @@ export interface FlowSet {
   readonly sequences: ReadonlyMap<string, Sequence>;
   /** Product catalogs (FLOWS_DIR/catalogs/), by name, indexed for catalogCards(). */
   readonly catalogs: ReadonlyMap<string, Catalog>;
+  /** Every flow's `questions`, indexed for matching typed text (questionIndex.ts). */
+  readonly questions: QuestionIndex;
 }
 
 type ControlVisitor = (control: string, c: Control & { payload?: string; title?: string }) => void;
@@ -82,5 +85,6 @@ export function buildFlowSet(
     customPayloads,
     sequences: new Map(sequences.map((s) => [s.id, s])),
     catalogs,
+    questions: buildQuestionIndex(flows.map((f) => f.flow)),
   };
 }

@@ -24,6 +24,7 @@ import { onSequenceTimer, SEQUENCE_TIMER_PREFIX, startSequence } from './sequenc
 import { onThreadEvent, remember } from './threadEvents';
 import { onRequestResult, whileWaiting } from './requestEvents';
 import { onProductTap } from './productTaps';
+import { onQuestion, onQuestionTap, unmatched } from './questionEvents';
 import { armDisclosure } from './disclosure';
 import type { UserState } from './userState';
 import { validateAnswer } from './validateAnswer';
@@ -180,8 +181,10 @@ function onText(run: Run, text: string): void {
   if (startByTrigger(run, heard, current)) return;
   // Nothing above moved the conversation: a request's result is still awaited (requestEvents.ts).
   if (run.state.request) return whileWaiting(run);
+  // The flows' questions (questionEvents.ts); at a first contact only a sure answer beats the welcome.
+  if (onQuestion(run, s, !run.state.position)) return;
   if (!run.state.position) return startFlow(run, run.flows.defaultFlow);
-  fallback(run);
+  fallback(run, s);
 }
 
 function onPayload(run: Run, event: Extract<EngineEvent, { type: 'payload' }>): void {
@@ -189,6 +192,7 @@ function onPayload(run: Run, event: Extract<EngineEvent, { type: 'payload' }>): 
   if (payload === OFFER_HUMAN_PAYLOAD) return startHandover(run, 'fallback_offer');
   if (onStartAnswer(run, payload)) return;
   if (onProductTap(run, payload)) return;
+  if (onQuestionTap(run, payload)) return;
   const ref = resolvePayload(run.flows, payload);
   if (ref && runControl(run, ref)) return;
   if (event.ref && startByTrigger(run, (t) => 'ref' in t && t.ref === event.ref)) return;
@@ -305,8 +309,10 @@ function startByTrigger(run: Run, matches: (t: Trigger) => boolean, preferred?: 
   return false;
 }
 
-function fallback(run: Run): void {
+/** `heard`: the text that was not understood (absent for an attachment or a failed answer), counted by the runtime. */
+function fallback(run: Run, heard?: Said): void {
   const { state, flows } = run;
+  if (heard) unmatched(run, heard, 'fallback');
   const fb = flows.flows.get(state.position?.flow ?? flows.defaultFlow)?.flow.fallback;
   state.misses += 1;
   const text = fb?.text ?? "Sorry, I didn't get that.";

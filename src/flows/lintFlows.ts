@@ -12,6 +12,7 @@ import { lintPayloads } from './lintPayloads';
 import { lintPolicy } from './lintPolicy';
 import { lintRequests } from './lintRequests';
 import { lintProducts } from './lintProducts';
+import { lintQuestions } from './lintQuestions';
 import type { Catalog } from '../engine/catalog';
 import { backstopMessage, backstopQuestion } from './lintRender';
 import { controlsOf, nodeEntries, quote, reporter, where, type FlowScope } from './lintScope';
@@ -50,6 +51,7 @@ export function lintFlows(
   unenterable(flows, settings, locate, out);
   lintPayloads(flows, locate, out);
   lintTriggers(flows, settings, locate, out);
+  lintQuestions(flows, settings, locate, out);
   lintSettings(flows, settings, locate, out, settingsFile);
   return sortProblems(out);
 }
@@ -98,15 +100,15 @@ function flowIds(flows: readonly LoadedFlow[], locate: Locate, out: Problem[]): 
   }
 }
 
-/** A flow with no trigger, no hand-written payload, that is not the default flow: no user can get in. */
+/** A flow with no trigger, no hand-written payload, no question, that is not the default flow: no user can get in. */
 function unenterable(flows: readonly LoadedFlow[], settings: Settings, locate: Locate, out: Problem[]): void {
   const defaultFlow = settings.default_flow ?? flows[0]?.flow.id;
   for (const { flow, file } of flows) {
-    if (flow.id === defaultFlow || flow.triggers.length > 0) continue;
+    if (flow.id === defaultFlow || flow.triggers.length > 0 || (flow.questions ?? []).length > 0) continue;
     if (Object.keys(flow.nodes).some((id) => controlsOf(flow, id).some((c) => c.control.payload !== undefined))) continue;
     reporter(file, flow.id, locate, out).warn(
       ['id'],
-      `flow ${quote(flow.id)} can never start: it has no triggers, no hand-written payload, and is not the default flow`,
+      `flow ${quote(flow.id)} can never start: it has no triggers, no hand-written payload, no questions, and is not the default flow`,
       'add a trigger (keyword, ref, postback…), or set default_flow in settings.yaml',
     );
   }

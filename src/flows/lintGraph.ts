@@ -1,3 +1,4 @@
+import { questionTarget } from '../engine/questionSchema';
 import { continuation, flowRefs, nodeRefs, reachable, triggerTarget, type Ref } from './flowGraph';
 import type { Flow, FlowNode } from '../engine/flowSchema';
 import { controlsOf, nodeEntries, quote, suggestNode, type FlowScope, type Path } from './lintScope';
@@ -49,13 +50,20 @@ function refLabel(path: Path): string {
 }
 
 function unreachableNodes({ flow, report }: FlowScope): void {
-  const roots = [flow.start, ...(flow.entry ? [flow.entry] : []), ...flow.triggers.map((t) => triggerTarget(flow, t))];
+  // A question's goto is a way in too (questionSchema.ts: a node of this flow, or "<flow>:<node>").
+  const answers = (flow.questions ?? []).map((q) => questionTarget(flow.id, q.goto)).filter((t) => t.flow === flow.id);
+  const roots = [
+    flow.start,
+    ...(flow.entry ? [flow.entry] : []),
+    ...flow.triggers.map((t) => triggerTarget(flow, t)),
+    ...answers.map((t) => t.node),
+  ];
   const seen = reachable(flow, roots);
   for (const id of Object.keys(flow.nodes)) {
     if (seen.has(id)) continue;
     report.error(
       ['nodes', id],
-      `node ${quote(id)} is unreachable: nothing leads to it from start, entry or a trigger`,
+      `node ${quote(id)} is unreachable: nothing leads to it from start, entry, a trigger or a question`,
       `link to it (next, goto, a quick reply or button, a branch) or delete it`,
     );
   }

@@ -124,6 +124,11 @@ export class EffectDelivery {
           return { type: 'done', outcome: 'no_requester' };
         case 'webhook':
           return await this.webhook(partition, { ...entry, effect });
+        case 'unmatched':
+          // A text the bot did not understand, counted for the marketers (no user named); a store error is retried.
+          if (!this.o.store.unmatched) return { type: 'done', outcome: 'not_counted' };
+          await this.o.store.unmatched.count(effect.text, effect.outcome, this.o.now());
+          return { type: 'done', outcome: 'counted' };
         case 'warning':
           // A flow problem the linter could not see (a cycle, the message cap, a missing node).
           this.o.metrics.engineWarnings.inc({ code: effect.code });

@@ -21,6 +21,7 @@ export const EFFECT_SAMPLES: { readonly [K in EffectType]: EffectOf<K> } = {
   sequence: { type: 'sequence', action: 'start', sequence: 'welcome' },
   sequence_timer: { type: 'sequence_timer', sequence: 'welcome', id: 'sq-1', at: 1_700_000_000_000 },
   notify: { type: 'notify', text: 'Customer asked for a person (keyword)', reason: 'keyword' },
+  unmatched: { type: 'unmatched', text: 'do you ship to canada', outcome: 'suggested' },
   warning: { type: 'warning', code: 'cycle', detail: 'node shop/start reached twice in one event; stopped' },
   request: {
     type: 'request',

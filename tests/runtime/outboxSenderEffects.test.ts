@@ -153,6 +153,7 @@ const OUTCOMES: { readonly [K in EffectType]: string } = {
   request: 'no_requester',
   webhook: 'no_webhook_queue',
   warning: 'logged',
+  unmatched: 'counted',
 };
 
 it('handles every kind the engine knows by name, each with its own outcome', async () => {
