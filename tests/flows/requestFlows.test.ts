@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { EffectOf } from '../../src/engine/effects';
+import { DISCLOSURE_TEXT } from '../../src/engine/disclosureSettings';
 import type { FlowSet } from '../../src/engine/flowSet';
 import { initialUserState, type UserState } from '../../src/engine/userState';
 import { loadFlows } from '../../src/flows/loadFlows';
@@ -48,7 +49,8 @@ describe('the example order-status flow with a stubbed shop API', () => {
   test('found: the real status', () => {
     const { said } = chat(shop, 'order', '104233');
     expect(said).toEqual([
-      "What's your order number? It's the 6 digits in your confirmation email.",
+      // A first contact: the built-in disclosure (settings.yaml sets none) opens the first reply.
+      `${DISCLOSURE_TEXT}\n\nWhat's your order number? It's the 6 digits in your confirmation email.`,
       'Let me check order 104233…',
       'Your order 104233 is shipped.',
       'Hi there! What can I do for you?',
