@@ -18,15 +18,15 @@ export type DemoStreamEvent =
 
 /** What the page is shown of a call that reached the fake Graph API; undefined: nothing. */
 export function streamEventOf(call: FakeCall): DemoStreamEvent | undefined {
-  if (call.status !== 200 || call.endpoint !== 'messages' || !call.recipientId) return undefined;
-  const body = (call.body ?? {}) as { message?: unknown; sender_action?: unknown };
-  if (body.sender_action !== undefined) {
+  if (call.status !== 200 || !call.recipientId) return undefined;
+  if (call.endpoint === 'sender_action') {
     const parsed = senderActionSchema.safeParse(call.body);
     return parsed.success
       ? { kind: 'action', customer: call.recipientId, at: call.at, action: parsed.data.sender_action }
       : undefined;
   }
-  const message = messageSchema.safeParse(body.message);
+  if (call.endpoint !== 'messages') return undefined;
+  const message = messageSchema.safeParse((call.body as { message?: unknown } | undefined)?.message);
   return message.success ? { kind: 'message', customer: call.recipientId, at: call.at, message: message.data } : undefined;
 }
 

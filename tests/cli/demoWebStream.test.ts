@@ -7,7 +7,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createDemoStream, streamEventOf, type DemoStream, type DemoStreamEvent } from '../../src/cli/demoWebStream';
-import type { FakeCall } from '../../src/emulator/fakeGraphApi';
+import { startFakeGraphApi, type FakeCall } from '../../src/emulator/fakeGraphApi';
+import { createGraphClient } from '../../src/messenger/graphClient';
 import { openSse, type SseClient } from '../support/sseClient';
 import { waitFor } from '../support/webhookClient';
 
@@ -37,12 +38,14 @@ describe('streamEventOf', () => {
   });
 
   it.each(['typing_on', 'typing_off', 'mark_seen'] as const)('the sender action %s is shown', (action) =>
-    expect(streamEventOf(call({ body: { recipient: { id: 'c-1' }, sender_action: action } }))).toEqual({
-      kind: 'action',
-      customer: 'c-1',
-      at: 1000,
-      action,
-    }),
+    expect(streamEventOf(call({ endpoint: 'sender_action', body: { recipient: { id: 'c-1' }, sender_action: action } }))).toEqual(
+      {
+        kind: 'action',
+        customer: 'c-1',
+        at: 1000,
+        action,
+      },
+    ),
   );
 
   it('a refused call, another endpoint or a message that is not one is not shown', () => {
@@ -51,8 +54,36 @@ describe('streamEventOf', () => {
     expect(streamEventOf(call({ body, endpoint: 'thread_control' }))).toBeUndefined();
     expect(streamEventOf(call({ body, recipientId: undefined }))).toBeUndefined();
     expect(streamEventOf(call({ body: { ...body, message: { text: '' } } }))).toBeUndefined();
-    expect(streamEventOf(call({ body: { recipient: { id: 'c-1' }, sender_action: 'dance' } }))).toBeUndefined();
+    expect(
+      streamEventOf(call({ endpoint: 'sender_action', body: { recipient: { id: 'c-1' }, sender_action: 'dance' } })),
+    ).toBeUndefined();
   });
+});
+
+it("the real Graph client's sends and sender actions, as the fake records them, become the page's events", async () => {
+  const fake = await startFakeGraphApi({ appSecret: 's', accessToken: 't', pageId: 'p' });
+  const graph = createGraphClient({ baseUrl: fake.url, version: 'v26.0', pageId: 'p', accessToken: 't', appSecret: 's' });
+  const seen: DemoStreamEvent[] = [];
+  fake.onCall((c) => {
+    const e = streamEventOf(c);
+    if (e) seen.push(e);
+  });
+  try {
+    await graph.senderAction('c-9', 'mark_seen');
+    await graph.senderAction('c-9', 'typing_on');
+    await graph.sendMessage({ recipient: { id: 'c-9' }, messaging_type: 'RESPONSE', message: { text: 'Hello' } });
+    await graph.senderAction('c-9', 'typing_off');
+    expect(seen.map((e) => (e.kind === 'action' ? e.action : e.message))).toEqual([
+      'mark_seen',
+      'typing_on',
+      { text: 'Hello' },
+      'typing_off',
+    ]);
+    expect(seen.every((e) => e.customer === 'c-9')).toBe(true);
+  } finally {
+    graph.close();
+    await fake.stop();
+  }
 });
 
 describe('createDemoStream', () => {
