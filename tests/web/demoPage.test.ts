@@ -76,6 +76,8 @@ it('a customer types hi, taps a quick reply, answers, and gets a carousel; a sec
   await message.fill('hi');
   await message.press('Enter');
   await conversation(1).locator('.bubble.customer', { hasText: 'hi' }).waitFor(WAIT);
+  // The bot marks the thread seen (mark_seen): "Seen" under the customer's message.
+  await conversation(1).locator('.bubble.customer', { hasText: 'hi' }).getByText('Seen', { exact: true }).waitFor(WAIT);
 
   // Customer 2 joins meanwhile, with the keyboard only: the new panel's Get Started has the focus.
   await page.getByRole('button', { name: 'Add a customer' }).click();
