@@ -1,5 +1,12 @@
 import type { FakeCall } from '../emulator/fakeGraphApi';
 
+const oneLine = (text: string): string =>
+  text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '')
+    .join(' / ');
+
 /** One line for a message Talkshop sent, as the demo shows it. */
 export function describeMessage(psid: string, message: unknown): string {
   const m = (message ?? {}) as {
@@ -18,7 +25,8 @@ export function describeMessage(psid: string, message: unknown): string {
       ? `carousel: ${((template.elements as Array<{ title: string }>) ?? []).map((e) => e.title).join(' | ')}`
       : undefined) ??
     `(${m.attachment?.type ?? 'message'})`;
-  return `bot → ${psid}: ${body}${options ? `  ${options}` : ''}`;
+  // One line whatever the text: its lines (a disclosure paragraph before the flow's text) joined by ' / '.
+  return `bot → ${psid}: ${oneLine(body)}${options ? `  ${options}` : ''}`;
 }
 
 /** What the demo prints for a call that reached the local fake Graph API (undefined: nothing). */
