@@ -10,8 +10,10 @@ import { renderMessage } from './renderMessage';
  * link box. Everything the customer does becomes a DemoAction the demo turns into a signed webhook.
  */
 
+/** Omit over each member of a union (plain Omit would merge the members into one shape). */
+type OmitEach<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 /** What the customer does, without who they are (the panel adds its PSID). */
-export type CustomerAction = DemoAction extends infer A ? (A extends DemoAction ? Omit<A, 'customer'> : never) : never;
+export type CustomerAction = OmitEach<DemoAction, 'customer'>;
 /** Posts an action; resolves with an error message to show, or undefined when the demo took it. */
 export type SendAction = (action: DemoAction) => Promise<string | undefined>;
 

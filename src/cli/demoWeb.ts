@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { FakeGraphApi } from '../emulator/fakeGraphApi';
@@ -87,12 +87,13 @@ export function startDemoWeb(options: DemoWebOptions): DemoWeb {
     if (event) stream.publish(event);
   });
 
-  function serveAsset(path: string, res: ServerResponse): void {
+  /** Read on each request (a few KB), so a rebuilt page is served without restarting the demo. */
+  async function serveAsset(path: string, res: ServerResponse): Promise<void> {
     const asset = ASSETS[path];
     if (!asset) return void json(res, { status: 404, body: { error: `no ${path} in the demo page` } });
     let content: Buffer;
     try {
-      content = readFileSync(join(webDir, asset.file));
+      content = await readFile(join(webDir, asset.file));
     } catch {
       return void json(res, {
         status: 503,
@@ -170,7 +171,7 @@ export function startDemoWeb(options: DemoWebOptions): DemoWeb {
       }
       if (!(path in ASSETS)) return false;
       if (req.method !== 'GET' && req.method !== 'HEAD') json(res, { status: 405, body: { error: 'GET the page' } });
-      else serveAsset(path, res);
+      else void serveAsset(path, res);
       return true;
     },
     attach(url) {

@@ -6,16 +6,19 @@
  * routes exists.
  */
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEMO_SHOP_PORT_ENV } from '../../src/cli/demoShop';
-import { DEMO_EVENT_BODY_LIMIT } from '../../src/cli/demoWeb';
+import { DEMO_EVENT_BODY_LIMIT, startDemoWeb, type DemoWeb } from '../../src/cli/demoWeb';
 import type { DemoStreamEvent } from '../../src/cli/demoWebStream';
 import { freePort } from '../support/freePort';
 import { demoReady, runCli, stopRun, type CliRun } from '../support/spawnDemo';
 import { spawnService, type SpawnedService } from '../support/spawnService';
 import { openSse, type SseClient } from '../support/sseClient';
 import { testEnv } from '../support/testEnv';
+import { signBody } from '../../src/webhook/verifySignature';
 import { post, waitFor } from '../support/webhookClient';
 
 const ROOT = join(__dirname, '..', '..');
@@ -147,4 +150,83 @@ it('under `serve` the page and its API do not exist', async () => {
     service?.proc.kill('SIGTERM');
     await service?.exited();
   }
+});
+
+describe('in-process: the failure modes around the webhook and the build', () => {
+  let server: Server;
+  let web: DemoWeb;
+  let webPort: number;
+  let webhook: Server;
+  let webhookUrl: string;
+  const received: Array<{ signature: string | undefined; body: string }> = [];
+  let webhookStatus = 200;
+  const noBuild = mkdtempSync(join(tmpdir(), 'talkshop-no-build-'));
+
+  beforeAll(async () => {
+    webhook = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        received.push({ signature: req.headers['x-hub-signature-256'] as string | undefined, body });
+        res.writeHead(webhookStatus).end(webhookStatus === 200 ? 'EVENT_RECEIVED' : 'busy');
+      });
+    });
+    await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
+    webhookUrl = `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/webhooks/messenger`;
+    web = startDemoWeb({
+      appSecret: 'demo-secret',
+      pageId: 'demo-page',
+      now: () => 1_790_000_000_000,
+      onCall: () => () => undefined,
+      webDir: noBuild,
+    });
+    server = createServer((req, res) => {
+      if (!web.route(req, res)) res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    webPort = (server.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    web.stop();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await new Promise<void>((resolve) => webhook.close(() => resolve()));
+    rmSync(noBuild, { recursive: true, force: true });
+  });
+  const act = () =>
+    post(webPort, '/demo/api/events', JSON.stringify({ customer: 'c-1', type: 'text', text: 'hi' }), {
+      'content-type': 'application/json',
+    });
+
+  it('an unbuilt page answers 503 saying to build', async () => {
+    const res = await fetch(`http://127.0.0.1:${webPort}/demo/`);
+    expect(res.status).toBe(503);
+    expect(await res.text()).toContain('run `npm run build`');
+  });
+
+  it('before the webhook listens, an action is refused with 503 and nothing is posted', async () => {
+    expect((await act()).status).toBe(503);
+    expect(received).toEqual([]);
+  });
+
+  it("an action is posted signed with the demo's app secret; a webhook that refuses it is reported as 502", async () => {
+    web.attach(webhookUrl);
+    expect((await act()).status).toBe(202);
+    expect(received).toHaveLength(1);
+    expect(received[0]!.signature).toBe(signBody(received[0]!.body, 'demo-secret'));
+    expect(JSON.parse(received[0]!.body)).toMatchObject({
+      object: 'page',
+      entry: [{ id: 'demo-page', messaging: [{ sender: { id: 'c-1' }, message: { text: 'hi' } }] }],
+    });
+    webhookStatus = 503;
+    const refused = await act();
+    expect(refused.status).toBe(502);
+    expect(JSON.parse(refused.body)).toEqual({ error: 'the webhook answered 503', webhook: 'busy' });
+  });
+
+  it('a webhook that is not there is reported as 502', async () => {
+    web.attach('http://127.0.0.1:9/webhooks/messenger');
+    const res = await act();
+    expect(res.status).toBe(502);
+    expect((JSON.parse(res.body) as { error: string }).error).toContain('posting to the webhook failed');
+  });
 });
