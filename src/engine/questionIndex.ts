@@ -34,9 +34,15 @@ export interface QuestionIndex {
 
 /** Typed text is cut before matching: a question fits in far less, and each term costs a fuzzy search. */
 export const MAX_QUERY_CHARS = 300;
-const MAX_QUERY_TERMS = 16;
+const MAX_QUERY_TERMS = 12;
 /** Typo tolerance by word length: short words must match exactly (else "hi" finds "his", "ship" "shop"). */
 const fuzzy = (term: string): number => (term.length <= 3 ? 0 : term.length <= 5 ? 1 : 2);
+/**
+ * In a long text one typo per word is enough: two edits per word is what costs most (each term
+ * expands to many near words), and a long text has words to spare. Keeps a match under 2 ms of CPU.
+ */
+const LONG_TEXT_TERMS = 8;
+const fuzzyInLongText = (term: string): number => Math.min(1, fuzzy(term));
 const WORD = /[\p{L}\p{N}]+/gu;
 /**
  * Confidence = explained × margin. explained: the share of the text's words (by idf) the best
@@ -126,7 +132,8 @@ export function buildQuestionIndex(flows: readonly Flow[]): QuestionIndex {
       if (terms.length === 0 || docs.length === 0) return [];
       const left = without && entries.findIndex((e) => e.id === without.question);
       const filter = without && ((r: SearchResult) => r.question !== left || r.phrasing !== without.phrasing);
-      const best = bestPerQuestion(search.search(terms.join(' '), filter ? { filter } : {}));
+      const options = { ...(filter ? { filter } : {}), ...(terms.length > LONG_TEXT_TERMS ? { fuzzy: fuzzyInLongText } : {}) };
+      const best = bestPerQuestion(search.search(terms.join(' '), options));
       const weight = terms.reduce((sum, t) => sum + idf(t), 0);
       return best.slice(0, limit).map((r, i) => {
         const found = r.queryTerms.reduce((sum, t) => sum + idf(t), 0);
