@@ -111,3 +111,17 @@ describe('lintQuestions', () => {
     expect(messages(all([shop, none]).filter((p) => /can never start|unreachable/.test(p.message)))).toHaveLength(2);
   });
 });
+
+describe('lintQuestions: a phrasing that matches another question better than its own', () => {
+  it('warns when, once its own stop words are kept, the other question reads the same text closer', () => {
+    // A phrasing in a language with no stop-word list keeps "the"; typed, "the" is dropped, and the
+    // shorter phrasing of the other question then matches the text better.
+    const faq = faqWith([
+      question('returns', ['return', 'refund policy'], 'returns'),
+      question('sizes', [{ text: 'the return', lang: 'de' }, 'size guide'], 'sizes'),
+    ]);
+    expect(messages(lint([shop, faq]))).toContainEqual(
+      'warning: phrasing "the return" of question "sizes" matches question "returns" better than its own',
+    );
+  });
+});
