@@ -41,7 +41,7 @@ try {
       per_test_ms: Math.round((report.ms / turns) * 100) / 100,
       goal_ms: 2000,
       under_goal: wallMs < 2000,
-      load_1m: Math.round(loadavg()[0] * 10) / 10,
+      load_1m: Math.round((loadavg()[0] ?? 0) * 10) / 10,
       cores: availableParallelism(),
     })}\n`,
   );
