@@ -17,6 +17,7 @@ import { deletePrefix } from '../support/redisKeys';
 import { TEST_REDIS_URL, testConfig, uniquePrefix } from '../support/testEnv';
 import { demoReady, runCli, stopRun, type CliRun } from '../support/spawnDemo';
 import { waitFor } from '../support/webhookClient';
+import { DEMO_DISCLOSURE } from '../support/demoDisclosure';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -99,7 +100,10 @@ async function demoConverses(env: Record<string, string>, dir: string): Promise<
   const event = runCli(['send-event', '--demo', '--url', url, '--text', 'hello'], env, dir);
   expect(await event.exit).toBe(0);
   expect(event.lines).toEqual(['200 EVENT_RECEIVED']);
-  await waitFor('the demo to print its reply', () => demo.lines.find((l) => l.startsWith('bot → demo-user-1: Hi Sam!')));
+  // The first reply: the demo's disclosure, then the welcome (one line: describeCall joins them with " / ").
+  await waitFor('the demo to print its reply', () =>
+    demo.lines.find((l) => l.startsWith(`bot → demo-user-1: ${DEMO_DISCLOSURE} / Hi Sam!`)),
+  );
   return demo;
 }
 
