@@ -72,7 +72,7 @@ async function main(): Promise<void> {
     const runs: number[] = [];
     for (let n = 1; n <= CUSTOMERS; n++) {
       if (n > 1) await page.getByRole('button', { name: 'Add a customer' }).click();
-      const panel = page.getByRole('region', { name: `Customer ${n}` });
+      const panel = page.getByRole('region', { name: `Customer ${n}`, exact: true });
       const start = panel.getByRole('button', { name: 'Get Started' });
       await start.waitFor(WAIT);
       const t0 = performance.now();

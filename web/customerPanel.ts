@@ -91,7 +91,7 @@ export class CustomerPanel {
     this.element = h(
       'section',
       { class: 'customer', 'aria-labelledby': `${id}-name`, 'data-customer': psid },
-      h('header', { class: 'customer-head' }, h('h2', { id: `${id}-name` }, name), h('span', { class: 'psid' }, `PSID ${psid}`)),
+      h('header', { class: 'customer-head' }, h('h3', { id: `${id}-name` }, name), h('span', { class: 'psid' }, `PSID ${psid}`)),
       this.log,
       this.typing,
       this.quickReplies,

@@ -56,14 +56,14 @@ afterAll(async () => {
   rmSync(cwd, { recursive: true, force: true });
 });
 
-const customer = (n: number): Locator => page.getByRole('region', { name: `Customer ${n}` });
+const customer = (n: number): Locator => page.getByRole('region', { name: `Customer ${n}`, exact: true });
 const conversation = (n: number): Locator => customer(n).getByRole('log');
 const quickReply = (n: number, title: string): Locator =>
   customer(n).getByRole('group', { name: 'Quick replies' }).getByRole('button', { name: title, exact: true });
 /** The element with the keyboard focus: its text, its name, and the customer panel it is in (run in the page). */
 const focused = async () =>
   (await page.evaluate(
-    `(() => { const el = document.activeElement; return { text: el?.textContent ?? '', name: el?.getAttribute('name') ?? '', panel: el?.closest('section')?.querySelector('h2')?.textContent ?? '' }; })()`,
+    `(() => { const el = document.activeElement; return { text: el?.textContent ?? '', name: el?.getAttribute('name') ?? '', panel: el?.closest('section')?.querySelector('h3')?.textContent ?? '' }; })()`,
   )) as { text: string; name: string; panel: string };
 const botSaid = (n: number, text: string): Locator => conversation(n).locator('.bubble.bot', { hasText: text });
 
