@@ -117,6 +117,10 @@ it('a customer types hi, taps a quick reply, answers, and gets a carousel; a sec
   const first = cards.getByRole('listitem').first();
   await first.getByRole('img', { name: /^Image: .+ \(not loaded: the demo works offline\)$/ }).waitFor(WAIT);
   expect(await first.getByRole('button').count()).toBeGreaterThan(0);
+  // A web_url button is a link the customer may follow (in a new tab), not a request the page makes.
+  const buy = first.getByRole('link', { name: /^Buy/ });
+  expect(await buy.getAttribute('href')).toMatch(/^https:\/\/shop\.example\.com\/p\/.+\?buy=1$/);
+  expect(await buy.getAttribute('target')).toBe('_blank');
   expect(await page.locator('img').count()).toBe(0);
 
   // A card's postback button sends its payload: the flow's `picked` node answers.
