@@ -107,7 +107,7 @@ describe('broadcast linter', () => {
       /^error: broadcasts\/b\.yaml:6: start "shop\/nowhere": flow "shop" has no node "nowhere"/,
     );
     expect(check([...PROMO, audience, 'start: blog/menu'])[0]).toMatch(
-      /^error: broadcasts\/b\.yaml:6: start "blog\/menu": there is no flow "blog"\n {2}fix: use one of: shop/,
+      /^error: broadcasts\/b\.yaml:6: start "blog\/menu": there is no flow "blog"\n {2}fix: use one of: faq, shop/,
     );
     // A tagged broadcast starting a node that promotes is warned about too.
     expect(check([...TAGGED, 'audience: { where: [tag=x] }', 'start: shop/summer_sale'])[0]).toMatch(

@@ -58,9 +58,15 @@ describe('outbox sender', () => {
   it('a lone user in a quiet moment gets the seen marker, and typing only where the flow pauses', async () => {
     await say('quiet', 'hello');
     await waitFor('the welcome', () => (texts('quiet').length >= 2 ? true : undefined));
-    await say('quiet', 'shoes'); // the shoes node pauses (typing: 800) before its carousel
-    await waitFor('the carousel', () => (fake.sentMessages('quiet').length >= 3 ? true : undefined));
-    expect(actionsOf('quiet')).toEqual(['mark_seen', 'messages', 'messages', 'mark_seen', 'typing_on', 'messages']);
+    await say('quiet', 'shoes'); // asks the size
+    await waitFor('the size question', () => (fake.sentMessages('quiet').length >= 3 ? true : undefined));
+    await say('quiet', '42'); // shoes_in_size pauses (typing: 800) before its text and carousel
+    await waitFor('the carousel and what next', () => (fake.sentMessages('quiet').length >= 6 ? true : undefined));
+    expect(actionsOf('quiet')).toEqual([
+      ...['mark_seen', 'messages', 'messages'],
+      ...['mark_seen', 'messages'],
+      ...['mark_seen', 'typing_on', 'messages', 'messages', 'messages'],
+    ]);
     await waitFor('both cosmetics counted as sent', () => metric('talkshop_deliveries_total{type="typing",outcome="sent"} 1'));
   });
 
