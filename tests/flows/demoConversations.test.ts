@@ -52,8 +52,8 @@ describe('the shop demo under test', () => {
       expect(failed?.failure).toMatchObject({ turn: 2, line: lineWith(file, 'tap: Get 10% off') });
       const printed = formatReport(report).join('\n');
       expect(printed).toContain(`email-capture.yaml:${lineWith(file, 'tap: Get 10% off')}): customer taps "Get 10% off"`);
-      expect(printed).toContain(`- bot: "Great! What's your email? We'll send your 10% code there."`);
-      expect(printed).toContain(`+ bot: "Great! Your email, please? We'll send your 10% code there."`);
+      expect(printed).toContain(`- bot: "Great! What's your email? Your 10% code shows right here once you've typed it."`);
+      expect(printed).toContain(`+ bot: "Great! Your email, please? Your 10% code shows right here once you've typed it."`);
     } finally {
       removeDir(dir);
     }
@@ -69,11 +69,11 @@ describe('the shop demo under test', () => {
       expect(failed?.failure).toMatchObject({ turn: 3, line });
       expect(failed?.failure?.diff).toContainEqual({
         sign: '-',
-        text: `bot: "Sorry, I didn't get that. Type MENU to see what I can do. Would you like to talk to a person?"  [quick replies: Talk to a person]`,
+        text: `bot: "Sorry, I didn't get that. I can help with shoes and sizes, your order, shipping, returns, payment and opening hours. Type MENU to see everything. Would you like to talk to a person?"  [quick replies: Talk to a person]`,
       });
       expect(failed?.failure?.diff).toContainEqual({
         sign: '+',
-        text: `bot: "Sorry, I didn't get that. Type MENU to see what I can do."`,
+        text: `bot: "Sorry, I didn't get that. I can help with shoes and sizes, your order, shipping, returns, payment and opening hours. Type MENU to see everything."`,
       });
     } finally {
       removeDir(dir);
