@@ -19,6 +19,7 @@ import { textMessageBody } from '../../src/cli/sendEvent';
 import { DEMO_SHOP_PORT, type ShopOrderAnswer } from '../../src/emulator/fakeShopApi';
 import { loadCatalogFile } from '../../src/flows/loadCatalog';
 import { demoReady, runCli, stopRun, type CliRun } from '../support/spawnDemo';
+import { DEMO_DISCLOSURE } from '../support/demoDisclosure';
 import { postSigned, waitFor } from '../support/webhookClient';
 
 const ROOT = join(__dirname, '..', '..');
@@ -79,8 +80,13 @@ async function say(psid: string, text: string, to: Demo = main): Promise<void> {
 /** A demo's printed replies to `psid`, without the "bot → psid: " prefix. */
 const replies = (psid: string, to: Demo = main): string[] =>
   to.run.lines.filter((l) => l.startsWith(`bot → ${psid}: `)).map((l) => l.slice(`bot → ${psid}: `.length));
+/** A reply that starts with `start`, or a new customer's first one, which opens with the disclosure (one line, ' / ' between its lines). */
 const replied = (psid: string, start: string, to: Demo = main) =>
-  waitFor(`the demo to tell ${psid} "${start}"`, () => replies(psid, to).find((r) => r.startsWith(start)));
+  waitFor(`the demo to tell ${psid} "${start}"`, () =>
+    replies(psid, to).find(
+      (r) => r.startsWith(start) || (r.startsWith(DEMO_DISCLOSURE.split('\n', 1)[0] ?? '') && r.includes(` / ${start}`)),
+    ),
+  );
 
 async function orderStatus(psid: string, number: string, to: Demo = main): Promise<void> {
   await say(psid, 'order status', to);
