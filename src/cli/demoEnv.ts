@@ -19,6 +19,8 @@ export const DEMO_IDENTITY = {
  */
 export const DEMO_ADMIN_TOKEN = 'demo-admin-token-not-secret';
 const DEMO_ADMIN_HOST = '127.0.0.1';
+/** The demo's public listener, unless HOST is set: this machine only. */
+const DEMO_HOST = '127.0.0.1';
 const PORT_DEFAULT = 3000;
 
 /**
@@ -79,7 +81,8 @@ export function demoEnv(env: Readonly<Record<string, string | undefined>>, optio
     if (DEMO_ENV_ALLOWED.includes(name)) taken[name] = value;
     else if (fixed[name] !== value) ignored.push(name);
   }
-  return { env: { ...taken, ...fixed }, ignored };
+  // Loopback unless HOST says otherwise: the demo's page signs customer actions for whoever reaches it.
+  return { env: { HOST: DEMO_HOST, ...taken, ...fixed }, ignored };
 }
 
 /** The one line that says what the demo left out, naming settings but never their values. */

@@ -103,4 +103,9 @@ describe('the demo configuration', () => {
     expect(describeIgnored(demo.ignored, false)).toBeUndefined();
     expect(loadConfig(demo.env).HOST).toBe('127.0.0.1');
   });
+
+  it('listens on loopback unless HOST says otherwise (the page signs actions for whoever reaches it)', () => {
+    expect(loadConfig(demoEnv({}, { graphApiUrl: FAKE }).env).HOST).toBe('127.0.0.1');
+    expect(loadConfig(demoEnv({ HOST: '0.0.0.0' }, { graphApiUrl: FAKE }).env).HOST).toBe('0.0.0.0');
+  });
 });
