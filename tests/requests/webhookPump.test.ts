@@ -1,18 +1,14 @@
-import pino from 'pino';
 import { createMetrics } from '../../src/metrics';
 import { enqueueWebhook } from '../../src/requests/enqueueWebhook';
 import { createRequester, type Requester } from '../../src/requests/safeRequester';
 import { startWebhookPump, type WebhookPump, type WebhookPumpOptions } from '../../src/requests/webhookPump';
 import { verifyWebhook, WEBHOOK_HEADERS } from '../../src/requests/webhookSignature';
 import { webhookSettingsSchema } from '../../src/engine/requestSettings';
-import { createMemoryStore } from '../../src/store/memory/memoryStore';
 import type { Store, WebhookQueue } from '../../src/store/ports';
-import { createRedisStore } from '../../src/store/redis/redisStore';
-import { deletePrefix } from '../support/redisKeys';
-import { TEST_REDIS_URL, uniquePrefix } from '../support/testEnv';
 import { waitFor } from '../support/webhookClient';
 import { json, localServer, type LocalServer, type Received } from './localServer';
 import { capturedLogger, fakeDns, settingsOf } from './requesterSupport';
+import { storeAdapters } from '../support/storeAdapters';
 
 /**
  * Outgoing webhooks end to end: enqueue → pump → a real receiver on 127.0.0.1 that checks the
@@ -20,26 +16,8 @@ import { capturedLogger, fakeDns, settingsOf } from './requesterSupport';
  * conditions.
  */
 const KEY = 'whsec-test-0123456789abcdef';
-const silent = pino({ level: 'silent' });
 
-type Factory = () => Promise<{ store: Store; cleanup: () => Promise<void> }>;
-const adapters: Array<[string, Factory]> = [
-  ['memory', async () => ({ store: createMemoryStore({ dedupeTtlSeconds: 1 }), cleanup: async () => undefined })],
-  [
-    'redis',
-    async () => {
-      const prefix = uniquePrefix('webhook-pump');
-      const store = await createRedisStore({
-        url: TEST_REDIS_URL,
-        keyPrefix: prefix,
-        dedupeTtlSeconds: 1,
-        timeoutMs: 5000,
-        logger: silent,
-      });
-      return { store, cleanup: () => deletePrefix(prefix) };
-    },
-  ],
-];
+const adapters = storeAdapters('webhook-pump');
 
 describe.each(adapters)('outgoing webhooks (%s queue)', (_name, make) => {
   let store: Store;

@@ -1,7 +1,5 @@
-import pino from 'pino';
 import { createClient } from 'redis';
 import { keysFor } from '../../src/store/keys';
-import { createMemoryStore } from '../../src/store/memory/memoryStore';
 import {
   UNMATCHED_RETENTION_DAYS,
   UNMATCHED_TEXT_MAX,
@@ -9,30 +7,11 @@ import {
   type Store,
   type UnmatchedStore,
 } from '../../src/store/ports';
-import { createRedisStore } from '../../src/store/redis/redisStore';
-import { deletePrefix } from '../support/redisKeys';
-import { TEST_REDIS_URL, uniquePrefix } from '../support/testEnv';
+import { TEST_REDIS_URL } from '../support/testEnv';
+import { storeAdapters } from '../support/storeAdapters';
 
 /** The unmatched-text counts' promises, held against the memory store and a real Redis alike. */
-const silent = pino({ level: 'silent' });
-type Factory = () => Promise<{ store: Store; prefix?: string; cleanup: () => Promise<void> }>;
-const adapters: Array<[string, Factory]> = [
-  ['memory', async () => ({ store: createMemoryStore({ dedupeTtlSeconds: 1 }), cleanup: async () => undefined })],
-  [
-    'redis',
-    async () => {
-      const prefix = uniquePrefix('unmatched');
-      const store = await createRedisStore({
-        url: TEST_REDIS_URL,
-        keyPrefix: prefix,
-        dedupeTtlSeconds: 1,
-        timeoutMs: 5000,
-        logger: silent,
-      });
-      return { store, prefix, cleanup: () => deletePrefix(prefix) };
-    },
-  ],
-];
+const adapters = storeAdapters('unmatched');
 
 const DAY = 86_400_000;
 const D0 = Date.UTC(2026, 10, 2, 10, 0, 0); // 2026-11-02 10:00 UTC

@@ -1,32 +1,14 @@
 import pino from 'pino';
 import { createClient } from 'redis';
 import { keysFor } from '../../src/store/keys';
-import { createMemoryStore } from '../../src/store/memory/memoryStore';
 import type { Store, WebhookJob, WebhookQueue } from '../../src/store/ports';
 import { createRedisStore } from '../../src/store/redis/redisStore';
-import { deletePrefix } from '../support/redisKeys';
-import { TEST_REDIS_URL, uniquePrefix } from '../support/testEnv';
+import { TEST_REDIS_URL } from '../support/testEnv';
+import { storeAdapters } from '../support/storeAdapters';
 
 /** The outgoing-webhook queue's promises, held against the memory store and a real Redis alike. */
 const silent = pino({ level: 'silent' });
-type Factory = () => Promise<{ store: Store; prefix?: string; cleanup: () => Promise<void> }>;
-const adapters: Array<[string, Factory]> = [
-  ['memory', async () => ({ store: createMemoryStore({ dedupeTtlSeconds: 1 }), cleanup: async () => undefined })],
-  [
-    'redis',
-    async () => {
-      const prefix = uniquePrefix('webhooks');
-      const store = await createRedisStore({
-        url: TEST_REDIS_URL,
-        keyPrefix: prefix,
-        dedupeTtlSeconds: 1,
-        timeoutMs: 5000,
-        logger: silent,
-      });
-      return { store, prefix, cleanup: () => deletePrefix(prefix) };
-    },
-  ],
-];
+const adapters = storeAdapters('webhooks');
 
 const job = (id: string, createdAt = 1_000): WebhookJob => ({
   id,
