@@ -6,7 +6,7 @@ import type { Requester } from '../requests/safeRequester';
 import type { Store } from '../store/ports';
 import { internalEvent } from '../store/messengerEvent';
 import { psidOf } from '../store/partitionOf';
-import { isStoreUnavailable, storeBackoffMs } from './storeRetry';
+import { retryStore } from './storeRetry';
 
 /** Flow requests in flight in one process at most; more wait in the outbox for the next round. */
 export const MAX_REQUESTS_IN_FLIGHT = 512;
@@ -16,7 +16,7 @@ export interface FlowRequestsOptions {
   readonly store: Store;
   readonly pageId: string;
   readonly logger: Logger;
-  readonly metrics: Pick<Metrics, 'storeRetries'>;
+  readonly metrics: Metrics;
   readonly now: () => number;
   readonly sleep: (ms: number) => Promise<void>;
   readonly maxInFlight?: number;
@@ -106,16 +106,9 @@ export class FlowRequests {
       ...(outcome.kind === 'response' && outcome.json !== null ? { json: outcome.json } : {}),
     };
     const event = internalEvent('request_result', this.o.pageId, psidOf(entry.userKey), this.o.now(), dedupeKey, raw);
-    for (let attempt = 1; attempt === 1 || active(); attempt++) {
-      try {
-        await this.o.store.inbox.append([{ partition: entry.partition, dedupeKey, record: { source: 'sender', event } }]);
-        return true;
-      } catch (err) {
-        if (!isStoreUnavailable(err)) throw err;
-        this.o.metrics.storeRetries.inc({ operation: 'request result' });
-        await this.o.sleep(storeBackoffMs(attempt));
-      }
-    }
-    return false;
+    const append = () =>
+      this.o.store.inbox.append([{ partition: entry.partition, dedupeKey, record: { source: 'sender', event } }]);
+    const ctx = { ...this.o, active, partition: entry.partition };
+    return (await retryStore('request result', append, ctx)) !== undefined;
   }
 }

@@ -8,6 +8,7 @@ import { encodeEffect } from '../../src/runtime/decodeEffect';
 import { OutboxSender } from '../../src/runtime/outboxSender';
 import { createMemoryStore } from '../../src/store/memory/memoryStore';
 import type { Store, UnmatchedOutcome, UnmatchedStore } from '../../src/store/ports';
+import { runOnPartition0, testSenderOptions } from '../support/testSender';
 import { waitFor } from '../support/webhookClient';
 
 /**
@@ -56,28 +57,14 @@ beforeEach(async () => {
   logs = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(line) });
   const token = (await store.leases.acquire(0, 'w', 60_000)) as string;
-  let active = true;
-  const sender = new OutboxSender({
-    store,
-    graph,
-    pageId: 'p',
-    partitions: 1,
-    logger,
-    metrics,
-    now: Date.now,
-    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-    rates: { text: 1000, media: 100, burst: 100 },
-    heldRetryMs: 100,
-  });
-  const running = sender.run(
-    0,
+  const sender = runOnPartition0(
+    new OutboxSender(
+      testSenderOptions(store, graph, { logger, metrics, rates: { text: 1000, media: 100, burst: 100 }, heldRetryMs: 100 }),
+    ),
     token,
-    () => active,
-    (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 50))),
   );
   stop = async () => {
-    active = false;
-    await running;
+    await sender.stop();
     graph.close();
     await fake.stop();
   };
