@@ -3,6 +3,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { FakeGraphApi } from '../emulator/fakeGraphApi';
 import { signBody } from '../webhook/verifySignature';
+import { createDemoAdminProxy, DEMO_ADMIN_PREFIX } from './demoWebAdmin';
+import { readCappedBody } from './demoWebBody';
 import { demoActionSchema, demoWebhookBody } from './demoWebEvents';
 import { createDemoStream, DEMO_STREAM_DEFAULTS, streamEventOf, type DemoStreamOptions } from './demoWebStream';
 
@@ -15,6 +17,7 @@ import { createDemoStream, DEMO_STREAM_DEFAULTS, streamEventOf, type DemoStreamO
  *   POST /demo/api/events   {customer, type, …}: the demo builds the webhook body Meta would send,
  *                           signs it with its app secret and posts it to its own /webhooks/messenger
  *   GET  /demo/api/stream   server-sent events: what the bot sent each customer (fake Graph API calls)
+ *   *    /demo/api/admin/…  the agent's and marketer's panels' calls to the demo's admin API (demoWebAdmin.ts)
  */
 
 export const DEMO_PAGE_PATH = '/demo/';
@@ -43,6 +46,8 @@ export interface DemoWebOptions {
   readonly onCall: FakeGraphApi['onCall'];
   readonly webDir?: string;
   readonly stream?: DemoStreamOptions;
+  /** The demo's admin token, sent by the page's admin proxy (the page itself never holds it). */
+  readonly adminToken?: string;
 }
 
 export interface DemoWeb {
@@ -50,6 +55,8 @@ export interface DemoWeb {
   route(req: IncomingMessage, res: ServerResponse): boolean;
   /** Where the service's webhook listens, once it does: events are posted there. */
   attach(webhookUrl: string): void;
+  /** Where the demo's admin API listens (its /admin), once it does: the panels' calls go there. */
+  attachAdmin(adminUrl: string): void;
   stop(): void;
 }
 
@@ -58,30 +65,11 @@ type Reply = { status: number; body: Record<string, unknown> };
 const json = (res: ServerResponse, { status, body }: Reply) =>
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(body));
 
-/** Reads a request body up to `limit` bytes; undefined when it is longer (the rest is not read). */
-function readCapped(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limit) return resolve(undefined);
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > limit) {
-        req.removeAllListeners('data');
-        req.resume();
-        resolve(undefined);
-      } else chunks.push(c);
-    });
-    req.once('end', () => resolve(Buffer.concat(chunks)));
-    req.once('error', reject);
-  });
-}
-
 export function startDemoWeb(options: DemoWebOptions): DemoWeb {
   const webDir = options.webDir ?? DEMO_WEB_DIR;
   const stream = createDemoStream(options.stream ?? DEMO_STREAM_DEFAULTS);
   let webhookUrl: string | undefined;
+  const admin = options.adminToken === undefined ? undefined : createDemoAdminProxy(options.adminToken);
   const unsubscribe = options.onCall((call) => {
     const event = streamEventOf(call);
     if (event) stream.publish(event);
@@ -116,7 +104,7 @@ export function startDemoWeb(options: DemoWebOptions): DemoWeb {
     // JSON only: a form post from another site (no CORS preflight) cannot make the demo sign for it.
     if (!/^application\/json\b/i.test(req.headers['content-type'] ?? ''))
       return { status: 415, body: { error: 'send the action as JSON (content-type: application/json)' } };
-    const raw = await readCapped(req, DEMO_EVENT_BODY_LIMIT);
+    const raw = await readCappedBody(req, DEMO_EVENT_BODY_LIMIT);
     if (raw === undefined) return { status: 413, body: { error: `an action is at most ${DEMO_EVENT_BODY_LIMIT} bytes` } };
     let parsed: unknown;
     try {
@@ -169,6 +157,10 @@ export function startDemoWeb(options: DemoWebOptions): DemoWeb {
         else stream.open(req, res);
         return true;
       }
+      if (admin && (path === DEMO_ADMIN_PREFIX || path.startsWith(`${DEMO_ADMIN_PREFIX}/`))) {
+        admin.handle(req, res);
+        return true;
+      }
       if (!(path in ASSETS)) return false;
       if (req.method !== 'GET' && req.method !== 'HEAD') json(res, { status: 405, body: { error: 'GET the page' } });
       else void serveAsset(path, res);
@@ -176,6 +168,9 @@ export function startDemoWeb(options: DemoWebOptions): DemoWeb {
     },
     attach(url) {
       webhookUrl = url;
+    },
+    attachAdmin(url) {
+      admin?.attach(url);
     },
     stop() {
       unsubscribe();

@@ -141,6 +141,7 @@ program
       pageId: config.MESSENGER_PAGE_ID,
       now: clock,
       onCall: fake.onCall,
+      adminToken: DEMO_ADMIN_TOKEN,
     });
     const clockRoute = demoClockRoute(clock, speed.speed, startedAt);
     const service = await startService(config, {
@@ -155,6 +156,7 @@ program
       autoDeliver: DEMO_AUTO_DELIVER,
     });
     web.attach(`http://${loopbackOf(config.HOST)}:${service.port}${WEBHOOK_PATH}`);
+    if (service.adminPort !== undefined) web.attachAdmin(`http://${config.ADMIN_HOST}:${service.adminPort}/admin`);
     stopOnSignals(async () => {
       fake.webhooks.unconfigure();
       web.stop();
