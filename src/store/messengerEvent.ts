@@ -15,6 +15,9 @@ export const EVENT_KINDS = [
   'pass_thread_control',
   'take_thread_control',
   'request_thread_control',
+  // A comment on a Page post, or a visitor's post on the Page (a feed `changes[]` item, webhook/parseFeed.ts).
+  // Its lane is the commenter's feed id (`feed:<id>`), not a PSID: see runtime/commentLane.ts.
+  'comment',
   // Internal: written by the sender, never parsed from a webhook. How our pass_thread_control went.
   'handover_result',
   // Internal: an admin API command (pause, resume, a person's reply), applied in the user's lane.
@@ -25,6 +28,8 @@ export const EVENT_KINDS = [
   'broadcast',
   // Internal: the answer to a flow's request (raw { id, outcome, status?, json? }), from the requester.
   'request_result',
+  // Internal: the language model's choice among the questions (raw { id, outcome, question? }), from the requester.
+  'question_choice',
 ] as const;
 
 export type EventKind = (typeof EVENT_KINDS)[number];
@@ -48,7 +53,7 @@ export interface MessengerEvent {
 /** The kinds Talkshop writes itself (never parsed from a webhook). */
 export type InternalKind = Extract<
   EventKind,
-  'handover_result' | 'admin_command' | 'timer_fired' | 'broadcast' | 'request_result'
+  'handover_result' | 'admin_command' | 'timer_fired' | 'broadcast' | 'request_result' | 'question_choice'
 >;
 
 /**

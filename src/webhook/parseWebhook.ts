@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Channel, EventKind, MessengerEvent } from '../store/messengerEvent';
+import { toFeedEvent, type FeedIgnoreReason } from './parseFeed';
 
 /** Ids arrive as strings or numbers depending on the sender; we keep strings. */
 const id = z.union([z.string().min(1), z.number().finite()]).transform(String);
@@ -23,6 +24,8 @@ const envelopeSchema = z.object({
       time: time.optional(),
       messaging: z.array(z.unknown()).optional(),
       standby: z.array(z.unknown()).optional(),
+      /** The Page `feed` subscription's changes (comments, visitor posts): parseFeed.ts. */
+      changes: z.array(z.unknown()).optional(),
     }),
   ),
 });
@@ -58,7 +61,7 @@ export function plainEnvelope(body: Record<string, unknown>): Envelope | undefin
   if (typeof body.object !== 'string' || !Array.isArray(body.entry)) return undefined;
   for (const entry of body.entry as unknown[]) {
     if (!isObject(entry) || !plainId(entry.id) || !plainTime(entry.time)) return undefined;
-    if (!optionalArray(entry.messaging) || !optionalArray(entry.standby)) return undefined;
+    if (!optionalArray(entry.messaging) || !optionalArray(entry.standby) || !optionalArray(entry.changes)) return undefined;
   }
   return body as Envelope;
 }
@@ -94,7 +97,8 @@ export function readEvent(value: unknown): RawEvent | undefined {
 /** Only for tests: what zod alone makes of an event. */
 export const zodEvent = (value: unknown): RawEvent | undefined => eventSchema.safeParse(value).data;
 
-export type IgnoreReason = 'unknown_kind' | 'malformed_event' | 'no_user' | 'no_page' | 'other_page' | 'too_old';
+export type IgnoreReason =
+  'unknown_kind' | 'malformed_event' | 'no_user' | 'no_page' | 'other_page' | 'too_old' | FeedIgnoreReason;
 
 export type ParseOutcome =
   | { readonly type: 'ok'; readonly events: MessengerEvent[]; readonly ignored: IgnoreReason[] }
@@ -190,8 +194,32 @@ function readEnvelope(body: Record<string, unknown>): Envelope | string {
 }
 
 /**
- * Splits a webhook body into events, tolerantly: every entry and both `messaging[]` and
- * `standby[]` are read; events Talkshop cannot route are returned as ignore reasons (counted by
+ * The entry's feed changes (parseFeed.ts). No `too_old` here: a comment's time is when it was
+ * written, and whether it may still be answered (7 days) is the comment lane's rule, which also
+ * remembers the comments it answered for longer than that (runtime/commentLane.ts).
+ */
+function feedEvents(
+  changes: readonly unknown[],
+  pageId: string | undefined,
+  entryTime: number,
+  accept: Acceptance | undefined,
+  events: MessengerEvent[],
+  ignored: IgnoreReason[],
+): void {
+  for (const change of changes) {
+    if (!pageId) ignored.push('no_page');
+    else if (accept && pageId !== accept.pageId) ignored.push('other_page');
+    else {
+      const result = toFeedEvent(change, pageId, entryTime);
+      if (typeof result === 'string') ignored.push(result);
+      else events.push(result);
+    }
+  }
+}
+
+/**
+ * Splits a webhook body into events, tolerantly: every entry and its `messaging[]`,
+ * `standby[]` and feed `changes[]` are read; events Talkshop cannot route are returned as ignore reasons (counted by
  * the caller), never thrown. Only a body that is not a webhook envelope at all is `invalid`.
  */
 export function parseWebhook(body: unknown, receivedAt: number, accept?: Acceptance): ParseOutcome {
@@ -203,7 +231,8 @@ export function parseWebhook(body: unknown, receivedAt: number, accept?: Accepta
   if (typeof envelope === 'string') return { type: 'invalid', problem: envelope };
   if (accept) {
     let count = 0;
-    for (const entry of envelope.entry) count += (entry.messaging?.length ?? 0) + (entry.standby?.length ?? 0);
+    for (const entry of envelope.entry)
+      count += (entry.messaging?.length ?? 0) + (entry.standby?.length ?? 0) + (entry.changes?.length ?? 0);
     if (count > accept.maxEvents) return { type: 'too_many', count };
   }
   const events: MessengerEvent[] = [];
@@ -220,6 +249,7 @@ export function parseWebhook(body: unknown, receivedAt: number, accept?: Accepta
         else events.push(result);
       }
     }
+    if (entry.changes) feedEvents(entry.changes, entry.id, entryTime, accept, events, ignored);
   }
   return { type: 'ok', events, ignored };
 }

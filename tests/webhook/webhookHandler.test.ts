@@ -112,6 +112,7 @@ describe('conformance corpus', () => {
     'nsomar-facebook_messenger__pass_thread_control.json': ['messaging:pass_thread_control'],
     'echo-read-reaction.json': ['messaging:echo', 'messaging:read', 'messaging:reaction', 'standby:echo', 'standby:message'],
     'optin-notification.json': ['messaging:optin', 'messaging:optin'],
+    'feed-comments.json': ['messaging:comment', 'messaging:comment'],
   };
   const files = readdirSync(local)
     .filter((f) => f.endsWith('.json'))
