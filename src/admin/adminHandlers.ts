@@ -125,6 +125,13 @@ export function createAdminHandlers(deps: AdminHandlerDeps): Record<AdminAction,
       consent: state.consent,
       transcript: state.transcript,
       threadLog: state.threadLog,
+      // Each running drip sequence's next step and when it is due (the timer's id stays inside).
+      sequences: Object.fromEntries(
+        Object.entries(state.sequences).map(([id, s]) => [
+          id,
+          { startedAt: s.startedAt, nextStep: s.stepId ?? null, dueAt: s.dueAt ?? null },
+        ]),
+      ),
     });
   };
 
