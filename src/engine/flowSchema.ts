@@ -6,6 +6,7 @@ import { PAGE_INBOX_APP_ID } from '../platform/messagingRules';
 import { isTimeZone, parseRange, WEEKDAYS } from './businessHours';
 import { disclosureSettingsSchema } from './disclosureSettings';
 import { questionSchema, questionSettingsSchema } from './questionSchema';
+import { commentSettingsSchema, commentSpecSchema } from './commentSchema';
 
 /**
  * The flow language: what a marketer writes in flows/*.yaml. Structure and types are checked
@@ -174,6 +175,12 @@ export const triggerSchema = z.union([
   }),
   z.strictObject({
     optin: z.union([z.literal(true), z.string()]).describe('any opt-in, or one with this payload/ref'),
+    goto: nodeRef.optional(),
+  }),
+  z.strictObject({
+    comment: commentSpecSchema.describe(
+      'a comment on a Page post (or a visitor post) with one of these keywords: the goto node\'s message goes as a private reply (docs/flows.md, "Comments to Messenger")',
+    ),
     goto: nodeRef.optional(),
   }),
 ]);
@@ -398,6 +405,7 @@ export const settingsSchema = z.strictObject({
     .default({ min_coverage: 0 })
     .describe('the conversation tests in flows/tests/ (docs/flows.md, "Testing conversations")'),
   questions: questionSettingsSchema.describe('how sure the matcher of typed questions must be to answer or to suggest'),
+  comments: commentSettingsSchema.describe('private replies to comments (docs/flows.md, "Comments to Messenger")'),
   disclosure: disclosureSettingsSchema.describe(
     'saying the customer is talking to an automated assistant (docs/flows.md, "Disclosure: saying it is a bot")',
   ),
