@@ -122,6 +122,7 @@ export function buildQuestionIndex(flows: readonly Flow[]): QuestionIndex {
     searchOptions: { combineWith: 'OR', fuzzy, maxFuzzy: 2, prefix: (term) => term.length >= 5 },
   });
   search.addAll(docs);
+  const searchable = reachableTerms(docs);
   const df = documentFrequencies(docs);
   const idf = (term: string) => Math.log(1 + (docs.length + 0.5) / ((df.get(term) ?? 0) + 0.5));
   return {
@@ -133,7 +134,8 @@ export function buildQuestionIndex(flows: readonly Flow[]): QuestionIndex {
       const left = without && entries.findIndex((e) => e.id === without.question);
       const filter = without && ((r: SearchResult) => r.question !== left || r.phrasing !== without.phrasing);
       const options = { ...(filter ? { filter } : {}), ...(terms.length > LONG_TEXT_TERMS ? { fuzzy: fuzzyInLongText } : {}) };
-      const best = bestPerQuestion(search.search(terms.join(' '), options));
+      const searched = terms.filter(searchable);
+      const best = searched.length === 0 ? [] : bestPerQuestion(search.search(searched.join(' '), options));
       const weight = terms.reduce((sum, t) => sum + idf(t), 0);
       return best.slice(0, limit).map((r, i) => {
         const found = r.queryTerms.reduce((sum, t) => sum + idf(t), 0);
@@ -166,6 +168,25 @@ function entryOf(flow: string, q: Question): QuestionEntry {
 function bestPerQuestion(results: readonly SearchResult[]): SearchResult[] {
   const seen = new Set<unknown>();
   return results.filter((r) => !seen.has(r.question) && seen.add(r.question));
+}
+
+/**
+ * Whether a typed term can match any indexed word: exactly, as a prefix or within its typo
+ * allowance, a word keeps all but fuzzy(term) of the term's characters (UTF-16 units, as
+ * minisearch compares them), so a term with more characters no phrasing has (an order or phone
+ * number, an email, an emoji) matches nothing. Leaving it out of the search changes no result
+ * (minisearch scores each term on its own and adds them up) and spares its fuzzy search, most of
+ * what a miss costs. It still counts in the text's weight, like any word no phrasing explains.
+ */
+export function reachableTerms(docs: readonly { readonly text: string }[]): (term: string) => boolean {
+  const alphabet = new Set<number>();
+  for (const d of docs) for (let i = 0; i < d.text.length; i++) alphabet.add(d.text.charCodeAt(i));
+  return (term) => {
+    let missing = 0;
+    const allowed = fuzzy(term);
+    for (let i = 0; i < term.length; i++) if (!alphabet.has(term.charCodeAt(i)) && ++missing > allowed) return false;
+    return true;
+  };
 }
 
 function documentFrequencies(docs: readonly Doc[]): Map<string, number> {

@@ -1,6 +1,7 @@
+import fc from 'fast-check';
 import { flowSchema } from '../../src/engine/flowSchema';
 import { matchQuestion } from '../../src/engine/matchQuestion';
-import { buildQuestionIndex } from '../../src/engine/questionIndex';
+import { buildQuestionIndex, reachableTerms } from '../../src/engine/questionIndex';
 
 const faq = flowSchema.parse({
   id: 'faq',
@@ -116,5 +117,47 @@ describe('matchQuestion: answer, suggest or none by the thresholds', () => {
       confidence: conf,
     });
     expect(matchQuestion(index, 'tell me a joke', thresholds)).toEqual({ kind: 'none', confidence: 0 });
+  });
+});
+
+describe('the terms the search leaves out', () => {
+  // A term no indexed word can match (exactly, as a prefix, or within its typo allowance: 0 edits
+  // up to 3 characters, 1 up to 5, else 2) is left out of the search; leaving out a term that
+  // could match would change results, so every such term must be kept.
+  const words = ['shipping', 'return', 'refund', 'open', 'hour', 'livraison', 'envío'];
+  const reachable = reachableTerms(words.map((text) => ({ text })));
+  const allowance = (term: string) => (term.length <= 3 ? 0 : term.length <= 5 ? 1 : 2);
+  const edit = (word: string, edits: readonly { at: number; op: number; ch: string }[]) =>
+    edits.reduce((w, { at, op, ch }) => {
+      const i = at % (w.length + 1);
+      if (op === 0) return w.slice(0, i) + ch + w.slice(i); // insert
+      if (op === 1) return w.slice(0, i) + w.slice(i + 1); // delete
+      return w.slice(0, i) + ch + w.slice(i + 1); // substitute
+    }, word);
+
+  it('keeps every term within its typo allowance of an indexed word, and every prefix of one', () => {
+    const editArb = fc.record({ at: fc.nat(20), op: fc.integer({ min: 0, max: 2 }), ch: fc.constantFrom('x', '7', '@', 'é') });
+    fc.assert(
+      fc.property(fc.constantFrom(...words), fc.array(editArb, { maxLength: 2 }), (word, edits) => {
+        const term = edit(word, edits);
+        fc.pre(term.length > 0 && edits.length <= allowance(term));
+        expect(reachable(term)).toBe(true);
+      }),
+    );
+    for (const word of words) for (let n = 1; n <= word.length; n++) expect(reachable(word.slice(0, n))).toBe(true);
+  });
+
+  it('leaves out numbers and other text made of characters no phrasing has', () => {
+    expect(['12345', '0612345678', '42', '😀😀'].filter(reachable)).toEqual([]);
+    expect(reachable('refnd')).toBe(true);
+  });
+
+  it('changes no match: a number beside the words counts in the weight as before', () => {
+    // "12345" is searched for nothing; it still dilutes the confidence as a word no phrasing explains.
+    const alone = top('refund policy');
+    const withNumber = top('refund policy 12345');
+    expect(withNumber?.question.id).toBe(alone?.question.id);
+    expect(withNumber?.confidence).toBeLessThan(alone?.confidence ?? 0);
+    expect(index.match('12345 0612345678')).toEqual([]);
   });
 });
