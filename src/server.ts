@@ -66,7 +66,8 @@ function loadFlowSet(config: Config, logger: Logger): FlowSet {
   if (!result.ok) throw new FlowsInvalidError(config.FLOWS_DIR, result.problems.map(formatProblem));
   for (const w of result.warnings) logger.warn({ file: w.file, line: w.line, flow: w.flow, node: w.node, fix: w.fix }, w.message);
   logger.info({ flows: [...result.flowSet.flows.keys()], dir: config.FLOWS_DIR }, 'flows loaded');
-  return result.flowSet;
+  // The engine asks the language model only where one is configured (questionModel.ts).
+  return config.QUESTIONS_LLM_URL === undefined ? result.flowSet : { ...result.flowSet, questionModel: true };
 }
 
 /** The flow engine as the worker's handler, with the profile lookup and the broadcasts it needs. */
@@ -200,6 +201,16 @@ export async function startService(config: Config, options: StartOptions = {}): 
       metrics,
       now,
       sleep: (ms) => sleep(ms),
+      ...(config.QUESTIONS_LLM_URL !== undefined && config.QUESTIONS_LLM_MODEL !== undefined
+        ? {
+            questionModel: {
+              url: config.QUESTIONS_LLM_URL,
+              model: config.QUESTIONS_LLM_MODEL,
+              ...(config.QUESTIONS_LLM_KEY === undefined ? {} : { key: config.QUESTIONS_LLM_KEY }),
+              timeoutMs: config.QUESTIONS_LLM_TIMEOUT_MS,
+            },
+          }
+        : {}),
     });
   const sender = graph
     ? new OutboxSender({

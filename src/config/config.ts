@@ -154,6 +154,17 @@ const envShape = z.object({
   INACTIVE_USER_RETENTION_DAYS: positiveInt('days', 3650).optional(),
   // Unset = no marketing_message broadcasts (refused when checked). README "Broadcasts (definitions)".
   MARKETING_AD_ACCOUNT_ID: adAccountIdSchema.optional(),
+  // Off unless set: a language model that may only choose among the flows' questions for typed text
+  // the local search could not place (docs/flows.md "A language model, boxed in"). Its host must be
+  // listed under settings.yaml requests.hosts, like any host Talkshop calls.
+  QUESTIONS_LLM_URL: z.url({ error: 'expected the http(s) URL of an OpenAI-compatible chat completions endpoint' }).optional(),
+  QUESTIONS_LLM_MODEL: z.string().trim().min(1).max(200, 'expected a model name of at most 200 characters').optional(),
+  QUESTIONS_LLM_KEY: z
+    .string()
+    .regex(/^[\x21-\x7e]{1,4096}$/, 'expected the API key: printable characters, no spaces')
+    .optional(),
+  // The customer waits this long at most (one try, never retried), then gets the fallback.
+  QUESTIONS_LLM_TIMEOUT_MS: positiveInt('milliseconds', 10_000).default(2_500),
 });
 
 const envSchema = envShape
@@ -162,6 +173,14 @@ const envSchema = envShape
     message: 'expected at most HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)',
   })
   .superRefine((c, ctx) => {
+    if ((c.QUESTIONS_LLM_URL === undefined) !== (c.QUESTIONS_LLM_MODEL === undefined))
+      ctx.addIssue({
+        code: 'custom',
+        path: [c.QUESTIONS_LLM_URL === undefined ? 'QUESTIONS_LLM_URL' : 'QUESTIONS_LLM_MODEL'],
+        message: 'set QUESTIONS_LLM_URL and QUESTIONS_LLM_MODEL together (or neither: no language model)',
+      });
+    if (c.QUESTIONS_LLM_KEY !== undefined && c.QUESTIONS_LLM_URL === undefined)
+      ctx.addIssue({ code: 'custom', path: ['QUESTIONS_LLM_KEY'], message: 'set only with QUESTIONS_LLM_URL' });
     const dup = c.ADMIN_TOKEN && c.ADMIN_TOKENS ? duplicateIn(adminTokensOf(c)) : undefined;
     if (dup) ctx.addIssue({ code: 'custom', path: ['ADMIN_TOKENS'], message: `${dup} (ADMIN_TOKEN counts as "admin")` });
   });
@@ -195,7 +214,7 @@ function describe(issue: z.core.$ZodIssue, env: Record<string, string | undefine
   const shown =
     value === undefined
       ? 'unset'
-      : /SECRET|TOKEN/.test(name)
+      : /SECRET|TOKEN|_KEY$/.test(name)
         ? 'hidden'
         : /_URL$/.test(name)
           ? shownUrl(value)

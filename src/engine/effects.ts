@@ -93,6 +93,17 @@ export const engineEffectSchema = z.discriminatedUnion('type', [
   request,
   webhook,
   /**
+   * Ask the configured language model which of `questions` the customer's `text` asks, or none
+   * (questionModel.ts). It only chooses: the answer is the flow's own. The choice comes back through
+   * the user's inbox as a `question_choice` event with this id.
+   */
+  z.object({
+    type: z.literal('classify_question'),
+    id: z.string(),
+    text: z.string(),
+    questions: z.array(z.object({ id: z.string(), phrasing: z.string() })),
+  }),
+  /**
    * A typed text the bot did not understand: it ended in the fallback, or in "Did you mean…"
    * (questionEvents.ts). Normalized and cut to 200 characters; the runtime counts it per text, never
    * with who sent it, so marketers see which question to add next.

@@ -133,7 +133,23 @@ export type EngineEvent =
       readonly status?: number;
       readonly json?: unknown;
     }
+  /**
+   * The language model's choice for a `classify_question` effect with this id (questionModel.ts):
+   * `question` only when it chose exactly one of the questions it was given; absent otherwise.
+   */
+  | { readonly type: 'question_choice'; readonly id: string; readonly outcome: QuestionChoiceOutcome; readonly question?: string }
   | { readonly type: 'none' };
+
+/** chosen: one known question; none: the model said none; invalid: anything else it said; failed / timeout: no usable answer. */
+export const QUESTION_CHOICE_OUTCOMES = ['chosen', 'none', 'invalid', 'failed', 'timeout'] as const;
+export type QuestionChoiceOutcome = (typeof QUESTION_CHOICE_OUTCOMES)[number];
+/** A `question_choice` as stored in the inbox (decoded with this before the engine sees it). */
+export const questionChoiceSchema = z.object({
+  type: z.literal('question_choice'),
+  id: z.string().max(200),
+  outcome: z.enum(QUESTION_CHOICE_OUTCOMES),
+  question: z.string().max(64).optional(),
+});
 
 export const REQUEST_OUTCOMES = ['ok', 'not_found', 'failed', 'timeout'] as const;
 export type RequestOutcome = (typeof REQUEST_OUTCOMES)[number];

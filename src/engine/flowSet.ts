@@ -35,6 +35,11 @@ export interface FlowSet {
   readonly catalogs: ReadonlyMap<string, Catalog>;
   /** Every flow's `questions`, indexed for matching typed text (questionIndex.ts). */
   readonly questions: QuestionIndex;
+  /**
+   * A language model may choose among the questions for text the local search could not place
+   * (QUESTIONS_LLM_URL is set; questionModel.ts). The runtime sets it; absent: never asked.
+   */
+  readonly questionModel?: boolean;
 }
 
 type ControlVisitor = (control: string, c: Control & { payload?: string; title?: string }) => void;

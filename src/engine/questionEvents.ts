@@ -40,7 +40,8 @@ export function onQuestionTap(run: Run, payload: string): boolean {
   return question !== undefined && answerWith(run, question);
 }
 
-function answerWith(run: Run, question: QuestionEntry): boolean {
+/** Runs the question's answer (its node); false when that node is gone. */
+export function answerWith(run: Run, question: QuestionEntry): boolean {
   const { flow, node } = question.target;
   if (!run.flows.flows.get(flow)?.flow.nodes[node]) return false; // the linter refuses such a goto
   run.state.misses = 0;

@@ -166,6 +166,7 @@ export function moveThread(run: Run, to: UserState['thread'], cause: string): vo
   // result applied after it: the conversation moved on.
   run.state.pending = null;
   run.state.request = null;
+  run.state.questionCall = null;
   logThread(run, cause, from);
   if (to === 'human' || to === 'handing_over') armHandoverTimer(run);
   else if (run.state.timer) {
@@ -248,7 +249,7 @@ export function runActions(run: Run, flow: string, node: string, actions: readon
 }
 
 /** The next id for a request or webhook: unique for the user, derived from the inputs (no randomness). */
-function callId(run: Run, kind: 'rq' | 'wh'): string {
+export function callId(run: Run, kind: 'rq' | 'wh' | 'qm'): string {
   run.state.calls += 1;
   return `${kind}-${run.now.toString(36)}-${run.state.calls}`;
 }

@@ -25,6 +25,7 @@ import { onThreadEvent, remember } from './threadEvents';
 import { onRequestResult, whileWaiting } from './requestEvents';
 import { onProductTap } from './productTaps';
 import { onQuestion, onQuestionTap, unmatched } from './questionEvents';
+import { askQuestionModel, onQuestionChoice } from './questionModel';
 import { armDisclosure } from './disclosure';
 import type { UserState } from './userState';
 import { validateAnswer } from './validateAnswer';
@@ -83,6 +84,11 @@ export function transition(
   // A flow's request answered: not the customer's action either (no window, no "seen").
   if (event.type === 'request_result') {
     onRequestResult(run, event);
+    return done(run);
+  }
+  // The language model's choice among the questions (questionModel.ts): not the customer's action either.
+  if (event.type === 'question_choice') {
+    onQuestionChoice(run, event, () => fallback(run));
     return done(run);
   }
   if (isThreadEvent(event)) {
@@ -146,7 +152,9 @@ function reconcileVersions(run: Run): void {
   if (r && !flows.flows.get(r.flow)?.flow.nodes[r.node]?.request) state.request = null;
 }
 
-function route(run: Run, event: Exclude<EngineEvent, { type: 'none' | 'request_result' }>): void {
+function route(run: Run, event: Exclude<EngineEvent, { type: 'none' | 'request_result' | 'question_choice' }>): void {
+  // Whatever the customer does next replaces a text still waiting for the language model's choice.
+  run.state.questionCall = null;
   switch (event.type) {
     case 'reaction':
       return;
@@ -184,6 +192,8 @@ function onText(run: Run, text: string): void {
   // The flows' questions (questionEvents.ts); at a first contact only a sure answer beats the welcome.
   if (onQuestion(run, s, !run.state.position)) return;
   if (!run.state.position) return startFlow(run, run.flows.defaultFlow);
+  // Nothing placed it: the language model may still choose a question, if one is configured.
+  if (askQuestionModel(run, s)) return;
   fallback(run, s);
 }
 

@@ -160,6 +160,16 @@ export const userStateSchema = z.object({
     })
     .nullable()
     .default(null),
+  /**
+   * The typed text the language model is choosing a question for (questionModel.ts): only a choice
+   * with this id is applied, and any action of the customer's meanwhile replaces it. `text`: the
+   * normalized text, counted as unmatched if the model places it nowhere; `disclose`: the disclosure
+   * was due and not yet sent.
+   */
+  questionCall: z
+    .object({ id: z.string(), text: z.string(), disclose: z.boolean().default(false) })
+    .nullable()
+    .default(null),
   /** Requests and webhooks made so far: part of their ids, so each is unique for the user. */
   calls: z.number().int().nonnegative().default(0),
   /** When the bot last told the customer it is an automated assistant (settings `disclosure`); null: never. */
@@ -200,6 +210,7 @@ export const initialUserState = (): UserState => ({
   proactive: [],
   reached: null,
   request: null,
+  questionCall: null,
   calls: 0,
   disclosedAt: null,
 });

@@ -122,6 +122,10 @@ export class EffectDelivery {
           // The OutboxSender starts requests beside its rounds (FlowRequests); one reaching here has no requester.
           this.o.logger.warn({ partition, entryId: entry.id, request: effect.name }, 'flow request dropped: no requester');
           return { type: 'done', outcome: 'no_requester' };
+        case 'classify_question':
+          // Likewise (FlowRequests asks the language model); the text is never logged.
+          this.o.logger.warn({ partition, entryId: entry.id }, 'question for the language model dropped: no requester');
+          return { type: 'done', outcome: 'no_requester' };
         case 'webhook':
           return await this.webhook(partition, { ...entry, effect });
         case 'unmatched':

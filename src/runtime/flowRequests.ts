@@ -1,11 +1,13 @@
 import type { EffectOf } from '../engine/effects';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
-import { classifyOutcome, type RequestOutcome } from '../requests/outboundRequest';
+import { classifyOutcome } from '../requests/outboundRequest';
 import type { Requester } from '../requests/safeRequester';
 import type { Store } from '../store/ports';
 import { internalEvent } from '../store/messengerEvent';
 import { psidOf } from '../store/partitionOf';
+import type { OutsideCall } from './outsideCall';
+import { questionModelCall, type QuestionModelSettings } from './questionModelCall';
 import { retryStore } from './storeRetry';
 
 /** Flow requests in flight in one process at most; more wait in the outbox for the next round. */
@@ -20,14 +22,37 @@ export interface FlowRequestsOptions {
   readonly now: () => number;
   readonly sleep: (ms: number) => Promise<void>;
   readonly maxInFlight?: number;
+  /** The language model that may choose among the flows' questions (classify_question); absent: not configured. */
+  readonly questionModel?: QuestionModelSettings;
 }
 
-/** A request entry of the outbox, as the sender hands it over. */
+/** A request entry of the outbox (a flow's request, or a question for the language model), as the sender hands it over. */
 export interface RequestEntry {
   readonly partition: number;
   readonly id: string;
   readonly userKey: string;
-  readonly effect: EffectOf<'request'>;
+  readonly effect: EffectOf<'request'> | EffectOf<'classify_question'>;
+}
+
+/** A flow's request: its result is the `request_result` event the flow branches on. */
+function flowRequestCall(effect: EffectOf<'request'>): OutsideCall {
+  return {
+    kind: 'request_result',
+    request: {
+      method: effect.method,
+      url: effect.url,
+      headers: effect.headers,
+      ...(effect.body === undefined ? {} : { body: effect.body }),
+      timeoutMs: effect.timeoutMs,
+      name: effect.name,
+    },
+    result: (outcome) => ({
+      id: effect.id,
+      outcome: outcome ? classifyOutcome(outcome) : 'failed',
+      ...(outcome?.kind === 'response' ? { status: outcome.status } : {}),
+      ...(outcome?.kind === 'response' && outcome.json !== null ? { json: outcome.json } : {}),
+    }),
+  };
 }
 
 /**
@@ -81,31 +106,22 @@ export class FlowRequests {
 
   private async run(entry: RequestEntry, abort: AbortController, active: () => boolean): Promise<boolean> {
     const { effect } = entry;
-    const outcome = await this.o.requester.request(
-      {
-        method: effect.method,
-        url: effect.url,
-        headers: effect.headers,
-        ...(effect.body === undefined ? {} : { body: effect.body }),
-        timeoutMs: effect.timeoutMs,
-        name: effect.name,
-      },
-      abort.signal,
-    );
+    const call = effect.type === 'request' ? flowRequestCall(effect) : questionModelCall(this.o.questionModel, effect);
+    // One try (the requester never retries): the customer is waiting.
+    const outcome = call.request ? await this.o.requester.request(call.request, abort.signal) : undefined;
     if (abort.signal.aborted) return false;
-    return this.record(entry, outcome, active);
+    return this.record(entry, call.kind, call.result(outcome), active);
   }
 
   /** Appends the result to the user's inbox, retrying store hiccups while the partition is held. */
-  private async record(entry: RequestEntry, outcome: RequestOutcome, active: () => boolean): Promise<boolean> {
+  private async record(
+    entry: RequestEntry,
+    kind: OutsideCall['kind'],
+    raw: Readonly<Record<string, unknown>>,
+    active: () => boolean,
+  ): Promise<boolean> {
     const dedupeKey = `request:${entry.id}`;
-    const raw = {
-      id: entry.effect.id,
-      outcome: classifyOutcome(outcome),
-      ...(outcome.kind === 'response' ? { status: outcome.status } : {}),
-      ...(outcome.kind === 'response' && outcome.json !== null ? { json: outcome.json } : {}),
-    };
-    const event = internalEvent('request_result', this.o.pageId, psidOf(entry.userKey), this.o.now(), dedupeKey, raw);
+    const event = internalEvent(kind, this.o.pageId, psidOf(entry.userKey), this.o.now(), dedupeKey, raw);
     const append = () =>
       this.o.store.inbox.append([{ partition: entry.partition, dedupeKey, record: { source: 'sender', event } }]);
     const ctx = { ...this.o, active, partition: entry.partition };

@@ -5,7 +5,10 @@ import { enqueueWebhook, type EnqueueWebhookOutcome, type WebhookRequest } from 
 import { createRequester } from '../requests/safeRequester';
 import { startWebhookPump, webhookSigningKey, type WebhookPump } from '../requests/webhookPump';
 import type { Store } from '../store/ports';
+import { ConfigError } from '../errors';
+import { checkUrl } from '../requests/urlPolicy';
 import { FlowRequests } from './flowRequests';
+import type { QuestionModelSettings } from './questionModelCall';
 
 /** What a worker process calls outside Meta: flows' requests and their outgoing webhooks. */
 export interface OutboundCalls {
@@ -26,6 +29,8 @@ export interface OutboundCallsOptions {
   readonly metrics: Metrics;
   readonly now: () => number;
   readonly sleep: (ms: number) => Promise<void>;
+  /** The language model that may choose among the questions (QUESTIONS_LLM_*); absent: off. */
+  readonly questionModel?: QuestionModelSettings;
 }
 
 /**
@@ -36,8 +41,24 @@ export interface OutboundCallsOptions {
 export function startOutboundCalls(o: OutboundCallsOptions): OutboundCalls {
   const { settings } = o.flows;
   const { logger, metrics, now } = o;
+  const questionModel = o.questionModel;
+  // The model is called through the same requester: its host must be allowed like any other.
+  const refused = questionModel && checkUrl(settings.requests, questionModel.url);
+  if (refused && !refused.ok)
+    throw new ConfigError([
+      `QUESTIONS_LLM_URL: refused by settings.yaml requests (${refused.reason}): list its host under requests.hosts (http: true for http://, private: true for a local address)`,
+    ]);
   const requester = createRequester({ settings: settings.requests, secrets: o.env, logger, metrics });
-  const requests = new FlowRequests({ requester, store: o.store, pageId: o.pageId, logger, metrics, now, sleep: o.sleep });
+  const requests = new FlowRequests({
+    requester,
+    store: o.store,
+    pageId: o.pageId,
+    logger,
+    metrics,
+    now,
+    sleep: o.sleep,
+    ...(questionModel ? { questionModel } : {}),
+  });
   const queue = o.store.webhooks;
   const needed = usesWebhooks(o.flows);
   const keySet = o.env(settings.webhooks.signing_secret) !== undefined;

@@ -308,7 +308,7 @@ export class OutboxSender {
     const partition = run.partition;
     if (decoded.type === 'effect') {
       const requests = this.o.requests;
-      if (decoded.effect.type === 'request' && requests) {
+      if ((decoded.effect.type === 'request' || decoded.effect.type === 'classify_question') && requests) {
         if (requests.full) return { type: 'retry', why: 'requests_full' };
         const started = { partition, id: entry.id, userKey: entry.userKey, effect: decoded.effect };
         requests.start(started, run.active, async () => {

@@ -1,6 +1,7 @@
 import {
   HANDOVER_OUTCOMES,
   isAdReferral,
+  questionChoiceSchema,
   requestResultSchema,
   type EngineEvent,
   type HandoverOutcome,
@@ -158,6 +159,10 @@ export function toEngineEvent(e: MessengerEvent, ourAppId?: string): EngineEvent
       return isOutcome(raw.outcome) ? { type: 'handover_result', outcome: raw.outcome, at: e.timestamp } : { type: 'none' };
     case 'request_result': {
       const parsed = requestResultSchema.safeParse({ ...raw, type: 'request_result' });
+      return parsed.success ? parsed.data : { type: 'none' };
+    }
+    case 'question_choice': {
+      const parsed = questionChoiceSchema.safeParse({ ...raw, type: 'question_choice' });
       return parsed.success ? parsed.data : { type: 'none' };
     }
     case 'message': {

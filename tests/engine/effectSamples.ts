@@ -33,6 +33,15 @@ export const EFFECT_SAMPLES: { readonly [K in EffectType]: EffectOf<K> } = {
     body: '{"number":"104233"}',
     timeoutMs: 5000,
   },
+  classify_question: {
+    type: 'classify_question',
+    id: 'qm-1',
+    text: 'can I send them back',
+    questions: [
+      { id: 'returns', phrasing: 'What is your returns policy?' },
+      { id: 'shipping', phrasing: 'How long does shipping take?' },
+    ],
+  },
   webhook: {
     type: 'webhook',
     id: 'wh-1',

@@ -151,6 +151,7 @@ const OUTCOMES: { readonly [K in EffectType]: string } = {
   sequence_timer: 'scheduled',
   notify: 'no_notifier',
   request: 'no_requester',
+  classify_question: 'no_requester',
   webhook: 'no_webhook_queue',
   warning: 'logged',
   unmatched: 'counted',
