@@ -8,7 +8,7 @@ import { DEMO_ADMIN_TOKEN, DEMO_IDENTITY, demoEnv, describeIgnored } from './dem
 import { sendBroadcast } from './demoBroadcast';
 import { startFakeGraphApi } from '../emulator/fakeGraphApi';
 import { describeCall } from './describeCall';
-import { demoClockRoute, describeSpeed, MAX_DEMO_SPEED, parseSpeed, readDemoClock, scaledClock } from './demoClock';
+import { demoClockRoute, describeSpeed, MAX_DEMO_SPEED, parseSpeed, readDemoClock, startDemoClock } from './demoClock';
 import { DEMO_SHOP_PORT_ENV, describeShopCall, shopBannerLine, startDemoShop } from './demoShop';
 import { DEMO_PAGE_PATH, startDemoWeb } from './demoWeb';
 import { addCatalogCommand } from './catalogCommand';
@@ -108,7 +108,9 @@ program
     // One business clock for the service and the fake, so the fake's delivery and read times
     // agree with the sends' times; sequences' delays and windows run on it.
     const startedAt = Date.now();
-    const clock = scaledClock(startedAt, speed.speed);
+    // The page's clock buttons move it forward (POST /demo/clock), so `clock` reads it through demoClock.
+    const demoClock = startDemoClock(startedAt, speed.speed);
+    const clock = demoClock.now;
     // The shop flows/shop.yaml asks for an order's status (README "Try the demo").
     const shop = await startDemoShop(process.env[DEMO_SHOP_PORT_ENV], clock);
     if (!shop.ok) {
@@ -143,7 +145,7 @@ program
       onCall: fake.onCall,
       adminToken: DEMO_ADMIN_TOKEN,
     });
-    const clockRoute = demoClockRoute(clock, speed.speed, startedAt);
+    const clockRoute = demoClockRoute(demoClock);
     const service = await startService(config, {
       requireOwnStore: true,
       now: clock,
