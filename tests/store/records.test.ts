@@ -1,6 +1,8 @@
+import fc from 'fast-check';
 import { StoreCorruptError } from '../../src/errors';
 import type { InboxRecord } from '../../src/store/ports';
-import { decodeInboxRecord, INBOX_FORMAT } from '../../src/store/records';
+import { decodeInboxRecord, INBOX_FORMAT, inboxRecordSchema } from '../../src/store/records';
+import { EVENT_KINDS } from '../../src/store/messengerEvent';
 import { redisFixture } from '../support/redisFixture';
 
 const message = (n: number): InboxRecord => ({
@@ -33,6 +35,55 @@ describe('inbox record formats', () => {
     expect(() => decodeInboxRecord('{not json', 'test')).toThrow(StoreCorruptError);
     expect(() => decodeInboxRecord(JSON.stringify({ ...record('message', 1), source: 7 }), 'test')).toThrow(StoreCorruptError);
     expect(() => decodeInboxRecord(JSON.stringify({ v: 'one', ...record('message', 1) }), 'test')).toThrow(StoreCorruptError);
+  });
+});
+
+describe('inbox records read by hand', () => {
+  // The usual record skips the schema; whatever it is given, the result must be the schema's.
+  const field = <T>(arb: fc.Arbitrary<T>) => fc.oneof({ weight: 8, arbitrary: arb }, fc.jsonValue());
+  const recordArb = fc.record(
+    {
+      v: fc.constantFrom(1, undefined),
+      source: field(fc.constantFrom('webhook', 'sender', 'admin', 'timer')),
+      event: fc.oneof(
+        {
+          weight: 9,
+          arbitrary: fc.record(
+            {
+              kind: field(fc.constantFrom(...EVENT_KINDS)),
+              channel: field(fc.constantFrom('messaging', 'standby')),
+              pageId: field(fc.string()),
+              userId: field(fc.string()),
+              timestamp: field(fc.double({ noNaN: true, noDefaultInfinity: true })),
+              dedupeKey: field(fc.string()),
+              raw: field(fc.dictionary(fc.string(), fc.jsonValue())),
+              extra: fc.jsonValue(),
+            },
+            { requiredKeys: ['kind', 'channel', 'pageId', 'userId', 'timestamp', 'dedupeKey', 'raw'] },
+          ),
+        },
+        fc.jsonValue(),
+      ),
+      more: fc.jsonValue(),
+    },
+    { requiredKeys: ['source', 'event'] },
+  );
+
+  it('reads every record as the schema does, field order included, and refuses what it refuses', () => {
+    fc.assert(
+      fc.property(recordArb, (value) => {
+        const text = JSON.stringify(value);
+        const json: unknown = JSON.parse(text);
+        const kind = (json as { event?: { kind?: unknown } }).event?.kind;
+        fc.pre(typeof kind !== 'string' || (EVENT_KINDS as readonly string[]).includes(kind));
+        const expected = inboxRecordSchema.safeParse(json);
+        if (!expected.success) return expect(() => decodeInboxRecord(text, 'test')).toThrow(StoreCorruptError);
+        const got = decodeInboxRecord(text, 'test');
+        expect(got).toEqual({ type: 'record', record: expected.data });
+        expect(JSON.stringify(got.type === 'record' && got.record)).toBe(JSON.stringify(expected.data));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
 
