@@ -118,6 +118,8 @@ export function createAdminHandlers(deps: AdminHandlerDeps): Record<AdminAction,
       psid: p.data.psid,
       version: user.version,
       thread: state.thread,
+      // Where the customer is in the flows (null: between conversations), for an agent taking over.
+      position: state.position && { flow: state.position.flow, node: state.position.node },
       lastInboundAt: state.lastInboundAt,
       windowEndsAt: state.windowEndsAt,
       fields: state.fields,

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
@@ -14,8 +15,9 @@ import { createDemoStream, DEMO_STREAM_DEFAULTS, streamEventOf, type DemoStreamO
  * StartOptions.routes), never under `serve`:
  *
  *   GET  /demo/             the page (dist/web/, built by `npm run build` from web/)
- *   POST /demo/api/events   {customer, type, …}: the demo builds the webhook body Meta would send,
- *                           signs it with its app secret and posts it to its own /webhooks/messenger
+ *   POST /demo/api/events   {customer, type, …}: the demo builds the webhook body Meta would send
+ *                           (for a customer's action, or a Page Inbox reply or Done), signs it with
+ *                           its app secret and posts it to its own /webhooks/messenger
  *   GET  /demo/api/stream   server-sent events: what the bot sent each customer (fake Graph API calls)
  *   *    /demo/api/admin/…  the agent's and marketer's panels' calls to the demo's admin API (demoWebAdmin.ts)
  */
@@ -44,10 +46,19 @@ export interface DemoWebOptions {
   readonly now: () => number;
   /** The fake Graph API's call feed: what the bot sent. */
   readonly onCall: FakeGraphApi['onCall'];
+  /** Who owns each customer's thread, as Meta (the fake Graph API) knows it, and the bot's app id. */
+  readonly threads?: DemoThreads;
   readonly webDir?: string;
   readonly stream?: DemoStreamOptions;
   /** The demo's admin token, sent by the page's admin proxy (the page itself never holds it). */
   readonly adminToken?: string;
+}
+
+export interface DemoThreads {
+  /** The bot's app: the Page Inbox hands threads back to it. */
+  readonly appId: string;
+  ownerOf(psid: string): string | null;
+  setOwner(psid: string, appId: string): void;
 }
 
 export interface DemoWeb {
@@ -73,6 +84,8 @@ export function startDemoWeb(options: DemoWebOptions): DemoWeb {
   const unsubscribe = options.onCall((call) => {
     const event = streamEventOf(call);
     if (event) stream.publish(event);
+    // The bot acted for the customer: their state changed (it is committed before the bot's calls).
+    if (call.status === 200 && call.recipientId) stream.publish({ kind: 'state', customer: call.recipientId, at: call.at });
   });
 
   /** Read on each request (a few KB), so a rebuilt page is served without restarting the demo. */
@@ -117,12 +130,21 @@ export function startDemoWeb(options: DemoWebOptions): DemoWeb {
       return {
         status: 400,
         body: {
-          error: 'not a customer action: {customer, type: text|quick_reply|postback|get_started|ref, …}',
+          error:
+            'not a customer action: {customer, type: text|quick_reply|postback|get_started|ref|reaction|inbox_reply|inbox_done, …}',
           problems: action.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`),
         },
       };
     if (webhookUrl === undefined) return { status: 503, body: { error: 'the demo is still starting: try again' } };
-    const body = demoWebhookBody(action.data, options.pageId, options.now());
+    const customer = action.data.customer;
+    // Meta knows who owns the thread: the fake Graph API, where the bot passes and takes it, keeps that.
+    const threads = options.threads;
+    const appId = threads?.appId ?? '';
+    const inboxOwnsThread = threads !== undefined && threads.ownerOf(customer) !== appId;
+    const mid = `m_demo_${randomUUID()}`;
+    const body = demoWebhookBody(action.data, options.pageId, options.now(), mid, { appId, inboxOwnsThread });
+    // Done in the Page Inbox: Meta gives the thread back to the bot's app first, then tells it.
+    if (action.data.type === 'inbox_done') threads?.setOwner(customer, appId);
     const res = await fetch(webhookUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-hub-signature-256': signBody(body, options.appSecret) },
@@ -130,6 +152,19 @@ export function startDemoWeb(options: DemoWebOptions): DemoWeb {
       signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
     });
     const answer = await res.text();
+    if (res.status === 200) {
+      // Meta shows the Page Inbox's reply to the customer; it never goes through the Send API (the fake).
+      if (action.data.type === 'inbox_reply')
+        stream.publish({
+          kind: 'message',
+          customer,
+          at: options.now(),
+          message: { text: action.data.text },
+          mid,
+          from: 'page_inbox',
+        });
+      stream.publish({ kind: 'state', customer, at: options.now() });
+    }
     return res.status === 200
       ? { status: 202, body: { accepted: true } }
       : { status: 502, body: { error: `the webhook answered ${res.status}`, webhook: answer.slice(0, 500) } };

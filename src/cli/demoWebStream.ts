@@ -4,11 +4,23 @@ import { messageSchema, senderActionSchema, type SendMessage } from '../platform
 
 /**
  * What the bot sent, as the demo page's server-sent events stream (GET /demo/api/stream) carries
- * it: each message and sender action the fake Graph API accepted, for one customer. The page
- * draws them; nothing polls.
+ * it: each message and sender action the fake Graph API accepted, for one customer, the Page
+ * Inbox's replies, and a `state` nudge whenever a customer's conversation may have changed. The
+ * page draws them and re-reads state on a nudge; nothing polls.
  */
 export type DemoStreamEvent =
-  | { readonly kind: 'message'; readonly customer: string; readonly at: number; readonly message: SendMessage }
+  | {
+      readonly kind: 'message';
+      readonly customer: string;
+      readonly at: number;
+      readonly message: SendMessage;
+      /** Meta's id for the message (what a customer's reaction names); absent when the fake gave none. */
+      readonly mid?: string;
+      /** A person's reply from the Page Inbox (Meta shows it to the customer; it never reaches the Send API). */
+      readonly from?: 'page_inbox';
+    }
+  /** Something happened to the customer's conversation (a call from the bot, an event posted): panels showing their state re-read it. */
+  | { readonly kind: 'state'; readonly customer: string; readonly at: number }
   | {
       readonly kind: 'action';
       readonly customer: string;
@@ -16,8 +28,11 @@ export type DemoStreamEvent =
       readonly action: 'typing_on' | 'typing_off' | 'mark_seen';
     };
 
+/** What the bot sent: a message or a sender action. */
+export type DemoBotEvent = Extract<DemoStreamEvent, { kind: 'message' | 'action' }>;
+
 /** What the page is shown of a call that reached the fake Graph API; undefined: nothing. */
-export function streamEventOf(call: FakeCall): DemoStreamEvent | undefined {
+export function streamEventOf(call: FakeCall): DemoBotEvent | undefined {
   if (call.status !== 200 || !call.recipientId) return undefined;
   if (call.endpoint === 'sender_action') {
     const parsed = senderActionSchema.safeParse(call.body);
@@ -27,7 +42,15 @@ export function streamEventOf(call: FakeCall): DemoStreamEvent | undefined {
   }
   if (call.endpoint !== 'messages') return undefined;
   const message = messageSchema.safeParse((call.body as { message?: unknown } | undefined)?.message);
-  return message.success ? { kind: 'message', customer: call.recipientId, at: call.at, message: message.data } : undefined;
+  if (!message.success) return undefined;
+  const mid = (call.response as { message_id?: unknown } | undefined)?.message_id;
+  return {
+    kind: 'message',
+    customer: call.recipientId,
+    at: call.at,
+    message: message.data,
+    ...(typeof mid === 'string' ? { mid } : {}),
+  };
 }
 
 export interface DemoStreamOptions {

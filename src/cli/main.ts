@@ -144,6 +144,7 @@ program
       now: clock,
       onCall: fake.onCall,
       adminToken: DEMO_ADMIN_TOKEN,
+      threads: { appId: config.MESSENGER_APP_ID, ownerOf: fake.threadOwnerOf, setOwner: fake.setThreadOwner },
     });
     const clockRoute = demoClockRoute(demoClock);
     const service = await startService(config, {

@@ -6,7 +6,13 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createDemoStream, streamEventOf, type DemoStream, type DemoStreamEvent } from '../../src/cli/demoWebStream';
+import {
+  createDemoStream,
+  streamEventOf,
+  type DemoBotEvent,
+  type DemoStream,
+  type DemoStreamEvent,
+} from '../../src/cli/demoWebStream';
 import { startFakeGraphApi, type FakeCall } from '../../src/emulator/fakeGraphApi';
 import { createGraphClient } from '../../src/messenger/graphClient';
 import { openSse, type SseClient } from '../support/sseClient';
@@ -63,7 +69,7 @@ describe('streamEventOf', () => {
 it("the real Graph client's sends and sender actions, as the fake records them, become the page's events", async () => {
   const fake = await startFakeGraphApi({ appSecret: 's', accessToken: 't', pageId: 'p' });
   const graph = createGraphClient({ baseUrl: fake.url, version: 'v26.0', pageId: 'p', accessToken: 't', appSecret: 's' });
-  const seen: DemoStreamEvent[] = [];
+  const seen: DemoBotEvent[] = [];
   fake.onCall((c) => {
     const e = streamEventOf(c);
     if (e) seen.push(e);
