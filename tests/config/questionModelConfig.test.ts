@@ -1,0 +1,44 @@
+import { loadConfig } from '../../src/config/config';
+import { ConfigError } from '../../src/errors';
+import { REQUIRED_ENV as required } from '../support/requiredEnv';
+
+function problems(env: Record<string, string | undefined>): readonly string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+const URL = 'https://llm.example.com/v1/chat/completions';
+
+describe('QUESTIONS_LLM_*', () => {
+  it('off by default; a 2.5 s time limit', () => {
+    const c = loadConfig(required);
+    expect(c.QUESTIONS_LLM_URL).toBeUndefined();
+    expect(c.QUESTIONS_LLM_TIMEOUT_MS).toBe(2500);
+  });
+
+  it('reads the URL, the model and the key together', () => {
+    const c = loadConfig({ ...required, QUESTIONS_LLM_URL: URL, QUESTIONS_LLM_MODEL: 'gpt-4o-mini', QUESTIONS_LLM_KEY: 'sk-1' });
+    expect(c).toMatchObject({ QUESTIONS_LLM_URL: URL, QUESTIONS_LLM_MODEL: 'gpt-4o-mini', QUESTIONS_LLM_KEY: 'sk-1' });
+  });
+
+  it('refuses a URL without a model, a model or a key without a URL, and a time limit out of range', () => {
+    expect(problems({ ...required, QUESTIONS_LLM_URL: URL })[0]).toMatch(/^QUESTIONS_LLM_MODEL: set QUESTIONS_LLM_URL and/);
+    expect(problems({ ...required, QUESTIONS_LLM_MODEL: 'm' })[0]).toMatch(/^QUESTIONS_LLM_URL: set QUESTIONS_LLM_URL and/);
+    expect(problems({ ...required, QUESTIONS_LLM_KEY: 'sk-1' })[0]).toMatch(/^QUESTIONS_LLM_KEY: set only with/);
+    expect(problems({ ...required, QUESTIONS_LLM_TIMEOUT_MS: '60000' })[0]).toMatch(/^QUESTIONS_LLM_TIMEOUT_MS:/);
+    expect(problems({ ...required, QUESTIONS_LLM_URL: 'llm.example.com', QUESTIONS_LLM_MODEL: 'm' })[0]).toMatch(
+      /^QUESTIONS_LLM_URL: expected the http\(s\) URL/,
+    );
+  });
+
+  it('never echoes the key', () => {
+    const p = problems({ ...required, QUESTIONS_LLM_KEY: 'sk secret with spaces' });
+    expect(p.join('\n')).not.toContain('secret with');
+    expect(p.find((l) => l.startsWith('QUESTIONS_LLM_KEY'))).toMatch(/got hidden/);
+  });
+});

@@ -1,0 +1,112 @@
+import pino from 'pino';
+import type { EffectOf } from '../../src/engine/effects';
+import { createMetrics } from '../../src/metrics';
+import { startOutboundCalls } from '../../src/runtime/outboundCalls';
+import { createMemoryStore } from '../../src/store/memory/memoryStore';
+import { flowSet } from '../engine/engineFixtures';
+import type { RequestOutcome } from '../../src/requests/outboundRequest';
+import { questionModelCall, questionModelRequest, readChoice } from '../../src/runtime/questionModelCall';
+
+const effect: EffectOf<'classify_question'> = {
+  type: 'classify_question',
+  id: 'qm-1',
+  text: 'can I send them back',
+  questions: [
+    { id: 'returns', phrasing: 'What is your return policy?' },
+    { id: 'order-status', phrasing: 'Where is my\n order?' },
+  ],
+};
+const settings = { url: 'https://llm.example.com/v1/chat/completions', model: 'm-1', key: 'sk-abc', timeoutMs: 2500 };
+const said = (content: unknown, status = 200): RequestOutcome => ({
+  kind: 'response',
+  status,
+  json: { choices: [{ message: { role: 'assistant', content } }] },
+  ms: 5,
+});
+
+describe('the language model call', () => {
+  it('asks with the ids and one phrasing each as the system prompt, the text as the user message, temperature 0', () => {
+    const req = questionModelRequest(settings, effect);
+    expect(req).toMatchObject({ method: 'POST', url: settings.url, timeoutMs: 2500, name: 'questions/model' });
+    expect(req.headers).toEqual({ authorization: 'Bearer sk-abc' });
+    const body = JSON.parse(req.body ?? '') as { model: string; temperature: number; max_tokens: number; messages: unknown[] };
+    expect(body).toMatchObject({ model: 'm-1', temperature: 0 });
+    expect(body.max_tokens).toBeLessThanOrEqual(64);
+    const [system, user] = body.messages as Array<{ role: string; content: string }>;
+    expect(system?.content).toContain('returns: What is your return policy?\norder-status: Where is my order?');
+    expect(user).toEqual({ role: 'user', content: 'can I send them back' });
+    expect(questionModelRequest({ ...settings, key: undefined }, effect).headers).toEqual({});
+  });
+
+  it.each([
+    ['returns', 'returns'],
+    ['  "returns".\n', 'returns'],
+    ['`Returns`', 'returns'],
+    ['{"id": "order-status"}', 'order-status'],
+    ['"order-status"', 'order-status'],
+  ])('reads exactly one known id: %j', (content, question) => {
+    expect(readChoice(effect, said(content))).toEqual({ outcome: 'chosen', question });
+  });
+
+  it.each(['none', 'None.', '"none"', '{"id":"none"}'])('reads none: %j', (content) => {
+    expect(readChoice(effect, said(content))).toEqual({ outcome: 'none' });
+  });
+
+  it.each([
+    'shipping',
+    'returns, order-status',
+    'The customer asks about returns',
+    'Our returns are free for 90 days!',
+    '',
+    `returns${' '.repeat(300)}x`,
+    '{"question": "returns"}',
+  ])('anything else is invalid, never an answer: %j', (content) => {
+    expect(readChoice(effect, said(content))).toEqual({ outcome: 'invalid' });
+  });
+
+  it('a body that is not a completion is invalid; an error status failed; a timeout a timeout', () => {
+    expect(readChoice(effect, { kind: 'response', status: 200, json: null, ms: 1 })).toEqual({ outcome: 'invalid' });
+    expect(readChoice(effect, { kind: 'response', status: 200, json: { choices: [] }, ms: 1 })).toEqual({ outcome: 'invalid' });
+    expect(readChoice(effect, said(42))).toEqual({ outcome: 'invalid' });
+    expect(readChoice(effect, said('returns', 500))).toEqual({ outcome: 'failed' });
+    expect(readChoice(effect, said('returns', 429))).toEqual({ outcome: 'failed' });
+    expect(readChoice(effect, { kind: 'timeout', ms: 2500 })).toEqual({ outcome: 'timeout' });
+    expect(readChoice(effect, { kind: 'refused', reason: 'host_not_allowed' })).toEqual({ outcome: 'failed' });
+  });
+
+  it('without a model configured here no call is made and the result is failed (the customer gets the fallback)', () => {
+    const call = questionModelCall(undefined, effect);
+    expect(call.request).toBeUndefined();
+    expect(call.result(undefined)).toEqual({ id: 'qm-1', outcome: 'failed' });
+    expect(questionModelCall(settings, effect).result(said('returns'))).toEqual({
+      id: 'qm-1',
+      outcome: 'chosen',
+      question: 'returns',
+    });
+  });
+});
+
+describe('start-up', () => {
+  const flows = flowSet([{ id: 'f', start: 'a', nodes: { a: { say: [{ text: 'hi' }], end: true } } }], {
+    requests: { hosts: [{ host: 'llm.example.com' }] },
+  });
+  const options = (url: string) => ({
+    flows,
+    store: createMemoryStore({ dedupeTtlSeconds: 60 }),
+    pageId: 'page-1',
+    env: () => undefined,
+    logger: pino({ level: 'silent' }),
+    metrics: createMetrics(),
+    now: Date.now,
+    sleep: () => Promise.resolve(),
+    questionModel: { ...settings, url },
+  });
+
+  it("refuses a model whose host settings.yaml's requests.hosts does not allow", async () => {
+    expect(() => startOutboundCalls(options('https://other.example.com/v1/chat/completions'))).toThrow(
+      /QUESTIONS_LLM_URL: refused by settings.yaml requests \(host_not_allowed\)/,
+    );
+    expect(() => startOutboundCalls(options('http://llm.example.com/v1/chat/completions'))).toThrow(/\(scheme\)/);
+    await startOutboundCalls(options(settings.url)).stop();
+  });
+});
