@@ -114,10 +114,41 @@ export class CustomerPanel {
       else this.markSeen();
       return;
     }
+    if (event.kind !== 'message') return;
+    if (event.from === 'page_inbox') {
+      // A person's reply from the Page Inbox: Messenger shows it in the same thread, from the Page.
+      this.append(
+        h(
+          'p',
+          { class: 'bubble bot inbox' },
+          h('span', { class: 'who' }, 'Page Inbox'),
+          'text' in event.message ? event.message.text : '',
+        ),
+      );
+      return;
+    }
     this.showTyping(false);
     this.showQuickReplies(undefined); // a new message replaces the last one's quick replies
-    this.append(renderMessage(event.message, (title, payload) => void this.act({ type: 'postback', title, payload }, title)));
+    const drawn = renderMessage(event.message, (title, payload) => void this.act({ type: 'postback', title, payload }, title));
+    this.append(event.mid === undefined ? drawn : h('div', { class: 'bot-message' }, drawn, this.reactButton(event.mid)));
     this.showQuickReplies(event.message);
+  }
+
+  /** Messenger's reactions, as one: ❤️ on a bot message, pressed again to take it back. */
+  private reactButton(mid: string): HTMLElement {
+    const b = h('button', { type: 'button', class: 'react', 'aria-pressed': 'false', 'aria-label': 'React with love' }, '♡');
+    b.addEventListener('click', () => {
+      const on = b.getAttribute('aria-pressed') !== 'true';
+      b.setAttribute('aria-pressed', String(on));
+      b.textContent = on ? '\u2764\ufe0f' : '♡';
+      // Not through act(): a reaction leaves the quick replies and Get Started where they are, as in Messenger.
+      void this.send({ customer: this.psid, type: 'reaction', mid, reaction: 'love', action: on ? 'react' : 'unreact' }).then(
+        (problem) => {
+          if (problem !== undefined) this.alert.textContent = `Not sent: ${problem}`;
+        },
+      );
+    });
+    return b;
   }
 
   private isNew(): boolean {
