@@ -97,6 +97,9 @@ async function openStore(config: Config, logger: Logger, requireEmpty: boolean):
   const store: OwnedStore = config.REDIS_URL
     ? await createRedisStore({
         url: config.REDIS_URL,
+        ...(config.REDIS_CLUSTER_NODES ? { clusterNodes: config.REDIS_CLUSTER_NODES } : {}),
+        waitReplicas: config.REDIS_WAIT_REPLICAS,
+        waitTimeoutMs: config.REDIS_WAIT_TIMEOUT_MS,
         keyPrefix: config.REDIS_KEY_PREFIX,
         dedupeTtlSeconds: config.DEDUPE_TTL_SECONDS,
         timeoutMs: config.STORE_TIMEOUT_MS,

@@ -82,6 +82,17 @@ const envShape = z.object({
     .string()
     .regex(/^rediss?:\/\/\S+$/, 'expected redis://host:port[/db] or rediss://…; unset it to use the in-memory store')
     .optional(),
+  // Redis Cluster: some nodes' host:port (the rest are discovered). Unneeded when REDIS_URL names a
+  // cluster node (detected); REDIS_URL's credentials and TLS, if any, serve every node.
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,253}:\d{1,5}(,[A-Za-z0-9_.-]{1,253}:\d{1,5}){0,63}$/, 'expected host:port[,host:port…], no spaces')
+    .transform((s) => s.split(','))
+    .optional(),
+  // Replicas that must hold a webhook's events before its 200 (Redis WAIT): what a failover keeps.
+  // 0 = answer once the master has them (a failover may lose the last few ms of acknowledged events).
+  REDIS_WAIT_REPLICAS: z.coerce.number({ error: 'expected a replica count (0 = no wait)' }).int().min(0).max(16).default(0),
+  REDIS_WAIT_TIMEOUT_MS: positiveInt('milliseconds', 60_000).default(1_000),
   REDIS_KEY_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'expected 1–64 characters from A-Z a-z 0-9 _ . : -')

@@ -1,10 +1,11 @@
-import { createClient, ErrorReply } from 'redis';
+import { ErrorReply } from 'redis';
 import { StoreUnavailableError } from '../../errors';
 import type { Logger } from '../../logger';
 import { Deadlines } from './deadlines';
 import type { LuaScript } from './luaScript';
+import { openBackend, type Backend, type RedisTarget } from './redisBackends';
 
-export type RedisClient = ReturnType<typeof createClient>;
+export type { RedisTarget } from './redisBackends';
 export type RedisReply = unknown;
 
 /**
@@ -12,7 +13,8 @@ export type RedisReply = unknown;
  * a replica after a failover (READONLY), a restart loading its data set (LOADING), memory full
  * under noeviction (OOM), a script running too long (BUSY), a replica cut off from its master or
  * a cluster mid-failover (MASTERDOWN, CLUSTERDOWN, TRYAGAIN), persistence failing (MISCONF) or too
- * few replicas for a write (NOREPLICAS). They pass once the server recovers, so callers must treat
+ * few replicas for a write (NOREPLICAS). A MOVED or ASK that reaches us means node-redis gave up
+ * following redirections while slots move (resharding, a failover): the slot map will settle. They pass once the server recovers, so callers must treat
  * them as an outage (retry, answer 503), never as a bug in the item at hand, which would drop work.
  * Matched on the reply's first word (BUSYGROUP, say, is a different and permanent error).
  */
@@ -26,6 +28,8 @@ const TRANSIENT_REPLIES: ReadonlySet<string> = new Set([
   'TRYAGAIN',
   'MISCONF',
   'NOREPLICAS',
+  'MOVED',
+  'ASK',
 ]);
 
 /** True for a Redis error reply that an outage or a failover explains (see TRANSIENT_REPLIES). */
@@ -39,12 +43,17 @@ export function isTransientReply(err: unknown): err is ErrorReply {
  * any failure, including an error reply that only says the server cannot serve now (OOM,
  * READONLY, LOADING…), surfaces as StoreUnavailableError. Reconnection runs forever in the
  * background.
+ *
+ * The Redis may be a Redis Cluster (redisBackends.ts): a command then goes to the master serving
+ * its first key, so every command and script here names keys of one hash slot (keys.ts), a walk
+ * over all keys runs per master (masters, sendTo), and a failed call makes the client read the
+ * slot map again, so a retry after a failover reaches the promoted replica.
  */
 export class RedisConnection {
   private readonly deadlines: Deadlines;
 
   private constructor(
-    readonly client: RedisClient,
+    private readonly backend: Backend,
     private readonly timeoutMs: number,
     /** Until a connection made by duplicate() is first up, commands wait for it (within their deadline). */
     private readonly firstConnect?: Promise<unknown>,
@@ -54,29 +63,14 @@ export class RedisConnection {
   }
 
   /** Connects, waiting for Redis as long as it takes (a service starts once its store answers). */
-  static async open(url: string, timeoutMs: number, logger: Logger, name: string): Promise<RedisConnection> {
-    const client = RedisConnection.createClient(url, timeoutMs, logger, name);
-    await client.connect();
-    return new RedisConnection(client, timeoutMs);
+  static async open(target: RedisTarget | string, timeoutMs: number, logger: Logger, name: string): Promise<RedisConnection> {
+    const t = typeof target === 'string' ? { url: target } : target;
+    return new RedisConnection(await openBackend(t, { timeoutMs, logger, name }), timeoutMs);
   }
 
-  private static createClient(url: string, timeoutMs: number, logger: Logger, name: string): RedisClient {
-    const client = createClient({
-      url,
-      disableOfflineQueue: true,
-      socket: { connectTimeout: timeoutMs, reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 1000) },
-    });
-    // Log the first failure and then every 30th, so an outage is visible without flooding.
-    let failures = 0;
-    client.on('error', (err: Error) => {
-      if (failures++ % 30 === 0)
-        logger.warn({ err: err.message, connection: name, failures }, 'redis connection error; reconnecting');
-    });
-    client.on('ready', () => {
-      if (failures > 0) logger.info({ connection: name, failures }, 'redis connection restored');
-      failures = 0;
-    });
-    return client;
+  /** Whether this is a Redis Cluster (a multi-key command must then stay within one hash slot). */
+  get isCluster(): boolean {
+    return this.backend.cluster;
   }
 
   /**
@@ -86,28 +80,54 @@ export class RedisConnection {
    * within their deadline (StoreUnavailableError after it), and close() stops the connecting.
    */
   async duplicate(logger: Logger, name: string): Promise<RedisConnection> {
-    const url = this.client.options?.url;
-    if (!url) throw new StoreUnavailableError('duplicate connection (no url)');
-    const client = RedisConnection.createClient(url, this.timeoutMs, logger, name);
-    // Settles once connected, or once close() destroys the client; failures meanwhile are logged.
-    const connected = client.connect().catch(() => undefined);
-    return new RedisConnection(client, this.timeoutMs, connected);
+    const { backend, connected } = this.backend.duplicate(logger, name);
+    return new RedisConnection(backend, this.timeoutMs, connected);
   }
 
-  /** Sends a raw command with a deadline; `extraMs` widens it for blocking commands. */
+  /**
+   * Sends a raw command with a deadline; `extraMs` widens it for blocking commands. On a cluster it
+   * goes to the node serving its first key (commandKey); a keyless one to any node.
+   */
   async send(operation: string, args: string[], extraMs = 0): Promise<RedisReply> {
-    return this.deadline(operation, () => this.client.sendCommand(args), extraMs);
+    const key = commandKey(args);
+    if (this.backend.cluster && (args[0] === 'SCAN' || args[0] === 'KEYS'))
+      throw new Error(`${operation}: ${args[0]} on a Redis Cluster covers one node; walk masters() with sendTo()`);
+    return this.deadline(operation, () => this.backend.send(key, args), extraMs);
   }
 
-  /** EVALSHA, falling back to EVAL once when the server has not cached the script yet. */
+  /** The masters' addresses, in a stable order ('' alone for a single Redis): for a walk over every key. */
+  masters(): string[] {
+    return this.backend.masters();
+  }
+
+  /** Sends a command to one master named by masters() (SCAN on a cluster, PING to each node). */
+  async sendTo(master: string, operation: string, args: string[]): Promise<RedisReply> {
+    return this.deadline(operation, () => this.backend.sendTo(master, args));
+  }
+
+  /** EVALSHA, falling back to EVAL once when the node serving `keys[0]` has not cached the script yet. */
   async run(script: LuaScript, keys: string[], args: string[]): Promise<RedisReply> {
     const tail = [String(keys.length), ...keys, ...args];
+    const route = keys[0];
     try {
-      return await this.deadline(script.name, () => this.client.sendCommand(['EVALSHA', script.sha, ...tail]));
+      return await this.deadline(script.name, () => this.backend.send(route, ['EVALSHA', script.sha, ...tail]));
     } catch (err) {
       if (!(err instanceof ErrorReply) || !err.message.startsWith('NOSCRIPT')) throw err;
-      return this.deadline(script.name, () => this.client.sendCommand(['EVAL', script.source, ...tail]));
+      return this.deadline(script.name, () => this.backend.send(route, ['EVAL', script.source, ...tail]));
     }
+  }
+
+  /**
+   * WAIT on the connection that wrote `key` (on a cluster, the node serving it): resolves with how
+   * many replicas acknowledged every write this connection sent so far, after at most `timeoutMs`.
+   */
+  async waitReplicas(key: string, replicas: number, timeoutMs: number): Promise<number> {
+    const reply = await this.deadline(
+      'wait for replicas',
+      () => this.backend.send(key, ['WAIT', String(replicas), String(timeoutMs)]),
+      timeoutMs,
+    );
+    return Number(reply);
   }
 
   /**
@@ -118,9 +138,7 @@ export class RedisConnection {
    * then the socket is destroyed; a client that is not connected is destroyed at once.
    */
   async close(): Promise<void> {
-    if (!this.client.isOpen) return;
-    if (this.client.isReady) await this.send('close', ['PING']).catch(() => undefined);
-    if (this.client.isOpen) this.client.destroy();
+    await this.backend.close((ping) => this.deadline('close', ping));
   }
 
   private deadline<T>(operation: string, command: () => Promise<T>, extraMs = 0): Promise<T> {
@@ -141,6 +159,7 @@ export class RedisConnection {
     return new Promise<T>((resolve, reject) => {
       const deadline = this.deadlines.add(Date.now() + ms, () => {
         late = true;
+        this.backend.failed();
         reject(new StoreUnavailableError(`${operation} (no answer in ${ms} ms)`));
       });
       pending.then(
@@ -150,11 +169,27 @@ export class RedisConnection {
         },
         (err: unknown) => {
           this.deadlines.remove(deadline);
-          reject(storeFailure(operation, err));
+          const failure = storeFailure(operation, err);
+          if (failure instanceof StoreUnavailableError) this.backend.failed();
+          reject(failure);
         },
       );
     });
   }
+}
+
+/** Commands whose arguments name no key: on a cluster any node can answer them. */
+const KEYLESS: ReadonlySet<string> = new Set(['PING', 'INFO', 'TIME', 'CLUSTER', 'SCRIPT', 'WAIT', 'SCAN', 'KEYS']);
+
+/** The key a command is routed by on a cluster: the first after STREAMS for XREAD, else the first argument. */
+export function commandKey(args: readonly string[]): string | undefined {
+  const name = (args[0] ?? '').toUpperCase();
+  if (KEYLESS.has(name)) return undefined;
+  if (name === 'XREAD' || name === 'XREADGROUP') {
+    const at = args.findIndex((a) => a.toUpperCase() === 'STREAMS');
+    return at < 0 ? undefined : args[at + 1];
+  }
+  return args[1];
 }
 
 /** What a failed call means: an outage (StoreUnavailableError), or an answer to pass on (NOSCRIPT, WRONGTYPE…). */

@@ -1,22 +1,21 @@
 import type { Keys } from '../keys';
 import type { ClaimOptions, OwnerClaim } from '../ports';
 import type { RedisConnection } from './redisConnection';
+import { scanStep } from './scanStep';
 
 /** Glob characters are escaped so a prefix matches only itself in SCAN's MATCH. */
 const globEscape = (s: string): string => s.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
 
 /**
- * True when a key other than `except` starts with `<prefix>:`. A full SCAN at worst: only a claim
- * that requires its own store (the demo) pays it, once at start.
+ * True when a key other than `except` starts with `<prefix>:`. A full SCAN (of every master, on a
+ * cluster) at worst: only a claim that requires its own store (the demo) pays it, once at start.
  */
 async function anyKeyUnder(conn: RedisConnection, prefix: string, except: string): Promise<boolean> {
-  let cursor = '0';
-  do {
-    const reply = await conn.send('owner check (scan)', ['SCAN', cursor, 'MATCH', `${globEscape(prefix)}:*`, 'COUNT', '1000']);
-    const [next, keys] = Array.isArray(reply) ? reply : [];
-    if (Array.isArray(keys) && keys.some((k) => k !== except)) return true;
-    cursor = typeof next === 'string' ? next : '0';
-  } while (cursor !== '0');
+  for (let cursor: string | null = '0'; cursor !== null;) {
+    const page = await scanStep(conn, 'owner check (scan)', cursor, ['MATCH', `${globEscape(prefix)}:*`, 'COUNT', '1000']);
+    if (page.keys.some((k) => k !== except)) return true;
+    cursor = page.next;
+  }
   return false;
 }
 

@@ -43,9 +43,22 @@ import { RedisWebhooks } from './redisWebhooks';
 import { RedisUnmatched } from './redisUnmatched';
 import { claimRedisOwner } from './redisOwner';
 import { parseEntries, streamsOf } from './streamReply';
+import { PartitionReads } from './partitionReads';
+import { scanStep } from './scanStep';
+import { StoreUnavailableError } from '../../errors';
 
 export interface RedisStoreOptions {
   readonly url: string;
+  /** host:port of Redis Cluster nodes (REDIS_CLUSTER_NODES); without it, `url` is asked whether it is a cluster node. */
+  readonly clusterNodes?: readonly string[];
+  /**
+   * Replicas that must hold an appended event before append() resolves (WAIT, on the node that
+   * wrote it), so a failover cannot lose an event the webhook acknowledged; 0 (the default) = no
+   * wait. Fewer acknowledgements within waitTimeoutMs make the append a StoreUnavailableError (503:
+   * Meta sends the event again, and the dedupe keeps it once).
+   */
+  readonly waitReplicas?: number;
+  readonly waitTimeoutMs?: number;
   readonly keyPrefix: string;
   readonly dedupeTtlSeconds: number;
   readonly timeoutMs: number;
@@ -83,8 +96,15 @@ function loadScripts(): Scripts {
   return Object.fromEntries(names.map((n) => [n, loadScript(n)])) as Scripts;
 }
 
+/** What append() waits for after writing: `replicas` acknowledgements within `timeoutMs` (none when 0). */
+interface Durability {
+  readonly replicas: number;
+  readonly timeoutMs: number;
+}
+
 class RedisInbox implements InboxStore {
   private blocking: Promise<RedisConnection> | undefined;
+  private readonly perPartition: PartitionReads | undefined;
 
   constructor(
     private readonly conn: RedisConnection,
@@ -92,7 +112,17 @@ class RedisInbox implements InboxStore {
     private readonly scripts: Scripts,
     private readonly dedupeTtlSeconds: number,
     private readonly logger: Logger,
-  ) {}
+    private readonly durability: Durability,
+  ) {
+    this.perPartition = conn.isCluster
+      ? new PartitionReads(
+          conn,
+          logger,
+          (p) => keys.inbox(p),
+          (p, key, reply) => decodeReply(reply, key, p),
+        )
+      : undefined;
+  }
 
   async append(requests: readonly AppendRequest[]): Promise<AppendOutcome> {
     const byPartition = new Map<number, AppendRequest[]>();
@@ -108,13 +138,24 @@ class RedisInbox implements InboxStore {
       ),
     );
     const appended = counts.reduce<number>((sum, c) => sum + Number(c), 0);
+    // Duplicates wait too: the first delivery's write may be the one not yet on a replica.
+    if (this.durability.replicas > 0) await Promise.all([...byPartition.keys()].map((p) => this.replicated(p)));
     return { appended, duplicates: requests.length - appended };
+  }
+
+  /** Waits until enough replicas hold what this connection wrote to the partition's node. */
+  private async replicated(partition: number): Promise<void> {
+    const { replicas, timeoutMs } = this.durability;
+    const acked = await this.conn.waitReplicas(this.keys.inbox(partition), replicas, timeoutMs);
+    if (acked < replicas)
+      throw new StoreUnavailableError(`inbox append (${acked} of ${replicas} replicas acknowledged within ${timeoutMs} ms)`);
   }
 
   async readNew(after: ReadonlyMap<number, string>, countPerPartition: number, blockMs: number): Promise<InboxRead[]> {
     if (after.size === 0) return [];
-    // XREAD BLOCK holds its connection, so it gets one of its own. (On Redis Cluster this
-    // multi-key read would be split per node; every other command here is slot-local.)
+    // A cluster refuses one XREAD over many slots: there each partition is read alone (partitionReads.ts).
+    if (this.perPartition) return this.perPartition.read(after, countPerPartition, blockMs);
+    // XREAD BLOCK holds its connection, so it gets one of its own.
     this.blocking ??= this.conn.duplicate(this.logger, 'inbox-read');
     const conn = await this.blocking;
     const partitions = [...after.keys()];
@@ -122,10 +163,7 @@ class RedisInbox implements InboxStore {
     const args = ['XREAD', 'COUNT', String(countPerPartition), 'BLOCK', String(blockMs), 'STREAMS', ...byKey.keys()];
     args.push(...partitions.map((p) => after.get(p) ?? '0-0'));
     const reply = await conn.send('inbox read', args, blockMs);
-    return streamsOf(reply).flatMap(([key, entries]) => {
-      const partition = byKey.get(key) ?? -1;
-      return parseEntries(entries, key).map(({ id, fields }) => decodeInboxRead(id, partition, fields.r ?? '', `${key} ${id}`));
-    });
+    return streamsOf(reply).flatMap(([key, entries]) => decodeEntries(entries, key, byKey.get(key) ?? -1));
   }
 
   async cursor(partition: number): Promise<string> {
@@ -172,9 +210,17 @@ class RedisInbox implements InboxStore {
   }
 
   async close(): Promise<void> {
+    await this.perPartition?.close();
     if (this.blocking) await (await this.blocking.catch(() => undefined))?.close();
   }
 }
+
+const decodeEntries = (entries: unknown, key: string, partition: number): InboxRead[] =>
+  parseEntries(entries, key).map(({ id, fields }) => decodeInboxRead(id, partition, fields.r ?? '', `${key} ${id}`));
+
+/** One partition's XREAD reply (null when it timed out empty). */
+const decodeReply = (reply: unknown, key: string, partition: number): InboxRead[] =>
+  streamsOf(reply).flatMap(([k, entries]) => (k === key ? decodeEntries(entries, key, partition) : []));
 
 class RedisLeases implements LeaseStore {
   constructor(
@@ -368,10 +414,12 @@ class RedisStates implements StateStore {
 }
 
 export async function createRedisStore(options: RedisStoreOptions): Promise<OwnedStore> {
-  const conn = await RedisConnection.open(options.url, options.timeoutMs, options.logger, 'main');
+  const target = { url: options.url, ...(options.clusterNodes ? { clusterNodes: options.clusterNodes } : {}) };
+  const conn = await RedisConnection.open(target, options.timeoutMs, options.logger, 'main');
   const keys = keysFor(options.keyPrefix);
   const scripts = loadScripts();
-  const inbox = new RedisInbox(conn, keys, scripts, options.dedupeTtlSeconds, options.logger);
+  const durability = { replicas: options.waitReplicas ?? 0, timeoutMs: options.waitTimeoutMs ?? 1000 };
+  const inbox = new RedisInbox(conn, keys, scripts, options.dedupeTtlSeconds, options.logger, durability);
   return {
     kind: 'redis',
     inbox,
@@ -395,15 +443,12 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Owne
         return { cards, next: String(next) === '0' ? null : String(next) };
       },
       users: async (cursor, count) => {
-        const reply = await conn.send('state scan', ['SCAN', cursor, 'MATCH', keys.statePattern(), 'COUNT', String(count)]);
-        const [next, found] = Array.isArray(reply) ? reply : [];
-        if (typeof next !== 'string' || !Array.isArray(found))
-          throw new Error(`SCAN answered ${JSON.stringify(reply)}; expected [cursor, [key, …]]`);
-        const users = found.flatMap((k) => {
-          const parsed = keys.parseState(String(k));
+        const page = await scanStep(conn, 'state scan', cursor, ['MATCH', keys.statePattern(), 'COUNT', String(count)]);
+        const users = page.keys.flatMap((k) => {
+          const parsed = keys.parseState(k);
           return parsed ? [parsed] : [];
         });
-        return { users, next: next === '0' ? null : next };
+        return { users, next: page.next };
       },
       prune: async (p, userKey) =>
         Number(await conn.run(scripts.audiencePrune, [keys.state(p, userKey), keys.audience(p)], [userKey])) === 1,
@@ -449,8 +494,9 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Owne
       },
     },
     claimOwner: (pageId, claim) => claimRedisOwner(conn, keys, options.keyPrefix, pageId, claim),
+    // Every master: on a cluster, one that is down takes its partitions down with it.
     ping: async () => {
-      await conn.send('ping', ['PING']);
+      await Promise.all(conn.masters().map((m) => conn.sendTo(m, 'ping', ['PING'])));
     },
     close: async () => {
       await inbox.close();
