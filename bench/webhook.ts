@@ -33,7 +33,7 @@
  * BENCH_TALKSHOP_ENV (a JSON object of extra settings for the Talkshop processes; diagnostic).
  */
 import { randomUUID } from 'node:crypto';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
@@ -556,6 +556,8 @@ async function main(): Promise<void> {
   });
   const sessions: Session[] = [];
   const results: Record<string, Record<string, unknown>> = {};
+  // Other jobs on the machine move every figure here: the load average before and after says how much.
+  const loadBefore = loadavg()[0] ?? 0;
   try {
     for (const target of targets) sessions.push(await start(target, gen));
     // The measured time is split into rounds run in A B C, C B A… order, so a slow patch of the
@@ -593,6 +595,7 @@ async function main(): Promise<void> {
       floor_ratio_acks: ratio(rate('floor', 'acks_per_s'), rate('bottender', 'acks_per_s')),
       node: process.version,
       cpus: cpus().length,
+      load_avg_1m: [r1(loadBefore), r1(loadavg()[0] ?? 0)],
     })}\n`,
   );
 }
