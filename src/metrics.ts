@@ -128,6 +128,12 @@ export function createMetrics(sources: MetricsSources = {}) {
       labelNames: ['code'] as const,
       registers,
     }),
+    questionModelChoices: new Counter({
+      name: 'talkshop_question_model_choices_total',
+      help: "The language model's answers for typed questions (chosen, none, invalid, failed, timeout); never with the text",
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
     graphErrors: new Counter({
       name: 'talkshop_graph_errors_total',
       help: 'Graph API errors met by the sender, by class (retryable, rate_limited, auth…)',

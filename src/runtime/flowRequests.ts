@@ -60,7 +60,8 @@ function flowRequestCall(effect: EffectOf<'request'>): OutsideCall {
  * may take up to its timeout (30 s at most), and a round that waited for it would hold up every
  * other customer of the partition. The sender hands an entry over and goes on; the result goes
  * into the user's own inbox as a `request_result` event (so it is ordered with whatever the user
- * did meanwhile), and only then is the entry acknowledged. After a crash the entry is still in the
+ * did meanwhile), and only then is the entry acknowledged. A question for the language model
+ * (classify_question) goes the same way, its choice coming back as a `question_choice` event. After a crash the entry is still in the
  * outbox and the request is made again: the inbox's dedupe key (the entry's id) keeps a second
  * result out of the lane, but the API may see the call twice (at least once; docs/flows.md).
  */
@@ -106,7 +107,10 @@ export class FlowRequests {
 
   private async run(entry: RequestEntry, abort: AbortController, active: () => boolean): Promise<boolean> {
     const { effect } = entry;
-    const call = effect.type === 'request' ? flowRequestCall(effect) : questionModelCall(this.o.questionModel, effect);
+    const call =
+      effect.type === 'request'
+        ? flowRequestCall(effect)
+        : questionModelCall(this.o.questionModel, effect, (outcome) => this.o.metrics.questionModelChoices.inc({ outcome }));
     // One try (the requester never retries): the customer is waiting.
     const outcome = call.request ? await this.o.requester.request(call.request, abort.signal) : undefined;
     if (abort.signal.aborted) return false;

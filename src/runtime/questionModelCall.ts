@@ -97,16 +97,21 @@ const bare = (text: string): string =>
     .replace(/[`'".]+$/, '')
     .trim();
 
-/** The call for a `classify_question` entry; without settings (no model here) it fails at once, so the customer gets the fallback. */
+/**
+ * The call for a `classify_question` entry; without settings (no model here) it fails at once, so
+ * the customer gets the fallback. `counted` learns each outcome (metrics; never the text).
+ */
 export function questionModelCall(
   settings: QuestionModelSettings | undefined,
   effect: EffectOf<'classify_question'>,
+  counted: (outcome: QuestionChoiceOutcome) => void = () => undefined,
 ): OutsideCall {
   return {
     kind: 'question_choice',
     ...(settings ? { request: questionModelRequest(settings, effect) } : {}),
     result: (outcome) => {
       const choice: ReadChoice = outcome ? readChoice(effect, outcome) : { outcome: 'failed' };
+      counted(choice.outcome);
       return { id: effect.id, ...choice };
     },
   };

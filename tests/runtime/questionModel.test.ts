@@ -204,3 +204,10 @@ it("the customer's texts and the key are in no log line (at debug), and the key 
     expect(logs).not.toContain(secret);
   expect(await storeDump(prefixes[0] ?? '')).not.toContain(KEY);
 });
+
+it("counts the model's answers by outcome on /metrics", async () => {
+  const metrics = await (await fetch(`http://127.0.0.1:${service.adminPort}/metrics`)).text();
+  const count = (outcome: string) =>
+    Number(new RegExp(`^talkshop_question_model_choices_total\\{outcome="${outcome}"\\} (\\d+)$`, 'm').exec(metrics)?.[1] ?? 0);
+  expect(['chosen', 'none', 'invalid', 'failed', 'timeout'].map(count)).toEqual([1, 1, 3, 1, 1]);
+});
