@@ -93,7 +93,8 @@ beforeAll(async () => {
     QUESTIONS_LLM_URL: llm.url,
     QUESTIONS_LLM_MODEL: 'fake-model-1',
     QUESTIONS_LLM_KEY: KEY,
-    QUESTIONS_LLM_TIMEOUT_MS: '1500',
+    // Long enough that a loaded machine never times out a call the fake answers at once.
+    QUESTIONS_LLM_TIMEOUT_MS: '4000',
     ADMIN_TOKEN,
     ADMIN_PORT: '0',
   });
