@@ -1,6 +1,7 @@
 import type { DemoAction } from '../src/cli/demoWebEvents';
 import type { DemoStreamEvent } from '../src/cli/demoWebStream';
 import { CustomerPanel } from './customerPanel';
+import { MarketerPanel } from './marketerPanel';
 
 /**
  * The demo page's entry: simulated customers side by side, each a Messenger thread with the bot.
@@ -36,6 +37,7 @@ function addCustomer(): CustomerPanel {
   const panel = new CustomerPanel(`web-${session}-${n}`, `Customer ${n}`, send);
   panels.set(panel.psid, panel);
   list?.append(panel.element);
+  marketer.customersChanged();
   return panel;
 }
 
@@ -50,8 +52,13 @@ function connect(): void {
   stream.addEventListener('bot', (e) => {
     const event = JSON.parse((e as MessageEvent<string>).data) as DemoStreamEvent;
     panels.get(event.customer)?.receive(event);
+    marketer.botSent(event.customer);
   });
 }
+
+// The marketer's tools (audience, broadcast, sequence and clock), a section beside the customers.
+const marketer = new MarketerPanel(() => Array.from(panels.values(), (p) => ({ psid: p.psid, name: p.name })));
+document.querySelector('main.panels')?.append(marketer.element);
 
 addButton?.addEventListener('click', () => addCustomer().focus());
 addCustomer();
