@@ -7,12 +7,13 @@ import type { OwnedStore } from '../../src/store/ports';
 import { createRedisStore } from '../../src/store/redis/redisStore';
 import type { MessengerEvent } from '../../src/store/messengerEvent';
 import { ALL_EFFECTS } from '../engine/effectSamples';
+import { clusterAdapters } from '../support/clusterStore';
 import { deletePrefix } from '../support/redisKeys';
 import { waitFor } from '../support/webhookClient';
 import { TEST_REDIS_URL, uniquePrefix } from '../support/testEnv';
 
 /**
- * One behaviour, two adapters: every store promise the runtime relies on is checked against the
+ * One behaviour, every adapter: every store promise the runtime relies on is checked against the
  * in-memory store and against a real Redis (unique key prefix per test).
  */
 const DEDUPE_TTL_SECONDS = 1;
@@ -38,6 +39,8 @@ const adapters: Array<[string, Factory]> = [
       return { store, cleanup: () => deletePrefix(keyPrefix) };
     },
   ],
+  // The suite's 3-master Redis Cluster (tests/support/globalSetup.ts), unless TEST_REDIS_CLUSTER=off.
+  ...clusterAdapters('contract'),
 ];
 
 const event = (userId: string, n: number): MessengerEvent => ({

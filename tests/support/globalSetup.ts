@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startRedisCluster, type RedisCluster } from '../../bench/redisCluster';
 import { freePort, startPrivateRedis, type PrivateRedis } from './privateRedis';
 
 /**
@@ -12,8 +13,10 @@ import { freePort, startPrivateRedis, type PrivateRedis } from './privateRedis';
  */
 
 export interface SuiteRedis {
-  readonly redis: PrivateRedis;
-  readonly dir: string;
+  readonly redis?: PrivateRedis;
+  readonly dir?: string;
+  /** The suite's Redis Cluster (3 masters, 3 replicas), for the suites that run on it too. */
+  readonly cluster?: RedisCluster;
 }
 
 /** Shared with globalTeardown.ts: Jest runs both in its parent process. */
@@ -22,9 +25,23 @@ export const SUITE_REDIS = Symbol.for('talkshop.tests.suiteRedis');
 type WithSuiteRedis = typeof globalThis & { [SUITE_REDIS]?: SuiteRedis };
 
 export default async function globalSetup(): Promise<void> {
+  // Started beside the single Redis (a few seconds, mostly waiting for the nodes to agree).
+  // TEST_REDIS_CLUSTER_NODES names another cluster; TEST_REDIS_CLUSTER=off runs no cluster suite.
+  const cluster =
+    process.env.TEST_REDIS_CLUSTER_NODES || process.env.TEST_REDIS_CLUSTER === 'off' ? undefined : startRedisCluster();
+  const single = startSingle();
+  const [started, clustered] = await Promise.all([single, cluster]);
+  if (clustered) {
+    process.once('exit', () => void clustered.stop());
+    process.env.TEST_REDIS_CLUSTER_NODES = clustered.nodeList;
+  }
+  (globalThis as WithSuiteRedis)[SUITE_REDIS] = { ...started, ...(clustered ? { cluster: clustered } : {}) };
+}
+
+async function startSingle(): Promise<{ redis: PrivateRedis; dir: string } | undefined> {
   if (process.env.TEST_REDIS_URL) {
     process.stderr.write(`\ntests use the Redis at TEST_REDIS_URL=${process.env.TEST_REDIS_URL}\n`);
-    return;
+    return undefined;
   }
   const dir = mkdtempSync(join(tmpdir(), 'talkshop-test-redis-'));
   let redis: PrivateRedis | undefined;
@@ -45,5 +62,5 @@ export default async function globalSetup(): Promise<void> {
     if (started.proc.exitCode === null && started.proc.signalCode === null) started.proc.kill('SIGKILL');
   });
   process.env.TEST_REDIS_URL = started.url;
-  (globalThis as WithSuiteRedis)[SUITE_REDIS] = { redis: started, dir };
+  return { redis: started, dir };
 }

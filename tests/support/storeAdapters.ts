@@ -2,15 +2,16 @@ import pino from 'pino';
 import { createMemoryStore } from '../../src/store/memory/memoryStore';
 import type { Store } from '../../src/store/ports';
 import { createRedisStore } from '../../src/store/redis/redisStore';
+import { clusterAdapters } from './clusterStore';
 import { deletePrefix } from './redisKeys';
 import { TEST_REDIS_URL, uniquePrefix } from './testEnv';
 
 export type StoreFactory = () => Promise<{ store: Store; prefix?: string; cleanup: () => Promise<void> }>;
 
 /**
- * Both adapters, for a test that holds a port's promises against the memory store and a real Redis
- * alike (`describe.each(storeAdapters('name'))`): a fresh store per call, Redis under its own prefix
- * (deleted by `cleanup`), dedupe kept 1 s.
+ * Every adapter, for a test that holds a port's promises against the memory store, a real Redis and
+ * a Redis Cluster alike (`describe.each(storeAdapters('name'))`): a fresh store per call, Redis under
+ * its own prefix (deleted by `cleanup`), dedupe kept 1 s.
  */
 export const storeAdapters = (name: string): Array<[string, StoreFactory]> => [
   ['memory', async () => ({ store: createMemoryStore({ dedupeTtlSeconds: 1 }), cleanup: async () => undefined })],
@@ -28,4 +29,5 @@ export const storeAdapters = (name: string): Array<[string, StoreFactory]> => [
       return { store, prefix, cleanup: () => deletePrefix(prefix) };
     },
   ],
+  ...clusterAdapters(name),
 ];

@@ -20,8 +20,9 @@ interface Pending {
  * (lazily connected to the one node serving it, and following the partition's slot to another
  * node after a failover). That is about INBOX_PARTITIONS connections over all workers together.
  *
- * read() returns as soon as any partition has items, or when every read came back empty. The
- * reads still blocked stay in flight: the next read() for the same partition at the same position
+ * read() first reads every partition without blocking (on the main connection); only when all
+ * are empty does it block, returning as soon as any partition has items, or when every read came
+ * back empty. The reads still blocked stay in flight: the next read() for the same partition at the same position
  * takes them over (a blocked XREAD cannot be recalled), and one at another position (the worker
  * rewound, or took the lease again) is issued behind it and the stale reply dropped.
  */
@@ -37,6 +38,37 @@ export class PartitionReads {
   ) {}
 
   async read(after: ReadonlyMap<number, string>, count: number, blockMs: number): Promise<InboxRead[]> {
+    // What is there now, as one XREAD over every partition would answer: replies already back from
+    // an earlier call at the same position, and a read without BLOCK of the others (these are not
+    // blocking, so they share the main connection, pipelined). Only when all are empty, block.
+    const items = this.takeDone(after);
+    const rest = [...after].filter(([p]) => !items.has(p));
+    const now = await Promise.all(
+      rest.map(async ([p, id]) => {
+        const key = this.keyOf(p);
+        const args = ['XREAD', 'COUNT', String(count), 'STREAMS', key, id];
+        return this.decode(p, key, await this.conn.send('inbox read', args));
+      }),
+    );
+    const found = [...items.values(), ...now].flat();
+    if (found.length > 0) return found;
+    return this.block(after, count, blockMs);
+  }
+
+  /** Items of the reads back from an earlier call at the position asked for now (taken out of pending). */
+  private takeDone(after: ReadonlyMap<number, string>): Map<number, InboxRead[]> {
+    const taken = new Map<number, InboxRead[]>();
+    for (const [p, id] of after) {
+      const r = this.pending.get(p);
+      if (!r?.outcome || r.after !== id) continue;
+      this.pending.delete(p);
+      if ('items' in r.outcome) taken.set(p, r.outcome.items);
+    }
+    return taken;
+  }
+
+  /** One blocking read per partition (taking over those in flight at the same position), until one has items or all are back. */
+  private async block(after: ReadonlyMap<number, string>, count: number, blockMs: number): Promise<InboxRead[]> {
     const mine = [...after].map(([p, id]) => {
       const current = this.pending.get(p);
       if (current && current.after === id) return [p, current] as const;
