@@ -1,5 +1,6 @@
 import type { DemoAction } from '../src/cli/demoWebEvents';
 import type { DemoStreamEvent } from '../src/cli/demoWebStream';
+import { AgentPanel } from './agentPanel';
 import { CustomerPanel } from './customerPanel';
 import { MarketerPanel } from './marketerPanel';
 
@@ -38,6 +39,7 @@ function addCustomer(): CustomerPanel {
   panels.set(panel.psid, panel);
   list?.append(panel.element);
   marketer.customersChanged();
+  agent.customersChanged();
   return panel;
 }
 
@@ -52,6 +54,7 @@ function connect(): void {
   stream.addEventListener('bot', (e) => {
     const event = JSON.parse((e as MessageEvent<string>).data) as DemoStreamEvent;
     panels.get(event.customer)?.receive(event);
+    agent.receive(event);
     marketer.botSent(event.customer);
   });
 }
@@ -59,6 +62,10 @@ function connect(): void {
 // The marketer's tools (audience, broadcast, sequence and clock), a section beside the customers.
 const marketer = new MarketerPanel(() => Array.from(panels.values(), (p) => ({ psid: p.psid, name: p.name })));
 document.querySelector('main.panels')?.append(marketer.element);
+
+// The agent's Page Inbox, between the customers and the marketer.
+const agent = new AgentPanel(() => Array.from(panels.values(), (p) => ({ psid: p.psid, name: p.name })), send);
+list?.closest('section')?.after(agent.element);
 
 addButton?.addEventListener('click', () => addCustomer().focus());
 addCustomer();
