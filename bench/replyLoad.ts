@@ -99,7 +99,8 @@ export async function postLanes(port: number, lanes: readonly SignedRequest[][],
 }
 
 const replyBody = z.object({ message: z.object({ text: z.string() }) });
-const COUNT = /^count (\d+)$/;
+/** A new customer's first reply opens with the bot's disclosure paragraph: "count N" is its last line. */
+const COUNT = /(?:^|\n)count (\d+)$/;
 
 /** The N of a "count N" reply; NaN for anything else (it then breaks the user's sequence). */
 function countOf(call: FakeCall): number {
