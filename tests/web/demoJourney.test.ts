@@ -4,7 +4,8 @@
  * presses Get Started, taps a quick reply, gets a carousel, taps a card's button, gives an invalid
  * then a valid email and is subscribed; reacts to a message; asks for a person; the agent's Page
  * Inbox shows the thread with the customer's state, the agent replies and the customer sees it;
- * Done hands the thread back and the bot answers again. Assertions are on what is rendered.
+ * Done hands the thread back and the bot answers again; the marketer sends a broadcast, sees its
+ * counts, and the customer gets it. Assertions are on what is rendered.
  * Screenshots go to dist/test-artifacts/ (TEST_ARTIFACTS_DIR moves them); with UPDATE_SCREENSHOT=1
  * the README's docs/demo-screenshot.png is written too (a normal run leaves the tree as it is).
  * Every wait is on a condition.
@@ -162,6 +163,22 @@ it("asks for a person → the Page Inbox shows the thread and state → the agen
     (await botSaid('Welcome to Northwind Outfitters').count()) === 2 ? true : undefined,
   );
   await shot('journey-done.png');
+});
+
+it('the marketer sends a broadcast to the subscribed customers and sees its counts; the customer gets it', async () => {
+  const broadcast = page.getByRole('region', { name: 'Marketer' }).getByRole('region', { name: 'Broadcast', exact: true });
+  // The filter's default selects customers subscribed to offers with the window open: Customer 1.
+  await broadcast.getByRole('button', { name: 'Send broadcast' }).click();
+  const status = broadcast.getByRole('status');
+  await status.filter({ hasText: /^Done: 1 sent, 0 skipped, 0 failed\.$/ }).waitFor(WAIT);
+  const counts = broadcast.getByRole('list', { name: 'Broadcast counts' });
+  await counts.getByText('Targeted 1', { exact: true }).waitFor(WAIT);
+  await counts.getByText('Sent 1', { exact: true }).waitFor(WAIT);
+  await botSaid('New this week, Sam').waitFor(WAIT);
+  // The fake reports it delivered, then read, as Meta does: the counts follow.
+  await counts.getByText('Delivered 1', { exact: true }).waitFor(WAIT);
+  await shot('journey-broadcast.png');
+  expect(pageErrors).toEqual([]);
 
   const origin = new URL(pageUrl).origin;
   expect(requests.filter((u) => !u.startsWith(`${origin}/`))).toEqual([]);
