@@ -111,6 +111,13 @@ export class DemoClockView {
     this.ahead.textContent = parts.length > 0 ? `(${parts.join(', ')})` : '';
   }
 
+  /** Moves the clock to `at` (a step's due time), to the minute above; `what` names it for the status line. */
+  jumpTo(at: number, what: string): Promise<void> {
+    const now = this.now() ?? at;
+    const minutes = Math.max(1, Math.ceil((at - now) / MINUTE));
+    return this.jump(`${minutes}m`, `${describeDuration(minutes * MINUTE)}, to ${what}`);
+  }
+
   private async jump(by: string, said: string): Promise<void> {
     // Not disabled meanwhile: a disabled button drops the keyboard focus; a press while one is on its way is ignored.
     if (this.busy) return;

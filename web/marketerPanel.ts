@@ -30,7 +30,7 @@ const PRESETS = [
 const MAX_CLAUSES = 100;
 /** After a start, a stop or a jump, the sequence is read again this often, a few times, as its steps fire. */
 const FOLLOW_MS = 1000;
-const FOLLOW_READS = 4;
+const FOLLOW_READS = 8;
 
 interface UserAnswer {
   readonly consent: Readonly<Record<string, { readonly subscribed: boolean }>>;
@@ -46,6 +46,9 @@ export class MarketerPanel {
   private readonly seqStatus: HTMLElement;
   private readonly seqState: HTMLElement;
   private readonly steps: HTMLElement;
+  /** "Jump to <step>": the clock to the chosen customer's next step; hidden while none is ahead. */
+  private readonly jumpToStep: HTMLButtonElement;
+  private nextDue: { readonly at: number; readonly step: string } | undefined;
   private readonly clock: DemoClockView;
   private sequences: SequenceReport[] = [];
   private follow: ReturnType<typeof setTimeout> | undefined;
@@ -94,6 +97,10 @@ export class MarketerPanel {
     start.addEventListener('click', () => void this.command('start'));
     stop.addEventListener('click', () => void this.command('stop'));
     this.clock = new DemoClockView(() => this.followUp());
+    this.jumpToStep = h('button', { type: 'button', hidden: true }, 'Jump to the next step');
+    this.jumpToStep.addEventListener('click', () => {
+      if (this.nextDue) void this.clock.jumpTo(this.nextDue.at, `step ${this.nextDue.step}`);
+    });
 
     this.element = h(
       'section',
@@ -123,6 +130,7 @@ export class MarketerPanel {
         ),
         this.seqStatus,
         this.seqState,
+        this.jumpToStep,
         this.steps,
         this.clock.element,
       ),
@@ -247,6 +255,11 @@ export class MarketerPanel {
           ]
         : []),
     );
+    this.nextDue =
+      running && dueAt !== null && now !== undefined && dueAt > now ? { at: dueAt, step: running.nextStep ?? '?' } : undefined;
+    // Kept, not rebuilt, so a keyboard user's focus stays on it; hidden (not removed) when no step is ahead.
+    this.jumpToStep.hidden = this.nextDue === undefined;
+    if (this.nextDue) this.jumpToStep.textContent = `Jump to ${this.nextDue.step}`;
     // A live region: rewritten only when it says something new, so a screen reader is not told twice.
     if (state.textContent !== this.seqState.textContent) this.seqState.replaceChildren(...state.childNodes);
   }

@@ -7,7 +7,8 @@
  * delivered), while the subscriber's thread shows the message. Then the marketer starts the
  * running tips for the customer who never subscribed (skipped: no_consent), and, after the other
  * customer stops and re-subscribes to tips in the chat, for them: tip 1 arrives, the panel says
- * when tip 2 is due, and "+1 hour" moves the demo's clock past it until tip 2 arrives. Screenshots
+ * when tip 2 is due, and "+1 hour" moves the demo's clock past it until tip 2 arrives; "+1 day"
+ * with the keyboard, and "Jump to weekly-1", which is skipped (no Marketing Messages token). Screenshots
  * go to dist/test-artifacts/ (TEST_ARTIFACTS_DIR moves them). Every wait is on a condition.
  */
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
@@ -170,6 +171,14 @@ it('starts a sequence for a customer, moves the clock forward and sees the next 
     .locator('.clock-ahead')
     .filter({ hasText: new RegExp(`^\\(moved 1 day ${hours} hours? forward`) })
     .waitFor(WAIT);
+
+  // The next step is the weekly tip, a week after the start: "Jump to weekly-1" moves the clock to
+  // it, and it is skipped (a marketing message, and the demo has no Marketing Messages token).
+  await state.filter({ hasText: 'Next step weekly-1 is due' }).waitFor(WAIT);
+  await seq.getByRole('button', { name: 'Jump to weekly-1' }).click();
+  await seq.getByRole('status').filter({ hasText: 'to step weekly-1' }).waitFor(WAIT);
+  await steps.getByRole('row').filter({ hasText: 'weekly-1' }).filter({ hasText: 'no_token 1' }).waitFor(WAIT);
+  await state.filter({ hasText: 'Next step weekly-2 is due' }).waitFor(WAIT);
 
   const origin = new URL(page.url()).origin;
   expect(requests.filter((u) => !u.startsWith(`${origin}/`))).toEqual([]);
