@@ -3,6 +3,7 @@ import type { LoadedFlow } from '../engine/flowSet';
 import { charCount, LIMITS } from '../platform/sendApiSchema';
 import type { Settings } from '../engine/flowSchema';
 import { lintAsk } from './lintAsk';
+import { lintComments } from './lintComments';
 import { lintConditions } from './lintConditions';
 import { lintGraph } from './lintGraph';
 import { lintHandover } from './lintHandover';
@@ -46,6 +47,7 @@ export function lintFlows(
     lintPolicy(scope);
     lintRequests(scope);
     lintProducts(scope, catalogs);
+    lintComments(scope);
   }
   flowIds(flows, locate, out);
   unenterable(flows, settings, locate, out);
