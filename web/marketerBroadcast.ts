@@ -13,7 +13,7 @@ import { admin } from './marketerApi';
 
 const REFRESH_MS = 1000;
 /** After the fan-out is done, delivery and read receipts still arrive (the demo's fake: 0.3 s and 1.3 s). */
-const AFTER_DONE_READS = 5;
+const AFTER_DONE_READS = 10;
 /** A broadcast still sending after this many reads is followed on request only (the Refresh button). */
 const MAX_READS = 120;
 

@@ -96,11 +96,19 @@ it('counts the subscribers, sends a broadcast and watches its counts reach done;
   await audience.getByLabel(/^Audience filter/).fill('color=blue');
   await audience.getByRole('button', { name: 'Count', exact: true }).click();
   await audience.getByRole('status').filter({ hasText: 'Not counted:' }).waitFor(WAIT);
-  await audience.getByRole('button', { name: 'Window open' }).click();
-  await audience.getByRole('status').filter({ hasText: '2 customers match' }).waitFor(WAIT);
+
+  // A broadcast whose audience does not parse is refused, with the problem, and nothing is sent.
+  const broadcast = part('Broadcast');
+  await audience.getByLabel(/^Audience filter/).fill('color=blue');
+  await broadcast.getByRole('button', { name: 'Send broadcast' }).click();
+  await broadcast
+    .getByRole('alert')
+    .filter({ hasText: /^Not sent: The definition has 1 error/ })
+    .waitFor(WAIT);
 
   // Broadcast to the two inside their window, for topic offers: one subscribed, one not.
-  const broadcast = part('Broadcast');
+  await audience.getByRole('button', { name: 'Window open' }).click();
+  await audience.getByRole('status').filter({ hasText: '2 customers match' }).waitFor(WAIT);
   await broadcast.getByLabel(/^Message \(/).fill('Flash sale for {{first_name}}: 15% off trail shoes today.');
   await broadcast.getByLabel('Consent topic').selectOption('offers');
   await broadcast.getByRole('button', { name: 'Send broadcast' }).click();
