@@ -1,0 +1,115 @@
+/**
+ * The soak's invariants (issue #14), checked after the load has stopped and everything in flight
+ * has settled, from what the customers were told (the webhook's 200s), what the fake Graph API
+ * received and what the store holds. Pure: bench/soak.ts gathers the records, this decides; the
+ * test (tests/bench/soakChecks.test.ts) feeds it injected violations to prove it fails when it should.
+ *
+ * - Lost: a customer action acknowledged with 200 that the user's state does not count. Every
+ *   customer action (message, tap, link, standby text) adds one to the state's `inbound` in the
+ *   same commit that applies it, and the generator posts one user's events one at a time, so per
+ *   user `inbound` must equal the actions acknowledged (plus at most those given up on without a
+ *   200, which may or may not have been stored). Receipts, echoes, Done and redeliveries add nothing.
+ * - Applied twice: `inbound` above that.
+ * - Sends while a person owned the thread: a message to the user between the pass to the Page
+ *   Inbox reaching the fake and the customer's Done being posted.
+ * - Duplicate sends: a message (or thread-control call) to a user identical to the one just before
+ *   it. The customers never do what would make that legitimate (soakCustomer.ts), so each is a
+ *   send repeated after a crash: the in-flight window.
+ * - Out of order: the sizes and order numbers a customer typed must first show up in the bot's
+ *   messages in the order they were typed.
+ */
+
+/** A call at the fake Graph API about one user, reduced to what the checks need. */
+export interface SentRecord {
+  readonly at: number;
+  readonly kind: 'message' | 'thread_control';
+  /** A hash of the call's body without the recipient: equal for the same message twice. */
+  readonly hash: string;
+  /** Marks ("EU 41", "order 104233") found in the message's text. */
+  readonly marks: readonly string[];
+  /** The start of the message's text, for the examples. */
+  readonly text?: string;
+}
+
+export interface UserRecord {
+  readonly psid: string;
+  /** Customer actions answered 200 by the webhook. */
+  readonly acked: number;
+  /** Customer actions given up on without a 200. */
+  readonly uncertain: number;
+  /** The state's `inbound` (undefined: no state stored). */
+  readonly stored: number | undefined;
+  readonly humanIntervals: ReadonlyArray<{ readonly from: number; readonly to: number }>;
+  /** Marks typed, in order. */
+  readonly marks: readonly string[];
+  /** The user's calls at the fake, in the order the fake processed them. */
+  readonly sends: readonly SentRecord[];
+}
+
+export interface SoakVerdict {
+  readonly users: number;
+  readonly expected: number;
+  readonly applied: number;
+  readonly lost: number;
+  readonly appliedTwice: number;
+  readonly duplicateSends: number;
+  readonly sendsWhileHuman: number;
+  readonly outOfOrder: number;
+  /** Up to 10 examples of violations, for the log. */
+  readonly examples: readonly string[];
+}
+
+/** Extracts the marks the checker follows from a bot message's text. */
+export const marksIn = (text: string): string[] => text.match(/EU \d{2}\b|order \d{6}\b/g) ?? [];
+
+export function checkSoak(users: Iterable<UserRecord>): SoakVerdict {
+  let count = 0;
+  let expected = 0;
+  let applied = 0;
+  let lost = 0;
+  let appliedTwice = 0;
+  let duplicateSends = 0;
+  let sendsWhileHuman = 0;
+  let outOfOrder = 0;
+  const examples: string[] = [];
+  const note = (s: string) => {
+    if (examples.length < 10) examples.push(s);
+  };
+  for (const u of users) {
+    count += 1;
+    const stored = u.stored ?? 0;
+    expected += u.acked;
+    applied += stored;
+    if (stored < u.acked) {
+      lost += u.acked - stored;
+      note(`${u.psid}: ${u.acked} actions acknowledged, ${stored} applied`);
+    } else if (stored > u.acked + u.uncertain) {
+      appliedTwice += stored - u.acked - u.uncertain;
+      note(`${u.psid}: ${u.acked} actions acknowledged (+${u.uncertain} unacknowledged), ${stored} applied`);
+    }
+    let previous: SentRecord | undefined;
+    const firstSeen: string[] = [];
+    for (const s of u.sends) {
+      if (previous && previous.kind === s.kind && previous.hash === s.hash) {
+        duplicateSends += 1;
+        note(`${u.psid}: the same ${s.kind} twice in a row, ${s.at - previous.at} ms apart: ${s.text ?? s.hash}`);
+      }
+      previous = s;
+      if (s.kind === 'message' && u.humanIntervals.some((i) => s.at >= i.from && s.at < i.to)) {
+        sendsWhileHuman += 1;
+        note(`${u.psid}: a message at ${s.at} while a person owned the thread`);
+      }
+      for (const m of s.marks) if (u.marks.includes(m) && !firstSeen.includes(m)) firstSeen.push(m);
+    }
+    let highest = -1;
+    for (const m of firstSeen) {
+      const typed = u.marks.indexOf(m);
+      if (typed < highest) {
+        outOfOrder += 1;
+        note(`${u.psid}: the answer to "${m}" came after the answer to "${u.marks[highest]}", typed later`);
+      }
+      highest = Math.max(highest, typed);
+    }
+  }
+  return { users: count, expected, applied, lost, appliedTwice, duplicateSends, sendsWhileHuman, outOfOrder, examples };
+}
