@@ -29,6 +29,13 @@ type UserAnswer = Pick<
 const SETTLE_MS = 150;
 /** The waiting times shown move on by themselves this often (a redraw only: nothing is fetched). */
 const TICK_MS = 15_000;
+/**
+ * A thread "being handed to a person" becomes "with a person" when Meta confirms the handover to
+ * the bot's sender, which calls nothing the stream sees; so while one shows, it is read again this
+ * often, a few times at most (a handover the fake refuses stays as it is).
+ */
+const HANDOVER_RECHECK_MS = 400;
+const HANDOVER_RECHECKS = 5;
 
 const THREAD_LABEL: Readonly<Record<UserState['thread'], string>> = {
   bot: 'with the bot',
@@ -68,6 +75,7 @@ export class AgentPanel {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private reading: Promise<void> | undefined;
   private again = false;
+  private rechecks = 0;
 
   constructor(
     private readonly customers: () => ReadonlyArray<{ psid: string; name: string }>,
@@ -191,6 +199,12 @@ export class AgentPanel {
     this.readAt = Date.now();
     this.drawThreads();
     if (this.selected) await this.readUser(this.selected);
+    const handing = this.threads.some((t) => t.state === 'handing_over');
+    this.rechecks = handing ? this.rechecks + 1 : 0;
+    if (handing && this.rechecks <= HANDOVER_RECHECKS) {
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => void this.refresh(), HANDOVER_RECHECK_MS);
+    }
   }
 
   private async readUser(psid: string): Promise<void> {
