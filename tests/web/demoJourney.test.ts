@@ -184,3 +184,19 @@ it('the marketer sends a broadcast to the subscribed customers and sees its coun
   expect(requests.filter((u) => !u.startsWith(`${origin}/`))).toEqual([]);
   expect(pageErrors).toEqual([]);
 });
+
+it("on a phone-width screen the agent's inbox fits the width, a thread under the list", async () => {
+  await page.setViewportSize({ width: 375, height: 740 });
+  await inbox().waitFor(WAIT);
+  const widths = (await page.evaluate('({ page: document.documentElement.scrollWidth, screen: window.innerWidth })')) as {
+    page: number;
+    screen: number;
+  };
+  expect(widths.page).toBeLessThanOrEqual(widths.screen);
+  const [list, thread] = [
+    await inbox().locator('.agent-list').boundingBox(),
+    await inbox().locator('.agent-thread').boundingBox(),
+  ];
+  expect(list && thread && thread.y >= list.y + list.height).toBe(true);
+  await shot('journey-phone.png');
+});
