@@ -91,7 +91,7 @@ export class MarketerPanel {
     this.steps = h('div', { class: 'seq-steps' });
     this.customer.addEventListener('focus', () => this.fillCustomers());
     this.customer.addEventListener('change', () => void this.readState());
-    this.sequence.addEventListener('change', () => void this.readSequences());
+    this.sequence.addEventListener('change', () => void this.readSequence());
     const start = h('button', { type: 'button' }, 'Start sequence');
     const stop = h('button', { type: 'button' }, 'Stop sequence');
     start.addEventListener('click', () => void this.command('start'));
@@ -135,7 +135,7 @@ export class MarketerPanel {
         this.clock.element,
       ),
     );
-    void this.readSequences();
+    void this.listSequences();
   }
 
   /** The page's customers changed (one was added): the customer list follows. */
@@ -180,12 +180,16 @@ export class MarketerPanel {
     return this.sequences.find((s) => s.id === this.sequence.value);
   }
 
-  private async readSequences(): Promise<void> {
-    const list = await admin<{ sequences: Array<{ id: string }> }>('GET', '/sequences');
+  /** The loaded sequences (read once: the demo loads them at its start), then the chosen one's report. */
+  private async listSequences(): Promise<void> {
+    const list = await admin<{ sequences: Array<{ id: string; name: string }> }>('GET', '/sequences');
     if (!list.ok) return void (this.seqStatus.textContent = `Could not list the sequences: ${list.error}`);
-    if (this.sequence.options.length !== list.body.sequences.length) {
-      this.sequence.replaceChildren(...list.body.sequences.map((s) => h('option', { value: s.id }, s.id)));
-    }
+    this.sequence.replaceChildren(...list.body.sequences.map((s) => h('option', { value: s.id }, `${s.id} (${s.name})`)));
+    await this.readSequence();
+  }
+
+  /** The chosen sequence's per-step counts, then the chosen customer's place in it. */
+  private async readSequence(): Promise<void> {
     const id = this.sequence.value;
     if (id === '') return;
     const report = await admin<SequenceReport>('GET', `/sequences/${encodeURIComponent(id)}`);
@@ -280,7 +284,7 @@ export class MarketerPanel {
     clearTimeout(this.follow);
     let left = FOLLOW_READS;
     const tick = () => {
-      void this.readSequences();
+      void this.readSequence();
       left -= 1;
       if (left > 0) this.follow = setTimeout(tick, FOLLOW_MS);
     };
