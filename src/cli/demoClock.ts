@@ -7,7 +7,8 @@ import { readCappedBody } from './demoWebBody';
  * and the fake Graph API on a clock that goes n times faster than real time from the moment the
  * demo starts, so a drip sequence's "4 hours later" or "1 week later" can be watched in seconds.
  * Leases, rate limits and HTTP timeouts keep real time (server.ts passes `now` only where a
- * business time is meant).
+ * business time is meant). The demo page's "+1 hour" and "+1 day" jump it forward on top of that
+ * (startDemoClock, POST /demo/clock), at any speed.
  */
 
 /** Above this one second is more than a day: the 24 h messaging window would close in under a second. */
