@@ -137,6 +137,9 @@ it('under `serve` the page and its API do not exist', async () => {
       ['GET', '/demo/demo.js'],
       ['POST', '/demo/api/events'],
       ['GET', '/demo/api/stream'],
+      // The page's admin proxy (demoWebAdmin.ts): never a way into a production admin API.
+      ['GET', '/demo/api/admin/threads'],
+      ['POST', '/demo/api/admin/users/c-1/resume'],
     ] as const) {
       const res = await fetch(`http://127.0.0.1:${service.port}${path}`, {
         method,
