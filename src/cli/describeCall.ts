@@ -31,8 +31,20 @@ export function describeMessage(psid: string, message: unknown): string {
 
 /** What the demo prints for a call that reached the local fake Graph API (undefined: nothing). */
 export function describeCall(call: FakeCall): string | undefined {
-  const body = (call.body ?? {}) as { message?: unknown; messaging_type?: string; target_app_id?: string };
-  if (call.status !== 200 || !call.recipientId) return undefined;
+  const body = (call.body ?? {}) as {
+    message?: unknown;
+    messaging_type?: string;
+    target_app_id?: string;
+    recipient?: { comment_id?: string; post_id?: string };
+  };
+  if (call.status !== 200) return undefined;
+  // Comments to Messenger: the private reply names the comment (the person's PSID comes with their answer), the public one is posted under it.
+  const commented = body.recipient?.comment_id ?? body.recipient?.post_id;
+  if (call.endpoint === 'messages' && commented !== undefined && body.message)
+    return `${describeMessage(`comment ${commented}`, body.message)}   (PRIVATE REPLY)`;
+  if (call.endpoint === 'comment_reply' && typeof body.message === 'string')
+    return `bot → under comment ${call.path.split('/').at(-2) ?? '?'}: ${oneLine(body.message)}   (PUBLIC REPLY)`;
+  if (!call.recipientId) return undefined;
   if (call.endpoint === 'messages' && body.message)
     return `${describeMessage(call.recipientId, body.message)}   (${body.messaging_type})`;
   if (call.endpoint === 'thread_control' && body.target_app_id)

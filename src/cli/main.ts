@@ -183,12 +183,14 @@ program
 
 program
   .command('send-event')
-  .description('sign and POST a text message to a running Talkshop, as Meta would')
+  .description('sign and POST a text message (or a comment on a Page post) to a running Talkshop, as Meta would')
   .option('--text <text>', 'message text', 'hello')
-  .option('--user <psid>', 'sender PSID', 'demo-user-1')
+  .option('--comment <text>', 'post a comment under a Page post instead (a Page feed webhook): Comments to Messenger')
+  .option('--post <id>', 'the post --comment is under (default <page id>_1)')
+  .option('--user <psid>', 'sender PSID (a commenter: their feed id is fb-<user>)', 'demo-user-1')
   .option('--url <url>', 'Talkshop base URL (default http://127.0.0.1:$PORT)')
   .option('--demo', 'use the demo credentials (as `talkshop demo` does)')
-  .action(async (opts: { text: string; user: string; url?: string; demo?: boolean }) => {
+  .action(async (opts: { text: string; comment?: string; post?: string; user: string; url?: string; demo?: boolean }) => {
     const config = configOrExit(opts.demo ? demoEnv(process.env, { graphApiUrl: NO_GRAPH_API }).env : process.env);
     const base = opts.url ?? `http://127.0.0.1:${config.PORT}`;
     // Meta stamps an event when the customer acts; the demo's clock may run faster than real time
@@ -200,8 +202,9 @@ program
       appSecret: config.MESSENGER_APP_SECRET,
       pageId: config.MESSENGER_PAGE_ID,
       userId: opts.user,
-      text: opts.text,
+      text: opts.comment ?? opts.text,
       now,
+      ...(opts.comment === undefined ? {} : { commentOnPost: opts.post ?? `${config.MESSENGER_PAGE_ID}_1` }),
     });
     process.stdout.write(`${result.status} ${result.body}\n`);
     process.exitCode = result.status === 200 ? 0 : 1;
