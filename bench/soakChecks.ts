@@ -77,7 +77,7 @@ export function checkSoak(users: Iterable<UserRecord>): SoakVerdict {
   };
   for (const u of users) {
     count += 1;
-    const stored = u.stored ?? 0;
+    const stored = u.stored !== undefined && Number.isFinite(u.stored) ? u.stored : 0; // unreadable counts as none
     expected += u.acked;
     applied += stored;
     if (stored < u.acked) {

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { spawnReady, type ReadyProcess } from '../tests/support/spawnReady';
-import { stopProcess } from './processes';
+import { processCpuSeconds, stopProcess } from './processes';
 
 export interface FleetOptions {
   /** dist/src/cli/main.js of the build to run. */
@@ -38,6 +38,8 @@ export class SoakFleet {
   readonly webPeakMb: number[] = [];
   readonly workerPeakMb: number[] = [];
   readonly restartMs: number[] = [];
+  /** CPU seconds each process used, as last read (a killed one keeps its reading from just before the kill). */
+  private readonly cpu = new Map<ReadyProcess, { readonly role: 'web' | 'worker'; seconds: number }>();
   kills = 0;
   private closing = false;
 
@@ -63,6 +65,7 @@ export class SoakFleet {
     const env = { ...this.o.env, ROLE: role, ...(role === 'web' ? this.o.webEnv : { ADMIN_TOKEN: '', ADMIN_TOKENS: '' }) };
     const proc = await spawnReady([this.o.cli, 'serve'], { env, readyMsg: 'talkshop ready', timeoutMs: 120_000 });
     this.all.push(proc);
+    this.cpu.set(proc, { role, seconds: 0 });
     void proc.exited().then((code) => {
       if (!this.closing && !(proc.proc.signalCode === 'SIGKILL'))
         this.o.log(`a ${role} process (pid ${proc.proc.pid}) exited by itself with ${code}`);
@@ -75,6 +78,7 @@ export class SoakFleet {
     const w = this.workers[i];
     if (w === undefined) return;
     this.workers[i] = undefined;
+    this.readCpu(w);
     w.proc.kill('SIGKILL');
     await w.exited();
     this.kills += 1;
@@ -86,8 +90,22 @@ export class SoakFleet {
   /** Also drops the log lines kept so far (nothing reads them after the start; ten minutes of them would weigh here). */
   sampleRss(): void {
     for (const p of this.all) p.logs.length = 0;
+    for (const p of this.all) this.readCpu(p);
     this.webs.forEach((w, i) => (this.webPeakMb[i] = Math.max(this.webPeakMb[i] ?? 0, rssMb(w.proc.pid))));
     this.workers.forEach((w, i) => (this.workerPeakMb[i] = Math.max(this.workerPeakMb[i] ?? 0, rssMb(w?.proc.pid))));
+  }
+
+  private readCpu(p: ReadyProcess): void {
+    const entry = this.cpu.get(p);
+    const now = p.proc.exitCode === null && p.proc.signalCode === null ? processCpuSeconds(p.proc.pid) : 0;
+    if (entry && now > entry.seconds) entry.seconds = now;
+  }
+
+  /** CPU seconds used by every web and every worker process so far, the killed ones included. */
+  cpuSeconds(): { web: number; worker: number } {
+    const sum = (role: 'web' | 'worker') =>
+      Math.round([...this.cpu.values()].filter((c) => c.role === role).reduce((a, c) => a + c.seconds, 0) * 10) / 10;
+    return { web: sum('web'), worker: sum('worker') };
   }
 
   /** Ports serving /metrics and /readyz now. */

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import type { SoakKnobs } from './soakConfig';
-import { openRedis } from './processes';
+import { openRedis, redisCpuSeconds } from './processes';
 
 export interface SoakRedis {
   /** For createRedisStore (the soak's own observer store). */
@@ -16,6 +16,8 @@ export interface SoakRedis {
   readonly failover?: () => Promise<Record<string, unknown>>;
   /** used_memory_rss of each node, MB. */
   rssMb(): Promise<number[]>;
+  /** CPU seconds (user + sys) of every node so far. */
+  cpuSeconds(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -30,6 +32,17 @@ interface ClusterModule {
     restart(port: number): Promise<void>;
     stop(): Promise<void>;
   }>;
+}
+
+async function nodeCpuSeconds(url: string): Promise<number> {
+  const r = await openRedis(url);
+  try {
+    return await redisCpuSeconds(r);
+  } catch {
+    return 0;
+  } finally {
+    await r.quit().catch(() => undefined);
+  }
 }
 
 async function nodeRssMb(url: string): Promise<number> {
@@ -50,6 +63,7 @@ export async function startSoakRedis(k: SoakKnobs, log: (msg: string) => void): 
       storeOptions: { url: k.redisUrl },
       serviceEnv: { REDIS_URL: k.redisUrl },
       rssMb: async () => [await nodeRssMb(k.redisUrl)],
+      cpuSeconds: () => nodeCpuSeconds(k.redisUrl),
       stop: async () => undefined,
     };
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded at run time (see above)
@@ -75,6 +89,12 @@ export async function startSoakRedis(k: SoakKnobs, log: (msg: string) => void): 
       down = undefined;
       return { killedMaster: master, promoted, failoverMs };
     },
+    // A node killed and started again restarts its count: the figure is a lower bound then.
+    cpuSeconds: async () =>
+      (await Promise.all(cluster.ports.filter((p) => p !== down).map((p) => nodeCpuSeconds(`redis://127.0.0.1:${p}`)))).reduce(
+        (a, b) => a + b,
+        0,
+      ),
     rssMb: () => Promise.all(cluster.ports.filter((p) => p !== down).map((p) => nodeRssMb(`redis://127.0.0.1:${p}`))),
     stop: () => cluster.stop(),
   };
