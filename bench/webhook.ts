@@ -30,7 +30,10 @@
  * BENCH_FLOWS_DIR (the repo's flows/), BENCH_PROFILE_DIR (write a --cpu-prof profile of each
  * Talkshop ROLE=all/web process there; `npm run bench:profile -- <file>` summarises one as text),
  * BENCH_PROFILE_INTERVAL_US (the profile's sampling interval, default 200 µs; V8's own is 1 ms),
- * BENCH_TALKSHOP_ENV (a JSON object of extra settings for the Talkshop processes; diagnostic).
+ * BENCH_TALKSHOP_ENV (a JSON object of extra settings for the Talkshop processes; diagnostic),
+ * BENCH_CLUSTER=1 (the Talkshop targets run on a throwaway 3-master, 3-replica Redis Cluster,
+ * bench/redisCluster.ts, instead of REDIS_URL; their Redis-side checks and Redis CPU are then left
+ * out: e.g. BENCH_TARGETS=talkshop,talkshop_ref BENCH_REF_ENV='{"REDIS_WAIT_REPLICAS":"1"}').
  */
 import { randomUUID } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
@@ -40,6 +43,7 @@ import { z } from 'zod';
 import { spawnService } from '../tests/support/spawnService';
 import { LoadGenerator, percentile, type PhaseResult } from './loadgen';
 import type { PayloadSpec } from './payloads';
+import { startRedisCluster } from './redisCluster';
 import {
   deletePrefix,
   machineBusySeconds,
@@ -58,6 +62,9 @@ const num = (name: string, fallback: number) => {
 };
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const ON_CLUSTER = process.env.BENCH_CLUSTER === '1';
+/** The Redis the Talkshop targets use: REDIS_URL, or with BENCH_CLUSTER=1 a node of the cluster main() starts. */
+let talkshopRedisUrl = REDIS_URL;
 const DURATION_MS = num('BENCH_DURATION_S', 10) * 1000;
 const WARMUP_MS = num('BENCH_WARMUP_S', 2) * 1000;
 const CONNECTIONS = num('BENCH_CONNECTIONS', 64);
@@ -159,7 +166,7 @@ function talkshop(redis: Redis, role: 'all' | 'web', variant?: 'counter' | 'ref'
     async start() {
       const env: Record<string, string | undefined> = {
         ...MESSENGER,
-        REDIS_URL,
+        REDIS_URL: talkshopRedisUrl,
         REDIS_KEY_PREFIX: prefix,
         ROLE: role,
         FLOWS_DIR: process.env.BENCH_FLOWS_DIR ?? join(REPO, 'flows'),
@@ -193,6 +200,7 @@ function talkshop(redis: Redis, role: 'all' | 'web', variant?: 'counter' | 'ref'
             requests_rejected: sumCounter(text, 'talkshop_webhook_requests_rejected_total'),
           };
           if (role === 'web') return checks;
+          if (ON_CLUSTER) return { ...checks, events_applied: sumCounter(text, 'talkshop_events_applied_total'), cluster: true };
           const states = await readMatching(redis, `${prefix}:*:state:*`, (keys) =>
             Promise.all(keys.map((k) => redis.hGet(k, 's'))),
           );
@@ -233,7 +241,7 @@ function talkshopSplit(redis: Redis): Target {
     async start() {
       const env = (role: string): Record<string, string | undefined> => ({
         ...MESSENGER,
-        REDIS_URL,
+        REDIS_URL: talkshopRedisUrl,
         REDIS_KEY_PREFIX: prefix,
         ROLE: role,
         FLOWS_DIR: process.env.BENCH_FLOWS_DIR ?? join(REPO, 'flows'),
@@ -539,6 +547,11 @@ async function report(s: Session): Promise<Record<string, unknown>> {
 
 async function main(): Promise<void> {
   const redis = await openRedis(REDIS_URL);
+  const cluster = ON_CLUSTER ? await startRedisCluster() : undefined;
+  if (cluster) {
+    talkshopRedisUrl = cluster.url;
+    log(`talkshop targets on the Redis Cluster ${cluster.nodeList}`);
+  }
   const gen = new LoadGenerator();
   const factories: Record<string, (r: Redis) => Target> = {
     floor,
@@ -573,6 +586,7 @@ async function main(): Promise<void> {
     for (const t of targets)
       for (const prefix of t.prefixes) log(`${t.name}: deleted ${await deletePrefix(redis, prefix)} keys under ${prefix}:`);
     await redis.quit().catch(() => undefined);
+    await cluster?.stop();
   }
   const rate = (name: string, field: string) => (results[name]?.[field] as number | null | undefined) ?? null;
   const ratio = (a: number | null, b: number | null) => (a !== null && b !== null && b > 0 ? r2(a / b) : null);
@@ -584,6 +598,7 @@ async function main(): Promise<void> {
       rounds: ROUNDS,
       warmup_s: WARMUP_MS / 1000,
       users: USERS,
+      ...(cluster ? { talkshop_on: 'redis-cluster-3x2' } : {}),
       ...results,
       ratio_acks: ratio(rate('talkshop', 'acks_per_s'), rate('bottender', 'acks_per_s')),
       ratio_applied: ratio(rate('talkshop', 'applied_per_s'), rate('bottender', 'applied_per_s')),
