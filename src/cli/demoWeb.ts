@@ -138,9 +138,11 @@ export function startDemoWeb(options: DemoWebOptions): DemoWeb {
     if (webhookUrl === undefined) return { status: 503, body: { error: 'the demo is still starting: try again' } };
     const customer = action.data.customer;
     // Meta knows who owns the thread: the fake Graph API, where the bot passes and takes it, keeps that.
+    // An idle thread (no owner) is the primary receiver's, the bot's: its events come on messaging.
     const threads = options.threads;
     const appId = threads?.appId ?? '';
-    const inboxOwnsThread = threads !== undefined && threads.ownerOf(customer) !== appId;
+    const owner = threads?.ownerOf(customer) ?? null;
+    const inboxOwnsThread = owner !== null && owner !== appId;
     const mid = `m_demo_${randomUUID()}`;
     const body = demoWebhookBody(action.data, options.pageId, options.now(), mid, { appId, inboxOwnsThread });
     // Done in the Page Inbox: Meta gives the thread back to the bot's app first, then tells it.

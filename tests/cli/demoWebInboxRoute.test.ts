@@ -120,6 +120,11 @@ it("Done makes the bot's app the owner, then posts Meta's pass_thread_control on
   received.length = 0;
   await act({ customer: 'c-2', type: 'inbox_reply', text: 'one more thing' });
   expect(received).toMatchObject([{ entry: [{ messaging: [{ message: { is_echo: true } }] }] }]);
+  // So it does while the thread is idle (released: the primary receiver gets the events).
+  owners.set('c-2', null);
+  received.length = 0;
+  await act({ customer: 'c-2', type: 'inbox_reply', text: 'and another' });
+  expect(received).toMatchObject([{ entry: [{ messaging: [{ message: { is_echo: true } }] }] }]);
 });
 
 it('a Graph API call for a customer nudges the page; a bot message carries its mid for a reaction', async () => {
