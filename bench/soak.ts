@@ -132,6 +132,7 @@ async function main(): Promise<void> {
       FLOWS_DIR: join(REPO, 'flows'),
       INBOX_PARTITIONS: String(k.partitions),
       LEASE_TTL_MS: String(k.leaseTtlMs),
+      REDIS_WAIT_REPLICAS: String(k.waitReplicas),
       SEND_RATE_PER_SEC: String(k.sendRate),
       SEND_BURST: String(k.sendBurst),
     };
@@ -201,29 +202,34 @@ async function soakRun(k: SoakKnobs, fleet: SoakFleet, load: SoakLoad, store: St
       `${Math.round((Date.now() - started) / 1000)} s: offered ${load.offered}, acked ${load.acknowledged}, customers ${load.customers.size}, inbox lag ${last?.total}, kills ${fleet.kills}, load ${loadavg()[0]!.toFixed(1)}`,
     );
   }, 30_000);
-  const faults = (async () => {
-    let nextKill = started + k.killEverySeconds * 1000;
-    const failAt = started + k.failoverAtSeconds * 1000;
-    const broadcastAt = started + k.broadcastAtSeconds * 1000;
-    while (Date.now() < end) {
-      await sleep(250);
-      if (broadcastCreatedAt === undefined && Date.now() >= broadcastAt && k.broadcastUsers > 0) {
-        broadcastCreatedAt = Date.now();
-        await createBroadcast(fleet.adminPorts[0] ?? 0).catch((e: Error) => log(`broadcast: ${e.message}`));
-      }
-      if (k.killEverySeconds > 0 && Date.now() >= nextKill) {
-        nextKill += k.killEverySeconds * 1000;
-        const i = Math.floor(random() * fleet.workers.length);
-        await fleet.killAndRestart(i).catch((e: Error) => log(`restart of worker ${i}: ${e.message}`));
-      }
-      if (k.failoverAtSeconds > 0 && failover === undefined && Date.now() >= failAt && redis.failover) {
-        failover = { at: Math.round((Date.now() - started) / 1000) };
-        failover = { ...failover, ...(await redis.failover().catch((e: Error) => ({ error: e.message }))) };
-        log(`failover ${JSON.stringify(failover)}`);
-      }
+  // Three independent schedules: a restart (seconds on a busy machine) must not hold up the failover or the broadcast.
+  const faultTimes: number[] = [];
+  const until = async (at: number) => {
+    while (Date.now() < at && Date.now() < end) await sleep(250);
+    return Date.now() < end;
+  };
+  const kills = (async () => {
+    if (k.killEverySeconds <= 0) return;
+    for (let at = started + k.killEverySeconds * 1000; await until(at); at += k.killEverySeconds * 1000) {
+      const i = Math.floor(random() * fleet.workers.length);
+      faultTimes.push(Date.now());
+      await fleet.killAndRestart(i).catch((e: Error) => log(`restart of worker ${i}: ${e.message}`));
     }
   })();
-  await faults;
+  const failing = (async () => {
+    if (k.failoverAtSeconds <= 0 || !redis.failover || !(await until(started + k.failoverAtSeconds * 1000))) return;
+    faultTimes.push(Date.now());
+    failover = { at: Math.round((Date.now() - started) / 1000) };
+    failover = { ...failover, ...(await redis.failover().catch((e: Error) => ({ error: e.message }))) };
+    log(`failover ${JSON.stringify(failover)}`);
+  })();
+  const broadcasting = (async () => {
+    if (k.broadcastUsers <= 0 || !(await until(started + k.broadcastAtSeconds * 1000))) return;
+    broadcastCreatedAt = Date.now();
+    await createBroadcast(fleet.adminPorts[0] ?? 0).catch((e: Error) => log(`broadcast: ${e.message}`));
+  })();
+  await until(end);
+  await Promise.all([kills, failing, broadcasting]);
   await load.stop();
   const loadEnded = Date.now();
   log(`load stopped: offered ${load.offered}, acked ${load.acknowledged}; waiting for everything in flight`);
@@ -287,6 +293,8 @@ async function soakRun(k: SoakKnobs, fleet: SoakFleet, load: SoakLoad, store: St
     sendsWhileHuman: verdict.sendsWhileHuman,
     outOfOrder: verdict.outOfOrder,
     duplicatesAtFake: verdict.duplicateSends,
+    // First copy sent within 30 s before a kill or the failover: the in-flight window of a process or node that died.
+    duplicatesNearFaults: verdict.duplicateFirstAts.filter((at) => faultTimes.some((f) => at <= f && at > f - 30_000)).length,
     ackMs: { p50: pct(load.ackMs, 50), p99: pct(load.ackMs, 99) },
     e2eMs: { p50: pct(load.e2eMs, 50), p99: pct(load.e2eMs, 99), n: load.e2eMs.length, replyTimeouts: load.replyTimeouts },
     inboxLagMax: { items: Math.max(0, ...lag.map((s) => s.total)), partitionItems: Math.max(0, ...lag.map((s) => s.max)) },

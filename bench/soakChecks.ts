@@ -53,6 +53,8 @@ export interface SoakVerdict {
   readonly lost: number;
   readonly appliedTwice: number;
   readonly duplicateSends: number;
+  /** When the first copy of each duplicate reached the fake (to set beside the faults' times). */
+  readonly duplicateFirstAts: readonly number[];
   readonly sendsWhileHuman: number;
   readonly outOfOrder: number;
   /** Up to 10 examples of violations, for the log. */
@@ -69,6 +71,7 @@ export function checkSoak(users: Iterable<UserRecord>): SoakVerdict {
   let lost = 0;
   let appliedTwice = 0;
   let duplicateSends = 0;
+  const duplicateFirstAts: number[] = [];
   let sendsWhileHuman = 0;
   let outOfOrder = 0;
   const examples: string[] = [];
@@ -92,6 +95,7 @@ export function checkSoak(users: Iterable<UserRecord>): SoakVerdict {
     for (const s of u.sends) {
       if (previous && previous.kind === s.kind && previous.hash === s.hash) {
         duplicateSends += 1;
+        duplicateFirstAts.push(previous.at);
         note(`${u.psid}: the same ${s.kind} twice in a row, ${s.at - previous.at} ms apart: ${s.text ?? s.hash}`);
       }
       previous = s;
@@ -111,5 +115,16 @@ export function checkSoak(users: Iterable<UserRecord>): SoakVerdict {
       highest = Math.max(highest, typed);
     }
   }
-  return { users: count, expected, applied, lost, appliedTwice, duplicateSends, sendsWhileHuman, outOfOrder, examples };
+  return {
+    users: count,
+    expected,
+    applied,
+    lost,
+    appliedTwice,
+    duplicateSends,
+    duplicateFirstAts,
+    sendsWhileHuman,
+    outOfOrder,
+    examples,
+  };
 }

@@ -14,6 +14,8 @@ export interface SoakKnobs {
   /** (cluster) when one master is killed so its replica takes over; 0: never. */
   readonly failoverAtSeconds: number;
   readonly leaseTtlMs: number;
+  /** (cluster) REDIS_WAIT_REPLICAS of the services: replicas holding a webhook's events before its 200. */
+  readonly waitReplicas: number;
   readonly sendRate: number;
   readonly sendBurst: number;
   readonly personShare: number;
@@ -57,6 +59,7 @@ export function readSoakKnobs(env: NodeJS.ProcessEnv, clusterAvailable: boolean)
     killEverySeconds: num(env, 'SOAK_KILL_EVERY_S', findCeiling ? 0 : 30),
     failoverAtSeconds: num(env, 'SOAK_FAILOVER_AT_S', findCeiling ? 0 : 300),
     leaseTtlMs: num(env, 'SOAK_LEASE_TTL_MS', 5000),
+    waitReplicas: num(env, 'SOAK_WAIT_REPLICAS', store === 'cluster' ? 1 : 0),
     sendRate: num(env, 'SOAK_SEND_RATE', 1000),
     sendBurst: num(env, 'SOAK_SEND_BURST', 100),
     personShare: num(env, 'SOAK_PERSON_SHARE', 0.15),

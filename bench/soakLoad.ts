@@ -53,7 +53,8 @@ interface Live {
   left: boolean;
 }
 
-const RETRIES = 8;
+/** Meta retries for hours; 20 tries over about half a minute cover a failover here. */
+const RETRIES = 20;
 /** After the last message of an answer, how long before it counts as complete. */
 const SETTLE_MS = 1500;
 
@@ -244,7 +245,7 @@ export class SoakLoad {
       });
       if (status === 200) return true;
       this.attemptsRefused += 1;
-      await new Promise((r) => setTimeout(r, 250 * (attempt + 1)));
+      await new Promise((r) => setTimeout(r, Math.min(2000, 250 * (attempt + 1))));
     }
     return false;
   }
