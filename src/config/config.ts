@@ -194,7 +194,10 @@ const envSchema = envShape
       ctx.addIssue({ code: 'custom', path: ['QUESTIONS_LLM_KEY'], message: 'set only with QUESTIONS_LLM_URL' });
     const dup = c.ADMIN_TOKEN && c.ADMIN_TOKENS ? duplicateIn(adminTokensOf(c)) : undefined;
     if (dup) ctx.addIssue({ code: 'custom', path: ['ADMIN_TOKENS'], message: `${dup} (ADMIN_TOKEN counts as "admin")` });
-  });
+  })
+  // A node list alone means Redis: REDIS_URL then names its first node (everything that asks "is
+  // there a Redis?" reads REDIS_URL).
+  .transform((c) => (c.REDIS_URL || !c.REDIS_CLUSTER_NODES ? c : { ...c, REDIS_URL: `redis://${c.REDIS_CLUSTER_NODES[0]}` }));
 
 export type Config = Readonly<z.infer<typeof envShape>>;
 

@@ -112,6 +112,8 @@ const REFRESH_EVERY_MS = 250;
 class ClusterBackend implements Backend {
   readonly cluster = true;
   private lastRefresh = 0;
+  /** Set by close(): a connect still retrying gives up. */
+  closed = false;
 
   constructor(
     private readonly client: RedisClusterClient,
@@ -138,7 +140,8 @@ class ClusterBackend implements Backend {
     const client = this.client.duplicate({ minimizeConnections: true });
     const settings = { ...this.settings, logger, name };
     watchCluster(client, settings);
-    return { backend: new ClusterBackend(client, settings), connected: connectCluster(client, settings) };
+    const backend = new ClusterBackend(client, settings);
+    return { backend, connected: connectCluster(client, settings, () => backend.closed) };
   }
 
   /**
@@ -157,6 +160,7 @@ class ClusterBackend implements Backend {
   }
 
   async close(ping: (send: () => Promise<unknown>) => Promise<unknown>): Promise<void> {
+    this.closed = true;
     if (!this.client.isOpen) return;
     const ready = this.client.masters.flatMap((m) => (m.client?.isReady ? [m.client] : []));
     await Promise.all(ready.map((c) => ping(() => c.sendCommand(['PING'])).catch(() => undefined)));
@@ -171,13 +175,15 @@ function watchCluster(client: RedisClusterClient, s: ClientSettings): void {
 }
 
 /** Connects a cluster client, retrying discovery every second until some root node answers (or it is closed). */
-async function connectCluster(client: RedisClusterClient, s: ClientSettings): Promise<void> {
+async function connectCluster(client: RedisClusterClient, s: ClientSettings, closed = () => false): Promise<void> {
   for (;;) {
+    if (closed()) return;
     try {
       await client.connect();
+      if (closed()) client.destroy();
       return;
     } catch (err) {
-      if ((err as Error).message === 'Cluster closed') return;
+      if (closed() || (err as Error).message === 'Cluster closed') return;
       s.logger.warn({ err: (err as Error).message, connection: s.name }, 'redis cluster not reachable yet; retrying');
       await new Promise((r) => setTimeout(r, 1000));
     }
