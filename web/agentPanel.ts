@@ -218,7 +218,8 @@ export class AgentPanel {
 
   private drawThreads(): void {
     const elapsed = Date.now() - this.readAt;
-    const hadFocus = this.list.contains(document.activeElement);
+    // A redraw replaces the buttons: the keyboard stays on the same customer's.
+    const focused = this.list.contains(document.activeElement) ? document.activeElement?.getAttribute('data-psid') : null;
     this.list.replaceChildren(
       ...this.threads.map((t) => {
         const waiting = t.waitingMs > 0 ? `, waiting ${describeDuration(t.waitingMs + elapsed)}` : '';
@@ -227,12 +228,18 @@ export class AgentPanel {
           { type: 'button', 'aria-pressed': String(t.psid === this.selected), 'data-psid': t.psid },
           `${this.nameOf(t.psid)}: ${THREAD_LABEL[t.state]}${waiting}`,
         );
-        b.addEventListener('click', () => this.select(t.psid));
+        b.addEventListener('click', () => {
+          this.select(t.psid);
+          this.input.focus(); // the agent picked a thread to answer
+        });
         return h('li', {}, b);
       }),
     );
     this.empty.hidden = this.threads.length > 0;
-    if (hadFocus) (this.list.querySelector('[aria-pressed="true"]') as HTMLElement | null)?.focus();
+    if (focused)
+      Array.from(this.list.querySelectorAll<HTMLElement>('button'))
+        .find((b) => b.dataset.psid === focused)
+        ?.focus();
   }
 
   private select(psid: string | undefined): void {

@@ -132,9 +132,12 @@ it("asks for a person → the Page Inbox shows the thread and state → the agen
   expect(await glance('Window')).toMatch(/left$/);
 
   // The agent replies: the customer sees it in their thread, from the Page Inbox.
-  const reply = open.getByLabel('Reply as the agent');
-  await reply.fill('Hi, Alex from Northwind here. How can I help?');
-  await reply.press('Enter');
+  // Picking a thread puts the keyboard in its reply box: the agent types, Enter sends.
+  await waitFor('the reply box to have the focus', async () =>
+    (await page.evaluate('document.activeElement?.id')) === 'agent-reply' ? true : undefined,
+  );
+  await page.keyboard.type('Hi, Alex from Northwind here. How can I help?');
+  await page.keyboard.press('Enter');
   await botSaid('Hi, Alex from Northwind here').waitFor(WAIT);
   expect(await conversation().locator('.bubble.inbox', { hasText: 'Alex from Northwind' }).count()).toBe(1);
   // The bot took it as a person's message: the thread is with a person, the reply in the transcript.
