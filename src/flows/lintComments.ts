@@ -60,7 +60,7 @@ function keywords(scope: FlowScope, spec: CommentSpec, path: Path, claimed: Map<
       );
     else claimed.set(key, at);
   });
-  if (spec.post !== ANY_POST && !/^[\w.:-]+$/.test(spec.post))
+  if (spec.post !== ANY_POST && !/^\w[\w.:-]*$/.test(spec.post))
     report.error(
       [...path, 'post'],
       `post ${quote(spec.post)} is not a post id`,

@@ -13,7 +13,7 @@ const objectId = z
   .string()
   .min(1)
   .max(128)
-  .regex(/^[\w.:-]+$/);
+  .regex(/^\w[\w.:-]*$/);
 
 export const privateReplyTargetSchema = z.union([
   z.strictObject({ comment_id: objectId }),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { clip, LIMITS } from '../platform/sendApiSchema';
+import { FEED_LANE_PREFIX, type FeedComment } from '../store/feedComment';
 import type { MessengerEvent } from '../store/messengerEvent';
 
 /*
@@ -31,7 +32,7 @@ const feedId = z
       .string()
       .min(1)
       .max(MAX_ID)
-      .regex(/^[\w.:-]+$/),
+      .regex(/^\w[\w.:-]*$/),
   );
 
 /** Unix seconds in Meta's feed samples; ms or numeric strings read too (parseWebhook's toEpochMs). */
@@ -61,34 +62,6 @@ const valueSchema = z.looseObject({
 });
 
 const changeSchema = z.looseObject({ field: z.string().max(64), value: z.unknown() });
-
-/** What a comment event's `raw` holds: only these fields, read and capped here, never Meta's whole value. */
-export interface FeedComment {
-  /** `comment`: a comment (or a reply to one) on a Page post; `post`: a visitor's own post on the Page. */
-  readonly item: 'comment' | 'post';
-  /** The comment's id (item comment) or the visitor post's id (item post): what a private reply names. */
-  readonly id: string;
-  /** The post it belongs to (its own id for a visitor post). */
-  readonly post: string;
-  /** The author's feed id (not a PSID). */
-  readonly from: string;
-  /** What they wrote, cut to Messenger's text limit ('' for a photo or sticker alone). */
-  readonly text: string;
-  /** When they wrote it (ms): private replies are allowed for 7 days from then. */
-  readonly created: number;
-}
-
-export const feedCommentSchema = z.object({
-  item: z.enum(['comment', 'post']),
-  id: z.string().min(1).max(MAX_ID),
-  post: z.string().min(1).max(MAX_ID),
-  from: z.string().min(1).max(MAX_ID),
-  text: z.string().max(2 * LIMITS.text),
-  created: z.number(),
-});
-
-/** The lane of a commenter: their feed id, prefixed so it can never be taken for a PSID (digits only). */
-export const FEED_LANE_PREFIX = 'feed:';
 
 const VISITOR_ITEMS: ReadonlySet<string> = new Set(['post', 'status']);
 
