@@ -11,13 +11,13 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { createClient } from 'redis';
 import { textMessageBody } from '../../src/cli/sendEvent';
 import { startFakeGraphApi, type FakeGraphApi } from '../../src/emulator/fakeGraphApi';
 import { WEBHOOK_HEADERS, verifyWebhook } from '../../src/requests/webhookSignature';
 import { startService, type RunningService } from '../../src/server';
 import { deletePrefix } from '../support/redisKeys';
-import { TEST_PAGE, TEST_REDIS_URL, TEST_SECRET, testConfig } from '../support/testEnv';
+import { storeDump } from '../support/storeDump';
+import { TEST_PAGE, TEST_SECRET, testConfig } from '../support/testEnv';
 import { postSigned, waitFor } from '../support/webhookClient';
 
 const TOKEN_VALUE = 'shop-secret-value-7f3a9c';
@@ -210,7 +210,7 @@ it('a customer who writes while the request is out is told to wait once, then ge
   await askNumber(psid, '777777');
   await waitFor('the shop has the request', () => (held.length === 1 ? true : undefined));
   // While it is out, the outbox holds the request with the placeholder, never the value.
-  const dump = await storeDump();
+  const dump = await storeDump(prefix);
   expect(dump).toContain('{{secret.TALKSHOP_TEST_SHOP_TOKEN}}');
   expect(dump).not.toContain(TOKEN_VALUE);
   expect((await say(psid, 'hello?')).status).toBe(200);
@@ -243,43 +243,12 @@ it('a captured lead goes to the CRM once, as a signed webhook, the conversation 
   expect(header(WEBHOOK_HEADERS.delivery)).toMatch(/\S/);
 });
 
-/** Everything under the test's key prefix, as text: strings, hashes, sets, sorted sets, lists and streams. */
-async function storeDump(): Promise<string> {
-  const redis = createClient({ url: TEST_REDIS_URL });
-  await redis.connect();
-  try {
-    const out: string[] = [];
-    for await (const batch of redis.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 }))
-      for (const key of batch) {
-        const type = await redis.type(key);
-        const value =
-          type === 'string'
-            ? await redis.get(key)
-            : type === 'hash'
-              ? await redis.hGetAll(key)
-              : type === 'set'
-                ? await redis.sMembers(key)
-                : type === 'zset'
-                  ? await redis.zRange(key, 0, -1)
-                  : type === 'list'
-                    ? await redis.lRange(key, 0, -1)
-                    : type === 'stream'
-                      ? await redis.xRange(key, '-', '+')
-                      : null;
-        out.push(key, JSON.stringify(value));
-      }
-    return out.join('\n');
-  } finally {
-    await redis.quit();
-  }
-}
-
 it('the secret header value is in no log line, no key of the store (states, transcripts, outbox, inbox) and no /admin answer', async () => {
   const psid = 'req-secret-scan';
   await askNumber(psid, '123456');
   await waitFor('the answer', saidLast(psid, 'Order 123456 is shipped.'));
   expect(seen.some((s) => s.auth === `Bearer ${TOKEN_VALUE}`)).toBe(true); // it was sent, to the shop only
-  const dump = await storeDump();
+  const dump = await storeDump(prefix);
   expect(dump).toContain('shipped'); // the user's state is in the dump
   expect(dump).not.toContain(TOKEN_VALUE);
   expect(logLines.length).toBeGreaterThan(0);
