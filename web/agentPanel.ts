@@ -2,6 +2,7 @@ import type { DemoStreamEvent } from '../src/cli/demoWebStream';
 import type { UserState } from '../src/engine/userState';
 import type { SendAction } from './customerPanel';
 import { h } from './dom';
+import { describeDuration, glanceRows, THREAD_LABEL, threadLogItems, type UserAnswer } from './userGlance';
 
 /**
  * The Page Inbox on the demo page (issue #13): the threads handed to a person (GET
@@ -20,11 +21,6 @@ interface ThreadRow {
   readonly waitingMs: number;
   readonly since: number;
 }
-type UserAnswer = Pick<
-  UserState,
-  'thread' | 'windowEndsAt' | 'fields' | 'tags' | 'consent' | 'transcript' | 'threadLog' | 'lastInboundAt'
-> & { readonly psid: string; readonly position: { flow: string; node: string } | null };
-
 /** Several nudges in a burst (a reply is typing, a message, a receipt…) become one read. */
 const SETTLE_MS = 150;
 /** The waiting times shown move on by themselves this often (a redraw only: nothing is fetched). */
@@ -36,21 +32,6 @@ const TICK_MS = 15_000;
  */
 const HANDOVER_RECHECK_MS = 400;
 const HANDOVER_RECHECKS = 5;
-
-const THREAD_LABEL: Readonly<Record<UserState['thread'], string>> = {
-  bot: 'with the bot',
-  handing_over: 'being handed to a person',
-  human: 'with a person',
-  paused: 'bot paused',
-};
-
-export function describeDuration(ms: number): string {
-  const min = Math.floor(ms / 60_000);
-  if (min < 1) return 'under a minute';
-  if (min < 60) return `${min} min`;
-  const hours = Math.floor(min / 60);
-  return hours < 48 ? `${hours} h ${min % 60} min` : `${Math.floor(hours / 24)} days`;
-}
 
 async function getJson<T>(path: string): Promise<T | undefined> {
   const res = await fetch(path, { headers: { accept: 'application/json' } });
@@ -273,24 +254,8 @@ export class AgentPanel {
     );
     if (user.transcript.length === 0) this.transcript.append(h('p', { class: 'note' }, 'No messages kept yet.'));
     this.transcript.scrollTop = this.transcript.scrollHeight;
-    const left = user.windowEndsAt === null ? undefined : user.windowEndsAt - now;
-    const consent = Object.entries(user.consent).map(([topic, c]) => `${topic}: ${c.subscribed ? 'yes' : 'no'}`);
-    const fields = Object.entries(user.fields).map(([k, v]) => `${k} = ${String(v)}`);
-    const rows: Array<[string, string]> = [
-      ['Node', user.position ? `${user.position.flow} › ${user.position.node}` : 'none (between conversations)'],
-      ['Thread', THREAD_LABEL[user.thread]],
-      ['Window', left === undefined ? 'never opened' : left > 0 ? `${describeDuration(left)} left` : 'closed'],
-      ['Consent', consent.join(', ') || 'none given'],
-      ['Tags', user.tags.join(', ') || 'none'],
-      ['Fields', fields.join(', ') || 'none'],
-    ];
-    this.glance.replaceChildren(...rows.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
-    this.log.replaceChildren(
-      ...user.threadLog.map((e) =>
-        h('li', {}, `${new Date(e.at).toLocaleTimeString()}: ${THREAD_LABEL[e.from]} → ${THREAD_LABEL[e.to]} (${e.cause})`),
-      ),
-    );
-    if (user.threadLog.length === 0) this.log.append(h('li', {}, 'The thread has always been with the bot.'));
+    this.glance.replaceChildren(...glanceRows(user, now));
+    this.log.replaceChildren(...threadLogItems(user));
   }
 
   private async act(action: { type: 'inbox_reply'; text: string } | { type: 'inbox_done' }): Promise<void> {
