@@ -3,6 +3,7 @@ import {
   afterHoursNextOpen,
   describeOpening,
   isOpen,
+  localDate,
   nextOpening,
   parseRange,
   type BusinessHours,
@@ -159,5 +160,24 @@ describe('nextLocalTime (sends at each user local hour)', () => {
   it('a fixed UTC offset (the Messenger profile) has no DST', () => {
     expect(new Date(nextLocalTime(at('2026-11-23T15:00:00Z'), -5, 18, 0)).toISOString()).toBe('2026-11-23T23:00:00.000Z');
     expect(new Date(nextLocalTime(at('2026-11-23T15:00:00Z'), 5.5, 18, 30)).toISOString()).toBe('2026-11-24T13:00:00.000Z');
+  });
+});
+
+describe('localDate', () => {
+  it('turns at each zone midnight, to the millisecond', () => {
+    // Kathmandu is UTC+5:45: its midnight of 2026-03-10 is 18:15 UTC on the 9th.
+    const midnight = Date.UTC(2026, 2, 9, 18, 15);
+    const asked = [midnight - 1, midnight - 1, midnight, midnight + 999, midnight - 1001, midnight + 1000];
+    expect(asked.map((t) => localDate(t, 'Asia/Kathmandu'))).toEqual([
+      '2026-03-09',
+      '2026-03-09',
+      '2026-03-10',
+      '2026-03-10',
+      '2026-03-09',
+      '2026-03-10',
+    ]);
+    // Zones are kept apart: the same instant is another day in New York.
+    expect(localDate(midnight, 'America/New_York')).toBe('2026-03-09');
+    expect(localDate(midnight, 'Asia/Kathmandu')).toBe('2026-03-10');
   });
 });
