@@ -108,6 +108,8 @@ const envShape = z.object({
     .regex(/^v\d+\.\d+$/, 'expected a version like v26.0')
     .default('v26.0'),
   FLOWS_DIR: z.string().min(1).default('./flows'),
+  // Several Pages in one deployment (src/config/pagesConfig.ts, docs/pages.md); unset = MESSENGER_PAGE_ID alone.
+  PAGES_FILE: z.string().trim().min(1).max(4096).optional(),
   ADMIN_TOKEN: z.string().min(16, 'expected at least 16 characters').optional(),
   ADMIN_TOKENS: adminTokens.optional(),
   // The admin API has its own listener, on loopback unless said otherwise: it can reply as the Page.
