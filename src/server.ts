@@ -11,6 +11,7 @@ import { FlowsInvalidError, StoreOwnerError } from './errors';
 import { loadFlows } from './flows/loadFlows';
 import { formatProblem } from './flows/problem';
 import { flowHandler } from './runtime/flowHandler';
+import { withComments } from './runtime/commentLane';
 import type { FlowSet } from './engine/flowSet';
 import type { Handler } from './runtime/handler';
 import { createGraphClient, graphClientOptions, type GraphClient } from './messenger/graphClient';
@@ -85,7 +86,11 @@ function flowHandlerOf(
     transcriptDays: config.TRANSCRIPT_RETENTION_DAYS,
     inactiveUserDays: config.INACTIVE_USER_RETENTION_DAYS,
   };
-  return flowHandler(flowSet, { fetchProfile, appId: config.MESSENGER_APP_ID, retention, broadcasts }) as Handler<unknown>;
+  // Comments on the Page's posts have lanes of their own beside the users' (runtime/commentLane.ts).
+  return withComments(
+    flowHandler(flowSet, { fetchProfile, appId: config.MESSENGER_APP_ID, retention, broadcasts }),
+    flowSet,
+  ) as Handler<unknown>;
 }
 
 /**

@@ -17,6 +17,7 @@ import {
 import { senderActionSchema, sendRequestSchema } from '../platform/sendApiSchema';
 import { DEFAULT_MESSAGES, FAKE_ERRORS, type FakeGraphError, type FakeHandlerKit } from './fakeGraphError';
 import { createFakeMarketing, type FakeMarketingControls } from './fakeMarketingMessages';
+import { createFakeComments, type FakeCommentControls } from './fakeComments';
 import { RateWindow, type RateLimit } from './fakeRateWindow';
 import { createFakeWebhookEmitter, type FakeWebhookControls } from './fakeWebhookEmitter';
 
@@ -43,6 +44,8 @@ export type FakeEndpoint =
   | 'message_campaign'
   | 'marketing_messages'
   | 'notification_message_tokens'
+  /** A public reply under a comment or post (POST /<id>/comments); private replies are `messages`. */
+  | 'comment_reply'
   | 'unknown';
 const RECIPIENT_ENDPOINTS: readonly FakeEndpoint[] = [
   'messages',
@@ -174,8 +177,10 @@ export interface FakeGraphApi {
   readonly fail: FakeFailControls;
   /** The Marketing Message API's ad accounts, campaigns, subscribers and accepted sends. */
   readonly marketing: FakeMarketingControls;
-  /** Webhooks the fake posts to the service: deliveries, reads, opt-ins, and automatic deliveries. */
+  /** Webhooks the fake posts to the service: deliveries, reads, opt-ins, comments, and automatic deliveries. */
   readonly webhooks: FakeWebhookControls;
+  /** Comments and visitor posts the fake knows, and the private and public replies to them (fakeComments.ts). */
+  readonly comments: FakeCommentControls;
   clearCalls(): void;
   /** Successful Send API message calls (not sender actions), optionally for one PSID. */
   sentMessages(psid?: string): FakeCall[];
@@ -189,7 +194,7 @@ export interface FakeGraphApi {
   messengerProfile(): Readonly<Record<string, unknown>>;
   /**
    * Clears calls, failures, the rate limits' windows, owners, user profiles, the Messenger Profile, marketing state (back to
-   * options.adAccountIds) and pending automatic webhooks; the webhook target stays configured.
+   * options.adAccountIds), comments and pending automatic webhooks; the webhook target stays configured.
    */
   reset(): void;
   stop(): Promise<void>;
@@ -281,6 +286,7 @@ export async function startFakeGraphApi(options: FakeGraphApiOptions): Promise<F
 
   const kit: FakeHandlerKit = { fail, parse: parseBody, now };
   const marketing = createFakeMarketing(kit, options.adAccountIds);
+  const comments = createFakeComments(kit);
   const webhooks = createFakeWebhookEmitter({
     pageId: options.pageId,
     appSecret: options.appSecret,
@@ -293,6 +299,7 @@ export async function startFakeGraphApi(options: FakeGraphApiOptions): Promise<F
         marketing.controls.addToken({ token: o.token, psid, topic: o.topic, expiresAt: o.expiresAt, status: 'active' });
       }
     },
+    onComment: (c) => comments.controls.add(c),
   });
   let selfUrl = '';
 
@@ -370,6 +377,8 @@ export async function startFakeGraphApi(options: FakeGraphApiOptions): Promise<F
       return { endpoint: 'unknown', handle: () => fail({ code: 2500, message: `Unknown path components: /${edge ?? ''}` }) };
     }
     if (!isPage) {
+      if (edge === 'comments')
+        return { endpoint: 'comment_reply', handle: method === 'POST' ? (c) => comments.publicReply(node, c.body) : unsupported };
       if (edge !== undefined)
         return { endpoint: 'unknown', handle: () => fail({ code: 2500, message: `Unknown path components: /${edge}` }) };
       return {
@@ -414,6 +423,11 @@ export async function startFakeGraphApi(options: FakeGraphApiOptions): Promise<F
   }
 
   function messages(body: unknown, setRecipient: (psid: string) => void): unknown {
+    // A private reply (§4.3b) is a Send API call too, under the same rate.
+    if (comments.isPrivateReply(body)) {
+      admitSend(false);
+      return comments.privateReply(body, setRecipient);
+    }
     const isAction = typeof body === 'object' && body !== null && 'sender_action' in body;
     if (isAction) {
       const action = parseBody(senderActionSchema, body);
@@ -695,6 +709,7 @@ export async function startFakeGraphApi(options: FakeGraphApiOptions): Promise<F
     fail: failControls,
     marketing: marketing.controls,
     webhooks: webhooks.controls,
+    comments: comments.controls,
     clearCalls() {
       calls.length = 0;
     },
@@ -724,6 +739,7 @@ export async function startFakeGraphApi(options: FakeGraphApiOptions): Promise<F
       mediaWindow?.clear();
       pageBudget?.clear();
       marketing.reset();
+      comments.reset();
       webhooks.reset();
     },
     async stop() {

@@ -1,7 +1,9 @@
 import { createHmac } from 'node:crypto';
+import type { FakeComment } from './fakeComments';
 
 /**
- * The fake Meta's side of the webhook: delivery, read and Marketing Messages opt-in events, posted
+ * The fake Meta's side of the webhook: delivery, read and Marketing Messages opt-in events, and
+ * the Page feed's comments (§4.3b), posted
  * to the service as Meta posts them (`object: 'page'`, one entry, signed with X-Hub-Signature-256 =
  * HMAC-SHA256 of the raw body with the app secret; docs/messenger-platform.md §1.2, §1.3, §2.5, §2.6).
  * With autoDeliver, every message the fake accepted is followed by its delivery (and read), so
@@ -26,7 +28,7 @@ export interface FakeWebhookTarget {
   readonly maxInFlight?: number;
 }
 
-export type FakeWebhookKind = 'delivery' | 'read' | 'optin' | 'event';
+export type FakeWebhookKind = 'delivery' | 'read' | 'optin' | 'event' | 'comment';
 
 export interface FakeEmittedWebhook {
   readonly kind: FakeWebhookKind;
@@ -51,6 +53,27 @@ export interface FakeOptinWebhook {
   readonly timestamp?: number;
 }
 
+/** A comment on a Page post (or a visitor's post on the Page), as the Page `feed` webhook posts it (§4.3b). */
+export interface FakeCommentWebhook {
+  /** The comment's id (for a visitor post: the post's id). */
+  readonly id: string;
+  readonly post: string;
+  /** The author's feed id (`from.id`). */
+  readonly from: string;
+  readonly text: string;
+  /** The author's PSID, answered by a private reply (default: none named). */
+  readonly psid?: string;
+  readonly name?: string;
+  /** When written (epoch ms, sent as unix seconds like Meta's samples); default the fake's clock. */
+  readonly created?: number;
+  /** Default comment; `post` sends a visitor's post (`item: status`). */
+  readonly item?: 'comment' | 'post';
+  /** Default `add`; `edited` or `remove` send Meta's changes of it. */
+  readonly verb?: 'add' | 'edited' | 'remove';
+  /** Default the post (a top-level comment); a comment id for a reply to it. */
+  readonly parent?: string;
+}
+
 export interface FakeWebhookControls {
   configure(target: FakeWebhookTarget): void;
   /** Stops autoDeliver and forgets the target (pending automatic webhooks are dropped). */
@@ -63,6 +86,11 @@ export interface FakeWebhookControls {
   read(psid: string, read: { readonly watermark: number; readonly timestamp?: number }): Promise<number>;
   /** Posts the opt-in and tells the fake's Marketing Messages API about the token (added, stopped or resumed). */
   optin(psid: string, optin: FakeOptinWebhook): Promise<number>;
+  /**
+   * Posts a feed change for a comment or visitor post, and tells the fake's Graph API of it (a
+   * private reply to it is then held to its 7 days). Posting it again is Meta's redelivery.
+   */
+  comment(comment: FakeCommentWebhook): Promise<number>;
   /** Posts any other messaging event (its fields besides sender, recipient and timestamp). */
   event(psid: string, fields: Readonly<Record<string, unknown>>, timestamp?: number): Promise<number>;
   /** What was posted, in order (up to the fake's maxRecordedCalls). */
@@ -91,6 +119,8 @@ export interface FakeWebhookEmitterOptions {
   readonly maxRecorded: number;
   /** Keeps the fake's Marketing Messages API in step with the opt-ins it emits. */
   readonly onOptin: (psid: string, optin: FakeOptinWebhook & { readonly expiresAt: number }) => void;
+  /** Keeps the fake's comments in step with the comments it emits. */
+  readonly onComment?: (comment: FakeComment) => void;
 }
 
 export function createFakeWebhookEmitter(o: FakeWebhookEmitterOptions): FakeWebhookEmitter {
@@ -125,21 +155,22 @@ export function createFakeWebhookEmitter(o: FakeWebhookEmitterOptions): FakeWebh
     }
   };
 
-  async function post(
+  function post(
     kind: FakeWebhookKind,
     psid: string,
     fields: Readonly<Record<string, unknown>>,
     timestamp?: number,
   ): Promise<number> {
+    const ts = timestamp ?? o.now();
+    const messaging = [{ sender: { id: psid }, recipient: { id: o.pageId }, timestamp: ts, ...fields }];
+    return postEntry(kind, psid, { id: o.pageId, time: ts, messaging });
+  }
+
+  /** Posts one entry, signed, as Meta does; `who` names the person in `emitted`. */
+  async function postEntry(kind: FakeWebhookKind, who: string, entry: Readonly<Record<string, unknown>>): Promise<number> {
     const t = target;
     if (t === undefined) throw new Error('fake.webhooks: no target; call fake.webhooks.configure({ url }) first');
-    const ts = timestamp ?? o.now();
-    const raw = JSON.stringify({
-      object: 'page',
-      entry: [
-        { id: o.pageId, time: ts, messaging: [{ sender: { id: psid }, recipient: { id: o.pageId }, timestamp: ts, ...fields }] },
-      ],
-    });
+    const raw = JSON.stringify({ object: 'page', entry: [entry] });
     const signature = `sha256=${createHmac('sha256', t.appSecret ?? o.appSecret)
       .update(raw)
       .digest('hex')}`;
@@ -168,7 +199,7 @@ export function createFakeWebhookEmitter(o: FakeWebhookEmitterOptions): FakeWebh
       inFlight.delete(abort);
       freeSlot();
     }
-    if (emitted.length < o.maxRecorded) emitted.push({ kind, psid, at: o.now(), status });
+    if (emitted.length < o.maxRecorded) emitted.push({ kind, psid: who, at: o.now(), status });
     return status;
   }
 
@@ -223,6 +254,21 @@ export function createFakeWebhookEmitter(o: FakeWebhookEmitterOptions): FakeWebh
         },
         x.timestamp,
       );
+    },
+    comment(c) {
+      const created = c.created ?? o.now();
+      const item = c.item ?? 'comment';
+      o.onComment?.({ id: c.id, post: c.post, from: c.from, created, item, text: c.text, ...(c.psid ? { psid: c.psid } : {}) });
+      const value = {
+        from: { id: c.from, name: c.name ?? 'Fake Commenter' },
+        message: c.text,
+        post_id: c.post,
+        ...(item === 'comment' ? { comment_id: c.id, parent_id: c.parent ?? c.post } : { published: 1 }),
+        created_time: Math.floor(created / 1000),
+        item: item === 'comment' ? 'comment' : 'status',
+        verb: c.verb ?? 'add',
+      };
+      return postEntry('comment', c.from, { id: o.pageId, time: o.now(), changes: [{ field: 'feed', value }] });
     },
     event: (psid, fields, timestamp) => post('event', psid, fields, timestamp),
     emitted,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { messageSchema } from '../platform/sendApiSchema';
 import { broadcastMarkSchema } from './broadcastSend';
+import { commentEffectSchemas } from './commentEffects';
 import { REQUEST_METHODS } from './requestSchema';
 
 /**
@@ -110,6 +111,8 @@ export const engineEffectSchema = z.discriminatedUnion('type', [
    */
   z.object({ type: z.literal('unmatched'), text: z.string(), outcome: z.enum(['fallback', 'suggested']) }),
   z.object({ type: z.literal('warning'), code: z.enum(['message_cap', 'cycle', 'missing_node']), detail: z.string() }),
+  /** A comment lane's answers: a private reply, a public reply, a comment counted but not answered (commentEffects.ts). */
+  ...commentEffectSchemas,
 ]);
 
 export type EngineEffect = Readonly<z.infer<typeof engineEffectSchema>>;

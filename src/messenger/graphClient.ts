@@ -7,6 +7,7 @@ import { GraphBreaker, type BreakerGate, type GraphBreakerOptions } from './grap
 import { GraphApiError } from './graphErrors';
 import { createGraphTransport, GraphTransportError, type GraphMethod } from './graphTransport';
 import { marketingCalls } from './marketingCalls';
+import { commentCalls, type CommentCalls } from './commentCalls';
 import {
   deleteMessengerProfileSchema,
   describeIssues,
@@ -39,7 +40,7 @@ export interface SendResult {
  * what Graph answered or rejects with a GraphApiError (classify it with classifyGraphError).
  * No method retries; the sender decides (per-entry backoff, page-wide pauses: runtime/outboxSender.ts).
  */
-export interface GraphClient {
+export interface GraphClient extends CommentCalls {
   /** Send API. The request is validated with sendRequestSchema first; invalid ones are never sent. */
   sendMessage(request: SendRequest): Promise<SendResult>;
   /** A sender action is its own request, never combined with a message. */
@@ -365,6 +366,8 @@ export function createGraphClient(options: GraphClientOptions): ClosableGraphCli
 
     // Marketing Messages (§4.3): campaigns, sends by subscription token, the Page's token list.
     ...marketingCalls({ call, validated, pageId: options.pageId }),
+    // Private and public replies to comments (§4.3b).
+    ...commentCalls({ call, validated }),
 
     close() {
       transport.close();

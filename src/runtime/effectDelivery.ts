@@ -14,6 +14,7 @@ import { onDeliveryError, type RateLimitStreak } from './senderErrors';
 import { broadcastOutcome, deliverBroadcast, isBroadcastDelivery } from './broadcastDelivery';
 import { armTimer, handOver, notifyStaff, schedule, takeBack, timerSlot } from './threadEffects';
 import { sequenceTimer } from '../engine/sequenceEvents';
+import { deliverCommentReply, deliverPrivateReply } from './commentDelivery';
 
 const laneOf = (m: SendMessage): RateLane =>
   'attachment' in m && (m.attachment.type === 'video' || m.attachment.type === 'audio') ? 'media' : 'text';
@@ -133,6 +134,13 @@ export class EffectDelivery {
           if (!this.o.store.unmatched) return { type: 'done', outcome: 'not_counted' };
           await this.o.store.unmatched.count(effect.text, effect.outcome, this.o.now());
           return { type: 'done', outcome: 'counted' };
+        case 'private_reply':
+          return await deliverPrivateReply(this.o, { ...entry, effect }, () => this.grant('text', 'live'));
+        case 'comment_reply':
+          return await deliverCommentReply(this.o, { ...entry, effect });
+        case 'comment_skipped':
+          // A comment heard but not answered (too old, the person's daily cap, answered before): counted by its outcome.
+          return { type: 'done', outcome: effect.reason };
         case 'warning':
           // A flow problem the linter could not see (a cycle, the message cap, a missing node).
           this.o.metrics.engineWarnings.inc({ code: effect.code });

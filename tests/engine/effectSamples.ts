@@ -42,6 +42,16 @@ export const EFFECT_SAMPLES: { readonly [K in EffectType]: EffectOf<K> } = {
       { id: 'shipping', phrasing: 'How long does shipping take?' },
     ],
   },
+  private_reply: {
+    type: 'private_reply',
+    to: { comment_id: '111_222' },
+    message: { text: 'Our prices', quick_replies: [{ content_type: 'text', title: 'Shoes', payload: 'TS|shop|menu|s0q0' }] },
+    // Within Meta's 7 days of now, so the sender sends it.
+    created: Date.now(),
+    name: 'shop/price',
+  },
+  comment_reply: { type: 'comment_reply', id: '111_222', text: 'Sent you a message!' },
+  comment_skipped: { type: 'comment_skipped', reason: 'too_old' },
   webhook: {
     type: 'webhook',
     id: 'wh-1',

@@ -155,6 +155,9 @@ const OUTCOMES: { readonly [K in EffectType]: string } = {
   webhook: 'no_webhook_queue',
   warning: 'logged',
   unmatched: 'counted',
+  private_reply: 'sent',
+  comment_reply: 'sent',
+  comment_skipped: 'too_old',
 };
 
 it('handles every kind the engine knows by name, each with its own outcome', async () => {
