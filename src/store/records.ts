@@ -89,6 +89,8 @@ function plainRecord(value: unknown): InboxRecord | undefined {
   if (typeof kind !== 'string' || !knownKinds.has(kind) || !CHANNELS.has(channel)) return undefined;
   if (typeof pageId !== 'string' || typeof userId !== 'string' || typeof dedupeKey !== 'string') return undefined;
   if (typeof timestamp !== 'number' || !Number.isFinite(timestamp) || !isObject(raw)) return undefined;
+  // The schema's record leaves a "__proto__" key out (JSON.parse makes it an own field): let it decide.
+  if (Object.hasOwn(raw, '__proto__')) return undefined;
   const event = { kind, channel, pageId, userId, timestamp, dedupeKey, raw } as InboxRecord['event'];
   return { source: value.source as InboxRecord['source'], event };
 }

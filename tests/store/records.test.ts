@@ -85,6 +85,14 @@ describe('inbox records read by hand', () => {
       { numRuns: 2000 },
     );
   });
+
+  it('leaves a "__proto__" key of raw out, as the schema does', () => {
+    const text =
+      '{"v":1,"source":"webhook","event":{"kind":"message","channel":"messaging","pageId":"p","userId":"u","timestamp":1,"dedupeKey":"d","raw":{"__proto__":{"x":1},"a":1}}}';
+    const got = decodeInboxRecord(text, 'test');
+    expect(got).toEqual({ type: 'record', record: inboxRecordSchema.parse(JSON.parse(text)) });
+    expect(got.type === 'record' && Object.hasOwn(got.record.event.raw, '__proto__')).toBe(false);
+  });
 });
 
 /** What Redis holds, written and read by hand: the formats on disk, including ones older and newer than this code. */
