@@ -14,8 +14,9 @@ export function createMetrics(sources: MetricsSources = {}) {
     registry,
     eventsReceived: new Counter({
       name: 'talkshop_webhook_events_received_total',
-      help: 'Webhook events accepted into the inbox, by kind and channel',
-      labelNames: ['kind', 'channel'] as const,
+      // `page` only when the deployment serves several Pages (PAGES_FILE): a one-Page deployment's series keep their labels.
+      help: 'Webhook events accepted into the inbox, by kind and channel (and page, when several are served)',
+      labelNames: ['kind', 'channel', 'page'] as const,
       registers,
     }),
     eventsDeduped: new Counter({
@@ -27,6 +28,12 @@ export function createMetrics(sources: MetricsSources = {}) {
       name: 'talkshop_webhook_events_ignored_total',
       help: 'Webhook events not routed (unknown kind, no user, malformed, not_page, other_page, too_old), by reason',
       labelNames: ['reason'] as const,
+      registers,
+    }),
+    eventsOtherPage: new Counter({
+      name: 'talkshop_webhook_events_other_page_total',
+      help: 'Webhook events for a Page this deployment does not serve (ignored), by page; past 100 Pages, page="other"',
+      labelNames: ['page'] as const,
       registers,
     }),
     requestsRejected: new Counter({

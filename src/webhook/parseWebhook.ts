@@ -108,8 +108,10 @@ export type ParseOutcome =
 
 /** What a signed body must also prove before its events are believed. */
 export interface Acceptance {
-  /** Events for any other Page are ignored: one app may be subscribed to several Pages. */
-  readonly pageId: string;
+  /** This deployment's Page, or its Pages (PAGES_FILE): events for any other Page are ignored, one app may be subscribed to several. */
+  readonly pageId: string | ReadonlySet<string>;
+  /** Told the Page of each event ignored as `other_page` (the webhook counts them by Page). */
+  readonly onOtherPage?: (pageId: string) => void;
   /** Events older than this (epoch ms) are ignored: their dedupe key may have expired, so a replay would apply again. */
   readonly oldestMs: number;
   /** More events than this in one body refuse the whole body (`too_many`), before any is parsed. */
@@ -160,6 +162,14 @@ export function dedupeKeyOf(kind: EventKind, channel: Channel, pageId: string, u
   return `c:${digest}`;
 }
 
+/** True when the event's Page is not served here (and then tells accept.onOtherPage which it is). */
+function otherPage(accept: Acceptance | undefined, pageId: string): boolean {
+  if (!accept) return false;
+  const served = typeof accept.pageId === 'string' ? pageId === accept.pageId : accept.pageId.has(pageId);
+  if (!served) accept.onOtherPage?.(pageId);
+  return !served;
+}
+
 function toEvent(
   value: unknown,
   channel: Channel,
@@ -172,7 +182,7 @@ function toEvent(
   const kind = kindOf(e);
   if (!kind) return 'unknown_kind';
   if (!pageId) return 'no_page';
-  if (accept && pageId !== accept.pageId) return 'other_page';
+  if (otherPage(accept, pageId)) return 'other_page';
   // Echoes are sent by the page, so the customer is the recipient.
   const user = kind === 'echo' ? e.recipient : e.sender;
   const userId = user?.id ?? user?.user_ref;
@@ -208,7 +218,7 @@ function feedEvents(
 ): void {
   for (const change of changes) {
     if (!pageId) ignored.push('no_page');
-    else if (accept && pageId !== accept.pageId) ignored.push('other_page');
+    else if (otherPage(accept, pageId)) ignored.push('other_page');
     else {
       const result = toFeedEvent(change, pageId, entryTime);
       if (typeof result === 'string') ignored.push(result);

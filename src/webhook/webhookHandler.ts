@@ -20,6 +20,11 @@ export interface WebhookDeps {
   /** How long the store recognises a redelivery; older events are ignored, since a replay of them would apply again. */
   readonly dedupeTtlSeconds: number;
   readonly inbox: InboxStore;
+  /**
+   * The other Pages this deployment serves (PAGES_FILE), each with the inbox under its own key
+   * prefix; `pageId` and `inbox` stay the environment's Page's. Unset = that Page alone.
+   */
+  readonly pages?: ReadonlyMap<string, InboxStore>;
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly now: () => number;
@@ -97,6 +102,7 @@ function reject(deps: WebhookDeps, res: ServerResponse, status: number, reason: 
 /** POST: verify, parse, dedupe + append durably, and only then answer 200. */
 async function receive(
   deps: WebhookDeps,
+  routes: Routes,
   received: ReturnType<typeof receivedCounter>,
   req: IncomingMessage,
   res: ServerResponse,
@@ -126,7 +132,8 @@ async function receive(
   }
   const now = deps.now();
   const parsed = parseWebhook(body, now, {
-    pageId: deps.pageId,
+    pageId: routes.served,
+    onOtherPage: routes.otherPage,
     oldestMs: now - deps.dedupeTtlSeconds * 1000,
     maxEvents: deps.maxEvents,
   });
@@ -148,24 +155,73 @@ async function receive(
     dedupeKey: event.dedupeKey,
     record: { source: 'webhook', event },
   }));
-  const outcome = requests.length > 0 ? await deps.inbox.append(requests) : { appended: 0, duplicates: 0 };
-  for (const e of parsed.events) received(e.kind, e.channel).inc();
+  const outcome = await append(deps, routes, requests);
+  for (const e of parsed.events) received(e.kind, e.channel, routes.several ? e.pageId : undefined).inc();
   if (outcome.duplicates > 0) deps.metrics.eventsDeduped.inc(outcome.duplicates);
   reply(res, 200, 'EVENT_RECEIVED');
 }
 
 /**
- * The received counter of one (kind, channel), looked up once: prom-client otherwise hashes the
- * label object on every increment, once per event on the hottest path.
+ * The received counter of one (kind, channel[, page]), looked up once: prom-client otherwise hashes
+ * the label object on every increment, once per event on the hottest path. Only served Pages reach
+ * it, so the page label's values are bounded by the configuration.
  */
-function receivedCounter(metrics: Metrics): (kind: string, channel: string) => { inc(): void } {
+function receivedCounter(metrics: Metrics): (kind: string, channel: string, page: string | undefined) => { inc(): void } {
   const children = new Map<string, { inc(): void }>();
-  return (kind, channel) => {
-    const key = `${kind} ${channel}`;
+  return (kind, channel, page) => {
+    const key = `${kind} ${channel} ${page ?? ''}`;
     let child = children.get(key);
-    if (!child) children.set(key, (child = metrics.eventsReceived.labels({ kind, channel })));
+    if (!child)
+      children.set(
+        key,
+        (child = metrics.eventsReceived.labels(page === undefined ? { kind, channel } : { kind, channel, page })),
+      );
     return child;
   };
+}
+
+/** Which Pages the webhook serves and where each one's events go. */
+interface Routes {
+  readonly served: string | ReadonlySet<string>;
+  readonly several: boolean;
+  readonly inboxOf: (pageId: string) => InboxStore | undefined;
+  readonly otherPage: (pageId: string) => void;
+}
+
+/** Signed bodies only reach here, so other Pages are Meta's (subscribed to our app); still, their labels are capped. */
+const OTHER_PAGE_LABELS = 100;
+
+function routesOf(deps: WebhookDeps): Routes {
+  const pages = deps.pages ?? new Map<string, InboxStore>();
+  const labelled = new Set<string>();
+  return {
+    served: pages.size === 0 ? deps.pageId : new Set([deps.pageId, ...pages.keys()]),
+    several: pages.size > 0,
+    inboxOf: (pageId) => (pageId === deps.pageId ? deps.inbox : pages.get(pageId)),
+    otherPage: (pageId) => {
+      if (labelled.size < OTHER_PAGE_LABELS) labelled.add(pageId);
+      deps.metrics.eventsOtherPage.inc({ page: labelled.has(pageId) ? pageId : 'other' });
+    },
+  };
+}
+
+/** Appends each Page's events to its own inbox (one call for a one-Page deployment, as ever). */
+async function append(
+  deps: WebhookDeps,
+  routes: Routes,
+  requests: readonly AppendRequest[],
+): Promise<{ appended: number; duplicates: number }> {
+  if (requests.length === 0) return { appended: 0, duplicates: 0 };
+  if (!routes.several) return deps.inbox.append(requests);
+  const byInbox = new Map<InboxStore, AppendRequest[]>();
+  for (const r of requests) {
+    const inbox = routes.inboxOf(r.record.event.pageId) ?? deps.inbox;
+    const list = byInbox.get(inbox);
+    if (list) list.push(r);
+    else byInbox.set(inbox, [r]);
+  }
+  const outcomes = await Promise.all([...byInbox].map(([inbox, list]) => inbox.append(list)));
+  return outcomes.reduce((a, b) => ({ appended: a.appended + b.appended, duplicates: a.duplicates + b.duplicates }));
 }
 
 /**
@@ -175,13 +231,14 @@ function receivedCounter(metrics: Metrics): (kind: string, channel: string) => {
  */
 export function createWebhookHandler(deps: WebhookDeps): Handler {
   const received = receivedCounter(deps.metrics);
+  const routes = routesOf(deps);
   return (req, res) => {
     if (req.method === 'GET') return verifyHandshake(deps, req, res);
     if (req.method !== 'POST') {
       res.setHeader('allow', 'GET, POST');
       return reject(deps, res, 405, 'method', 'Method not allowed: use GET (verification) or POST (events)');
     }
-    receive(deps, received, req, res).catch((err: unknown) => {
+    receive(deps, routes, received, req, res).catch((err: unknown) => {
       if (res.headersSent) return;
       if (err instanceof StoreUnavailableError) {
         deps.logger.warn({ err: err.message }, 'webhook could not store events; answering 503 so Meta redelivers');
