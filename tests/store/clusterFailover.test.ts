@@ -121,4 +121,19 @@ describeOnCluster('Redis Cluster: partitions and failover', () => {
       expect(roles.find((n) => n.port === victim)).toMatchObject({ role: 'replica', masterPort: promoted });
     }, 120_000);
   });
+
+  it('a service on the cluster stops while a master is down (its per-partition reads and connections included)', async () => {
+    const prefix = uniquePrefix('stop');
+    const service = await startService(testConfig({ REDIS_URL: cluster.url, REDIS_KEY_PREFIX: prefix }));
+    await waitFor('the worker to hold partitions', () => ((service.worker?.heldPartitions.length ?? 0) > 0 ? true : undefined));
+    const masters = (await cluster.nodes()).filter((n) => n.role === 'master' && !n.failed);
+    await cluster.kill(masters[0]!.port);
+    await waitFor('the service to notice', () =>
+      service.store.ping().then(
+        () => undefined,
+        (err: unknown) => err,
+      ),
+    );
+    await service.stop();
+  }, 60_000);
 });
