@@ -8,6 +8,8 @@
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DEMO_SHOP_PORT_ENV } from '../../src/cli/demoShop';
+import { freePort } from '../support/freePort';
 import { demoReady, runCli, stopRun, type CliRun } from '../support/spawnDemo';
 import { waitFor } from '../support/webhookClient';
 
@@ -21,9 +23,11 @@ function row(lines: readonly string[], label: string): number | undefined {
 
 let cwd: string;
 let demo: CliRun | undefined;
-const env = { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' };
+// The fake shop on a port of its own: anything else here using the shop flows' 3939 would print in this demo's log.
+let env: Record<string, string>;
 
-beforeAll(() => {
+beforeAll(async () => {
+  env = { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', [DEMO_SHOP_PORT_ENV]: String(await freePort()) };
   cwd = mkdtempSync(join(tmpdir(), 'talkshop-demo-broadcast-'));
   symlinkSync(join(ROOT, 'flows'), join(cwd, 'flows'));
   symlinkSync(join(ROOT, 'broadcasts'), join(cwd, 'broadcasts'));
