@@ -64,6 +64,12 @@ export interface RedisCluster {
    * says cluster_state:ok. Returns the promoted replica's port.
    */
   failover(masterPort: number): Promise<number>;
+  /**
+   * Moves the hash slot of `key` to the master on `toPort`, keys and all, as a resharding does
+   * (IMPORTING/MIGRATING, MIGRATE in batches, SETSLOT NODE on every master): meanwhile clients get
+   * ASK and TRYAGAIN, then MOVED.
+   */
+  moveSlot(key: string, toPort: number): Promise<void>;
   /** Waits until every live node says cluster_state:ok, knows all slots, and every live replica is in sync. */
   waitHealthy(): Promise<void>;
   /** Kills every node and removes the directory. */
@@ -179,6 +185,24 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       });
       await waitHealthy();
       return promoted;
+    },
+    moveSlot: async (key, toPort) => {
+      const any = clientPorts.find(alive) ?? 0;
+      const slot = await cli(any, 'CLUSTER', 'KEYSLOT', key);
+      const fromPort = await cluster.masterOf(key);
+      if (fromPort === toPort) return;
+      const all = await nodes();
+      const idOf = (port: number) => all.find((n) => n.port === port)?.id ?? '';
+      await cli(toPort, 'CLUSTER', 'SETSLOT', slot, 'IMPORTING', idOf(fromPort));
+      await cli(fromPort, 'CLUSTER', 'SETSLOT', slot, 'MIGRATING', idOf(toPort));
+      for (;;) {
+        const keys = (await cli(fromPort, 'CLUSTER', 'GETKEYSINSLOT', slot, '100')).split('\n').filter((k) => k !== '');
+        if (keys.length === 0) break;
+        await cli(fromPort, 'MIGRATE', '127.0.0.1', String(toPort), '', '0', '5000', 'KEYS', ...keys);
+      }
+      const masters = all.filter((n) => n.role === 'master' && !n.failed).map((n) => n.port);
+      for (const port of [toPort, fromPort, ...masters.filter((p) => p !== toPort && p !== fromPort)])
+        await cli(port, 'CLUSTER', 'SETSLOT', slot, 'NODE', idOf(toPort));
     },
     waitHealthy,
     stop: async () => {

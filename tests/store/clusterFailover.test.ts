@@ -11,11 +11,30 @@ import { startFakeGraphApi, type FakeGraphApi } from '../../src/emulator/fakeGra
 import { keysFor } from '../../src/store/keys';
 import { partitionOf } from '../../src/store/partitionOf';
 import { startService, type RunningService } from '../../src/server';
-import { deleteClusterPrefix, describeOnCluster } from '../support/clusterStore';
+import { StoreUnavailableError } from '../../src/errors';
+import type { AppendRequest } from '../../src/store/ports';
+import { deleteClusterPrefix, describeOnCluster, openClusterStore } from '../support/clusterStore';
 import { TEST_PAGE, TEST_SECRET, testConfig, uniquePrefix } from '../support/testEnv';
 import { postSigned, waitFor } from '../support/webhookClient';
 
 let cluster: RedisCluster;
+
+const message = (i: number): AppendRequest => ({
+  partition: 0,
+  dedupeKey: `mid:rs-${i}`,
+  record: {
+    source: 'webhook',
+    event: {
+      kind: 'message',
+      channel: 'messaging',
+      pageId: 'page',
+      userId: 'u',
+      timestamp: 1_700_000_000_000 + i,
+      dedupeKey: `mid:rs-${i}`,
+      raw: { message: { mid: `rs-${i}`, text: 'hi' } },
+    },
+  },
+});
 
 beforeAll(async () => {
   cluster = await startRedisCluster();
@@ -46,6 +65,49 @@ describeOnCluster('Redis Cluster: partitions and failover', () => {
     expect(perMaster.size).toBe(3);
     // 16384 slots split in three ranges; 64 hash tags land 21 ± a few per master.
     for (const n of perMaster.values()) expect(n).toBeGreaterThanOrEqual(12);
+  });
+
+  it("a partition's slot moved to another master mid-traffic (ASK, TRYAGAIN, then MOVED): every append lands once, in order", async () => {
+    const prefix = uniquePrefix('reshard');
+    const store = await openClusterStore(prefix, { nodes: cluster.nodeList });
+    try {
+      const key = keysFor(prefix).inbox(0);
+      const [from] = await mastersOf([key]);
+      const to = (await cluster.nodes()).find((n) => n.role === 'master' && !n.failed && n.port !== from)!.port;
+      let n = 0;
+      let outages = 0;
+      let moving = true;
+      /** Appends item i, again after an outage (the dedupe keeps a retried append once). */
+      const appendOne = async (i: number): Promise<void> => {
+        for (;;) {
+          try {
+            await store.inbox.append([message(i)]);
+            return;
+          } catch (err) {
+            if (!(err instanceof StoreUnavailableError)) throw err;
+            outages += 1;
+            await new Promise((r) => setTimeout(r, 20));
+          }
+        }
+      };
+      const writer = (async () => {
+        while (moving || n < 60) await appendOne(n++);
+      })();
+      await waitFor('some appends before the move', () => (n >= 20 ? true : undefined));
+      await cluster.moveSlot(key, to);
+      moving = false;
+      await writer;
+      expect((await mastersOf([key]))[0]).toBe(to);
+      const items = await store.inbox.readNew(new Map([[0, '0-0']]), 100_000, 100);
+      expect(items.map((item) => (item.type === 'item' ? item.record.event.dedupeKey : item.type))).toEqual(
+        Array.from({ length: n }, (_, i) => `mid:rs-${i}`),
+      );
+      // Outages meanwhile (TRYAGAIN while a partition's keys are split between the nodes) were retried: `outages` of them.
+      expect(outages).toBeGreaterThanOrEqual(0);
+    } finally {
+      await store.close();
+      await deleteClusterPrefix(prefix, cluster.nodeList);
+    }
   });
 
   describe('a master killed mid-traffic, REDIS_WAIT_REPLICAS=1', () => {
