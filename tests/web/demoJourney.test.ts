@@ -5,7 +5,9 @@
  * then a valid email and is subscribed; reacts to a message; asks for a person; the agent's Page
  * Inbox shows the thread with the customer's state, the agent replies and the customer sees it;
  * Done hands the thread back and the bot answers again; the marketer sends a broadcast, sees its
- * counts, and the customer gets it. Assertions are on what is rendered.
+ * counts, and the customer gets it. Assertions are on what is rendered. The demo runs on Redis
+ * (`--redis`, a private redis-server of its own), so the page is proven on the durable store too;
+ * the other page tests run it in memory.
  * Screenshots go to dist/test-artifacts/ (TEST_ARTIFACTS_DIR moves them); with UPDATE_SCREENSHOT=1
  * the README's docs/demo-screenshot.png is written too (a normal run leaves the tree as it is).
  * Every wait is on a condition.
@@ -16,6 +18,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { DEMO_SHOP_PORT_ENV } from '../../src/cli/demoShop';
 import { freePort } from '../support/freePort';
+import { startPrivateRedis, type PrivateRedis } from '../support/privateRedis';
 import { demoReady, runCli, stopRun, type CliRun } from '../support/spawnDemo';
 import { waitFor } from '../support/webhookClient';
 
@@ -30,6 +33,7 @@ const WAIT = { timeout: 60_000 };
 
 let cwd: string;
 let demo: CliRun;
+let redis: PrivateRedis;
 let browser: Browser;
 let page: Page;
 let pageUrl: string;
@@ -40,12 +44,14 @@ beforeAll(async () => {
   cwd = mkdtempSync(join(tmpdir(), 'talkshop-demo-journey-'));
   symlinkSync(join(ROOT, 'flows'), join(cwd, 'flows'));
   mkdirSync(ARTIFACTS, { recursive: true });
+  redis = await startPrivateRedis(await freePort(), { dir: cwd });
   demo = runCli(
-    ['demo'],
+    ['demo', '--redis', redis.url],
     { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', [DEMO_SHOP_PORT_ENV]: String(await freePort()) },
     cwd,
   );
   await demoReady(demo);
+  expect(demo.logs[0]).toMatchObject({ store: 'redis' });
   const line = await waitFor('the page line of the banner', () => demo.lines.find((l) => l.startsWith('  page      ')));
   pageUrl = /(http:\/\/127\.0\.0\.1:\d+\/demo\/)/.exec(line)?.[1] ?? '';
   expect(pageUrl).not.toBe('');
@@ -57,6 +63,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   if (demo) await stopRun(demo);
+  await redis?.kill();
   rmSync(cwd, { recursive: true, force: true });
 });
 
