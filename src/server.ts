@@ -26,7 +26,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from './runtime/worker';
 import { createMemoryStore } from './store/memory/memoryStore';
 import { keysFor } from './store/keys';
-import type { OwnedStore, Store } from './store/ports';
+import type { InboxStore, OwnedStore, Store } from './store/ports';
 import { createRedisStore } from './store/redis/redisStore';
 import { createWebhookHandler } from './webhook/webhookHandler';
 
@@ -59,6 +59,8 @@ export interface StartOptions {
   readonly requireOwnStore?: boolean;
   /** The demo's own routes on this listener (its GET /demo/clock): true when it answered the request. */
   readonly routes?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /** The other Pages this webhook serves (PAGES_FILE, src/pagesService.ts), each with the inbox under its key prefix. */
+  readonly pageInboxes?: ReadonlyMap<string, InboxStore>;
 }
 
 /** Loads and lints FLOWS_DIR; refuses to start on any error, naming file, line, node and fix. */
@@ -340,6 +342,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
           maxEvents: config.WEBHOOK_MAX_EVENTS,
           dedupeTtlSeconds: config.DEDUPE_TTL_SECONDS,
           inbox: store.inbox,
+          ...(options.pageInboxes?.size ? { pages: options.pageInboxes } : {}),
           metrics,
           logger,
           now,

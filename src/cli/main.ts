@@ -1,7 +1,11 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { config as loadDotenv } from 'dotenv';
-import { loadConfig } from '../config/config';
+import { loadConfig, type Config } from '../config/config';
+import { loadPagesConfig, type PagesConfig } from '../config/pagesConfig';
+import { loadFlows } from '../flows/loadFlows';
+import { formatProblem } from '../flows/problem';
+import { startPagesService } from '../pagesService';
 import { ConfigError, TalkshopError } from '../errors';
 import { openStoreFromConfig, startService, WEBHOOK_PATH } from '../server';
 import { DEMO_ADMIN_TOKEN, DEMO_IDENTITY, demoEnv, describeIgnored } from './demoEnv';
@@ -27,6 +31,20 @@ function configOrExit(env: Record<string, string | undefined>) {
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`${err.message}\nSee .env.example for every variable and what it expects.\n`);
+    process.exit(2);
+  }
+}
+
+function pagesOrExit(config: Config): PagesConfig {
+  const checkFlows = (dir: string) => {
+    const result = loadFlows(dir);
+    return result.ok ? [] : result.problems.filter((p) => p.severity === 'error').map(formatProblem);
+  };
+  try {
+    return loadPagesConfig(config, process.env, { checkFlows });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${err.message}\nSee docs/pages.md for PAGES_FILE.\n`);
     process.exit(2);
   }
 }
@@ -80,7 +98,9 @@ program
   .command('serve')
   .description('run the service with the configuration in the environment (.env is read)')
   .action(async () => {
-    const service = await startService(configOrExit(process.env));
+    const config = configOrExit(process.env);
+    // One Page (no PAGES_FILE): startService as ever. Several: each Page's flows linted first, every problem at once.
+    const service = config.PAGES_FILE ? await startPagesService(config, pagesOrExit(config)) : await startService(config);
     stopOnSignals(service.stop);
   });
 

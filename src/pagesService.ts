@@ -1,0 +1,117 @@
+import type { Config } from './config/config';
+import type { PageConfig, PagesConfig } from './config/pagesConfig';
+import { ConfigError } from './errors';
+import { createLogger, type Logger } from './logger';
+import { openStoreFromConfig, startService, type RunningService, type StartOptions } from './server';
+import type { InboxStore, Store } from './store/ports';
+
+/**
+ * Several Pages in one process (issue #18 item 2; docs/pages.md). The environment's Page runs as
+ * the one service always has (public listener, webhook, admin API); every other Page gets a service
+ * of its own for its worker, built by the same composition root from a Config that is that Page's
+ * (its id, token, app secret for appsecret_proof, flows, key prefix, send rates; so its store, Graph
+ * client, rate bucket, sender and partitions are its own), with no webhook, no admin API and its
+ * ops listener on a loopback port of its own. The one webhook routes each entry to its Page's inbox.
+ *
+ * Not yet shared: each Page has its own Redis connections and its own metrics registry (only the
+ * environment's Page's metrics are on /metrics). A Page on another app than MESSENGER_APP_ID is
+ * refused: the webhook verifies signatures with MESSENGER_APP_SECRET alone.
+ */
+
+/** The Config one Page's service runs with: the deployment's settings, that Page's identity and limits. */
+export function configOfPage(config: Config, page: PageConfig, role: Config['ROLE']): Config {
+  return Object.freeze({
+    ...config,
+    ROLE: role,
+    MESSENGER_PAGE_ID: page.id,
+    MESSENGER_ACCESS_TOKEN: page.accessToken,
+    MESSENGER_APP_ID: page.appId,
+    MESSENGER_APP_SECRET: page.appSecret,
+    FLOWS_DIR: page.flowsDir,
+    REDIS_KEY_PREFIX: page.keyPrefix,
+    SEND_RATE_PER_SEC: page.rates.text,
+    SEND_MEDIA_RATE_PER_SEC: page.rates.media,
+    SEND_BURST: page.rates.burst,
+    // Only the environment's Page listens in public and answers the admin API.
+    PORT: 0,
+    HOST: '127.0.0.1',
+    ADMIN_TOKEN: undefined,
+    ADMIN_TOKENS: undefined,
+  });
+}
+
+export interface PagesService {
+  /** The environment's Page's service: its port is the deployment's public port. */
+  readonly main: RunningService;
+  /** Every other Page's worker service (none with ROLE=web), by Page id. */
+  readonly pages: ReadonlyMap<string, RunningService>;
+  stop(): Promise<void>;
+}
+
+/** What the per-Page pieces cannot do yet; refused at start-up rather than half-served. */
+function unsupported(pages: PagesConfig): string[] {
+  return pages.pages.flatMap((p) => [
+    ...(p.app !== 'default' ? [`Page ${p.id}: app "${p.app}": only MESSENGER_APP_ID's Pages are served yet`] : []),
+    ...(p.settingsFile !== undefined
+      ? [`Page ${p.id}: settings: a settings file apart from the flows folder is not served yet`]
+      : []),
+  ]);
+}
+
+/**
+ * Starts every configured Page. With one Page (no PAGES_FILE) this is startService, unchanged.
+ * `options` (tests: now, graph) apply to every Page; `logger` becomes each Page's child `{page}`.
+ */
+export async function startPagesService(config: Config, pages: PagesConfig, options: StartOptions = {}): Promise<PagesService> {
+  const home = pages.page(config.MESSENGER_PAGE_ID);
+  const others = pages.pages.filter((p) => p.id !== config.MESSENGER_PAGE_ID);
+  if (!home || others.length === 0) {
+    const main = await startService(config, options);
+    return { main, pages: new Map(), stop: main.stop };
+  }
+  const problems = unsupported(pages);
+  if (problems.length > 0) throw new ConfigError(problems);
+  const logger: Logger = options.logger ?? createLogger(config.LOG_LEVEL, { role: config.ROLE });
+  const started: RunningService[] = [];
+  const stores: Store[] = [];
+  let main: RunningService | undefined;
+  // The webhook first (nothing new comes in), then every Page's worker finishes what it holds.
+  const stopAll = async () => {
+    await main?.stop();
+    await Promise.all(started.map((s) => s.stop()));
+    await Promise.all(stores.map((s) => s.close()));
+  };
+  try {
+    const inboxes = new Map<string, InboxStore>();
+    const workers = new Map<string, RunningService>();
+    for (const page of others) {
+      const pageLogger = logger.child({ page: page.id });
+      if (config.ROLE === 'web') {
+        // No worker here: only the inbox the webhook appends to, claimed for its Page.
+        const store = await openStoreFromConfig(configOfPage(config, page, 'web'), pageLogger);
+        stores.push(store);
+        inboxes.set(page.id, store.inbox);
+      } else {
+        // A test's store, Graph client or handler is one Page's: every other Page builds its own.
+        const service = await startService(configOfPage(config, page, 'worker'), {
+          ...(options.now ? { now: options.now } : {}),
+          logger: pageLogger,
+        });
+        started.push(service);
+        workers.set(page.id, service);
+        inboxes.set(page.id, service.store.inbox);
+      }
+    }
+    const homeConfig = Object.freeze({
+      ...configOfPage(config, home, config.ROLE),
+      ...{ PORT: config.PORT, HOST: config.HOST, ADMIN_TOKEN: config.ADMIN_TOKEN, ADMIN_TOKENS: config.ADMIN_TOKENS },
+    });
+    main = await startService(homeConfig, { ...options, logger: logger.child({ page: home.id }), pageInboxes: inboxes });
+    logger.info({ pages: pages.pages.map((p) => ({ page: p.id, keyPrefix: p.keyPrefix })) }, 'serving several Pages');
+    let stopping: Promise<void> | undefined;
+    return { main, pages: workers, stop: () => (stopping ??= stopAll()) };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
