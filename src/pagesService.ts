@@ -1,5 +1,5 @@
 import type { Config } from './config/config';
-import type { PageConfig, PagesConfig } from './config/pagesConfig';
+import { pageFromEnv, type PageConfig, type PagesConfig } from './config/pagesConfig';
 import { ConfigError } from './errors';
 import { createLogger, type Logger } from './logger';
 import { openStoreFromConfig, startService, type RunningService, type StartOptions } from './server';
@@ -50,12 +50,9 @@ export interface PagesService {
 
 /** What the per-Page pieces cannot do yet; refused at start-up rather than half-served. */
 function unsupported(pages: PagesConfig): string[] {
-  return pages.pages.flatMap((p) => [
-    ...(p.app !== 'default' ? [`Page ${p.id}: app "${p.app}": only MESSENGER_APP_ID's Pages are served yet`] : []),
-    ...(p.settingsFile !== undefined
-      ? [`Page ${p.id}: settings: a settings file apart from the flows folder is not served yet`]
-      : []),
-  ]);
+  return pages.pages.flatMap((p) =>
+    p.app !== 'default' ? [`Page ${p.id}: app "${p.app}": only MESSENGER_APP_ID's Pages are served yet`] : [],
+  );
 }
 
 /**
@@ -63,14 +60,20 @@ function unsupported(pages: PagesConfig): string[] {
  * `options` (tests: now, graph) apply to every Page; `logger` becomes each Page's child `{page}`.
  */
 export async function startPagesService(config: Config, pages: PagesConfig, options: StartOptions = {}): Promise<PagesService> {
-  const home = pages.page(config.MESSENGER_PAGE_ID);
+  const home = pages.page(config.MESSENGER_PAGE_ID) ?? pageFromEnv(config);
   const others = pages.pages.filter((p) => p.id !== config.MESSENGER_PAGE_ID);
-  if (!home || others.length === 0) {
-    const main = await startService(config, options);
-    return { main, pages: new Map(), stop: main.stop };
-  }
   const problems = unsupported(pages);
   if (problems.length > 0) throw new ConfigError(problems);
+  // The environment's Page as the file may have set it (flows, token, settings), on the public listener.
+  const homeConfig = Object.freeze({
+    ...configOfPage(config, home, config.ROLE),
+    ...{ PORT: config.PORT, HOST: config.HOST, ADMIN_TOKEN: config.ADMIN_TOKEN, ADMIN_TOKENS: config.ADMIN_TOKENS },
+  });
+  const homeSettings = home.settingsFile === undefined ? {} : { settingsFile: home.settingsFile };
+  if (others.length === 0) {
+    const only = await startService(homeConfig, { ...options, ...homeSettings });
+    return { main: only, pages: new Map(), stop: only.stop };
+  }
   const logger: Logger = options.logger ?? createLogger(config.LOG_LEVEL, { role: config.ROLE });
   const started: RunningService[] = [];
   const stores: Store[] = [];
@@ -95,6 +98,7 @@ export async function startPagesService(config: Config, pages: PagesConfig, opti
         // A test's store, Graph client or handler is one Page's: every other Page builds its own.
         const service = await startService(configOfPage(config, page, 'worker'), {
           ...(options.now ? { now: options.now } : {}),
+          ...(page.settingsFile === undefined ? {} : { settingsFile: page.settingsFile }),
           logger: pageLogger,
         });
         started.push(service);
@@ -102,11 +106,12 @@ export async function startPagesService(config: Config, pages: PagesConfig, opti
         inboxes.set(page.id, service.store.inbox);
       }
     }
-    const homeConfig = Object.freeze({
-      ...configOfPage(config, home, config.ROLE),
-      ...{ PORT: config.PORT, HOST: config.HOST, ADMIN_TOKEN: config.ADMIN_TOKEN, ADMIN_TOKENS: config.ADMIN_TOKENS },
+    main = await startService(homeConfig, {
+      ...options,
+      ...homeSettings,
+      logger: logger.child({ page: home.id }),
+      pageInboxes: inboxes,
     });
-    main = await startService(homeConfig, { ...options, logger: logger.child({ page: home.id }), pageInboxes: inboxes });
     logger.info({ pages: pages.pages.map((p) => ({ page: p.id, keyPrefix: p.keyPrefix })) }, 'serving several Pages');
     let stopping: Promise<void> | undefined;
     return { main, pages: workers, stop: () => (stopping ??= stopAll()) };

@@ -61,11 +61,13 @@ export interface StartOptions {
   readonly routes?: (req: IncomingMessage, res: ServerResponse) => boolean;
   /** The other Pages this webhook serves (PAGES_FILE, src/pagesService.ts), each with the inbox under its key prefix. */
   readonly pageInboxes?: ReadonlyMap<string, InboxStore>;
+  /** A settings file in place of FLOWS_DIR's (a Page sharing a flows folder, PAGES_FILE). */
+  readonly settingsFile?: string;
 }
 
 /** Loads and lints FLOWS_DIR; refuses to start on any error, naming file, line, node and fix. */
-function loadFlowSet(config: Config, logger: Logger): FlowSet {
-  const result = loadFlows(config.FLOWS_DIR);
+function loadFlowSet(config: Config, logger: Logger, settingsFile: string | undefined): FlowSet {
+  const result = loadFlows(config.FLOWS_DIR, settingsFile === undefined ? {} : { settingsFile });
   if (!result.ok) throw new FlowsInvalidError(config.FLOWS_DIR, result.problems.map(formatProblem));
   for (const w of result.warnings) logger.warn({ file: w.file, line: w.line, flow: w.flow, node: w.node, fix: w.fix }, w.message);
   logger.info({ flows: [...result.flowSet.flows.keys()], dir: config.FLOWS_DIR }, 'flows loaded');
@@ -194,7 +196,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
   const metrics = createMetrics({ pendingCounts: () => store.inbox.pendingCounts(partitions) });
   const ownGraph = runsWorker && !options.graph ? createGraphClient(graphClientOptions(config, { logger, metrics })) : undefined;
   const graph = runsWorker ? (options.graph ?? ownGraph) : undefined;
-  const flowSet = runsWorker ? loadFlowSet(config, logger) : undefined;
+  const flowSet = runsWorker ? loadFlowSet(config, logger, options.settingsFile) : undefined;
   const store = options.store ?? (await openStore(config, logger, options.requireOwnStore ?? false));
   const book = flowSet && store.broadcasts ? new BroadcastBook(store.broadcasts, flowSet.settings) : undefined;
   const handler = runsWorker ? (options.handler ?? (flowSet && flowHandlerOf(config, flowSet, graph, book))) : undefined;

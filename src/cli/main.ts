@@ -36,8 +36,8 @@ function configOrExit(env: Record<string, string | undefined>) {
 }
 
 function pagesOrExit(config: Config): PagesConfig {
-  const checkFlows = (dir: string) => {
-    const result = loadFlows(dir);
+  const checkFlows = (dir: string, settingsFile: string | undefined) => {
+    const result = loadFlows(dir, settingsFile === undefined ? {} : { settingsFile });
     return result.ok ? [] : result.problems.filter((p) => p.severity === 'error').map(formatProblem);
   };
   try {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { basename, extname, join, relative } from 'node:path';
+import { basename, dirname, extname, join, relative } from 'node:path';
 import type { z } from 'zod';
 import { buildFlowSet, type FlowSet, type LoadedFlow } from '../engine/flowSet';
 import { flowSchema, settingsSchema, type Settings } from '../engine/flowSchema';
@@ -71,7 +71,11 @@ function loadSettings(dir: string, names: readonly string[]): { settings?: Setti
     };
   }
   if (!found[0]) return { settings: settingsSchema.parse({}), problems: [] };
-  const f = parseFile(dir, found[0]);
+  return settingsOf(parseFile(dir, found[0]));
+}
+
+/** One settings file, parsed and validated. */
+function settingsOf(f: ParsedFile): { settings?: Settings; parsed?: ParsedFile; problems: Problem[] } {
   if (f.doc.errors.length > 0) return { problems: syntaxProblems(f) };
   const parsed = settingsSchema.safeParse(f.doc.toJS() ?? {});
   return parsed.success
@@ -83,7 +87,7 @@ function loadSettings(dir: string, names: readonly string[]): { settings?: Setti
  * Reads every flow file in `dir`, validates it, lints the whole set and builds the FlowSet the
  * engine runs. Any error refuses the load (start-up stops; `flows check` exits non-zero).
  */
-export function loadFlows(dir: string): LoadOutcome {
+export function loadFlows(dir: string, options: { readonly settingsFile?: string } = {}): LoadOutcome {
   // The Messenger Profile (talkshop profile sync) sits beside the flows but is not one.
   const listed = listDir(
     dir,
@@ -93,7 +97,14 @@ export function loadFlows(dir: string): LoadOutcome {
   );
   if (!listed.ok) return listed;
   const { names } = listed;
-  const { settings, parsed: settingsFile, problems } = loadSettings(dir, names);
+  // A Page sharing a flows folder with others may bring settings of its own (PAGES_FILE, docs/pages.md):
+  // they replace the folder's settings file, which is then not read.
+  const own = options.settingsFile;
+  const {
+    settings,
+    parsed: settingsFile,
+    problems,
+  } = own === undefined ? loadSettings(dir, names) : settingsOf(parseFile(dirname(own), basename(own)));
   // The settings file is located like a flow, so its lint problems name their line too.
   const files = new Map<string, ParsedFile>(settingsFile ? [[settingsFile.file, settingsFile]] : []);
   const loaded: LoadedFlow[] = [];

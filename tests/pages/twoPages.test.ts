@@ -65,8 +65,13 @@ beforeAll(async () => {
       '',
     ].join('\n'),
   );
-  writeFileSync(join(dir, 'flows-b', 'settings.yaml'), 'default_flow: b_main\n');
-  writeFileSync(join(dir, 'pages.yaml'), `pages:\n  - id: "${B}"\n    token_env: PAGE_B_TOKEN\n    flows: flows-b\n`);
+  // The folder's own settings name a flow that does not exist: B starts only if its own settings replace them.
+  writeFileSync(join(dir, 'flows-b', 'settings.yaml'), 'default_flow: nowhere\n');
+  writeFileSync(join(dir, 'settings-b.yaml'), 'default_flow: b_main\n');
+  writeFileSync(
+    join(dir, 'pages.yaml'),
+    `pages:\n  - id: "${B}"\n    token_env: PAGE_B_TOKEN\n    flows: flows-b\n    settings: settings-b.yaml\n`,
+  );
   fakes = {};
   for (const page of [A, B])
     fakes[page] = await startFakeGraphApi({
