@@ -1,6 +1,5 @@
 import type { Config } from './config/config';
 import { pageFromEnv, type PageConfig, type PagesConfig } from './config/pagesConfig';
-import { ConfigError } from './errors';
 import { createLogger, type Logger } from './logger';
 import { openStoreFromConfig, startService, type RunningService, type StartOptions } from './server';
 import type { InboxStore, Store } from './store/ports';
@@ -13,9 +12,9 @@ import type { InboxStore, Store } from './store/ports';
  * client, rate bucket, sender and partitions are its own), with no webhook, no admin API and its
  * ops listener on a loopback port of its own. The one webhook routes each entry to its Page's inbox.
  *
+ * Pages on several apps: the webhook believes a body for the Pages of the app whose secret signed it.
  * Not yet shared: each Page has its own Redis connections and its own metrics registry (only the
- * environment's Page's metrics are on /metrics). A Page on another app than MESSENGER_APP_ID is
- * refused: the webhook verifies signatures with MESSENGER_APP_SECRET alone.
+ * environment's Page's metrics are on /metrics).
  */
 
 /** The Config one Page's service runs with: the deployment's settings, that Page's identity and limits. */
@@ -48,11 +47,16 @@ export interface PagesService {
   stop(): Promise<void>;
 }
 
-/** What the per-Page pieces cannot do yet; refused at start-up rather than half-served. */
-function unsupported(pages: PagesConfig): string[] {
-  return pages.pages.flatMap((p) =>
-    p.app !== 'default' ? [`Page ${p.id}: app "${p.app}": only MESSENGER_APP_ID's Pages are served yet`] : [],
-  );
+/** The apps other than the environment's, each with its Pages' ids and its secret (the webhook's signature check). */
+function otherApps(pages: PagesConfig, home: PageConfig): { secret: string; pageIds: string[] }[] {
+  const apps = new Map<string, { secret: string; pageIds: string[] }>();
+  for (const p of pages.pages) {
+    if (p.app === home.app) continue;
+    const app = apps.get(p.app) ?? { secret: p.appSecret, pageIds: [] };
+    app.pageIds.push(p.id);
+    apps.set(p.app, app);
+  }
+  return [...apps.values()];
 }
 
 /**
@@ -62,8 +66,6 @@ function unsupported(pages: PagesConfig): string[] {
 export async function startPagesService(config: Config, pages: PagesConfig, options: StartOptions = {}): Promise<PagesService> {
   const home = pages.page(config.MESSENGER_PAGE_ID) ?? pageFromEnv(config);
   const others = pages.pages.filter((p) => p.id !== config.MESSENGER_PAGE_ID);
-  const problems = unsupported(pages);
-  if (problems.length > 0) throw new ConfigError(problems);
   // The environment's Page as the file may have set it (flows, token, settings), on the public listener.
   const homeConfig = Object.freeze({
     ...configOfPage(config, home, config.ROLE),
@@ -111,6 +113,7 @@ export async function startPagesService(config: Config, pages: PagesConfig, opti
       ...homeSettings,
       logger: logger.child({ page: home.id }),
       pageInboxes: inboxes,
+      pageApps: otherApps(pages, home),
     });
     logger.info({ pages: pages.pages.map((p) => ({ page: p.id, keyPrefix: p.keyPrefix })) }, 'serving several Pages');
     let stopping: Promise<void> | undefined;

@@ -61,6 +61,8 @@ export interface StartOptions {
   readonly routes?: (req: IncomingMessage, res: ServerResponse) => boolean;
   /** The other Pages this webhook serves (PAGES_FILE, src/pagesService.ts), each with the inbox under its key prefix. */
   readonly pageInboxes?: ReadonlyMap<string, InboxStore>;
+  /** Apps other than MESSENGER_APP_SECRET's whose signed webhooks speak for some of those Pages (webhookHandler `apps`). */
+  readonly pageApps?: ReadonlyArray<{ readonly secret: string; readonly pageIds: readonly string[] }>;
   /** A settings file in place of FLOWS_DIR's (a Page sharing a flows folder, PAGES_FILE). */
   readonly settingsFile?: string;
 }
@@ -345,6 +347,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
           dedupeTtlSeconds: config.DEDUPE_TTL_SECONDS,
           inbox: store.inbox,
           ...(options.pageInboxes?.size ? { pages: options.pageInboxes } : {}),
+          ...(options.pageApps?.length ? { apps: options.pageApps } : {}),
           metrics,
           logger,
           now,

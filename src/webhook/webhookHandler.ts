@@ -25,6 +25,12 @@ export interface WebhookDeps {
    * prefix; `pageId` and `inbox` stay the environment's Page's. Unset = that Page alone.
    */
   readonly pages?: ReadonlyMap<string, InboxStore>;
+  /**
+   * Apps other than appSecret's (PAGES_FILE `apps:`), each with the Pages it speaks for: a body is
+   * believed for the Pages of the app whose secret signed it, and only those (one HMAC per app
+   * tried, at most PAGES_LIMITS.apps). The rest of `pages` (and `pageId`) are appSecret's.
+   */
+  readonly apps?: ReadonlyArray<{ readonly secret: string; readonly pageIds: readonly string[] }>;
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly now: () => number;
@@ -118,7 +124,8 @@ async function receive(
     res.setHeader('connection', 'close');
     return reject(deps, res, 413, 'too_large', `Payload too large: the limit is ${deps.bodyLimitBytes} bytes`);
   }
-  if (!verifySignature(raw, signature, deps.appSecret)) {
+  const served = routes.signedBy(raw, signature);
+  if (served === undefined) {
     return reject(deps, res, 403, 'bad_signature', 'Forbidden: X-Hub-Signature-256 is missing or does not match the body');
   }
   let body: unknown;
@@ -132,7 +139,7 @@ async function receive(
   }
   const now = deps.now();
   const parsed = parseWebhook(body, now, {
-    pageId: routes.served,
+    pageId: served,
     onOtherPage: routes.otherPage,
     oldestMs: now - deps.dedupeTtlSeconds * 1000,
     maxEvents: deps.maxEvents,
@@ -182,7 +189,8 @@ function receivedCounter(metrics: Metrics): (kind: string, channel: string, page
 
 /** Which Pages the webhook serves and where each one's events go. */
 interface Routes {
-  readonly served: string | ReadonlySet<string>;
+  /** The Pages the body's signature speaks for, or undefined when no app's secret signed it. */
+  readonly signedBy: (raw: Buffer, signature: string) => string | ReadonlySet<string> | undefined;
   readonly several: boolean;
   readonly inboxOf: (pageId: string) => InboxStore | undefined;
   readonly otherPage: (pageId: string) => void;
@@ -194,8 +202,16 @@ const OTHER_PAGE_LABELS = 100;
 function routesOf(deps: WebhookDeps): Routes {
   const pages = deps.pages ?? new Map<string, InboxStore>();
   const labelled = new Set<string>();
+  const apps = deps.apps ?? [];
+  const ofApps = new Set(apps.flatMap((a) => a.pageIds));
+  const own = new Set([deps.pageId, ...[...pages.keys()].filter((id) => !ofApps.has(id))]);
+  const served = pages.size === 0 ? deps.pageId : own;
+  const appPages = apps.map((a) => ({ secret: a.secret, served: new Set(a.pageIds) as ReadonlySet<string> }));
   return {
-    served: pages.size === 0 ? deps.pageId : new Set([deps.pageId, ...pages.keys()]),
+    signedBy: (raw, signature) => {
+      if (verifySignature(raw, signature, deps.appSecret)) return served;
+      return appPages.find((a) => verifySignature(raw, signature, a.secret))?.served;
+    },
     several: pages.size > 0,
     inboxOf: (pageId) => (pageId === deps.pageId ? deps.inbox : pages.get(pageId)),
     otherPage: (pageId) => {

@@ -1,7 +1,7 @@
 /**
- * Two Pages in one process (#18 item 2): PAGES_FILE adds Page B (its own flows folder and token)
- * beside the environment's Page A (the demo shop's flows). One signed webhook body carries a
- * message for each; each Page answers from its own flows, and every Graph call carries that Page's
+ * Two Pages in one process (#18 item 2): PAGES_FILE adds Page B (its own flows folder, settings,
+ * token and app) beside the environment's Page A (the demo shop's flows). Each gets a signed
+ * message; each Page answers from its own flows, and every Graph call carries that Page's
  * token and appsecret_proof. The fake Graph API serves one Page, so each Page has a fake of its own
  * behind a small proxy that forwards a call by its bearer token: a call made with the wrong Page's
  * token would reach the other fake, which records it (and its PSID) as a call it should not get.
@@ -18,11 +18,13 @@ import { startFakeGraphApi, type FakeGraphApi } from '../../src/emulator/fakeGra
 import { startPagesService, type PagesService } from '../../src/pagesService';
 import { deletePrefix } from '../support/redisKeys';
 import { TEST_SECRET, testEnv } from '../support/testEnv';
-import { postSigned, waitFor } from '../support/webhookClient';
+import { get, postSigned, waitFor } from '../support/webhookClient';
 
 const A = '1000000000000001';
 const B = '2000000000000002';
 const TOKENS = { [A]: 'token-of-page-a', [B]: 'token-of-page-b' } as const;
+/** B is on a second app (PAGES_FILE apps:): its webhooks are signed, and its appsecret_proof made, with that app's secret. */
+const SECRETS = { [A]: TEST_SECRET, [B]: 'second-app-secret' } as const;
 
 let dir: string;
 let fakes: Record<string, FakeGraphApi>;
@@ -70,12 +72,22 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'settings-b.yaml'), 'default_flow: b_main\n');
   writeFileSync(
     join(dir, 'pages.yaml'),
-    `pages:\n  - id: "${B}"\n    token_env: PAGE_B_TOKEN\n    flows: flows-b\n    settings: settings-b.yaml\n`,
+    [
+      'apps:',
+      '  second: { id: "55", secret_env: SECOND_APP_SECRET }',
+      'pages:',
+      `  - id: "${B}"`,
+      '    token_env: PAGE_B_TOKEN',
+      '    app: second',
+      '    flows: flows-b',
+      '    settings: settings-b.yaml',
+      '',
+    ].join('\n'),
   );
   fakes = {};
   for (const page of [A, B])
     fakes[page] = await startFakeGraphApi({
-      appSecret: TEST_SECRET,
+      appSecret: SECRETS[page as keyof typeof SECRETS],
       accessToken: TOKENS[page as keyof typeof TOKENS],
       pageId: page,
     });
@@ -86,6 +98,7 @@ beforeAll(async () => {
     GRAPH_API_URL: await startProxy(),
     PAGES_FILE: join(dir, 'pages.yaml'),
     PAGE_B_TOKEN: TOKENS[B],
+    SECOND_APP_SECRET: SECRETS[B],
     USER_PROFILE_LOOKUP: 'false',
   });
   const config = loadConfig(env);
@@ -110,14 +123,15 @@ const textsTo = (page: string, psid: string) =>
     .filter((t): t is string => t !== undefined);
 
 it('each Page answers its own customer from its own flows, with its own token and appsecret_proof', async () => {
-  const entries = [A, B].map(
-    (page, i) =>
-      (JSON.parse(textMessageBody(page, `psid-${page}`, 'hi', Date.now(), `m_two_${i}`)) as { entry: unknown[] }).entry[0],
-  );
-  expect(await postSigned(service.main.port, JSON.stringify({ object: 'page', entry: entries }))).toEqual({
-    status: 200,
-    body: 'EVENT_RECEIVED',
-  });
+  // Each app signs the webhooks of its own Pages; one batch body of both would be signed by one app only.
+  for (const page of [A, B]) {
+    const body = textMessageBody(page, `psid-${page}`, 'hi', Date.now(), `m_two_${page}`);
+    const secret = SECRETS[page as keyof typeof SECRETS];
+    expect(await postSigned(service.main.port, body, undefined, secret)).toEqual({ status: 200, body: 'EVENT_RECEIVED' });
+  }
+  // Page B's event under the environment app's signature is not believed.
+  const forged = textMessageBody(B, `psid-${B}`, 'menu', Date.now(), 'm_forged');
+  expect(await postSigned(service.main.port, forged)).toEqual({ status: 200, body: 'EVENT_RECEIVED' });
   await waitFor("each Page's answer", () =>
     textsTo(A, `psid-${A}`).length > 0 && textsTo(B, `psid-${B}`).length > 0 ? true : undefined,
   );
@@ -132,4 +146,6 @@ it('each Page answers its own customer from its own flows, with its own token an
     expect(calls.filter((c) => c.recipientId !== undefined && c.recipientId !== `psid-${page}`)).toEqual([]);
   }
   expect(service.pages.get(B)?.store).toBeDefined();
+  const metrics = (await get(service.main.port, '/metrics')).body;
+  expect(metrics).toContain('talkshop_webhook_events_ignored_total{reason="other_page"} 1');
 });

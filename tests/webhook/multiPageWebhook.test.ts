@@ -15,7 +15,10 @@ const PARTITIONS = 4;
 const HOME = '1000000000000001';
 const OTHER = '2000000000000002';
 const FOREIGN = '9000000000000009';
-const prefixes = [uniquePrefix('pages-home'), uniquePrefix('pages-other')];
+/** A Page of a second app (PAGES_FILE apps:), whose webhooks that app's secret signs. */
+const SECOND = '3000000000000003';
+const SECOND_SECRET = 'second-app-secret';
+const prefixes = [uniquePrefix('pages-home'), uniquePrefix('pages-other'), uniquePrefix('pages-second')];
 const logger = pino({ level: 'silent' });
 let stores: OwnedStore[];
 let server: Server;
@@ -27,7 +30,7 @@ const open = (keyPrefix: string) =>
 
 beforeAll(async () => {
   stores = await Promise.all(prefixes.map(open));
-  const [home, other] = stores as [OwnedStore, OwnedStore];
+  const [home, other, second] = stores as [OwnedStore, OwnedStore, OwnedStore];
   const handler = createWebhookHandler({
     appSecret: TEST_SECRET,
     verifyToken: 'verify',
@@ -37,7 +40,11 @@ beforeAll(async () => {
     maxEvents: 100,
     dedupeTtlSeconds: 3600,
     inbox: home.inbox,
-    pages: new Map([[OTHER, other.inbox]]),
+    pages: new Map([
+      [OTHER, other.inbox],
+      [SECOND, second.inbox],
+    ]),
+    apps: [{ secret: SECOND_SECRET, pageIds: [SECOND] }],
     metrics,
     logger,
     now: Date.now,
@@ -86,4 +93,21 @@ it("routes each entry to its Page's inbox; a Page not served is ignored and coun
   expect(await itemsOf(home.inbox)).toHaveLength(1);
   expect(await itemsOf(other.inbox)).toHaveLength(1);
   expect(await metricLine('talkshop_webhook_events_deduped_total')).toMatch(/ 2$/);
+});
+
+it('a body is believed only for the Pages of the app whose secret signed it', async () => {
+  const second = (stores as OwnedStore[])[2] as OwnedStore;
+  const home = (stores as OwnedStore[])[0] as OwnedStore;
+  const before = Number((await metricLine('talkshop_webhook_events_ignored_total{reason="other_page"}'))?.split(' ')[1] ?? 0);
+  const to = (page: string, mid: string) => textMessageBody(page, `user-of-${page}`, 'hi', Date.now(), mid);
+  expect((await postSigned(port, to(SECOND, 's1'), undefined, SECOND_SECRET)).status).toBe(200);
+  expect(await itemsOf(second.inbox)).toEqual([`${SECOND} user-of-${SECOND}`]);
+  // The other app's Page under the default app's signature, and the default app's Page under the second's: ignored.
+  expect((await postSigned(port, to(SECOND, 's2'))).status).toBe(200);
+  expect((await postSigned(port, to(HOME, 's3'), undefined, SECOND_SECRET)).status).toBe(200);
+  expect(await itemsOf(second.inbox)).toHaveLength(1);
+  expect(await itemsOf(home.inbox)).toEqual([`${HOME} user-of-${HOME}`]);
+  expect(await metricLine('talkshop_webhook_events_ignored_total{reason="other_page"}')).toMatch(new RegExp(` ${before + 2}$`));
+  // Signed by neither app: refused.
+  expect((await postSigned(port, to(SECOND, 's4'), undefined, 'not-a-secret-we-know')).status).toBe(403);
 });
