@@ -57,12 +57,13 @@ export interface SoakVerdict {
   readonly duplicateFirstAts: readonly number[];
   readonly sendsWhileHuman: number;
   readonly outOfOrder: number;
-  /** Up to 10 examples of violations, for the log. */
+  /** Up to 40 examples of violations, for the log. */
   readonly examples: readonly string[];
 }
 
 /** Extracts the marks the checker follows from a bot message's text. */
-export const marksIn = (text: string): string[] => text.match(/EU \d{2}\b|order \d{6}\b/g) ?? [];
+// Not a range ("EU 36–47" in the shop's hint names no size the customer typed).
+export const marksIn = (text: string): string[] => text.match(/EU \d{2}(?![\d–-])|order \d{6}\b/g) ?? [];
 
 export function checkSoak(users: Iterable<UserRecord>): SoakVerdict {
   let count = 0;
@@ -76,7 +77,7 @@ export function checkSoak(users: Iterable<UserRecord>): SoakVerdict {
   let outOfOrder = 0;
   const examples: string[] = [];
   const note = (s: string) => {
-    if (examples.length < 10) examples.push(s);
+    if (examples.length < 40) examples.push(s);
   };
   for (const u of users) {
     count += 1;
@@ -91,6 +92,7 @@ export function checkSoak(users: Iterable<UserRecord>): SoakVerdict {
       note(`${u.psid}: ${u.acked} actions acknowledged (+${u.uncertain} unacknowledged), ${stored} applied`);
     }
     let previous: SentRecord | undefined;
+    let lastControlAt: number | undefined;
     const firstSeen: string[] = [];
     for (const s of u.sends) {
       if (previous && previous.kind === s.kind && previous.hash === s.hash) {
@@ -99,9 +101,18 @@ export function checkSoak(users: Iterable<UserRecord>): SoakVerdict {
         note(`${u.psid}: the same ${s.kind} twice in a row, ${s.at - previous.at} ms apart: ${s.text ?? s.hash}`);
       }
       previous = s;
-      if (s.kind === 'message' && u.humanIntervals.some((i) => s.at >= i.from && s.at < i.to)) {
+      if (s.kind === 'thread_control') lastControlAt = s.at;
+      // In the pass's own millisecond, only what the fake received after the pass (the handover
+      // message just before it often shares its millisecond).
+      const owned =
+        s.kind === 'message'
+          ? u.humanIntervals.find((i) => s.at < i.to && (s.at > i.from || (s.at === i.from && lastControlAt === i.from)))
+          : undefined;
+      if (owned) {
         sendsWhileHuman += 1;
-        note(`${u.psid}: a message at ${s.at} while a person owned the thread`);
+        note(
+          `${u.psid}: a message ${s.at - owned.from} ms after the pass to a person, ${owned.to - s.at} ms before Done: ${s.text ?? s.hash}`,
+        );
       }
       for (const m of s.marks) if (u.marks.includes(m) && !firstSeen.includes(m)) firstSeen.push(m);
     }
@@ -110,7 +121,9 @@ export function checkSoak(users: Iterable<UserRecord>): SoakVerdict {
       const typed = u.marks.indexOf(m);
       if (typed < highest) {
         outOfOrder += 1;
-        note(`${u.psid}: the answer to "${m}" came after the answer to "${u.marks[highest]}", typed later`);
+        note(
+          `${u.psid}: the answer to "${m}" came after the answer to "${u.marks[highest]}", typed later (typed ${u.marks.join(', ')}; sent ${u.sends.map((x) => x.text ?? x.kind).join(' | ')})`,
+        );
       }
       highest = Math.max(highest, typed);
     }

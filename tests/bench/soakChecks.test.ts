@@ -10,13 +10,13 @@ import { checkSoak, marksIn, type SentRecord, type UserRecord } from '../../benc
 const msg = (at: number, hash: string, text = ''): SentRecord => ({ at, kind: 'message', hash, marks: marksIn(text), text });
 const pass = (at: number): SentRecord => ({ at, kind: 'thread_control', hash: 'pass', marks: [] });
 
-/** A customer who typed size 41, then 43, was handed to a person from 500 to 900, and got every answer once, in order. */
+/** A customer who typed size 41, then 43, was handed to a person (the pass at 450) until Done at 900, and got every answer once, in order. */
 const clean = (): UserRecord => ({
   psid: 'sk-1',
   acked: 6,
   uncertain: 0,
   stored: 6,
-  humanIntervals: [{ from: 500, to: 900 }],
+  humanIntervals: [{ from: 450, to: 900 }],
   marks: ['EU 41', 'EU 43'],
   sends: [
     msg(100, 'welcome'),
@@ -56,9 +56,17 @@ it('counts a bot message while a person owned the thread, including one after a 
   const during = { ...u, sends: [...u.sends.slice(0, 6), msg(600, 'broadcast'), ...u.sends.slice(6)] };
   expect(checkSoak([during])).toMatchObject({ ...zero, sendsWhileHuman: 1 });
   // The interval is [pass, Done posted): a message at the pass's moment counts, one at Done's does not.
-  const edges = { ...u, sends: [...u.sends.slice(0, 6), msg(500, 'a'), msg(900, 'b')] };
+  const edges = { ...u, sends: [...u.sends.slice(0, 6), msg(450, 'a'), msg(900, 'b')] };
   expect(checkSoak([edges])).toMatchObject({ ...zero, sendsWhileHuman: 1 });
-  const open = { ...u, humanIntervals: [{ from: 500, to: Number.POSITIVE_INFINITY }] };
+  // The handover message in the pass's millisecond but before it is not one; after it, it is.
+  const sameMs = { ...u, sends: [...u.sends.slice(0, 4), msg(450, 'handover'), pass(450), ...u.sends.slice(6)] };
+  expect(checkSoak([{ ...sameMs, humanIntervals: [{ from: 450, to: 900 }] }])).toMatchObject(zero);
+  const afterInSameMs = { ...u, sends: [...u.sends.slice(0, 4), pass(450), msg(450, 'handover')] };
+  expect(checkSoak([{ ...afterInSameMs, humanIntervals: [{ from: 450, to: 900 }] }])).toMatchObject({
+    ...zero,
+    sendsWhileHuman: 1,
+  });
+  const open = { ...u, humanIntervals: [{ from: 450, to: Number.POSITIVE_INFINITY }] };
   expect(checkSoak([open])).toMatchObject({ ...zero, sendsWhileHuman: 1 }); // the welcome-back at 950
 });
 
@@ -93,4 +101,6 @@ it('finds the marks it follows in the bot texts', () => {
   expect(marksIn('Let me check order 104233…')).toEqual(['order 104233']);
   expect(marksIn('Order numbers have 6 digits, like 104233.')).toEqual([]);
   expect(marksIn('EU 410 or order 12345')).toEqual([]);
+  expect(marksIn('Most of our shoes come in EU 36–47. Want to try another size?')).toEqual([]);
+  expect(marksIn('Sorry, nothing in EU 48 right now.')).toEqual(['EU 48']);
 });
