@@ -213,20 +213,25 @@ export function loadPagesConfig(
   const pages: PageConfig[] = listedHome ? [] : [home];
   const firstAt = new Map<string, string>(listedHome ? [] : [[home.id, 'MESSENGER_PAGE_ID']]);
   const prefixAt = new Map<string, string>(listedHome ? [] : [[home.keyPrefix, `MESSENGER_PAGE_ID ${home.id}`]]);
-  const flowsUse: { at: string; page: PageConfig }[] = listedHome ? [] : [{ at: 'FLOWS_DIR', page: home }];
+  const flowsUse: FlowsUse[] = listedHome ? [] : [{ at: 'FLOWS_DIR', ...home }];
   for (const [i, entry] of entries.entries()) {
     const at = `pages[${i}]`;
     const page = pageOfEntry(entry, at, { home, base, apps, declaredApps, value, fail });
     const dup = firstAt.get(entry.id);
     if (dup !== undefined) fail(`${at}.id`, `Page ${entry.id} is listed twice (also at ${dup})`);
     else firstAt.set(entry.id, at);
-    if (!page) continue;
-    const other = prefixAt.get(page.keyPrefix);
+    // The prefix and the flows are checked even when the Page has other problems: every problem at once.
+    const isHome = entry.id === home.id;
+    const keyPrefix = entry.key_prefix ?? (isHome ? home.keyPrefix : `${home.keyPrefix}:${entry.id}`);
+    const other = prefixAt.get(keyPrefix);
     if (other !== undefined && dup === undefined)
-      fail(`${at}.key_prefix`, `the key prefix "${page.keyPrefix}" is also ${other}'s; each Page needs its own`);
-    else prefixAt.set(page.keyPrefix, `${at} (Page ${page.id})`);
-    if (dup === undefined) pages.push(page);
-    flowsUse.push({ at: `${at}.flows`, page });
+      fail(`${at}.key_prefix`, `the key prefix "${keyPrefix}" is also ${other}'s; each Page needs its own`);
+    else prefixAt.set(keyPrefix, `${at} (Page ${entry.id})`);
+    const flowsDir = entry.flows === undefined ? (isHome ? home.flowsDir : undefined) : inFile(base, entry.flows);
+    const settingsFile = entry.settings === undefined ? undefined : inFile(base, entry.settings);
+    if (flowsDir !== undefined && (settingsFile === undefined || isFile(settingsFile)))
+      flowsUse.push({ at: `${at}.flows`, id: entry.id, flowsDir, settingsFile });
+    if (page && dup === undefined) pages.push(page);
   }
   const lint = flowProblems(flowsUse, options.checkFlows).map((p) => `${file}: ${p}`);
   problems.push(...lint);
@@ -265,13 +270,12 @@ function pageOfEntry(entry: PageEntry, at: string, ctx: EntryContext): PageConfi
     if (!ctx.declaredApps.has(appName)) fail(`${at}.app`, `no app "${appName}" under apps:`);
     ok = false;
   }
-  const inFile = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
-  const flowsDir = entry.flows === undefined ? (isHome ? home.flowsDir : undefined) : inFile(entry.flows);
+  const flowsDir = entry.flows === undefined ? (isHome ? home.flowsDir : undefined) : inFile(base, entry.flows);
   if (flowsDir === undefined) {
     fail(`${at}.flows`, `required: Page ${entry.id}'s flows folder (another Page's folder may be shared)`);
     ok = false;
   }
-  const settingsFile = entry.settings === undefined ? undefined : inFile(entry.settings);
+  const settingsFile = entry.settings === undefined ? undefined : inFile(base, entry.settings);
   if (settingsFile !== undefined && !isFile(settingsFile)) {
     fail(`${at}.settings`, `${entry.settings} is not a file`);
     ok = false;
@@ -299,10 +303,21 @@ function pageOfEntry(entry: PageEntry, at: string, ctx: EntryContext): PageConfi
  * Every flows folder exists and (with a linter given) passes it; a folder shared by several Pages
  * with the same settings is linted once and reported under the first Page using it.
  */
-function flowProblems(uses: readonly { at: string; page: PageConfig }[], check: PagesOptions['checkFlows']): string[] {
+/** A flows folder (and settings file) one Page uses, named by where the file sets it. */
+interface FlowsUse {
+  readonly at: string;
+  readonly id: string;
+  readonly flowsDir: string;
+  readonly settingsFile: string | undefined;
+}
+
+/** A path in the pages file, from the file's own folder. */
+const inFile = (base: string, p: string) => (isAbsolute(p) ? p : resolve(base, p));
+
+function flowProblems(uses: readonly FlowsUse[], check: PagesOptions['checkFlows']): string[] {
   const problems: string[] = [];
   const seen = new Set<string>();
-  for (const { at, page } of uses) {
+  for (const { at, ...page } of uses) {
     const key = `${page.flowsDir}\n${page.settingsFile ?? ''}`;
     if (seen.has(key)) continue;
     seen.add(key);

@@ -173,11 +173,14 @@ describe('loadPagesConfig', () => {
         expect.stringMatching(/^.*: pages\[1\]\.id: Page 2000000000000002 is listed twice \(also at pages\[0\]\)$/),
         expect.stringMatching(/pages\[3\]\.token_env: required/),
         expect.stringMatching(/pages\[4\]\.app: no app "nobody"/),
+        // B cannot be served (its app's secret is missing), yet its prefix and folder are checked too.
+        expect.stringMatching(/pages\[2\]\.key_prefix: the key prefix "shop" is also MESSENGER_PAGE_ID 1000000000000001's/),
+        expect.stringMatching(/pages\[2\]\.flows: .*nowhere is not a folder/),
       ]),
     );
     expect(problems.join('\n')).not.toContain('the-b-token-value');
     expect(problems.join('\n')).not.toContain('secret-value');
-    // B is not served (its app's secret is missing), so its folder and prefix wait for the next run.
+    // Alone, in the order of the file.
     const again = problemsOf(() =>
       load(['pages:', `  - id: "${B}"`, '    token_env: SHOP_B_TOKEN', '    flows: nowhere', '    key_prefix: shop'].join('\n'), {
         SHOP_B_TOKEN: 'b',
