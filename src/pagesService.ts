@@ -60,8 +60,9 @@ function otherApps(pages: PagesConfig, home: PageConfig): { secret: string; page
 }
 
 /**
- * Starts every configured Page. With one Page (no PAGES_FILE) this is startService, unchanged.
- * `options` (tests: now, graph) apply to every Page; `logger` becomes each Page's child `{page}`.
+ * Starts every configured Page. With one Page this is startService with that Page's settings.
+ * `options` are the environment's Page's (a test's store, graph or handler serve it alone); `now`
+ * applies to every Page, and `logger` becomes each Page's child `{page}`.
  */
 export async function startPagesService(config: Config, pages: PagesConfig, options: StartOptions = {}): Promise<PagesService> {
   const home = pages.page(config.MESSENGER_PAGE_ID) ?? pageFromEnv(config);
