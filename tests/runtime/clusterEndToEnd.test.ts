@@ -73,6 +73,9 @@ const admin = async (path: string): Promise<unknown> => {
 describeOnCluster('end to end on a 3-master Redis Cluster', () => {
   it('two workers: 24 users over every partition welcomed, handed over, quiet while a person owns the thread, taken back on the timeout', async () => {
     await boot(2);
+    // The first service takes every partition until the second joins and the leases rebalance.
+    const bothHold = () => services.every((s) => (s.worker?.heldPartitions.length ?? 0) > 0);
+    await until('both workers holding partitions', bothHold);
     const users = Array.from({ length: 24 }, (_, i) => `cl-${i}`);
     // Spread over many partitions (so over every master: see clusterFailover.test.ts for the slot spread).
     expect(new Set(users.map((u) => partitionOf(TEST_PAGE, u, 16))).size).toBeGreaterThanOrEqual(10);
@@ -99,7 +102,7 @@ describeOnCluster('end to end on a 3-master Redis Cluster', () => {
     await until('every thread control taken', () => users.every((u) => control(u, 'take_thread_control').length > 0));
     await settled(services[0]!.store, partitionsUpTo(config.INBOX_PARTITIONS));
     for (const u of users) expect(control(u, 'take_thread_control')).toHaveLength(1);
-    expect(services.every((s) => (s.worker?.heldPartitions.length ?? 0) > 0)).toBe(true);
+    expect(bothHold()).toBe(true);
 
     // The audience index walks every partition, wherever its slot lives.
     const count = (await admin('/audience/count')) as { count?: number };
