@@ -12,59 +12,40 @@
  * the README's docs/demo-screenshot.png is written too (a normal run leaves the tree as it is).
  * Every wait is on a condition.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
-import { DEMO_SHOP_PORT_ENV } from '../../src/cli/demoShop';
+import type { Locator, Page } from 'playwright-core';
+import { ARTIFACTS, WAIT, openDemoPage, type DemoPage } from '../support/demoBrowser';
 import { freePort } from '../support/freePort';
 import { startPrivateRedis, type PrivateRedis } from '../support/privateRedis';
-import { demoReady, runCli, stopRun, type CliRun } from '../support/spawnDemo';
 import { waitFor } from '../support/webhookClient';
 
 const ROOT = join(__dirname, '..', '..');
-/** Debian's chromium package (.ci/run installs it when missing); CHROMIUM_PATH names another. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARTIFACTS = process.env.TEST_ARTIFACTS_DIR ?? join(ROOT, 'dist', 'test-artifacts');
 /** The README's screenshot, rewritten only when asked (UPDATE_SCREENSHOT=1). */
 const README_SCREENSHOT = join(ROOT, 'docs', 'demo-screenshot.png');
-/** Generous: a wait ends the moment its condition holds; a loaded machine only makes it slower. */
-const WAIT = { timeout: 60_000 };
 
-let cwd: string;
-let demo: CliRun;
-let redis: PrivateRedis;
-let browser: Browser;
+let opened: DemoPage;
+let redis: PrivateRedis | undefined;
 let page: Page;
 let pageUrl: string;
-const requests: string[] = [];
-const pageErrors: string[] = [];
+let requests: string[];
+let pageErrors: string[];
 
 beforeAll(async () => {
-  cwd = mkdtempSync(join(tmpdir(), 'talkshop-demo-journey-'));
-  symlinkSync(join(ROOT, 'flows'), join(cwd, 'flows'));
-  mkdirSync(ARTIFACTS, { recursive: true });
-  redis = await startPrivateRedis(await freePort(), { dir: cwd });
-  demo = runCli(
-    ['demo', '--redis', redis.url],
-    { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', [DEMO_SHOP_PORT_ENV]: String(await freePort()) },
-    cwd,
-  );
-  await demoReady(demo);
-  expect(demo.logs[0]).toMatchObject({ store: 'redis' });
-  const line = await waitFor('the page line of the banner', () => demo.lines.find((l) => l.startsWith('  page      ')));
-  pageUrl = /(http:\/\/127\.0\.0\.1:\d+\/demo\/)/.exec(line)?.[1] ?? '';
-  expect(pageUrl).not.toBe('');
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
-  page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-  page.on('request', (r) => requests.push(r.url()));
-  page.on('pageerror', (e) => pageErrors.push(e.message));
+  opened = await openDemoPage({
+    name: 'demo-journey',
+    viewport: { width: 1280, height: 1000 },
+    demoArgs: async (cwd) => {
+      redis = await startPrivateRedis(await freePort(), { dir: cwd });
+      return ['--redis', redis.url];
+    },
+  });
+  expect(opened.demo.logs[0]).toMatchObject({ store: 'redis' });
+  ({ page, pageUrl, requests, pageErrors } = opened);
 });
 afterAll(async () => {
-  await browser?.close();
-  if (demo) await stopRun(demo);
+  await opened?.close();
   await redis?.kill();
-  rmSync(cwd, { recursive: true, force: true });
 });
 
 const customer = (): Locator => page.getByRole('region', { name: 'Customer 1', exact: true });

@@ -7,54 +7,22 @@
  * keyboard (Get Started), gets a conversation of their own; a third opens an m.me link with a ref. Nothing the page asks for leaves the demo's own address. Screenshots go to
  * dist/test-artifacts/ (TEST_ARTIFACTS_DIR moves them). Every wait is on a condition.
  */
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
-import { DEMO_SHOP_PORT_ENV } from '../../src/cli/demoShop';
-import { freePort } from '../support/freePort';
-import { demoReady, runCli, stopRun, type CliRun } from '../support/spawnDemo';
+import type { Locator, Page } from 'playwright-core';
+import { ARTIFACTS, WAIT, openDemoPage, type DemoPage } from '../support/demoBrowser';
 import { waitFor } from '../support/webhookClient';
 
-const ROOT = join(__dirname, '..', '..');
-/** Debian's chromium package (.ci/run installs it when missing); CHROMIUM_PATH names another. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARTIFACTS = process.env.TEST_ARTIFACTS_DIR ?? join(ROOT, 'dist', 'test-artifacts');
-/** Generous: a wait ends the moment its condition holds; a loaded machine only makes it slower. */
-const WAIT = { timeout: 60_000 };
-
-let cwd: string;
-let demo: CliRun;
-let browser: Browser;
+let opened: DemoPage;
 let page: Page;
 let pageUrl: string;
-const requests: string[] = [];
-const pageErrors: string[] = [];
+let requests: string[];
+let pageErrors: string[];
 
 beforeAll(async () => {
-  cwd = mkdtempSync(join(tmpdir(), 'talkshop-demo-page-'));
-  symlinkSync(join(ROOT, 'flows'), join(cwd, 'flows'));
-  mkdirSync(ARTIFACTS, { recursive: true });
-  demo = runCli(
-    ['demo'],
-    { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', [DEMO_SHOP_PORT_ENV]: String(await freePort()) },
-    cwd,
-  );
-  await demoReady(demo);
-  // The URL a user would open: the one the banner prints.
-  const line = await waitFor('the page line of the banner', () => demo.lines.find((l) => l.startsWith('  page      ')));
-  pageUrl = /(http:\/\/127\.0\.0\.1:\d+\/demo\/)/.exec(line)?.[1] ?? '';
-  expect(pageUrl).not.toBe('');
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  page.on('request', (r) => requests.push(r.url()));
-  page.on('pageerror', (e) => pageErrors.push(e.message));
+  opened = await openDemoPage({ name: 'demo-page', viewport: { width: 1280, height: 900 } });
+  ({ page, pageUrl, requests, pageErrors } = opened);
 });
-afterAll(async () => {
-  await browser?.close();
-  if (demo) await stopRun(demo);
-  rmSync(cwd, { recursive: true, force: true });
-});
+afterAll(() => opened?.close());
 
 const customer = (n: number): Locator => page.getByRole('region', { name: `Customer ${n}`, exact: true });
 const conversation = (n: number): Locator => customer(n).getByRole('log');

@@ -11,53 +11,25 @@
  * with the keyboard, and "Jump to weekly-1", which is skipped (no Marketing Messages token). Screenshots
  * go to dist/test-artifacts/ (TEST_ARTIFACTS_DIR moves them). Every wait is on a condition.
  */
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
-import { DEMO_SHOP_PORT_ENV } from '../../src/cli/demoShop';
-import { freePort } from '../support/freePort';
-import { demoReady, runCli, stopRun, type CliRun } from '../support/spawnDemo';
+import type { Locator, Page } from 'playwright-core';
+import { ARTIFACTS, WAIT, openDemoPage, type DemoPage } from '../support/demoBrowser';
 import { waitFor } from '../support/webhookClient';
 
-const ROOT = join(__dirname, '..', '..');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARTIFACTS = process.env.TEST_ARTIFACTS_DIR ?? join(ROOT, 'dist', 'test-artifacts');
-const WAIT = { timeout: 60_000 };
 const HOUR = 3_600_000;
 
-let cwd: string;
-let demo: CliRun;
-let browser: Browser;
+let opened: DemoPage;
 let page: Page;
-const requests: string[] = [];
-const pageErrors: string[] = [];
+let requests: string[];
+let pageErrors: string[];
 
 beforeAll(async () => {
-  cwd = mkdtempSync(join(tmpdir(), 'talkshop-marketer-page-'));
-  symlinkSync(join(ROOT, 'flows'), join(cwd, 'flows'));
-  mkdirSync(ARTIFACTS, { recursive: true });
-  demo = runCli(
-    ['demo'],
-    { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', [DEMO_SHOP_PORT_ENV]: String(await freePort()) },
-    cwd,
-  );
-  await demoReady(demo);
-  const line = await waitFor('the page line of the banner', () => demo.lines.find((l) => l.startsWith('  page      ')));
-  const pageUrl = /(http:\/\/127\.0\.0\.1:\d+\/demo\/)/.exec(line)?.[1] ?? '';
-  expect(pageUrl).not.toBe('');
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
-  page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-  page.on('request', (r) => requests.push(r.url()));
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  await page.goto(pageUrl);
+  opened = await openDemoPage({ name: 'marketer-page', viewport: { width: 1280, height: 1000 } });
+  ({ page, requests, pageErrors } = opened);
+  await page.goto(opened.pageUrl);
   await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor(WAIT);
 });
-afterAll(async () => {
-  await browser?.close();
-  if (demo) await stopRun(demo);
-  rmSync(cwd, { recursive: true, force: true });
-});
+afterAll(() => opened?.close());
 
 const customer = (n: number): Locator => page.getByRole('region', { name: `Customer ${n}`, exact: true });
 const botSaid = (n: number, text: string): Locator => customer(n).getByRole('log').locator('.bubble.bot', { hasText: text });
