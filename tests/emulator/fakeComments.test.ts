@@ -1,29 +1,20 @@
 import { createHmac } from 'node:crypto';
-import { startFakeGraphApi, type FakeGraphApi } from '../../src/emulator/fakeGraphApi';
-import { createGraphClient, type ClosableGraphClient } from '../../src/messenger/graphClient';
+import type { FakeGraphApi } from '../../src/emulator/fakeGraphApi';
+import type { ClosableGraphClient } from '../../src/messenger/graphClient';
 import { GraphApiError } from '../../src/messenger/graphErrors';
+import { openFakeGraph } from '../support/fakeGraph';
 
 const DAY = 24 * 3600_000;
 let clock = 0;
 let fake: FakeGraphApi;
 let graph: ClosableGraphClient;
+let close: () => Promise<void>;
 
 beforeEach(async () => {
   clock = Date.UTC(2026, 10, 30, 12);
-  fake = await startFakeGraphApi({ appSecret: 's', accessToken: 't', pageId: 'p', now: () => clock });
-  graph = createGraphClient({
-    baseUrl: fake.url,
-    version: 'v26.0',
-    pageId: 'p',
-    accessToken: 't',
-    appSecret: 's',
-    breaker: false,
-  });
+  ({ fake, graph, close } = await openFakeGraph(() => clock));
 });
-afterEach(async () => {
-  graph.close();
-  await fake.stop();
-});
+afterEach(() => close());
 
 const reply = (comment_id: string) =>
   graph.privateReply({ recipient: { comment_id }, messaging_type: 'RESPONSE', message: { text: 'hi' } });

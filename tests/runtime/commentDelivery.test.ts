@@ -1,32 +1,23 @@
 import pino from 'pino';
-import { startFakeGraphApi, type FakeGraphApi } from '../../src/emulator/fakeGraphApi';
-import { createGraphClient, type ClosableGraphClient } from '../../src/messenger/graphClient';
+import type { FakeGraphApi } from '../../src/emulator/fakeGraphApi';
+import type { ClosableGraphClient } from '../../src/messenger/graphClient';
 import { createMetrics } from '../../src/metrics';
 import { deliverCommentReply, deliverPrivateReply } from '../../src/runtime/commentDelivery';
 import type { SenderOptions } from '../../src/runtime/senderOptions';
+import { openFakeGraph } from '../support/fakeGraph';
 
 /** The sender's private and public replies to comments, through the real client and the real fake Graph API. */
 const DAY = 24 * 3600_000;
 let clock = 0;
 let fake: FakeGraphApi;
 let graph: ClosableGraphClient;
+let close: () => Promise<void>;
 
 beforeEach(async () => {
   clock = Date.UTC(2026, 10, 30, 12);
-  fake = await startFakeGraphApi({ appSecret: 's', accessToken: 't', pageId: 'p', now: () => clock });
-  graph = createGraphClient({
-    baseUrl: fake.url,
-    version: 'v26.0',
-    pageId: 'p',
-    accessToken: 't',
-    appSecret: 's',
-    breaker: false,
-  });
+  ({ fake, graph, close } = await openFakeGraph(() => clock));
 });
-afterEach(async () => {
-  graph.close();
-  await fake.stop();
-});
+afterEach(() => close());
 
 describe('the sender’s comment deliveries', () => {
   const options = (): SenderOptions =>

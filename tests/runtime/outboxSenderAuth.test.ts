@@ -8,6 +8,7 @@ import { initialUserState } from '../../src/engine/userState';
 import { createMemoryStore } from '../../src/store/memory/memoryStore';
 import { seedOutbox } from '../support/seedOutbox';
 import { waitFor } from '../support/webhookClient';
+import { openFakeGraph } from '../support/fakeGraph';
 
 /** 190 (token invalid): an operator alert, the Page stops sending, and the outbox is kept. */
 it('on 190 alerts loudly, pauses the page and loses nothing; delivers once the token works again', async () => {
@@ -126,16 +127,8 @@ it('on 190 alerts loudly, pauses the page and loses nothing; delivers once the t
 
 /** A failing Graph API ends the round: only the users already in flight are tried, not all of them. */
 it('a failure ends the round for every lane: an outage costs one attempt per lane, not one per user', async () => {
-  const fake = await startFakeGraphApi({ appSecret: 's', accessToken: 't', pageId: 'p' });
   // Without the client's breaker (tests/messenger/graphBreaker.test.ts): this is the sender's own guard.
-  const graph = createGraphClient({
-    baseUrl: fake.url,
-    version: 'v26.0',
-    pageId: 'p',
-    accessToken: 't',
-    appSecret: 's',
-    breaker: false,
-  });
+  const { fake, graph, close } = await openFakeGraph();
   const store = createMemoryStore({ dedupeTtlSeconds: 60 });
   const users = Array.from({ length: 12 }, (_, i) => `u${i}`);
   const token = await seedOutbox(store, users, () => [
@@ -182,6 +175,5 @@ it('a failure ends the round for every lane: an outage costs one attempt per lan
     active = false;
   }
   await running;
-  graph.close();
-  await fake.stop();
+  await close();
 });

@@ -1,0 +1,34 @@
+import { startFakeGraphApi, type FakeGraphApi } from '../../src/emulator/fakeGraphApi';
+import { createGraphClient, type ClosableGraphClient } from '../../src/messenger/graphClient';
+
+/** The fake Graph API (Page 'p', token 't', secret 's') and the real client talking to it. */
+export interface FakeGraph {
+  readonly fake: FakeGraphApi;
+  readonly graph: ClosableGraphClient;
+  /** Closes the client, then stops the fake. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the fake on `now` (its clock for comments' ages; default the real one) and a client
+ * without its breaker, so a test sees every call it makes reach the fake.
+ */
+export async function openFakeGraph(now?: () => number): Promise<FakeGraph> {
+  const fake = await startFakeGraphApi({ appSecret: 's', accessToken: 't', pageId: 'p', ...(now ? { now } : {}) });
+  const graph = createGraphClient({
+    baseUrl: fake.url,
+    version: 'v26.0',
+    pageId: 'p',
+    accessToken: 't',
+    appSecret: 's',
+    breaker: false,
+  });
+  return {
+    fake,
+    graph,
+    close: async () => {
+      graph.close();
+      await fake.stop();
+    },
+  };
+}
