@@ -11,51 +11,12 @@
  *
  * Prints one JSON line on stdout; progress goes to stderr.
  */
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { cpus, loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
-import { chromium, type Locator } from 'playwright-core';
+import type { Locator } from 'playwright-core';
+import { WAIT, round, startDemoBrowser, summary } from './demoBench';
 
 const CUSTOMERS = Number(process.env.BENCH_INBOX_CUSTOMERS ?? 10);
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const WAIT = { timeout: 60_000 };
-
-/** The repo root from here, whether run from bench/ or dist/bench/. */
-function repoRoot(from: string): string {
-  let dir = from;
-  while (!existsSync(join(dir, 'package.json')) || dir.endsWith('dist')) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`no package.json above ${from}`);
-    dir = up;
-  }
-  return dir;
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
-
-const percentile = (sorted: readonly number[], p: number): number =>
-  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-const round = (ms: number) => Math.round(ms * 10) / 10;
-const summary = (runs: readonly number[]) => {
-  const sorted = [...runs].sort((a, b) => a - b);
-  return {
-    min: round(sorted[0] ?? NaN),
-    p50: round(percentile(sorted, 50)),
-    p90: round(percentile(sorted, 90)),
-    max: round(sorted[sorted.length - 1] ?? NaN),
-  };
-};
 
 async function timed(act: () => Promise<void>, seen: Locator): Promise<number> {
   const t0 = performance.now();
@@ -65,20 +26,7 @@ async function timed(act: () => Promise<void>, seen: Locator): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const root = repoRoot(__dirname);
-  const demo = spawn(process.execPath, [join(root, 'dist', 'src', 'cli', 'main.js'), 'demo'], {
-    cwd: root,
-    env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', DEMO_SHOP_PORT: String(await freePort()) },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const pageUrl = await new Promise<string>((resolve, reject) => {
-    demo.once('exit', (code) => reject(new Error(`the demo exited with ${code} before printing its page`)));
-    createInterface({ input: demo.stdout }).on('line', (line) => {
-      const url = /^ {2}page {6}(http:\/\/\S+)/.exec(line)?.[1];
-      if (url) resolve(url);
-    });
-  });
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
+  const { browser, pageUrl, close } = await startDemoBrowser();
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
     let reads = 0;
@@ -137,8 +85,7 @@ async function main(): Promise<void> {
       })}\n`,
     );
   } finally {
-    await browser.close();
-    demo.kill('SIGTERM');
+    await close();
   }
 }
 

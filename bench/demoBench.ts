@@ -1,0 +1,85 @@
+/**
+ * The start both demo page benches share (bench:demo-page, bench:demo-inbox): the built demo run
+ * as a child process (`talkshop demo`, in-memory store, real time) at the URL its banner prints,
+ * and Debian's Chromium (CHROMIUM_PATH, default /usr/bin/chromium), headless; plus how their
+ * timings are summed up.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { chromium, type Browser } from 'playwright-core';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** Generous: a wait ends the moment its condition holds. */
+export const WAIT = { timeout: 60_000 };
+
+/** The repo root from here, whether run from bench/ or dist/bench/. */
+function repoRoot(from: string): string {
+  let dir = from;
+  while (!existsSync(join(dir, 'package.json')) || dir.endsWith('dist')) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error(`no package.json above ${from}`);
+    dir = up;
+  }
+  return dir;
+}
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+const percentile = (sorted: readonly number[], p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+/** Milliseconds to one decimal. */
+export const round = (ms: number) => Math.round(ms * 10) / 10;
+/** min/p50/p90/max of some timings, in ms to one decimal. */
+export const summary = (runs: readonly number[]) => {
+  const sorted = [...runs].sort((a, b) => a - b);
+  return {
+    min: round(sorted[0] ?? NaN),
+    p50: round(percentile(sorted, 50)),
+    p90: round(percentile(sorted, 90)),
+    max: round(sorted[sorted.length - 1] ?? NaN),
+  };
+};
+
+export interface DemoBrowser {
+  readonly browser: Browser;
+  /** The URL the demo's banner prints. */
+  readonly pageUrl: string;
+  /** Closes the browser and stops the demo. */
+  close(): Promise<void>;
+}
+
+/** Starts the built demo, waits for its banner's page URL, and launches the browser. */
+export async function startDemoBrowser(): Promise<DemoBrowser> {
+  const root = repoRoot(__dirname);
+  const demo = spawn(process.execPath, [join(root, 'dist', 'src', 'cli', 'main.js'), 'demo'], {
+    cwd: root,
+    env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', DEMO_SHOP_PORT: String(await freePort()) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const pageUrl = await new Promise<string>((resolve, reject) => {
+    demo.once('exit', (code) => reject(new Error(`the demo exited with ${code} before printing its page`)));
+    createInterface({ input: demo.stdout }).on('line', (line) => {
+      const url = /^ {2}page {6}(http:\/\/\S+)/.exec(line)?.[1];
+      if (url) resolve(url);
+    });
+  });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
+  return {
+    browser,
+    pageUrl,
+    close: async () => {
+      await browser.close();
+      demo.kill('SIGTERM');
+    },
+  };
+}
