@@ -1,16 +1,6 @@
 import { loadConfig } from '../../src/config/config';
-import { ConfigError } from '../../src/errors';
+import { configProblems as problems } from '../support/configProblems';
 import { REQUIRED_ENV as required } from '../support/requiredEnv';
-
-function problems(env: Record<string, string | undefined>): readonly string[] {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('loadConfig', () => {
   it('applies documented defaults; no REDIS_URL means the memory store', () => {
