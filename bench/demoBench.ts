@@ -1,13 +1,14 @@
 /**
  * The start both demo page benches share (bench:demo-page, bench:demo-inbox): the built demo run
  * as a child process (`talkshop demo`, in-memory store, real time) at the URL its banner prints,
- * and Debian's Chromium (CHROMIUM_PATH, default /usr/bin/chromium), headless; plus how their
- * timings are summed up.
+ * and Debian's Chromium (CHROMIUM_PATH, default /usr/bin/chromium), headless; how their timings
+ * are summed up, and how their one JSON line is printed.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { chromium, type Browser } from 'playwright-core';
@@ -73,7 +74,10 @@ export async function startDemoBrowser(): Promise<DemoBrowser> {
       if (url) resolve(url);
     });
   });
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true }).catch((err: unknown) => {
+    demo.kill('SIGTERM');
+    throw err;
+  });
   return {
     browser,
     pageUrl,
@@ -82,4 +86,27 @@ export async function startDemoBrowser(): Promise<DemoBrowser> {
       demo.kill('SIGTERM');
     },
   };
+}
+
+/**
+ * Runs a bench on the demo and the browser: prints what it returns as one JSON line on stdout, with
+ * the machine's CPU count and load; closes both whatever happens; on an error says so on stderr
+ * (`script`: the npm script's name) and exits 1.
+ */
+export function runDemoBench(script: string, bench: (demo: DemoBrowser) => Promise<Record<string, unknown>>): void {
+  const run = async (): Promise<void> => {
+    const demo = await startDemoBrowser();
+    try {
+      const result = await bench(demo);
+      process.stdout.write(
+        `${JSON.stringify({ ...result, cpus: cpus().length, loadavg_1m: Number(loadavg()[0]?.toFixed(2)) })}\n`,
+      );
+    } finally {
+      await demo.close();
+    }
+  };
+  run().catch((err: unknown) => {
+    process.stderr.write(`${script}: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
 }

@@ -11,10 +11,9 @@
  *
  * Prints one JSON line on stdout; progress goes to stderr.
  */
-import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Locator } from 'playwright-core';
-import { WAIT, round, startDemoBrowser, summary } from './demoBench';
+import { WAIT, round, runDemoBench, summary } from './demoBench';
 
 const CUSTOMERS = Number(process.env.BENCH_INBOX_CUSTOMERS ?? 10);
 
@@ -25,71 +24,57 @@ async function timed(act: () => Promise<void>, seen: Locator): Promise<number> {
   return performance.now() - t0;
 }
 
-async function main(): Promise<void> {
-  const { browser, pageUrl, close } = await startDemoBrowser();
-  try {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-    let reads = 0;
-    page.on('request', (r) => {
-      if (/\/demo\/(api\/admin\/|clock$)/.test(r.url()) && r.method() === 'GET') reads += 1;
-    });
-    await page.goto(pageUrl);
-    await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor(WAIT);
-    const inbox = page.getByRole('region', { name: 'Page Inbox (agent)' });
-    const listed: number[] = [];
-    const replied: number[] = [];
-    const handedBack: number[] = [];
-    const readsPerCustomer: number[] = [];
-    for (let n = 1; n <= CUSTOMERS; n++) {
-      if (n > 1) await page.getByRole('button', { name: 'Add a customer' }).click();
-      const readsBefore = reads;
-      const panel = page.getByRole('region', { name: `Customer ${n}`, exact: true });
-      const log = panel.getByRole('log');
-      await panel.getByRole('button', { name: 'Get Started' }).click();
-      const ask = panel
-        .getByRole('group', { name: 'Quick replies' })
-        .getByRole('button', { name: 'Talk to a person', exact: true });
-      await ask.waitFor(WAIT);
-      const thread = inbox
-        .getByRole('list', { name: 'Threads handed to a person' })
-        .getByRole('button', { name: new RegExp(`^Customer ${n}: with a person`) });
-      listed.push(await timed(() => ask.click(), thread));
-      await thread.click();
-      const open = inbox.getByRole('region', { name: `Customer ${n}`, exact: true });
-      const text = `Agent reply ${n}`;
-      const reply = open.getByLabel('Reply as the agent');
-      await reply.fill(text);
-      replied.push(await timed(() => reply.press('Enter'), log.locator('.bubble.inbox', { hasText: text })));
-      handedBack.push(
-        await timed(
-          () => open.getByRole('button', { name: 'Done: hand back to the bot' }).click(),
-          log.locator('.bubble.bot', { hasText: 'automated assistant now' }),
-        ),
-      );
-      await thread.waitFor({ state: 'detached', ...WAIT });
-      readsPerCustomer.push(reads - readsBefore);
-      process.stderr.write(
-        `customer ${n}: listed ${round(listed[n - 1]!)} ms, reply ${round(replied[n - 1]!)} ms, done ${round(handedBack[n - 1]!)} ms, ${readsPerCustomer[n - 1]} reads\n`,
-      );
-    }
-    process.stdout.write(
-      `${JSON.stringify({
-        bench: 'demo_inbox',
-        customers: CUSTOMERS,
-        talk_to_a_person_to_listed_ms: summary(listed),
-        agent_send_to_customer_sees_ms: summary(replied),
-        done_to_welcome_back_ms: summary(handedBack),
-        page_reads_per_customer: { ...summary(readsPerCustomer), runs: readsPerCustomer },
-        cpus: cpus().length,
-        loadavg_1m: Number(loadavg()[0]?.toFixed(2)),
-      })}\n`,
+runDemoBench('bench:demo-inbox', async ({ browser, pageUrl }) => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  let reads = 0;
+  page.on('request', (r) => {
+    if (/\/demo\/(api\/admin\/|clock$)/.test(r.url()) && r.method() === 'GET') reads += 1;
+  });
+  await page.goto(pageUrl);
+  await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor(WAIT);
+  const inbox = page.getByRole('region', { name: 'Page Inbox (agent)' });
+  const listed: number[] = [];
+  const replied: number[] = [];
+  const handedBack: number[] = [];
+  const readsPerCustomer: number[] = [];
+  for (let n = 1; n <= CUSTOMERS; n++) {
+    if (n > 1) await page.getByRole('button', { name: 'Add a customer' }).click();
+    const readsBefore = reads;
+    const panel = page.getByRole('region', { name: `Customer ${n}`, exact: true });
+    const log = panel.getByRole('log');
+    await panel.getByRole('button', { name: 'Get Started' }).click();
+    const ask = panel
+      .getByRole('group', { name: 'Quick replies' })
+      .getByRole('button', { name: 'Talk to a person', exact: true });
+    await ask.waitFor(WAIT);
+    const thread = inbox
+      .getByRole('list', { name: 'Threads handed to a person' })
+      .getByRole('button', { name: new RegExp(`^Customer ${n}: with a person`) });
+    listed.push(await timed(() => ask.click(), thread));
+    await thread.click();
+    const open = inbox.getByRole('region', { name: `Customer ${n}`, exact: true });
+    const text = `Agent reply ${n}`;
+    const reply = open.getByLabel('Reply as the agent');
+    await reply.fill(text);
+    replied.push(await timed(() => reply.press('Enter'), log.locator('.bubble.inbox', { hasText: text })));
+    handedBack.push(
+      await timed(
+        () => open.getByRole('button', { name: 'Done: hand back to the bot' }).click(),
+        log.locator('.bubble.bot', { hasText: 'automated assistant now' }),
+      ),
     );
-  } finally {
-    await close();
+    await thread.waitFor({ state: 'detached', ...WAIT });
+    readsPerCustomer.push(reads - readsBefore);
+    process.stderr.write(
+      `customer ${n}: listed ${round(listed[n - 1]!)} ms, reply ${round(replied[n - 1]!)} ms, done ${round(handedBack[n - 1]!)} ms, ${readsPerCustomer[n - 1]} reads\n`,
+    );
   }
-}
-
-main().catch((err: unknown) => {
-  process.stderr.write(`bench:demo-inbox: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
+  return {
+    bench: 'demo_inbox',
+    customers: CUSTOMERS,
+    talk_to_a_person_to_listed_ms: summary(listed),
+    agent_send_to_customer_sees_ms: summary(replied),
+    done_to_welcome_back_ms: summary(handedBack),
+    page_reads_per_customer: { ...summary(readsPerCustomer), runs: readsPerCustomer },
+  };
 });

@@ -11,48 +11,33 @@
  * Prints one JSON line on stdout (ms: page load to "Connected", then min/p50/p90/max over the
  * customers, and every run); progress goes to stderr.
  */
-import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { WAIT, round, startDemoBrowser, summary } from './demoBench';
+import { WAIT, round, runDemoBench, summary } from './demoBench';
 
 const CUSTOMERS = Number(process.env.BENCH_DEMO_CUSTOMERS ?? 20);
 
-async function main(): Promise<void> {
-  const { browser, pageUrl, close } = await startDemoBrowser();
-  try {
-    const page = await browser.newPage();
-    const loadStart = performance.now();
-    await page.goto(pageUrl);
-    await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor(WAIT);
-    const pageLoadMs = performance.now() - loadStart;
-    const runs: number[] = [];
-    for (let n = 1; n <= CUSTOMERS; n++) {
-      if (n > 1) await page.getByRole('button', { name: 'Add a customer' }).click();
-      const panel = page.getByRole('region', { name: `Customer ${n}`, exact: true });
-      const start = panel.getByRole('button', { name: 'Get Started' });
-      await start.waitFor(WAIT);
-      const t0 = performance.now();
-      await start.click();
-      await panel.getByRole('log').locator('.bubble.bot').first().waitFor(WAIT);
-      runs.push(performance.now() - t0);
-      process.stderr.write(`customer ${n}: ${round(runs[runs.length - 1]!)} ms\n`);
-    }
-    process.stdout.write(
-      `${JSON.stringify({
-        bench: 'demo_page',
-        customers: CUSTOMERS,
-        page_load_to_connected_ms: round(pageLoadMs),
-        get_started_to_first_bot_message_ms: { ...summary(runs), runs: runs.map(round) },
-        cpus: cpus().length,
-        loadavg_1m: Number(loadavg()[0]?.toFixed(2)),
-      })}\n`,
-    );
-  } finally {
-    await close();
+runDemoBench('bench:demo-page', async ({ browser, pageUrl }) => {
+  const page = await browser.newPage();
+  const loadStart = performance.now();
+  await page.goto(pageUrl);
+  await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor(WAIT);
+  const pageLoadMs = performance.now() - loadStart;
+  const runs: number[] = [];
+  for (let n = 1; n <= CUSTOMERS; n++) {
+    if (n > 1) await page.getByRole('button', { name: 'Add a customer' }).click();
+    const panel = page.getByRole('region', { name: `Customer ${n}`, exact: true });
+    const start = panel.getByRole('button', { name: 'Get Started' });
+    await start.waitFor(WAIT);
+    const t0 = performance.now();
+    await start.click();
+    await panel.getByRole('log').locator('.bubble.bot').first().waitFor(WAIT);
+    runs.push(performance.now() - t0);
+    process.stderr.write(`customer ${n}: ${round(runs[runs.length - 1]!)} ms\n`);
   }
-}
-
-main().catch((err: unknown) => {
-  process.stderr.write(`bench:demo-page: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
+  return {
+    bench: 'demo_page',
+    customers: CUSTOMERS,
+    page_load_to_connected_ms: round(pageLoadMs),
+    get_started_to_first_bot_message_ms: { ...summary(runs), runs: runs.map(round) },
+  };
 });
