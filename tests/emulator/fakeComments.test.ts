@@ -5,15 +5,13 @@ import { GraphApiError } from '../../src/messenger/graphErrors';
 import { openFakeGraph } from '../support/fakeGraph';
 
 const DAY = 24 * 3600_000;
-let clock = 0;
+/** The fake's and the sender's time: fixed, so a comment's age is what the test gives it. */
+const clock = Date.UTC(2026, 10, 30, 12);
 let fake: FakeGraphApi;
 let graph: ClosableGraphClient;
 let close: () => Promise<void>;
 
-beforeEach(async () => {
-  clock = Date.UTC(2026, 10, 30, 12);
-  ({ fake, graph, close } = await openFakeGraph(() => clock));
-});
+beforeEach(async () => ({ fake, graph, close } = await openFakeGraph(() => clock)));
 afterEach(() => close());
 
 const reply = (comment_id: string) =>

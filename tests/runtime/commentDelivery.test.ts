@@ -8,15 +8,13 @@ import { openFakeGraph } from '../support/fakeGraph';
 
 /** The sender's private and public replies to comments, through the real client and the real fake Graph API. */
 const DAY = 24 * 3600_000;
-let clock = 0;
+/** The fake's and the sender's time: fixed, so a comment's age is what the test gives it. */
+const clock = Date.UTC(2026, 10, 30, 12);
 let fake: FakeGraphApi;
 let graph: ClosableGraphClient;
 let close: () => Promise<void>;
 
-beforeEach(async () => {
-  clock = Date.UTC(2026, 10, 30, 12);
-  ({ fake, graph, close } = await openFakeGraph(() => clock));
-});
+beforeEach(async () => ({ fake, graph, close } = await openFakeGraph(() => clock)));
 afterEach(() => close());
 
 describe('the sender’s comment deliveries', () => {
