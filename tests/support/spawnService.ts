@@ -5,7 +5,7 @@ import { spawnReady, type ReadyProcess } from './spawnReady';
 export type SpawnedService = ReadyProcess;
 
 /** The repo root, found from here whether this runs from tests/ (jest) or dist/tests/ (bench). */
-function repoRoot(from: string): string {
+export function repoRoot(from: string): string {
   let dir = from;
   while (!existsSync(join(dir, 'package.json')) || dir.endsWith('dist')) {
     const up = dirname(dir);
