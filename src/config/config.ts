@@ -178,6 +178,10 @@ const envShape = z.object({
     .optional(),
   // The customer waits this long at most (one try, never retried), then gets the fallback.
   QUESTIONS_LLM_TIMEOUT_MS: positiveInt('milliseconds', 10_000).default(2_500),
+  // Which field caps the reply: newer OpenAI models refuse max_tokens (400), older servers may not know the other.
+  QUESTIONS_LLM_TOKEN_FIELD: z
+    .enum(['max_tokens', 'max_completion_tokens'], { error: 'expected max_tokens or max_completion_tokens' })
+    .default('max_tokens'),
 });
 
 const envSchema = envShape

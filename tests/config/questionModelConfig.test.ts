@@ -26,6 +26,15 @@ describe('QUESTIONS_LLM_*', () => {
     );
   });
 
+  it('caps the reply with max_tokens by default, max_completion_tokens when told; nothing else', () => {
+    expect(loadConfig(required).QUESTIONS_LLM_TOKEN_FIELD).toBe('max_tokens');
+    const field = 'max_completion_tokens';
+    expect(loadConfig({ ...required, QUESTIONS_LLM_TOKEN_FIELD: field }).QUESTIONS_LLM_TOKEN_FIELD).toBe(field);
+    expect(problems({ ...required, QUESTIONS_LLM_TOKEN_FIELD: 'max_output_tokens' })[0]).toMatch(
+      /^QUESTIONS_LLM_TOKEN_FIELD: expected max_tokens or max_completion_tokens/,
+    );
+  });
+
   it('never echoes the key', () => {
     const p = problems({ ...required, QUESTIONS_LLM_KEY: 'sk secret with spaces' });
     expect(p.join('\n')).not.toContain('secret with');
