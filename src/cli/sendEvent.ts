@@ -17,8 +17,14 @@ export interface SendEventOptions {
  * §4.3b; tests/fixtures/webhooks/feed-comments.json). The commenter's feed id is `fb-<user>`: not
  * their PSID, which Meta's docs do not promise to be the same.
  */
-export function commentBody(pageId: string, userId: string, postId: string, text: string, now: number): string {
-  const commentId = `${postId.split('_').at(-1) ?? postId}_${randomUUID().replace(/\D/g, '').slice(0, 12)}`;
+export function commentBody(
+  pageId: string,
+  userId: string,
+  postId: string,
+  text: string,
+  now: number,
+  commentId = newCommentId(postId),
+): string {
   const value = {
     from: { id: `fb-${userId}`, name: userId },
     message: text,
@@ -31,6 +37,10 @@ export function commentBody(pageId: string, userId: string, postId: string, text
   };
   return JSON.stringify({ object: 'page', entry: [{ id: pageId, time: now, changes: [{ field: 'feed', value }] }] });
 }
+
+/** A new comment's id as Meta shapes them: `<post's own id>_<digits>`. */
+export const newCommentId = (postId: string): string =>
+  `${postId.split('_').at(-1) ?? postId}_${randomUUID().replace(/\D/g, '').slice(0, 12)}`;
 
 /** Builds a Messenger text-message webhook body, as Meta would POST it. */
 export function textMessageBody(pageId: string, userId: string, text: string, now: number, mid = `m_${randomUUID()}`): string {
