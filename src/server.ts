@@ -3,10 +3,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { adminTokensOf, type Config } from './config/config';
 import { createAdminApp } from './admin/adminApp';
-import { BroadcastControl } from './broadcasts/broadcastControl';
+import { pageAdminDeps, type PageAdmins } from './admin/pageAdmins';
+import type { AdminHandlerDeps } from './admin/adminHandlers';
 import { createOpsApp, type Readiness } from './http/opsApp';
+import { pagesReadiness, type PageReadiness } from './http/pagesReadiness';
+import { PagesRegistry } from './pagesMetrics';
 import { createLogger, type Logger } from './logger';
-import { createMetrics } from './metrics';
+import { createMetrics, type Metrics } from './metrics';
 import { FlowsInvalidError, StoreOwnerError } from './errors';
 import { loadFlows } from './flows/loadFlows';
 import { formatProblem } from './flows/problem';
@@ -39,6 +42,12 @@ export interface RunningService {
   readonly store: Store;
   readonly worker: Worker<unknown> | undefined;
   readonly logger: Logger;
+  /** This Page's admin API (store, broadcasts, flows), for the admin listener of several Pages (/admin/pages/<id>/). */
+  readonly admin: AdminHandlerDeps;
+  /** This Page's own metrics (with several Pages, the environment's Page's /metrics shows every Page's). */
+  readonly metrics: Metrics;
+  /** This Page's own readiness (store reachable, worker serving its partitions). */
+  readiness(): Promise<Readiness>;
   /** Graceful: stop accepting, finish in-flight items, release leases, close the store. */
   stop(): Promise<void>;
 }
@@ -65,6 +74,15 @@ export interface StartOptions {
   readonly pageApps?: ReadonlyArray<{ readonly secret: string; readonly pageIds: readonly string[] }>;
   /** A settings file in place of FLOWS_DIR's (a Page sharing a flows folder, PAGES_FILE). */
   readonly settingsFile?: string;
+  /** The other Pages this admin listener serves under /admin/pages/<pageId>/ (PAGES_FILE, src/pagesService.ts). */
+  readonly pageAdmins?: PageAdmins;
+  /**
+   * Several Pages (src/pagesService.ts): the other Pages, whose metrics this service's /metrics
+   * shows beside its own, each with its page label, and whose readiness its /readyz includes.
+   */
+  readonly otherPages?: ReadonlyArray<PageReadiness & { readonly metrics?: Metrics }>;
+  /** False for each of several Pages: the process metrics are shown once, not per Page (default true). */
+  readonly processMetrics?: boolean;
 }
 
 /** Loads and lints FLOWS_DIR; refuses to start on any error, naming file, line, node and fix. */
@@ -195,7 +213,11 @@ export async function startService(config: Config, options: StartOptions = {}): 
   const runsWorker = config.ROLE !== 'web';
   // Before the Graph client, which counts its calls in them; the store is read only at scrape time.
   const partitions = Array.from({ length: config.INBOX_PARTITIONS }, (_, p) => p);
-  const metrics = createMetrics({ pendingCounts: () => store.inbox.pendingCounts(partitions) });
+  const otherPages = options.otherPages ?? [];
+  const metrics = createMetrics({
+    pendingCounts: () => store.inbox.pendingCounts(partitions),
+    processMetrics: (options.processMetrics ?? true) && otherPages.length === 0,
+  });
   const ownGraph = runsWorker && !options.graph ? createGraphClient(graphClientOptions(config, { logger, metrics })) : undefined;
   const graph = runsWorker ? (options.graph ?? ownGraph) : undefined;
   const flowSet = runsWorker ? loadFlowSet(config, logger, options.settingsFile) : undefined;
@@ -222,6 +244,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
               model: config.QUESTIONS_LLM_MODEL,
               ...(config.QUESTIONS_LLM_KEY === undefined ? {} : { key: config.QUESTIONS_LLM_KEY }),
               timeoutMs: config.QUESTIONS_LLM_TIMEOUT_MS,
+              tokenField: config.QUESTIONS_LLM_TOKEN_FIELD,
             },
           }
         : {}),
@@ -283,7 +306,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
       })
     : undefined;
 
-  const readiness = async (): Promise<Readiness> => {
+  const ownReadiness = async (): Promise<Readiness> => {
     const storeOk = await store.ping().then(
       () => true,
       () => false,
@@ -300,37 +323,43 @@ export async function startService(config: Config, options: StartOptions = {}): 
     return { ready: storeOk && (!worker || (worker.healthy && unserved.length === 0)), checks };
   };
 
+  const page = config.MESSENGER_PAGE_ID;
+  const readiness = otherPages.length ? pagesReadiness({ page, readiness: ownReadiness }, otherPages) : ownReadiness;
+  // What /metrics shows (public and admin listeners): with several Pages, every Page's series.
+  const shown: Metrics = otherPages.length
+    ? {
+        ...metrics,
+        registry: new PagesRegistry(
+          { page, registry: metrics.registry },
+          otherPages.flatMap((p) => (p.metrics ? [{ page: p.page, registry: p.metrics.registry }] : [])),
+        ),
+      }
+    : metrics;
+
   // The admin API can reply as the Page, so it has a listener of its own (loopback by default),
   // never the public one; without a token it does not listen at all.
   const adminTokens = adminTokensOf(config);
   const adAccount = config.MARKETING_AD_ACCOUNT_ID;
-  const broadcastControl =
-    store.broadcasts &&
-    new BroadcastControl({
-      broadcasts: store.broadcasts,
-      inbox: store.inbox,
-      pageId: config.MESSENGER_PAGE_ID,
-      partitions: config.INBOX_PARTITIONS,
-      now,
-      flows: flowSet,
-      adAccountId: adAccount,
-      createCampaign: graph && adAccount ? (b) => graph.createMessageCampaign(adAccount, { name: b.name }) : undefined,
-    });
+  const adminDeps = pageAdminDeps({
+    store,
+    pageId: config.MESSENGER_PAGE_ID,
+    partitions: config.INBOX_PARTITIONS,
+    now,
+    flows: flowSet,
+    adAccountId: adAccount,
+    createCampaign: graph && adAccount ? (b) => graph.createMessageCampaign(adAccount, { name: b.name }) : undefined,
+  });
   const admin = adminTokens.length
     ? createAdminApp({
-        store,
-        broadcasts: broadcastControl,
-        flows: flowSet,
+        ...adminDeps,
         tokens: adminTokens,
-        pageId: config.MESSENGER_PAGE_ID,
-        partitions: config.INBOX_PARTITIONS,
-        now,
         logger,
-        metrics,
+        ...(options.pageAdmins ? { pages: options.pageAdmins } : {}),
+        metrics: shown,
       })
     : undefined;
   const ops = createOpsApp({
-    metrics,
+    metrics: shown,
     readiness,
     metricsPublic: config.METRICS_PUBLIC,
     onError: (err, requestId) => logger.error({ err, requestId }, 'ops request failed'),
@@ -388,5 +417,5 @@ export async function startService(config: Config, options: StartOptions = {}): 
       'admin API listening',
     );
   logger.info({ port, webhook: webhook ? WEBHOOK_PATH : 'off (ROLE=worker)', worker: Boolean(worker) }, 'talkshop ready');
-  return { port, adminPort, store, worker, logger, stop };
+  return { port, adminPort, store, worker, logger, admin: adminDeps, metrics, readiness: ownReadiness, stop };
 }

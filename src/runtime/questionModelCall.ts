@@ -12,6 +12,8 @@ export interface QuestionModelSettings {
   /** Sent as a bearer token; held in memory only, never in the outbox, a log or an error. */
   readonly key?: string;
   readonly timeoutMs: number;
+  /** The field that caps the reply (QUESTIONS_LLM_TOKEN_FIELD): newer OpenAI models refuse max_tokens. Default max_tokens. */
+  readonly tokenField?: 'max_tokens' | 'max_completion_tokens';
 }
 
 /** The requester's name for these calls in logs and metrics. */
@@ -32,7 +34,7 @@ export function questionModelRequest(settings: QuestionModelSettings, effect: Ef
   const body = {
     model: settings.model,
     temperature: 0,
-    max_tokens: MAX_TOKENS,
+    [settings.tokenField ?? 'max_tokens']: MAX_TOKENS,
     messages: [
       { role: 'system', content: `${SYSTEM}\n${list}` },
       { role: 'user', content: effect.text },
