@@ -23,6 +23,7 @@ export interface FakeLlmCall {
   /** The user message (the customer's text). */
   readonly user: string;
   readonly temperature?: number;
+  /** max_tokens or max_completion_tokens, whichever was sent (a refused call is not recorded). */
   readonly maxTokens?: number;
   readonly authorization?: string;
 }
@@ -58,7 +59,15 @@ export interface FakeLlmOptions {
   readonly host?: string;
   /** 0 (default): any free port. */
   readonly port?: number;
+  /**
+   * The one field this "model" takes to cap its reply; a request with the other is refused with a
+   * 400, as real servers do (newer OpenAI models refuse max_tokens; older servers do not know
+   * max_completion_tokens). Absent: either is taken.
+   */
+  readonly tokenField?: TokenField;
 }
+
+export type TokenField = 'max_tokens' | 'max_completion_tokens';
 
 /** Answers the id of the first keyword the user's text contains, else "none". */
 export function keywordChooser(keywords: Readonly<Record<string, string>>): FakeLlmChooser {
@@ -74,7 +83,20 @@ const requestSchema = z.object({
   messages: z.array(z.object({ role: z.string(), content: z.string() })),
   temperature: z.number().optional(),
   max_tokens: z.number().optional(),
+  max_completion_tokens: z.number().optional(),
 });
+
+/** The 400 a server answers for the field it does not take, worded like OpenAI's. */
+function refusedField(took: TokenField, sent: TokenField): unknown {
+  return {
+    error: {
+      message: `Unsupported parameter: '${sent}' is not supported with this model. Use '${took}' instead.`,
+      type: 'invalid_request_error',
+      param: sent,
+      code: 'unsupported_parameter',
+    },
+  };
+}
 
 function completion(model: string, content: string): unknown {
   return {
@@ -128,12 +150,16 @@ export async function startFakeLlmApi(options: FakeLlmOptions = {}): Promise<Fak
       } catch {
         return json(res, 400, { error: { message: 'expected a chat completions request' } });
       }
+      const wrong: TokenField = options.tokenField === 'max_tokens' ? 'max_completion_tokens' : 'max_tokens';
+      if (options.tokenField !== undefined && parsed[wrong] !== undefined)
+        return json(res, 400, refusedField(options.tokenField, wrong));
+      const maxTokens = parsed.max_tokens ?? parsed.max_completion_tokens;
       const call: FakeLlmCall = {
         model: parsed.model,
         system: parsed.messages.find((m) => m.role === 'system')?.content ?? '',
         user: parsed.messages.filter((m) => m.role === 'user').at(-1)?.content ?? '',
         ...(parsed.temperature === undefined ? {} : { temperature: parsed.temperature }),
-        ...(parsed.max_tokens === undefined ? {} : { maxTokens: parsed.max_tokens }),
+        ...(maxTokens === undefined ? {} : { maxTokens }),
         ...(req.headers.authorization === undefined ? {} : { authorization: req.headers.authorization }),
       };
       calls.push(call);

@@ -1,5 +1,6 @@
 import pino from 'pino';
 import type { EffectOf } from '../../src/engine/effects';
+import { startFakeLlmApi, type FakeLlmApi } from '../../src/emulator/fakeLlmApi';
 import { createMetrics } from '../../src/metrics';
 import { startOutboundCalls } from '../../src/runtime/outboundCalls';
 import { createMemoryStore } from '../../src/store/memory/memoryStore';
@@ -83,6 +84,42 @@ describe('the language model call', () => {
       outcome: 'chosen',
       question: 'returns',
     });
+  });
+});
+
+describe('the field that caps the reply (QUESTIONS_LLM_TOKEN_FIELD), against the fake endpoint', () => {
+  /** Sends the call as built and reads the fake's answer as the runtime does. */
+  async function ask(fake: FakeLlmApi, tokenField?: 'max_tokens' | 'max_completion_tokens') {
+    const req = questionModelRequest({ ...settings, url: fake.url, ...(tokenField ? { tokenField } : {}) }, effect);
+    const res = await fetch(req.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: req.body });
+    const outcome: RequestOutcome = { kind: 'response', status: res.status, json: (await res.json()) as unknown, ms: 1 };
+    return { status: res.status, choice: readChoice(effect, outcome), body: JSON.parse(req.body ?? '{}') as object };
+  }
+
+  it('a model that takes only max_completion_tokens refuses max_tokens (400: the fallback) and answers the other', async () => {
+    const fake = await startFakeLlmApi({ keywords: { back: 'returns' }, tokenField: 'max_completion_tokens' });
+    try {
+      const refused = await ask(fake);
+      expect(refused.body).toHaveProperty('max_tokens');
+      expect(refused).toMatchObject({ status: 400, choice: { outcome: 'failed' } });
+      const taken = await ask(fake, 'max_completion_tokens');
+      expect(taken.body).not.toHaveProperty('max_tokens');
+      expect(taken).toMatchObject({ status: 200, choice: { outcome: 'chosen', question: 'returns' } });
+      expect(fake.calls).toHaveLength(1);
+      expect(fake.calls[0]?.maxTokens).toBeLessThanOrEqual(64);
+    } finally {
+      await fake.stop();
+    }
+  });
+
+  it('an older server that knows only max_tokens refuses max_completion_tokens', async () => {
+    const fake = await startFakeLlmApi({ keywords: { back: 'returns' }, tokenField: 'max_tokens' });
+    try {
+      expect(await ask(fake, 'max_completion_tokens')).toMatchObject({ status: 400, choice: { outcome: 'failed' } });
+      expect(await ask(fake, 'max_tokens')).toMatchObject({ status: 200, choice: { outcome: 'chosen' } });
+    } finally {
+      await fake.stop();
+    }
   });
 });
 
