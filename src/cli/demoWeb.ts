@@ -2,10 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import type { FakeCommentControls } from '../emulator/fakeComments';
 import type { FakeGraphApi } from '../emulator/fakeGraphApi';
 import { signBody } from '../webhook/verifySignature';
 import { createDemoAdminProxy, DEMO_ADMIN_PREFIX } from './demoWebAdmin';
-import { readCappedBody } from './demoWebBody';
+import { readJsonBody, type DemoReply } from './demoWebBody';
+import { createDemoComments } from './demoWebComment';
 import { demoActionSchema, demoWebhookBody } from './demoWebEvents';
 import { createDemoStream, DEMO_STREAM_DEFAULTS, streamEventOf, type DemoStreamOptions } from './demoWebStream';
 
@@ -18,6 +20,8 @@ import { createDemoStream, DEMO_STREAM_DEFAULTS, streamEventOf, type DemoStreamO
  *   POST /demo/api/events   {customer, type, …}: the demo builds the webhook body Meta would send
  *                           (for a customer's action, or a Page Inbox reply or Done), signs it with
  *                           its app secret and posts it to its own /webhooks/messenger
+ *   POST /demo/api/comments {customer, text}: a comment under the Page's post; the demo posts the
+ *                           Page feed webhook Meta would send (demoWebComment.ts)
  *   GET  /demo/api/stream   server-sent events: what the bot sent each customer (fake Graph API calls)
  *   *    /demo/api/admin/…  the agent's and marketer's panels' calls to the demo's admin API (demoWebAdmin.ts)
  */
@@ -25,6 +29,7 @@ import { createDemoStream, DEMO_STREAM_DEFAULTS, streamEventOf, type DemoStreamO
 export const DEMO_PAGE_PATH = '/demo/';
 const EVENTS_PATH = '/demo/api/events';
 const STREAM_PATH = '/demo/api/stream';
+const COMMENTS_PATH = '/demo/api/comments';
 
 /** A customer action is a few hundred bytes; a text is at most 2,000 characters (8 KB as UTF-8). */
 export const DEMO_EVENT_BODY_LIMIT = 16 * 1024;
@@ -52,6 +57,8 @@ export interface DemoWebOptions {
   readonly stream?: DemoStreamOptions;
   /** The demo's admin token, sent by the page's admin proxy (the page itself never holds it). */
   readonly adminToken?: string;
+  /** The fake Graph API's comments: told who wrote each comment posted from the page. */
+  readonly comments?: Pick<FakeCommentControls, 'add'>;
 }
 
 export interface DemoThreads {
@@ -71,9 +78,7 @@ export interface DemoWeb {
   stop(): void;
 }
 
-type Reply = { status: number; body: Record<string, unknown> };
-
-const json = (res: ServerResponse, { status, body }: Reply) =>
+const json = (res: ServerResponse, { status, body }: DemoReply) =>
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(body));
 
 export function startDemoWeb(options: DemoWebOptions): DemoWeb {
@@ -81,7 +86,26 @@ export function startDemoWeb(options: DemoWebOptions): DemoWeb {
   const stream = createDemoStream(options.stream ?? DEMO_STREAM_DEFAULTS);
   let webhookUrl: string | undefined;
   const admin = options.adminToken === undefined ? undefined : createDemoAdminProxy(options.adminToken);
+  /** Signs a webhook body with the demo's app secret and posts it to the service, as Meta would. */
+  async function deliver(body: string): Promise<{ status: number; text: string }> {
+    const res = await fetch(webhookUrl ?? '', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-hub-signature-256': signBody(body, options.appSecret) },
+      body,
+      signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+    });
+    return { status: res.status, text: await res.text() };
+  }
+  const comments = createDemoComments({
+    pageId: options.pageId,
+    now: options.now,
+    fakeComments: options.comments,
+    publish: (event) => stream.publish(event),
+    ready: () => webhookUrl !== undefined,
+    deliver,
+  });
   const unsubscribe = options.onCall((call) => {
+    comments.onCall(call);
     const event = streamEventOf(call);
     if (event) stream.publish(event);
     // The bot acted for the customer: their state changed (it is committed before the bot's calls).
@@ -113,19 +137,10 @@ export function startDemoWeb(options: DemoWebOptions): DemoWeb {
       .end(content);
   }
 
-  async function postEvent(req: IncomingMessage): Promise<Reply> {
-    // JSON only: a form post from another site (no CORS preflight) cannot make the demo sign for it.
-    if (!/^application\/json\b/i.test(req.headers['content-type'] ?? ''))
-      return { status: 415, body: { error: 'send the action as JSON (content-type: application/json)' } };
-    const raw = await readCappedBody(req, DEMO_EVENT_BODY_LIMIT);
-    if (raw === undefined) return { status: 413, body: { error: `an action is at most ${DEMO_EVENT_BODY_LIMIT} bytes` } };
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(raw.toString('utf8'));
-    } catch {
-      return { status: 400, body: { error: 'the body is not JSON' } };
-    }
-    const action = demoActionSchema.safeParse(parsed);
+  async function postEvent(req: IncomingMessage): Promise<DemoReply> {
+    const read = await readJsonBody(req, DEMO_EVENT_BODY_LIMIT, 'action');
+    if (!read.ok) return read.reply;
+    const action = demoActionSchema.safeParse(read.value);
     if (!action.success)
       return {
         status: 400,
@@ -147,13 +162,7 @@ export function startDemoWeb(options: DemoWebOptions): DemoWeb {
     const body = demoWebhookBody(action.data, options.pageId, options.now(), mid, { appId, inboxOwnsThread });
     // Done in the Page Inbox: Meta gives the thread back to the bot's app first, then tells it.
     if (action.data.type === 'inbox_done') threads?.setOwner(customer, appId);
-    const res = await fetch(webhookUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-hub-signature-256': signBody(body, options.appSecret) },
-      body,
-      signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
-    });
-    const answer = await res.text();
+    const res = await deliver(body);
     if (res.status === 200) {
       // Meta shows the Page Inbox's reply to the customer; it never goes through the Send API (the fake).
       if (action.data.type === 'inbox_reply')
@@ -169,7 +178,7 @@ export function startDemoWeb(options: DemoWebOptions): DemoWeb {
     }
     return res.status === 200
       ? { status: 202, body: { accepted: true } }
-      : { status: 502, body: { error: `the webhook answered ${res.status}`, webhook: answer.slice(0, 500) } };
+      : { status: 502, body: { error: `the webhook answered ${res.status}`, webhook: res.text.slice(0, 500) } };
   }
 
   return {
@@ -179,10 +188,11 @@ export function startDemoWeb(options: DemoWebOptions): DemoWeb {
         res.writeHead(308, { location: DEMO_PAGE_PATH }).end();
         return true;
       }
-      if (path === EVENTS_PATH) {
-        if (req.method !== 'POST') json(res, { status: 405, body: { error: 'POST an action' } });
+      if (path === EVENTS_PATH || path === COMMENTS_PATH) {
+        const comment = path === COMMENTS_PATH;
+        if (req.method !== 'POST') json(res, { status: 405, body: { error: comment ? 'POST a comment' : 'POST an action' } });
         else
-          postEvent(req).then(
+          (comment ? comments.post(req) : postEvent(req)).then(
             (reply) => json(res, reply),
             (err: unknown) =>
               json(res, { status: 502, body: { error: `posting to the webhook failed: ${(err as Error).message}` } }),

@@ -18,6 +18,26 @@ export type DemoStreamEvent =
       readonly mid?: string;
       /** A person's reply from the Page Inbox (Meta shows it to the customer; it never reaches the Send API). */
       readonly from?: 'page_inbox';
+      /** A private reply: the comment (or visitor post) it answers, which opened the thread. */
+      readonly privateReplyTo?: string;
+    }
+  /** The customer's comment under the Page's post (POST /demo/api/comments), as the post shows it. */
+  | {
+      readonly kind: 'comment';
+      readonly customer: string;
+      readonly at: number;
+      readonly post: string;
+      readonly id: string;
+      readonly text: string;
+    }
+  /** The Page's public reply under one of the customer's comments (the bot's POST /<comment>/comments). */
+  | {
+      readonly kind: 'comment_reply';
+      readonly customer: string;
+      readonly at: number;
+      /** The comment it answers. */
+      readonly comment: string;
+      readonly text: string;
     }
   /** Something happened to the customer's conversation (a call from the bot, an event posted): panels showing their state re-read it. */
   | { readonly kind: 'state'; readonly customer: string; readonly at: number }
@@ -44,12 +64,15 @@ export function streamEventOf(call: FakeCall): DemoBotEvent | undefined {
   const message = messageSchema.safeParse((call.body as { message?: unknown } | undefined)?.message);
   if (!message.success) return undefined;
   const mid = (call.response as { message_id?: unknown } | undefined)?.message_id;
+  const to = (call.body as { recipient?: { comment_id?: unknown; post_id?: unknown } } | undefined)?.recipient;
+  const commented = to?.comment_id ?? to?.post_id;
   return {
     kind: 'message',
     customer: call.recipientId,
     at: call.at,
     message: message.data,
     ...(typeof mid === 'string' ? { mid } : {}),
+    ...(typeof commented === 'string' ? { privateReplyTo: commented } : {}),
   };
 }
 

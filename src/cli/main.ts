@@ -165,6 +165,8 @@ program
       onCall: fake.onCall,
       adminToken: DEMO_ADMIN_TOKEN,
       threads: { appId: config.MESSENGER_APP_ID, ownerOf: fake.threadOwnerOf, setOwner: fake.setThreadOwner },
+      // The page's comment box: the fake answers a private reply with the commenting customer's PSID.
+      comments: fake.comments,
     });
     const clockRoute = demoClockRoute(demoClock);
     const service = await startService(config, {
