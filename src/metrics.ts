@@ -4,11 +4,30 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export interface MetricsSources {
   /** Items waiting per partition (index = partition); read at scrape time. */
   readonly pendingCounts?: () => Promise<readonly number[]>;
+  /**
+   * The process's own metrics (CPU, heap, event loop: prom-client's defaults); default true. With
+   * several Pages each Page's registry leaves them out: /metrics shows them once (src/pagesMetrics.ts).
+   */
+  readonly processMetrics?: boolean;
 }
+
+/**
+ * The families of the webhook's and the admin API's listeners: one each per process, whichever Page
+ * a request is for, so with several Pages they gain no page label of the environment's Page
+ * (talkshop_webhook_events_received_total has a page label of its own).
+ */
+export const LISTENER_METRICS: ReadonlySet<string> = new Set([
+  'talkshop_webhook_events_received_total',
+  'talkshop_webhook_events_deduped_total',
+  'talkshop_webhook_events_ignored_total',
+  'talkshop_webhook_events_other_page_total',
+  'talkshop_webhook_requests_rejected_total',
+  'talkshop_admin_auth_failures_total',
+]);
 
 export function createMetrics(sources: MetricsSources = {}) {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'talkshop_' });
+  if (sources.processMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'talkshop_' });
   const registers = [registry];
   return {
     registry,

@@ -5,6 +5,12 @@ import type { Metrics } from '../metrics';
 export interface Readiness {
   readonly ready: boolean;
   readonly checks: Readonly<Record<string, string>>;
+  /** With several Pages (src/http/pagesReadiness.ts): how many are ready, and each one that is not with its checks. */
+  readonly pages?: {
+    readonly total: number;
+    readonly ready: number;
+    readonly notReady: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  };
 }
 
 export interface OpsDeps {
@@ -29,7 +35,9 @@ export function createOpsApp(deps: OpsDeps): Express {
   });
   app.get('/readyz', async (_req, res) => {
     const r = await deps.readiness();
-    res.status(r.ready ? 200 : 503).json({ status: r.ready ? 'ready' : 'not_ready', checks: r.checks });
+    const status = r.ready ? 'ready' : 'not_ready';
+    // One Page: the body as ever, { status, checks }.
+    res.status(r.ready ? 200 : 503).json(r.pages ? { status, checks: r.checks, pages: r.pages } : { status, checks: r.checks });
   });
   if (deps.metricsPublic)
     app.get('/metrics', async (_req, res) => {
