@@ -1,3 +1,4 @@
+import type { CommentLaneState } from '../engine/commentEvents';
 import type { EngineEffect } from '../engine/effects';
 import type { EngineEvent, RequestOutcome } from '../engine/engineEvent';
 import type { FlowSet } from '../engine/flowSet';
@@ -26,6 +27,14 @@ export interface Sim {
   readonly stubs: Array<RequestStubSpec & { used: boolean }>;
   /** The messages the bot sent last: what a `tap` looks in. */
   offered: readonly SendMessage[];
+  /** The lane of the customer's comments (production keys it by their feed id, apart from their conversation). */
+  commentLane: CommentLaneState;
+}
+
+/** One line of a failure's diff: unchanged, expected (-) or what the bot did (+). */
+export interface DiffLine {
+  readonly sign: ' ' | '-' | '+';
+  readonly text: string;
 }
 
 /** What one turn made happen. `entered`: the nodes each transition went through, in order, as flow/node. */
@@ -35,9 +44,34 @@ export interface TurnOutput {
   readonly entered: string[][];
   readonly requests: Array<{ readonly name: string; readonly outcome: RequestOutcome }>;
   readonly errors: string[];
+  /** Public replies under a comment. */
+  readonly publicReplies: string[];
+  /** Why a comment got no private reply, in words (commentTurn.ts). */
+  readonly ignored: string[];
 }
 
-export const newOutput = (): TurnOutput => ({ sends: [], handovers: [], entered: [], requests: [], errors: [] });
+export const newOutput = (): TurnOutput => ({
+  sends: [],
+  handovers: [],
+  entered: [],
+  requests: [],
+  errors: [],
+  publicReplies: [],
+  ignored: [],
+});
+
+/** A duration in words: "2 hours", "90 minutes", "45 seconds". */
+export function spoken(ms: number): string {
+  const units: Array<[number, string]> = [
+    [86_400_000, 'day'],
+    [3_600_000, 'hour'],
+    [60_000, 'minute'],
+    [1_000, 'second'],
+  ];
+  const [size, name] = units.find(([u]) => ms % u === 0 && ms >= u) ?? [1_000, 'second'];
+  const n = Math.round(ms / size);
+  return `${n} ${name}${n === 1 ? '' : 's'}`;
+}
 
 /** `*` in a stub's URL matches any characters; everything else literally. */
 const urlMatches = (pattern: string, url: string): boolean =>

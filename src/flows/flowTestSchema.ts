@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { REQUEST_OUTCOMES } from '../engine/engineEvent';
 import { THREAD_STATES } from '../engine/userState';
+import { commentObjectIdSchema } from '../platform/privateReplySchema';
 
 /**
  * A conversation test as marketers write it (FLOWS_DIR/tests/*.yaml): what the customer does, turn
@@ -13,17 +14,59 @@ export const FLOW_TEST_LIMITS = { turns: 200, messages: 20, stubs: 50, waitMs: 6
 
 const UNITS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
-/** "45s", "90m", "2h", "3d" → ms. */
-export const durationSchema = z
-  .string()
-  .describe('how long the customer waits: a number and a unit, s, m (minutes), h or d; e.g. 90m, 2h, 1d')
-  .transform((s, ctx): number => {
-    const m = /^(\d{1,6})(s|m|h|d)$/.exec(s);
-    const ms = m ? Number(m[1]) * UNITS[m[2] as keyof typeof UNITS] : Number.NaN;
-    if (Number.isFinite(ms) && ms <= FLOW_TEST_LIMITS.waitMs) return ms;
-    ctx.addIssue({ code: 'custom', message: `"${s}" is not a wait such as 45s, 90m, 2h or 1d (at most 60d)` });
-    return z.NEVER;
-  });
+/** "45s", "90m", "2h", "3d" → ms; `what` names it in the error ("a wait", "an age"). */
+const duration = (what: string, description: string) =>
+  z
+    .string()
+    .describe(description)
+    .transform((s, ctx): number => {
+      const m = /^(\d{1,6})(s|m|h|d)$/.exec(s);
+      const ms = m ? Number(m[1]) * UNITS[m[2] as keyof typeof UNITS] : Number.NaN;
+      if (Number.isFinite(ms) && ms <= FLOW_TEST_LIMITS.waitMs) return ms;
+      ctx.addIssue({ code: 'custom', message: `"${s}" is not ${what} such as 45s, 90m, 2h or 1d (at most 60d)` });
+      return z.NEVER;
+    });
+
+export const durationSchema = duration(
+  'a wait',
+  'how long the customer waits: a number and a unit, s, m (minutes), h or d; e.g. 90m, 2h, 1d',
+);
+
+/** The post a test's comment is under when it names none: `post: any` triggers hear it, a trigger for one post does not. */
+export const DEFAULT_TEST_POST = 'test_post';
+
+/**
+ * Someone comments under a Page post (docs/flows.md, "Comments to Messenger"). The Page answers
+ * with a private reply (the turn's `bot:`) and maybe a public one (`public_reply:`); a tap on the
+ * private reply continues in the person's own conversation, as in production.
+ */
+const commentSchema = z
+  .union([
+    z.string().max(2000).describe('the comment text, under the default post'),
+    z.strictObject({
+      text: z.string().max(2000).describe('the comment text'),
+      post: commentObjectIdSchema
+        .optional()
+        .describe(`the post it is under, e.g. 123_456 (default ${DEFAULT_TEST_POST}: heard by post: any triggers only)`),
+      id: commentObjectIdSchema
+        .optional()
+        .describe("the comment's id (default: a new one each turn); the same id again is Meta redelivering it"),
+      age: duration('an age', 'how old the comment is when the Page hears of it, e.g. 8d (default: just written)').optional(),
+      by_page: z.literal(true).optional().describe('the Page wrote it itself (never answered)'),
+      visitor_post: z
+        .literal(true)
+        .optional()
+        .describe("a visitor's own post on the Page instead of a comment (only post: any triggers hear it)"),
+    }),
+  ])
+  .describe('someone comments under a Page post: bot: is the private reply, public_reply: the public one');
+
+/** The public reply under a comment: its text exactly, or a part of it. */
+const publicReplySchema = z.union([
+  z.string().describe('the public reply, exactly'),
+  z.strictObject({ contains: z.string().min(1).describe('a part of the public reply') }),
+]);
+export type ExpectedPublicReply = z.infer<typeof publicReplySchema>;
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 const titles = z.array(z.string()).max(13);
@@ -81,20 +124,24 @@ export const flowTestTurnSchema = z
     attachment: z.enum(['image', 'video', 'audio', 'file']).optional().describe('the customer sends a photo, video…'),
     wait: durationSchema.optional(),
     person: person.optional(),
+    comment: commentSchema.optional(),
     bot: z
       .array(expectedMessageSchema)
       .min(1)
       .max(FLOW_TEST_LIMITS.messages)
       .optional()
       .describe('every message the bot sends in answer, in order'),
-    silent: z.literal(true).optional().describe('the bot sends nothing'),
+    silent: z.literal(true).optional().describe('the bot sends nothing (after a comment: no private reply and no public one)'),
+    public_reply: publicReplySchema
+      .optional()
+      .describe('after a comment: the public reply under it (without it, none is expected)'),
     handover: z.boolean().optional().describe('true: the bot passes the conversation to a person; false: it does not'),
     ...checks,
   })
   .describe('one turn: a customer action with what the bot answers, or checks alone');
 export type FlowTestTurn = z.infer<typeof flowTestTurnSchema>;
 
-export const ACTIONS = ['say', 'tap', 'get_started', 'postback', 'ref', 'ad', 'attachment', 'wait', 'person'] as const;
+export const ACTIONS = ['say', 'tap', 'get_started', 'postback', 'ref', 'ad', 'attachment', 'wait', 'person', 'comment'] as const;
 export type ActionKey = (typeof ACTIONS)[number];
 const CHECKS = ['fields', 'tags', 'not_tags', 'consent', 'thread'] as const;
 
@@ -141,8 +188,14 @@ export const flowTestSchema = z
       const at = (message: string) => ctx.addIssue({ code: 'custom', path: ['turns', i], message });
       if (actions.length > 1) at(`one action per turn, not ${actions.join(' and ')}: split it into turns`);
       if (turn.bot && turn.silent) at('bot and silent contradict each other: keep one');
-      const answered = turn.bot !== undefined || turn.silent !== undefined;
-      if (actions.length === 1 && !answered) at('say what the bot answers: bot (its messages) or silent: true');
+      if (turn.public_reply !== undefined && turn.comment === undefined)
+        at('public_reply answers a comment: add comment: to the turn');
+      if (turn.public_reply !== undefined && turn.silent) at('public_reply and silent contradict each other: keep one');
+      if (turn.comment !== undefined && (turn.bot?.length ?? 0) > 1)
+        at('a comment gets one private reply at most: list one message under bot');
+      const answered = turn.bot !== undefined || turn.silent !== undefined || turn.public_reply !== undefined;
+      if (actions.length === 1 && !answered)
+        at(`say what the bot answers: bot (its messages)${turn.comment ? ', public_reply' : ''} or silent: true`);
       if (actions.length === 0 && (answered || turn.handover !== undefined))
         at(`nothing happens in this turn for the bot to answer: add an action (${ACTIONS.join(', ')})`);
       if (actions.length === 0 && !CHECKS.some((c) => turn[c] !== undefined)) at('an empty turn: add an action or a check');

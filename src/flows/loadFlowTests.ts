@@ -1,5 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { extname, join, relative } from 'node:path';
+import type { z } from 'zod';
 import { flowTestSchema, type FlowTest } from './flowTestSchema';
 import { listDir, type Problem } from './problem';
 import { lineOf, parseYamlDocument, schemaIssues, syntaxErrors } from './yamlDocument';
@@ -24,6 +25,22 @@ export type FlowTestsOutcome =
 
 const fixFor = () => `see docs/flows.md "Testing conversations", or let your editor validate against ${FLOW_TEST_SCHEMA_FILE}`;
 
+/**
+ * A union's "Invalid input" made useful: when every form but one failed only for being the wrong
+ * type (`comment: { text, age: a week }` is not a string), that one form's own issues are what
+ * the author got wrong, at their own paths.
+ */
+function unwrapUnions(issues: readonly z.core.$ZodIssue[]): Array<{ path: PropertyKey[]; message: string }> {
+  return issues.flatMap((issue) => {
+    if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [issue];
+    const wrongType = (errs: readonly z.core.$ZodIssue[]) =>
+      errs.length === 1 && errs[0]?.code === 'invalid_type' && errs[0].path.length === 0;
+    const meant = issue.errors.filter((errs) => !wrongType(errs));
+    if (meant.length !== 1) return [issue];
+    return unwrapUnions(meant[0] ?? []).map((i) => ({ ...i, path: [...issue.path, ...i.path] }));
+  });
+}
+
 function loadOne(path: string): { test?: LoadedFlowTest; problems: Problem[] } {
   const file = relative(process.cwd(), path) || path;
   if (statSync(path).size > MAX_TEST_FILE_BYTES)
@@ -44,7 +61,7 @@ function loadOne(path: string): { test?: LoadedFlowTest; problems: Problem[] } {
       })),
     };
   const parsed = flowTestSchema.safeParse(y.doc.toJS());
-  if (!parsed.success) return { problems: schemaIssues(file, y, parsed.error, fixFor) };
+  if (!parsed.success) return { problems: schemaIssues(file, y, { issues: unwrapUnions(parsed.error.issues) }, fixFor) };
   const turnLines = parsed.data.turns.map((_, i) => lineOf(y, ['turns', i]) ?? 1);
   return { test: { file, test: parsed.data, turnLines }, problems: [] };
 }

@@ -4,15 +4,13 @@ import { GET_STARTED_PAYLOAD } from '../engine/payloads';
 import type { ProfileLookup } from '../engine/transition';
 import { initialUserState, type UserState } from '../engine/userState';
 import { describeExpected, describeView, mismatch, tappables, viewOf, type MessageView } from './botMessages';
-import { newOutput, step, wait, type Sim, type TurnOutput } from './conversationSim';
+import { initialCommentLaneState } from '../engine/commentEvents';
+import { checkComment, describeComment, playComment } from './commentTurn';
+import { newOutput, spoken, step, wait, type DiffLine, type Sim, type TurnOutput } from './conversationSim';
 import type { ExpectedMessage, FlowTest, FlowTestTurn } from './flowTestSchema';
 import type { LoadedFlowTest } from './loadFlowTests';
 
-/** One line of a failure's diff: unchanged, expected (-) or what the bot did (+). */
-export interface DiffLine {
-  readonly sign: ' ' | '-' | '+';
-  readonly text: string;
-}
+export type { DiffLine } from './conversationSim';
 
 export interface TurnFailure {
   /** 1-based. */
@@ -51,19 +49,6 @@ function initialState(test: FlowTest): UserState {
   return g ? { ...s, fields: { ...g.fields }, tags: [...g.tags], ab: { ...g.ab } } : s;
 }
 
-/** A wait in words: "2 hours", "90 minutes", "45 seconds". */
-function spoken(ms: number): string {
-  const units: Array<[number, string]> = [
-    [86_400_000, 'day'],
-    [3_600_000, 'hour'],
-    [60_000, 'minute'],
-    [1_000, 'second'],
-  ];
-  const [size, name] = units.find(([u]) => ms % u === 0 && ms >= u) ?? [1_000, 'second'];
-  const n = Math.round(ms / size);
-  return `${n} ${name}${n === 1 ? '' : 's'}`;
-}
-
 function describeAction(t: FlowTestTurn): string {
   if (t.say !== undefined) return `customer says ${JSON.stringify(t.say)}`;
   if (t.tap !== undefined) return `customer taps ${JSON.stringify(typeof t.tap === 'string' ? t.tap : t.tap.title)}`;
@@ -77,6 +62,7 @@ function describeAction(t: FlowTestTurn): string {
     return typeof t.person === 'string'
       ? `a person ${t.person.replace('_', ' ')}`
       : `a person says ${JSON.stringify(t.person.says)}`;
+  if (t.comment !== undefined) return describeComment(t.comment);
   return 'check';
 }
 
@@ -96,6 +82,7 @@ function tapEvent(sim: Sim, tap: NonNullable<FlowTestTurn['tap']>): EngineEvent 
 /** Plays the turn's action; returns an error when it cannot be played. */
 function act(sim: Sim, t: FlowTestTurn, out: TurnOutput, profile: () => ProfileLookup | undefined): string | undefined {
   if (t.wait !== undefined) return void wait(sim, t.wait, out);
+  if (t.comment !== undefined) return void playComment(sim, t.comment, out);
   sim.now += 1000; // actions a second apart
   const at = sim.now;
   let event: EngineEvent | string;
@@ -240,6 +227,7 @@ export function runFlowTest(flows: FlowSet, loaded: LoadedFlowTest): FlowTestRes
     timers: new Map(),
     stubs: test.requests.map((s) => ({ ...s, used: false })),
     offered: [],
+    commentLane: initialCommentLaneState(),
   };
   let profileGiven = false;
   const profile = (): ProfileLookup | undefined => {
@@ -257,7 +245,9 @@ export function runFlowTest(flows: FlowSet, loaded: LoadedFlowTest): FlowTestRes
     if (actionError) problems.push(actionError);
     else {
       problems.push(...out.errors);
-      if (t.bot !== undefined || t.silent) compareMessages(t, out, problems, diff);
+      // A comment turn lists all the Page does: a private reply it does not name is unexpected.
+      if (t.bot !== undefined || t.silent || t.comment !== undefined) compareMessages(t, out, problems, diff);
+      checkComment(t, out, problems, diff);
       checkHandover(t, out, problems, diff);
       checkState(t, sim.state, problems);
     }
@@ -266,7 +256,7 @@ export function runFlowTest(flows: FlowSet, loaded: LoadedFlowTest): FlowTestRes
       const failure = { turn: i + 1, line: turnLines[i] ?? 1, action, problems, diff, before: transcript.slice(-CONTEXT_LINES) };
       return { file, name: test.name, failure, reached };
     }
-    if (t.bot !== undefined || t.silent) noteReached(sim, out, reached);
+    if (t.bot !== undefined || t.silent || t.comment !== undefined) noteReached(sim, out, reached);
     if (t.tap !== undefined) {
       const { title, card } = typeof t.tap === 'string' ? { title: t.tap, card: undefined } : t.tap;
       const hit = sim.offered.flatMap(tappables).find((x) => x.title === title && (card === undefined || x.card === card));
@@ -274,7 +264,11 @@ export function runFlowTest(flows: FlowSet, loaded: LoadedFlowTest): FlowTestRes
       if (control) reached.controls.add(control);
     }
     if (out.sends.length > 0) sim.offered = out.sends;
-    transcript.push(action, ...out.sends.map((m) => `  bot: ${describeView(viewOf(m))}`));
+    transcript.push(
+      action,
+      ...out.sends.map((m) => `  bot: ${describeView(viewOf(m))}`),
+      ...out.publicReplies.map((r) => `  public reply: ${JSON.stringify(r)}`),
+    );
   }
   return { file, name: test.name, reached };
 }
