@@ -26,11 +26,14 @@ export interface WebhookDeps {
    */
   readonly pages?: ReadonlyMap<string, InboxStore>;
   /**
-   * Apps other than appSecret's (PAGES_FILE `apps:`), each with the Pages it speaks for: a body is
-   * believed for the Pages of the app whose secret signed it, and only those (one HMAC per app
-   * tried, at most PAGES_LIMITS.apps). The rest of `pages` (and `pageId`) are appSecret's.
+   * Apps other than appSecret's (PAGES_FILE `apps:`), each with the Pages it speaks for. A body is
+   * checked with ONE app's secret, the app of the served Pages its `entry[].id`s name (appSecret's
+   * when it names none), and believed for that app's Pages only; a body naming Pages of two apps is
+   * refused unchecked (one delivery is one app's). The rest of `pages` (and `pageId`) are appSecret's.
    */
   readonly apps?: ReadonlyArray<{ readonly secret: string; readonly pageIds: readonly string[] }>;
+  /** The signature check (default verifySignature); tests pass one that counts the HMACs computed. */
+  readonly verify?: typeof verifySignature;
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly now: () => number;
@@ -124,22 +127,30 @@ async function receive(
     res.setHeader('connection', 'close');
     return reject(deps, res, 413, 'too_large', `Payload too large: the limit is ${deps.bodyLimitBytes} bytes`);
   }
-  const served = routes.signedBy(raw, signature);
-  if (served === undefined) {
+  // With several apps the body is parsed before its signature is checked, to know which app's it is.
+  const early = routes.severalApps ? parseJson(raw) : undefined;
+  const app = routes.appOf(early);
+  if (app === 'several_apps') {
+    return reject(
+      deps,
+      res,
+      403,
+      'several_apps',
+      "Forbidden: the entries name Pages of several apps; each app's deliveries come apart",
+    );
+  }
+  if (!(deps.verify ?? verifySignature)(raw, signature, app.secret)) {
     return reject(deps, res, 403, 'bad_signature', 'Forbidden: X-Hub-Signature-256 is missing or does not match the body');
   }
-  let body: unknown;
-  try {
-    body = JSON.parse(utf8.decode(raw));
-  } catch {
-    return reject(deps, res, 400, 'malformed_json', 'Bad request: the body is not valid UTF-8 JSON');
-  }
+  const json = early ?? parseJson(raw);
+  if (!json.ok) return reject(deps, res, 400, 'malformed_json', 'Bad request: the body is not valid UTF-8 JSON');
+  const body = json.value;
   if (nestedDeeperThan(body, MAX_JSON_DEPTH)) {
     return reject(deps, res, 400, 'too_deep', `Bad request: JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
   }
   const now = deps.now();
   const parsed = parseWebhook(body, now, {
-    pageId: served,
+    pageId: app.served,
     onOtherPage: routes.otherPage,
     oldestMs: now - deps.dedupeTtlSeconds * 1000,
     maxEvents: deps.maxEvents,
@@ -187,10 +198,44 @@ function receivedCounter(metrics: Metrics): (kind: string, channel: string, page
   };
 }
 
+type Json = { readonly ok: true; readonly value: unknown } | { readonly ok: false };
+
+function parseJson(raw: Buffer): Json {
+  try {
+    return { ok: true, value: JSON.parse(utf8.decode(raw)) as unknown };
+  } catch {
+    return { ok: false };
+  }
+}
+
+/** The `entry[].id`s of a body that has them (hand-read: the body is not checked yet, so nothing else is trusted). */
+function entryIds(json: Json): string[] {
+  if (!json.ok || json.value === null || typeof json.value !== 'object') return [];
+  const entry = (json.value as { entry?: unknown }).entry;
+  if (!Array.isArray(entry)) return [];
+  const ids: string[] = [];
+  for (const e of entry as unknown[]) {
+    const id = e !== null && typeof e === 'object' ? (e as { id?: unknown }).id : undefined;
+    if (typeof id === 'string') ids.push(id);
+  }
+  return ids;
+}
+
+/** An app: the secret that signs its deliveries and the Pages a body it signed is believed for. */
+interface App {
+  readonly secret: string;
+  readonly served: string | ReadonlySet<string>;
+}
+
 /** Which Pages the webhook serves and where each one's events go. */
 interface Routes {
-  /** The Pages the body's signature speaks for, or undefined when no app's secret signed it. */
-  readonly signedBy: (raw: Buffer, signature: string) => string | ReadonlySet<string> | undefined;
+  /** Whether Pages of several apps are served (then the body is read to pick the app). */
+  readonly severalApps: boolean;
+  /**
+   * The one app whose secret must have signed the body: the app of the served Pages its entries name
+   * (ids of Pages not served name none), appSecret's when they name none or the body was not read.
+   */
+  readonly appOf: (json: Json | undefined) => App | 'several_apps';
   readonly several: boolean;
   readonly inboxOf: (pageId: string) => InboxStore | undefined;
   readonly otherPage: (pageId: string) => void;
@@ -206,11 +251,23 @@ function routesOf(deps: WebhookDeps): Routes {
   const ofApps = new Set(apps.flatMap((a) => a.pageIds));
   const own = new Set([deps.pageId, ...[...pages.keys()].filter((id) => !ofApps.has(id))]);
   const served = pages.size === 0 ? deps.pageId : own;
-  const appPages = apps.map((a) => ({ secret: a.secret, served: new Set(a.pageIds) as ReadonlySet<string> }));
+  const home: App = { secret: deps.appSecret, served };
+  const appOfPage = new Map<string, App>([...own].map((id) => [id, home]));
+  for (const a of apps) {
+    const app: App = { secret: a.secret, served: new Set(a.pageIds) };
+    for (const id of a.pageIds) appOfPage.set(id, app);
+  }
   return {
-    signedBy: (raw, signature) => {
-      if (verifySignature(raw, signature, deps.appSecret)) return served;
-      return appPages.find((a) => verifySignature(raw, signature, a.secret))?.served;
+    severalApps: apps.length > 0,
+    appOf: (json) => {
+      let found: App | undefined;
+      for (const id of json ? entryIds(json) : []) {
+        const app = appOfPage.get(id);
+        if (app === undefined || app === found) continue;
+        if (found !== undefined) return 'several_apps';
+        found = app;
+      }
+      return found ?? home;
     },
     several: pages.size > 0,
     inboxOf: (pageId) => (pageId === deps.pageId ? deps.inbox : pages.get(pageId)),

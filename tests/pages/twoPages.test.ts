@@ -129,9 +129,9 @@ it('each Page answers its own customer from its own flows, with its own token an
     const secret = SECRETS[page as keyof typeof SECRETS];
     expect(await postSigned(service.main.port, body, undefined, secret)).toEqual({ status: 200, body: 'EVENT_RECEIVED' });
   }
-  // Page B's event under the environment app's signature is not believed.
+  // Page B's event under the environment app's signature is refused: only B's app's secret is tried.
   const forged = textMessageBody(B, `psid-${B}`, 'menu', Date.now(), 'm_forged');
-  expect(await postSigned(service.main.port, forged)).toEqual({ status: 200, body: 'EVENT_RECEIVED' });
+  expect((await postSigned(service.main.port, forged)).status).toBe(403);
   await waitFor("each Page's answer", () =>
     textsTo(A, `psid-${A}`).length > 0 && textsTo(B, `psid-${B}`).length > 0 ? true : undefined,
   );
@@ -147,5 +147,5 @@ it('each Page answers its own customer from its own flows, with its own token an
   }
   expect(service.pages.get(B)?.store).toBeDefined();
   const metrics = (await get(service.main.port, '/metrics')).body;
-  expect(metrics).toContain('talkshop_webhook_events_ignored_total{reason="other_page"} 1');
+  expect(metrics).toContain('talkshop_webhook_requests_rejected_total{reason="bad_signature"} 1');
 });

@@ -6,6 +6,7 @@ import { createMetrics } from '../../src/metrics';
 import type { InboxStore, OwnedStore } from '../../src/store/ports';
 import { createRedisStore } from '../../src/store/redis/redisStore';
 import { createWebhookHandler } from '../../src/webhook/webhookHandler';
+import { verifySignature } from '../../src/webhook/verifySignature';
 import { deletePrefix } from '../support/redisKeys';
 import { TEST_REDIS_URL, TEST_SECRET, uniquePrefix } from '../support/testEnv';
 import { postSigned } from '../support/webhookClient';
@@ -24,6 +25,8 @@ let stores: OwnedStore[];
 let server: Server;
 let port: number;
 const metrics = createMetrics();
+/** The secrets the handler computed an HMAC with, in order (its signature check, counted). */
+const hmacs: string[] = [];
 
 const open = (keyPrefix: string) =>
   createRedisStore({ url: TEST_REDIS_URL, keyPrefix, dedupeTtlSeconds: 3600, timeoutMs: 5_000, logger });
@@ -45,6 +48,10 @@ beforeAll(async () => {
       [SECOND, second.inbox],
     ]),
     apps: [{ secret: SECOND_SECRET, pageIds: [SECOND] }],
+    verify: (raw, header, secret) => {
+      hmacs.push(secret);
+      return verifySignature(raw, header, secret);
+    },
     metrics,
     logger,
     now: Date.now,
@@ -95,19 +102,60 @@ it("routes each entry to its Page's inbox; a Page not served is ignored and coun
   expect(await metricLine('talkshop_webhook_events_deduped_total')).toMatch(/ 2$/);
 });
 
-it('a body is believed only for the Pages of the app whose secret signed it', async () => {
+const to = (page: string, mid: string) => textMessageBody(page, `user-of-${page}`, 'hi', Date.now(), mid);
+const rejected = async (reason: string) =>
+  Number((await metricLine(`talkshop_webhook_requests_rejected_total{reason="${reason}"}`))?.split(' ')[1] ?? 0);
+
+it("a body is checked with one secret, its Pages' app's, and believed for that app's Pages only", async () => {
   const second = (stores as OwnedStore[])[2] as OwnedStore;
   const home = (stores as OwnedStore[])[0] as OwnedStore;
-  const before = Number((await metricLine('talkshop_webhook_events_ignored_total{reason="other_page"}'))?.split(' ')[1] ?? 0);
-  const to = (page: string, mid: string) => textMessageBody(page, `user-of-${page}`, 'hi', Date.now(), mid);
+  hmacs.length = 0;
   expect((await postSigned(port, to(SECOND, 's1'), undefined, SECOND_SECRET)).status).toBe(200);
   expect(await itemsOf(second.inbox)).toEqual([`${SECOND} user-of-${SECOND}`]);
-  // The other app's Page under the default app's signature, and the default app's Page under the second's: ignored.
-  expect((await postSigned(port, to(SECOND, 's2'))).status).toBe(200);
-  expect((await postSigned(port, to(HOME, 's3'), undefined, SECOND_SECRET)).status).toBe(200);
+  expect(hmacs).toEqual([SECOND_SECRET]);
+  // A Page under another app's signature than its own: refused (its own app's secret alone is tried).
+  hmacs.length = 0;
+  expect((await postSigned(port, to(SECOND, 's2'))).status).toBe(403);
+  expect((await postSigned(port, to(HOME, 's3'), undefined, SECOND_SECRET)).status).toBe(403);
+  expect(hmacs).toEqual([SECOND_SECRET, TEST_SECRET]);
   expect(await itemsOf(second.inbox)).toHaveLength(1);
   expect(await itemsOf(home.inbox)).toEqual([`${HOME} user-of-${HOME}`]);
-  expect(await metricLine('talkshop_webhook_events_ignored_total{reason="other_page"}')).toMatch(new RegExp(` ${before + 2}$`));
   // Signed by neither app: refused.
   expect((await postSigned(port, to(SECOND, 's4'), undefined, 'not-a-secret-we-know')).status).toBe(403);
+});
+
+it('a forged body costs exactly one HMAC, whichever Pages it names', async () => {
+  const forged = [
+    to(SECOND, 'f1'),
+    to(HOME, 'f2'),
+    to(FOREIGN, 'f3'),
+    batch('f4'),
+    '{"object":"page","entry":[{"id":7}]}',
+    'not json',
+  ];
+  for (const body of forged) {
+    hmacs.length = 0;
+    const before = await rejected('bad_signature');
+    expect((await postSigned(port, body, undefined, 'a-forger-s-secret')).status).toBe(403);
+    expect(hmacs).toHaveLength(1);
+    expect(await rejected('bad_signature')).toBe(before + 1);
+  }
+  // Pages of no other app (or none served): the default app's secret, as a one-app deployment checks.
+  hmacs.length = 0;
+  expect((await postSigned(port, to(FOREIGN, 'f5'))).status).toBe(200);
+  expect(hmacs).toEqual([TEST_SECRET]);
+});
+
+it("a body whose entries name Pages of two apps is refused before any HMAC (one delivery is one app's)", async () => {
+  const mixed = JSON.stringify({
+    object: 'page',
+    entry: [HOME, SECOND].map((page) => (JSON.parse(to(page, `x-${page}`)) as { entry: unknown[] }).entry[0]),
+  });
+  const second = (stores as OwnedStore[])[2] as OwnedStore;
+  const before = await rejected('several_apps');
+  hmacs.length = 0;
+  for (const secret of [TEST_SECRET, SECOND_SECRET]) expect((await postSigned(port, mixed, undefined, secret)).status).toBe(403);
+  expect(hmacs).toEqual([]);
+  expect(await rejected('several_apps')).toBe(before + 2);
+  expect(await itemsOf(second.inbox)).toHaveLength(1);
 });
