@@ -1,6 +1,7 @@
 import type { Config } from './config/config';
 import { pageFromEnv, type PageConfig, type PagesConfig } from './config/pagesConfig';
 import { createLogger, type Logger } from './logger';
+import type { Readiness } from './http/opsApp';
 import { openStoreFromConfig, startService, type RunningService, type StartOptions } from './server';
 import type { InboxStore, Store } from './store/ports';
 
@@ -13,8 +14,10 @@ import type { InboxStore, Store } from './store/ports';
  * ops listener on a loopback port of its own. The one webhook routes each entry to its Page's inbox.
  *
  * Pages on several apps: the webhook believes a body for the Pages of the app whose secret signed it.
- * Not yet shared: each Page has its own Redis connections and its own metrics registry (only the
- * environment's Page's metrics are on /metrics).
+ * Each Page has its own metrics registry, without the process metrics; the public /metrics shows
+ * them all with a page label and the process metrics once (src/pagesMetrics.ts), and /readyz is
+ * ready when every Page is (src/http/pagesReadiness.ts). Not yet shared: Redis connections (each
+ * Page opens its own).
  */
 
 /** The Config one Page's service runs with: the deployment's settings, that Page's identity and limits. */
@@ -90,6 +93,7 @@ export async function startPagesService(config: Config, pages: PagesConfig, opti
   try {
     const inboxes = new Map<string, InboxStore>();
     const workers = new Map<string, RunningService>();
+    const otherPages: NonNullable<StartOptions['otherPages']>[number][] = [];
     for (const page of others) {
       const pageLogger = logger.child({ page: page.id });
       if (config.ROLE === 'web') {
@@ -97,16 +101,19 @@ export async function startPagesService(config: Config, pages: PagesConfig, opti
         const store = await openStoreFromConfig(configOfPage(config, page, 'web'), pageLogger);
         stores.push(store);
         inboxes.set(page.id, store.inbox);
+        otherPages.push({ page: page.id, readiness: () => storeReadiness(store) });
       } else {
         // A test's store, Graph client or handler is one Page's: every other Page builds its own.
         const service = await startService(configOfPage(config, page, 'worker'), {
           ...(options.now ? { now: options.now } : {}),
           ...(page.settingsFile === undefined ? {} : { settingsFile: page.settingsFile }),
           logger: pageLogger,
+          processMetrics: false,
         });
         started.push(service);
         workers.set(page.id, service);
         inboxes.set(page.id, service.store.inbox);
+        otherPages.push({ page: page.id, readiness: service.readiness, metrics: service.metrics });
       }
     }
     main = await startService(homeConfig, {
@@ -115,6 +122,7 @@ export async function startPagesService(config: Config, pages: PagesConfig, opti
       logger: logger.child({ page: home.id }),
       pageInboxes: inboxes,
       pageApps: otherApps(pages, home),
+      otherPages,
     });
     logger.info({ pages: pages.pages.map((p) => ({ page: p.id, keyPrefix: p.keyPrefix })) }, 'serving several Pages');
     let stopping: Promise<void> | undefined;
@@ -123,4 +131,13 @@ export async function startPagesService(config: Config, pages: PagesConfig, opti
     await stopAll();
     throw err;
   }
+}
+
+/** A Page the web process only appends to (ROLE=web): ready while its store answers. */
+async function storeReadiness(store: Store): Promise<Readiness> {
+  const ok = await store.ping().then(
+    () => true,
+    () => false,
+  );
+  return { ready: ok, checks: { store: ok ? 'ok' : 'unreachable' } };
 }
