@@ -1,3 +1,5 @@
+import { pageAdminDeps } from './admin/pageAdmins';
+import type { AdminHandlerDeps } from './admin/adminHandlers';
 import type { Config } from './config/config';
 import { pageFromEnv, type PageConfig, type PagesConfig } from './config/pagesConfig';
 import { createLogger, type Logger } from './logger';
@@ -12,6 +14,9 @@ import type { InboxStore, Store } from './store/ports';
  * (its id, token, app secret for appsecret_proof, flows, key prefix, send rates; so its store, Graph
  * client, rate bucket, sender and partitions are its own), with no webhook, no admin API and its
  * ops listener on a loopback port of its own. The one webhook routes each entry to its Page's inbox.
+ *
+ * The admin API of every Page is on the environment's Page's admin listener, under
+ * /admin/pages/<pageId>/ (each Page's store, broadcasts and flows; with ROLE=web its store alone).
  *
  * Pages on several apps: the webhook believes a body for the Pages of the app whose secret signed it.
  * Each Page has its own metrics registry, without the process metrics; the public /metrics shows
@@ -94,6 +99,8 @@ export async function startPagesService(config: Config, pages: PagesConfig, opti
     const inboxes = new Map<string, InboxStore>();
     const workers = new Map<string, RunningService>();
     const otherPages: NonNullable<StartOptions['otherPages']>[number][] = [];
+    // The environment's Page's admin listener serves every Page under /admin/pages/<id>/ (docs/pages.md).
+    const admins = new Map<string, AdminHandlerDeps>();
     for (const page of others) {
       const pageLogger = logger.child({ page: page.id });
       if (config.ROLE === 'web') {
@@ -102,6 +109,9 @@ export async function startPagesService(config: Config, pages: PagesConfig, opti
         stores.push(store);
         inboxes.set(page.id, store.inbox);
         otherPages.push({ page: page.id, readiness: () => storeReadiness(store) });
+        // As on the environment's Page with ROLE=web: the store's routes, no flows (sequence routes answer 501).
+        const now = options.now ?? Date.now;
+        admins.set(page.id, pageAdminDeps({ store, pageId: page.id, partitions: config.INBOX_PARTITIONS, now }));
       } else {
         // A test's store, Graph client or handler is one Page's: every other Page builds its own.
         const service = await startService(configOfPage(config, page, 'worker'), {
@@ -114,6 +124,7 @@ export async function startPagesService(config: Config, pages: PagesConfig, opti
         workers.set(page.id, service);
         inboxes.set(page.id, service.store.inbox);
         otherPages.push({ page: page.id, readiness: service.readiness, metrics: service.metrics });
+        admins.set(page.id, service.admin);
       }
     }
     main = await startService(homeConfig, {
@@ -123,6 +134,7 @@ export async function startPagesService(config: Config, pages: PagesConfig, opti
       pageInboxes: inboxes,
       pageApps: otherApps(pages, home),
       otherPages,
+      pageAdmins: admins,
     });
     logger.info({ pages: pages.pages.map((p) => ({ page: p.id, keyPrefix: p.keyPrefix })) }, 'serving several Pages');
     let stopping: Promise<void> | undefined;

@@ -10,6 +10,8 @@ export interface AuditEntry {
   role: AdminRole | null;
   /** The route's name in ADMIN_ROUTES, or "unknown". */
   readonly action: string;
+  /** The Page acted on: the environment's for an un-prefixed route, else the id in /admin/pages/<id>/ ("invalid" when that is not a Page id). */
+  readonly pageId: string;
   readonly psid: string | undefined;
   /** The broadcast a broadcast route acted on (set by its handler once the id is known). */
   broadcast?: string;
