@@ -5,7 +5,7 @@
  * PAGES_FILE of N Pages (the environment's Page and N-1 others, all on one tiny shared flows
  * folder), on a private redis-server of this run (so CLIENT LIST and INFO commandstats see this
  * process alone, whatever else the machine runs). Per N it reports:
- *   start_ms           spawn → the "talkshop ready" line
+ *   start_ms           spawn → every Page started (the "serving several Pages" line; "talkshop ready" for one Page)
  *   rss_mb             the process's resident memory once ready and settled
  *   redis_connections  CLIENT LIST on the private Redis, minus this benchmark's own connection
  *   listeners          TCP sockets the process listens on (/proc: its fds matched to LISTEN sockets)
@@ -147,7 +147,9 @@ async function measure(n: number, redisUrl: string, redis: Redis): Promise<Row> 
       GRAPH_API_URL: 'http://127.0.0.1:9', // nothing is sent while idle; never the real Meta
     };
     const t0 = performance.now();
-    const service = await spawnReady([CLI, 'serve'], { env, readyMsg: 'talkshop ready', cwd: ROOT, timeoutMs: 120_000 });
+    // Each Page's service logs "talkshop ready"; the process is up once the last, the environment's, has.
+    const readyMsg = n > 1 ? 'serving several Pages' : 'talkshop ready';
+    const service = await spawnReady([CLI, 'serve'], { env, readyMsg, cwd: ROOT, timeoutMs: 170_000 });
     const startMs = performance.now() - t0;
     const pid = service.proc.pid as number;
     try {
@@ -165,6 +167,8 @@ async function measure(n: number, redisUrl: string, redis: Redis): Promise<Row> 
       const seconds = (performance.now() - w0) / 1000;
       const theirs = [...calls].filter(([c]) => !OWN.has(c)).sort((a, b) => b[1] - a[1]);
       const total = theirs.reduce((s, [, c]) => s + c, 0);
+      if (service.proc.exitCode !== null || service.proc.signalCode !== null)
+        throw new Error(`${n} Pages: the service exited during the idle window: ${JSON.stringify(service.logs.slice(-3))}`);
       const s0 = performance.now();
       await stopProcess(service.proc, service.exited(), 30_000);
       return {
