@@ -2,10 +2,11 @@ import type { DemoAction } from '../src/cli/demoWebEvents';
 import type { DemoStreamEvent } from '../src/cli/demoWebStream';
 import type { SendMessage, SendQuickReply } from '../src/platform/sendApiSchema';
 import { h } from './dom';
+import { PagePost, type SendComment } from './pagePost';
 import { renderMessage } from './renderMessage';
 
 /**
- * One simulated customer's Messenger thread: the conversation, the quick replies of the bot's last
+ * One simulated customer's Messenger thread, under the Page's post they can comment on (pagePost.ts): the conversation, the quick replies of the bot's last
  * message, a Get Started button until the customer has said anything, a message box and an m.me
  * link box. Everything the customer does becomes a DemoAction the demo turns into a signed webhook.
  */
@@ -31,14 +32,17 @@ export class CustomerPanel {
   private readonly start: HTMLElement;
   private readonly alert: HTMLElement;
   private readonly input: HTMLInputElement;
+  private readonly post: PagePost;
   private typingTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     readonly psid: string,
     readonly name: string,
     private readonly send: SendAction,
+    sendComment: SendComment,
   ) {
     const id = `customer-${psid}`;
+    this.post = new PagePost(psid, name, sendComment);
     this.log = h('div', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-label': `Conversation with ${name}` });
     this.typing = h('p', { class: 'bubble bot typing', hidden: true, 'aria-label': 'The bot is typing' }, '• • •');
     this.quickReplies = h('div', { class: 'quick-replies', role: 'group', 'aria-label': 'Quick replies' });
@@ -92,6 +96,7 @@ export class CustomerPanel {
       'section',
       { class: 'customer', 'aria-labelledby': `${id}-name`, 'data-customer': psid },
       h('header', { class: 'customer-head' }, h('h3', { id: `${id}-name` }, name), h('span', { class: 'psid' }, `PSID ${psid}`)),
+      this.post.element,
       this.log,
       this.typing,
       this.quickReplies,
@@ -114,6 +119,7 @@ export class CustomerPanel {
       else this.markSeen();
       return;
     }
+    if (event.kind === 'comment' || event.kind === 'comment_reply') return this.post.receive(event);
     if (event.kind !== 'message') return;
     if (event.from === 'page_inbox') {
       // A person's reply from the Page Inbox: Messenger shows it in the same thread, from the Page.
@@ -127,11 +133,19 @@ export class CustomerPanel {
       );
       return;
     }
+    if (event.privateReplyTo !== undefined) this.openedByComment(event.privateReplyTo);
     this.showTyping(false);
     this.showQuickReplies(undefined); // a new message replaces the last one's quick replies
     const drawn = renderMessage(event.message, (title, payload) => void this.act({ type: 'postback', title, payload }, title));
     this.append(event.mid === undefined ? drawn : h('div', { class: 'bot-message' }, drawn, this.reactButton(event.mid)));
     this.showQuickReplies(event.message);
+  }
+
+  /** A private reply opens the thread, as Messenger shows it: the comment it answers, and no Get Started. */
+  private openedByComment(commentId: string): void {
+    const text = this.post.textOf(commentId);
+    this.start.hidden = true;
+    this.append(h('p', { class: 'note' }, `Replied privately to your comment${text === undefined ? '' : ` “${text}”`}`));
   }
 
   /** Messenger's reactions, as one: ❤️ on a bot message, pressed again to take it back. */

@@ -18,24 +18,28 @@ const list = document.getElementById('customers');
 const connection = document.getElementById('connection');
 const addButton = document.getElementById('add-customer');
 
-async function send(action: DemoAction): Promise<string | undefined> {
+/** POSTs JSON to one of the demo's routes; resolves with an error message to show, or undefined when the demo took it. */
+async function postJson(path: string, body: unknown): Promise<string | undefined> {
   try {
-    const res = await fetch('api/events', {
+    const res = await fetch(path, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(action),
+      body: JSON.stringify(body),
     });
     if (res.ok) return undefined;
-    const body = (await res.json().catch(() => ({}))) as { error?: string };
-    return body.error ?? `the demo answered ${res.status}`;
+    const answer = (await res.json().catch(() => ({}))) as { error?: string };
+    return answer.error ?? `the demo answered ${res.status}`;
   } catch {
     return 'the demo is not answering (is `npm run demo` still running?)';
   }
 }
 
+const send = (action: DemoAction) => postJson('api/events', action);
+const sendComment = (customer: string, text: string) => postJson('api/comments', { customer, text });
+
 function addCustomer(): CustomerPanel {
   const n = panels.size + 1;
-  const panel = new CustomerPanel(`web-${session}-${n}`, `Customer ${n}`, send);
+  const panel = new CustomerPanel(`web-${session}-${n}`, `Customer ${n}`, send, sendComment);
   panels.set(panel.psid, panel);
   list?.append(panel.element);
   marketer.customersChanged();

@@ -1,0 +1,153 @@
+/**
+ * The demo page's comment box over HTTP (src/cli/demoWebComment.ts), on the built demo run as a
+ * child process as a user runs it: a customer's comment "price?" under the Page's post goes to the
+ * bot as a signed Page feed webhook; the private reply, with the shop's quick replies, comes back
+ * on the stream for that customer and names the comment; the public reply shows under it; a tap
+ * continues the flow in the customer's own lane. A second matching comment from the same customer
+ * within 24 hours gets its public reply and no second message (comments.private_replies_per_day: 1),
+ * while another customer's comment gets a private reply of its own. Malformed requests are refused;
+ * under `serve` the route does not exist.
+ */
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEMO_SHOP_PORT_ENV } from '../../src/cli/demoShop';
+import { COMMENT_TEXT_MAX, DEMO_COMMENT_BODY_LIMIT } from '../../src/cli/demoWebComment';
+import type { DemoStreamEvent } from '../../src/cli/demoWebStream';
+import { freePort } from '../support/freePort';
+import { demoReady, runCli, stopRun, type CliRun } from '../support/spawnDemo';
+import { spawnService, type SpawnedService } from '../support/spawnService';
+import { openSse, type SseClient } from '../support/sseClient';
+import { testEnv } from '../support/testEnv';
+import { post, waitFor } from '../support/webhookClient';
+
+const ROOT = join(__dirname, '..', '..');
+let cwd: string;
+let demo: CliRun;
+let port: number;
+let stream: SseClient;
+
+const postComment = (body: string, contentType = 'application/json') =>
+  post(port, '/demo/api/comments', body, { 'content-type': contentType });
+const events = () => stream.frames.map((f) => JSON.parse(f.data) as DemoStreamEvent);
+type Of<K extends DemoStreamEvent['kind']> = Extract<DemoStreamEvent, { kind: K }>;
+const find = <K extends DemoStreamEvent['kind']>(kind: K, test: (e: Of<K>) => boolean) =>
+  events().find((e): e is Of<K> => e.kind === kind && test(e as Of<K>));
+const accepted = async (customer: string, text: string): Promise<string> => {
+  const res = await postComment(JSON.stringify({ customer, text }));
+  expect(res.status).toBe(202);
+  const body = JSON.parse(res.body) as { accepted: boolean; post: string; comment: string };
+  expect(body).toEqual({ accepted: true, post: 'demo-page_1', comment: expect.stringMatching(/^1_\d+$/) as unknown });
+  return body.comment;
+};
+const privateReplyTo = (comment: string) => find('message', (e) => e.privateReplyTo === comment);
+const publicReplyTo = (comment: string) => find('comment_reply', (e) => e.comment === comment);
+
+beforeAll(async () => {
+  cwd = mkdtempSync(join(tmpdir(), 'talkshop-demo-comment-'));
+  symlinkSync(join(ROOT, 'flows'), join(cwd, 'flows'));
+  demo = runCli(
+    ['demo'],
+    { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', [DEMO_SHOP_PORT_ENV]: String(await freePort()) },
+    cwd,
+  );
+  port = Number((await demoReady(demo)).port);
+  stream = await openSse(port, '/demo/api/stream');
+});
+afterAll(async () => {
+  stream?.close();
+  if (demo) await stopRun(demo);
+  rmSync(cwd, { recursive: true, force: true });
+});
+
+it('"price?" under the post: the private reply opens the customer\'s thread with quick replies, the public reply shows under it, a tap continues', async () => {
+  const comment = await accepted('cm-1', 'price?');
+  expect(find('comment', (e) => e.id === comment)).toMatchObject({ customer: 'cm-1', post: 'demo-page_1', text: 'price?' });
+
+  const reply = await waitFor('the private reply on the stream', () => privateReplyTo(comment));
+  expect(reply.customer).toBe('cm-1');
+  expect('text' in reply.message && reply.message.text).toContain('Our shoes run from $54 to $169');
+  const titles = (reply.message.quick_replies ?? []).map((q) => ('title' in q ? q.title : q.content_type));
+  expect(titles).toEqual(['Shop shoes', 'Get 10% off', 'Talk to a person']);
+  const under = await waitFor('the public reply under the comment', () => publicReplyTo(comment));
+  expect(under).toMatchObject({ customer: 'cm-1', text: 'Sent you a message with our prices 📩' });
+  // The demo prints both, as it prints every Graph call.
+  await waitFor('the printed private reply', () => demo.lines.find((l) => l.includes(`comment ${comment}`)));
+
+  // The tap is an ordinary Messenger quick reply from the customer's PSID: their own lane goes on.
+  const shop = reply.message.quick_replies?.find((q) => 'title' in q && q.title === 'Shop shoes');
+  const tap = {
+    customer: 'cm-1',
+    type: 'quick_reply',
+    title: 'Shop shoes',
+    payload: shop && 'payload' in shop ? shop.payload : '',
+  };
+  expect((await post(port, '/demo/api/events', JSON.stringify(tap), { 'content-type': 'application/json' })).status).toBe(202);
+  await waitFor('the size question', () =>
+    find('message', (e) => e.customer === 'cm-1' && 'text' in e.message && e.message.text.includes("What's your EU shoe size?")),
+  );
+});
+
+it('a second matching comment from the same customer gets its public reply and no message; another customer gets their own', async () => {
+  const first = await waitFor('the first test’s comment', () => find('comment', (e) => e.customer === 'cm-1'));
+  await waitFor('its private reply', () => privateReplyTo(first.id));
+  const second = await accepted('cm-1', 'how much for the trail ones?');
+  const other = await accepted('cm-2', 'Price?');
+  await waitFor('the public reply under the second comment', () => publicReplyTo(second));
+  await waitFor("the other customer's private reply", () => privateReplyTo(other));
+  await waitFor("the other customer's public reply", () => publicReplyTo(other));
+  // The public reply follows the private one when there is one (one outbox entry, in order): none came.
+  expect(privateReplyTo(second)).toBeUndefined();
+  expect(
+    events()
+      .filter((e) => e.kind === 'message' && e.privateReplyTo !== undefined)
+      .map((e) => e.customer),
+  ).toEqual(['cm-1', 'cm-2']);
+});
+
+it('a comment of 8,000 characters is taken (Meta’s limit); one character more is not', async () => {
+  await accepted('cm-3', 'x'.repeat(COMMENT_TEXT_MAX));
+  const res = await postComment(JSON.stringify({ customer: 'cm-3', text: 'x'.repeat(COMMENT_TEXT_MAX + 1) }));
+  expect(res.status).toBe(400);
+  expect(JSON.parse(res.body)).toMatchObject({ error: expect.stringContaining('not a comment') as unknown });
+});
+
+describe('refuses what is not a comment', () => {
+  it.each([
+    ['a body that is not JSON', '{"customer":', 400, 'the body is not JSON'],
+    ['no text', JSON.stringify({ customer: 'c-1' }), 400, 'not a comment'],
+    ['an empty text', JSON.stringify({ customer: 'c-1', text: '' }), 400, 'not a comment'],
+    ['a customer that is not a demo PSID', JSON.stringify({ customer: '../x', text: 'price?' }), 400, 'not a comment'],
+    ['another field', JSON.stringify({ customer: 'c-1', text: 'price?', post: 'other' }), 400, 'not a comment'],
+    ['a body over the cap', JSON.stringify({ customer: 'c-1', text: 'x'.repeat(DEMO_COMMENT_BODY_LIMIT) }), 413, 'at most'],
+  ])('%s', async (_what, body, status, error) => {
+    const res = await postComment(body);
+    expect(res.status).toBe(status);
+    expect((JSON.parse(res.body) as { error: string }).error).toContain(error);
+  });
+
+  it('not sent as JSON (as a form from another site would be): 415; the wrong method: 405', async () => {
+    expect((await postComment(JSON.stringify({ customer: 'c-1', text: 'price?' }), 'text/plain')).status).toBe(415);
+    expect((await fetch(`http://127.0.0.1:${port}/demo/api/comments`)).status).toBe(405);
+  });
+
+  it('nothing refused reached the stream', () => {
+    expect(events().filter((e) => e.kind === 'comment' && e.customer === 'c-1')).toEqual([]);
+  });
+});
+
+it('under `serve` the comment route does not exist', async () => {
+  let service: SpawnedService | undefined;
+  try {
+    service = await spawnService(testEnv({ REDIS_URL: undefined, REDIS_KEY_PREFIX: undefined }));
+    const res = await fetch(`http://127.0.0.1:${service.port}/demo/api/comments`, {
+      method: 'POST',
+      body: JSON.stringify({ customer: 'c-1', text: 'price?' }),
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(res.status).toBe(404);
+  } finally {
+    service?.proc.kill('SIGTERM');
+    await service?.exited();
+  }
+});
