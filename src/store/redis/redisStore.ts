@@ -63,6 +63,12 @@ export interface RedisStoreOptions {
   readonly dedupeTtlSeconds: number;
   readonly timeoutMs: number;
   readonly logger: Logger;
+  /**
+   * An open connection to share with other stores (several Pages in one process: their keys differ
+   * by prefix only), for every command but the blocking reads, which get sockets of their own. The
+   * store never closes it: its opener does, after every store on it. Unset = a connection of its own.
+   */
+  readonly connection?: RedisConnection;
 }
 
 type Scripts = Record<ScriptName, LuaScript>;
@@ -415,7 +421,7 @@ class RedisStates implements StateStore {
 
 export async function createRedisStore(options: RedisStoreOptions): Promise<OwnedStore> {
   const target = { url: options.url, ...(options.clusterNodes ? { clusterNodes: options.clusterNodes } : {}) };
-  const conn = await RedisConnection.open(target, options.timeoutMs, options.logger, 'main');
+  const conn = options.connection ?? (await RedisConnection.open(target, options.timeoutMs, options.logger, 'main'));
   const keys = keysFor(options.keyPrefix);
   const scripts = loadScripts();
   const durability = { replicas: options.waitReplicas ?? 0, timeoutMs: options.waitTimeoutMs ?? 1000 };
@@ -500,7 +506,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Owne
     },
     close: async () => {
       await inbox.close();
-      await conn.close();
+      if (!options.connection) await conn.close();
     },
   };
 }
