@@ -94,16 +94,14 @@ export const engineEffectSchema = z.discriminatedUnion('type', [
   request,
   webhook,
   /**
-   * Ask the configured language model which of `questions` the customer's `text` asks, or none
-   * (questionModel.ts). It only chooses: the answer is the flow's own. The choice comes back through
-   * the user's inbox as a `question_choice` event with this id.
+   * Ask the configured language model which of the flows' questions the customer's `text` (its
+   * first 300 characters) asks, or none (questionModel.ts). It only chooses: the answer is the
+   * flow's own. The runtime puts the questions of the flows it holds before the model
+   * (modelQuestions), so the entry stays small; an entry written with a `questions` list by an
+   * earlier release is read without it. The choice comes back through the user's inbox as a
+   * `question_choice` event with this id.
    */
-  z.object({
-    type: z.literal('classify_question'),
-    id: z.string(),
-    text: z.string(),
-    questions: z.array(z.object({ id: z.string(), phrasing: z.string() })),
-  }),
+  z.object({ type: z.literal('classify_question'), id: z.string(), text: z.string() }),
   /**
    * A typed text the bot did not understand: it ended in the fallback, or in "Did you mean…"
    * (questionEvents.ts). Normalized and cut to 200 characters; the runtime counts it per text, never

@@ -1,7 +1,7 @@
 import { disclosureText } from './disclosureSettings';
 import type { EngineEvent } from './engineEvent';
-import type { Said } from './normalize';
-import { MAX_QUERY_CHARS } from './questionIndex';
+import { normalize, type Said } from './normalize';
+import { MAX_QUERY_CHARS, type QuestionIndex } from './questionIndex';
 import { answerWith, UNMATCHED_TEXT_CHARS } from './questionEvents';
 import { callId, fillText, type Run } from './run';
 
@@ -24,20 +24,33 @@ export const MAX_MODEL_QUESTIONS = 100;
 /** A phrasing as the prompt shows it. */
 export const MAX_MODEL_PHRASING_CHARS = 120;
 
+/** A question as the model sees it: its id and one way customers ask it. */
+export interface ModelQuestion {
+  readonly id: string;
+  readonly phrasing: string;
+}
+
 const cut = (text: string, chars: number): string => Array.from(text).slice(0, chars).join('');
+
+/**
+ * The questions put before the model for `text`, from the flows' own index: the local search's
+ * faint matches first (they may still be right), then the rest in file order, at most
+ * MAX_MODEL_QUESTIONS. Pure, so the runtime builds the prompt from the flows it holds and the
+ * outbox entry carries only the text (a list of 100 phrasings made each entry about 11 KB).
+ */
+export function modelQuestions(index: QuestionIndex, text: string): ModelQuestion[] {
+  const ranked = index.match(normalize(text), MAX_MODEL_QUESTIONS).map((m) => m.question);
+  const seen = new Set(ranked.map((q) => q.id));
+  const all = [...ranked, ...[...index.questions.values()].filter((q) => !seen.has(q.id))].slice(0, MAX_MODEL_QUESTIONS);
+  return all.map((q) => ({ id: q.id, phrasing: cut(q.phrasings[0] ?? q.title, MAX_MODEL_PHRASING_CHARS) }));
+}
 
 /**
  * Asks the model about `s` when one is configured and the flows have questions: true when the
  * question went out (the customer waits for its choice), false to fall back at once.
  */
 export function askQuestionModel(run: Run, s: Said): boolean {
-  const index = run.flows.questions;
-  if (run.flows.questionModel !== true || index.questions.size === 0 || s.norm.trim() === '') return false;
-  // The local search's faint matches first (they may still be right), then the rest in file order.
-  const ranked = index.match(s.norm, MAX_MODEL_QUESTIONS).map((m) => m.question);
-  const seen = new Set(ranked.map((q) => q.id));
-  const all = [...ranked, ...[...index.questions.values()].filter((q) => !seen.has(q.id))].slice(0, MAX_MODEL_QUESTIONS);
-  const questions = all.map((q) => ({ id: q.id, phrasing: cut(q.phrasings[0] ?? q.title, MAX_MODEL_PHRASING_CHARS) }));
+  if (run.flows.questionModel !== true || run.flows.questions.questions.size === 0 || s.norm.trim() === '') return false;
   const id = callId(run, 'qm');
   run.state.questionCall = {
     id,
@@ -46,7 +59,7 @@ export function askQuestionModel(run: Run, s: Said): boolean {
     disclose: run.disclosure !== undefined,
   };
   run.effects.push({ type: 'typing', ms: 0, request: id });
-  run.effects.push({ type: 'classify_question', id, text: cut(s.raw, MAX_QUERY_CHARS), questions });
+  run.effects.push({ type: 'classify_question', id, text: cut(s.raw, MAX_QUERY_CHARS) });
   return true;
 }
 

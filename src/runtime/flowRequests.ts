@@ -1,4 +1,5 @@
 import type { EffectOf } from '../engine/effects';
+import type { QuestionIndex } from '../engine/questionIndex';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import { classifyOutcome } from '../requests/outboundRequest';
@@ -24,6 +25,8 @@ export interface FlowRequestsOptions {
   readonly maxInFlight?: number;
   /** The language model that may choose among the flows' questions (classify_question); absent: not configured. */
   readonly questionModel?: QuestionModelSettings;
+  /** The flows' questions, put before the model (the entry carries only the customer's text). */
+  readonly questions?: QuestionIndex;
 }
 
 /** A request entry of the outbox (a flow's request, or a question for the language model), as the sender hands it over. */
@@ -110,7 +113,9 @@ export class FlowRequests {
     const call =
       effect.type === 'request'
         ? flowRequestCall(effect)
-        : questionModelCall(this.o.questionModel, effect, (outcome) => this.o.metrics.questionModelChoices.inc({ outcome }));
+        : questionModelCall(this.o.questionModel, this.o.questions, effect, (outcome) =>
+            this.o.metrics.questionModelChoices.inc({ outcome }),
+          );
     // One try (the requester never retries): the customer is waiting.
     const outcome = call.request ? await this.o.requester.request(call.request, abort.signal) : undefined;
     if (abort.signal.aborted) return false;

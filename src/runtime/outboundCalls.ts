@@ -57,7 +57,7 @@ export function startOutboundCalls(o: OutboundCallsOptions): OutboundCalls {
     metrics,
     now,
     sleep: o.sleep,
-    ...(questionModel ? { questionModel } : {}),
+    ...(questionModel ? { questionModel, questions: o.flows.questions } : {}),
   });
   const queue = o.store.webhooks;
   const needed = usesWebhooks(o.flows);

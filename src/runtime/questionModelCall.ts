@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { EffectOf } from '../engine/effects';
 import type { QuestionChoiceOutcome } from '../engine/engineEvent';
+import type { QuestionIndex } from '../engine/questionIndex';
+import { modelQuestions, type ModelQuestion } from '../engine/questionModel';
 import type { OutboundRequest, RequestOutcome } from '../requests/outboundRequest';
 import type { OutsideCall } from './outsideCall';
 
@@ -29,8 +31,12 @@ const SYSTEM = [
 ].join('\n');
 
 /** The chat completions request: the ids and one phrasing each as the system prompt, the customer's text as the user's. */
-export function questionModelRequest(settings: QuestionModelSettings, effect: EffectOf<'classify_question'>): OutboundRequest {
-  const list = effect.questions.map((q) => `${q.id}: ${q.phrasing.replace(/\s+/g, ' ')}`).join('\n');
+export function questionModelRequest(
+  settings: QuestionModelSettings,
+  effect: EffectOf<'classify_question'>,
+  questions: readonly ModelQuestion[],
+): OutboundRequest {
+  const list = questions.map((q) => `${q.id}: ${q.phrasing.replace(/\s+/g, ' ')}`).join('\n');
   const body = {
     model: settings.model,
     temperature: 0,
@@ -68,7 +74,7 @@ export interface ReadChoice {
  * case forgiven; a JSON string or {"id"} read too), or none. Anything else (prose, an id it was not
  * given, two ids) is invalid, and the customer gets the fallback: never an answer the model made up.
  */
-export function readChoice(effect: EffectOf<'classify_question'>, outcome: RequestOutcome): ReadChoice {
+export function readChoice(ids: readonly string[], outcome: RequestOutcome): ReadChoice {
   if (outcome.kind === 'timeout') return { outcome: 'timeout' };
   if (outcome.kind !== 'response' || outcome.status < 200 || outcome.status >= 300) return { outcome: 'failed' };
   const completion = completionSchema.safeParse(outcome.json);
@@ -77,7 +83,6 @@ export function readChoice(effect: EffectOf<'classify_question'>, outcome: Reque
   if (content.length > MAX_CONTENT_CHARS) return { outcome: 'invalid' };
   const said = bare(fromJson(content));
   if (said.toLowerCase() === 'none') return { outcome: 'none' };
-  const ids = effect.questions.map((q) => q.id);
   const question = ids.find((id) => id === said) ?? ids.find((id) => id.toLowerCase() === said.toLowerCase());
   return question === undefined ? { outcome: 'invalid' } : { outcome: 'chosen', question };
 }
@@ -100,19 +105,26 @@ const bare = (text: string): string =>
     .trim();
 
 /**
- * The call for a `classify_question` entry; without settings (no model here) it fails at once, so
- * the customer gets the fallback. `counted` learns each outcome (metrics; never the text).
+ * The call for a `classify_question` entry, asking about the questions of `index`: the flows this
+ * process holds now. After a deploy that is the new flows' questions, not those the text was read
+ * with; the choice is checked against the ids sent, and the engine runs it only if its own flows
+ * still have that question (else the fallback). Without settings (no model here) or questions (the
+ * flows have none now) it fails at once, so the customer gets the fallback. `counted` learns each
+ * outcome (metrics; never the text).
  */
 export function questionModelCall(
   settings: QuestionModelSettings | undefined,
+  index: QuestionIndex | undefined,
   effect: EffectOf<'classify_question'>,
   counted: (outcome: QuestionChoiceOutcome) => void = () => undefined,
 ): OutsideCall {
+  const questions = settings && index ? modelQuestions(index, effect.text) : [];
+  const ids = questions.map((q) => q.id);
   return {
     kind: 'question_choice',
-    ...(settings ? { request: questionModelRequest(settings, effect) } : {}),
+    ...(settings && questions.length > 0 ? { request: questionModelRequest(settings, effect, questions) } : {}),
     result: (outcome) => {
-      const choice: ReadChoice = outcome ? readChoice(effect, outcome) : { outcome: 'failed' };
+      const choice: ReadChoice = outcome ? readChoice(ids, outcome) : { outcome: 'failed' };
       counted(choice.outcome);
       return { id: effect.id, ...choice };
     },

@@ -37,10 +37,6 @@ export const EFFECT_SAMPLES: { readonly [K in EffectType]: EffectOf<K> } = {
     type: 'classify_question',
     id: 'qm-1',
     text: 'can I send them back',
-    questions: [
-      { id: 'returns', phrasing: 'What is your returns policy?' },
-      { id: 'shipping', phrasing: 'How long does shipping take?' },
-    ],
   },
   private_reply: {
     type: 'private_reply',
