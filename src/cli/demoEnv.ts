@@ -36,13 +36,27 @@ export function demoAdminPort(port: string | undefined): number {
 export const DEMO_KEY_PREFIX = 'talkshop-demo';
 
 /**
- * What the demo takes from the environment: where it listens, how much it logs, which flows it
- * runs. Nothing that names a store, a Page, credentials or a place beyond this machine (REDIS_*,
- * MESSENGER_*, GRAPH_API_*, NOTIFY_*, ADMIN_*…): on a production host those are production's, and
- * the demo must never take partition leases there or "deliver" real customers' replies to its
- * fake Graph API. An allow-list, so a setting added later stays out until someone decides otherwise.
+ * The language model that may choose among the questions (docs/flows.md, "A language model, boxed
+ * in"): off unless set, as in production. Taken so the demo can show it; only the texts typed into
+ * the demo go there, and its host must be allowed by the demo flows' settings.yaml like any other.
  */
-export const DEMO_ENV_ALLOWED: readonly string[] = ['PORT', 'HOST', 'LOG_LEVEL', 'FLOWS_DIR'];
+export const DEMO_QUESTION_MODEL_ENV: readonly string[] = [
+  'QUESTIONS_LLM_URL',
+  'QUESTIONS_LLM_MODEL',
+  'QUESTIONS_LLM_KEY',
+  'QUESTIONS_LLM_TIMEOUT_MS',
+  'QUESTIONS_LLM_TOKEN_FIELD',
+];
+
+/**
+ * What the demo takes from the environment: where it listens, how much it logs, which flows it
+ * runs, and the questions' language model. Nothing that names a store, a Page or its credentials
+ * (REDIS_*, MESSENGER_*, GRAPH_API_*, NOTIFY_*, ADMIN_*…): on a production host those are
+ * production's, and the demo must never take partition leases there or "deliver" real customers'
+ * replies to its fake Graph API. An allow-list, so a setting added later stays out until someone
+ * decides otherwise.
+ */
+export const DEMO_ENV_ALLOWED: readonly string[] = ['PORT', 'HOST', 'LOG_LEVEL', 'FLOWS_DIR', ...DEMO_QUESTION_MODEL_ENV];
 
 export interface DemoEnvOptions {
   /** The local fake Graph API the demo started (GRAPH_API_URL always points there). */
@@ -85,6 +99,8 @@ export function demoEnv(env: Readonly<Record<string, string | undefined>>, optio
   return { env: { HOST: DEMO_HOST, ...taken, ...fixed }, ignored };
 }
 
+const TAKEN_NAMES = [...DEMO_ENV_ALLOWED.filter((n) => !DEMO_QUESTION_MODEL_ENV.includes(n)), 'QUESTIONS_LLM_*'].join(', ');
+
 /** The one line that says what the demo left out, naming settings but never their values. */
 export function describeIgnored(ignored: readonly string[], onRedis: boolean): string | undefined {
   if (ignored.length === 0) return undefined;
@@ -94,6 +110,6 @@ export function describeIgnored(ignored: readonly string[], onRedis: boolean): s
       : '';
   return (
     `demo: ignoring ${ignored.join(', ')} from the environment: the demo uses its own Page, credentials, ` +
-    `fake Graph API, admin API and store, and only ${DEMO_ENV_ALLOWED.join(', ')} from the environment${redis}`
+    `fake Graph API, admin API and store, and only ${TAKEN_NAMES} from the environment${redis}`
   );
 }

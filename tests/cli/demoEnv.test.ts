@@ -104,6 +104,23 @@ describe('the demo configuration', () => {
     expect(loadConfig(demo.env).HOST).toBe('127.0.0.1');
   });
 
+  it("takes QUESTIONS_LLM_* when set (the questions' language model), and is without one otherwise", () => {
+    const model = {
+      QUESTIONS_LLM_URL: 'https://llm.example.com/v1/chat/completions',
+      QUESTIONS_LLM_MODEL: 'gpt-test',
+      QUESTIONS_LLM_KEY: 'sk-demo-key',
+      QUESTIONS_LLM_TIMEOUT_MS: '4000',
+      QUESTIONS_LLM_TOKEN_FIELD: 'max_completion_tokens',
+    };
+    const demo = demoEnv({ ...PRODUCTION, ...model }, { graphApiUrl: FAKE });
+    expect(loadConfig(demo.env)).toMatchObject({ ...model, QUESTIONS_LLM_TIMEOUT_MS: 4000 });
+    expect(demo.ignored.filter((name) => name.startsWith('QUESTIONS_LLM_'))).toEqual([]);
+    expect(describeIgnored(demo.ignored, false)).toContain('QUESTIONS_LLM_*');
+    const off = loadConfig(demoEnv(PRODUCTION, { graphApiUrl: FAKE }).env);
+    expect(off.QUESTIONS_LLM_URL).toBeUndefined();
+    expect(off.QUESTIONS_LLM_MODEL).toBeUndefined();
+  });
+
   it('listens on loopback unless HOST says otherwise (the page signs actions for whoever reaches it)', () => {
     expect(loadConfig(demoEnv({}, { graphApiUrl: FAKE }).env).HOST).toBe('127.0.0.1');
     expect(loadConfig(demoEnv({ HOST: '0.0.0.0' }, { graphApiUrl: FAKE }).env).HOST).toBe('0.0.0.0');
