@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { flowJsonSchema, flowTestJsonSchema, settingsJsonSchema } from '../flows/flowJsonSchema';
-import { FLOW_TEST_SCHEMA_FILE } from '../flows/loadFlowTests';
+import { checkFlowTests, FLOW_TEST_SCHEMA_FILE, FLOW_TESTS_DIR } from '../flows/loadFlowTests';
 import { loadFlows } from '../flows/loadFlows';
 import { SEQUENCE_SCHEMA_FILE } from '../flows/loadSequences';
 import { formatProblem } from '../flows/problem';
@@ -16,23 +16,39 @@ export const SCHEMA_FILES = {
   flowTest: FLOW_TEST_SCHEMA_FILE,
 } as const;
 
+/**
+ * `flows check`: every flow linted, and the conversation tests' files validated (not run), so CI
+ * catches a broken test file with the flows; the printed lines, and whether it found no error.
+ */
+export function checkFlowsDir(dir: string): { readonly lines: readonly string[]; readonly ok: boolean } {
+  const result = loadFlows(dir);
+  const tests = checkFlowTests(join(dir, FLOW_TESTS_DIR));
+  const problems = [...(result.ok ? result.warnings : result.problems), ...tests.problems];
+  const errors = problems.filter((p) => p.severity === 'error').length;
+  const counts = [
+    result.ok ? `${result.flowSet.flows.size} flow(s) ok` : '',
+    tests.files > 0 || tests.problems.length > 0 ? `${tests.files} test file(s) valid` : '',
+    result.ok && errors === 0 ? '' : `${errors} error(s)`,
+    `${problems.length - errors} warning(s)`,
+  ].filter((c) => c !== '');
+  return {
+    lines: [...problems.map(formatProblem), `${dir}: ${counts.join(', ')}`],
+    ok: errors === 0,
+  };
+}
+
 /** `talkshop flows check|schema|test`: the linter and the conversation tests for CI, the schemas for editors. */
 export function addFlowsCommand(program: Command): void {
   const flows = program.command('flows').description('check flow and sequence files; publish their JSON Schemas');
   flows
     .command('check')
     .argument('[dir]', 'flows directory (default: FLOWS_DIR, from the environment or .env, else ./flows)')
-    .description('lint every flow file; exits 1 when any error is found')
+    .description('lint every flow file and validate the test files (flows/tests/); exits 1 when any error is found')
     .action((dirArg: string | undefined) => {
       // Read when the command runs, not when it is declared: .env is loaded just before (main.ts).
-      const dir = dirArg ?? process.env.FLOWS_DIR ?? './flows';
-      const result = loadFlows(dir);
-      const problems = result.ok ? result.warnings : result.problems;
-      for (const p of problems) process.stdout.write(`${formatProblem(p)}\n`);
-      const errors = problems.filter((p) => p.severity === 'error').length;
-      const count = result.ok ? `${result.flowSet.flows.size} flow(s) ok` : `${errors} error(s)`;
-      process.stdout.write(`${dir}: ${count}, ${problems.length - errors} warning(s)\n`);
-      process.exitCode = result.ok ? 0 : 1;
+      const { lines, ok } = checkFlowsDir(dirArg ?? process.env.FLOWS_DIR ?? './flows');
+      process.stdout.write(`${lines.join('\n')}\n`);
+      process.exitCode = ok ? 0 : 1;
     });
   flows
     .command('schema')

@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, relative } from 'node:path';
 import type { z } from 'zod';
 import { flowTestSchema, type FlowTest } from './flowTestSchema';
@@ -66,10 +66,10 @@ function loadOne(path: string): { test?: LoadedFlowTest; problems: Problem[] } {
   return { test: { file, test: parsed.data, turnLines }, problems: [] };
 }
 
-/** Reads and validates every test file in `dir` (sorted by name); any invalid file refuses the run. */
-export function loadFlowTests(dir: string): FlowTestsOutcome {
+/** Every test file in `dir` read and validated, and the problems of those that are not valid. */
+function loadAll(dir: string): { tests: LoadedFlowTest[]; problems: Problem[] } {
   const listed = listDir(dir, (n) => TEST_EXTENSIONS.has(extname(n)), 'tests', `add test files to ${dir} (see docs/flows.md)`);
-  if (!listed.ok) return listed;
+  if (!listed.ok) return { tests: [], problems: listed.problems };
   const tests: LoadedFlowTest[] = [];
   const problems: Problem[] = [];
   for (const name of listed.names) {
@@ -77,6 +77,12 @@ export function loadFlowTests(dir: string): FlowTestsOutcome {
     problems.push(...one.problems);
     if (one.test) tests.push(one.test);
   }
+  return { tests, problems };
+}
+
+/** Reads and validates every test file in `dir` (sorted by name); any invalid file refuses the run. */
+export function loadFlowTests(dir: string): FlowTestsOutcome {
+  const { tests, problems } = loadAll(dir);
   if (problems.length > 0) return { ok: false, problems };
   if (tests.length === 0)
     return {
@@ -86,4 +92,14 @@ export function loadFlowTests(dir: string): FlowTestsOutcome {
       ],
     };
   return { ok: true, tests };
+}
+
+/**
+ * `flows check`'s look at the tests: each file valid against the test schema (not run: that is
+ * `flows test`). Flows without tests are fine here, so a missing or empty folder is no problem.
+ */
+export function checkFlowTests(dir: string): { readonly files: number; readonly problems: readonly Problem[] } {
+  if (!existsSync(dir)) return { files: 0, problems: [] };
+  const { tests, problems } = loadAll(dir);
+  return { files: tests.length, problems };
 }
