@@ -31,23 +31,24 @@ export class PagesRegistry extends Registry {
   }
 
   override async getMetricsAsJSON(): Promise<Family[]> {
-    const [process, pages] = await Promise.all([this.process.getMetricsAsJSON(), this.pagesFamilies()]);
-    return [...process, ...pages];
+    const [process, pages] = await Promise.all([this.process.getMetricsAsJSON(), this.pagesRegistry()]);
+    return [...process, ...(await pages.getMetricsAsJSON())];
   }
 
   override async metrics(): Promise<string> {
-    const [process, pages] = await Promise.all([this.process.metrics(), this.pagesFamilies()]);
-    // Page ids differ, so "summing" by identical labels only puts each family's series together.
-    return `${process}\n${await AggregatorRegistry.aggregate(pages).metrics()}`;
+    const [process, pages] = await Promise.all([this.process.metrics(), this.pagesRegistry()]);
+    return `${process}\n${await pages.metrics()}`;
   }
 
-  /** Every Page's families, labelled with its page, in the home registry's order. */
-  private async pagesFamilies(): Promise<Family[]> {
+  /** Every Page's families, labelled with its page, one family per name in the home registry's order. */
+  private async pagesRegistry(): Promise<Registry> {
     const pages = [this.home, ...this.others];
     const all = await Promise.all(
       pages.map(async ({ page, registry }) => withPage(page, await registry.getMetricsAsJSON(), page === this.home.page)),
     );
-    return all.flat();
+    // One "worker" holding every Page's families: page labels differ, so summing series with the
+    // same labels only puts each family's series together under one # HELP and # TYPE.
+    return AggregatorRegistry.aggregate([all.flat()]);
   }
 }
 

@@ -59,4 +59,30 @@ describe('the public ops app', () => {
       await closed.close();
     }
   });
+
+  it('answers /readyz with { status, checks } for one Page, and adds pages for several', async () => {
+    const one = await serve({ readiness: async () => ({ ready: true, checks: { store: 'ok' } }) });
+    const several = await serve({
+      readiness: async () => ({
+        ready: false,
+        checks: { store: 'ok' },
+        pages: { total: 2, ready: 1, notReady: { '2000000000000002': { store: 'unreachable' } } },
+      }),
+    });
+    try {
+      const res = await fetch(`${one.url}/readyz`);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ status: 'ready', checks: { store: 'ok' } });
+      const notReady = await fetch(`${several.url}/readyz`);
+      expect(notReady.status).toBe(503);
+      expect(await notReady.json()).toEqual({
+        status: 'not_ready',
+        checks: { store: 'ok' },
+        pages: { total: 2, ready: 1, notReady: { '2000000000000002': { store: 'unreachable' } } },
+      });
+    } finally {
+      await one.close();
+      await several.close();
+    }
+  });
 });
