@@ -158,6 +158,9 @@ export async function applyBatch<S>(
   const firstOf = new Map<string, number>();
   keys.forEach((k, i) => firstOf.has(k) || firstOf.set(k, i));
   const prepared = new Map([...firstOf].map(([k, i]) => [i, prepare(current(k), items[i] as InboxItem)] as const));
+  // The batch fails at the first failed item; later users' failures must not go unhandled (Node
+  // ends the process on an unhandled rejection) when several fail at once (a broken dependency).
+  for (const p of prepared.values()) p.catch(() => undefined);
 
   const commits: CommitItem[] = [];
   const fresh = new Set(misses);
