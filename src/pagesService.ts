@@ -4,7 +4,7 @@ import type { Config } from './config/config';
 import { pageFromEnv, type PageConfig, type PagesConfig } from './config/pagesConfig';
 import { createLogger, type Logger } from './logger';
 import type { Readiness } from './http/opsApp';
-import { openStoreFromConfig, startService, type RunningService, type StartOptions } from './server';
+import { openSharedRedis, openStoreFromConfig, startService, type RunningService, type StartOptions } from './server';
 import type { InboxStore, Store } from './store/ports';
 
 /**
@@ -21,8 +21,8 @@ import type { InboxStore, Store } from './store/ports';
  * Pages on several apps: the webhook believes a body for the Pages of the app whose secret signed it.
  * Each Page has its own metrics registry, without the process metrics; the public /metrics shows
  * them all with a page label and the process metrics once (src/pagesMetrics.ts), and /readyz is
- * ready when every Page is (src/http/pagesReadiness.ts). Not yet shared: Redis connections (each
- * Page opens its own).
+ * ready when every Page is (src/http/pagesReadiness.ts). Every Page's store sends its commands on
+ * one shared Redis connection (openSharedRedis); each keeps its own blocking-read socket.
  */
 
 /** The Config one Page's service runs with: the deployment's settings, that Page's identity and limits. */
@@ -89,13 +89,17 @@ export async function startPagesService(config: Config, pages: PagesConfig, opti
   const started: RunningService[] = [];
   const stores: Store[] = [];
   let main: RunningService | undefined;
+  let redis: Awaited<ReturnType<typeof openSharedRedis>>;
   // The webhook first (nothing new comes in), then every Page's worker finishes what it holds.
   const stopAll = async () => {
     await main?.stop();
     await Promise.all(started.map((s) => s.stop()));
     await Promise.all(stores.map((s) => s.close()));
+    await redis?.close(); // last: every store above sent its commands on it
   };
   try {
+    redis = await openSharedRedis(config, logger);
+    const shared = redis ? { redis } : {};
     const inboxes = new Map<string, InboxStore>();
     const workers = new Map<string, RunningService>();
     const otherPages: NonNullable<StartOptions['otherPages']>[number][] = [];
@@ -105,7 +109,7 @@ export async function startPagesService(config: Config, pages: PagesConfig, opti
       const pageLogger = logger.child({ page: page.id });
       if (config.ROLE === 'web') {
         // No worker here: only the inbox the webhook appends to, claimed for its Page.
-        const store = await openStoreFromConfig(configOfPage(config, page, 'web'), pageLogger);
+        const store = await openStoreFromConfig(configOfPage(config, page, 'web'), pageLogger, redis);
         stores.push(store);
         inboxes.set(page.id, store.inbox);
         otherPages.push({ page: page.id, readiness: () => storeReadiness(store) });
@@ -119,6 +123,7 @@ export async function startPagesService(config: Config, pages: PagesConfig, opti
           ...(page.settingsFile === undefined ? {} : { settingsFile: page.settingsFile }),
           logger: pageLogger,
           processMetrics: false,
+          ...shared,
         });
         started.push(service);
         workers.set(page.id, service);
@@ -131,6 +136,7 @@ export async function startPagesService(config: Config, pages: PagesConfig, opti
       ...options,
       ...homeSettings,
       logger: logger.child({ page: home.id }),
+      ...shared,
       pageInboxes: inboxes,
       pageApps: otherApps(pages, home),
       otherPages,

@@ -30,6 +30,7 @@ import { Worker } from './runtime/worker';
 import { createMemoryStore } from './store/memory/memoryStore';
 import { keysFor } from './store/keys';
 import type { InboxStore, OwnedStore, Store } from './store/ports';
+import { RedisConnection } from './store/redis/redisConnection';
 import { createRedisStore } from './store/redis/redisStore';
 import { createWebhookHandler } from './webhook/webhookHandler';
 
@@ -83,6 +84,8 @@ export interface StartOptions {
   readonly otherPages?: ReadonlyArray<PageReadiness & { readonly metrics?: Metrics }>;
   /** False for each of several Pages: the process metrics are shown once, not per Page (default true). */
   readonly processMetrics?: boolean;
+  /** A Redis command connection shared by several Pages' stores (openSharedRedis); not closed on stop. */
+  readonly redis?: RedisConnection;
 }
 
 /** Loads and lints FLOWS_DIR; refuses to start on any error, naming file, line, node and fix. */
@@ -122,9 +125,10 @@ function flowHandlerOf(
  * that another Page (or the demo, Page `demo-page`) owns is refused, so one never reads or
  * delivers the other's conversations (src/store/keys.ts `owner`).
  */
-async function openStore(config: Config, logger: Logger, requireEmpty: boolean): Promise<Store> {
+async function openStore(config: Config, logger: Logger, requireEmpty: boolean, redis?: RedisConnection): Promise<Store> {
   const store: OwnedStore = config.REDIS_URL
     ? await createRedisStore({
+        ...(redis ? { connection: redis } : {}),
         url: config.REDIS_URL,
         ...(config.REDIS_CLUSTER_NODES ? { clusterNodes: config.REDIS_CLUSTER_NODES } : {}),
         waitReplicas: config.REDIS_WAIT_REPLICAS,
@@ -156,8 +160,19 @@ async function openStore(config: Config, logger: Logger, requireEmpty: boolean):
  * The configured store, claimed for this Page, for commands that work on the data of a running
  * service (e.g. `talkshop users export`) without starting one. The caller closes it.
  */
-export function openStoreFromConfig(config: Config, logger: Logger): Promise<Store> {
-  return openStore(config, logger, false);
+export function openStoreFromConfig(config: Config, logger: Logger, redis?: RedisConnection): Promise<Store> {
+  return openStore(config, logger, false, redis);
+}
+
+/**
+ * One Redis command connection for every Page of a process (PAGES_FILE): their stores differ by key
+ * prefix only, so N Pages need 1 + N sockets (one blocking read each) instead of 2N. Undefined
+ * without REDIS_URL. The caller closes it after every store on it.
+ */
+export async function openSharedRedis(config: Config, logger: Logger): Promise<RedisConnection | undefined> {
+  if (!config.REDIS_URL) return undefined;
+  const target = { url: config.REDIS_URL, ...(config.REDIS_CLUSTER_NODES ? { clusterNodes: config.REDIS_CLUSTER_NODES } : {}) };
+  return RedisConnection.open(target, config.STORE_TIMEOUT_MS, logger, 'pages');
 }
 
 function listen(server: Server, port: number, host: string): Promise<number> {
@@ -221,7 +236,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
   const ownGraph = runsWorker && !options.graph ? createGraphClient(graphClientOptions(config, { logger, metrics })) : undefined;
   const graph = runsWorker ? (options.graph ?? ownGraph) : undefined;
   const flowSet = runsWorker ? loadFlowSet(config, logger, options.settingsFile) : undefined;
-  const store = options.store ?? (await openStore(config, logger, options.requireOwnStore ?? false));
+  const store = options.store ?? (await openStore(config, logger, options.requireOwnStore ?? false, options.redis));
   const book = flowSet && store.broadcasts ? new BroadcastBook(store.broadcasts, flowSet.settings) : undefined;
   const handler = runsWorker ? (options.handler ?? (flowSet && flowHandlerOf(config, flowSet, graph, book))) : undefined;
 

@@ -68,6 +68,8 @@ it('closing a store leaves the shared connection to its opener', async () => {
   });
   await extra.ping();
   await extra.close();
+  // Closed, it says so (a stopped Page is not ready), though the connection it used still answers.
+  await expect(extra.ping()).rejects.toThrow('closed');
   const b = (stores as OwnedStore[])[1] as OwnedStore;
   await expect(b.ping()).resolves.toBeUndefined();
   expect(await shared.send('ping', ['PING'])).toBe('PONG');

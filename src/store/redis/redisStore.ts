@@ -426,6 +426,8 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Owne
   const scripts = loadScripts();
   const durability = { replicas: options.waitReplicas ?? 0, timeoutMs: options.waitTimeoutMs ?? 1000 };
   const inbox = new RedisInbox(conn, keys, scripts, options.dedupeTtlSeconds, options.logger, durability);
+  // A shared connection outlives the store: a closed store must still say it cannot serve (readiness).
+  let closed = false;
   return {
     kind: 'redis',
     inbox,
@@ -502,9 +504,11 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Owne
     claimOwner: (pageId, claim) => claimRedisOwner(conn, keys, options.keyPrefix, pageId, claim),
     // Every master: on a cluster, one that is down takes its partitions down with it.
     ping: async () => {
+      if (closed) throw new StoreUnavailableError('ping (this store is closed)');
       await Promise.all(conn.masters().map((m) => conn.sendTo(m, 'ping', ['PING'])));
     },
     close: async () => {
+      closed = true;
       await inbox.close();
       if (!options.connection) await conn.close();
     },
