@@ -17,8 +17,14 @@ export interface PoisonGuardOptions {
   readonly partition: number;
   readonly leaseToken: string;
   readonly maxAttempts: number;
-  /** How many items go one at a time after a lease is taken or a batch failed (the apply batch). */
+  /** How many items go one at a time after a lease is taken over or a batch failed (the apply batch). */
   readonly carefulItems: number;
+  /**
+   * Whether the lease starts careful: only when the previous lease was not released (its holder
+   * crashed, froze or lost it), since only then can an item after the cursor have been tried
+   * (LeaseStore.acquireNoting). Default true.
+   */
+  readonly startCareful?: boolean;
   readonly metrics: Metrics;
   readonly logger: Logger;
 }
@@ -29,9 +35,12 @@ export type Verdict = 'apply' | 'set_aside' | 'lease_lost';
 /**
  * Keeps one item that can never be applied from stopping its partition for good, for one lease.
  *
- * After a lease is taken (its previous holder may have crashed or frozen on one of the next items)
- * and after a batch failed for any reason but an unreachable store, items go one at a time, each
- * attempt counted in the store before it starts, so a count survives the process that froze on it.
+ * After a lease is taken over from a holder that did not release it (it may have crashed or frozen
+ * on one of the next items) and after a batch failed for any reason but an unreachable store, items
+ * go one at a time, each attempt counted in the store before it starts, so a count survives the
+ * process that froze on it. A lease released by its holder (a stop, a rebalance) or a partition
+ * never leased before starts with batches: no item after the cursor was tried there. So an item
+ * that kills or freezes its worker gets one uncounted try in a batch, and then maxAttempts counted ones.
  * An item already attempted maxAttempts times is set aside: kept, counted, logged, never applied.
  * Store outages never count: they say nothing about the item.
  */
@@ -43,7 +52,7 @@ export class PoisonGuard {
   private streak = 0;
 
   constructor(private readonly o: PoisonGuardOptions) {
-    this.careful = o.carefulItems;
+    this.careful = o.startCareful === false ? 0 : o.carefulItems;
   }
 
   /** How many items the next apply may take. */

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
-import type { InboxItem, InboxRead, Store, UnknownRecord } from '../store/ports';
+import type { InboxItem, InboxRead, LeaseGrant, Store, UnknownRecord } from '../store/ports';
 import { streamIdAfter } from '../store/records';
 import { applyBatch, type ApplyContext } from './applyBatch';
 import type { Handler } from './handler';
@@ -149,8 +149,9 @@ export class Worker<S> {
     for (let i = 0; i < this.o.partitions && this.leases.size < share && !this.stopping; i++) {
       const partition = (offset + i) % this.o.partitions;
       if (this.leases.has(partition)) continue;
-      const token = await this.o.store.leases.acquire(partition, this.o.workerId, this.o.leaseTtlMs);
-      if (!token) continue;
+      const grant = await this.takeLease(partition);
+      if (!grant) continue;
+      const { token } = grant;
       const lastSeen = await this.o.store.inbox.cursor(partition);
       const lease: Lease<S> = {
         partition,
@@ -173,6 +174,7 @@ export class Worker<S> {
           leaseToken: token,
           maxAttempts: this.o.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
           carefulItems: APPLY_BATCH,
+          startCareful: grant.previous === 'not_released',
           metrics: this.o.metrics,
           logger: this.o.logger,
         }),
@@ -181,6 +183,14 @@ export class Worker<S> {
       this.startTask(lease);
       this.o.logger.debug({ partition }, 'lease acquired');
     }
+  }
+
+  /** A lease, and how its previous holder ended it (a store that cannot tell: as if it crashed). */
+  private async takeLease(partition: number): Promise<LeaseGrant | null> {
+    const { leases } = this.o.store;
+    if (leases.acquireNoting) return leases.acquireNoting(partition, this.o.workerId, this.o.leaseTtlMs);
+    const token = await leases.acquire(partition, this.o.workerId, this.o.leaseTtlMs);
+    return token === null ? null : { token, previous: 'not_released' };
   }
 
   private async releaseDownTo(share: number): Promise<void> {

@@ -19,6 +19,8 @@ export interface Keys {
   cursor(partition: number): string;
   lease(partition: number): string;
   leaseEpoch(partition: number): string;
+  /** The token of the partition's last lease not released (its holder crashed, froze or lost it); none after a release. */
+  leaseOpen(partition: number): string;
   dedupe(partition: number, dedupeKey: string): string;
   state(partition: number, userKey: string): string;
   /** A SCAN pattern for every user's state key, all partitions (the audience backfill walks it). */
@@ -97,6 +99,7 @@ export function keysFor(prefix: string): Keys {
     cursor: (p) => `${slot(p)}:cursor`,
     lease: (p) => `${slot(p)}:lease`,
     leaseEpoch: (p) => `${slot(p)}:lease-epoch`,
+    leaseOpen: (p) => `${slot(p)}:lease-open`,
     dedupe: (p, key) => `${slot(p)}:dedupe:${key}`,
     state: (p, userKey) => `${slot(p)}:state:${userKey}`,
     // SCAN's glob: a prefix with * ? [ or \ in it is escaped, so it matches only itself.

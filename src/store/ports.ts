@@ -279,12 +279,24 @@ export interface InboxStore {
 /** Set-aside items kept per partition (older ones are trimmed): enough to investigate, bounded. */
 export const SET_ASIDE_KEPT = 1000;
 
+export interface LeaseGrant {
+  readonly token: string;
+  readonly previous: 'released' | 'not_released';
+}
+
 export interface LeaseStore {
   /** Marks the worker alive until now+ttl and returns how many workers are alive. */
   heartbeat(workerId: string, ttlMs: number): Promise<number>;
   leave(workerId: string): Promise<void>;
   /** A fencing token if the partition was free, else null. */
   acquire(partition: number, workerId: string, ttlMs: number): Promise<string | null>;
+  /**
+   * acquire(), also telling whether the partition's previous lease was released (its holder let it
+   * go with no item in hand, or there was none) or not (it crashed, froze past its TTL, or lost it):
+   * only in the second case may an item after the cursor have been tried and never finished.
+   * Optional: without it a worker treats every lease as taken over from a crash.
+   */
+  acquireNoting?(partition: number, workerId: string, ttlMs: number): Promise<LeaseGrant | null>;
   renew(partition: number, token: string, ttlMs: number): Promise<boolean>;
   release(partition: number, token: string): Promise<boolean>;
 }

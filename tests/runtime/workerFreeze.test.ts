@@ -14,8 +14,11 @@ import { openTestStore } from '../support/openTestStore';
  * expression backtracking on a long text) loses its worker's lease, and the next lease holder
  * picks it up and freezes the same way, worker after worker. Here each worker is a child process
  * that freezes on "freeze"; the test kills each frozen one once its lease has run out (as an
- * orchestrator's liveness probe would) and starts another. With 2 attempts allowed, the third
- * worker sets the item aside and applies what came after it.
+ * orchestrator's liveness probe would) and starts another. The first worker takes a partition no
+ * one held before, so it applies a batch and freezes in it uncounted (as a worker does on an item
+ * that arrives while it runs); each next one took the lease from a holder that never released it,
+ * so it counts its attempt at each item first. With 2 attempts allowed, the fourth worker sets the
+ * item aside and applies what came after it.
  */
 const CHILD = join(__dirname, '..', '..', 'dist', 'tests', 'support', 'freezingWorkerChild.js');
 const prefix = uniquePrefix('freeze');
@@ -34,7 +37,7 @@ afterAll(async () => {
   await deletePrefix(prefix);
 });
 
-it('sets aside an item that freezes every worker that takes it, after MAX_ATTEMPTS workers froze on it', async () => {
+it('sets aside an item that freezes every worker that takes it, after one uncounted try and MAX_ATTEMPTS counted ones', async () => {
   const store = await openTestStore(prefix);
   try {
     await store.inbox.append([
@@ -45,6 +48,18 @@ it('sets aside an item that freezes every worker that takes it, after MAX_ATTEMP
     const [, frozenItem] = (await raw.xRange(keys.inbox(0), '-', '+')).map((e) => e.id);
     const version = async (user: string) => (await store.states.load(0, userKeyOf('p', user))).version;
     const env = { REDIS_URL: TEST_REDIS_URL, KEY_PREFIX: prefix, LEASE_TTL_MS: '1000', MAX_ATTEMPTS: '2' };
+
+    const first = await spawnReady([CHILD], { env, readyMsg: 'freeze child ready' });
+    children.push(first);
+    await waitFor('worker 0 frozen in a batch past its lease, its attempt not counted', async () => {
+      const unreleased = await raw.exists(keys.leaseOpen(0));
+      const leased = await raw.exists(keys.lease(0));
+      const counted = await raw.exists(keys.inboxAttempt(0));
+      return unreleased === 1 && leased === 0 && counted === 0 ? true : undefined;
+    });
+    first.proc.kill('SIGKILL');
+    await first.exited();
+    expect(await version('a')).toBe(0); // its batch, 'hello' included, never committed
 
     for (let attempt = 1; attempt <= 2; attempt++) {
       const child = await spawnReady([CHILD], { env, readyMsg: 'freeze child ready' });

@@ -107,6 +107,40 @@ describe('inbox items that can never be applied', () => {
     }
   });
 
+  it('starts careful (each attempt counted first) only after a lease its holder never released', async () => {
+    const P = 0;
+    const [a, b] = usersOf(P);
+    const attempted = async () => (await raw.hGetAll(keys.inboxAttempt(P))).id;
+    const applyTwo = async (n: number) => {
+      const before = await version(P, a);
+      await store().inbox.append([
+        { partition: P, dedupeKey: `r${n}a`, record: textRecord(a, 200 + n, 'one') },
+        { partition: P, dedupeKey: `r${n}b`, record: textRecord(b, 300 + n, 'two') },
+      ]);
+      const { worker } = startWorker(store(), counterHandler);
+      await worker.start();
+      try {
+        await waitFor('both items applied', async () => ((await version(P, a)) === before + 1 ? true : undefined));
+        await waitFor('the pending count at 0', async () =>
+          (await store().inbox.pendingCounts([P]))[0] === 0 ? true : undefined,
+        );
+      } finally {
+        await worker.stop(); // releases its lease
+      }
+    };
+    await raw.del(keys.inboxAttempt(P));
+    await applyTwo(1); // the lease was released by the worker before (or never taken): batches, nothing counted
+    expect(await attempted()).toBeUndefined();
+
+    // A holder that took the lease and vanished without releasing it (kill -9, a freeze): the next
+    // holder counts each of its first items' attempts before applying it.
+    const crashed = await store().leases.acquire(P, 'crashed', 50);
+    expect(crashed).not.toBeNull();
+    await waitFor("the crashed holder's lease run out", async () => ((await raw.exists(keys.lease(P))) === 0 ? true : undefined));
+    await applyTwo(2);
+    expect(await attempted()).toBe(await raw.get(keys.cursor(P))); // the last item applied was counted first
+  });
+
   it('stops setting aside when item after item fails: the fault is then not in the items, and the partition waits', async () => {
     const P = 1;
     const users = usersOf(P);

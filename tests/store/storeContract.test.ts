@@ -181,6 +181,21 @@ describe.each(adapters)('%s store contract', (_name, make) => {
       expect(await store.leases.renew(6, a as string, 10_000)).toBe(false);
     });
 
+    it('tells a lease taken over from a holder that never released it from one released, or the first', async () => {
+      const { leases } = store;
+      const take = (worker: string, ttlMs: number) => {
+        if (!leases.acquireNoting) throw new Error('every adapter tells how the previous lease ended');
+        return leases.acquireNoting(7, worker, ttlMs);
+      };
+      expect(await take('wa', 100)).toEqual({ token: expect.stringMatching(/^wa#\d+$/), previous: 'released' });
+      await sleep(200); // wa's lease runs out unreleased (a crash, a freeze)
+      const b = await take('wb', 10_000);
+      expect(b?.previous).toBe('not_released');
+      expect(await take('wc', 10_000)).toBeNull();
+      expect(await leases.release(7, b?.token as string)).toBe(true);
+      expect((await take('wd', 10_000))?.previous).toBe('released');
+    });
+
     it('counts live workers by heartbeat; expired and departed ones drop out', async () => {
       // The long-lived one first: however long the machine takes between the two calls, w1 is
       // alive when it is counted.

@@ -10,6 +10,7 @@ import type {
   ForgetOutcome,
   InboxRead,
   InboxStore,
+  LeaseGrant,
   LeaseStore,
   OutboxCursorMove,
   OutboxDone,
@@ -181,6 +182,8 @@ class MemoryStore implements OwnedStore, InboxStore, LeaseStore, StateStore {
   private readonly unreachable = new Map<string, number>();
   private readonly dedupe = new Map<string, number>();
   private readonly leaseHolders = new Map<number, { token: string; expiresAt: number }>();
+  /** Per partition, the last lease token not released (see LeaseStore.acquireNoting). */
+  private readonly openLeases = new Map<number, string>();
   private readonly epochs = new Map<number, number>();
   private readonly workers = new Map<string, number>();
   private readonly stateRows = new Map<string, { version: number; json: string; facts?: string }>();
@@ -293,12 +296,18 @@ class MemoryStore implements OwnedStore, InboxStore, LeaseStore, StateStore {
   }
 
   async acquire(partition: number, workerId: string, ttlMs: number): Promise<string | null> {
+    return (await this.acquireNoting(partition, workerId, ttlMs))?.token ?? null;
+  }
+
+  async acquireNoting(partition: number, workerId: string, ttlMs: number): Promise<LeaseGrant | null> {
     if (this.holder(partition) !== undefined) return null;
     const epoch = (this.epochs.get(partition) ?? 0) + 1;
     this.epochs.set(partition, epoch);
     const token = `${workerId}#${epoch}`;
     this.leaseHolders.set(partition, { token, expiresAt: this.now() + ttlMs });
-    return token;
+    const previous = this.openLeases.has(partition) ? 'not_released' : 'released';
+    this.openLeases.set(partition, token);
+    return { token, previous };
   }
 
   async renew(partition: number, token: string, ttlMs: number): Promise<boolean> {
@@ -310,6 +319,7 @@ class MemoryStore implements OwnedStore, InboxStore, LeaseStore, StateStore {
   async release(partition: number, token: string): Promise<boolean> {
     if (this.holder(partition) !== token) return false;
     this.leaseHolders.delete(partition);
+    if (this.openLeases.get(partition) === token) this.openLeases.delete(partition);
     return true;
   }
 

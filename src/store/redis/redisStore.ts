@@ -15,6 +15,7 @@ import type {
   PendingTimer,
   Tombstone,
   InboxStore,
+  LeaseGrant,
   LeaseStore,
   OutboxCursorMove,
   OutboxDone,
@@ -244,9 +245,17 @@ class RedisLeases implements LeaseStore {
   }
 
   async acquire(partition: number, workerId: string, ttlMs: number): Promise<string | null> {
-    const keys = [this.keys.lease(partition), this.keys.leaseEpoch(partition)];
-    const token = await this.conn.run(this.scripts.leaseAcquire, keys, [workerId, String(ttlMs)]);
-    return typeof token === 'string' ? token : null;
+    return (await this.acquireNoting(partition, workerId, ttlMs))?.token ?? null;
+  }
+
+  async acquireNoting(partition: number, workerId: string, ttlMs: number): Promise<LeaseGrant | null> {
+    const keys = [this.keys.lease(partition), this.keys.leaseEpoch(partition), this.keys.leaseOpen(partition)];
+    const reply = await this.conn.run(this.scripts.leaseAcquire, keys, [workerId, String(ttlMs)]);
+    if (!Array.isArray(reply)) return null;
+    const [token, unreleased] = reply as unknown[];
+    if (typeof token !== 'string')
+      throw new Error(`leaseAcquire script answered ${JSON.stringify(reply)}; is the Lua source in sync with redisStore.ts?`);
+    return { token, previous: Number(unreleased) === 1 ? 'not_released' : 'released' };
   }
 
   async renew(partition: number, token: string, ttlMs: number): Promise<boolean> {
@@ -254,7 +263,8 @@ class RedisLeases implements LeaseStore {
   }
 
   async release(partition: number, token: string): Promise<boolean> {
-    return Number(await this.conn.run(this.scripts.leaseRelease, [this.keys.lease(partition)], [token])) === 1;
+    const keys = [this.keys.lease(partition), this.keys.leaseOpen(partition)];
+    return Number(await this.conn.run(this.scripts.leaseRelease, keys, [token])) === 1;
   }
 }
 
