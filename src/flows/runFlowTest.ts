@@ -1,10 +1,10 @@
+import { initialCommentLaneState } from '../engine/commentEvents';
 import type { EngineEvent } from '../engine/engineEvent';
 import type { FlowSet } from '../engine/flowSet';
 import { GET_STARTED_PAYLOAD } from '../engine/payloads';
 import type { ProfileLookup } from '../engine/transition';
 import { initialUserState, type UserState } from '../engine/userState';
 import { describeExpected, describeView, mismatch, tappables, viewOf, type MessageView } from './botMessages';
-import { initialCommentLaneState } from '../engine/commentEvents';
 import { checkComment, describeComment, playComment } from './commentTurn';
 import { newOutput, spoken, step, wait, type DiffLine, type Sim, type TurnOutput } from './conversationSim';
 import type { ExpectedMessage, FlowTest, FlowTestTurn } from './flowTestSchema';
