@@ -77,17 +77,25 @@ export class PagePost {
         h(
           'li',
           { class: 'comment', 'data-comment': event.id },
-          h('p', {}, h('span', { class: 'who' }, 'You'), event.text),
+          h('p', {}, h('span', { class: 'who' }, 'You'), h('span', { class: 'said' }, event.text)),
           h('ul', { class: 'replies', 'aria-label': 'Replies' }),
         ),
       );
+      this.comments.scrollTop = this.comments.scrollHeight;
       return;
     }
-    const replies = Array.from(this.comments.querySelectorAll<HTMLElement>('li.comment')).find(
+    const under = Array.from(this.comments.querySelectorAll<HTMLElement>('li.comment')).find(
       (li) => li.dataset.comment === event.comment,
     );
-    replies
+    under
       ?.querySelector('.replies')
-      ?.append(h('li', { class: 'comment page-reply' }, h('p', {}, h('span', { class: 'who' }, PAGE_NAME), event.text)));
+      ?.append(
+        h(
+          'li',
+          { class: 'comment page-reply' },
+          h('p', {}, h('span', { class: 'who' }, PAGE_NAME), h('span', { class: 'said' }, event.text)),
+        ),
+      );
+    this.comments.scrollTop = this.comments.scrollHeight;
   }
 }
