@@ -1,151 +1,96 @@
 /**
- * Two Pages in one process (#18 item 2): PAGES_FILE adds Page B (its own flows folder, settings,
- * token and app) beside the environment's Page A (the demo shop's flows). Each gets a signed
- * message; each Page answers from its own flows, and every Graph call carries that Page's
- * token and appsecret_proof. The fake Graph API serves one Page, so each Page has a fake of its own
- * behind a small proxy that forwards a call by its bearer token: a call made with the wrong Page's
- * token would reach the other fake, which records it (and its PSID) as a call it should not get.
+ * Two Pages in one process (#18 item 2; setup in tests/support/twoPagesSetup.ts): each Page gets a
+ * signed message and answers from its own flows, every Graph call carrying that Page's token and
+ * appsecret_proof; the public /metrics shows both Pages' series, each with its page label, and
+ * /readyz is ready once both Pages are.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { textMessageBody } from '../../src/cli/sendEvent';
-import { loadConfig } from '../../src/config/config';
-import { loadPagesConfig } from '../../src/config/pagesConfig';
-import { startFakeGraphApi, type FakeGraphApi } from '../../src/emulator/fakeGraphApi';
-import { startPagesService, type PagesService } from '../../src/pagesService';
-import { deletePrefix } from '../support/redisKeys';
-import { TEST_SECRET, testEnv } from '../support/testEnv';
+import { parsePromText } from '../support/promText';
+import { PAGE_A as A, PAGE_B as B, B_HELLO, startTwoPages, type TwoPages } from '../support/twoPagesSetup';
 import { get, postSigned, waitFor } from '../support/webhookClient';
 
-const A = '1000000000000001';
-const B = '2000000000000002';
-const TOKENS = { [A]: 'token-of-page-a', [B]: 'token-of-page-b' } as const;
-/** B is on a second app (PAGES_FILE apps:): its webhooks are signed, and its appsecret_proof made, with that app's secret. */
-const SECRETS = { [A]: TEST_SECRET, [B]: 'second-app-secret' } as const;
-
-let dir: string;
-let fakes: Record<string, FakeGraphApi>;
-let proxy: Server;
-let service: PagesService;
-let prefix: string;
-
-/** Forwards each Graph call to the fake of the Page whose token it carries (B's fake otherwise). */
-function startProxy(): Promise<string> {
-  proxy = createServer((req, res) => {
-    const fake = req.headers.authorization === `Bearer ${TOKENS[A]}` ? fakes[A] : fakes[B];
-    const target = new URL(req.url ?? '/', fake?.url);
-    const out = request(target, { method: req.method, headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
-    out.on('error', () => res.destroy());
-    req.pipe(out);
-  });
-  return new Promise((resolve) =>
-    proxy.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(proxy.address() as AddressInfo).port}`)),
-  );
-}
+let two: TwoPages;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'talkshop-two-pages-'));
-  mkdirSync(join(dir, 'flows-b'));
-  writeFileSync(
-    join(dir, 'flows-b', 'b.yaml'),
-    [
-      'id: b_main',
-      'start: hello',
-      'triggers:',
-      '  - keyword: [hi]',
-      'nodes:',
-      '  hello:',
-      '    say:',
-      '      - text: "Shop B here, your automated assistant"',
-      '    end: true',
-      '',
-    ].join('\n'),
-  );
-  // The folder's own settings name a flow that does not exist: B starts only if its own settings replace them.
-  writeFileSync(join(dir, 'flows-b', 'settings.yaml'), 'default_flow: nowhere\n');
-  writeFileSync(join(dir, 'settings-b.yaml'), 'default_flow: b_main\n');
-  writeFileSync(
-    join(dir, 'pages.yaml'),
-    [
-      'apps:',
-      '  second: { id: "55", secret_env: SECOND_APP_SECRET }',
-      'pages:',
-      `  - id: "${B}"`,
-      '    token_env: PAGE_B_TOKEN',
-      '    app: second',
-      '    flows: flows-b',
-      '    settings: settings-b.yaml',
-      '',
-    ].join('\n'),
-  );
-  fakes = {};
-  for (const page of [A, B])
-    fakes[page] = await startFakeGraphApi({
-      appSecret: SECRETS[page as keyof typeof SECRETS],
-      accessToken: TOKENS[page as keyof typeof TOKENS],
-      pageId: page,
-    });
-  const env = testEnv({
-    MESSENGER_PAGE_ID: A,
-    MESSENGER_ACCESS_TOKEN: TOKENS[A],
-    FLOWS_DIR: 'flows',
-    GRAPH_API_URL: await startProxy(),
-    PAGES_FILE: join(dir, 'pages.yaml'),
-    PAGE_B_TOKEN: TOKENS[B],
-    SECOND_APP_SECRET: SECRETS[B],
-    USER_PROFILE_LOOKUP: 'false',
-  });
-  const config = loadConfig(env);
-  prefix = config.REDIS_KEY_PREFIX;
-  service = await startPagesService(config, loadPagesConfig(config, env));
+  two = await startTwoPages();
 });
 afterAll(async () => {
-  try {
-    await service?.stop();
-    await new Promise((resolve) => proxy.close(resolve));
-    await Promise.all(Object.values(fakes).map((f) => f.stop()));
-  } finally {
-    await deletePrefix(prefix); // B's prefix is <prefix>:<B>, under it
-    rmSync(dir, { recursive: true, force: true });
-  }
+  await two?.stop();
 });
-
-const textsTo = (page: string, psid: string) =>
-  (fakes[page]?.calls ?? [])
-    .filter((c) => c.endpoint === 'messages' && c.recipientId === psid)
-    .map((c) => (c.body as { message?: { text?: string } }).message?.text)
-    .filter((t): t is string => t !== undefined);
 
 it('each Page answers its own customer from its own flows, with its own token and appsecret_proof', async () => {
   // Each app signs the webhooks of its own Pages; one batch body of both would be signed by one app only.
-  for (const page of [A, B]) {
+  for (const page of [A, B] as const) {
     const body = textMessageBody(page, `psid-${page}`, 'hi', Date.now(), `m_two_${page}`);
-    const secret = SECRETS[page as keyof typeof SECRETS];
-    expect(await postSigned(service.main.port, body, undefined, secret)).toEqual({ status: 200, body: 'EVENT_RECEIVED' });
+    expect(await two.post(page, body)).toEqual({ status: 200, body: 'EVENT_RECEIVED' });
   }
   // Page B's event under the environment app's signature is refused: only B's app's secret is tried.
   const forged = textMessageBody(B, `psid-${B}`, 'menu', Date.now(), 'm_forged');
-  expect((await postSigned(service.main.port, forged)).status).toBe(403);
+  expect((await postSigned(two.service.main.port, forged)).status).toBe(403);
   await waitFor("each Page's answer", () =>
-    textsTo(A, `psid-${A}`).length > 0 && textsTo(B, `psid-${B}`).length > 0 ? true : undefined,
+    two.textsTo(A, `psid-${A}`).length > 0 && two.textsTo(B, `psid-${B}`).length > 0 ? true : undefined,
   );
-  expect(textsTo(B, `psid-${B}`).join('\n')).toContain('Shop B here, your automated assistant');
-  expect(textsTo(A, `psid-${A}`).join('\n')).toContain('Northwind Outfitters');
-  expect(textsTo(B, `psid-${B}`).join('\n')).not.toContain('Northwind');
+  expect(two.textsTo(B, `psid-${B}`).join('\n')).toContain(B_HELLO);
+  expect(two.textsTo(A, `psid-${A}`).join('\n')).toContain('Northwind Outfitters');
+  expect(two.textsTo(B, `psid-${B}`).join('\n')).not.toContain('Northwind');
   // Every call reached the fake of its own Page's token, which checked the token and the proof.
-  for (const page of [A, B]) {
-    const calls = fakes[page]?.calls ?? [];
+  for (const page of [A, B] as const) {
+    const calls = two.fakes[page].calls;
     expect(calls.length).toBeGreaterThan(0);
     expect(calls.filter((c) => c.status !== 200)).toEqual([]);
     expect(calls.filter((c) => c.recipientId !== undefined && c.recipientId !== `psid-${page}`)).toEqual([]);
   }
-  expect(service.pages.get(B)?.store).toBeDefined();
-  const metrics = (await get(service.main.port, '/metrics')).body;
-  expect(metrics).toContain('talkshop_webhook_requests_rejected_total{reason="bad_signature"} 1');
+  expect(two.service.pages.get(B)?.store).toBeDefined();
+});
+
+it("one /metrics: both Pages' series with their page label, each family once, the process metrics once", async () => {
+  // After the first test: both Pages have applied their "hi" (and the forged event was refused).
+  await waitFor('both Pages counted their sends', async () => {
+    const samples = parsePromText((await get(two.service.main.port, '/metrics')).body);
+    const sent = samples.filter((s) => s.name === 'talkshop_deliveries_total' && s.labels.outcome === 'sent');
+    return [A, B].every((page) => sent.some((s) => s.labels.page === page)) ? true : undefined;
+  });
+  const res = await get(two.service.main.port, '/metrics');
+  expect(res.status).toBe(200);
+  const samples = parsePromText(res.body); // throws on a family declared twice or a label doubled
+  const of = (name: string) => samples.filter((s) => s.name === name);
+  for (const page of [A, B])
+    expect(of('talkshop_events_applied_total').some((s) => s.labels.page === page && s.value > 0)).toBe(true);
+  // The webhook labels the Page of each event it accepts, once; B's forged event was not accepted.
+  expect(of('talkshop_webhook_events_received_total').map((s) => [s.labels.page, s.value])).toEqual(
+    expect.arrayContaining([
+      [A, 1],
+      [B, 1],
+    ]),
+  );
+  expect(of('talkshop_webhook_requests_rejected_total')).toEqual([
+    expect.objectContaining({ labels: { reason: 'bad_signature' }, value: 1 }),
+  ]);
+  expect(of('talkshop_nodejs_heap_size_total_bytes')).toEqual([expect.objectContaining({ labels: {} })]);
+  expect(of('talkshop_inbox_lag').filter((s) => s.labels.page === B)).toHaveLength(16);
+});
+
+it('one /readyz: ready once every Page is, counting the Pages', async () => {
+  const body = await waitFor('ready', async () => {
+    const res = await get(two.service.main.port, '/readyz');
+    return res.status === 200 ? (JSON.parse(res.body) as unknown) : undefined;
+  });
+  expect(body).toMatchObject({ status: 'ready', checks: { store: 'ok' }, pages: { total: 2, ready: 2, notReady: {} } });
+});
+
+it('/readyz names the Page that is not ready, and why', async () => {
+  // B's worker stops (its store closed with it): the deployment is not ready, and says it is B.
+  await two.service.pages.get(B)?.stop();
+  const res = await waitFor('not ready', async () => {
+    const r = await get(two.service.main.port, '/readyz');
+    return r.status === 503 ? r : undefined;
+  });
+  const body = JSON.parse(res.body) as {
+    status: string;
+    pages: { ready: number; notReady: Record<string, Record<string, string>> };
+  };
+  expect(body.status).toBe('not_ready');
+  expect(body.pages.ready).toBe(1);
+  expect(Object.keys(body.pages.notReady)).toEqual([B]);
+  expect(body.pages.notReady[B]).toMatchObject({ store: 'unreachable' });
 });
