@@ -1,20 +1,19 @@
 import { z } from 'zod';
 import { LIMITS } from '../platform/sendApiSchema';
+import { FIELD_PATTERN, ID_PATTERN, fieldSchema as field, nodeRefSchema as nodeRef } from './schemaParts';
 
 /**
  * What a flow writes to build a carousel from a catalog: which catalog, which products (filters on
  * attributes, price, text, with values that may come from the user's fields), in which order, how
  * many, and the buttons of each card. Embedded by the flow schema; rendered by catalogCards().
  */
-const nodeRef = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/i, 'use letters, digits, _ and - (at most 64)')
-  .describe('id of a node in the same flow');
-const field = z.string().regex(/^[a-z_][a-z0-9_]{0,63}$/i, 'field names use letters, digits and _');
 
 export const catalogNameSchema = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/i, 'a catalog is named by its file name without the extension: letters, digits, _ and -')
+  .regex(
+    new RegExp(`^${ID_PATTERN}$`, 'i'),
+    'a catalog is named by its file name without the extension: letters, digits, _ and -',
+  )
   .describe('the catalog: flows/catalogs/<name>.csv or <name>.json');
 
 /** A literal, or a {{field}} template filled from the user's fields. */
@@ -50,7 +49,7 @@ export type CatalogButton = z.infer<typeof catalogButtonSchema>;
 export const catalogQuerySchema = z.strictObject({
   catalog: catalogNameSchema,
   where: z
-    .record(z.string().regex(/^[a-z_][a-z0-9_]{0,63}$/i, 'an attribute name, or price, currency or id'), catalogConditionSchema)
+    .record(z.string().regex(FIELD_PATTERN, 'an attribute name, or price, currency or id'), catalogConditionSchema)
     .optional()
     .describe('every condition must hold; a condition whose {{field}} the user has not given is left out'),
   text: z.string().max(200).optional().describe('title, subtitle or a text attribute contains this (accents and case folded)'),

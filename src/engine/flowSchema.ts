@@ -7,18 +7,13 @@ import { isTimeZone, parseRange, WEEKDAYS } from './businessHours';
 import { disclosureSettingsSchema } from './disclosureSettings';
 import { questionSchema, questionSettingsSchema } from './questionSchema';
 import { commentSettingsSchema, commentSpecSchema } from './commentSchema';
+import { fieldSchema as field, idSchema as id, nodeRefSchema as nodeRef } from './schemaParts';
 
 /**
  * The flow language: what a marketer writes in flows/*.yaml. Structure and types are checked
  * here; cross-references, reachability and Messenger's limits are the linter's job (lintFlows),
  * which can name the node and suggest the fix. `.describe()` texts feed the published JSON Schema.
  */
-const id = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/i, 'use letters, digits, _ and - (at most 64)');
-const nodeRef = id.describe('id of a node in the same flow');
-const field = z
-  .string()
-  .regex(/^[a-z_][a-z0-9_]{0,63}$/i, 'field names use letters, digits and _')
-  .describe('a user field');
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 
 export const conditionSchema = z.union([

@@ -1,11 +1,11 @@
 import { z } from 'zod';
+import { ID_PATTERN, idSchema as id } from './schemaParts';
 
 /**
  * Questions a flow answers from typed text (docs/flows.md, "Answering typed questions"): each has
  * several phrasings, in any language, and the node that answers it. Typed text that no keyword,
  * trigger or waiting `ask` claims is matched against every flow's phrasings (questionIndex.ts).
  */
-const id = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/i, 'use letters, digits, _ and - (at most 64)');
 /** Stop words are dropped per language; `lang` names the list (stopWords.ts). Any other tag keeps every word. */
 const lang = z
   .string()
@@ -38,7 +38,7 @@ export const questionSchema = z.strictObject({
   goto: z
     .string()
     .regex(
-      /^[a-z0-9][a-z0-9_-]{0,63}(:[a-z0-9][a-z0-9_-]{0,63})?$/i,
+      new RegExp(`^${ID_PATTERN}(:${ID_PATTERN})?$`, 'i'),
       'goto is a node of this flow ("shipping") or "<flow>:<node>" ("shop:order_status")',
     )
     .describe('the node that answers: a node of this flow, or "<flow>:<node>"'),

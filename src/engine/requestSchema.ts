@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { MAX_REQUEST_TIMEOUT_MS } from './requestSettings';
 import { PATH_SYNTAX, parseJsonPath } from './jsonPath';
+import { fieldSchema as field, nodeRefSchema as nodeRef } from './schemaParts';
 
 /**
  * The flow language's calls to the outside: a node's `request` (call an API, wait for the answer,
@@ -8,12 +9,6 @@ import { PATH_SYNTAX, parseJsonPath } from './jsonPath';
  * secrets and placeholders in the wrong place are the linter's job (lintRequests), which can name
  * the line and the fix. See docs/flows.md, "Requests".
  */
-const id = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/i, 'use letters, digits, _ and - (at most 64)');
-const nodeRef = id.describe('id of a node in the same flow');
-const field = z
-  .string()
-  .regex(/^[a-z_][a-z0-9_]{0,63}$/i, 'field names use letters, digits and _')
-  .describe('a user field');
 
 export const REQUEST_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 /** Methods that may carry a body. */
