@@ -27,7 +27,7 @@ export class PagePost {
   constructor(psid: string, name: string, sendComment: SendComment) {
     const inputId = `customer-${psid}-comment`;
     this.comments = h('ul', { class: 'comments', 'aria-label': 'Comments' });
-    this.alert = h('p', { class: 'alert', role: 'alert' });
+    this.alert = h('p', { class: 'comment-alert', role: 'alert' });
     const input = h('input', {
       id: inputId,
       name: 'comment',
