@@ -1,25 +1,23 @@
 import pino from 'pino';
-import type { FakeGraphApi } from '../../src/emulator/fakeGraphApi';
-import type { ClosableGraphClient } from '../../src/messenger/graphClient';
 import { createMetrics } from '../../src/metrics';
 import { deliverCommentReply, deliverPrivateReply } from '../../src/runtime/commentDelivery';
 import type { SenderOptions } from '../../src/runtime/senderOptions';
-import { openFakeGraph } from '../support/fakeGraph';
+import { useFakeGraph } from '../support/fakeGraph';
 
 /** The sender's private and public replies to comments, through the real client and the real fake Graph API. */
 const DAY = 24 * 3600_000;
 /** The fake's and the sender's time: fixed, so a comment's age is what the test gives it. */
 const clock = Date.UTC(2026, 10, 30, 12);
-let fake: FakeGraphApi;
-let graph: ClosableGraphClient;
-let close: () => Promise<void>;
-
-beforeEach(async () => ({ fake, graph, close } = await openFakeGraph(() => clock)));
-afterEach(() => close());
+const { fake, graph } = useFakeGraph(() => clock);
 
 describe('the sender’s comment deliveries', () => {
   const options = (): SenderOptions =>
-    ({ graph, now: () => clock, logger: pino({ level: 'silent' }), metrics: createMetrics() }) as unknown as SenderOptions;
+    ({
+      graph: graph(),
+      now: () => clock,
+      logger: pino({ level: 'silent' }),
+      metrics: createMetrics(),
+    }) as unknown as SenderOptions;
   const entry = <E>(effect: E) => ({ id: '1-0', userKey: 'p:feed:f1', itemId: '1-0', effect });
   const grant = () => Promise.resolve(0);
   const privately = (created: number) =>
@@ -40,16 +38,16 @@ describe('the sender’s comment deliveries', () => {
       ms: 250,
       why: 'rate_limit',
     });
-    expect(fake.calls).toHaveLength(0);
+    expect(fake().calls).toHaveLength(0);
   });
 
   it('a public reply that may have reached Meta is never tried again; a rate-limited one is', async () => {
     const publicly = entry({ type: 'comment_reply' as const, id: '5_1', text: 'Sent you a message!' });
-    fake.fail.nextRequests(1); // HTTP 500: posted or not, nobody knows
+    fake().fail.nextRequests(1); // HTTP 500: posted or not, nobody knows
     expect(await deliverCommentReply(options(), publicly)).toEqual({ type: 'done', outcome: 'uncertain' });
-    fake.fail.nextRequests(1, { code: 613 });
+    fake().fail.nextRequests(1, { code: 613 });
     await expect(deliverCommentReply(options(), publicly)).rejects.toMatchObject({ graphCode: 613 });
     expect(await deliverCommentReply(options(), publicly)).toEqual({ type: 'done', outcome: 'sent' });
-    expect(fake.comments.publicReplies).toHaveLength(1);
+    expect(fake().comments.publicReplies).toHaveLength(1);
   });
 });

@@ -32,3 +32,24 @@ export async function openFakeGraph(now?: () => number): Promise<FakeGraph> {
     },
   };
 }
+
+/**
+ * A fresh FakeGraph (openFakeGraph on `now`) for every test of the calling file or describe: it
+ * registers its own beforeEach, which opens one, and afterEach, which closes it. `fake()` and
+ * `graph()` answer the current test's.
+ */
+export function useFakeGraph(now?: () => number) {
+  let open: FakeGraph | undefined;
+  beforeEach(async () => {
+    open = await openFakeGraph(now);
+  });
+  afterEach(async () => {
+    await open?.close();
+    open = undefined;
+  });
+  const current = (): FakeGraph => {
+    if (!open) throw new Error('useFakeGraph: the fake runs only inside tests (after beforeEach)');
+    return open;
+  };
+  return { fake: (): FakeGraphApi => current().fake, graph: (): ClosableGraphClient => current().graph };
+}
