@@ -5,16 +5,15 @@
  * Found, not found (404), failed (500) and timeout, and a customer who writes while the request
  * is out. Every wait is on a condition; the slow answer is held until the test releases it.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pino from 'pino';
 import { textMessageBody } from '../../src/cli/sendEvent';
 import { startFakeGraphApi, type FakeGraphApi } from '../../src/emulator/fakeGraphApi';
 import { WEBHOOK_HEADERS, verifyWebhook } from '../../src/requests/webhookSignature';
 import { startService, type RunningService } from '../../src/server';
+import { flowsDir, lastSaidIs, loopbackSettings, sentTexts } from '../support/loopbackFlows';
 import { deletePrefix } from '../support/redisKeys';
 import { storeDump } from '../support/storeDump';
 import { TEST_PAGE, TEST_SECRET, testConfig } from '../support/testEnv';
@@ -126,16 +125,7 @@ nodes:
     end: true
 `;
 
-const SETTINGS = `
-requests:
-  hosts:
-    - host: 127.0.0.1
-      http: true
-      private: true
-  secrets: [TALKSHOP_TEST_SHOP_TOKEN]
-webhooks:
-  signing_secret: TALKSHOP_TEST_WEBHOOK_KEY
-`;
+const SETTINGS = loopbackSettings({ secrets: ['TALKSHOP_TEST_SHOP_TOKEN'], signingSecret: 'TALKSHOP_TEST_WEBHOOK_KEY' });
 const WEBHOOK_KEY = 'webhook-signing-key-0123456789';
 /** Leads the "CRM" received: raw body and Talkshop's headers (retries: tests/requests/webhookPump.test.ts). */
 const leads: Array<{ body: string; headers: IncomingMessage['headers'] }> = [];
@@ -146,9 +136,7 @@ beforeAll(async () => {
   shop = createServer(answer);
   await new Promise<void>((resolve) => shop.listen(0, '127.0.0.1', resolve));
   shopPort = (shop.address() as AddressInfo).port;
-  dir = mkdtempSync(join(tmpdir(), 'talkshop-requests-'));
-  writeFileSync(join(dir, 'orders.yaml'), FLOW(shopPort));
-  writeFileSync(join(dir, 'settings.yaml'), SETTINGS);
+  dir = flowsDir('talkshop-requests-', { 'orders.yaml': FLOW(shopPort), 'settings.yaml': SETTINGS });
   fake = await startFakeGraphApi({ appSecret: TEST_SECRET, accessToken: 'test-access-token', pageId: TEST_PAGE });
   const config = testConfig({
     GRAPH_API_URL: fake.url,
@@ -176,10 +164,8 @@ afterAll(async () => {
 
 const say = (psid: string, text: string) =>
   postSigned(service.port, textMessageBody(TEST_PAGE, psid, text, Date.now(), `m_req_${++mids}`));
-const texts = (psid: string): string[] =>
-  fake.sentMessages(psid).map((c) => String((c.body as { message?: { text?: string } }).message?.text));
-/** The bot's last message is `text` (a new customer's first one opens with the disclosure paragraph). */
-const saidLast = (psid: string, text: string) => () => (texts(psid).at(-1)?.split('\n\n').at(-1) === text ? true : undefined);
+const texts = (psid: string): string[] => sentTexts(fake, psid);
+const saidLast = (psid: string, text: string) => lastSaidIs(fake, psid, text);
 
 async function askNumber(psid: string, number: string): Promise<void> {
   expect((await say(psid, 'order')).status).toBe(200);

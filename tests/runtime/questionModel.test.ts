@@ -5,14 +5,13 @@
  * fallback) → the fake Graph API. The model only ever chooses; every odd answer is the fallback.
  * Every wait is on a condition; the slow model is held until the test releases it.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import pino from 'pino';
 import { textMessageBody } from '../../src/cli/sendEvent';
 import { startFakeGraphApi, type FakeGraphApi } from '../../src/emulator/fakeGraphApi';
 import { startFakeLlmApi, type FakeLlmApi, type FakeLlmReply } from '../../src/emulator/fakeLlmApi';
 import { startService, type RunningService } from '../../src/server';
+import { flowsDir, lastSaidIs, loopbackSettings, sentTexts } from '../support/loopbackFlows';
 import { deletePrefix } from '../support/redisKeys';
 import { storeDump } from '../support/storeDump';
 import { TEST_PAGE, TEST_SECRET, testConfig } from '../support/testEnv';
@@ -51,13 +50,6 @@ fallback:
   text: "${FALLBACK}"
   escalate_after: 9
 `;
-const SETTINGS = `
-requests:
-  hosts:
-    - host: 127.0.0.1
-      http: true
-      private: true
-`;
 
 /** What the fake model says, by a word in the customer's text. */
 function chooser(user: string): FakeLlmReply {
@@ -83,9 +75,7 @@ let mids = 0;
 
 beforeAll(async () => {
   llm = await startFakeLlmApi({ chooser: (call) => chooser(call.user) });
-  dir = mkdtempSync(join(tmpdir(), 'talkshop-questions-'));
-  writeFileSync(join(dir, 'help.yaml'), FLOW);
-  writeFileSync(join(dir, 'settings.yaml'), SETTINGS);
+  dir = flowsDir('talkshop-questions-', { 'help.yaml': FLOW, 'settings.yaml': loopbackSettings() });
   fake = await startFakeGraphApi({ appSecret: TEST_SECRET, accessToken: 'test-access-token', pageId: TEST_PAGE });
   const base = { GRAPH_API_URL: fake.url, FLOWS_DIR: dir, USER_PROFILE_LOOKUP: 'false' };
   const config = testConfig({
@@ -118,10 +108,8 @@ afterAll(async () => {
 
 const say = (to: RunningService, psid: string, text: string) =>
   postSigned(to.port, textMessageBody(TEST_PAGE, psid, text, Date.now(), `m_qm_${++mids}`));
-const texts = (psid: string): string[] =>
-  fake.sentMessages(psid).map((c) => String((c.body as { message?: { text?: string } }).message?.text));
-/** The bot's last message is `text` (a new customer's first one opens with the disclosure paragraph). */
-const saidLast = (psid: string, text: string) => () => (texts(psid).at(-1)?.split('\n\n').at(-1) === text ? true : undefined);
+const texts = (psid: string): string[] => sentTexts(fake, psid);
+const saidLast = (psid: string, text: string) => lastSaidIs(fake, psid, text);
 const callsFor = (text: string) => llm.calls.filter((c) => c.user === text);
 
 /** A customer past the welcome (not a first contact) types `text` and gets `expected`. */
