@@ -1,0 +1,288 @@
+import { randomUUID } from 'node:crypto';
+import { loadavg } from 'node:os';
+import { textMessageBody } from '../src/cli/sendEvent';
+import type { FakeCall, FakeGraphApi } from '../src/emulator/fakeGraphApi';
+import { spawnService, type SpawnedService } from '../tests/support/spawnService';
+import { get, keepAlive, postSigned, waitFor } from '../tests/support/webhookClient';
+import { GraphCallTally } from './graphCallTally';
+import { percentile } from './loadgen';
+import { PAGE_A, PAGE_B, pagesServiceEnv } from './pagesSetup';
+import { Trickle, type ReplySample } from './pagesTrickle';
+import { deletePrefix, processCpuSeconds, stopProcess, type Redis } from './processes';
+
+export type PhaseKind = 'quiet' | 'pressure';
+
+export interface PagesBenchOptions {
+  readonly redisUrl: string;
+  readonly phases: readonly PhaseKind[];
+  /** The measured window of each phase. */
+  readonly windowMs: number;
+  /** B's trickle runs this long before the window (both kinds), so a fresh process's start-up is not measured. */
+  readonly warmupMs: number;
+  readonly bRatePerSec: number;
+  readonly bUsers: number;
+  /** New users writing "hello" to A at once at the start of a pressure phase. */
+  readonly aUsers: number;
+  /** A's send bucket (pages file send_rate_per_sec); B's is the default. */
+  readonly aRatePerSec: number;
+  readonly connections: number;
+  readonly partitions: string | undefined;
+  /** Longest wait for A's events to be applied and for B's last answers. */
+  readonly settleTimeoutMs: number;
+  readonly log: (msg: string) => void;
+}
+
+/** What a phase shares with the others: the fakes (one per Page), the proxy in front of them, the pages file. */
+export interface PhaseRig {
+  readonly fakes: { readonly a: FakeGraphApi; readonly b: FakeGraphApi };
+  readonly graphUrl: string;
+  readonly pagesFile: string;
+  readonly unknownTokenCalls: () => number;
+  readonly graphLatencyMs: number;
+  /** The bench's own client: A's inbox and outbox lengths, and deleting each phase's keys. */
+  readonly redis: Redis;
+}
+
+const AUTH_CODES = new Set([190, 100]);
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+export interface LatencyFigures {
+  readonly count: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+export function latencyFigures(samples: readonly ReplySample[]): LatencyFigures {
+  const sorted = Float64Array.from(samples.map((s) => s.ms)).sort();
+  return {
+    count: sorted.length,
+    p50: Math.round(percentile(sorted, 50)),
+    p99: Math.round(percentile(sorted, 99)),
+    max: Math.round(percentile(sorted, 100)),
+  };
+}
+
+/** B's median reply latency by the second of its POST since the phase began. */
+function bySecond(samples: readonly ReplySample[], from: number): number[] {
+  const buckets: ReplySample[][] = [];
+  for (const s of samples) (buckets[Math.floor((s.postedAt - from) / 1000)] ??= []).push(s);
+  return Array.from(buckets, (b) => (b === undefined ? 0 : latencyFigures(b).p50));
+}
+
+/** The sum of every series of a metric in a Prometheus text page. */
+function metricSum(page: string, name: string): number {
+  let sum = 0;
+  for (const line of page.split('\n')) {
+    const next = line[name.length];
+    if (line.startsWith(name) && (next === '{' || next === ' ')) sum += Number(line.slice(line.lastIndexOf(' ') + 1)) || 0;
+  }
+  return sum;
+}
+
+/** Calls a Page's fake got that were another Page's (a PSID not its own) or refused for their token or proof. */
+function wrongCalls(fake: FakeGraphApi, ownTag: string): { count: () => number; close: () => void } {
+  let n = 0;
+  const close = fake.onCall((c: FakeCall) => {
+    const code = (c.response as { error?: { code?: unknown } } | undefined)?.error?.code;
+    if ((c.recipientId !== undefined && !c.recipientId.startsWith(`${ownTag}-`)) || AUTH_CODES.has(Number(code))) n += 1;
+  });
+  return { count: () => n, close };
+}
+
+/** A's new users, each one "hello", over `connections` keep-alive connections; a POST not answered 200 goes again (3 tries). */
+async function postToA(port: number, tag: string, users: number, connections: number): Promise<number> {
+  const agent = keepAlive(connections);
+  let next = 0;
+  let lost = 0;
+  const lane = async () => {
+    while (next < users) {
+      const u = next++;
+      const body = textMessageBody(PAGE_A, `${tag}-u${u}`, 'hello', Date.now(), `m_${tag}_${u}`);
+      let ok = false;
+      for (let attempt = 0; attempt < 3 && !ok; attempt += 1)
+        ok = (await postSigned(port, body, agent).catch(() => ({ status: 0 }))).status === 200;
+      if (!ok) lost += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: connections }, lane));
+  agent.destroy();
+  return lost;
+}
+
+/** Entries in the streams matching `pattern` (A's inbox: items not yet applied; its outbox: effects not yet done). */
+async function streamEntries(redis: Redis, pattern: string): Promise<number> {
+  let n = 0;
+  for await (const keys of redis.scanIterator({ MATCH: pattern, COUNT: 1000 }))
+    for (const key of keys) n += await redis.xLen(key);
+  return n;
+}
+
+/** Waits until A's inbox partitions (`<prefix>:{p<N>}:inbox`; B's are under `<prefix>:<B>:`) hold nothing. */
+async function waitForApplied(redis: Redis, prefix: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if ((await streamEntries(redis, `${prefix}:{p*}:inbox`)) === 0) return true;
+    await sleep(250);
+  }
+  return false;
+}
+
+/** The service's warnings and errors (first of each message), to say why a phase went wrong. */
+function complaints(logs: ReadonlyArray<Record<string, unknown>>, from: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const l of logs.slice(from)) if (Number(l.level) >= 40) out[String(l.msg)] = (out[String(l.msg)] ?? 0) + 1;
+  return out;
+}
+
+/**
+ * Starts the service and resolves with it and its public port. Each Page logs "talkshop ready", B's
+ * worker first (its ops listener's port: spawnService's), so the port is the one on A's line.
+ */
+async function startService(env: Record<string, string | undefined>): Promise<{ service: SpawnedService; port: number }> {
+  const service = await spawnService(env);
+  try {
+    const ready = await waitFor("A's ready line", () =>
+      service.logs.find((l) => l.msg === 'talkshop ready' && l.page === PAGE_A),
+    );
+    return { service, port: Number(ready.port) };
+  } catch (err) {
+    await stopProcess(service.proc, service.exited());
+    throw err;
+  }
+}
+
+/** The measured window: its bounds, the service's CPU and event loop in it, A's backlog at its end. */
+async function measureWindow(o: PagesBenchOptions, service: SpawnedService, port: number, redis: Redis, prefix: string) {
+  const scrape = () =>
+    get(port, '/metrics').then(
+      (r) => (r.status === 200 ? r.body : undefined),
+      () => undefined,
+    );
+  await scrape(); // resets the event loop's delay histogram: the next scrape covers the window
+  const from = Date.now();
+  const cpu = processCpuSeconds(service.proc.pid);
+  const bench = process.cpuUsage();
+  const load = loadavg()[0] ?? 0;
+  await sleep(o.windowMs);
+  const to = Date.now();
+  const serviceCpu = processCpuSeconds(service.proc.pid) - cpu;
+  const benchCpu = process.cpuUsage(bench);
+  const metrics = await scrape();
+  const seconds = (to - from) / 1000;
+  return {
+    from,
+    to,
+    seconds,
+    figures: {
+      windowSeconds: round2(seconds),
+      serviceCpuSeconds: round2(serviceCpu),
+      serviceCpuShare: round2(serviceCpu / seconds),
+      benchCpuSeconds: round2((benchCpu.user + benchCpu.system) / 1e6),
+      eventLoopDelayP99Ms:
+        metrics === undefined ? null : round2(metricSum(metrics, 'talkshop_nodejs_eventloop_lag_p99_seconds') * 1000),
+      loadAverage: round2(load),
+    },
+    aOutboxAtEnd: await streamEntries(redis, `${prefix}:{p*}:outbox`),
+  };
+}
+
+/** A's users at once, then the wait until A has applied every one of their events. */
+async function pressA(o: PagesBenchOptions, port: number, redis: Redis, prefix: string, tag: string, started: number) {
+  const lost = await postToA(port, tag, o.aUsers, o.connections);
+  const posted = Date.now();
+  const applied = await waitForApplied(redis, prefix, o.settleTimeoutMs);
+  return {
+    postsLost: lost,
+    postSeconds: round2((posted - started) / 1000),
+    appliedSeconds: round2((Date.now() - started) / 1000),
+    allApplied: applied,
+  };
+}
+
+/**
+ * One phase on a fresh service (its own key prefix, deleted after): B's trickle from the start;
+ * in a pressure phase A's users write at once and the window opens when A has applied them all
+ * (so the window sees A's backlog on its send bucket, not the CPU of taking its events in); in a
+ * quiet phase A gets nothing. The window opens no sooner than the warm-up in either kind.
+ */
+export async function runPhase(o: PagesBenchOptions, rig: PhaseRig, kind: PhaseKind, index: number) {
+  const tag = randomUUID().slice(0, 6);
+  const prefix = `bench-pages-${tag}`;
+  const tags = { a: `a${tag}`, b: `b${tag}` };
+  for (const fake of [rig.fakes.a, rig.fakes.b]) {
+    fake.reset(); // a fresh Send API window per phase (reset also clears the latency)
+    fake.fail.latency(rig.graphLatencyMs);
+  }
+  const unknownBefore = rig.unknownTokenCalls();
+  const env = pagesServiceEnv({
+    redisUrl: o.redisUrl,
+    prefix,
+    graphUrl: rig.graphUrl,
+    pagesFile: rig.pagesFile,
+    partitions: o.partitions,
+  });
+  const { service, port } = await startService(env);
+  const agent = keepAlive(16);
+  const trickle = new Trickle({ port, pageId: PAGE_B, ratePerSec: o.bRatePerSec, users: o.bUsers, tag: tags.b, agent });
+  const aTimes: number[] = [];
+  const tally = {
+    a: new GraphCallTally(rig.fakes.a, (_p, at) => aTimes.push(at)),
+    b: new GraphCallTally(rig.fakes.b, (p, at) => trickle.reply(p, at)),
+  };
+  const wrong = { a: wrongCalls(rig.fakes.a, tags.a), b: wrongCalls(rig.fakes.b, tags.b) };
+  try {
+    const started = Date.now();
+    const logsAtStart = service.logs.length; // the start-up's lint warnings are not the phase's
+    trickle.start();
+    const aIntake = kind === 'pressure' ? await pressA(o, port, rig.redis, prefix, tags.a, started) : {};
+    if (kind === 'pressure') o.log(`${kind}#${index}: A's ${o.aUsers} users ${JSON.stringify(aIntake)}`);
+    await sleep(Math.max(0, started + o.warmupMs - Date.now()));
+    const w = await measureWindow(o, service, port, rig.redis, prefix);
+    await trickle.stop();
+    const settle = Date.now() + o.settleTimeoutMs;
+    while (trickle.unanswered() > 0 && Date.now() < settle) await sleep(50);
+    const inWindow = trickle.samples.filter((s) => s.postedAt >= w.from && s.postedAt < w.to);
+    const fa = tally.a.figures();
+    const fb = tally.b.figures();
+    const result = {
+      kind,
+      b: {
+        sent: trickle.sent,
+        postsFailed: trickle.postsFailed,
+        unanswered: trickle.unanswered(),
+        extraReplies: trickle.extraReplies,
+        replyMs: latencyFigures(inWindow),
+        // B's texts while A's users were being taken in (CPU, not rate, pressure), apart from the window.
+        replyMsBeforeWindow: latencyFigures(trickle.samples.filter((s) => s.postedAt < w.from)),
+      },
+      a: {
+        users: kind === 'pressure' ? o.aUsers : 0,
+        ...aIntake,
+        deliveredPerSec: round2(aTimes.filter((t) => t >= w.from && t < w.to).length / w.seconds),
+        messagesDelivered: fa.messagesSent,
+        // A's outbox entries not yet done at the window's end (replies and seen markers): what its bucket holds back.
+        outboxAtWindowEnd: w.aOutboxAtEnd,
+      },
+      answers613: { a: fa.rateLimitAnswers['613'], b: fb.rateLimitAnswers['613'] },
+      peakSendApiCallsPerSecond: { a: fa.peakSendApiCallsPerSecond, b: fb.peakSendApiCallsPerSecond },
+      wrongTokenCalls: wrong.a.count() + wrong.b.count() + rig.unknownTokenCalls() - unknownBefore,
+      ...w.figures,
+      serviceComplaints: complaints(service.logs, logsAtStart),
+    };
+    o.log(`${kind}#${index}: ${JSON.stringify(result)}`);
+    if (process.env.BENCH_DEBUG_SECONDS) o.log(`B p50 by second: ${JSON.stringify(bySecond(trickle.samples, started))}`);
+    return { result, samples: inWindow };
+  } finally {
+    await trickle.stop();
+    agent.destroy();
+    for (const t of [tally.a, tally.b]) t.close();
+    for (const x of [wrong.a, wrong.b]) x.close();
+    await stopProcess(service.proc, service.exited());
+    await deletePrefix(rig.redis, prefix);
+  }
+}
+
+export type PhaseResult = Awaited<ReturnType<typeof runPhase>>['result'];
