@@ -69,6 +69,9 @@ let fake: FakeGraphApi;
 let llm: FakeLlmApi;
 let service: RunningService;
 let plain: RunningService;
+/** A newer OpenAI-style model that refuses max_tokens, and a service set up for it (QUESTIONS_LLM_TOKEN_FIELD). */
+let newerLlm: FakeLlmApi;
+let newer: RunningService;
 const prefixes: string[] = [];
 let dir = '';
 let mids = 0;
@@ -94,13 +97,24 @@ beforeAll(async () => {
   // The same flows without a model: never asked.
   const plainConfig = testConfig(base);
   plain = await startService(plainConfig, { logger });
-  prefixes.push(config.REDIS_KEY_PREFIX, plainConfig.REDIS_KEY_PREFIX);
+  newerLlm = await startFakeLlmApi({ chooser: (call) => chooser(call.user), tokenField: 'max_completion_tokens' });
+  const newerConfig = testConfig({
+    ...base,
+    QUESTIONS_LLM_URL: newerLlm.url,
+    QUESTIONS_LLM_MODEL: 'fake-model-2',
+    QUESTIONS_LLM_TIMEOUT_MS: '4000',
+    QUESTIONS_LLM_TOKEN_FIELD: 'max_completion_tokens',
+  });
+  newer = await startService(newerConfig, { logger });
+  prefixes.push(config.REDIS_KEY_PREFIX, plainConfig.REDIS_KEY_PREFIX, newerConfig.REDIS_KEY_PREFIX);
 });
 afterAll(async () => {
   llm?.release();
   await service?.stop();
   await plain?.stop();
+  await newer?.stop();
   await llm?.stop();
+  await newerLlm?.stop();
   await fake?.stop();
   for (const p of prefixes) await deletePrefix(p);
   rmSync(dir, { recursive: true, force: true });
@@ -160,6 +174,12 @@ it('a model slower than the timeout → the fallback after exactly one call (no 
   await waitFor('the shipping answer', saidLast(psid, 'Shipping is free over $50.'));
   expect(texts(psid).slice(sent)).toEqual(['Shipping is free over $50.']);
   expect(callsFor(text)).toHaveLength(1);
+});
+
+it('QUESTIONS_LLM_TOKEN_FIELD=max_completion_tokens: a model that refuses max_tokens answers, and the customer gets its choice', async () => {
+  const text = 'can I send them back to a newer model';
+  await ask('qm-newer', text, RETURNS, newer);
+  expect(newerLlm.calls.filter((c) => c.user === text)).toHaveLength(1);
 });
 
 it('text matched locally is answered without calling the model', async () => {
