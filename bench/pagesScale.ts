@@ -12,6 +12,8 @@
  *   idle_cpu_pct       the process's CPU over BENCH_IDLE_MS (default 10 s) with no traffic, % of one core
  *   idle_redis_cmds_per_s  commands Redis served in that window (INFO commandstats, this benchmark's own excluded)
  *   top_idle_commands  the five commands behind that figure
+ * BENCH_BASE_ROOT=<another checkout, built> runs that build too, N by N after this one's, so a change
+ * is compared with what it replaced in the same run (rows carry `build`: "this" or "base").
  * Prints one JSON line on stdout; progress goes to stderr. At defaults it runs in about 2 minutes.
  */
 import { mkdtempSync, readdirSync, readlinkSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -25,7 +27,11 @@ import { repoRoot } from '../tests/support/spawnService';
 import { openRedis, processCpuSeconds, spawnReady, stopProcess, type Redis } from './processes';
 
 const ROOT = repoRoot(__dirname);
-const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+const cliOf = (root: string) => join(root, 'dist', 'src', 'cli', 'main.js');
+const BUILDS: ReadonlyArray<{ readonly build: string; readonly cli: string }> = [
+  { build: 'this', cli: cliOf(ROOT) },
+  ...(process.env.BENCH_BASE_ROOT ? [{ build: 'base', cli: cliOf(process.env.BENCH_BASE_ROOT) }] : []),
+];
 const COUNTS = (process.env.BENCH_PAGES ?? '1,10,50')
   .split(',')
   .map((s) => Math.round(Number(s)))
@@ -114,6 +120,7 @@ async function commandCalls(redis: Redis): Promise<Map<string, number>> {
 const OWN = new Set(['info', 'config|resetstat', 'client|list']);
 
 interface Row {
+  readonly build: string;
   readonly pages: number;
   readonly start_ms: number;
   readonly rss_mb: number;
@@ -125,7 +132,7 @@ interface Row {
   readonly stop_ms: number;
 }
 
-async function measure(n: number, redisUrl: string, redis: Redis): Promise<Row> {
+async function measure(build: string, cli: string, n: number, redisUrl: string, redis: Redis): Promise<Row> {
   const dir = mkdtempSync(join(tmpdir(), 'talkshop-pages-scale-'));
   try {
     const env = {
@@ -135,7 +142,7 @@ async function measure(n: number, redisUrl: string, redis: Redis): Promise<Row> 
       HOST: '127.0.0.1',
       LOG_LEVEL: 'info',
       REDIS_URL: redisUrl,
-      REDIS_KEY_PREFIX: `pages-scale-${n}`,
+      REDIS_KEY_PREFIX: `pages-scale-${build}-${n}`,
       PAGES_FILE: writePages(dir, n),
       FLOWS_DIR: join(dir, 'flows'),
       MESSENGER_PAGE_ID: HOME_PAGE,
@@ -149,7 +156,7 @@ async function measure(n: number, redisUrl: string, redis: Redis): Promise<Row> 
     const t0 = performance.now();
     // Each Page's service logs "talkshop ready"; the process is up once the last, the environment's, has.
     const readyMsg = n > 1 ? 'serving several Pages' : 'talkshop ready';
-    const service = await spawnReady([CLI, 'serve'], { env, readyMsg, cwd: ROOT, timeoutMs: 170_000 });
+    const service = await spawnReady([cli, 'serve'], { env, readyMsg, cwd: ROOT, timeoutMs: 170_000 });
     const startMs = performance.now() - t0;
     const pid = service.proc.pid as number;
     try {
@@ -172,6 +179,7 @@ async function measure(n: number, redisUrl: string, redis: Redis): Promise<Row> 
       const s0 = performance.now();
       await stopProcess(service.proc, service.exited(), 30_000);
       return {
+        build,
         pages: n,
         start_ms: Math.round(startMs),
         rss_mb: row.rss,
@@ -199,12 +207,13 @@ async function main(): Promise<void> {
     server = await startPrivateRedis(await freePort(), { dir });
     redis = await openRedis(server.url);
     const rows: Row[] = [];
-    for (const n of COUNTS) {
-      log(`${n} Pages…`);
-      const row = await measure(n, server.url, redis);
-      log(JSON.stringify(row));
-      rows.push(row);
-    }
+    for (const n of COUNTS)
+      for (const { build, cli } of BUILDS) {
+        log(`${n} Pages (${build})…`);
+        const row = await measure(build, cli, n, server.url, redis);
+        log(JSON.stringify(row));
+        rows.push(row);
+      }
     const load = loadavg().map((l) => Math.round(l * 10) / 10);
     process.stdout.write(`${JSON.stringify({ bench: 'pages-scale', idle_ms: IDLE_MS, cpus: cpus().length, load, rows })}\n`);
   } finally {
