@@ -1,8 +1,7 @@
-import { startFakeGraphApi } from '../../src/emulator/fakeGraphApi';
-import { createGraphClient } from '../../src/messenger/graphClient';
 import { createMetrics } from '../../src/metrics';
 import { OutboxSender } from '../../src/runtime/outboxSender';
 import { createMemoryStore } from '../../src/store/memory/memoryStore';
+import { openFakeGraph } from '../support/fakeGraph';
 import { seedOutbox } from '../support/seedOutbox';
 import { runOnPartition0, testSenderOptions } from '../support/testSender';
 import { waitFor } from '../support/webhookClient';
@@ -16,16 +15,8 @@ const USERS = 30;
  * entry, and once Graph answers again one probe reopens the way and everything goes out once.
  */
 it('during a Graph outage the sender stops calling after the breaker opens, loses nothing, and delivers every entry once after', async () => {
-  const fake = await startFakeGraphApi({ appSecret: 's', accessToken: 't', pageId: 'p' });
   let clock = 1_000_000; // the breaker's clock: frozen, so it stays open until the test moves it
-  const graph = createGraphClient({
-    baseUrl: fake.url,
-    version: 'v26.0',
-    pageId: 'p',
-    accessToken: 't',
-    appSecret: 's',
-    breaker: { threshold: 5, baseMs: 40, now: () => clock },
-  });
+  const { fake, graph, close } = await openFakeGraph({ breaker: { threshold: 5, baseMs: 40, now: () => clock } });
   const store = createMemoryStore({ dedupeTtlSeconds: 60 });
   const metrics = createMetrics();
   const users = Array.from({ length: USERS }, (_, i) => `u${i}`);
@@ -55,7 +46,6 @@ it('during a Graph outage the sender stops calling after the breaker opens, lose
     ).toEqual([...users].sort());
   } finally {
     await sender.stop();
-    graph.close();
-    await fake.stop();
+    await close();
   }
 });

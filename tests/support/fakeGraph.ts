@@ -1,4 +1,5 @@
 import { startFakeGraphApi, type FakeGraphApi } from '../../src/emulator/fakeGraphApi';
+import type { GraphBreakerOptions } from '../../src/messenger/graphBreaker';
 import { createGraphClient, type ClosableGraphClient } from '../../src/messenger/graphClient';
 
 /** The fake Graph API (Page 'p', token 't', secret 's') and the real client talking to it. */
@@ -9,11 +10,18 @@ export interface FakeGraph {
   close(): Promise<void>;
 }
 
-/**
- * Starts the fake on `now` (its clock for comments' ages; default the real one) and a client
- * without its breaker, so a test sees every call it makes reach the fake.
- */
-export async function openFakeGraph(now?: () => number): Promise<FakeGraph> {
+export interface FakeGraphOptions {
+  /** The fake's clock, for comments' ages; default the real one. */
+  readonly now?: () => number;
+  /**
+   * The client's breaker. Default none, so a test sees every call it makes reach the fake; a test
+   * of the breaker itself gives its settings.
+   */
+  readonly breaker?: GraphBreakerOptions | false;
+}
+
+/** Starts the fake and a client talking to it (see FakeGraphOptions). */
+export async function openFakeGraph({ now, breaker = false }: FakeGraphOptions = {}): Promise<FakeGraph> {
   const fake = await startFakeGraphApi({ appSecret: 's', accessToken: 't', pageId: 'p', ...(now ? { now } : {}) });
   const graph = createGraphClient({
     baseUrl: fake.url,
@@ -21,7 +29,7 @@ export async function openFakeGraph(now?: () => number): Promise<FakeGraph> {
     pageId: 'p',
     accessToken: 't',
     appSecret: 's',
-    breaker: false,
+    breaker,
   });
   return {
     fake,
@@ -41,7 +49,7 @@ export async function openFakeGraph(now?: () => number): Promise<FakeGraph> {
 export function useFakeGraph(now?: () => number) {
   let open: FakeGraph | undefined;
   beforeEach(async () => {
-    open = await openFakeGraph(now);
+    open = await openFakeGraph({ now });
   });
   afterEach(async () => {
     await open?.close();
