@@ -18,7 +18,7 @@ import type { InboxStore, Store } from './store/ports';
  * The admin API of every Page is on the environment's Page's admin listener, under
  * /admin/pages/<pageId>/ (each Page's store, broadcasts and flows; with ROLE=web its store alone).
  *
- * Pages on several apps: the webhook believes a body for the Pages of the app whose secret signed it.
+ * Pages on several apps: the webhook checks a body with one secret, its Pages' app's (webhookHandler.ts).
  * Each Page has its own metrics registry, without the process metrics; the public /metrics shows
  * them all with a page label and the process metrics once (src/pagesMetrics.ts), and /readyz is
  * ready when every Page is (src/http/pagesReadiness.ts). Every Page's store sends its commands on
