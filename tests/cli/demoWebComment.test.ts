@@ -6,14 +6,22 @@
  * continues the flow in the customer's own lane. A second matching comment from the same customer
  * within 24 hours gets its public reply and no second message (comments.private_replies_per_day: 1),
  * while another customer's comment gets a private reply of its own. Malformed requests are refused;
- * under `serve` the route does not exist.
+ * under `serve` the route does not exist. In-process: the body posted is a signed feed change the
+ * service reads as a comment by fb-<customer>, and the fake Graph API is told the customer's PSID.
  */
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEMO_SHOP_PORT_ENV } from '../../src/cli/demoShop';
+import { startDemoWeb, type DemoWeb } from '../../src/cli/demoWeb';
 import { COMMENT_TEXT_MAX, DEMO_COMMENT_BODY_LIMIT } from '../../src/cli/demoWebComment';
 import type { DemoStreamEvent } from '../../src/cli/demoWebStream';
+import type { FakeComment } from '../../src/emulator/fakeComments';
+import type { FakeCall } from '../../src/emulator/fakeGraphApi';
+import { toFeedEvent } from '../../src/webhook/parseFeed';
+import { signBody } from '../../src/webhook/verifySignature';
 import { freePort } from '../support/freePort';
 import { demoReady, runCli, stopRun, type CliRun } from '../support/spawnDemo';
 import { spawnService, type SpawnedService } from '../support/spawnService';
@@ -150,4 +158,101 @@ it('under `serve` the comment route does not exist', async () => {
     service?.proc.kill('SIGTERM');
     await service?.exited();
   }
+});
+
+describe('in-process: the webhook body, the fake told of the commenter, the public reply on the stream', () => {
+  const NOW = 1_790_000_000_000;
+  let web: DemoWeb;
+  let server: Server;
+  let webhook: Server;
+  let webPort: number;
+  let webhookUrl: string;
+  const received: Array<{ signature: string | undefined; body: string }> = [];
+  const told: FakeComment[] = [];
+  let emit: (call: FakeCall) => void = () => undefined;
+  let sse: SseClient;
+
+  beforeAll(async () => {
+    webhook = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        received.push({ signature: req.headers['x-hub-signature-256'] as string | undefined, body });
+        res.writeHead(200).end('EVENT_RECEIVED');
+      });
+    });
+    await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
+    webhookUrl = `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/webhooks/messenger`;
+    web = startDemoWeb({
+      appSecret: 'demo-secret',
+      pageId: 'demo-page',
+      now: () => NOW,
+      onCall: (listener) => {
+        emit = listener;
+        return () => undefined;
+      },
+      comments: { add: (c) => told.push(c) },
+    });
+    server = createServer((req, res) => {
+      if (!web.route(req, res)) res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    webPort = (server.address() as AddressInfo).port;
+    sse = await openSse(webPort, '/demo/api/stream');
+  });
+  afterAll(async () => {
+    sse?.close();
+    web.stop();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await new Promise<void>((resolve) => webhook.close(() => resolve()));
+  });
+  const comment = () =>
+    post(webPort, '/demo/api/comments', JSON.stringify({ customer: 'c-1', text: 'price?' }), {
+      'content-type': 'application/json',
+    });
+  const frames = () => sse.frames.map((f) => JSON.parse(f.data) as DemoStreamEvent);
+
+  it('before the webhook listens, a comment is refused with 503 and nothing is posted or shown', async () => {
+    expect((await comment()).status).toBe(503);
+    expect([received, told, sse.frames]).toEqual([[], [], []]);
+  });
+
+  it('a comment is a Page feed change, signed, that the service reads as a comment by fb-<customer>; the fake learns its PSID', async () => {
+    web.attach(webhookUrl);
+    const res = await comment();
+    expect(res.status).toBe(202);
+    const id = (JSON.parse(res.body) as { comment: string }).comment;
+    expect(received).toHaveLength(1);
+    expect(received[0]!.signature).toBe(signBody(received[0]!.body, 'demo-secret'));
+    const body = JSON.parse(received[0]!.body) as { object: string; entry: Array<{ id: string; changes: unknown[] }> };
+    expect([body.object, body.entry[0]?.id]).toEqual(['page', 'demo-page']);
+    expect(toFeedEvent(body.entry[0]?.changes[0], 'demo-page', NOW)).toMatchObject({
+      kind: 'comment',
+      raw: { comment: { item: 'comment', id, post: 'demo-page_1', from: 'fb-c-1', text: 'price?', created: NOW } },
+    });
+    expect(told).toEqual([
+      { id, post: 'demo-page_1', from: 'fb-c-1', psid: 'c-1', created: NOW, item: 'comment', text: 'price?' },
+    ]);
+    await waitFor('the comment on the stream', () => frames().find((e) => e.kind === 'comment'));
+
+    // The bot's public reply under it reaches the fake: the stream shows it to the commenter.
+    const call = (commentId: string, status = 200): FakeCall => ({
+      method: 'POST',
+      path: `/v23.0/${commentId}/comments`,
+      endpoint: 'comment_reply',
+      query: {},
+      tokenIn: 'header',
+      body: { message: 'Sent you a message' },
+      recipientId: undefined,
+      at: NOW,
+      status,
+      response: { id: '1_9000001' },
+    });
+    emit(call('1_999', 200)); // a comment the page never posted: nobody to show it to
+    emit(call(id, 400)); // refused by the fake: not on Facebook
+    emit(call(id));
+    const reply = await waitFor('the public reply on the stream', () => frames().find((e) => e.kind === 'comment_reply'));
+    expect(reply).toEqual({ kind: 'comment_reply', customer: 'c-1', at: NOW, comment: id, text: 'Sent you a message' });
+    expect(frames().filter((e) => e.kind === 'comment_reply')).toHaveLength(1);
+  });
 });
