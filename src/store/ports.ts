@@ -427,8 +427,19 @@ export interface TimerStore {
   clear(partition: number, slot: string): Promise<void>;
   /** Moves up to `limit` timers due at `now` into the inbox; -1 without the lease. */
   fireDue(partition: number, leaseToken: string, now: number, limit: number): Promise<number>;
+  /**
+   * fireDue() for several partitions, in as few store calls as the store allows (one round trip):
+   * per partition, in order, the timers moved or -1 without its lease. Optional (see timerPump.ts).
+   */
+  fireDueMany?(leases: readonly HeldPartition[], now: number, limit: number): Promise<number[]>;
   /** The partition's pending timers whose slot starts with `slotPrefix` (e.g. one user's), by due time. */
   pending(partition: number, slotPrefix: string): Promise<PendingTimer[]>;
+}
+
+/** A partition and the token of the lease held on it. */
+export interface HeldPartition {
+  readonly partition: number;
+  readonly leaseToken: string;
 }
 
 export interface PendingTimer {

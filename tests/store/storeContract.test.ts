@@ -452,6 +452,26 @@ describe.each(adapters)('%s store contract', (_name, make) => {
       expect(await store.timers.fireDue(8, token, 6000, 10)).toBe(1);
     });
 
+    it('fires several partitions in one call, each under its own lease', async () => {
+      if (!store.timers.fireDueMany) throw new Error('every adapter fires several partitions at once');
+      await store.timers.set(9, 'u|t', 1000, record('p9a'));
+      await store.timers.set(9, 'v|t', 1500, record('p9b'));
+      await store.timers.set(10, 'u|t', 1000, record('p10'));
+      await store.timers.set(11, 'u|t', 1000, record('p11'));
+      const held = await Promise.all(
+        [9, 10].map(async (partition) => ({
+          partition,
+          leaseToken: (await store.leases.acquire(partition, 'w', 10_000)) as string,
+        })),
+      );
+      const moved = await store.timers.fireDueMany([...held, { partition: 11, leaseToken: 'nobody#1' }], 2000, 1);
+      expect(moved).toEqual([1, 1, -1]); // at most 1 per partition; 11 is not held
+      expect(await store.timers.fireDueMany(held, 2000, 10)).toEqual([1, 0]);
+      expect((await readAll(9)).map((i) => i.record)).toEqual([record('p9a'), record('p9b')]);
+      expect((await readAll(10)).map((i) => i.record)).toEqual([record('p10')]);
+      expect(await readAll(11)).toEqual([]);
+    });
+
     it('keeps one timer per slot: setting again replaces it (postpones), clear removes it', async () => {
       const token = (await store.leases.acquire(8, 'w', 10_000)) as string;
       await store.timers.set(8, 'u|t', 1000, record('a1'));

@@ -126,6 +126,8 @@ class MemoryStore implements OwnedStore, InboxStore, LeaseStore, StateStore {
       if (due.length > 0) this.appended.emit('append');
       return due.length;
     },
+    fireDueMany: (leases, now, limit) =>
+      Promise.all(leases.map((l) => this.timers.fireDue(l.partition, l.leaseToken, now, limit))),
     pending: async (p, slotPrefix) =>
       [...this.timerSet(p)]
         .filter(([slot]) => slot.startsWith(slotPrefix))

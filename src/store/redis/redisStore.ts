@@ -14,6 +14,7 @@ import type {
   InboxRead,
   PendingTimer,
   Tombstone,
+  HeldPartition,
   InboxStore,
   LeaseGrant,
   LeaseStore,
@@ -429,6 +430,27 @@ class RedisStates implements StateStore {
   }
 }
 
+/** One timersFire call for the partitions given (one partition each on a cluster): per partition, timers moved or -1. */
+async function fireTimers(
+  conn: RedisConnection,
+  keys: Keys,
+  scripts: Scripts,
+  leases: readonly HeldPartition[],
+  now: number,
+  limit: number,
+): Promise<number[]> {
+  const scriptKeys: string[] = [];
+  const args = [String(now), String(limit)];
+  for (const { partition: p, leaseToken } of leases) {
+    scriptKeys.push(keys.lease(p), keys.timers(p), keys.timerRecords(p), keys.inbox(p));
+    args.push(leaseToken);
+  }
+  const reply = await conn.run(scripts.timersFire, scriptKeys, args);
+  if (!Array.isArray(reply) || reply.length !== leases.length)
+    throw new Error(`timersFire script answered ${JSON.stringify(reply)}; is the Lua source in sync with redisStore.ts?`);
+  return reply.map(Number);
+}
+
 export async function createRedisStore(options: RedisStoreOptions): Promise<OwnedStore> {
   const target = { url: options.url, ...(options.clusterNodes ? { clusterNodes: options.clusterNodes } : {}) };
   const conn = options.connection ?? (await RedisConnection.open(target, options.timeoutMs, options.logger, 'main'));
@@ -487,13 +509,13 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Owne
         await conn.run(scripts.timerSet, [keys.timers(p), keys.timerRecords(p)], [slot, '']);
       },
       fireDue: async (p, token, now, limit) =>
-        Number(
-          await conn.run(
-            scripts.timersFire,
-            [keys.lease(p), keys.timers(p), keys.timerRecords(p), keys.inbox(p)],
-            [token, String(now), String(limit)],
-          ),
-        ),
+        (await fireTimers(conn, keys, scripts, [{ partition: p, leaseToken: token }], now, limit))[0] ?? -1,
+      fireDueMany: async (leases, now, limit) => {
+        // A cluster runs a script on one hash slot: there one call per partition, sent in one round trip.
+        if (!conn.isCluster) return fireTimers(conn, keys, scripts, leases, now, limit);
+        const each = await Promise.all(leases.map((l) => fireTimers(conn, keys, scripts, [l], now, limit)));
+        return each.map((moved) => moved[0] ?? -1);
+      },
       pending: async (p, slotPrefix) => {
         const reply = await conn.send('timers read', ['ZRANGE', keys.timers(p), '0', '-1', 'WITHSCORES']);
         const flat = Array.isArray(reply) ? reply.map(String) : [];
