@@ -22,6 +22,8 @@ export interface BroadcastStoreDeps {
   readonly config: () => Config;
   /** The store of the running service (server.ts openStoreFromConfig); closed by the command. */
   readonly openStore: (config: Config, logger: Logger) => Promise<Store>;
+  /** The Page's settings file in place of its flows folder's (PAGES_FILE `settings`, `--page`); default the folder's. */
+  readonly settingsFile?: () => string | undefined;
 }
 
 /** Exit codes: 1 invalid or refused, 2 no such broadcast. */
@@ -58,6 +60,10 @@ interface Session {
  * admin API). The same BroadcastControl as the admin API, so both check and refuse alike.
  */
 export function addBroadcastStoreCommands(broadcast: Command, deps: BroadcastStoreDeps): void {
+  const flowsOf = (dir: string) => {
+    const settingsFile = deps.settingsFile?.();
+    return loadFlows(dir, settingsFile === undefined ? {} : { settingsFile });
+  };
   const withControl = async (run: (s: Session) => Promise<void>, flows?: FlowSet) => {
     const config = deps.config();
     if (!config.REDIS_URL)
@@ -90,7 +96,7 @@ export function addBroadcastStoreCommands(broadcast: Command, deps: BroadcastSto
   };
   /** The flows for the node order of a funnel; a funnel reads the counters either way, so a flow set that does not load only loses the order. */
   const flowsOrNone = (): FlowSet | undefined => {
-    const loaded = loadFlows(deps.config().FLOWS_DIR);
+    const loaded = flowsOf(deps.config().FLOWS_DIR);
     return loaded.ok ? loaded.flowSet : undefined;
   };
   const viewOf = async (control: BroadcastControl, id: string): Promise<BroadcastView | null> => {
@@ -145,7 +151,7 @@ export function addBroadcastStoreCommands(broadcast: Command, deps: BroadcastSto
         return fail(`cannot read ${file}`, INVALID);
       }
       const config = deps.config();
-      const flows = loadFlows(config.FLOWS_DIR);
+      const flows = flowsOf(config.FLOWS_DIR);
       if (!flows.ok)
         return fail(
           `the flows in ${config.FLOWS_DIR} do not load, so start: and payloads cannot be checked; run talkshop flows check ${config.FLOWS_DIR}`,

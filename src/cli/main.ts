@@ -17,13 +17,8 @@ import { DEMO_SHOP_PORT_ENV, describeShopCall, shopBannerLine, startDemoShop } f
 import { DEMO_PAGE_PATH, startDemoWeb } from './demoWeb';
 import { addCatalogCommand } from './catalogCommand';
 import { addFlowsCommand } from './flowsCommand';
-import { addProfileCommand } from './profileCommand';
 import { sendEvent } from './sendEvent';
-import { addUsersCommand } from './usersCommand';
-import { addAudienceCommand } from './audienceCommand';
-import { addBroadcastCommand } from './broadcastCommand';
-import { addSequenceCommand } from './sequenceCommands';
-import { addInsightsCommand } from './insightsCommand';
+import { addPageCommands } from './pageCommands';
 
 function configOrExit(env: Record<string, string | undefined>) {
   try {
@@ -277,12 +272,16 @@ program
 
 addFlowsCommand(program);
 addCatalogCommand(program);
-addBroadcastCommand(program, { config: () => configOrExit(process.env), openStore: openStoreFromConfig });
-addProfileCommand(program, () => configOrExit(process.env));
-addUsersCommand(program, { config: () => configOrExit(process.env), openStore: openStoreFromConfig });
-addAudienceCommand(program, { config: () => configOrExit(process.env), openStore: openStoreFromConfig });
-addSequenceCommand(program, { config: () => configOrExit(process.env), openStore: openStoreFromConfig });
-addInsightsCommand(program, { config: () => configOrExit(process.env), openStore: openStoreFromConfig });
+// broadcast, profile, users, audience, sequence, insights: on the environment's Page, or --page <id>.
+addPageCommands(program, {
+  config: () => configOrExit(process.env),
+  env: () => process.env,
+  openStore: openStoreFromConfig,
+  refuse: (message) => {
+    process.stderr.write(`talkshop: ${message}\n`);
+    process.exit(2);
+  },
+});
 
 program.parseAsync().catch((err: unknown) => {
   process.stderr.write(`talkshop: ${err instanceof Error ? err.message : String(err)}\n`);

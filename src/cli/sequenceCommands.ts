@@ -15,6 +15,8 @@ export interface SequenceCommandDeps {
   readonly config: () => Config;
   /** The store of the running service (server.ts openStoreFromConfig); closed by the command. */
   readonly openStore: (config: Config, logger: Logger) => Promise<Store>;
+  /** The Page's settings file in place of its flows folder's (PAGES_FILE `settings`, `--page`); default the folder's. */
+  readonly settingsFile?: () => string | undefined;
 }
 
 /** Exit codes, as the broadcast commands: 1 invalid or refused, 2 no such sequence or user. */
@@ -62,7 +64,8 @@ export function addSequenceCommand(program: Command, deps: SequenceCommandDeps):
         'REDIS_URL is not set: the in-memory store lives inside the running service; use its admin API (/admin/sequences)',
         INVALID,
       );
-    const loaded = loadFlows(config.FLOWS_DIR);
+    const settingsFile = deps.settingsFile?.();
+    const loaded = loadFlows(config.FLOWS_DIR, settingsFile === undefined ? {} : { settingsFile });
     if (!loaded.ok)
       return fail(
         `the flows and sequences in ${config.FLOWS_DIR} do not load; run talkshop flows check ${config.FLOWS_DIR}`,
