@@ -21,6 +21,7 @@ import { textMessageBody } from '../src/cli/sendEvent';
 import type { FakeCall, FakeGraphApi } from '../src/emulator/fakeGraphApi';
 import { signBody } from '../src/webhook/verifySignature';
 import { post } from '../tests/support/webhookClient';
+import { overtaken } from './overtaken';
 
 export interface SignedRequest {
   readonly body: string;
@@ -163,7 +164,7 @@ export class ReplyTally {
       lostUpdates += Math.max(0, messages - highest);
       if (highest !== messages) usersWithLostUpdates += 1;
       if (seq.some((n, i) => n !== i + 1)) usersOutOfOrder += 1;
-      if (seq.some((n, i) => i > 0 && n < (seq[i - 1] ?? 0))) usersReordered += 1;
+      if (overtaken(seq).length > 0) usersReordered += 1;
       missing += Math.max(0, messages - seq.length);
       extraReplies += Math.max(0, seq.length - messages);
     }

@@ -19,6 +19,8 @@
  *   messages in the order they were typed.
  */
 
+import { overtaken } from './overtaken';
+
 /** A call at the fake Graph API about one user, reduced to what the checks need. */
 export interface SentRecord {
   readonly at: number;
@@ -116,16 +118,11 @@ export function checkSoak(users: Iterable<UserRecord>): SoakVerdict {
       }
       for (const m of s.marks) if (u.marks.includes(m) && !firstSeen.includes(m)) firstSeen.push(m);
     }
-    let highest = -1;
-    for (const m of firstSeen) {
-      const typed = u.marks.indexOf(m);
-      if (typed < highest) {
-        outOfOrder += 1;
-        note(
-          `${u.psid}: the answer to "${m}" came after the answer to "${u.marks[highest]}", typed later (typed ${u.marks.join(', ')}; sent ${u.sends.map((x) => x.text ?? x.kind).join(' | ')})`,
-        );
-      }
-      highest = Math.max(highest, typed);
+    for (const { index, after } of overtaken(firstSeen.map((m) => u.marks.indexOf(m)))) {
+      outOfOrder += 1;
+      note(
+        `${u.psid}: the answer to "${firstSeen[index]}" came after the answer to "${u.marks[after]}", typed later (typed ${u.marks.join(', ')}; sent ${u.sends.map((x) => x.text ?? x.kind).join(' | ')})`,
+      );
     }
   }
   return {
