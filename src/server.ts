@@ -321,7 +321,10 @@ export async function startService(config: Config, options: StartOptions = {}): 
       })
     : undefined;
 
+  // Once stopping, not ready: with several Pages a stopped Page's store may still answer (shared connection).
+  let stopped = false;
   const ownReadiness = async (): Promise<Readiness> => {
+    if (stopped) return { ready: false, checks: { service: 'stopping' } };
     const storeOk = await store.ping().then(
       () => true,
       () => false,
@@ -409,6 +412,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
+      stopped = true;
       logger.info('talkshop stopping: no new requests, finishing in-flight items');
       const servers = adminServer?.listening ? [server, adminServer] : [server];
       const closed = Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));

@@ -79,7 +79,7 @@ it('one /readyz: ready once every Page is, counting the Pages', async () => {
 });
 
 it('/readyz names the Page that is not ready, and why', async () => {
-  // B's worker stops (its store closed with it): the deployment is not ready, and says it is B.
+  // B's worker stops: the deployment is not ready, and says it is B.
   await two.service.pages.get(B)?.stop();
   const res = await waitFor('not ready', async () => {
     const r = await get(two.service.main.port, '/readyz');
@@ -92,5 +92,5 @@ it('/readyz names the Page that is not ready, and why', async () => {
   expect(body.status).toBe('not_ready');
   expect(body.pages.ready).toBe(1);
   expect(Object.keys(body.pages.notReady)).toEqual([B]);
-  expect(body.pages.notReady[B]).toMatchObject({ store: 'unreachable' });
+  expect(body.pages.notReady[B]).toEqual({ service: 'stopping' });
 });
