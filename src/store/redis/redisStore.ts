@@ -296,8 +296,9 @@ class RedisStates implements StateStore {
       this.keys.broadcastStats(p),
     ];
     const args = [c.leaseToken, String(c.items.length)];
-    keys.push(...c.items.map((item) => this.keys.state(p, item.userKey)));
-    keys.push(...c.items.map((item) => this.keys.delivery(p, item.userKey)));
+    // Loops, not spread maps: this runs once per commit on the hot path (no intermediate arrays).
+    for (const item of c.items) keys.push(this.keys.state(p, item.userKey));
+    for (const item of c.items) keys.push(this.keys.delivery(p, item.userKey));
     for (const item of c.items) {
       const mark = item.thread === undefined ? '' : item.thread === null ? '-' : JSON.stringify(item.thread);
       args.push(
@@ -313,7 +314,8 @@ class RedisStates implements StateStore {
       );
       for (const e of item.effects) args.push(String(e.v), JSON.stringify(e.body));
       const stats = item.stats ?? [];
-      args.push(String(stats.length), ...stats);
+      args.push(String(stats.length));
+      for (const stat of stats) args.push(stat);
     }
     const reply = await this.conn.run(this.scripts.commit, keys, args);
     const [type, ...rest] = Array.isArray(reply) ? reply : [];
