@@ -12,29 +12,13 @@ import { keysFor } from '../../src/store/keys';
 import { partitionOf } from '../../src/store/partitionOf';
 import { startService, type RunningService } from '../../src/server';
 import { StoreUnavailableError } from '../../src/errors';
-import type { AppendRequest } from '../../src/store/ports';
 import { deleteClusterPrefix, describeOnCluster, openClusterStore } from '../support/clusterStore';
+import { hiAppend } from '../support/inboxRecords';
+import { stopWhileRedisDown } from '../support/storeOutage';
 import { TEST_PAGE, TEST_SECRET, testConfig, uniquePrefix } from '../support/testEnv';
 import { postSigned, waitFor } from '../support/webhookClient';
 
 let cluster: RedisCluster;
-
-const message = (i: number): AppendRequest => ({
-  partition: 0,
-  dedupeKey: `mid:rs-${i}`,
-  record: {
-    source: 'webhook',
-    event: {
-      kind: 'message',
-      channel: 'messaging',
-      pageId: 'page',
-      userId: 'u',
-      timestamp: 1_700_000_000_000 + i,
-      dedupeKey: `mid:rs-${i}`,
-      raw: { message: { mid: `rs-${i}`, text: 'hi' } },
-    },
-  },
-});
 
 beforeAll(async () => {
   cluster = await startRedisCluster();
@@ -81,7 +65,7 @@ describeOnCluster('Redis Cluster: partitions and failover', () => {
       const appendOne = async (i: number): Promise<void> => {
         for (;;) {
           try {
-            await store.inbox.append([message(i)]);
+            await store.inbox.append([hiAppend(`rs-${i}`, i)]);
             return;
           } catch (err) {
             if (!(err instanceof StoreUnavailableError)) throw err;
@@ -187,15 +171,9 @@ describeOnCluster('Redis Cluster: partitions and failover', () => {
   it('a service on the cluster stops while a master is down (its per-partition reads and connections included)', async () => {
     const prefix = uniquePrefix('stop');
     const service = await startService(testConfig({ REDIS_URL: cluster.url, REDIS_KEY_PREFIX: prefix }));
-    await waitFor('the worker to hold partitions', () => ((service.worker?.heldPartitions.length ?? 0) > 0 ? true : undefined));
-    const masters = (await cluster.nodes()).filter((n) => n.role === 'master' && !n.failed);
-    await cluster.kill(masters[0]!.port);
-    await waitFor('the service to notice', () =>
-      service.store.ping().then(
-        () => undefined,
-        (err: unknown) => err,
-      ),
-    );
-    await service.stop();
+    await stopWhileRedisDown(service, async () => {
+      const masters = (await cluster.nodes()).filter((n) => n.role === 'master' && !n.failed);
+      await cluster.kill(masters[0]!.port);
+    });
   }, 60_000);
 });

@@ -12,10 +12,11 @@ import { createClient, ErrorReply } from 'redis';
 import { StoreUnavailableError } from '../../src/errors';
 import { startService } from '../../src/server';
 import { keysFor } from '../../src/store/keys';
-import type { AppendRequest } from '../../src/store/ports';
 import { isTransientReply } from '../../src/store/redis/redisConnection';
 import { createRedisStore } from '../../src/store/redis/redisStore';
+import { hiAppend } from '../support/inboxRecords';
 import { freePort, startPrivateRedis, type PrivateRedis } from '../support/privateRedis';
+import { stopWhileRedisDown, waitForStoreDown } from '../support/storeOutage';
 import { testConfig } from '../support/testEnv';
 import { waitFor } from '../support/webhookClient';
 
@@ -43,23 +44,6 @@ async function admin(url: string, commands: string[][]): Promise<void> {
   }
 }
 
-const append = (n: number): AppendRequest => ({
-  partition: 0,
-  dedupeKey: `mid:${n}`,
-  record: {
-    source: 'webhook',
-    event: {
-      kind: 'message',
-      channel: 'messaging',
-      pageId: 'page',
-      userId: 'u',
-      timestamp: 1_700_000_000_000 + n,
-      dedupeKey: `mid:${n}`,
-      raw: { message: { mid: String(n), text: 'hi' } },
-    },
-  },
-});
-
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'talkshop-conn-redis-'));
 });
@@ -75,12 +59,7 @@ describe('close', () => {
     // A read opens the inbox's own blocking connection: both must close.
     expect(await store.inbox.readNew(new Map([[0, '0-0']]), 10, 10)).toEqual([]);
     await redis.kill();
-    await waitFor('the store to notice Redis is gone', () =>
-      store.ping().then(
-        () => undefined,
-        (err: unknown) => err,
-      ),
-    );
+    await waitForStoreDown('the store to notice Redis is gone', store);
     // Before: quit() on a reconnecting client waited for ever, and so did service.stop().
     await store.close();
   }, 30_000);
@@ -114,15 +93,7 @@ describe('close', () => {
   it('a whole service on that Redis stops while Redis is down (worker, leases, both connections)', async () => {
     const redis = await privateRedis();
     const service = await startService(testConfig({ REDIS_URL: redis.url }));
-    await waitFor('the worker to hold partitions', () => ((service.worker?.heldPartitions.length ?? 0) > 0 ? true : undefined));
-    await redis.kill();
-    await waitFor('the service to notice Redis is gone', () =>
-      service.store.ping().then(
-        () => undefined,
-        (err: unknown) => err,
-      ),
-    );
-    await service.stop();
+    await stopWhileRedisDown(service, () => redis.kill());
   }, 60_000);
 
   it('resolves at once after a clean close, and a second close is harmless', async () => {
@@ -143,14 +114,14 @@ describe('error replies that mean "not now" are outages', () => {
         ['CONFIG', 'SET', 'maxmemory-policy', 'noeviction'],
         ['CONFIG', 'SET', 'maxmemory', '1'],
       ]);
-      const script = await store.inbox.append([append(1)]).catch((err: unknown) => err);
+      const script = await store.inbox.append([hiAppend('1', 1)]).catch((err: unknown) => err);
       expect(script).toBeInstanceOf(StoreUnavailableError);
       expect((script as Error).message).toContain('(Redis answered OOM)');
       expect((script as Error).cause).toBeInstanceOf(ErrorReply);
       const plain = await store.states.markUnreachable(0, 'u', 1).catch((err: unknown) => err);
       expect(plain).toBeInstanceOf(StoreUnavailableError);
       await admin(redis.url, [['CONFIG', 'SET', 'maxmemory', '0']]);
-      expect(await store.inbox.append([append(1)])).toEqual({ appended: 1, duplicates: 0 });
+      expect(await store.inbox.append([hiAppend('1', 1)])).toEqual({ appended: 1, duplicates: 0 });
     } finally {
       await store.close();
     }
@@ -161,7 +132,7 @@ describe('error replies that mean "not now" are outages', () => {
     await admin(replica.url, [['REPLICAOF', '127.0.0.1', String(primary.port)]]);
     const store = await openStore(replica.url);
     try {
-      const err = await store.inbox.append([append(1)]).catch((e: unknown) => e);
+      const err = await store.inbox.append([hiAppend('1', 1)]).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(StoreUnavailableError);
       expect((err as Error).message).toContain('(Redis answered READONLY)');
     } finally {

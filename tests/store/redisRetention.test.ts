@@ -1,4 +1,5 @@
 import type { CommitItem, InboxRead } from '../../src/store/ports';
+import { hiAppend } from '../support/inboxRecords';
 import { redisFixture } from '../support/redisFixture';
 
 /**
@@ -15,22 +16,7 @@ describe('Redis: inactive-user retention as key expiries', () => {
 
   it('commits set, move and remove the expiry of the state and delivery keys together', async () => {
     const s = store();
-    const requests = [1, 2, 3].map((n) => ({
-      partition: P,
-      dedupeKey: `mid:r-${n}`,
-      record: {
-        source: 'webhook' as const,
-        event: {
-          kind: 'message' as const,
-          channel: 'messaging' as const,
-          pageId: 'page',
-          userId: 'u',
-          timestamp: 1_700_000_000_000 + n,
-          dedupeKey: `mid:r-${n}`,
-          raw: { message: { mid: `r-${n}`, text: 'hi' } },
-        },
-      },
-    }));
+    const requests = [1, 2, 3].map((n) => hiAppend(`r-${n}`, n, P));
     await s.inbox.append(requests);
     const reads = await s.inbox.readNew(new Map([[P, '0-0']]), 10, 10);
     const token = (await s.leases.acquire(P, 'w', 10_000)) as string;
