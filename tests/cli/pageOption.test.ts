@@ -4,7 +4,7 @@
  * refused (exit code 2 in the built CLI) with the configured Page ids, the first 20 of them.
  */
 import { Command } from 'commander';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../../src/config/config';
@@ -19,6 +19,8 @@ import { testEnv } from '../support/testEnv';
 
 const A = '1000000000000101';
 const B = '2000000000000202';
+/** C's flows folder names a default flow it lacks in its own settings.yaml: C's settings file replaces them. */
+const C = '3000000000000303';
 const FLOWS = resolve(__dirname, '..', '..', 'flows');
 
 let dir: string;
@@ -28,9 +30,32 @@ const seeded: Store[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'talkshop-page-option-'));
+  mkdirSync(join(dir, 'flows-c'));
+  writeFileSync(
+    join(dir, 'flows-c', 'hello.yaml'),
+    [
+      'id: hello',
+      'start: hi',
+      'triggers:',
+      '  - keyword: [hi]',
+      'nodes:',
+      '  hi:',
+      '    say:',
+      '      - text: "Hi"',
+      '    end: true',
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(join(dir, 'flows-c', 'settings.yaml'), 'default_flow: nowhere\n');
+  writeFileSync(join(dir, 'settings-c.yaml'), 'default_flow: hello\n');
   writeFileSync(
     join(dir, 'pages.yaml'),
-    `pages:\n  - id: "${B}"\n    token_env: PAGE_B_TOKEN\n    flows: ${JSON.stringify(FLOWS)}\n`,
+    [
+      'pages:',
+      `  - { id: "${B}", token_env: PAGE_B_TOKEN, flows: ${JSON.stringify(FLOWS)} }`,
+      `  - { id: "${C}", token_env: PAGE_B_TOKEN, flows: flows-c, settings: settings-c.yaml }`,
+      '',
+    ].join('\n'),
   );
   env = testEnv({ MESSENGER_PAGE_ID: A, FLOWS_DIR: FLOWS, PAGES_FILE: join(dir, 'pages.yaml'), PAGE_B_TOKEN: 'token-b' });
   prefix = env.REDIS_KEY_PREFIX as string;
@@ -99,9 +124,16 @@ it("runs a store command on the Page --page names, before or after the command, 
   expect((await run(['--page', A, 'insights', 'unmatched', '--json'])).prefixes).toEqual([prefix]);
 });
 
+it("loads a Page's flows with its own settings file (sequence list on C)", async () => {
+  const onC = await run(['sequence', 'list', '--json', '--page', C]);
+  expect(process.exitCode ?? 0).toBe(0);
+  expect(onC.prefixes).toEqual([`${prefix}:${C}`]);
+  expect(JSON.parse(onC.out)).toMatchObject({ count: 0 });
+});
+
 it('refuses an unknown Page, listing the configured ones, and --page on a command without a Page', async () => {
   await expect(run(['--page', '999', 'insights', 'unmatched'])).rejects.toThrow(
-    new RegExp(`Page 999 is not served by this deployment: the configured Pages are ${A}, ${B}\\..*PAGES_FILE`),
+    new RegExp(`Page 999 is not served by this deployment: the configured Pages are ${A}, ${B}, ${C}\\..*PAGES_FILE`),
   );
   await expect(run(['--page', B, 'serve'])).rejects.toThrow(/--page applies to: .*users.*\(not to serve\)/);
   await expect(run(['--page', B, 'broadcast', 'check'])).rejects.toThrow(/not to broadcast check/);
@@ -122,5 +154,5 @@ it(`lists at most ${PAGES_LISTED} Page ids`, () => {
 it('the built CLI exits 2 for an unknown Page', async () => {
   const ran = await runBuiltCli(['users', 'export', 'someone', '--page', '12345'], env, dir);
   expect(ran.code).toBe(2);
-  expect(ran.stderr).toContain(`Page 12345 is not served by this deployment: the configured Pages are ${A}, ${B}.`);
+  expect(ran.stderr).toContain(`Page 12345 is not served by this deployment: the configured Pages are ${A}, ${B}, ${C}.`);
 });
