@@ -1,7 +1,5 @@
-import { join } from 'node:path';
 import { formatReport } from '../../src/flows/formatFlowTests';
-import { runFlowTests, type FlowTestsReport } from '../../src/flows/runFlowTests';
-import { DEMO_SETTINGS, flowsDir, removeDir } from './flowTestDir';
+import { DEMO_SETTINGS, ran, runTestsOn } from './flowTestDir';
 
 /**
  * Conversation tests of comment flows (docs/flows.md, "Testing conversations"): a `comment:` turn
@@ -37,20 +35,8 @@ nodes:
     end: true
 `;
 
-function run(tests: Readonly<Record<string, string>>, settings = DEMO_SETTINGS): FlowTestsReport {
-  const files = Object.fromEntries(Object.entries(tests).map(([name, text]) => [join('tests', name), text]));
-  const dir = flowsDir({ 'promo.yaml': COMMENT_FLOW, 'settings.yaml': settings, ...files });
-  try {
-    return runFlowTests(dir);
-  } finally {
-    removeDir(dir);
-  }
-}
-
-function ran(report: FlowTestsReport) {
-  if (report.kind !== 'run') throw new Error(formatReport(report).join('\n'));
-  return report;
-}
+const run = (tests: Readonly<Record<string, string>>, settings?: string) =>
+  runTestsOn({ 'promo.yaml': COMMENT_FLOW }, tests, settings);
 
 const PRICE = `  - comment: { text: "what's the price?", post: "111_1", id: "111_1_9" }
     bot:

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { percent } from '../../src/flows/flowCoverage';
 import { formatReport } from '../../src/flows/formatFlowTests';
-import { runFlowTests, type FlowTestsReport } from '../../src/flows/runFlowTests';
+import { runFlowTests } from '../../src/flows/runFlowTests';
 import { runBuiltCli } from '../support/runBuiltCli';
-import { copyOfDemo, edit, removeDir } from './flowTestDir';
+import { copyOfDemo, edit, ran, removeDir } from './flowTestDir';
 
 /**
  * The shop demo's conversation tests (flows/tests/) pass on flows/, and catch what the linter
@@ -12,11 +12,6 @@ import { copyOfDemo, edit, removeDir } from './flowTestDir';
  */
 
 const root = join(__dirname, '..', '..');
-
-function ran(report: FlowTestsReport) {
-  if (report.kind !== 'run') throw new Error(formatReport(report).join('\n'));
-  return report;
-}
 
 /** The 1-based line of the first line of `file` containing `needle`. */
 function lineWith(file: string, needle: string): number {

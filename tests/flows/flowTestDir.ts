@@ -1,6 +1,8 @@
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { formatReport } from '../../src/flows/formatFlowTests';
+import { runFlowTests, type FlowTestsReport } from '../../src/flows/runFlowTests';
 
 /** A throwaway flows directory with these files (paths relative to it, e.g. tests/a.yaml). */
 export function flowsDir(files: Readonly<Record<string, string>>): string {
@@ -27,6 +29,30 @@ export function edit(file: string, from: string, to: string): void {
 }
 
 export const removeDir = (dir: string): void => rmSync(dir, { recursive: true, force: true });
+
+/**
+ * Runs these conversation tests (name → YAML, put under tests/) against `flows` (file name → YAML)
+ * and `settings`, in a throwaway flows directory removed afterwards.
+ */
+export function runTestsOn(
+  flows: Readonly<Record<string, string>>,
+  tests: Readonly<Record<string, string>>,
+  settings = DEMO_SETTINGS,
+): FlowTestsReport {
+  const files = Object.fromEntries(Object.entries(tests).map(([name, text]) => [join('tests', name), text]));
+  const dir = flowsDir({ ...flows, 'settings.yaml': settings, ...files });
+  try {
+    return runFlowTests(dir);
+  } finally {
+    removeDir(dir);
+  }
+}
+
+/** The report of tests that ran; one of flows that could not run fails the test with its text. */
+export function ran(report: FlowTestsReport) {
+  if (report.kind !== 'run') throw new Error(formatReport(report).join('\n'));
+  return report;
+}
 
 /** A small flow with every kind of step a test can drive. */
 export const DEMO_FLOW = `id: demo

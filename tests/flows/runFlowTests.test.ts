@@ -1,23 +1,9 @@
-import { join } from 'node:path';
 import { formatReport, reportJson } from '../../src/flows/formatFlowTests';
-import { runFlowTests, type FlowTestsReport } from '../../src/flows/runFlowTests';
-import { DEMO_FLOW, DEMO_SETTINGS, flowsDir, removeDir } from './flowTestDir';
+import { DEMO_FLOW, DEMO_SETTINGS, ran, runTestsOn } from './flowTestDir';
 
 /** Runs these test files (name → YAML) against the small demo flow. */
-function run(tests: Readonly<Record<string, string>>, settings = DEMO_SETTINGS): FlowTestsReport {
-  const files = Object.fromEntries(Object.entries(tests).map(([name, text]) => [join('tests', name), text]));
-  const dir = flowsDir({ 'demo.yaml': DEMO_FLOW, 'settings.yaml': settings, ...files });
-  try {
-    return runFlowTests(dir);
-  } finally {
-    removeDir(dir);
-  }
-}
-
-function ran(report: FlowTestsReport) {
-  if (report.kind !== 'run') throw new Error(formatReport(report).join('\n'));
-  return report;
-}
+const run = (tests: Readonly<Record<string, string>>, settings?: string) =>
+  runTestsOn({ 'demo.yaml': DEMO_FLOW }, tests, settings);
 
 const GREET = `  - get_started: true
     bot:
