@@ -13,10 +13,11 @@
  *   every 3 s, under the per-customer reply limit), an open loop; each text gets one reply.
  * - pressure: the same B trickle, and BENCH_A_USERS (2,000) new users write "hello" to A at once:
  *   4,000 replies behind a 20/s bucket, so A's sender is backlogged for the whole window. The window
- *   opens once A has applied its events: the window measures RATE pressure, not the CPU of taking
- *   A's burst in (B's replies during that intake are reported apart, replyMsBeforeWindow).
+ *   opens once A has applied its events and B has answered every text sent meanwhile: it measures
+ *   RATE pressure, not the CPU of taking A's burst in (B's replies before the window, during that
+ *   intake, are reported apart: replyMsBeforeWindow).
  *
- * Each phase runs on a fresh service; B's trickle runs BENCH_WARMUP_SECONDS (15: a fresh process
+ * Each phase runs on a fresh service; B's trickle runs BENCH_WARMUP_SECONDS (30: a fresh process
  * answers slower while it warms up) before its window of BENCH_WINDOW_SECONDS (40). Phases are interleaved (BENCH_PHASES, default quiet,pressure,quiet,
  * pressure) so machine noise falls on both kinds. B's reply latency runs from its text's webhook POST
  * to the reply's arrival at B's fake.
@@ -57,7 +58,7 @@ async function main(): Promise<void> {
     redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     phases: phases(),
     windowMs: num('BENCH_WINDOW_SECONDS', 40) * 1000,
-    warmupMs: num('BENCH_WARMUP_SECONDS', 15) * 1000,
+    warmupMs: num('BENCH_WARMUP_SECONDS', 30) * 1000,
     bRatePerSec: num('BENCH_B_RATE', 20),
     bUsers: num('BENCH_B_USERS', 60),
     aUsers: num('BENCH_A_USERS', 2000),

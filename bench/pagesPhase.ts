@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { textMessageBody } from '../src/cli/sendEvent';
-import type { FakeCall, FakeGraphApi } from '../src/emulator/fakeGraphApi';
+import type { FakeGraphApi } from '../src/emulator/fakeGraphApi';
 import { spawnService, type SpawnedService } from '../tests/support/spawnService';
 import { get, keepAlive, postSigned, waitFor } from '../tests/support/webhookClient';
 import { GraphCallTally } from './graphCallTally';
-import { percentile } from './loadgen';
+import { bySecond, complaints, latencyFigures, metricSum, streamEntries, waitForApplied, wrongCalls } from './pagesProbes';
 import { PAGE_A, PAGE_B, pagesServiceEnv } from './pagesSetup';
-import { Trickle, type ReplySample } from './pagesTrickle';
-import { deletePrefix, processCpuSeconds, stopProcess, type Redis } from './processes';
+import { Trickle } from './pagesTrickle';
+import { deletePrefix, processCpuSeconds, redisCpuSeconds, stopProcess, type Redis } from './processes';
 
 export type PhaseKind = 'quiet' | 'pressure';
 
@@ -43,54 +43,8 @@ export interface PhaseRig {
   readonly redis: Redis;
 }
 
-const AUTH_CODES = new Set([190, 100]);
-
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const round2 = (n: number) => Math.round(n * 100) / 100;
-
-export interface LatencyFigures {
-  readonly count: number;
-  readonly p50: number;
-  readonly p99: number;
-  readonly max: number;
-}
-
-export function latencyFigures(samples: readonly ReplySample[]): LatencyFigures {
-  const sorted = Float64Array.from(samples.map((s) => s.ms)).sort();
-  return {
-    count: sorted.length,
-    p50: Math.round(percentile(sorted, 50)),
-    p99: Math.round(percentile(sorted, 99)),
-    max: Math.round(percentile(sorted, 100)),
-  };
-}
-
-/** B's median reply latency by the second of its POST since the phase began. */
-function bySecond(samples: readonly ReplySample[], from: number): number[] {
-  const buckets: ReplySample[][] = [];
-  for (const s of samples) (buckets[Math.floor((s.postedAt - from) / 1000)] ??= []).push(s);
-  return Array.from(buckets, (b) => (b === undefined ? 0 : latencyFigures(b).p50));
-}
-
-/** The sum of every series of a metric in a Prometheus text page. */
-function metricSum(page: string, name: string): number {
-  let sum = 0;
-  for (const line of page.split('\n')) {
-    const next = line[name.length];
-    if (line.startsWith(name) && (next === '{' || next === ' ')) sum += Number(line.slice(line.lastIndexOf(' ') + 1)) || 0;
-  }
-  return sum;
-}
-
-/** Calls a Page's fake got that were another Page's (a PSID not its own) or refused for their token or proof. */
-function wrongCalls(fake: FakeGraphApi, ownTag: string): { count: () => number; close: () => void } {
-  let n = 0;
-  const close = fake.onCall((c: FakeCall) => {
-    const code = (c.response as { error?: { code?: unknown } } | undefined)?.error?.code;
-    if ((c.recipientId !== undefined && !c.recipientId.startsWith(`${ownTag}-`)) || AUTH_CODES.has(Number(code))) n += 1;
-  });
-  return { count: () => n, close };
-}
 
 /** A's new users, each one "hello", over `connections` keep-alive connections; a POST not answered 200 goes again (3 tries). */
 async function postToA(port: number, tag: string, users: number, connections: number): Promise<number> {
@@ -112,31 +66,6 @@ async function postToA(port: number, tag: string, users: number, connections: nu
   return lost;
 }
 
-/** Entries in the streams matching `pattern` (A's inbox: items not yet applied; its outbox: effects not yet done). */
-async function streamEntries(redis: Redis, pattern: string): Promise<number> {
-  let n = 0;
-  for await (const keys of redis.scanIterator({ MATCH: pattern, COUNT: 1000 }))
-    for (const key of keys) n += await redis.xLen(key);
-  return n;
-}
-
-/** Waits until A's inbox partitions (`<prefix>:{p<N>}:inbox`; B's are under `<prefix>:<B>:`) hold nothing. */
-async function waitForApplied(redis: Redis, prefix: string, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if ((await streamEntries(redis, `${prefix}:{p*}:inbox`)) === 0) return true;
-    await sleep(250);
-  }
-  return false;
-}
-
-/** The service's warnings and errors (first of each message), to say why a phase went wrong. */
-function complaints(logs: ReadonlyArray<Record<string, unknown>>, from: number): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const l of logs.slice(from)) if (Number(l.level) >= 40) out[String(l.msg)] = (out[String(l.msg)] ?? 0) + 1;
-  return out;
-}
-
 /**
  * Starts the service and resolves with it and its public port. Each Page logs "talkshop ready", B's
  * worker first (its ops listener's port: spawnService's), so the port is the one on A's line.
@@ -155,7 +84,14 @@ async function startService(env: Record<string, string | undefined>): Promise<{ 
 }
 
 /** The measured window: its bounds, the service's CPU and event loop in it, A's backlog at its end. */
-async function measureWindow(o: PagesBenchOptions, service: SpawnedService, port: number, redis: Redis, prefix: string) {
+async function measureWindow(
+  o: PagesBenchOptions,
+  service: SpawnedService,
+  port: number,
+  redis: Redis,
+  prefix: string,
+  started: number,
+) {
   const scrape = () =>
     get(port, '/metrics').then(
       (r) => (r.status === 200 ? r.body : undefined),
@@ -164,12 +100,14 @@ async function measureWindow(o: PagesBenchOptions, service: SpawnedService, port
   await scrape(); // resets the event loop's delay histogram: the next scrape covers the window
   const from = Date.now();
   const cpu = processCpuSeconds(service.proc.pid);
+  const redisCpu = await redisCpuSeconds(redis);
   const bench = process.cpuUsage();
   const load = loadavg()[0] ?? 0;
   await sleep(o.windowMs);
   const to = Date.now();
   const serviceCpu = processCpuSeconds(service.proc.pid) - cpu;
   const benchCpu = process.cpuUsage(bench);
+  const redisCpuUsed = (await redisCpuSeconds(redis)) - redisCpu;
   const metrics = await scrape();
   const seconds = (to - from) / 1000;
   return {
@@ -178,9 +116,12 @@ async function measureWindow(o: PagesBenchOptions, service: SpawnedService, port
     seconds,
     figures: {
       windowSeconds: round2(seconds),
+      windowOpenedSeconds: round2((from - started) / 1000),
       serviceCpuSeconds: round2(serviceCpu),
       serviceCpuShare: round2(serviceCpu / seconds),
       benchCpuSeconds: round2((benchCpu.user + benchCpu.system) / 1e6),
+      // The Redis server's, shared with whatever else runs on this machine.
+      redisCpuSeconds: round2(redisCpuUsed),
       eventLoopDelayP99Ms:
         metrics === undefined ? null : round2(metricSum(metrics, 'talkshop_nodejs_eventloop_lag_p99_seconds') * 1000),
       loadAverage: round2(load),
@@ -204,8 +145,9 @@ async function pressA(o: PagesBenchOptions, port: number, redis: Redis, prefix: 
 
 /**
  * One phase on a fresh service (its own key prefix, deleted after): B's trickle from the start;
- * in a pressure phase A's users write at once and the window opens when A has applied them all
- * (so the window sees A's backlog on its send bucket, not the CPU of taking its events in); in a
+ * in a pressure phase A's users write at once and the window opens when A has applied them all and
+ * B has answered the texts sent meanwhile (so the window sees A's backlog on its send bucket, not
+ * the CPU of taking its events in, nor B catching up with it); in a
  * quiet phase A gets nothing. The window opens no sooner than the warm-up in either kind.
  */
 export async function runPhase(o: PagesBenchOptions, rig: PhaseRig, kind: PhaseKind, index: number) {
@@ -239,11 +181,15 @@ export async function runPhase(o: PagesBenchOptions, rig: PhaseRig, kind: PhaseK
     trickle.start();
     const aIntake = kind === 'pressure' ? await pressA(o, port, rig.redis, prefix, tags.a, started) : {};
     if (kind === 'pressure') o.log(`${kind}#${index}: A's ${o.aUsers} users ${JSON.stringify(aIntake)}`);
-    await sleep(Math.max(0, started + o.warmupMs - Date.now()));
-    const w = await measureWindow(o, service, port, rig.redis, prefix);
-    await trickle.stop();
+    // B's texts from the intake answered: the window sees A's backlog, not B catching up with the intake.
+    const caughtUpBy = Date.now();
     const settle = Date.now() + o.settleTimeoutMs;
-    while (trickle.unanswered() > 0 && Date.now() < settle) await sleep(50);
+    while (trickle.unanswered(caughtUpBy) > 0 && Date.now() < settle) await sleep(50);
+    await sleep(Math.max(0, started + o.warmupMs - Date.now()));
+    const w = await measureWindow(o, service, port, rig.redis, prefix, started);
+    await trickle.stop();
+    const settleEnd = Date.now() + o.settleTimeoutMs;
+    while (trickle.unanswered() > 0 && Date.now() < settleEnd) await sleep(50);
     const inWindow = trickle.samples.filter((s) => s.postedAt >= w.from && s.postedAt < w.to);
     const fa = tally.a.figures();
     const fb = tally.b.figures();

@@ -1,5 +1,6 @@
 import { startFakeGraphApi } from '../src/emulator/fakeGraphApi';
-import { latencyFigures, runPhase, type PagesBenchOptions, type PhaseResult, type PhaseRig } from './pagesPhase';
+import { runPhase, type PagesBenchOptions, type PhaseResult, type PhaseRig } from './pagesPhase';
+import { latencyFigures } from './pagesProbes';
 import { startTokenProxy } from './pagesProxy';
 import { APP_SECRET, PAGE_A, PAGE_B, TOKENS, writePagesFiles } from './pagesSetup';
 import type { ReplySample } from './pagesTrickle';

@@ -87,10 +87,10 @@ export class Trickle {
     this.samples.push({ postedAt, ms: at - postedAt });
   }
 
-  /** Texts posted and not yet answered. */
-  unanswered(): number {
+  /** Texts posted (before `before`, if given) and not yet answered. */
+  unanswered(before = Infinity): number {
     let n = 0;
-    for (const q of this.pending.values()) n += q.length;
+    for (const q of this.pending.values()) n += q.filter((at) => at < before).length;
     return n;
   }
 
