@@ -1,10 +1,10 @@
 import type { FakeGraphApi } from '../../src/emulator/fakeGraphApi';
-import { createGraphClient, type ClosableGraphClient } from '../../src/messenger/graphClient';
+import type { ClosableGraphClient } from '../../src/messenger/graphClient';
 import { classifyGraphError, GraphApiError, marketingCampaignFailure, marketingRefusal } from '../../src/messenger/graphErrors';
 import { TOKENS_PAGE_SIZE } from '../../src/messenger/marketingCalls';
 import type { MarketingMessageRequest } from '../../src/platform/graphRequestSchemas';
-import { startTestGraphApi } from '../support/testGraphApi';
-import { TEST_PAGE, TEST_SECRET } from '../support/testEnv';
+import { startTestGraphApi, testGraphClient } from '../support/testGraphApi';
+import { TEST_PAGE } from '../support/testEnv';
 
 /**
  * The Graph client's Marketing Message API calls (docs/messenger-platform.md §4.3) against the fake
@@ -20,14 +20,7 @@ let client: ClosableGraphClient;
 
 beforeAll(async () => {
   fake = await startTestGraphApi({ now: () => clock, adAccountIds: [AD] });
-  client = createGraphClient({
-    baseUrl: fake.url,
-    version: 'v26.0',
-    pageId: TEST_PAGE,
-    accessToken: 'test-access-token',
-    appSecret: TEST_SECRET,
-    timeoutMs: 2_000,
-  });
+  client = testGraphClient(fake, { timeoutMs: 2_000 });
 });
 afterAll(async () => {
   client.close();

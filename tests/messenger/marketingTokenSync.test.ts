@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { isConsentOnly } from '../../src/engine/engineEvent';
 import type { FakeGraphApi } from '../../src/emulator/fakeGraphApi';
-import { createGraphClient, type ClosableGraphClient } from '../../src/messenger/graphClient';
+import type { ClosableGraphClient } from '../../src/messenger/graphClient';
 import { GraphApiError } from '../../src/messenger/graphErrors';
 import { TOKENS_PAGE_SIZE } from '../../src/messenger/marketingCalls';
 import { syncMarketingTokens, tokenDedupeKey, type MarketingTokenSyncOptions } from '../../src/messenger/marketingTokenSync';
@@ -11,8 +11,8 @@ import { toEngineEvent } from '../../src/runtime/toEngineEvent';
 import { createMemoryStore } from '../../src/store/memory/memoryStore';
 import { partitionOf } from '../../src/store/partitionOf';
 import type { InboxItem, OwnedStore } from '../../src/store/ports';
-import { startTestGraphApi } from '../support/testGraphApi';
-import { TEST_PAGE, TEST_SECRET } from '../support/testEnv';
+import { startTestGraphApi, testGraphClient } from '../support/testGraphApi';
+import { TEST_PAGE } from '../support/testEnv';
 
 /**
  * Meta's subscriber list (the fake's, over HTTP) into a memory store's inbox, and from there
@@ -30,14 +30,7 @@ let store: OwnedStore;
 
 beforeAll(async () => {
   fake = await startTestGraphApi({ now: () => clock });
-  graph = createGraphClient({
-    baseUrl: fake.url,
-    version: 'v26.0',
-    pageId: TEST_PAGE,
-    accessToken: 'test-access-token',
-    appSecret: TEST_SECRET,
-    timeoutMs: 2_000,
-  });
+  graph = testGraphClient(fake, { timeoutMs: 2_000 });
 });
 afterAll(async () => {
   graph.close();

@@ -2,7 +2,6 @@ import type { BroadcastMark } from '../../src/engine/broadcastSend';
 import type { EngineEffect } from '../../src/engine/effects';
 import { initialUserState, type UserState } from '../../src/engine/userState';
 import { createMetrics, type Metrics } from '../../src/metrics';
-import { createGraphClient } from '../../src/messenger/graphClient';
 import { BroadcastBook } from '../../src/runtime/broadcastBook';
 import { encodeEffect } from '../../src/runtime/decodeEffect';
 import { OutboxSender } from '../../src/runtime/outboxSender';
@@ -12,7 +11,7 @@ import { tombstoneIdOf } from '../../src/store/keys';
 import { createMemoryStore } from '../../src/store/memory/memoryStore';
 import type { BroadcastStore, Store } from '../../src/store/ports';
 import type { FakeGraphApi } from '../../src/emulator/fakeGraphApi';
-import { startTestGraphApi } from '../support/testGraphApi';
+import { startTestGraphApi, testGraphClient } from '../support/testGraphApi';
 import { waitFor } from '../support/webhookClient';
 
 /**
@@ -71,13 +70,7 @@ afterAll(() => fake.stop());
 
 /** The sender on partition 0 of `store`, against the fake; `stop` ends it and closes its client. */
 function runSender(over: Partial<SenderOptions> = {}): { stop: () => Promise<void>; metrics: Metrics } {
-  const graph = createGraphClient({
-    baseUrl: fake.url,
-    version: 'v26.0',
-    pageId: 'p',
-    accessToken: 'test-access-token',
-    appSecret: 'test-app-secret',
-  });
+  const graph = testGraphClient(fake, { pageId: 'p' });
   const metrics = createMetrics();
   const sender = new OutboxSender(
     testSenderOptions(store, graph, {

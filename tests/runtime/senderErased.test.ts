@@ -1,13 +1,12 @@
 import type { EngineEffect } from '../../src/engine/effects';
 import { createMetrics } from '../../src/metrics';
-import { createGraphClient } from '../../src/messenger/graphClient';
 import { encodeEffect } from '../../src/runtime/decodeEffect';
 import { OutboxSender } from '../../src/runtime/outboxSender';
 import { runOnPartition0, testSenderOptions } from '../support/testSender';
 import { tombstoneIdOf } from '../../src/store/keys';
 import { createMemoryStore } from '../../src/store/memory/memoryStore';
 import type { StateStore, Store } from '../../src/store/ports';
-import { startTestGraphApi } from '../support/testGraphApi';
+import { startTestGraphApi, testGraphClient } from '../support/testGraphApi';
 import { textRecord } from '../support/inboxRecords';
 import { waitFor } from '../support/webhookClient';
 
@@ -18,13 +17,7 @@ import { waitFor } from '../support/webhookClient';
  */
 it('entries of an erased user that the sender had already read do not act', async () => {
   const fake = await startTestGraphApi({ pageId: 'p' });
-  const graph = createGraphClient({
-    baseUrl: fake.url,
-    version: 'v26.0',
-    pageId: 'p',
-    accessToken: 'test-access-token',
-    appSecret: 'test-app-secret',
-  });
+  const graph = testGraphClient(fake, { pageId: 'p' });
   const base = createMemoryStore({ dedupeTtlSeconds: 60 });
   const token = (await base.leases.acquire(0, 'w', 600_000)) as string;
   const now = Date.now();
