@@ -23,9 +23,10 @@
  * to the reply's arrival at B's fake.
  *
  * Prints one JSON line: B's p50/p99 per phase and pooled per kind, the ratio pressure/quiet of p99
- * (goal ≤ 1.10, reported, never asserted), A's messages delivered a second and its backlog, 613
- * answers per Page (goal 0), Graph calls with the wrong token (must be 0), the service's CPU seconds
- * and share of one core per window, its event loop delay p99, the load average. Progress on stderr.
+ * (goal ≤ 1.10, reported, never asserted; also per quiet-then-pressure pair), A's messages delivered
+ * a second and its backlog, 613 answers per Page (goal 0), Graph calls with the wrong token (must be
+ * 0), the service's CPU seconds and share of one core per window, its event loop delay p99, the
+ * Redis server's CPU, the load average, the service's warnings by Page. Progress on stderr.
  * Other knobs: BENCH_GRAPH_LATENCY_MS (20), BENCH_CONNECTIONS (64, A's posts), BENCH_PARTITIONS
  * (the service's default), REDIS_URL.
  */

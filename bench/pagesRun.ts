@@ -17,7 +17,22 @@ export interface PagesBenchResult {
   readonly b: { readonly quiet: ReturnType<typeof latencyFigures>; readonly pressure: ReturnType<typeof latencyFigures> };
   /** B's p99 under pressure over its quiet p99 (pooled); null without both kinds. */
   readonly p99Ratio: number | null;
+  /** Each pressure phase's p99 over the quiet phase just before it (machine noise differs less within a pair). */
+  readonly p99RatioByPair: readonly number[];
   readonly goalMet: boolean | null;
+}
+
+const ratio = (n: number, d: number) => Math.round((n / d) * 100) / 100;
+
+/** Each pressure phase's B p99 over that of the quiet phase right before it. */
+function pairRatios(phases: readonly PhaseResult[]): number[] {
+  const out: number[] = [];
+  phases.forEach((p, i) => {
+    const before = phases[i - 1];
+    if (p.kind === 'pressure' && before?.kind === 'quiet' && before.b.replyMs.p99 > 0)
+      out.push(ratio(p.b.replyMs.p99, before.b.replyMs.p99));
+  });
+  return out;
 }
 
 /**
@@ -61,7 +76,7 @@ export async function runPagesBench(o: PagesBenchOptions, graphLatencyMs: number
     await redis.quit();
   }
   const b = { quiet: latencyFigures(pooled.quiet), pressure: latencyFigures(pooled.pressure) };
-  const p99Ratio =
-    b.quiet.count > 0 && b.pressure.count > 0 && b.quiet.p99 > 0 ? Math.round((b.pressure.p99 / b.quiet.p99) * 100) / 100 : null;
-  return { phases, b, p99Ratio, goalMet: p99Ratio === null ? null : p99Ratio <= GOAL_P99_RATIO };
+  const p99Ratio = b.quiet.count > 0 && b.pressure.count > 0 && b.quiet.p99 > 0 ? ratio(b.pressure.p99, b.quiet.p99) : null;
+  const p99RatioByPair = pairRatios(phases);
+  return { phases, b, p99Ratio, p99RatioByPair, goalMet: p99Ratio === null ? null : p99Ratio <= GOAL_P99_RATIO };
 }

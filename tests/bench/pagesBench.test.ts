@@ -44,4 +44,5 @@ it('runs a quiet and a pressure phase and accounts for every message and call', 
   expect(pressure?.a.messagesDelivered).toBeGreaterThan(0);
   expect(result.b.quiet.count + result.b.pressure.count).toBeGreaterThan(0);
   expect(result.p99Ratio).not.toBeNull();
+  expect(result.p99RatioByPair).toHaveLength(1);
 });
