@@ -8,16 +8,16 @@
  */
 import { textMessageBody } from '../../src/cli/sendEvent';
 import type { Config } from '../../src/config/config';
-import { startFakeGraphApi, type FakeGraphApi } from '../../src/emulator/fakeGraphApi';
+import type { FakeGraphApi } from '../../src/emulator/fakeGraphApi';
 import { decodeUserState, type UserState } from '../../src/engine/userState';
 import { partitionOf, userKeyOf } from '../../src/store/partitionOf';
 import { startService, type RunningService } from '../../src/server';
 import { deleteClusterPrefix, describeOnCluster, TEST_REDIS_CLUSTER_NODES } from '../support/clusterStore';
 import { partitionsUpTo, settled } from '../support/settled';
-import { TEST_PAGE, TEST_SECRET, testConfig } from '../support/testEnv';
+import { TEST_PAGE, testConfig } from '../support/testEnv';
+import { startTestGraphApi } from '../support/testGraphApi';
 import { postSigned, waitFor } from '../support/webhookClient';
 
-const APP = 'test-app';
 const TOKEN = 'admin-token-0123456789';
 const MIN = 60_000;
 const TIMEOUT = 120 * MIN; // flows/settings.yaml leaves handover_timeout_minutes at its default
@@ -31,7 +31,7 @@ let services: RunningService[] = [];
 
 beforeEach(async () => {
   clock = Date.now();
-  fake = await startFakeGraphApi({ appSecret: TEST_SECRET, accessToken: 'test-access-token', pageId: TEST_PAGE, appId: APP });
+  fake = await startTestGraphApi();
 });
 afterEach(async () => {
   try {

@@ -12,16 +12,17 @@ import type { AddressInfo } from 'node:net';
 import { createClient } from 'redis';
 import { textMessageBody } from '../../src/cli/sendEvent';
 import type { Config } from '../../src/config/config';
-import { startFakeGraphApi, type FakeGraphApi } from '../../src/emulator/fakeGraphApi';
+import type { FakeGraphApi } from '../../src/emulator/fakeGraphApi';
 import { decodeUserState, type UserState } from '../../src/engine/userState';
 import { PAGE_INBOX_APP_ID } from '../../src/platform/messagingRules';
 import { partitionOf, userKeyOf } from '../../src/store/partitionOf';
 import { startService, type RunningService } from '../../src/server';
 import { keysFor } from '../../src/store/keys';
 import { deletePrefix } from '../support/redisKeys';
-import { TEST_PAGE, TEST_REDIS_URL, TEST_SECRET, testConfig } from '../support/testEnv';
+import { TEST_PAGE, TEST_REDIS_URL, testConfig } from '../support/testEnv';
 import { isSettled, partitionsUpTo, settled } from '../support/settled';
 import { get, postSigned, waitFor } from '../support/webhookClient';
+import { startTestGraphApi } from '../support/testGraphApi';
 import { disclosed } from '../support/demoDisclosure';
 
 const APP = 'test-app'; // MESSENGER_APP_ID in testEnv, and the fake's app
@@ -43,7 +44,7 @@ const closers: Array<() => Promise<void>> = [];
 
 beforeEach(async () => {
   clock = Date.now();
-  fake = await startFakeGraphApi({ appSecret: TEST_SECRET, accessToken: 'test-access-token', pageId: TEST_PAGE, appId: APP });
+  fake = await startTestGraphApi();
   redis = createClient({ url: TEST_REDIS_URL });
   await redis.connect();
 });

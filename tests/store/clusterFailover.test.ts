@@ -7,7 +7,7 @@
 import { createCluster } from 'redis';
 import { startRedisCluster, type RedisCluster } from '../../bench/redisCluster';
 import { textMessageBody } from '../../src/cli/sendEvent';
-import { startFakeGraphApi, type FakeGraphApi } from '../../src/emulator/fakeGraphApi';
+import type { FakeGraphApi } from '../../src/emulator/fakeGraphApi';
 import { keysFor } from '../../src/store/keys';
 import { partitionOf } from '../../src/store/partitionOf';
 import { startService, type RunningService } from '../../src/server';
@@ -15,7 +15,8 @@ import { StoreUnavailableError } from '../../src/errors';
 import { deleteClusterPrefix, describeOnCluster, openClusterStore } from '../support/clusterStore';
 import { hiAppend } from '../support/inboxRecords';
 import { stopWhileRedisDown } from '../support/storeOutage';
-import { TEST_PAGE, TEST_SECRET, testConfig, uniquePrefix } from '../support/testEnv';
+import { startTestGraphApi } from '../support/testGraphApi';
+import { TEST_PAGE, testConfig, uniquePrefix } from '../support/testEnv';
 import { postSigned, waitFor } from '../support/webhookClient';
 
 let cluster: RedisCluster;
@@ -100,12 +101,7 @@ describeOnCluster('Redis Cluster: partitions and failover', () => {
     const prefix = uniquePrefix('failover');
 
     beforeAll(async () => {
-      fake = await startFakeGraphApi({
-        appSecret: TEST_SECRET,
-        accessToken: 'test-access-token',
-        pageId: TEST_PAGE,
-        appId: 'test-app',
-      });
+      fake = await startTestGraphApi();
       const config = testConfig({
         REDIS_URL: cluster.url,
         REDIS_KEY_PREFIX: prefix,
