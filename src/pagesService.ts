@@ -12,8 +12,8 @@ import type { InboxStore, Store } from './store/ports';
  * the one service always has (public listener, webhook, admin API); every other Page gets a service
  * of its own for its worker, built by the same composition root from a Config that is that Page's
  * (its id, token, app secret for appsecret_proof, flows, key prefix, send rates; so its store, Graph
- * client, rate bucket, sender and partitions are its own), with no webhook, no admin API and its
- * ops listener on a loopback port of its own. The one webhook routes each entry to its Page's inbox.
+ * client, rate bucket, sender and partitions are its own), with no webhook, no admin API and no
+ * listener of its own (`noListener`). The one webhook routes each entry to its Page's inbox.
  *
  * The admin API of every Page is on the environment's Page's admin listener, under
  * /admin/pages/<pageId>/ (each Page's store, broadcasts and flows; with ROLE=web its store alone).
@@ -123,6 +123,7 @@ export async function startPagesService(config: Config, pages: PagesConfig, opti
           ...(page.settingsFile === undefined ? {} : { settingsFile: page.settingsFile }),
           logger: pageLogger,
           processMetrics: false,
+          noListener: true,
           ...shared,
         });
         started.push(service);

@@ -37,6 +37,7 @@ import { createWebhookHandler } from './webhook/webhookHandler';
 export const WEBHOOK_PATH = '/webhooks/messenger';
 
 export interface RunningService {
+  /** The public listener's port; 0 for a service started with `noListener` (no listener of its own). */
   readonly port: number;
   /** The admin listener's port (ADMIN_HOST:ADMIN_PORT); undefined when no admin token is configured. */
   readonly adminPort: number | undefined;
@@ -84,6 +85,11 @@ export interface StartOptions {
   readonly otherPages?: ReadonlyArray<PageReadiness & { readonly metrics?: Metrics }>;
   /** False for each of several Pages: the process metrics are shown once, not per Page (default true). */
   readonly processMetrics?: boolean;
+  /**
+   * No listener of its own: another Page's worker under PAGES_FILE, whose /metrics and /readyz the
+   * environment's Page's listener serves (`otherPages`). Saves a socket and a port per Page.
+   */
+  readonly noListener?: boolean;
   /** A Redis command connection shared by several Pages' stores (openSharedRedis); not closed on stop. */
   readonly redis?: RedisConnection;
 }
@@ -400,21 +406,23 @@ export async function startService(config: Config, options: StartOptions = {}): 
           now,
         })
       : undefined;
-  const server = httpServer(config, (req, res) => {
-    const path = req.url?.split('?', 1)[0];
-    if (webhook && path === WEBHOOK_PATH) webhook(req, res);
-    else if (!options.routes?.(req, res)) ops(req, res);
-  });
+  const server = options.noListener
+    ? undefined
+    : httpServer(config, (req, res) => {
+        const path = req.url?.split('?', 1)[0];
+        if (webhook && path === WEBHOOK_PATH) webhook(req, res);
+        else if (!options.routes?.(req, res)) ops(req, res);
+      });
   const adminServer = admin && httpServer(config, admin);
 
   await worker?.start();
-  const port = await listen(server, config.PORT, config.HOST);
+  const port = server ? await listen(server, config.PORT, config.HOST) : 0;
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       stopped = true;
       logger.info('talkshop stopping: no new requests, finishing in-flight items');
-      const servers = adminServer?.listening ? [server, adminServer] : [server];
+      const servers = [server, adminServer?.listening ? adminServer : undefined].filter((s) => s !== undefined);
       const closed = Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
       for (const s of servers) s.closeIdleConnections();
       await worker?.stop();
@@ -435,6 +443,9 @@ export async function startService(config: Config, options: StartOptions = {}): 
       { host: config.ADMIN_HOST, port: adminPort, tokens: adminTokens.map((t) => `${t.name}:${t.role}`) },
       'admin API listening',
     );
-  logger.info({ port, webhook: webhook ? WEBHOOK_PATH : 'off (ROLE=worker)', worker: Boolean(worker) }, 'talkshop ready');
+  // "talkshop ready" names the listener's port, which supervisors and tests wait for: a Page's
+  // worker without a listener says something else, so that line comes once, when all is up.
+  if (!server) logger.info({ worker: Boolean(worker) }, 'page worker ready');
+  else logger.info({ port, webhook: webhook ? WEBHOOK_PATH : 'off (ROLE=worker)', worker: Boolean(worker) }, 'talkshop ready');
   return { port, adminPort, store, worker, logger, admin: adminDeps, metrics, readiness: ownReadiness, stop };
 }

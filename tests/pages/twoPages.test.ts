@@ -41,6 +41,8 @@ it('each Page answers its own customer from its own flows, with its own token an
     expect(calls.filter((c) => c.recipientId !== undefined && c.recipientId !== `psid-${page}`)).toEqual([]);
   }
   expect(two.service.pages.get(B)?.store).toBeDefined();
+  // B's worker has no listener of its own: the environment's Page's serves every Page's /metrics and /readyz.
+  expect(two.service.pages.get(B)?.port).toBe(0);
 });
 
 it("one /metrics: both Pages' series with their page label, each family once, the process metrics once", async () => {
