@@ -131,8 +131,16 @@ async function measureWindow(
 }
 
 /** A's users at once, then the wait until A has applied every one of their events. */
-async function pressA(o: PagesBenchOptions, port: number, redis: Redis, prefix: string, tag: string, started: number) {
-  const lost = await postToA(port, tag, o.aUsers, o.connections);
+async function pressA(
+  o: PagesBenchOptions,
+  at: { port: number; pid: number | undefined },
+  redis: Redis,
+  prefix: string,
+  tag: string,
+) {
+  const started = Date.now();
+  const cpu = processCpuSeconds(at.pid);
+  const lost = await postToA(at.port, tag, o.aUsers, o.connections);
   const posted = Date.now();
   const applied = await waitForApplied(redis, prefix, o.settleTimeoutMs);
   return {
@@ -140,6 +148,8 @@ async function pressA(o: PagesBenchOptions, port: number, redis: Redis, prefix: 
     postSeconds: round2((posted - started) / 1000),
     appliedSeconds: round2((Date.now() - started) / 1000),
     allApplied: applied,
+    // The service's CPU while it took A's users in (both Pages' work: one process).
+    serviceCpuSeconds: round2(processCpuSeconds(at.pid) - cpu),
   };
 }
 
@@ -179,7 +189,7 @@ export async function runPhase(o: PagesBenchOptions, rig: PhaseRig, kind: PhaseK
     const started = Date.now();
     const logsAtStart = service.logs.length; // the start-up's lint warnings are not the phase's
     trickle.start();
-    const aIntake = kind === 'pressure' ? await pressA(o, port, rig.redis, prefix, tags.a, started) : {};
+    const aIntake = kind === 'pressure' ? await pressA(o, { port, pid: service.proc.pid }, rig.redis, prefix, tags.a) : {};
     if (kind === 'pressure') o.log(`${kind}#${index}: A's ${o.aUsers} users ${JSON.stringify(aIntake)}`);
     // B's texts from the intake answered: the window sees A's backlog, not B catching up with the intake.
     const caughtUpBy = Date.now();
