@@ -209,7 +209,11 @@ it('a single timeout on an outbox ack: the ack is retried, the partition goes on
     console.log(`senderStoreHiccup (one ack timeout, partition ${failedAck}): ${users.length} replies, duplicates ${duplicates}`);
     expect(failedAck).toBeDefined();
     expect(duplicates).toBe(0); // the ack was recorded; retrying it sends nothing again
-    expect((await get(service.port, '/metrics')).body).toContain('talkshop_sender_store_retries_total{operation="outbox ack"} 1');
+    // At least the injected one: on a machine loaded enough, a real ack may also outlast its deadline.
+    const retries = /talkshop_sender_store_retries_total\{operation="outbox ack"\} (\d+)/.exec(
+      (await get(service.port, '/metrics')).body,
+    );
+    expect(Number(retries?.[1])).toBeGreaterThanOrEqual(1);
     expect(service.worker?.unservedPartitions).toEqual([]);
   } finally {
     await deletePrefix(prefix);
