@@ -67,14 +67,14 @@ async function postToA(port: number, tag: string, users: number, connections: nu
 }
 
 /**
- * Starts the service and resolves with it and its public port. Each Page logs "talkshop ready", B's
- * worker first (its ops listener's port: spawnService's), so the port is the one on A's line.
+ * Starts the service and resolves with it and its public port: the one on the "talkshop ready" line
+ * that is not B's (before 954586e each Page's worker logged one, B's first, with its ops port).
  */
 async function startService(env: Record<string, string | undefined>): Promise<{ service: SpawnedService; port: number }> {
   const service = await spawnService(env);
   try {
     const ready = await waitFor("A's ready line", () =>
-      service.logs.find((l) => l.msg === 'talkshop ready' && l.page === PAGE_A),
+      service.logs.find((l) => l.msg === 'talkshop ready' && l.page !== PAGE_B),
     );
     return { service, port: Number(ready.port) };
   } catch (err) {
