@@ -15,15 +15,16 @@
  * queued) is committed with the item and the sender's counter with the ack, so the counters count
  * each user once whatever the fake saw. The duplicate count is printed so it can be quoted.
  */
-import type { FakeCall, FakeGraphApi } from '../../src/emulator/fakeGraphApi';
+import type { FakeGraphApi } from '../../src/emulator/fakeGraphApi';
 import { DEFAULT_USERS_IN_FLIGHT } from '../../src/runtime/outboxSender';
 import type { BroadcastStore, Store } from '../../src/store/ports';
 import { MARKETER_TOKENS_ENV, createBroadcast, progressOf, promoDefinition } from '../support/adminBroadcast';
+import { crashEnv, duplicatesOf, killAfterSends } from '../support/crashSends';
 import { deletePrefix } from '../support/redisKeys';
 import { seedSubscribers } from '../support/seedSubscribers';
 import { observeRedis, partitionsUpTo } from '../support/settled';
 import { spawnService, type SpawnedService, killAll } from '../support/spawnService';
-import { TEST_PAGE, testEnv } from '../support/testEnv';
+import { TEST_PAGE } from '../support/testEnv';
 import { startTestGraphApi } from '../support/testGraphApi';
 import { waitFor } from '../support/webhookClient';
 
@@ -39,24 +40,11 @@ let store: Store | undefined;
 const procs: SpawnedService[] = [];
 
 const psid = (u: number) => `bc-u${u}`;
-const isBroadcastSend = (c: FakeCall) =>
-  c.endpoint === 'messages' && c.status === 200 && (c.body as { message?: { text?: string } }).message?.text === TEXT;
 
 beforeAll(async () => {
   fake = await startTestGraphApi();
   fake.fail.latency(5);
-  env = testEnv({
-    ROLE: 'all',
-    INBOX_PARTITIONS: String(PARTITIONS),
-    GRAPH_API_URL: fake.url,
-    // The limiter is not under test: at its maxima it never holds a send back.
-    SEND_RATE_PER_SEC: '10000',
-    SEND_BURST: '1000',
-    // Both processes: the dead one's leases expire soon, and the new one's are what a restart gets.
-    LEASE_TTL_MS: '2000',
-    ADMIN_TOKENS: MARKETER_TOKENS_ENV,
-    ADMIN_PORT: '0',
-  });
+  env = crashEnv(PARTITIONS, fake, { ADMIN_TOKENS: MARKETER_TOKENS_ENV, ADMIN_PORT: '0' });
   store = await observeRedis(env.REDIS_KEY_PREFIX as string);
 });
 
@@ -73,29 +61,15 @@ it('after kill -9 mid-broadcast and a restart, every subscriber gets it once, du
   const psids = Array.from({ length: USERS }, (_, u) => psid(u));
   await seedSubscribers({ store: observed, pageId: TEST_PAGE, partitions: PARTITIONS, psids, now: Date.now() });
 
-  // Counted as calls arrive (not from the fake's record, which has a cap): what Meta received.
-  const received = new Map<string, number>();
-  let sends = 0;
-  let killedAt: { sends: number; at: number } | undefined;
   // Nothing is sent before the broadcast exists, so listening from here on misses nothing.
   const first = await spawnService(env);
   procs.push(first);
-  const unsubscribe = fake.onCall((call) => {
-    if (!isBroadcastSend(call)) return;
-    const to = call.recipientId ?? '';
-    received.set(to, (received.get(to) ?? 0) + 1);
-    sends += 1;
-    if (!killedAt && sends >= KILL_AFTER_SENDS) {
-      // Inside a send: this call reached the fake, its 200 has not been answered yet.
-      first.proc.kill('SIGKILL');
-      killedAt = { sends, at: Date.now() };
-    }
-  });
+  const { received, killedAt, unsubscribe } = killAfterSends(fake, TEXT, KILL_AFTER_SENDS, () => first);
 
   const started = Date.now();
   await createBroadcast(first, promoDefinition(ID, TEXT));
 
-  await waitFor(`${KILL_AFTER_SENDS} sends at the fake (and the kill)`, () => killedAt);
+  await waitFor(`${KILL_AFTER_SENDS} sends at the fake (and the kill)`, killedAt);
   expect(await first.exited()).toBeNull();
   expect(first.proc.signalCode).toBe('SIGKILL');
   const sentAtKill = received.size;
@@ -121,13 +95,9 @@ it('after kill -9 mid-broadcast and a restart, every subscriber gets it once, du
   expect(progress).toMatchObject({ targeted: USERS, queued: USERS, sent: USERS, skippedBySender: 0, failed: 0 });
   expect(psids.filter((p) => !received.has(p)).slice(0, 5)).toEqual([]);
   expect(received.size).toBe(USERS); // nobody outside the audience
-  const duplicates = [...received.values()].reduce((sum, n) => sum + (n - 1), 0);
-  // A lease the new process loses on a loaded machine (its TTL is short here) re-sends that
-  // partition's sends in flight as well: each loss widens the bound by one partition's window.
-  const leasesLost = second.logs.filter((l) => l.msg === 'lease lost; another worker owns this partition now').length;
-  const bound = (PARTITIONS + leasesLost) * DEFAULT_USERS_IN_FLIGHT;
+  const { duplicates, leasesLost, bound } = duplicatesOf(received, PARTITIONS, second);
   console.log(
-    `broadcastCrash: ${USERS} subscribers, killed at ${killedAt!.sends} sends (${sentAtKill} users reached by its exit), ` +
+    `broadcastCrash: ${USERS} subscribers, killed at ${killedAt()!.sends} sends (${sentAtKill} users reached by its exit), ` +
       `duplicates ${duplicates} (bound ${bound}: ${DEFAULT_USERS_IN_FLIGHT} in flight × (${PARTITIONS} partitions + ${leasesLost} leases lost after the restart)), ` +
       `restarted at ${restartedMs} ms, settled and done at ${doneMs} ms; counters ${JSON.stringify(progress)}`,
   );

@@ -17,16 +17,17 @@
  * with the item, and only the timer id kept in the state counts. The duplicate count is printed.
  */
 import { rmSync } from 'node:fs';
-import type { FakeCall, FakeGraphApi } from '../../src/emulator/fakeGraphApi';
+import type { FakeGraphApi } from '../../src/emulator/fakeGraphApi';
 import { stepStatId } from '../../src/engine/sequenceEvents';
 import { DEFAULT_USERS_IN_FLIGHT } from '../../src/runtime/outboxSender';
 import type { BroadcastStore, Store } from '../../src/store/ports';
 import { progressOf } from '../support/adminBroadcast';
+import { crashEnv, duplicatesOf, killAfterSends } from '../support/crashSends';
 import { deletePrefix } from '../support/redisKeys';
 import { SEQ_ID, SEQ_STEP, seedSequence, writeSequenceFlows } from '../support/seedSequence';
 import { observeRedis, partitionsUpTo } from '../support/settled';
 import { spawnService, type SpawnedService, killAll } from '../support/spawnService';
-import { TEST_PAGE, testEnv } from '../support/testEnv';
+import { TEST_PAGE } from '../support/testEnv';
 import { startTestGraphApi } from '../support/testGraphApi';
 import { waitFor } from '../support/webhookClient';
 
@@ -41,23 +42,10 @@ let env: Record<string, string | undefined>;
 let store: Store | undefined;
 const procs: SpawnedService[] = [];
 
-const isStepSend = (c: FakeCall) =>
-  c.endpoint === 'messages' && c.status === 200 && (c.body as { message?: { text?: string } }).message?.text === TEXT;
-
 beforeAll(async () => {
   fake = await startTestGraphApi();
   fake.fail.latency(5);
-  env = testEnv({
-    ROLE: 'all',
-    INBOX_PARTITIONS: String(PARTITIONS),
-    GRAPH_API_URL: fake.url,
-    FLOWS_DIR: writeSequenceFlows(TEXT),
-    // The limiter is not under test: at its maxima it never holds a send back.
-    SEND_RATE_PER_SEC: '10000',
-    SEND_BURST: '1000',
-    // Both processes: the dead one's leases expire soon, and the new one's are what a restart gets.
-    LEASE_TTL_MS: '2000',
-  });
+  env = crashEnv(PARTITIONS, fake, { FLOWS_DIR: writeSequenceFlows(TEXT) });
   store = await observeRedis(env.REDIS_KEY_PREFIX as string);
 });
 
@@ -77,27 +65,12 @@ it('after kill -9 during a due burst and a restart, every subscriber gets the st
   const dueAt = now + 4_000;
   await seedSequence({ store: observed, pageId: TEST_PAGE, partitions: PARTITIONS, psids, now, dueAt });
 
-  // Counted as calls arrive (not from the fake's record, which has a cap): what Meta received.
-  const received = new Map<string, number>();
-  let sends = 0;
-  let killedAt: { sends: number; at: number } | undefined;
   // Listening before the spawn: on a slow start the steps may fall due as soon as it holds the partitions.
-  const unsubscribe = fake.onCall((call) => {
-    if (!isStepSend(call)) return;
-    const to = call.recipientId ?? '';
-    received.set(to, (received.get(to) ?? 0) + 1);
-    sends += 1;
-    const victim = procs[0];
-    if (!killedAt && victim && sends >= KILL_AFTER_SENDS) {
-      // Inside a send: this call reached the fake, its 200 has not been answered yet.
-      victim.proc.kill('SIGKILL');
-      killedAt = { sends, at: Date.now() };
-    }
-  });
+  const { received, killedAt, unsubscribe } = killAfterSends(fake, TEXT, KILL_AFTER_SENDS, () => procs[0]);
   const first = await spawnService(env);
   procs.push(first);
 
-  await waitFor(`${KILL_AFTER_SENDS} step sends at the fake (and the kill)`, () => killedAt, 120_000);
+  await waitFor(`${KILL_AFTER_SENDS} step sends at the fake (and the kill)`, killedAt, 120_000);
   expect(await first.exited()).toBeNull();
   expect(first.proc.signalCode).toBe('SIGKILL');
   const sentAtKill = received.size;
@@ -127,13 +100,9 @@ it('after kill -9 during a due burst and a restart, every subscriber gets the st
   expect(progress).toMatchObject({ targeted: USERS, queued: USERS, sent: USERS, skippedBySender: 0, failed: 0 });
   expect(psids.filter((p) => !received.has(p)).slice(0, 5)).toEqual([]);
   expect(received.size).toBe(USERS); // nobody else
-  const duplicates = [...received.values()].reduce((sum, n) => sum + (n - 1), 0);
-  // A lease the new process loses on a loaded machine (its TTL is short here) re-sends that
-  // partition's sends in flight as well: each loss widens the bound by one partition's window.
-  const leasesLost = second.logs.filter((l) => l.msg === 'lease lost; another worker owns this partition now').length;
-  const bound = (PARTITIONS + leasesLost) * DEFAULT_USERS_IN_FLIGHT;
+  const { duplicates, leasesLost, bound } = duplicatesOf(received, PARTITIONS, second);
   console.log(
-    `sequenceCrash: ${USERS} subscribers due at once, killed at ${killedAt!.sends} sends (${sentAtKill} users reached by its exit), ` +
+    `sequenceCrash: ${USERS} subscribers due at once, killed at ${killedAt()!.sends} sends (${sentAtKill} users reached by its exit), ` +
       `duplicates ${duplicates} (bound ${bound}: ${DEFAULT_USERS_IN_FLIGHT} in flight × (${PARTITIONS} partitions + ${leasesLost} leases lost after the restart)), ` +
       `restarted ${restartedMs} ms after the due time, settled at ${settledMs} ms; counters ${JSON.stringify(progress)}`,
   );
