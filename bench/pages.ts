@@ -28,7 +28,7 @@
  * 0), the service's CPU seconds and share of one core per window, its event loop delay p99, the
  * Redis server's CPU, the load average, the service's warnings by Page. Progress on stderr.
  * Other knobs: BENCH_GRAPH_LATENCY_MS (20), BENCH_CONNECTIONS (64, A's posts), BENCH_PARTITIONS
- * (the service's default), REDIS_URL.
+ * (the service's default), REDIS_URL; BENCH_DEBUG_SECONDS=1 logs B's p50 by second of each phase.
  */
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
