@@ -1,7 +1,7 @@
 import { startFakeGraphApi } from '../src/emulator/fakeGraphApi';
 import { runPhase, type PagesBenchOptions, type PhaseResult, type PhaseRig } from './pagesPhase';
 import { latencyFigures } from './pagesProbes';
-import { startTokenProxy } from './pagesProxy';
+import { startGraphProxy } from '../tests/support/graphProxy';
 import { APP_SECRET, PAGE_A, PAGE_B, TOKENS, writePagesFiles } from './pagesSetup';
 import type { ReplySample } from './pagesTrickle';
 import { openRedis } from './processes';
@@ -50,7 +50,8 @@ export async function runPagesBench(o: PagesBenchOptions, graphLatencyMs: number
       sendRateLimit: PAGE_RATE,
     });
   const fakes = { a: await fake(PAGE_A, TOKENS.a), b: await fake(PAGE_B, TOKENS.b) };
-  const proxy = await startTokenProxy({ [TOKENS.a]: fakes.a.url, [TOKENS.b]: fakes.b.url });
+  const routes: Readonly<Record<string, string>> = { [TOKENS.a]: fakes.a.url, [TOKENS.b]: fakes.b.url };
+  const proxy = await startGraphProxy((token) => (token === undefined ? undefined : routes[token]));
   const files = writePagesFiles(o.aRatePerSec);
   const redis = await openRedis(o.redisUrl);
   const rig: PhaseRig = {
@@ -70,7 +71,7 @@ export async function runPagesBench(o: PagesBenchOptions, graphLatencyMs: number
       pooled[kind].push(...samples);
     }
   } finally {
-    await proxy.stop();
+    await proxy.close();
     await Promise.all([fakes.a.stop(), fakes.b.stop()]);
     files.remove();
     await redis.quit();

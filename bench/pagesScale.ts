@@ -25,6 +25,7 @@ import { freePort } from '../tests/support/freePort';
 import { startPrivateRedis, type PrivateRedis } from '../tests/support/privateRedis';
 import { repoRoot } from '../tests/support/spawnService';
 import { openRedis, processCpuSeconds, spawnReady, stopProcess, type Redis } from './processes';
+import { greetingFlow } from '../tests/support/greetingFlow';
 
 const ROOT = repoRoot(__dirname);
 const cliOf = (root: string) => join(root, 'dist', 'src', 'cli', 'main.js');
@@ -46,21 +47,7 @@ const log = (msg: string) => process.stderr.write(`[bench:pages-scale] ${msg}\n`
 function writePages(dir: string, n: number): string {
   const flows = join(dir, 'flows');
   mkdirSync(flows, { recursive: true });
-  writeFileSync(
-    join(flows, 'hello.yaml'),
-    [
-      'id: hello',
-      'start: hi',
-      'triggers:',
-      '  - keyword: [hi]',
-      'nodes:',
-      '  hi:',
-      '    say:',
-      '      - text: "Hello"',
-      '    end: true',
-      '',
-    ].join('\n'),
-  );
+  writeFileSync(join(flows, 'hello.yaml'), greetingFlow('hello', 'hi', 'Hello'));
   writeFileSync(join(flows, 'settings.yaml'), 'default_flow: hello\n');
   const lines = ['pages:', `  - id: "${HOME_PAGE}"`, '    flows: ./flows'];
   for (let i = 1; i < n; i++)

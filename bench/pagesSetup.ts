@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../tests/support/spawnService';
 import { TEST_SECRET, testEnv } from '../tests/support/testEnv';
+import { greetingFlow } from '../tests/support/greetingFlow';
 
 /** Page A is the environment's (the shipped shop flows); B is listed in the pages file with flows of its own. */
 export const PAGE_A = '1000000000000001';
@@ -24,21 +25,7 @@ export interface PagesFiles {
 export function writePagesFiles(aRatePerSec: number): PagesFiles {
   const dir = mkdtempSync(join(tmpdir(), 'talkshop-bench-pages-'));
   mkdirSync(join(dir, 'flows-b'));
-  writeFileSync(
-    join(dir, 'flows-b', 'b.yaml'),
-    [
-      'id: b_main',
-      'start: hello',
-      'triggers:',
-      '  - keyword: [hi]',
-      'nodes:',
-      '  hello:',
-      '    say:',
-      '      - text: "Shop B here, your automated assistant"',
-      '    end: true',
-      '',
-    ].join('\n'),
-  );
+  writeFileSync(join(dir, 'flows-b', 'b.yaml'), greetingFlow('b_main', 'hello', 'Shop B here, your automated assistant'));
   writeFileSync(join(dir, 'flows-b', 'settings.yaml'), 'default_flow: b_main\n');
   const pagesFile = join(dir, 'pages.yaml');
   writeFileSync(

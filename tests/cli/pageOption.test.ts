@@ -16,6 +16,7 @@ import { openTestStore } from '../support/openTestStore';
 import { deletePrefix } from '../support/redisKeys';
 import { runBuiltCli } from '../support/runBuiltCli';
 import { testEnv } from '../support/testEnv';
+import { greetingFlow } from '../support/greetingFlow';
 
 const A = '1000000000000101';
 const B = '2000000000000202';
@@ -31,21 +32,7 @@ const seeded: Store[] = [];
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'talkshop-page-option-'));
   mkdirSync(join(dir, 'flows-c'));
-  writeFileSync(
-    join(dir, 'flows-c', 'hello.yaml'),
-    [
-      'id: hello',
-      'start: hi',
-      'triggers:',
-      '  - keyword: [hi]',
-      'nodes:',
-      '  hi:',
-      '    say:',
-      '      - text: "Hi"',
-      '    end: true',
-      '',
-    ].join('\n'),
-  );
+  writeFileSync(join(dir, 'flows-c', 'hello.yaml'), greetingFlow('hello', 'hi', 'Hi'));
   writeFileSync(join(dir, 'flows-c', 'settings.yaml'), 'default_flow: nowhere\n');
   writeFileSync(join(dir, 'settings-c.yaml'), 'default_flow: hello\n');
   writeFileSync(

@@ -13,6 +13,7 @@ import { loadConfig } from '../../src/config/config';
 import { startFakeGraphApi, type FakeGraphApi } from '../../src/emulator/fakeGraphApi';
 import { startGraphProxy, type GraphProxy } from '../support/graphProxy';
 import { TEST_SECRET, testEnv } from '../support/testEnv';
+import { greetingFlow } from '../support/greetingFlow';
 
 const A = '1000000000000111';
 const B = '2000000000000222';
@@ -29,21 +30,7 @@ let proxy: GraphProxy;
 function flowsFolder(name: string, greeting: string): string {
   const folder = join(dir, name);
   mkdirSync(folder);
-  writeFileSync(
-    join(folder, 'hello.yaml'),
-    [
-      'id: hello',
-      'start: hi',
-      'triggers:',
-      '  - keyword: [hi]',
-      'nodes:',
-      '  hi:',
-      '    say:',
-      '      - text: "Hi"',
-      '    end: true',
-      '',
-    ].join('\n'),
-  );
+  writeFileSync(join(folder, 'hello.yaml'), greetingFlow('hello', 'hi', 'Hi'));
   writeFileSync(join(folder, 'settings.yaml'), 'default_flow: hello\n');
   writeFileSync(
     join(folder, 'messenger-profile.yaml'),

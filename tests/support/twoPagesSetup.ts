@@ -10,8 +10,6 @@
  * token and the appsecret_proof of its Page's app.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/config';
@@ -21,6 +19,8 @@ import { startPagesService, type PagesService } from '../../src/pagesService';
 import { deletePrefix } from './redisKeys';
 import { TEST_SECRET, testEnv } from './testEnv';
 import { postSigned, type HttpResult } from './webhookClient';
+import { greetingFlow } from './greetingFlow';
+import { startGraphProxy } from './graphProxy';
 
 export const PAGE_A = '1000000000000001';
 export const PAGE_B = '2000000000000002';
@@ -49,20 +49,7 @@ export interface TwoPages {
 function writePagesFiles(dir: string): void {
   mkdirSync(join(dir, 'flows-b'));
   const flow = (lines: string[]) => `${lines.join('\n')}\n`;
-  writeFileSync(
-    join(dir, 'flows-b', 'b.yaml'),
-    flow([
-      'id: b_main',
-      'start: hello',
-      'triggers:',
-      '  - keyword: [hi]',
-      'nodes:',
-      '  hello:',
-      '    say:',
-      `      - text: "${B_HELLO}"`,
-      '    end: true',
-    ]),
-  );
+  writeFileSync(join(dir, 'flows-b', 'b.yaml'), greetingFlow('b_main', 'hello', B_HELLO));
   writeFileSync(
     join(dir, 'flows-b', 'b_person.yaml'),
     flow([
@@ -94,20 +81,6 @@ function writePagesFiles(dir: string): void {
   );
 }
 
-/** Forwards each Graph call to the fake of the Page whose token it carries (B's fake otherwise). */
-function startProxy(fakes: Record<TwoPageId, FakeGraphApi>): Promise<Server> {
-  const proxy = createServer((req, res) => {
-    const fake = req.headers.authorization === `Bearer ${TOKENS[PAGE_A]}` ? fakes[PAGE_A] : fakes[PAGE_B];
-    const out = request(new URL(req.url ?? '/', fake.url), { method: req.method, headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
-    out.on('error', () => res.destroy());
-    req.pipe(out);
-  });
-  return new Promise((resolve) => proxy.listen(0, '127.0.0.1', () => resolve(proxy)));
-}
-
 /** Starts both Pages' fakes, the proxy and the service (`env` overrides the environment). */
 export async function startTwoPages(env: Record<string, string> = {}): Promise<TwoPages> {
   const dir = mkdtempSync(join(tmpdir(), 'talkshop-two-pages-'));
@@ -126,13 +99,14 @@ export async function startTwoPages(env: Record<string, string> = {}): Promise<T
       appId: APP_IDS[PAGE_B],
     }),
   };
-  const proxy = await startProxy(fakes);
+  // Each call goes to the fake of the Page whose token it carries (B's fake otherwise).
+  const proxy = await startGraphProxy((token) => (token === TOKENS[PAGE_A] ? fakes[PAGE_A] : fakes[PAGE_B]).url);
   const vars = testEnv({
     MESSENGER_PAGE_ID: PAGE_A,
     MESSENGER_ACCESS_TOKEN: TOKENS[PAGE_A],
     MESSENGER_APP_ID: APP_IDS[PAGE_A],
     FLOWS_DIR: 'flows',
-    GRAPH_API_URL: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+    GRAPH_API_URL: proxy.url,
     PAGES_FILE: join(dir, 'pages.yaml'),
     PAGE_B_TOKEN: TOKENS[PAGE_B],
     SECOND_APP_SECRET: SECRETS[PAGE_B],
@@ -141,7 +115,7 @@ export async function startTwoPages(env: Record<string, string> = {}): Promise<T
   });
   const config = loadConfig(vars);
   const stopOthers = async () => {
-    await new Promise((resolve) => proxy.close(resolve));
+    await proxy.close();
     await Promise.all(Object.values(fakes).map((f) => f.stop()));
     await deletePrefix(config.REDIS_KEY_PREFIX); // B's prefix is <prefix>:<B>, under it
     rmSync(dir, { recursive: true, force: true });
