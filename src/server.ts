@@ -20,7 +20,7 @@ import type { Handler } from './runtime/handler';
 import { createGraphClient, graphClientOptions, type GraphClient } from './messenger/graphClient';
 import { startOutboundCalls } from './runtime/outboundCalls';
 import { OutboxSender } from './runtime/outboxSender';
-import { pumpTimers } from './runtime/timerPump';
+import { timerPump } from './runtime/timerPump';
 import { BroadcastBook } from './runtime/broadcastBook';
 import { BroadcastFanout, DEFAULT_FANOUT_BACKLOG, pumpBroadcasts } from './runtime/broadcastFanout';
 import { sideBySide } from './runtime/partitionTask';
@@ -306,13 +306,14 @@ export async function startService(config: Config, options: StartOptions = {}): 
       // partitions 64 of them are 14 s (bench:broadcast measured a live reply p99 of 19.5 s).
       backlog: Math.min(DEFAULT_FANOUT_BACKLOG, Math.max(8, Math.ceil(config.SEND_RATE_PER_SEC / config.INBOX_PARTITIONS))),
     });
+  const pumpTimers = timerPump(store, now, logger);
   const worker = handler
     ? new Worker<unknown>({
         partitionTask:
           sender &&
           sideBySide(
             (p, token, active, wake) => sender.run(p, token, active, wake),
-            (p, token, active) => pumpTimers(store, p, token, active, now, logger),
+            pumpTimers,
             (p, _token, active) => (fanout ? pumpBroadcasts(fanout, p, active, logger, sleep) : Promise.resolve()),
           ),
         store,

@@ -10,34 +10,24 @@ const BATCH = 100;
  */
 const PARTITIONS_PER_CALL = 16;
 
+/** Serves a held partition's timers until `active()` is false or the lease is gone. */
+export type PumpTimers = (partition: number, leaseToken: string, active: () => boolean) => Promise<void>;
+
 /**
  * While this worker holds a partition, moves its due timers into its inbox (under the lease), where
  * the worker applies them like any event. Timers live in the store, so they survive restarts: the
- * next holder of the partition fires what came due meanwhile. Resolves once `active()` is false or
- * the lease is gone.
+ * next holder of the partition fires what came due meanwhile. Each pump resolves once its `active()`
+ * is false or its lease is gone.
  *
- * Every `everyMs` each held partition is asked, as before, but the partitions of one store are
- * asked together (TimerStore.fireDueMany): with 64 partitions a pump per partition made 128 script
- * calls a second however idle the Page, 40% of all script calls in a bench run.
+ * Every `everyMs` each held partition is asked, but all the partitions this pump serves are asked
+ * together (TimerStore.fireDueMany): with 64 partitions a loop per partition made 128 script calls
+ * a second however idle the Page, 40% of all script calls in a bench run. One per worker (the
+ * composition root makes it), so one loop asks all of that worker's partitions.
  */
-export function pumpTimers(
-  store: Store,
-  partition: number,
-  leaseToken: string,
-  active: () => boolean,
-  now: () => number,
-  logger: Logger,
-  everyMs = 500,
-): Promise<void> {
-  let pumps = hubs.get(store.timers);
-  if (!pumps) hubs.set(store.timers, (pumps = new Map()));
-  const key = `${everyMs}`;
-  let hub = pumps.get(key);
-  if (!hub || hub.now !== now) pumps.set(key, (hub = new TimerHub(store.timers, now, logger, everyMs)));
-  return hub.serve({ partition, leaseToken }, active);
+export function timerPump(store: Store, now: () => number, logger: Logger, everyMs = 500): PumpTimers {
+  const hub = new TimerHub(store.timers, now, logger, everyMs);
+  return (partition, leaseToken, active) => hub.serve({ partition, leaseToken }, active);
 }
-
-const hubs = new WeakMap<TimerStore, Map<string, TimerHub>>();
 
 interface Served extends HeldPartition {
   readonly active: () => boolean;
@@ -54,7 +44,7 @@ class TimerHub {
 
   constructor(
     private readonly timers: TimerStore,
-    readonly now: () => number,
+    private readonly now: () => number,
     private readonly logger: Logger,
     private readonly everyMs: number,
   ) {}

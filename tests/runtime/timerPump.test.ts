@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { pumpTimers } from '../../src/runtime/timerPump';
+import { timerPump } from '../../src/runtime/timerPump';
 import { createMemoryStore } from '../../src/store/memory/memoryStore';
 import type { HeldPartition, Store } from '../../src/store/ports';
 import { textRecord } from '../support/inboxRecords';
@@ -30,10 +30,11 @@ function pumping(partitions: number) {
   const tokens: string[] = [];
   const start = async () => {
     const pumps: Array<Promise<void>> = [];
+    const pump = timerPump(store, Date.now, silent, 50);
     for (let p = 0; p < partitions; p++) {
       const token = (await base.leases.acquire(p, 'w', 60_000)) as string;
       tokens.push(token);
-      pumps.push(pumpTimers(store, p, token, () => active, Date.now, silent, 50));
+      pumps.push(pump(p, token, () => active));
     }
     return pumps;
   };
