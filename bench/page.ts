@@ -26,7 +26,6 @@
  * BENCH_PHASES (single,burst), BENCH_PARTITIONS (the service's default), BENCH_TIMEOUT_SECONDS
  * (600), REDIS_URL.
  */
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { textMessageBody } from '../src/cli/sendEvent';
@@ -37,7 +36,7 @@ import { TEST_PAGE, TEST_SECRET, testEnv } from '../tests/support/testEnv';
 import { keepAlive, postSigned } from '../tests/support/webhookClient';
 import { callsPerMessage, GraphCallTally } from './graphCallTally';
 import { percentile } from './loadgen';
-import { deletePrefix, openRedis, processCpuSeconds, stopProcess } from './processes';
+import { benchCommit, deletePrefix, openRedis, processCpuSeconds, stopProcess } from './processes';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const USERS = Number(process.env.BENCH_USERS ?? 2000);
@@ -226,15 +225,6 @@ function perSecond(times: readonly number[], from: number): number[] {
   return out;
 }
 
-/** The commit measured, marked -dirty when the working tree had uncommitted changes. */
-function commit(): string {
-  try {
-    return execFileSync('git', ['describe', '--always', '--dirty'], { encoding: 'utf8' }).trim();
-  } catch {
-    return 'unknown';
-  }
-}
-
 async function main(): Promise<void> {
   const defaults = loadConfig(serviceEnv('bench-page-defaults', 'http://127.0.0.1:9'));
   const fake = await startFakeGraphApi({
@@ -248,7 +238,7 @@ async function main(): Promise<void> {
   fake.fail.latency(GRAPH_LATENCY_MS);
   const out: Record<string, unknown> = {
     bench: 'page',
-    commit: commit(),
+    commit: benchCommit(),
     users: USERS,
     graphLatencyMs: GRAPH_LATENCY_MS,
     connections: CONNECTIONS,

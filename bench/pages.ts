@@ -30,7 +30,7 @@
  * Other knobs: BENCH_GRAPH_LATENCY_MS (20), BENCH_CONNECTIONS (64, A's posts), BENCH_PARTITIONS
  * (the service's default), REDIS_URL; BENCH_DEBUG_SECONDS=1 logs B's p50 by second of each phase.
  */
-import { execFileSync } from 'node:child_process';
+import { benchCommit } from './processes';
 import { cpus } from 'node:os';
 import type { PhaseKind } from './pagesPhase';
 import { GOAL_P99_RATIO, PAGE_RATE, runPagesBench } from './pagesRun';
@@ -43,15 +43,6 @@ function phases(): PhaseKind[] {
   for (const p of list)
     if (p !== 'quiet' && p !== 'pressure') throw new Error(`BENCH_PHASES: unknown ${p} (known: quiet, pressure)`);
   return list as PhaseKind[];
-}
-
-/** The commit measured, marked -dirty when the working tree had uncommitted changes. */
-function commit(): string {
-  try {
-    return execFileSync('git', ['describe', '--always', '--dirty'], { encoding: 'utf8' }).trim();
-  } catch {
-    return 'unknown';
-  }
 }
 
 async function main(): Promise<void> {
@@ -74,7 +65,7 @@ async function main(): Promise<void> {
   const { log: _log, redisUrl: _redis, ...knobs } = options;
   const out = {
     bench: 'pages',
-    commit: commit(),
+    commit: benchCommit(),
     cpus: cpus().length,
     ...knobs,
     graphLatencyMs,

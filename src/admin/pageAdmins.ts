@@ -1,6 +1,5 @@
-import { BroadcastControl } from '../broadcasts/broadcastControl';
-import type { Broadcast } from '../broadcasts/broadcastSchema';
-import type { FlowSet } from '../engine/flowSet';
+import { BroadcastControl, type BroadcastControlOptions } from '../broadcasts/broadcastControl';
+import { PAGE_ID } from '../config/pagesConfig';
 import type { Store } from '../store/ports';
 import type { AdminHandlerDeps } from './adminHandlers';
 
@@ -13,36 +12,15 @@ import type { AdminHandlerDeps } from './adminHandlers';
 /** Where `/admin/pages/<id>/…` sends a request: the Page's deps, by Page id (the environment's Page is always served). */
 export type PageAdmins = ReadonlyMap<string, AdminHandlerDeps>;
 
-export interface PageAdminSources {
-  readonly store: Store;
-  readonly pageId: string;
-  readonly partitions: number;
-  readonly now: () => number;
-  /** Loaded only where a worker runs: without them (ROLE=web) the sequence routes answer 501, as on the environment's Page. */
-  readonly flows?: FlowSet;
-  readonly adAccountId?: string;
-  readonly createCampaign?: (b: Broadcast) => Promise<string>;
-}
+/** One Page's store and what its broadcast control needs besides (its flows only where a worker runs: without them the sequence routes answer 501). */
+export type PageAdminSources = Omit<BroadcastControlOptions, 'broadcasts' | 'inbox'> & { readonly store: Store };
 
 /** What the admin handlers of one Page need: its store, and the broadcast control over it (none for a store that keeps no broadcasts). */
 export function pageAdminDeps(s: PageAdminSources): AdminHandlerDeps {
-  const broadcasts =
-    s.store.broadcasts &&
-    new BroadcastControl({
-      broadcasts: s.store.broadcasts,
-      inbox: s.store.inbox,
-      pageId: s.pageId,
-      partitions: s.partitions,
-      now: s.now,
-      flows: s.flows,
-      adAccountId: s.adAccountId,
-      createCampaign: s.createCampaign,
-    });
+  const broadcasts = s.store.broadcasts && new BroadcastControl({ ...s, broadcasts: s.store.broadcasts, inbox: s.store.inbox });
   return { store: s.store, broadcasts, flows: s.flows, pageId: s.pageId, partitions: s.partitions, now: s.now };
 }
 
-/** A Page id in a path: what PAGES_FILE accepts (1–32 digits). */
-export const PAGE_ID_PATTERN = /^[0-9]{1,32}$/;
 const PREFIXED = /^\/pages\/([^/]*)(\/.*)?$/;
 
 export type AdminTarget =
@@ -56,5 +34,5 @@ export function adminTarget(path: string): AdminTarget {
   if (!m) return { kind: 'home', path };
   const rest = m[2] ?? '/';
   const id = m[1] ?? '';
-  return PAGE_ID_PATTERN.test(id) ? { kind: 'page', pageId: id, path: rest } : { kind: 'bad_page', path: rest };
+  return PAGE_ID.test(id) ? { kind: 'page', pageId: id, path: rest } : { kind: 'bad_page', path: rest };
 }
