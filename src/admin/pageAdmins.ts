@@ -1,5 +1,4 @@
 import { BroadcastControl, type BroadcastControlOptions } from '../broadcasts/broadcastControl';
-import { PAGE_ID } from '../config/pagesConfig';
 import type { Store } from '../store/ports';
 import type { AdminHandlerDeps } from './adminHandlers';
 
@@ -21,6 +20,8 @@ export function pageAdminDeps(s: PageAdminSources): AdminHandlerDeps {
   return { store: s.store, broadcasts, flows: s.flows, pageId: s.pageId, partitions: s.partitions, now: s.now };
 }
 
+/** A Page id in a path: what PAGES_FILE accepts (1–32 digits; admin/ may not import config/). */
+const PAGE_ID = /^[0-9]{1,32}$/;
 const PREFIXED = /^\/pages\/([^/]*)(\/.*)?$/;
 
 export type AdminTarget =

@@ -59,8 +59,7 @@ export interface PagesOptions {
 /** Caps for hostile or mistaken input: the file is read before anything else runs. */
 export const PAGES_LIMITS = { fileBytes: 1024 * 1024, pages: 1000, apps: 100, flowLinesShown: 5 } as const;
 
-/** A Page id as PAGES_FILE (and an admin path naming a Page) accepts it. */
-export const PAGE_ID = /^\d{1,32}$/;
+const PAGE_ID = /^\d{1,32}$/;
 const ENV_NAME = /^[A-Z_][A-Z0-9_]{0,127}$/;
 const KEY_PREFIX = /^[A-Za-z0-9_.:-]{1,64}$/;
 const APP_NAME = /^[A-Za-z0-9_-]{1,32}$/;
