@@ -5,24 +5,21 @@
  * and every malformed request refused with a status and a message. Under `serve` none of these
  * routes exists.
  */
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEMO_SHOP_PORT_ENV } from '../../src/cli/demoShop';
 import { DEMO_EVENT_BODY_LIMIT, startDemoWeb, type DemoWeb } from '../../src/cli/demoWeb';
 import type { DemoStreamEvent } from '../../src/cli/demoWebStream';
-import { freePort } from '../support/freePort';
-import { demoReady, runCli, stopRun, type CliRun } from '../support/spawnDemo';
+import { startShopDemo, type CliRun, type ShopDemo } from '../support/spawnDemo';
 import { spawnService, type SpawnedService } from '../support/spawnService';
 import { openSse, type SseClient } from '../support/sseClient';
 import { testEnv } from '../support/testEnv';
 import { signBody } from '../../src/webhook/verifySignature';
 import { post, waitFor } from '../support/webhookClient';
 
-const ROOT = join(__dirname, '..', '..');
-let cwd: string;
+let shop: ShopDemo | undefined;
 let demo: CliRun;
 let port: number;
 const streams: SseClient[] = [];
@@ -31,20 +28,14 @@ const postAction = (body: string, contentType = 'application/json') =>
   post(port, '/demo/api/events', body, { 'content-type': contentType });
 
 beforeAll(async () => {
-  cwd = mkdtempSync(join(tmpdir(), 'talkshop-demo-web-'));
-  symlinkSync(join(ROOT, 'flows'), join(cwd, 'flows'));
-  demo = runCli(
-    ['demo'],
-    { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', [DEMO_SHOP_PORT_ENV]: String(await freePort()) },
-    cwd,
-  );
-  port = Number((await demoReady(demo)).port);
+  shop = await startShopDemo('talkshop-demo-web-');
+  demo = shop.run;
+  port = shop.port;
   await waitFor('the banner', () => demo.lines.find((l) => l.startsWith('  say hi:')));
 });
 afterAll(async () => {
   for (const s of streams) s.close();
-  if (demo) await stopRun(demo);
-  rmSync(cwd, { recursive: true, force: true });
+  await shop?.stop();
 });
 
 it("prints the page's URL in its banner, and serves the page, its script and its style from itself only", async () => {

@@ -9,12 +9,8 @@
  * under `serve` the route does not exist. In-process: the body posted is a signed feed change the
  * service reads as a comment by fb-<customer>, and the fake Graph API is told the customer's PSID.
  */
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { DEMO_SHOP_PORT_ENV } from '../../src/cli/demoShop';
 import { startDemoWeb, type DemoWeb } from '../../src/cli/demoWeb';
 import { COMMENT_TEXT_MAX, DEMO_COMMENT_BODY_LIMIT } from '../../src/cli/demoWebComment';
 import type { DemoStreamEvent } from '../../src/cli/demoWebStream';
@@ -22,16 +18,13 @@ import type { FakeComment } from '../../src/emulator/fakeComments';
 import type { FakeCall } from '../../src/emulator/fakeGraphApi';
 import { toFeedEvent } from '../../src/webhook/parseFeed';
 import { signBody } from '../../src/webhook/verifySignature';
-import { freePort } from '../support/freePort';
-import { demoReady, runCli, stopRun, type CliRun } from '../support/spawnDemo';
+import { startShopDemo, type ShopDemo } from '../support/spawnDemo';
 import { spawnService, type SpawnedService } from '../support/spawnService';
 import { openSse, type SseClient } from '../support/sseClient';
 import { testEnv } from '../support/testEnv';
 import { post, waitFor } from '../support/webhookClient';
 
-const ROOT = join(__dirname, '..', '..');
-let cwd: string;
-let demo: CliRun;
+let demo: ShopDemo | undefined;
 let port: number;
 let stream: SseClient;
 
@@ -52,20 +45,13 @@ const privateReplyTo = (comment: string) => find('message', (e) => e.privateRepl
 const publicReplyTo = (comment: string) => find('comment_reply', (e) => e.comment === comment);
 
 beforeAll(async () => {
-  cwd = mkdtempSync(join(tmpdir(), 'talkshop-demo-comment-'));
-  symlinkSync(join(ROOT, 'flows'), join(cwd, 'flows'));
-  demo = runCli(
-    ['demo'],
-    { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', [DEMO_SHOP_PORT_ENV]: String(await freePort()) },
-    cwd,
-  );
-  port = Number((await demoReady(demo)).port);
+  demo = await startShopDemo('talkshop-demo-comment-');
+  port = demo.port;
   stream = await openSse(port, '/demo/api/stream');
 });
 afterAll(async () => {
   stream?.close();
-  if (demo) await stopRun(demo);
-  rmSync(cwd, { recursive: true, force: true });
+  await demo?.stop();
 });
 
 it('"price?" under the post: the private reply opens the customer\'s thread with quick replies, the public reply shows under it, a tap continues', async () => {
@@ -80,7 +66,7 @@ it('"price?" under the post: the private reply opens the customer\'s thread with
   const under = await waitFor('the public reply under the comment', () => publicReplyTo(comment));
   expect(under).toMatchObject({ customer: 'cm-1', text: 'Sent you a message with our prices 📩' });
   // The demo prints both, as it prints every Graph call.
-  await waitFor('the printed private reply', () => demo.lines.find((l) => l.includes(`comment ${comment}`)));
+  await waitFor('the printed private reply', () => demo?.run.lines.find((l) => l.includes(`comment ${comment}`)));
 
   // The tap is an ordinary Messenger quick reply from the customer's PSID: their own lane goes on.
   const shop = reply.message.quick_replies?.find((q) => 'title' in q && q.title === 'Shop shoes');

@@ -1,6 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { DEMO_SHOP_PORT_ENV } from '../../src/cli/demoShop';
+import { freePort } from './freePort';
 import { waitFor } from './webhookClient';
 
 const CLI = join(__dirname, '..', '..', 'dist', 'src', 'cli', 'main.js');
@@ -55,4 +59,29 @@ export function demoReady(run: CliRun): Promise<Record<string, unknown>> {
 export async function stopRun(run: CliRun): Promise<void> {
   if (run.proc.exitCode === null && run.proc.signalCode === null) run.proc.kill('SIGTERM');
   await run.exit;
+}
+
+/** A running `talkshop demo` of the shop, in a folder of its own; `stop` ends it and removes the folder. */
+export interface ShopDemo {
+  readonly run: CliRun;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+/** Runs `talkshop demo` as a user would: in a fresh folder holding the repo's flows (linked), on free ports. */
+export async function startShopDemo(folderPrefix: string): Promise<ShopDemo> {
+  const cwd = mkdtempSync(join(tmpdir(), folderPrefix));
+  symlinkSync(join(__dirname, '..', '..', 'flows'), join(cwd, 'flows'));
+  const env = { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', [DEMO_SHOP_PORT_ENV]: String(await freePort()) };
+  const run = runCli(['demo'], env, cwd);
+  const stop = async () => {
+    await stopRun(run);
+    rmSync(cwd, { recursive: true, force: true });
+  };
+  try {
+    return { run, port: Number((await demoReady(run)).port), stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
 }
