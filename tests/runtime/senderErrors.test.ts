@@ -14,6 +14,8 @@ const entry: Delivery = {
   effect: { type: 'send', message: { text: 'x' }, messaging: 'RESPONSE', promotional: false },
 };
 
+afterEach(() => jest.restoreAllMocks());
+
 it('613s to calls that were in flight together pause the Page once, not once each', async () => {
   const store = createMemoryStore({ dedupeTtlSeconds: 60 });
   const pauses: number[] = [];
@@ -30,6 +32,9 @@ it('613s to calls that were in flight together pause the Page once, not once eac
     now: Date.now,
   } as unknown as SenderOptions;
   const streak: RateLimitStreak = { count: 0 };
+  // The pause is jittered: at the top of its range, so the three answers fall inside it even on a
+  // loaded machine (a jitter near 0 let the second answer come after the pause: CI saw that once).
+  jest.spyOn(Math, 'random').mockReturnValue(0.999);
   const first = await onDeliveryError(o, streak, 0, entry, rateLimited());
   const second = await onDeliveryError(o, streak, 0, entry, rateLimited());
   const third = await onDeliveryError(o, streak, 0, entry, rateLimited());
